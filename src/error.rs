@@ -1,0 +1,144 @@
+//! The one error type of poolsync. Every variant carries the context a user needs to act:
+//! the pool, the URL, the HTTP status, the file, the JSON pointer. Messages are lowercase
+//! and end with the fix where there is one. No variant ever holds a secret.
+
+use crate::violation::Violation;
+use std::path::PathBuf;
+
+/// Result alias used across the crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong in poolsync.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// No API URL from flag, environment or profile.
+    #[error(
+        "no prefect api url is set; pass --api-url, set PREFECT_API_URL, or run \
+         `prefect config set PREFECT_API_URL=...` to store it in your active profile"
+    )]
+    NoApiUrl,
+
+    /// A setting (flag, environment variable, profile entry) has a bad value.
+    #[error("invalid {name}: {message}")]
+    Setting {
+        /// The setting's name, e.g. `PREFECT_CLIENT_CUSTOM_HEADERS`.
+        name: String,
+        /// What is wrong and how to fix it.
+        message: String,
+    },
+
+    /// A file could not be read or written.
+    #[error("failed to {action} {}: {source}", path.display())]
+    Io {
+        /// `read` or `write`.
+        action: &'static str,
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// An input document is not valid JSON.
+    #[error("{input} is not valid json: {source}; check the file at that line and column")]
+    Json {
+        /// Where the document came from (a file name, `stdin`, a URL).
+        input: String,
+        /// The parser error, with line and column.
+        #[source]
+        source: serde_json::Error,
+    },
+
+    /// An input document parsed but has the wrong shape.
+    #[error("{input}: {message}")]
+    Shape {
+        /// Where the document came from.
+        input: String,
+        /// What is wrong and how to fix it.
+        message: String,
+    },
+
+    /// The request never got an HTTP answer (connection refused, timeout, TLS...).
+    #[error("{method} {url} failed: {cause}; {hint}")]
+    Transport {
+        /// HTTP method.
+        method: String,
+        /// Request URL.
+        url: String,
+        /// The cause, flattened from the error chain.
+        cause: String,
+        /// What to check.
+        hint: &'static str,
+    },
+
+    /// The server answered with an error status.
+    #[error("{method} {url} returned {status}: {detail}")]
+    Status {
+        /// HTTP method.
+        method: String,
+        /// Request URL.
+        url: String,
+        /// HTTP status code.
+        status: u16,
+        /// The server's explanation, taken from the body.
+        detail: String,
+    },
+
+    /// The pool does not exist on the server.
+    #[error("work pool {pool:?} was not found at {url}; check the name with `prefect work-pool ls`")]
+    PoolNotFound {
+        /// The pool name.
+        pool: String,
+        /// The API URL asked.
+        url: String,
+    },
+
+    /// Prefect refuses template changes to pools whose name starts with `prefect`.
+    #[error(
+        "work pool {pool:?} has a reserved name (starts with \"prefect\"); the server refuses \
+         changes to its base job template"
+    )]
+    ReservedPool {
+        /// The pool name.
+        pool: String,
+    },
+
+    /// The server has no default template for a pool type.
+    #[error(
+        "no default base job template for work pool type {pool_type:?} at {url}; \
+         pass --template FILE with the template to merge in"
+    )]
+    NoDefault {
+        /// The pool type.
+        pool_type: String,
+        /// Where defaults were looked up.
+        url: String,
+    },
+
+    /// A template failed the placeholder or federated identity checks.
+    #[error("{subject} is invalid, nothing was pushed:{}", list(violations))]
+    Invalid {
+        /// What was checked, e.g. `merged template for work pool "x"`.
+        subject: String,
+        /// Each problem, with pointer and fix.
+        violations: Vec<Violation>,
+    },
+
+    /// Bad combination of arguments that clap cannot express.
+    #[error("{0}")]
+    Usage(String),
+}
+
+fn list(violations: &[Violation]) -> String {
+    violations.iter().map(|v| format!("\n  - {v}")).collect()
+}
+
+impl Error {
+    /// The process exit code this error maps to (see README, "Exit codes").
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::Usage(_) => crate::exit::USAGE,
+            _ => crate::exit::ERROR,
+        }
+    }
+}

@@ -1,0 +1,35 @@
+//! poolsync upgrades the base job templates of Prefect work pools to the latest default
+//! for their type, keeping every value the user customised.
+//!
+//! Module map:
+//! - [`cli`]: the command line (clap derive).
+//! - [`config`]: flags + environment + Prefect profile -> one [`config::Config`].
+//! - [`api`]: the REST client: requests, retries, CSRF, response types.
+//! - [`merge`]: pure: jq-compatible and schema-aware merges.
+//! - [`template`]: pure: the server's placeholder and section checks.
+//! - [`identity`]: pure: the federated identity type, its schema, validation.
+//! - [`diff`]: pure: unified text diff and JSON Patch.
+//! - [`violation`]: the report type of every blocking check.
+//! - [`commands`]: one runner per subcommand.
+//! - [`error`]: the one error type.
+
+pub mod diff;
+pub mod error;
+pub mod identity;
+pub mod merge;
+pub mod template;
+pub mod violation;
+
+pub use error::{Error, Result};
+
+/// Process exit codes, documented in README.md and `--help`.
+pub mod exit {
+    /// Everything worked; for a dry run, nothing would change.
+    pub const SUCCESS: u8 = 0;
+    /// Something failed: a request, a file, or a check that blocked a push.
+    pub const ERROR: u8 = 1;
+    /// The command line was wrong.
+    pub const USAGE: u8 = 2;
+    /// With `--detailed-exitcode`: the run succeeded and changes are pending (dry run).
+    pub const CHANGES_PENDING: u8 = 3;
+}
