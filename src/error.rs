@@ -85,7 +85,9 @@ pub enum Error {
     },
 
     /// The pool does not exist on the server.
-    #[error("work pool {pool:?} was not found at {url}; check the name with `prefect work-pool ls`")]
+    #[error(
+        "work pool {pool:?} was not found at {url}; check the name with `prefect work-pool ls`"
+    )]
     PoolNotFound {
         /// The pool name.
         pool: String,

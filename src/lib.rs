@@ -11,16 +11,27 @@
 //! - [`diff`]: pure: unified text diff and JSON Patch.
 //! - [`violation`]: the report type of every blocking check.
 //! - [`commands`]: one runner per subcommand.
+//! - [`input`]: reading JSON files and stdin with clear errors.
 //! - [`error`]: the one error type.
 
+pub mod api;
+pub mod cli;
+pub mod commands;
+pub mod config;
 pub mod diff;
 pub mod error;
 pub mod identity;
+pub mod input;
 pub mod merge;
 pub mod template;
 pub mod violation;
 
 pub use error::{Error, Result};
+
+/// Runs a parsed command line; returns the process exit code.
+pub async fn run(cli: cli::Cli) -> Result<u8> {
+    commands::run(cli).await
+}
 
 /// Process exit codes, documented in README.md and `--help`.
 pub mod exit {

@@ -1,0 +1,89 @@
+//! CSRF tokens for self-hosted Prefect servers that turn protection on: fetched once from
+//! `GET /csrf-token?client=<uuid>` and sent as `Prefect-Csrf-Token` / `Prefect-Csrf-Client`
+//! on every write. A 422 "CSRF protection is disabled." means the server does not want them.
+
+use super::{Client, Reply};
+use crate::error::{Error, Result};
+use reqwest::{RequestBuilder, StatusCode};
+use tokio::sync::Mutex;
+
+#[derive(Debug)]
+enum State {
+    Unknown,
+    Off,
+    Token { token: String, client: String },
+}
+
+/// The CSRF state of one client.
+#[derive(Debug)]
+pub(super) struct Csrf {
+    state: Mutex<State>,
+}
+
+impl Csrf {
+    /// `enabled` is false for Prefect Cloud, which has no CSRF endpoint.
+    pub(super) fn new(enabled: bool) -> Self {
+        let state = if enabled { State::Unknown } else { State::Off };
+        Csrf {
+            state: Mutex::new(state),
+        }
+    }
+
+    /// Adds the CSRF headers to a write request, fetching a token the first time.
+    pub(super) async fn apply(
+        &self,
+        client: &Client,
+        request: RequestBuilder,
+    ) -> Result<RequestBuilder> {
+        let mut state = self.state.lock().await;
+        if matches!(*state, State::Unknown) {
+            *state = fetch(client).await?;
+        }
+        Ok(match &*state {
+            State::Token { token, client } => request
+                .header("Prefect-Csrf-Token", token)
+                .header("Prefect-Csrf-Client", client),
+            _ => request,
+        })
+    }
+
+    /// Whether a reply is the server refusing our CSRF token (expired or missing).
+    pub(super) fn rejected(&self, status: &StatusCode, body: &[u8]) -> bool {
+        *status == StatusCode::FORBIDDEN && String::from_utf8_lossy(body).contains("CSRF token")
+    }
+
+    /// Forgets the token so the next write fetches a new one.
+    pub(super) async fn reset(&self) {
+        let mut state = self.state.lock().await;
+        if !matches!(*state, State::Off) {
+            *state = State::Unknown;
+        }
+    }
+}
+
+async fn fetch(client: &Client) -> Result<State> {
+    let id = uuid::Uuid::new_v4().to_string();
+    let path = format!("/csrf-token?client={id}");
+    let reply: Reply = client.get_once(&path).await?;
+    match reply.status {
+        StatusCode::UNPROCESSABLE_ENTITY | StatusCode::NOT_FOUND => Ok(State::Off),
+        status if status.is_success() => {
+            let body: serde_json::Value =
+                serde_json::from_slice(&reply.body).map_err(|source| Error::Json {
+                    input: format!("the response to GET {}/csrf-token", client.base_url()),
+                    source,
+                })?;
+            match body.get("token").and_then(serde_json::Value::as_str) {
+                Some(token) => Ok(State::Token {
+                    token: token.to_string(),
+                    client: id,
+                }),
+                None => Err(Error::Shape {
+                    input: format!("the response to GET {}/csrf-token", client.base_url()),
+                    message: "has no \"token\" string; is this a Prefect server?".into(),
+                }),
+            }
+        }
+        _ => Err(client.status_error(reqwest::Method::GET, "/csrf-token", &reply)),
+    }
+}

@@ -1,0 +1,409 @@
+//! The Prefect REST client: one `reqwest` client with connection reuse, authentication,
+//! custom headers, CSRF tokens for self-hosted servers, and retries of transient failures.
+
+mod csrf;
+mod retry;
+mod types;
+
+pub use retry::{RETRY_STATUSES, RetryPolicy};
+pub use types::{Defaults, WorkPool};
+
+use crate::config::{Auth, Config};
+use crate::error::{Error, Result};
+use base64::Engine as _;
+use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// The most pools one `POST /work_pools/filter` may return.
+pub const PAGE_SIZE: usize = 200;
+
+/// A connection to one Prefect API.
+#[derive(Debug)]
+pub struct Client {
+    http: reqwest::Client,
+    base: String,
+    cloud: bool,
+    policy: RetryPolicy,
+    csrf: csrf::Csrf,
+    retries: AtomicU64,
+}
+
+/// A response that got through: its status and body.
+struct Reply {
+    status: StatusCode,
+    body: bytes::Bytes,
+}
+
+impl Client {
+    /// Builds a client from resolved settings.
+    pub fn new(config: &Config) -> Result<Client> {
+        let mut headers = HeaderMap::new();
+        let auth = match &config.auth {
+            Auth::None => None,
+            Auth::Bearer(key) => Some(format!("Bearer {}", key.expose())),
+            Auth::Basic(pair) => Some(format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(pair.expose())
+            )),
+        };
+        if let Some(auth) = auth {
+            let mut value = HeaderValue::from_str(&auth).map_err(|_| Error::Setting {
+                name: "api key".into(),
+                message: "contains characters not allowed in an http header; check for newlines"
+                    .into(),
+            })?;
+            value.set_sensitive(true);
+            headers.insert(AUTHORIZATION, value);
+        }
+        for (name, value) in &config.custom_headers {
+            let bad = || Error::Setting {
+                name: "PREFECT_CLIENT_CUSTOM_HEADERS".into(),
+                message: format!("header {name:?} is not a valid http header name and value"),
+            };
+            let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| bad())?;
+            let mut value = HeaderValue::from_str(value).map_err(|_| bad())?;
+            value.set_sensitive(true);
+            headers.insert(name, value);
+        }
+        let mut builder = reqwest::Client::builder()
+            .user_agent(concat!("poolsync/", env!("CARGO_PKG_VERSION")))
+            .default_headers(headers)
+            .timeout(config.timeout)
+            .connect_timeout(config.timeout.min(std::time::Duration::from_secs(10)))
+            .pool_max_idle_per_host(64)
+            .tls_danger_accept_invalid_certs(config.tls_insecure);
+        if let Some(path) = &config.ssl_cert_file {
+            let pem = std::fs::read(path).map_err(|source| Error::Io {
+                action: "read PREFECT_API_SSL_CERT_FILE",
+                path: path.clone(),
+                source,
+            })?;
+            let certs =
+                reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| Error::Setting {
+                    name: "PREFECT_API_SSL_CERT_FILE".into(),
+                    message: format!("{}: {e}; give a PEM certificate bundle", path.display()),
+                })?;
+            for cert in certs {
+                builder = builder.add_root_certificate(cert);
+            }
+        }
+        let http = builder.build().map_err(|e| Error::Setting {
+            name: "http client".into(),
+            message: e.to_string(),
+        })?;
+        Ok(Client {
+            http,
+            base: config.api_url.clone(),
+            cloud: config.cloud,
+            policy: RetryPolicy {
+                max_retries: config.max_retries,
+                extra_codes: config.retry_extra_codes.clone(),
+            },
+            csrf: csrf::Csrf::new(!config.cloud),
+            retries: AtomicU64::new(0),
+        })
+    }
+
+    /// The API base URL.
+    pub fn base_url(&self) -> &str {
+        &self.base
+    }
+
+    /// How many retries this client has made so far.
+    pub fn retries(&self) -> u64 {
+        self.retries.load(Ordering::Relaxed)
+    }
+
+    /// `GET /work_pools/{name}`.
+    pub async fn read_pool(&self, name: &str) -> Result<WorkPool> {
+        let path = format!("/work_pools/{}", encode(name));
+        let reply = self.send(Method::GET, &path, None).await?;
+        match reply.status {
+            StatusCode::NOT_FOUND => Err(Error::PoolNotFound {
+                pool: name.into(),
+                url: self.base.clone(),
+            }),
+            _ => self.parse(Method::GET, &path, reply),
+        }
+    }
+
+    /// One page of `POST /work_pools/filter`, optionally only pools of `types`.
+    pub async fn filter_pools(&self, types: &[String], offset: usize) -> Result<Vec<WorkPool>> {
+        let mut body = json!({"limit": PAGE_SIZE, "offset": offset});
+        if !types.is_empty() {
+            body["work_pools"] = json!({"type": {"any_": types}});
+        }
+        let reply = self
+            .send(Method::POST, "/work_pools/filter", Some(&body))
+            .await?;
+        self.parse(Method::POST, "/work_pools/filter", reply)
+    }
+
+    /// `PATCH /work_pools/{name}` with only the new base job template.
+    pub async fn update_template(&self, name: &str, template: &Value) -> Result<()> {
+        let path = format!("/work_pools/{}", encode(name));
+        let body = json!({ "base_job_template": template });
+        let reply = self.send(Method::PATCH, &path, Some(&body)).await?;
+        match reply.status {
+            StatusCode::OK | StatusCode::NO_CONTENT => Ok(()),
+            StatusCode::NOT_FOUND => Err(Error::PoolNotFound {
+                pool: name.into(),
+                url: self.base.clone(),
+            }),
+            StatusCode::FORBIDDEN if WorkPool::is_reserved(name) => {
+                Err(Error::ReservedPool { pool: name.into() })
+            }
+            _ => Err(self.status_error(Method::PATCH, &path, &reply)),
+        }
+    }
+
+    /// The server's default templates: Prefect Cloud's `collections/work_pool_types`, or a
+    /// self-hosted server's `collections/views/aggregate-worker-metadata`.
+    pub async fn defaults(&self) -> Result<Defaults> {
+        let path = if self.cloud {
+            "/collections/work_pool_types"
+        } else {
+            "/collections/views/aggregate-worker-metadata"
+        };
+        let reply = self.send(Method::GET, path, None).await?;
+        self.parse(Method::GET, path, reply).map(Defaults)
+    }
+
+    /// The URL `defaults()` reads, for messages.
+    pub fn defaults_url(&self) -> String {
+        match self.cloud {
+            true => format!("{}/collections/work_pool_types", self.base),
+            false => format!("{}/collections/views/aggregate-worker-metadata", self.base),
+        }
+    }
+
+    fn parse<T: serde::de::DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        reply: Reply,
+    ) -> Result<T> {
+        if !reply.status.is_success() {
+            return Err(self.status_error(method, path, &reply));
+        }
+        serde_json::from_slice(&reply.body).map_err(|source| Error::Json {
+            input: format!("the response to {method} {}{path}", self.base),
+            source,
+        })
+    }
+
+    fn status_error(&self, method: Method, path: &str, reply: &Reply) -> Error {
+        Error::Status {
+            method: method.to_string(),
+            url: format!("{}{path}", self.base),
+            status: reply.status.as_u16(),
+            detail: detail(&reply.body),
+        }
+    }
+
+    /// Sends one request, retrying transient failures; returns whatever status came last.
+    async fn send(&self, method: Method, path: &str, body: Option<&Value>) -> Result<Reply> {
+        let url = format!("{}{path}", self.base);
+        let mut attempt = 0;
+        loop {
+            let mut request = self.http.request(method.clone(), &url);
+            if let Some(body) = body {
+                request = request.json(body);
+            }
+            if method != Method::GET {
+                request = self.csrf.apply(self, request).await?;
+            }
+            let failure = match request.send().await {
+                Ok(response) => {
+                    let status = response.status();
+                    let retry_after = response
+                        .headers()
+                        .get(reqwest::header::RETRY_AFTER)
+                        .and_then(|v| v.to_str().ok())
+                        .map(str::to_string);
+                    match response.bytes().await {
+                        Ok(body) => {
+                            let reply = Reply { status, body };
+                            if self.csrf.rejected(&reply.status, &reply.body) && attempt == 0 {
+                                self.csrf.reset().await;
+                            } else if !self.policy.retries_status(status.as_u16()) {
+                                return Ok(reply);
+                            }
+                            if attempt >= self.policy.max_retries {
+                                return Ok(reply);
+                            }
+                            Retry {
+                                retry_after,
+                                error: None,
+                            }
+                        }
+                        Err(e) => Retry {
+                            retry_after: None,
+                            error: Some(e),
+                        },
+                    }
+                }
+                Err(e) => Retry {
+                    retry_after: None,
+                    error: Some(e),
+                },
+            };
+            if let Some(error) = &failure.error
+                && (attempt >= self.policy.max_retries || !retryable(error))
+            {
+                return Err(transport_error(&method, &url, error));
+            }
+            attempt += 1;
+            self.retries.fetch_add(1, Ordering::Relaxed);
+            tokio::time::sleep(self.policy.delay(attempt, failure.retry_after.as_deref())).await;
+        }
+    }
+
+    /// Sends a GET without CSRF or retries (used to fetch the CSRF token itself).
+    async fn get_once(&self, path: &str) -> Result<Reply> {
+        let url = format!("{}{path}", self.base);
+        let response = self
+            .http
+            .get(&url)
+            .send()
+            .await
+            .map_err(|e| transport_error(&Method::GET, &url, &e))?;
+        let status = response.status();
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| transport_error(&Method::GET, &url, &e))?;
+        Ok(Reply { status, body })
+    }
+}
+
+struct Retry {
+    retry_after: Option<String>,
+    error: Option<reqwest::Error>,
+}
+
+fn retryable(error: &reqwest::Error) -> bool {
+    error.is_connect() || error.is_timeout() || error.is_request() || error.is_body()
+}
+
+fn transport_error(method: &Method, url: &str, error: &reqwest::Error) -> Error {
+    // The top-level message repeats the URL; the chain below it says what happened.
+    let mut causes = Vec::new();
+    let mut source = std::error::Error::source(error);
+    while let Some(inner) = source {
+        causes.push(inner.to_string());
+        source = inner.source();
+    }
+    let cause = if causes.is_empty() {
+        error.to_string()
+    } else {
+        causes.join(": ")
+    };
+    let hint = if error.is_timeout() {
+        "the server did not answer in time; raise --timeout or check the server's load"
+    } else if error.is_connect() {
+        "check that the server is running and the api url is right"
+    } else {
+        "check the network and the api url"
+    };
+    Error::Transport {
+        method: method.to_string(),
+        url: url.to_string(),
+        cause,
+        hint,
+    }
+}
+
+/// Percent-encodes one path segment.
+fn encode(segment: &str) -> String {
+    let mut out = String::with_capacity(segment.len());
+    for byte in segment.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(byte as char)
+            }
+            _ => out.push_str(&format!("%{byte:02X}")),
+        }
+    }
+    out
+}
+
+/// The server's explanation of an error: `detail`, or a 422's `exception_detail` messages.
+fn detail(body: &[u8]) -> String {
+    let Ok(value) = serde_json::from_slice::<Value>(body) else {
+        let text = String::from_utf8_lossy(body);
+        let text = text.trim();
+        return match text.chars().count() {
+            0 => "(empty body)".to_string(),
+            n if n > 300 => format!("{}...", text.chars().take(300).collect::<String>()),
+            _ => text.to_string(),
+        };
+    };
+    let messages = |list: &Value| -> Vec<String> {
+        list.as_array()
+            .into_iter()
+            .flatten()
+            .map(|item| {
+                let msg = item.get("msg").and_then(Value::as_str).unwrap_or("invalid");
+                match item.get("loc") {
+                    Some(loc) => format!("{msg} (at {loc})"),
+                    None => msg.to_string(),
+                }
+            })
+            .collect()
+    };
+    let mut parts = Vec::new();
+    if let Some(message) = value.get("exception_message").and_then(Value::as_str) {
+        parts.push(message.to_string());
+    }
+    parts.extend(messages(
+        value.get("exception_detail").unwrap_or(&Value::Null),
+    ));
+    match value.get("detail") {
+        Some(Value::String(s)) => parts.push(s.clone()),
+        Some(list @ Value::Array(_)) => parts.extend(messages(list)),
+        _ => {}
+    }
+    if parts.is_empty() {
+        value.to_string()
+    } else {
+        parts.join("; ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pretty_assertions::assert_eq;
+
+    #[test]
+    fn details_from_prefect_bodies() {
+        let cases = [
+            (
+                r#"{"detail": "Work pool not found."}"#,
+                "Work pool not found.",
+            ),
+            (
+                r#"{"exception_message": "Invalid request received.", "exception_detail": [{"loc": ["body", "base_job_template"], "msg": "Value error, missing keys", "type": "value_error"}]}"#,
+                r#"Invalid request received.; Value error, missing keys (at ["body","base_job_template"])"#,
+            ),
+            (
+                r#"{"exception_message":"Service Unavailable"}"#,
+                "Service Unavailable",
+            ),
+            ("<html>bad gateway</html>", "<html>bad gateway</html>"),
+            ("", "(empty body)"),
+        ];
+        for (body, want) in cases {
+            assert_eq!(detail(body.as_bytes()), want);
+        }
+    }
+
+    #[test]
+    fn encodes_path_segments() {
+        assert_eq!(encode("my pool/é"), "my%20pool%2F%C3%A9");
+        assert_eq!(encode("k8s-pool_1.x"), "k8s-pool_1.x");
+    }
+}

@@ -1,0 +1,180 @@
+//! The command line: every subcommand and flag, as clap derive types. Doc comments here
+//! are the `--help` text.
+
+use crate::merge::Strategy;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  success; for a dry run, nothing would change
+  1  error: a request, a file, or a check that blocked a push (some pool failed or was invalid)
+  2  usage error
+  3  with --detailed-exitcode: success, and changes are pending (dry run)";
+
+/// Upgrade Prefect work pools' base job templates to the latest default for their type,
+/// keeping every value you customised.
+#[derive(Debug, Parser)]
+#[command(name = "poolsync", version, after_help = EXIT_CODES)]
+pub struct Cli {
+    /// How to reach the Prefect API.
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+
+    /// When to colour output.
+    #[arg(long, global = true, value_name = "WHEN", default_value = "auto")]
+    pub color: ColorChoice,
+
+    /// The command to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Connection flags; each falls back to the environment, then to the active Prefect profile.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ConnectionArgs {
+    /// Prefect API URL [env: PREFECT_API_URL, or the active profile]
+    #[arg(long, global = true, value_name = "URL")]
+    pub api_url: Option<String>,
+
+    /// Prefect Cloud API key, sent as a Bearer token [env: PREFECT_API_KEY]
+    #[arg(long, global = true, value_name = "KEY", hide_env_values = true)]
+    pub api_key: Option<String>,
+
+    /// Prefect profile to read settings from [env: PREFECT_PROFILE; default: the active one]
+    #[arg(long, global = true, value_name = "NAME")]
+    pub profile: Option<String>,
+
+    /// Seconds to wait for each HTTP response [env: POOLSYNC_TIMEOUT; default: 30]
+    #[arg(long, global = true, value_name = "SECONDS")]
+    pub timeout: Option<f64>,
+}
+
+/// When to colour output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// Colour when stdout is a terminal and NO_COLOR is unset.
+    Auto,
+    /// Always colour.
+    Always,
+    /// Never colour.
+    Never,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Merge the latest default template into pools, check it, show the diff, and push it.
+    Update(UpdateArgs),
+    /// Print the latest default base job template for a work pool type.
+    Default(DefaultArgs),
+    /// Merge two template files offline and print the result as JSON.
+    Merge(MergeArgs),
+    /// Check a pool's or a file's template: placeholders and federated identity. Writes nothing.
+    Validate(ValidateArgs),
+    /// Print the federated identity JSON Schema.
+    Schema,
+}
+
+/// Arguments of `poolsync update`.
+#[derive(Debug, Args)]
+pub struct UpdateArgs {
+    /// Pools to update.
+    #[arg(
+        value_name = "POOL",
+        required_unless_present = "all",
+        conflicts_with = "all"
+    )]
+    pub pools: Vec<String>,
+
+    /// Update every pool on the server (narrow with --type, --name, --exclude).
+    #[arg(long)]
+    pub all: bool,
+
+    /// With --all: only pools of this type (repeatable).
+    #[arg(long = "type", value_name = "TYPE", requires = "all")]
+    pub types: Vec<String>,
+
+    /// With --all: only pools whose name matches this glob (repeatable).
+    #[arg(long = "name", value_name = "GLOB", requires = "all")]
+    pub names: Vec<String>,
+
+    /// With --all: skip pools whose name matches this glob (repeatable).
+    #[arg(long, value_name = "GLOB", requires = "all")]
+    pub exclude: Vec<String>,
+
+    /// How many pools to work on at once.
+    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub concurrency: u16,
+
+    /// Show what would change; write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// With --dry-run: exit 3 when changes are pending (like `terraform plan -detailed-exitcode`).
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+
+    /// Merge this template file instead of the server's default (`-` reads stdin).
+    #[arg(long, value_name = "FILE")]
+    pub template: Option<PathBuf>,
+
+    /// How to merge the current template into the default.
+    #[arg(long, value_name = "STRATEGY", default_value = "schema")]
+    pub strategy: Strategy,
+
+    /// Output format.
+    #[arg(long, value_name = "FORMAT", default_value = "text")]
+    pub output: OutputFormat,
+}
+
+/// Output formats of `update`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// A unified diff, warnings, and a summary line (a table for batches).
+    Text,
+    /// One JSON object per pool (JSON lines for batches, then a summary object).
+    Json,
+    /// RFC 6902 JSON Patch operations (single pool only).
+    JsonPatch,
+}
+
+/// Arguments of `poolsync default`.
+#[derive(Debug, Args)]
+pub struct DefaultArgs {
+    /// Work pool type, e.g. kubernetes, ecs, docker, process, prefect:managed.
+    #[arg(long = "type", value_name = "TYPE")]
+    pub pool_type: String,
+}
+
+/// Arguments of `poolsync merge`.
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The default template file (`-` reads stdin).
+    #[arg(long, value_name = "FILE")]
+    pub default: PathBuf,
+
+    /// The current template file (`-` reads stdin).
+    #[arg(long, value_name = "FILE")]
+    pub current: PathBuf,
+
+    /// How to merge the current template into the default.
+    #[arg(long, value_name = "STRATEGY", default_value = "schema")]
+    pub strategy: Strategy,
+}
+
+/// Arguments of `poolsync validate`.
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// The pool whose stored template to check.
+    #[arg(
+        value_name = "POOL",
+        required_unless_present = "file",
+        conflicts_with = "file"
+    )]
+    pub pool: Option<String>,
+
+    /// A template file to check instead (`-` reads stdin).
+    #[arg(long, value_name = "FILE")]
+    pub file: Option<PathBuf>,
+}

@@ -1,0 +1,132 @@
+//! Reading JSON documents from files or stdin (`-`), with errors that name the file and
+//! the position of a syntax error.
+
+use crate::error::{Error, Result};
+use serde_json::Value;
+use std::io::Read;
+use std::path::Path;
+
+/// The largest document poolsync reads (templates are kilobytes; this stops a wrong file).
+pub const MAX_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Reads a JSON document from `path`, or from stdin when `path` is `-`.
+pub fn read_json(path: &Path) -> Result<Value> {
+    let (name, text) = read_text(path)?;
+    serde_json::from_str(&text).map_err(|source| Error::Json {
+        input: name,
+        source,
+    })
+}
+
+/// Reads a JSON document that must be an object (a base job template).
+pub fn read_template(path: &Path) -> Result<Value> {
+    let value = read_json(path)?;
+    let name = display_name(path);
+    if !value.is_object() {
+        return Err(Error::Shape {
+            input: name,
+            message: format!(
+                "is a json {}, not an object; a base job template looks like \
+                 {{\"job_configuration\": {{...}}, \"variables\": {{...}}}}",
+                kind(&value)
+            ),
+        });
+    }
+    Ok(value)
+}
+
+/// The JSON kind of a value, for messages.
+pub fn kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
+fn display_name(path: &Path) -> String {
+    if path == Path::new("-") {
+        "stdin".to_string()
+    } else {
+        path.display().to_string()
+    }
+}
+
+fn read_text(path: &Path) -> Result<(String, String)> {
+    let name = display_name(path);
+    let io = |source| Error::Io {
+        action: "read",
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut bytes = Vec::new();
+    if path == Path::new("-") {
+        std::io::stdin()
+            .take(MAX_BYTES + 1)
+            .read_to_end(&mut bytes)
+            .map_err(io)?;
+    } else {
+        std::fs::File::open(path)
+            .and_then(|f| f.take(MAX_BYTES + 1).read_to_end(&mut bytes))
+            .map_err(io)?;
+    }
+    if bytes.len() as u64 > MAX_BYTES {
+        return Err(Error::Shape {
+            input: name,
+            message: format!(
+                "is larger than {} MiB; is it the right file?",
+                MAX_BYTES >> 20
+            ),
+        });
+    }
+    let text = String::from_utf8(bytes).map_err(|e| Error::Shape {
+        input: name.clone(),
+        message: format!(
+            "is not utf-8 text (invalid byte at offset {})",
+            e.utf8_error().valid_up_to()
+        ),
+    })?;
+    Ok((name, text))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn file(text: &[u8]) -> tempfile::NamedTempFile {
+        let mut f = tempfile::NamedTempFile::new().unwrap();
+        f.write_all(text).unwrap();
+        f
+    }
+
+    #[test]
+    fn errors_name_the_file_and_position() {
+        let f = file(b"{\n  \"a\": 1,\n  oops\n}");
+        let err = read_template(f.path()).unwrap_err().to_string();
+        assert!(err.contains(&f.path().display().to_string()), "{err}");
+        assert!(err.contains("line 3 column 3"), "{err}");
+    }
+
+    #[test]
+    fn rejects_non_objects_and_non_utf8() {
+        let err = read_template(file(b"[1, 2]").path())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("is a json array, not an object"), "{err}");
+        let err = read_template(file(b"\"\xff\"").path())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("not utf-8"), "{err}");
+        let err = read_template(Path::new("/nonexistent/t.json"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("failed to read /nonexistent/t.json"),
+            "{err}"
+        );
+    }
+}
