@@ -35,8 +35,8 @@ fn committed_schema_matches_generated() {
         std::fs::write(path, &generated).unwrap();
         return;
     }
-    assert!(
-        SCHEMA_FILE == generated,
+    assert_eq!(
+        SCHEMA_FILE, generated,
         "schemas/federated-identity.schema.json is stale; regenerate it with \
          `POOLSYNC_BLESS=1 cargo test --lib identity` and commit it"
     );
