@@ -1,0 +1,119 @@
+//! Commands that need no server: `merge`, `schema`, `validate --file`, usage errors.
+
+use assert_cmd::Command;
+use pretty_assertions::assert_eq;
+use serde_json::{Value, json};
+use std::io::Write;
+
+fn poolsync() -> Command {
+    let mut cmd = Command::cargo_bin("poolsync").unwrap();
+    cmd.env_clear().env("PATH", std::env::var_os("PATH").unwrap_or_default()).env("NO_COLOR", "1");
+    cmd
+}
+
+fn fixture(name: &str) -> String {
+    format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn file(text: &str) -> tempfile::NamedTempFile {
+    let mut f = tempfile::NamedTempFile::new().unwrap();
+    f.write_all(text.as_bytes()).unwrap();
+    f
+}
+
+const DEFAULT: &str = r#"{"job_configuration": {"image": "{{ image }}", "cpu": "{{ cpu }}"},
+ "variables": {"type": "object", "required": ["image"], "properties": {
+   "image": {"type": "string", "default": "prefect:3"}, "cpu": {"type": "integer", "default": 1}}}}"#;
+const CURRENT: &str = r#"{"job_configuration": {"image": "{{ image }}", "env": "{{ env }}"},
+ "variables": {"type": "object", "required": ["env"], "properties": {
+   "image": {"type": "string", "default": "mine:7"}, "env": {"type": "object", "default": {"A": "1"}}}}}"#;
+
+/// `merge --strategy jq` prints exactly what `jq -s '.[0] * .[1]'` prints (when jq is installed).
+#[test]
+fn jq_strategy_matches_jq_byte_for_byte() {
+    let (d, c) = (file(DEFAULT), file(CURRENT));
+    let out = poolsync()
+        .args(["merge", "--strategy", "jq", "--default"])
+        .arg(d.path())
+        .arg("--current")
+        .arg(c.path())
+        .assert()
+        .success();
+    let merged: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    assert_eq!(merged["variables"]["required"], json!(["env"]));
+    assert_eq!(merged["variables"]["properties"]["image"]["default"], json!("mine:7"));
+    assert_eq!(merged["job_configuration"]["cpu"], json!("{{ cpu }}"));
+    let Ok(jq) = std::process::Command::new("jq").arg("-s").arg(".[0] * .[1]").arg(d.path()).arg(c.path()).output()
+    else {
+        eprintln!("jq is not installed; compared values only");
+        return;
+    };
+    assert_eq!(String::from_utf8_lossy(&out.get_output().stdout), String::from_utf8_lossy(&jq.stdout));
+}
+
+/// The default strategy keeps `required` from both sides and reads the current from stdin.
+#[test]
+fn schema_strategy_unions_required_and_reads_stdin() {
+    let d = file(DEFAULT);
+    let out = poolsync()
+        .args(["merge", "--current", "-", "--default"])
+        .arg(d.path())
+        .write_stdin(CURRENT)
+        .assert()
+        .success();
+    let merged: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    assert_eq!(merged["variables"]["required"], json!(["env", "image"]));
+}
+
+/// Bad input files are named, with the position of the syntax error; never a panic.
+#[test]
+fn bad_files_are_named_with_position() {
+    let broken = file("{\n  \"job_configuration\": {,\n}");
+    let list = file("[1]");
+    let cases = [
+        (broken.path().to_path_buf(), "line 2 column 25"),
+        (list.path().to_path_buf(), "is a json array, not an object"),
+        ("/nonexistent/x.json".into(), "failed to read /nonexistent/x.json"),
+    ];
+    for (path, want) in cases {
+        let out = poolsync().args(["merge", "--default"]).arg(&path).args(["--current", &fixture("managed-inline.json")]).assert().code(1);
+        let stderr = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+        assert!(stderr.contains(&path.display().to_string()) && stderr.contains(want), "{stderr}");
+    }
+}
+
+/// `schema` prints the committed federated identity schema.
+#[test]
+fn schema_matches_committed_file() {
+    let out = poolsync().arg("schema").assert().success();
+    let printed: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    let committed: Value = serde_json::from_str(include_str!("../schemas/federated-identity.schema.json")).unwrap();
+    assert_eq!(printed, committed);
+}
+
+/// `validate --file` accepts the valid fixtures and rejects the bad ARN with its pointer.
+#[test]
+fn validate_file() {
+    for ok in ["managed-legacy.json", "managed-inline.json", "managed-ref.json"] {
+        poolsync().args(["validate", "--file", &fixture(ok)]).assert().success();
+    }
+    let out = poolsync().args(["validate", "--file", &fixture("managed-invalid-arn.json")]).assert().code(1);
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert!(stderr.contains("/variables/properties/federated_identity/default/aws_role_arn"), "{stderr}");
+
+    let undefined = file(r#"{"job_configuration": {"x": "{{ nope }}"}, "variables": {"properties": {"y": {}}}}"#);
+    let out = poolsync().args(["validate", "--file"]).arg(undefined.path()).assert().code(1);
+    assert!(String::from_utf8_lossy(&out.get_output().stderr).contains("{{ nope }}"));
+}
+
+/// Usage errors exit 2; `--help` documents the exit codes.
+#[test]
+fn usage_errors_and_help() {
+    poolsync().arg("update").assert().code(2);
+    poolsync().args(["update", "--all", "p1"]).assert().code(2);
+    poolsync().args(["update", "p", "--detailed-exitcode", "--api-url", "http://127.0.0.1:9/api"]).assert().code(2);
+    poolsync().args(["update", "a", "b", "--output", "json-patch", "--api-url", "http://127.0.0.1:9/api"]).assert().code(2);
+    let help = poolsync().arg("--help").assert().success();
+    let help = String::from_utf8_lossy(&help.get_output().stdout).to_string();
+    assert!(help.contains("3  with --detailed-exitcode"), "{help}");
+}
