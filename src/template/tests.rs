@@ -25,9 +25,17 @@ fn undefined_names(violations: &[Violation]) -> Vec<(String, String)> {
         .collect()
 }
 
+/// Name, `job_configuration`, defined variables, expected (pointer, placeholder) pairs.
+type PlaceholderCase = (
+    &'static str,
+    Value,
+    &'static [&'static str],
+    Vec<(&'static str, &'static str)>,
+);
+
 #[test]
 fn placeholder_table() {
-    let cases: Vec<(&str, Value, &[&str], Vec<(&str, &str)>)> = vec![
+    let cases: Vec<PlaceholderCase> = vec![
         (
             "defined",
             json!({"command": "{{ command }}"}),
