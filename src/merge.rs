@@ -1,8 +1,9 @@
 //! Pure merging of a pool's current base job template into the latest default.
 //! `jq` is exactly `jq -s '.[0] * .[1]'`; `schema` adds `required` union and warnings.
 
+use crate::violation::escape_token;
 use serde::Serialize;
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 /// How to merge the current template into the default.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, Serialize)]
@@ -34,13 +35,252 @@ pub struct Merged {
 }
 
 /// `jq -s '.[0] * .[1]'`: objects merge recursively, anything else in `current` replaces.
+///
+/// Key order is jq's: `default`'s keys in their order, then the keys only `current` has, in
+/// `current`'s order. `null`, arrays and scalars in `current` replace whatever `default` holds.
+/// Deviation: when the two top-level values are not both objects this returns `current`;
+/// jq errors instead (or multiplies two numbers, or repeats a string by a number).
 pub fn jq_merge(default: &Value, current: &Value) -> Value {
-    let _ = (default, current);
-    todo!("helper")
+    match (default, current) {
+        (Value::Object(default), Value::Object(current)) => {
+            let mut out = default.clone();
+            for (key, value) in current {
+                let merged = match out.get(key) {
+                    Some(base @ Value::Object(_)) if value.is_object() => jq_merge(base, value),
+                    _ => value.clone(),
+                };
+                // On an existing key `insert` keeps its position (indexmap), like jq.
+                out.insert(key.clone(), merged);
+            }
+            Value::Object(out)
+        }
+        _ => current.clone(),
+    }
 }
 
 /// Merges `current` into `default` with the given strategy.
+///
+/// [`Strategy::Jq`] is [`jq_merge`] with no warnings. [`Strategy::Schema`] then sets
+/// `variables.required` to the union of both sides' lists (current's names first), keeps only
+/// names defined in the merged `variables.properties`, and warns about dropped names, property
+/// schemas whose kind changed upstream, `null`s hiding default objects, and `variables` holding
+/// both `definitions` and `$defs`.
 pub fn merge(default: &Value, current: &Value, strategy: Strategy) -> Merged {
-    let _ = (default, current, strategy);
-    todo!("helper")
+    let mut template = jq_merge(default, current);
+    let mut warnings = Vec::new();
+    if strategy == Strategy::Schema {
+        if let (Value::Object(default), Value::Object(current)) = (default, current) {
+            null_hides_object(default, current, "", &mut warnings);
+        }
+        kind_changes(default, current, &template, &mut warnings);
+        union_required(default, current, &mut template, &mut warnings);
+        both_definitions(&template, &mut warnings);
+        // Stable sort: warnings at the same pointer keep the order they were found in.
+        warnings.sort_by_cached_key(|w| document_position(&template, &w.pointer));
+    }
+    Merged { template, warnings }
 }
+
+/// Warns wherever `current` holds `null` at a key where `default` holds an object, walking
+/// every pair of objects that jq merges recursively.
+fn null_hides_object(
+    default: &Map<String, Value>,
+    current: &Map<String, Value>,
+    pointer: &str,
+    out: &mut Vec<Warning>,
+) {
+    for (key, base) in default {
+        let here = format!("{pointer}/{}", escape_token(key));
+        match (base, current.get(key)) {
+            (Value::Object(_), Some(Value::Null)) => out.push(Warning {
+                pointer: here,
+                message: "current value is null and hides the default object; remove it to \
+                          take the default"
+                    .into(),
+            }),
+            (Value::Object(base), Some(Value::Object(value))) => {
+                null_hides_object(base, value, &here, out);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// `variables.properties` of a template, when it is an object.
+fn properties(template: &Value) -> Option<&Map<String, Value>> {
+    template.get("variables")?.get("properties")?.as_object()
+}
+
+/// Warns for every property defined as an object on both sides whose kind differs.
+fn kind_changes(default: &Value, current: &Value, merged: &Value, out: &mut Vec<Warning>) {
+    let (Some(base), Some(ours)) = (properties(default), properties(current)) else {
+        return;
+    };
+    for (name, base) in base {
+        let (Some(base), Some(Value::Object(ours))) = (base.as_object(), ours.get(name)) else {
+            continue;
+        };
+        let (was, now) = (kind(base), kind(ours));
+        if was == now {
+            continue;
+        }
+        let mixed = properties(merged)
+            .and_then(|p| p.get(name))
+            .and_then(Value::as_object)
+            .map(kind)
+            .filter(|merged| *merged != now);
+        let outcome = match mixed {
+            None => "the current schema was kept, review it".to_string(),
+            Some(mixed) => format!("the merged schema mixes both ({mixed}), review it"),
+        };
+        out.push(Warning {
+            pointer: format!("/variables/properties/{}", escape_token(name)),
+            message: format!(
+                "property {name:?} changed kind upstream (default: {was}; current: {now}); \
+                 {outcome}"
+            ),
+        });
+    }
+}
+
+/// The kind of a property schema: its `type`, `anyOf`/`allOf`/`oneOf` branches (each by
+/// `$ref` or `type`), `$ref` and `enum`, described as text (equal text, equal kind).
+pub fn kind(schema: &Map<String, Value>) -> String {
+    let mut parts = Vec::new();
+    if let Some(ty) = schema.get("type") {
+        parts.push(format!("type {}", compact(ty)));
+    }
+    for combinator in ["anyOf", "allOf", "oneOf"] {
+        if let Some(branches) = schema.get(combinator) {
+            let summary = match branches.as_array() {
+                Some(branches) => {
+                    let names: Vec<String> = branches.iter().map(branch).collect();
+                    format!("[{}]", names.join(", "))
+                }
+                None => compact(branches),
+            };
+            parts.push(format!("{combinator} {summary}"));
+        }
+    }
+    if let Some(reference) = schema.get("$ref") {
+        parts.push(format!("$ref {}", compact(reference)));
+    }
+    if let Some(values) = schema.get("enum") {
+        parts.push(format!("enum {values}"));
+    }
+    if parts.is_empty() {
+        "any value".into()
+    } else {
+        parts.join(", ")
+    }
+}
+
+/// One branch of a combinator, by `$ref`, else `type`, else `enum`, else `schema`.
+fn branch(schema: &Value) -> String {
+    let field = |name| schema.get(name).map(compact);
+    field("$ref")
+        .or_else(|| field("type"))
+        .or_else(|| schema.get("enum").map(|e| format!("enum {e}")))
+        .unwrap_or_else(|| "schema".into())
+}
+
+/// A string as itself, anything else as compact JSON.
+fn compact(value: &Value) -> String {
+    match value {
+        Value::String(text) => text.clone(),
+        Value::Array(items) => {
+            let items: Vec<String> = items.iter().map(compact).collect();
+            format!("[{}]", items.join(", "))
+        }
+        other => other.to_string(),
+    }
+}
+
+/// The entries of `variables.required`, when it is an array.
+fn required(template: &Value) -> Option<&Vec<Value>> {
+    template.get("variables")?.get("required")?.as_array()
+}
+
+/// Sets `variables.required` of `merged` to the union of both sides' lists, current's first,
+/// keeping only string names defined in the merged `variables.properties`. Writes nothing
+/// when neither side has a `required` array or `variables` is not an object.
+fn union_required(default: &Value, current: &Value, merged: &mut Value, out: &mut Vec<Warning>) {
+    let (ours, base) = (required(current), required(default));
+    if (ours.is_none() && base.is_none()) || !merged.get("variables").is_some_and(Value::is_object)
+    {
+        return;
+    }
+    let defined = properties(merged);
+    let mut names: Vec<Value> = Vec::new();
+    for entry in ours.into_iter().chain(base).flatten() {
+        if names.contains(entry) {
+            continue;
+        }
+        match entry.as_str() {
+            Some(name) if defined.is_some_and(|p| p.contains_key(name)) => {
+                names.push(entry.clone());
+            }
+            Some(name) => out.push(Warning {
+                pointer: "/variables/required".into(),
+                message: format!(
+                    "required variable {name:?} is not defined in variables.properties and was \
+                     dropped from required; add the property to keep it required"
+                ),
+            }),
+            None => out.push(Warning {
+                pointer: "/variables/required".into(),
+                message: format!(
+                    "required entry {entry} is not a property name and was dropped; list \
+                     property names only"
+                ),
+            }),
+        }
+    }
+    if let Some(Value::Object(variables)) = merged.get_mut("variables") {
+        variables.insert("required".into(), Value::Array(names));
+    }
+}
+
+/// Warns when the merged `variables` holds both `definitions` and `$defs`.
+fn both_definitions(merged: &Value, out: &mut Vec<Warning>) {
+    let Some(variables) = merged.get("variables").and_then(Value::as_object) else {
+        return;
+    };
+    if variables.contains_key("definitions") && variables.contains_key("$defs") {
+        out.push(Warning {
+            pointer: "/variables".into(),
+            message: "variables has both \"definitions\" and \"$defs\"; a $ref may resolve to \
+                      the wrong one, move every definition under one of them and fix the $refs"
+                .into(),
+        });
+    }
+}
+
+/// Where `pointer` sits in a pre-order walk of `root`: the index of each step among its
+/// siblings; a missing step sorts last. Sorting by it gives document order.
+fn document_position(root: &Value, pointer: &str) -> Vec<usize> {
+    let mut position = Vec::new();
+    let mut node = Some(root);
+    for token in pointer.split('/').skip(1) {
+        let token = token.replace("~1", "/").replace("~0", "~");
+        let step = match node {
+            Some(Value::Object(map)) => map
+                .iter()
+                .enumerate()
+                .find(|(_, (key, _))| **key == token)
+                .map(|(i, (_, v))| (i, v)),
+            Some(Value::Array(items)) => token
+                .parse::<usize>()
+                .ok()
+                .and_then(|i| items.get(i).map(|v| (i, v))),
+            _ => None,
+        };
+        position.push(step.map_or(usize::MAX, |(i, _)| i));
+        node = step.map(|(_, v)| v);
+    }
+    position
+}
+
+#[cfg(test)]
+#[path = "merge/tests.rs"]
+mod tests;

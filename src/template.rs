@@ -1,12 +1,242 @@
 //! Pure structural checks of a base job template, matching the Prefect server's own
 //! validation: both sections present, every `{{ placeholder }}` defined in `variables`.
+//!
+//! The server rule (`validate_base_job_template` in `prefect/server/schemas/actions.py`):
+//! `{}` is accepted; otherwise `job_configuration` and `variables` must both be truthy, and
+//! every placeholder found in `json.dumps(value)` of each `job_configuration` value must be a
+//! key of `variables.properties`. The server does not filter by placeholder type: block
+//! (`prefect.blocks.`), variable (`prefect.variables.`) and env (`$`) placeholders must be
+//! defined too. Non-object sections or `properties` crash the server (HTTP 500), so they are
+//! reported here as well.
 
-use crate::violation::Violation;
-use serde_json::Value;
+use crate::violation::{Violation, escape_token};
+use regex::Regex;
+use serde_json::{Map, Value};
+use std::sync::LazyLock;
+
+/// The server's `{{\s*([\w\.\-\[\]$]+)\s*}}`, as it behaves on `json.dumps` output: that text
+/// is ASCII with every control character, quote, backslash and non-ASCII character escaped
+/// as a sequence starting with `\`, which the pattern cannot match. So on the raw string only
+/// ASCII word characters count, and only a plain space counts as whitespace.
+static PLACEHOLDER: LazyLock<Regex> = LazyLock::new(|| {
+    // A literal pattern; the `pattern_compiles` test proves this never panics.
+    Regex::new(r"\{\{ *([A-Za-z0-9_.\[\]$-]+) *\}\}").expect("placeholder pattern is valid")
+});
+
+/// What a placeholder refers to, by the prefix of its name (as Prefect classifies them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PlaceholderKind {
+    /// A job variable, e.g. `{{ image }}`.
+    Standard,
+    /// A block document, `{{ prefect.blocks.<type>.<name> }}`.
+    BlockDocument,
+    /// A Prefect variable, `{{ prefect.variables.<name> }}`.
+    Variable,
+    /// An environment variable, `{{ $NAME }}`.
+    EnvVar,
+}
+
+impl PlaceholderKind {
+    /// The kind of the placeholder named `name`.
+    pub fn of(name: &str) -> Self {
+        if name.starts_with("prefect.blocks.") {
+            Self::BlockDocument
+        } else if name.starts_with("prefect.variables.") {
+            Self::Variable
+        } else if name.starts_with('$') {
+            Self::EnvVar
+        } else {
+            Self::Standard
+        }
+    }
+}
+
+/// The placeholder names in one string, in order, with repeats.
+fn names_in(text: &str) -> impl Iterator<Item = &str> {
+    PLACEHOLDER
+        .captures_iter(text)
+        .filter_map(|c| c.get(1))
+        .map(|m| m.as_str())
+}
+
+/// Calls `visit(pointer, text)` for every object key and string inside `value`, in document
+/// order (a key before its value, as `json.dumps` writes them). A key's pointer is its member's.
+fn walk_strings(value: &Value, pointer: &str, visit: &mut impl FnMut(&str, &str)) {
+    match value {
+        Value::String(text) => visit(pointer, text),
+        Value::Array(items) => {
+            for (index, item) in items.iter().enumerate() {
+                walk_strings(item, &format!("{pointer}/{index}"), visit);
+            }
+        }
+        Value::Object(map) => {
+            for (key, item) in map {
+                let here = format!("{pointer}/{}", escape_token(key));
+                visit(&here, key);
+                walk_strings(item, &here, visit);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Every placeholder name found in `value` (strings and object keys, recursively), in
+/// document order, deduplicated. All kinds are returned, because the server requires every
+/// one of them to be a variable; filter with [`PlaceholderKind::of`] if needed. To mirror the
+/// server on a whole `job_configuration`, use [`job_placeholders`] (it skips the top-level keys).
+pub fn placeholders(value: &Value) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    walk_strings(value, "", &mut |_, text| {
+        for name in names_in(text) {
+            if !names.iter().any(|n| n == name) {
+                names.push(name.to_string());
+            }
+        }
+    });
+    names
+}
+
+/// The placeholder names the server requires `variables.properties` to define for this
+/// `job_configuration`: those in each of its values (not its own top-level keys), in order,
+/// deduplicated. Not an object: none.
+pub fn job_placeholders(job_configuration: &Value) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for value in job_configuration
+        .as_object()
+        .into_iter()
+        .flat_map(Map::values)
+    {
+        for name in placeholders(value) {
+            if !names.contains(&name) {
+                names.push(name);
+            }
+        }
+    }
+    names
+}
+
+/// Python truthiness of a JSON value.
+fn truthy(value: &Value) -> bool {
+    match value {
+        Value::Null => false,
+        Value::Bool(b) => *b,
+        Value::Number(n) => n.as_f64().is_none_or(|f| f != 0.0),
+        Value::String(s) => !s.is_empty(),
+        Value::Array(a) => !a.is_empty(),
+        Value::Object(o) => !o.is_empty(),
+    }
+}
+
+fn violation(pointer: &str, value: Option<&Value>, message: String, fix: &str) -> Violation {
+    Violation {
+        pointer: pointer.into(),
+        value: value.cloned(),
+        message,
+        fix: fix.into(),
+    }
+}
 
 /// Checks a base job template the way the Prefect server does before it accepts one.
 /// Returns every problem found; an empty list means the server would accept it.
+///
+/// Undefined placeholders give one violation per string that uses them (a key counts as a
+/// string), located at that string; a missing or malformed section stops the check there.
 pub fn check(template: &Value) -> Vec<Violation> {
-    let _ = template;
-    todo!("helper")
+    let Some(top) = template.as_object() else {
+        let message = "the base job template is not a json object".to_string();
+        let fix = "use an object with \"job_configuration\" and \"variables\", or {}";
+        return vec![violation("", Some(template), message, fix)];
+    };
+    if top.is_empty() {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    let sections = [
+        (
+            "job_configuration",
+            "add a non-empty \"job_configuration\" object: the job settings, with {{ placeholders }}",
+        ),
+        (
+            "variables",
+            "add a non-empty \"variables\" json schema whose \"properties\" define every placeholder",
+        ),
+    ];
+    for (name, fix) in sections {
+        match top.get(name) {
+            None => out.push(violation(
+                &format!("/{name}"),
+                None,
+                format!("{name} is missing"),
+                fix,
+            )),
+            Some(value) if !truthy(value) => {
+                let message = format!("{name} is empty");
+                out.push(violation(&format!("/{name}"), Some(value), message, fix));
+            }
+            Some(value) if !value.is_object() => {
+                let message = format!("{name} is not a json object");
+                out.push(violation(&format!("/{name}"), Some(value), message, fix));
+            }
+            Some(_) => {}
+        }
+    }
+    let (Some(Value::Object(jobs)), Some(Value::Object(variables))) =
+        (top.get("job_configuration"), top.get("variables"))
+    else {
+        return out;
+    };
+    let empty = Map::new();
+    let properties = match variables.get("properties") {
+        None => &empty,
+        Some(Value::Object(properties)) => properties,
+        Some(other) => {
+            let message = "variables.properties is not a json object".to_string();
+            let fix = "make variables.properties an object mapping each variable to its schema";
+            out.push(violation(
+                "/variables/properties",
+                Some(other),
+                message,
+                fix,
+            ));
+            return out;
+        }
+    };
+    for (key, value) in jobs {
+        let pointer = format!("/job_configuration/{}", escape_token(key));
+        walk_strings(value, &pointer, &mut |at, text| {
+            let mut seen: Vec<&str> = Vec::new();
+            for name in names_in(text) {
+                if properties.contains_key(name) || seen.contains(&name) {
+                    continue;
+                }
+                seen.push(name);
+                out.push(undefined(at, text, name));
+            }
+        });
+    }
+    out
 }
+
+/// The violation for placeholder `name`, used in `text` at `pointer`, not being a variable.
+fn undefined(pointer: &str, text: &str, name: &str) -> Violation {
+    let fix = match PlaceholderKind::of(name) {
+        PlaceholderKind::Standard => {
+            format!("add {name:?} to variables.properties or remove the placeholder")
+        }
+        _ => format!(
+            "the server requires even block, variable and env placeholders in job_configuration \
+             to be variables: add {name:?} to variables.properties, or move the reference into a \
+             variable's default and use that variable here"
+        ),
+    };
+    Violation {
+        pointer: pointer.into(),
+        value: Some(Value::String(text.into())),
+        message: format!("placeholder \"{{{{ {name} }}}}\" is not defined in variables.properties"),
+        fix,
+    }
+}
+
+#[cfg(test)]
+#[path = "template/tests.rs"]
+mod tests;

@@ -1,0 +1,381 @@
+use super::*;
+use pretty_assertions::assert_eq;
+use serde_json::json;
+
+#[test]
+fn jq_merge_table() {
+    let cases = [
+        (
+            "nested objects merge recursively",
+            json!({"a": {"b": 1, "c": {"d": 2, "e": 3}}}),
+            json!({"a": {"c": {"d": 9}, "f": 4}}),
+            json!({"a": {"b": 1, "c": {"d": 9, "e": 3}, "f": 4}}),
+        ),
+        (
+            "arrays are replaced, not concatenated",
+            json!({"a": [1, 2, 3], "b": [{"x": 1}]}),
+            json!({"a": [4], "b": [{"y": 2}]}),
+            json!({"a": [4], "b": [{"y": 2}]}),
+        ),
+        (
+            "null replaces an object and a scalar",
+            json!({"a": {"b": 1}, "c": 2}),
+            json!({"a": null, "c": null}),
+            json!({"a": null, "c": null}),
+        ),
+        (
+            "scalar replaces an object and an object replaces a scalar",
+            json!({"a": {"b": 1}, "c": 2}),
+            json!({"a": "x", "c": {"d": 1}}),
+            json!({"a": "x", "c": {"d": 1}}),
+        ),
+        (
+            "empty current keeps the default",
+            json!({"a": {"b": [1]}}),
+            json!({}),
+            json!({"a": {"b": [1]}}),
+        ),
+        (
+            "top level array: current wins",
+            json!({"a": 1}),
+            json!([1]),
+            json!([1]),
+        ),
+        (
+            "top level scalar default: current wins",
+            json!(1),
+            json!({"a": 1}),
+            json!({"a": 1}),
+        ),
+        (
+            "two numbers: current wins (jq multiplies)",
+            json!(2),
+            json!(3),
+            json!(3),
+        ),
+    ];
+    for (name, default, current, expected) in cases {
+        assert_eq!(jq_merge(&default, &current), expected, "{name}");
+    }
+}
+
+#[test]
+fn jq_merge_key_order_is_defaults_then_currents_new_keys() {
+    let default = json!({"z": 1, "a": {"y": 1, "b": 2}, "m": 3});
+    let current = json!({"n": 0, "a": {"c": 5, "b": 9}, "z": 7, "b": 1});
+    let merged = serde_json::to_string(&jq_merge(&default, &current)).unwrap();
+    assert_eq!(
+        merged,
+        r#"{"z":7,"a":{"y":1,"b":9,"c":5},"m":3,"n":0,"b":1}"#
+    );
+}
+
+#[test]
+fn jq_strategy_is_jq_merge_without_warnings() {
+    let default =
+        json!({"variables": {"properties": {"a": {"type": "string"}}, "required": ["a"]}});
+    let current = json!({"variables": {"properties": {"a": null}, "required": ["b"]}});
+    let merged = merge(&default, &current, Strategy::Jq);
+    assert_eq!(merged.template, jq_merge(&default, &current));
+    assert_eq!(merged.warnings, vec![]);
+}
+
+/// A template whose `variables` is built from `properties` and optional `required`.
+fn vars(properties: Value, required: Option<Value>) -> Value {
+    let mut variables = json!({"properties": properties});
+    if let Some(required) = required {
+        variables["required"] = required;
+    }
+    json!({"job_configuration": {"command": "{{ command }}"}, "variables": variables})
+}
+
+#[test]
+fn schema_required_table() {
+    let props = json!({"a": {}, "b": {}, "c": {}});
+    let cases = [
+        ("neither side has required: none invented", None, None, None),
+        (
+            "current's first, then default's new",
+            Some(json!(["a", "b"])),
+            Some(json!(["c", "a"])),
+            Some(json!(["c", "a", "b"])),
+        ),
+        (
+            "only default has required",
+            Some(json!(["b"])),
+            None,
+            Some(json!(["b"])),
+        ),
+        (
+            "only current has required",
+            None,
+            Some(json!(["a"])),
+            Some(json!(["a"])),
+        ),
+        (
+            "undefined and non-string names dropped",
+            Some(json!(["a", "gone"])),
+            Some(json!([1, "b", "b"])),
+            Some(json!(["b", "a"])),
+        ),
+        (
+            "empty lists stay empty",
+            Some(json!([])),
+            Some(json!([])),
+            Some(json!([])),
+        ),
+    ];
+    for (name, default_required, current_required, expected) in cases {
+        let default = vars(props.clone(), default_required);
+        let current = vars(json!({}), current_required);
+        let merged = merge(&default, &current, Strategy::Schema).template;
+        assert_eq!(
+            merged["variables"].get("required").cloned(),
+            expected,
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn schema_required_drops_names_undefined_after_merge() {
+    // "b" set to null is still a key of the merged properties, so it stays required.
+    let default = vars(json!({"a": {}, "b": {}}), Some(json!(["a", "b"])));
+    let current = vars(json!({"b": null}), Some(json!(["x"])));
+    let merged = merge(&default, &current, Strategy::Schema);
+    assert_eq!(merged.template["variables"]["required"], json!(["a", "b"]));
+    assert_eq!(
+        merged.warnings,
+        vec![
+            Warning {
+                pointer: "/variables/properties/b".into(),
+                message: "current value is null and hides the default object; remove it to take \
+                          the default"
+                    .into(),
+            },
+            Warning {
+                pointer: "/variables/required".into(),
+                message: "required variable \"x\" is not defined in variables.properties and was \
+                          dropped from required; add the property to keep it required"
+                    .into(),
+            },
+        ]
+    );
+}
+
+#[test]
+fn schema_warnings_table() {
+    let cases = [
+        (
+            "nothing noteworthy",
+            vars(json!({"image": {"type": "string"}}), Some(json!(["image"]))),
+            vars(
+                json!({"image": {"type": "string", "default": "x"}, "new": {}}),
+                None,
+            ),
+            vec![],
+        ),
+        (
+            "type changed upstream",
+            vars(json!({"image": {"type": "string"}}), None),
+            vars(json!({"image": {"type": "integer"}}), None),
+            vec![(
+                "/variables/properties/image",
+                "property \"image\" changed kind upstream (default: type string; current: type \
+                 integer); the current schema was kept, review it",
+            )],
+        ),
+        (
+            "anyOf upstream, type in current: merged mixes both",
+            vars(
+                json!({"cpu": {"anyOf": [{"type": "integer"}, {"type": "null"}]}}),
+                None,
+            ),
+            vars(json!({"cpu": {"type": "integer"}}), None),
+            vec![(
+                "/variables/properties/cpu",
+                "property \"cpu\" changed kind upstream (default: anyOf [integer, null]; current: \
+                 type integer); the merged schema mixes both (type integer, anyOf [integer, \
+                 null]), review it",
+            )],
+        ),
+        (
+            "ref and enum changes",
+            vars(
+                json!({"a": {"$ref": "#/$defs/A"}, "b": {"enum": ["x", "y"]}}),
+                None,
+            ),
+            vars(
+                json!({"a": {"$ref": "#/definitions/A"}, "b": {"enum": ["x"]}}),
+                None,
+            ),
+            vec![
+                (
+                    "/variables/properties/a",
+                    "property \"a\" changed kind upstream (default: $ref #/$defs/A; current: $ref \
+                     #/definitions/A); the current schema was kept, review it",
+                ),
+                (
+                    "/variables/properties/b",
+                    "property \"b\" changed kind upstream (default: enum [\"x\",\"y\"]; current: \
+                     enum [\"x\"]); the current schema was kept, review it",
+                ),
+            ],
+        ),
+        (
+            "null hides a nested default object, in document order",
+            json!({"job_configuration": {"a": {"b": {"c": 1}}, "z": {}}, "variables": {"properties": {}}}),
+            json!({"job_configuration": {"z": null, "a": {"b": null}}}),
+            vec![
+                (
+                    "/job_configuration/a/b",
+                    "current value is null and hides the default object; remove it to take the \
+                     default",
+                ),
+                (
+                    "/job_configuration/z",
+                    "current value is null and hides the default object; remove it to take the \
+                     default",
+                ),
+            ],
+        ),
+        (
+            "null over a scalar is not noteworthy",
+            json!({"job_configuration": {"a": 1}}),
+            json!({"job_configuration": {"a": null}}),
+            vec![],
+        ),
+        (
+            "definitions and $defs",
+            json!({"variables": {"properties": {}, "$defs": {"A": {}}}}),
+            json!({"variables": {"definitions": {"A": {}}}}),
+            vec![(
+                "/variables",
+                "variables has both \"definitions\" and \"$defs\"; a $ref may resolve to the \
+                 wrong one, move every definition under one of them and fix the $refs",
+            )],
+        ),
+    ];
+    for (name, default, current, expected) in cases {
+        let expected: Vec<Warning> = expected
+            .into_iter()
+            .map(|(pointer, message)| Warning {
+                pointer: pointer.into(),
+                message: message.into(),
+            })
+            .collect();
+        let merged = merge(&default, &current, Strategy::Schema);
+        assert_eq!(merged.warnings, expected, "{name}");
+        assert_eq!(
+            merged.template["variables"]["properties"],
+            jq_merge(&default, &current)["variables"]["properties"],
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn schema_strategy_on_non_object_top_level_returns_current() {
+    let merged = merge(
+        &json!({"variables": {"required": ["a"]}}),
+        &json!([1]),
+        Strategy::Schema,
+    );
+    assert_eq!(
+        merged,
+        Merged {
+            template: json!([1]),
+            warnings: vec![]
+        }
+    );
+}
+
+#[test]
+fn document_position_orders_pre_order() {
+    let root = json!({"b": {"x": 1, "y": [0, {"z": 1}]}, "a/~": 2});
+    let cases = [
+        ("", vec![]),
+        ("/b", vec![0]),
+        ("/b/y/1/z", vec![0, 1, 1, 0]),
+        ("/a~1~0", vec![1]),
+        ("/missing/x", vec![usize::MAX, usize::MAX]),
+    ];
+    for (pointer, expected) in cases {
+        assert_eq!(document_position(&root, pointer), expected, "{pointer}");
+    }
+}
+
+/// Realistic templates to compare with the real jq binary.
+fn jq_cases() -> Vec<(Value, Value)> {
+    let default = json!({
+        "job_configuration": {
+            "command": "{{ command }}",
+            "env": "{{ env }}",
+            "labels": "{{ labels }}",
+            "image": "{{ image }}",
+            "job_manifest": {"apiVersion": "batch/v1", "kind": "Job", "spec": {"template": {"spec": {"containers": [{"name": "prefect-job", "image": "{{ image }}"}]}}}}
+        },
+        "variables": {
+            "type": "object",
+            "properties": {
+                "image": {"type": "string", "title": "Image"},
+                "env": {"type": "object", "additionalProperties": {"type": "string"}},
+                "namespace": {"type": "string", "default": "default"}
+            },
+            "definitions": {"A": {"type": "string"}}
+        }
+    });
+    let current = json!({
+        "variables": {
+            "required": ["image"],
+            "properties": {
+                "image": {"default": "my/image:1", "type": "string"},
+                "cpu": {"anyOf": [{"type": "integer"}, {"type": "null"}]},
+                "env": null
+            }
+        },
+        "job_configuration": {
+            "cpu": "{{ cpu }}",
+            "job_manifest": {"spec": {"template": {"spec": {"containers": [{"name": "x"}]}}, "backoffLimit": 0}},
+            "labels": ["a", 1, 2.5, true, null, "é \" \\ /"]
+        }
+    });
+    vec![
+        (default.clone(), current),
+        (
+            json!({"a": {"b": {"c": [1, 2]}}, "z": 1}),
+            json!({"z": {"y": 1}, "a": {"b": {"d": 1}}, "new": [{"k": {}}]}),
+        ),
+        (default, json!({})),
+    ]
+}
+
+#[test]
+fn jq_merge_matches_the_jq_binary() {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    if Command::new("jq").arg("--version").output().is_err() {
+        eprintln!("jq is not installed; skipping the comparison with the jq binary");
+        return;
+    }
+    for (default, current) in jq_cases() {
+        let mut child = Command::new("jq")
+            .args(["-c", "-s", ".[0] * .[1]"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let input = format!("{default}\n{current}\n");
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+        let output = child.wait_with_output().unwrap();
+        assert!(output.status.success());
+        let jq = String::from_utf8(output.stdout).unwrap();
+        let ours = serde_json::to_string(&jq_merge(&default, &current)).unwrap();
+        assert_eq!(jq.trim_end(), ours);
+    }
+}
