@@ -1,0 +1,263 @@
+//! Shared harness for integration tests: one real Prefect server per test
+//! process, REST helpers that tolerate the SQLite server's transient 503s,
+//! unique pool names, and a hermetic `poolsync` command.
+//!
+//! Use from an integration test file with `mod support;`.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command as StdCommand, Stdio};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::thread::sleep;
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use reqwest::blocking::{Client, RequestBuilder, Response};
+use serde_json::{Value, json};
+
+/// Env var holding the API URL of an already running server
+/// (`http://127.0.0.1:PORT/api`). `scripts/test` always sets it.
+pub const API_URL_ENV: &str = "POOLSYNC_TEST_API_URL";
+
+const ATTEMPTS: u32 = 8;
+
+pub struct Server {
+    /// API base URL, e.g. `http://127.0.0.1:4200/api` (no trailing slash).
+    pub url: String,
+}
+
+pub fn repo_root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The server shared by every test of this process: `$POOLSYNC_TEST_API_URL`
+/// if set, otherwise one started on first use via `scripts/prefect-server`
+/// (stopped by its watchdog when this process exits).
+pub fn server() -> &'static Server {
+    static SERVER: OnceLock<Server> = OnceLock::new();
+    SERVER.get_or_init(|| {
+        let url = match std::env::var(API_URL_ENV) {
+            Ok(url) if !url.trim().is_empty() => url.trim().to_string(),
+            _ => start_server(),
+        };
+        Server {
+            url: url.trim_end_matches('/').to_string(),
+        }
+    })
+}
+
+fn start_server() -> String {
+    let script = repo_root().join("scripts/prefect-server");
+    let dir: PathBuf = repo_root()
+        .join(".prefect-test")
+        .join(format!("cargo-{}", std::process::id()));
+    eprintln!(
+        "support: {API_URL_ENV} not set; starting a Prefect server in {} (~20 s)",
+        dir.display()
+    );
+    let out = StdCommand::new("bash")
+        .arg(&script)
+        .arg("start")
+        .arg("--dir")
+        .arg(&dir)
+        .arg("--owner-pid")
+        .arg(std::process::id().to_string())
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", script.display()));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let url = stdout.lines().last().unwrap_or("").trim().to_string();
+    if !out.status.success() || !url.starts_with("http") {
+        panic!(
+            "{} start failed ({}):\nstdout:\n{stdout}\nstderr:\n{}",
+            script.display(),
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    url
+}
+
+/// Shorthand for `server().url`.
+pub fn api_url() -> &'static str {
+    &server().url
+}
+
+/// A name unique across test processes and tests: `prefix-<pid>-<n>-<hex>`.
+pub fn unique(prefix: &str) -> String {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let rand = uuid::Uuid::new_v4().simple().to_string();
+    format!("{prefix}-{}-{n}-{}", std::process::id(), &rand[..6])
+}
+
+fn client() -> &'static Client {
+    static CLIENT: OnceLock<Client> = OnceLock::new();
+    CLIENT.get_or_init(|| {
+        Client::builder()
+            .timeout(Duration::from_secs(30))
+            .build()
+            .expect("build reqwest client")
+    })
+}
+
+fn transient(status: StatusCode) -> bool {
+    matches!(
+        status,
+        StatusCode::SERVICE_UNAVAILABLE | StatusCode::BAD_GATEWAY | StatusCode::TOO_MANY_REQUESTS
+    )
+}
+
+/// Send a request, retrying on 502/503/429 and connection errors with a
+/// jittered exponential backoff. Returns the final response and whether an
+/// earlier attempt may have reached the server (so 409/404 can be judged).
+#[track_caller]
+fn send(what: &str, build: impl Fn(&Client) -> RequestBuilder) -> (Response, bool) {
+    let mut retried = false;
+    let mut last_err = String::new();
+    for attempt in 0..ATTEMPTS {
+        if attempt > 0 {
+            let base = 100u64 << (attempt - 1).min(4); // 100 ms .. 1.6 s
+            let jitter = u64::from(uuid::Uuid::new_v4().as_bytes()[0]) % 100;
+            sleep(Duration::from_millis(base + jitter));
+        }
+        match build(client()).send() {
+            Ok(resp) if transient(resp.status()) && attempt + 1 < ATTEMPTS => {
+                last_err = format!("HTTP {}", resp.status());
+                retried = true;
+            }
+            Ok(resp) => return (resp, retried),
+            Err(e) if (e.is_connect() || e.is_timeout()) && attempt + 1 < ATTEMPTS => {
+                last_err = e.to_string();
+                retried = true;
+            }
+            Err(e) => panic!("{what}: request failed: {e}"),
+        }
+    }
+    panic!("{what}: gave up after {ATTEMPTS} attempts: {last_err}")
+}
+
+#[track_caller]
+fn fail(what: &str, resp: Response) -> ! {
+    let status = resp.status();
+    let body = resp.text().unwrap_or_default();
+    panic!("{what}: unexpected HTTP {status}: {body}")
+}
+
+/// `POST /work_pools/`; panics unless the pool is created.
+#[track_caller]
+pub fn create_pool(name: &str, type_: &str, base_job_template: &Value) -> Value {
+    let what = format!("create work pool {name:?}");
+    let body = json!({ "name": name, "type": type_, "base_job_template": base_job_template });
+    let url = format!("{}/work_pools/", api_url());
+    let (resp, retried) = send(&what, |c| c.post(&url).json(&body));
+    match resp.status() {
+        StatusCode::CREATED => resp.json().expect("work pool JSON"),
+        // An earlier attempt answered 503 but committed anyway.
+        StatusCode::CONFLICT if retried => read_pool(name),
+        _ => fail(&what, resp),
+    }
+}
+
+/// `GET /work_pools/{name}`; panics unless found.
+#[track_caller]
+pub fn read_pool(name: &str) -> Value {
+    try_read_pool(name).unwrap_or_else(|| panic!("work pool {name:?} not found"))
+}
+
+/// `GET /work_pools/{name}`; `None` on 404.
+#[track_caller]
+pub fn try_read_pool(name: &str) -> Option<Value> {
+    let what = format!("read work pool {name:?}");
+    let url = format!("{}/work_pools/{name}", api_url());
+    let (resp, _) = send(&what, |c| c.get(&url));
+    match resp.status() {
+        StatusCode::OK => Some(resp.json().expect("work pool JSON")),
+        StatusCode::NOT_FOUND => None,
+        _ => fail(&what, resp),
+    }
+}
+
+/// The stored `base_job_template` of a pool.
+#[track_caller]
+pub fn read_template(name: &str) -> Value {
+    read_pool(name)["base_job_template"].clone()
+}
+
+/// `DELETE /work_pools/{name}`; a pool that is already gone is fine.
+#[track_caller]
+pub fn delete_pool(name: &str) {
+    let what = format!("delete work pool {name:?}");
+    let url = format!("{}/work_pools/{name}", api_url());
+    let (resp, _) = send(&what, |c| c.delete(&url));
+    match resp.status() {
+        StatusCode::NO_CONTENT | StatusCode::OK | StatusCode::NOT_FOUND => {}
+        _ => fail(&what, resp),
+    }
+}
+
+/// The server's whole `aggregate-worker-metadata` collection view:
+/// `{package: {worker_key: {"type": ..., "default_base_job_configuration": ...}}}`.
+#[track_caller]
+pub fn worker_metadata() -> &'static Value {
+    static META: OnceLock<Value> = OnceLock::new();
+    META.get_or_init(|| {
+        let what = "read aggregate-worker-metadata";
+        let url = format!("{}/collections/views/aggregate-worker-metadata", api_url());
+        let (resp, _) = send(what, |c| c.get(&url));
+        if resp.status() != StatusCode::OK {
+            fail(what, resp);
+        }
+        resp.json().expect("collection view JSON")
+    })
+}
+
+/// The default base job template the server ships for worker type `type_`
+/// (e.g. `"kubernetes"`, `"process"`, `"docker"`).
+#[track_caller]
+pub fn default_template(type_: &str) -> Value {
+    worker_metadata()
+        .as_object()
+        .into_iter()
+        .flat_map(|packages| packages.values())
+        .filter_map(Value::as_object)
+        .flat_map(|workers| workers.values())
+        .find(|w| w["type"] == type_)
+        .and_then(|w| w.get("default_base_job_configuration"))
+        .cloned()
+        .unwrap_or_else(|| panic!("no default base job template for worker type {type_:?}"))
+}
+
+fn leaked_tempdir(label: &str) -> &'static Path {
+    let dir = tempfile::Builder::new()
+        .prefix(&format!("poolsync-test-{label}-"))
+        .tempdir()
+        .expect("create temp dir");
+    Box::leak(Box::new(dir)).path()
+}
+
+/// `HOME` for `poolsync()` runs (one per test process, kept for its lifetime).
+pub fn test_home() -> &'static Path {
+    static DIR: OnceLock<&'static Path> = OnceLock::new();
+    DIR.get_or_init(|| leaked_tempdir("home"))
+}
+
+/// `PREFECT_HOME` for `poolsync()` runs (one per test process).
+pub fn test_prefect_home() -> &'static Path {
+    static DIR: OnceLock<&'static Path> = OnceLock::new();
+    DIR.get_or_init(|| leaked_tempdir("prefect-home"))
+}
+
+/// The built `poolsync` binary with a hermetic environment: only `PATH`,
+/// `HOME`, `PREFECT_HOME` (temp dirs) and `NO_COLOR=1`. Callers add
+/// `--api-url` / `PREFECT_API_URL` themselves.
+pub fn poolsync() -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::new(env!("CARGO_BIN_EXE_poolsync"));
+    cmd.env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", test_home())
+        .env("PREFECT_HOME", test_prefect_home())
+        .env("NO_COLOR", "1");
+    cmd
+}
