@@ -7,7 +7,9 @@ use std::io::Write;
 
 fn poolsync() -> Command {
     let mut cmd = Command::cargo_bin("poolsync").unwrap();
-    cmd.env_clear().env("PATH", std::env::var_os("PATH").unwrap_or_default()).env("NO_COLOR", "1");
+    cmd.env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("NO_COLOR", "1");
     cmd
 }
 
@@ -41,14 +43,25 @@ fn jq_strategy_matches_jq_byte_for_byte() {
         .success();
     let merged: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
     assert_eq!(merged["variables"]["required"], json!(["env"]));
-    assert_eq!(merged["variables"]["properties"]["image"]["default"], json!("mine:7"));
+    assert_eq!(
+        merged["variables"]["properties"]["image"]["default"],
+        json!("mine:7")
+    );
     assert_eq!(merged["job_configuration"]["cpu"], json!("{{ cpu }}"));
-    let Ok(jq) = std::process::Command::new("jq").arg("-s").arg(".[0] * .[1]").arg(d.path()).arg(c.path()).output()
+    let Ok(jq) = std::process::Command::new("jq")
+        .arg("-s")
+        .arg(".[0] * .[1]")
+        .arg(d.path())
+        .arg(c.path())
+        .output()
     else {
         eprintln!("jq is not installed; compared values only");
         return;
     };
-    assert_eq!(String::from_utf8_lossy(&out.get_output().stdout), String::from_utf8_lossy(&jq.stdout));
+    assert_eq!(
+        String::from_utf8_lossy(&out.get_output().stdout),
+        String::from_utf8_lossy(&jq.stdout)
+    );
 }
 
 /// The default strategy keeps `required` from both sides and reads the current from stdin.
@@ -73,12 +86,23 @@ fn bad_files_are_named_with_position() {
     let cases = [
         (broken.path().to_path_buf(), "line 2 column 25"),
         (list.path().to_path_buf(), "is a json array, not an object"),
-        ("/nonexistent/x.json".into(), "failed to read /nonexistent/x.json"),
+        (
+            "/nonexistent/x.json".into(),
+            "failed to read /nonexistent/x.json",
+        ),
     ];
     for (path, want) in cases {
-        let out = poolsync().args(["merge", "--default"]).arg(&path).args(["--current", &fixture("managed-inline.json")]).assert().code(1);
+        let out = poolsync()
+            .args(["merge", "--default"])
+            .arg(&path)
+            .args(["--current", &fixture("managed-inline.json")])
+            .assert()
+            .code(1);
         let stderr = String::from_utf8_lossy(&out.get_output().stderr).to_string();
-        assert!(stderr.contains(&path.display().to_string()) && stderr.contains(want), "{stderr}");
+        assert!(
+            stderr.contains(&path.display().to_string()) && stderr.contains(want),
+            "{stderr}"
+        );
     }
 }
 
@@ -87,22 +111,42 @@ fn bad_files_are_named_with_position() {
 fn schema_matches_committed_file() {
     let out = poolsync().arg("schema").assert().success();
     let printed: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
-    let committed: Value = serde_json::from_str(include_str!("../schemas/federated-identity.schema.json")).unwrap();
+    let committed: Value =
+        serde_json::from_str(include_str!("../schemas/federated-identity.schema.json")).unwrap();
     assert_eq!(printed, committed);
 }
 
 /// `validate --file` accepts the valid fixtures and rejects the bad ARN with its pointer.
 #[test]
 fn validate_file() {
-    for ok in ["managed-legacy.json", "managed-inline.json", "managed-ref.json"] {
-        poolsync().args(["validate", "--file", &fixture(ok)]).assert().success();
+    for ok in [
+        "managed-legacy.json",
+        "managed-inline.json",
+        "managed-ref.json",
+    ] {
+        poolsync()
+            .args(["validate", "--file", &fixture(ok)])
+            .assert()
+            .success();
     }
-    let out = poolsync().args(["validate", "--file", &fixture("managed-invalid-arn.json")]).assert().code(1);
+    let out = poolsync()
+        .args(["validate", "--file", &fixture("managed-invalid-arn.json")])
+        .assert()
+        .code(1);
     let stderr = String::from_utf8_lossy(&out.get_output().stderr).to_string();
-    assert!(stderr.contains("/variables/properties/federated_identity/default/aws_role_arn"), "{stderr}");
+    assert!(
+        stderr.contains("/variables/properties/federated_identity/default/aws_role_arn"),
+        "{stderr}"
+    );
 
-    let undefined = file(r#"{"job_configuration": {"x": "{{ nope }}"}, "variables": {"properties": {"y": {}}}}"#);
-    let out = poolsync().args(["validate", "--file"]).arg(undefined.path()).assert().code(1);
+    let undefined = file(
+        r#"{"job_configuration": {"x": "{{ nope }}"}, "variables": {"properties": {"y": {}}}}"#,
+    );
+    let out = poolsync()
+        .args(["validate", "--file"])
+        .arg(undefined.path())
+        .assert()
+        .code(1);
     assert!(String::from_utf8_lossy(&out.get_output().stderr).contains("{{ nope }}"));
 }
 
@@ -111,8 +155,28 @@ fn validate_file() {
 fn usage_errors_and_help() {
     poolsync().arg("update").assert().code(2);
     poolsync().args(["update", "--all", "p1"]).assert().code(2);
-    poolsync().args(["update", "p", "--detailed-exitcode", "--api-url", "http://127.0.0.1:9/api"]).assert().code(2);
-    poolsync().args(["update", "a", "b", "--output", "json-patch", "--api-url", "http://127.0.0.1:9/api"]).assert().code(2);
+    poolsync()
+        .args([
+            "update",
+            "p",
+            "--detailed-exitcode",
+            "--api-url",
+            "http://127.0.0.1:9/api",
+        ])
+        .assert()
+        .code(2);
+    poolsync()
+        .args([
+            "update",
+            "a",
+            "b",
+            "--output",
+            "json-patch",
+            "--api-url",
+            "http://127.0.0.1:9/api",
+        ])
+        .assert()
+        .code(2);
     let help = poolsync().arg("--help").assert().success();
     let help = String::from_utf8_lossy(&help.get_output().stdout).to_string();
     assert!(help.contains("3  with --detailed-exitcode"), "{help}");
