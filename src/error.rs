@@ -40,7 +40,7 @@ pub enum Error {
     },
 
     /// An input document is not valid JSON.
-    #[error("{input} is not valid json: {source}; check the file at that line and column")]
+    #[error("{input} is not valid json: {source}")]
     Json {
         /// Where the document came from (a file name, `stdin`, a URL).
         input: String,

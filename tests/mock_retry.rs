@@ -215,8 +215,6 @@ async fn timed_out_read_is_retried() {
 /// A transient 503 on `GET /csrf-token` is retried like any other request (Prefect's own
 /// client sends the token request through its retrying `send`), so the write goes through.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "bug: the CSRF token request is sent once, without retries (Client::get_once), so a \
-            transient 503/429/timeout on /csrf-token fails the write that a retry would save"]
 async fn csrf_token_request_is_retried_on_503() {
     let server = MockServer::start().await;
     pool_mock(&server, POOL, &current()).await;

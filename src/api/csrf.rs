@@ -64,7 +64,9 @@ impl Csrf {
 async fn fetch(client: &Client) -> Result<State> {
     let id = uuid::Uuid::new_v4().to_string();
     let path = format!("/csrf-token?client={id}");
-    let reply: Reply = client.get_once(&path).await?;
+    // Through the retrying path, like every other request; boxed because `send` reaches
+    // back here for writes (never for this GET).
+    let reply: Reply = Box::pin(client.send(reqwest::Method::GET, &path, None)).await?;
     match reply.status {
         StatusCode::UNPROCESSABLE_ENTITY | StatusCode::NOT_FOUND => Ok(State::Off),
         status if status.is_success() => {

@@ -260,23 +260,6 @@ impl Client {
             tokio::time::sleep(self.policy.delay(attempt, failure.retry_after.as_deref())).await;
         }
     }
-
-    /// Sends a GET without CSRF or retries (used to fetch the CSRF token itself).
-    async fn get_once(&self, path: &str) -> Result<Reply> {
-        let url = format!("{}{path}", self.base);
-        let response = self
-            .http
-            .get(&url)
-            .send()
-            .await
-            .map_err(|e| transport_error(&Method::GET, &url, &e))?;
-        let status = response.status();
-        let body = response
-            .bytes()
-            .await
-            .map_err(|e| transport_error(&Method::GET, &url, &e))?;
-        Ok(Reply { status, body })
-    }
 }
 
 struct Retry {
