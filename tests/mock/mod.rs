@@ -1,0 +1,200 @@
+//! Shared helpers for the wiremock tests: a hermetic `poolsync` command, a catch-all mock
+//! that fails on unexpected requests, and template fixtures.
+#![allow(dead_code)]
+
+use assert_cmd::Command;
+use serde_json::{Value, json};
+use std::fmt;
+use std::sync::LazyLock;
+use std::time::{Duration, Instant};
+use wiremock::matchers::{any, method, path};
+use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+
+/// The pool most tests update.
+pub const POOL: &str = "k8s";
+/// A Prefect Cloud workspace path, appended to `PREFECT_CLOUD_API_URL`.
+pub const CLOUD_PATH: &str = "/accounts/9c0a5c36-2b38-4a43-9e77-1f2f8e3c1a01\
+    /workspaces/5f6e7d8c-1234-4abc-8def-0123456789ab";
+
+/// One empty HOME for every run of this test binary, so no real profile is read.
+static HOME: LazyLock<tempfile::TempDir> =
+    LazyLock::new(|| tempfile::tempdir().expect("temp HOME"));
+
+/// The poolsync binary with a clean environment: only PATH, an empty HOME, NO_COLOR.
+pub fn poolsync() -> Command {
+    let mut cmd = Command::cargo_bin("poolsync").expect("poolsync binary");
+    cmd.env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", HOME.path())
+        .env("NO_COLOR", "1")
+        .timeout(Duration::from_secs(60));
+    cmd
+}
+
+/// What a run printed and how it ended.
+pub struct Out {
+    pub status: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+    pub elapsed: Duration,
+}
+
+impl Out {
+    /// Asserts the exit code, showing the output when it differs.
+    pub fn code(&self, want: i32) {
+        assert_eq!(self.status, Some(want), "exit code; {self}");
+    }
+}
+
+impl fmt::Display for Out {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "status {:?} after {:?}\n--- stdout\n{}--- stderr\n{}",
+            self.status, self.elapsed, self.stdout, self.stderr
+        )
+    }
+}
+
+/// Runs the command off the async runtime, so the mock server keeps answering.
+pub async fn run(mut cmd: Command) -> Out {
+    tokio::task::spawn_blocking(move || {
+        let start = Instant::now();
+        let out = cmd.output().expect("poolsync runs");
+        Out {
+            status: out.status.code(),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            elapsed: start.elapsed(),
+        }
+    })
+    .await
+    .expect("runner thread")
+}
+
+/// `{mock}/api`, a self-hosted API URL.
+pub fn api(server: &MockServer) -> String {
+    format!("{}/api", server.uri())
+}
+
+/// Fails the test on any request no other mock matched.
+pub async fn strict(server: &MockServer) {
+    Mock::given(any())
+        .respond_with(ResponseTemplate::new(418).set_body_string("unexpected request"))
+        .with_priority(u8::MAX)
+        .named("unexpected request")
+        .expect(0)
+        .mount(server)
+        .await;
+}
+
+/// `GET /api/csrf-token?client=...` issuing `token` to the asking client, `times` times.
+pub async fn csrf_token(server: &MockServer, token: &'static str, times: u64) {
+    Mock::given(method("GET"))
+        .and(path("/api/csrf-token"))
+        .respond_with(move |r: &Request| {
+            let client = r
+                .url
+                .query_pairs()
+                .find(|(k, _)| k == "client")
+                .map(|(_, v)| v.into_owned());
+            match client {
+                Some(client) => ResponseTemplate::new(200).set_body_json(json!({
+                    "token": token, "client": client, "expiration": "2999-01-01T00:00:00Z"
+                })),
+                None => {
+                    ResponseTemplate::new(422).set_body_json(json!({"detail": "missing client"}))
+                }
+            }
+        })
+        .expect(times)
+        .mount(server)
+        .await;
+}
+
+/// `GET /api/csrf-token` answering "CSRF protection is disabled.", `times` times.
+pub async fn csrf_disabled(server: &MockServer, times: u64) {
+    Mock::given(method("GET"))
+        .and(path("/api/csrf-token"))
+        .respond_with(
+            ResponseTemplate::new(422)
+                .set_body_json(json!({"detail": "CSRF protection is disabled."})),
+        )
+        .expect(times)
+        .mount(server)
+        .await;
+}
+
+/// The stored template: a valid one whose image default the user customised.
+pub fn current() -> Value {
+    json!({
+        "job_configuration": {"image": "{{ image }}"},
+        "variables": {"type": "object", "properties": {
+            "image": {"type": "string", "default": "registry.example.com/flows:2"}
+        }}
+    })
+}
+
+/// The server's newer default: a stock image and a new `cpu` variable.
+pub fn newer_default() -> Value {
+    json!({
+        "job_configuration": {"image": "{{ image }}", "cpu": "{{ cpu }}"},
+        "variables": {"type": "object", "properties": {
+            "image": {"type": "string", "default": "a:1"},
+            "cpu": {"type": "string", "default": "500m"}
+        }}
+    })
+}
+
+/// What `update` must push: the newer default keeping the customised image.
+pub fn merged() -> Value {
+    json!({
+        "job_configuration": {"image": "{{ image }}", "cpu": "{{ cpu }}"},
+        "variables": {"type": "object", "properties": {
+            "image": {"type": "string", "default": "registry.example.com/flows:2"},
+            "cpu": {"type": "string", "default": "500m"}
+        }}
+    })
+}
+
+/// A defaults document with `newer_default()` under `key`, of type `pool_type`.
+pub fn defaults(key: &str, pool_type: &str) -> Value {
+    json!({"prefect-kubernetes": {key: {
+        "type": pool_type, "default_base_job_configuration": newer_default()
+    }}})
+}
+
+/// A 200 work pool reply.
+pub fn pool_reply(name: &str, pool_type: &str, template: &Value) -> ResponseTemplate {
+    ResponseTemplate::new(200).set_body_json(json!({
+        "name": name, "type": pool_type, "base_job_template": template,
+        "updated": "2024-01-01T00:00:00Z"
+    }))
+}
+
+/// `GET /api/work_pools/{name}` answering a kubernetes pool with `template`, called once.
+pub async fn pool_mock(server: &MockServer, name: &str, template: &Value) {
+    Mock::given(method("GET"))
+        .and(path(format!("/api/work_pools/{name}")))
+        .respond_with(pool_reply(name, "kubernetes", template))
+        .expect(1)
+        .mount(server)
+        .await;
+}
+
+/// The self-hosted defaults endpoint with the newer kubernetes default, called `times`.
+pub async fn defaults_mock(server: &MockServer, times: u64) {
+    Mock::given(method("GET"))
+        .and(path("/api/collections/views/aggregate-worker-metadata"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(defaults("kubernetes", "kubernetes")),
+        )
+        .expect(times)
+        .mount(server)
+        .await;
+}
+
+/// A request header's value, when it is there and text.
+pub fn header_is<'r>(request: &'r Request, name: &str) -> Option<&'r str> {
+    request.headers.get(name).and_then(|v| v.to_str().ok())
+}
