@@ -49,9 +49,9 @@ pub fn server() -> &'static Server {
 
 fn start_server() -> String {
     let script = repo_root().join("scripts/prefect-server");
-    let dir: PathBuf = repo_root()
-        .join(".prefect-test")
-        .join(format!("cargo-{}", std::process::id()));
+    let parent = repo_root().join(".prefect-test");
+    remove_stale_dirs(&parent);
+    let dir: PathBuf = parent.join(format!("cargo-{}", std::process::id()));
     eprintln!(
         "support: {API_URL_ENV} not set; starting a Prefect server in {} (~20 s)",
         dir.display()
@@ -77,6 +77,25 @@ fn start_server() -> String {
         );
     }
     url
+}
+
+/// Remove `cargo-<pid>` server dirs left by earlier test processes that have
+/// exited (their watchdog already stopped the server; only files remain).
+fn remove_stale_dirs(parent: &Path) {
+    let Ok(entries) = std::fs::read_dir(parent) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name.to_str().and_then(|n| n.strip_prefix("cargo-")) else {
+            continue;
+        };
+        let alive = Path::new("/proc").join(pid).exists();
+        let running = entry.path().join("pid").exists();
+        if !alive && !running {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
 }
 
 /// Shorthand for `server().url`.
