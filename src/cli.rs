@@ -74,6 +74,34 @@ pub enum Command {
     Validate(ValidateArgs),
     /// Print the federated identity JSON Schema.
     Schema,
+    /// Print or lint the AWS IAM trust policy Prefect Cloud needs to assume a role.
+    TrustPolicy(TrustPolicyArgs),
+    /// Print a shell completion script.
+    Completions(CompletionsArgs),
+}
+
+/// Arguments of `poolsync trust-policy`.
+#[derive(Debug, Args)]
+pub struct TrustPolicyArgs {
+    /// Lint this policy document instead of printing one (`-` reads stdin).
+    #[arg(long, value_name = "FILE")]
+    pub check: Option<PathBuf>,
+
+    /// The 12-digit AWS account that owns the role and the OIDC provider.
+    #[arg(long, value_name = "ACCOUNT_ID", required_unless_present = "check")]
+    pub aws_account: Option<String>,
+
+    /// The Prefect Cloud account id (a UUID) allowed to assume the role.
+    #[arg(long, value_name = "UUID", required_unless_present = "check")]
+    pub prefect_account: Option<String>,
+}
+
+/// Arguments of `poolsync completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to generate completions for.
+    #[arg(value_name = "SHELL")]
+    pub shell: clap_complete::Shell,
 }
 
 /// Arguments of `poolsync update`.

@@ -3,6 +3,7 @@
 
 pub mod batch;
 pub mod output;
+pub mod trust;
 pub mod update;
 
 use crate::api::Client;
@@ -30,6 +31,12 @@ pub async fn run(cli: Cli) -> Result<u8> {
         Command::Merge(args) => merge_files(&args),
         Command::Validate(args) => validate(&cli.connection, &args).await,
         Command::Schema => print_json(&identity::schema()),
+        Command::TrustPolicy(args) => trust::run(&args),
+        Command::Completions(args) => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(args.shell, &mut command, "poolsync", &mut std::io::stdout());
+            Ok(exit::SUCCESS)
+        }
     }
 }
 
