@@ -14,7 +14,7 @@ use base64::Engine as _;
 use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 /// The most pools one `POST /work_pools/filter` may return.
 pub const PAGE_SIZE: usize = 200;
@@ -28,6 +28,11 @@ pub struct Client {
     policy: RetryPolicy,
     csrf: csrf::Csrf,
     retries: AtomicU64,
+    /// Set once a write was answered 503 (a SQLite server's lock contention): from then
+    /// on PATCHes go one at a time through `one_writer`, which is what such a server can
+    /// take anyway. Reads keep their concurrency.
+    contended: AtomicBool,
+    one_writer: tokio::sync::Mutex<()>,
 }
 
 /// A response that got through: its status and body.
@@ -103,6 +108,8 @@ impl Client {
             },
             csrf: csrf::Csrf::new(!config.cloud),
             retries: AtomicU64::new(0),
+            contended: AtomicBool::new(false),
+            one_writer: tokio::sync::Mutex::new(()),
         })
     }
 
@@ -208,6 +215,11 @@ impl Client {
         let url = format!("{}{path}", self.base);
         let mut attempt = 0;
         loop {
+            let write = method == Method::PATCH;
+            let one_writer = match write && self.contended.load(Ordering::Relaxed) {
+                true => Some(self.one_writer.lock().await),
+                false => None,
+            };
             let mut request = self.http.request(method.clone(), &url);
             if let Some(body) = body {
                 request = request.json(body);
@@ -226,6 +238,9 @@ impl Client {
                     match response.bytes().await {
                         Ok(body) => {
                             let reply = Reply { status, body };
+                            if write && status == StatusCode::SERVICE_UNAVAILABLE {
+                                self.contended.store(true, Ordering::Relaxed);
+                            }
                             if self.csrf.rejected(&reply.status, &reply.body) && attempt == 0 {
                                 self.csrf.reset().await;
                             } else if !self.policy.retries_status(status.as_u16()) {
@@ -257,6 +272,7 @@ impl Client {
             }
             attempt += 1;
             self.retries.fetch_add(1, Ordering::Relaxed);
+            drop(one_writer);
             tokio::time::sleep(self.policy.delay(attempt, failure.retry_after.as_deref())).await;
         }
     }
