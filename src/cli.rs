@@ -74,10 +74,51 @@ pub enum Command {
     Validate(ValidateArgs),
     /// Print the federated identity JSON Schema.
     Schema,
+    /// Restore a pool's template from a backup poolsync wrote before changing it.
+    Rollback(RollbackArgs),
+    /// List the backups poolsync has written.
+    Backups(BackupsArgs),
     /// Print or lint the AWS IAM trust policy Prefect Cloud needs to assume a role.
     TrustPolicy(TrustPolicyArgs),
     /// Print a shell completion script.
     Completions(CompletionsArgs),
+}
+
+/// Arguments of `poolsync rollback`.
+#[derive(Debug, Args)]
+#[command(group = clap::ArgGroup::new("which").required(true).args(["to", "latest"]))]
+pub struct RollbackArgs {
+    /// The pool to restore.
+    #[arg(value_name = "POOL")]
+    pub pool: String,
+
+    /// Restore this backup file (see `poolsync backups`).
+    #[arg(long, value_name = "FILE")]
+    pub to: Option<PathBuf>,
+
+    /// Restore the pool's newest backup from this server.
+    #[arg(long)]
+    pub latest: bool,
+
+    /// Show what would change; write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Where backups are [default: $XDG_STATE_HOME/poolsync/backups].
+    #[arg(long, value_name = "DIR")]
+    pub backup_dir: Option<PathBuf>,
+}
+
+/// Arguments of `poolsync backups`.
+#[derive(Debug, Args)]
+pub struct BackupsArgs {
+    /// Only this pool's backups.
+    #[arg(value_name = "POOL")]
+    pub pool: Option<String>,
+
+    /// Where backups are [default: $XDG_STATE_HOME/poolsync/backups].
+    #[arg(long, value_name = "DIR")]
+    pub backup_dir: Option<PathBuf>,
 }
 
 /// Arguments of `poolsync trust-policy`.
@@ -154,6 +195,11 @@ pub struct UpdateArgs {
     /// Output format.
     #[arg(long, value_name = "FORMAT", default_value = "text")]
     pub output: OutputFormat,
+
+    /// Where to write a backup of each pool before changing it
+    /// [default: $XDG_STATE_HOME/poolsync/backups, i.e. ~/.local/state/poolsync/backups].
+    #[arg(long, value_name = "DIR")]
+    pub backup_dir: Option<PathBuf>,
 }
 
 /// Output formats of `update`.

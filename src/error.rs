@@ -126,6 +126,36 @@ pub enum Error {
         violations: Vec<Violation>,
     },
 
+    /// The pool changed on the server between poolsync's read and its write.
+    #[error(
+        "work pool {pool:?} changed on the server while poolsync worked on it ({what}); \
+         nothing was written; run poolsync again to merge the new state"
+    )]
+    Conflict {
+        /// The pool name.
+        pool: String,
+        /// What changed.
+        what: String,
+    },
+
+    /// The template read back after a write differs from what was sent.
+    #[error(
+        "work pool {pool:?} does not hold what poolsync sent; the server changed it: {difference}; \
+         the previous state is in the backup {}", backup.display()
+    )]
+    Verify {
+        /// The pool name.
+        pool: String,
+        /// The JSON Patch from what was sent to what is stored.
+        difference: String,
+        /// The backup written before the write.
+        backup: PathBuf,
+    },
+
+    /// No folder to write backups to.
+    #[error("no folder for backups: neither --backup-dir nor XDG_STATE_HOME nor HOME is set")]
+    NoBackupDir,
+
     /// Bad combination of arguments that clap cannot express.
     #[error("{0}")]
     Usage(String),

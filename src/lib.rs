@@ -10,11 +10,13 @@
 //! - [`identity`]: pure: the federated identity type, its schema, validation.
 //! - [`diff`]: pure: unified text diff and JSON Patch.
 //! - [`violation`]: the report type of every blocking check.
+//! - [`backup`]: backup files written before every write, found again for rollback.
 //! - [`commands`]: one runner per subcommand.
 //! - [`input`]: reading JSON files and stdin with clear errors.
 //! - [`error`]: the one error type.
 
 pub mod api;
+pub mod backup;
 pub mod cli;
 pub mod commands;
 pub mod config;

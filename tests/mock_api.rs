@@ -7,7 +7,7 @@ mod mock;
 
 use mock::{
     CLOUD_PATH, POOL, api, csrf_disabled, csrf_token, current, defaults, defaults_mock, header_is,
-    merged, newer_default, pool_mock, pool_reply, poolsync, run, strict,
+    merged, newer_default, pool_mock, pool_reads, poolsync, run, strict,
 };
 use serde_json::{Value, json};
 use wiremock::matchers::{basic_auth, body_json, header, header_exists, method, path, path_regex};
@@ -23,8 +23,8 @@ async fn cloud_update_with_key(key_from_env: bool) {
     Mock::given(method("GET"))
         .and(path(format!("{base}/work_pools/{POOL}")))
         .and(bearer())
-        .respond_with(pool_reply(POOL, "kubernetes", &current()))
-        .expect(1)
+        .respond_with(pool_reads(POOL, &current()))
+        .expect(1..=3)
         .mount(&server)
         .await;
     Mock::given(method("GET"))
@@ -100,8 +100,8 @@ async fn cloud_default_is_matched_by_type_not_key() {
     });
     Mock::given(method("GET"))
         .and(path(format!("{base}/work_pools/{POOL}")))
-        .respond_with(pool_reply(POOL, "kubernetes", &current()))
-        .expect(1)
+        .respond_with(pool_reads(POOL, &current()))
+        .expect(1..=3)
         .mount(&server)
         .await;
     Mock::given(method("GET"))
@@ -139,8 +139,8 @@ async fn csrf_token_is_fetched_once_and_sent_on_every_write() {
     for name in ["a", "b"] {
         Mock::given(method("GET"))
             .and(path(format!("/api/work_pools/{name}")))
-            .respond_with(pool_reply(name, "kubernetes", &current()))
-            .expect(1)
+            .respond_with(pool_reads(name, &current()))
+            .expect(1..=3)
             .mount(&server)
             .await;
         Mock::given(method("PATCH"))
@@ -456,8 +456,8 @@ where
     Mock::given(method("GET"))
         .and(path(format!("/api/work_pools/{POOL}")))
         .and(matcher())
-        .respond_with(pool_reply(POOL, "kubernetes", &current()))
-        .expect(1)
+        .respond_with(pool_reads(POOL, &current()))
+        .expect(1..=3)
         .mount(server)
         .await;
     Mock::given(method("GET"))

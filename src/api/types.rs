@@ -18,6 +18,9 @@ pub struct WorkPool {
     /// When the pool was last changed (server timestamp).
     #[serde(default)]
     pub updated: Option<String>,
+    /// Every other field, kept so a backup holds the pool exactly as read.
+    #[serde(flatten)]
+    pub rest: serde_json::Map<String, Value>,
 }
 
 impl WorkPool {

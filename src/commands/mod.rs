@@ -3,6 +3,8 @@
 
 pub mod batch;
 pub mod output;
+pub mod push;
+pub mod rollback;
 pub mod trust;
 pub mod update;
 
@@ -32,6 +34,8 @@ pub async fn run(cli: Cli) -> Result<u8> {
         Command::Validate(args) => validate(&cli.connection, &args).await,
         Command::Schema => print_json(&identity::schema()),
         Command::TrustPolicy(args) => trust::run(&args),
+        Command::Rollback(args) => rollback::run(client(&cli.connection)?, &args, color).await,
+        Command::Backups(args) => rollback::list(&args),
         Command::Completions(args) => {
             let mut command = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(args.shell, &mut command, "poolsync", &mut std::io::stdout());
@@ -40,7 +44,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
     }
 }
 
-fn client(connection: &crate::cli::ConnectionArgs) -> Result<Client> {
+pub(crate) fn client(connection: &crate::cli::ConnectionArgs) -> Result<Client> {
     let config = Config::from_env(connection)?;
     if config.tls_insecure {
         eprintln!(
@@ -82,7 +86,14 @@ async fn update(
         .as_deref()
         .map(input::read_template)
         .transpose()?;
-    let ctx = update::Context::new(client(connection)?, template, args.strategy, args.dry_run);
+    let backup_dir = args.backup_dir.clone().or_else(crate::backup::default_dir);
+    let ctx = update::Context::new(
+        client(connection)?,
+        template,
+        args.strategy,
+        args.dry_run,
+        backup_dir,
+    );
     let progress = batch && std::io::stderr().is_terminal();
     let printer = output::Printer::new(args.output, color, progress);
     batch::run(args, ctx, printer).await

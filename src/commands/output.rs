@@ -29,10 +29,13 @@ impl Tally {
         self.counts.get(&outcome).copied().unwrap_or(0)
     }
 
-    /// The run's exit code: error if any pool failed or was invalid; with `detailed`,
+    /// The run's exit code: error if any pool failed, was invalid or had a conflict; with `detailed`,
     /// changes pending if any pool would change.
     pub fn exit_code(&self, detailed: bool) -> u8 {
-        if self.count(Outcome::Failed) + self.count(Outcome::Invalid) > 0 {
+        if [Outcome::Failed, Outcome::Invalid, Outcome::Conflict]
+            .iter()
+            .any(|o| self.count(*o) > 0)
+        {
             crate::exit::ERROR
         } else if detailed && self.count(Outcome::WouldChange) > 0 {
             crate::exit::CHANGES_PENDING
@@ -116,6 +119,7 @@ impl Printer {
                     Outcome::UpToDate => "up to date, nothing sent",
                     Outcome::WouldChange => "would change (dry run, nothing sent)",
                     Outcome::Invalid => "invalid, nothing sent",
+                    Outcome::Conflict => "conflict, nothing sent",
                     Outcome::Skipped => "skipped, nothing sent",
                     Outcome::Failed => "failed",
                 };

@@ -8,6 +8,7 @@ use crate::violation::Violation;
 use crate::{identity, template};
 use serde::Serialize;
 use serde_json::Value;
+use std::path::PathBuf;
 use tokio::sync::OnceCell;
 
 /// What happened to one pool.
@@ -22,6 +23,8 @@ pub enum Outcome {
     WouldChange,
     /// A placeholder or federated identity check failed; nothing sent.
     Invalid,
+    /// The pool changed on the server while poolsync worked on it; nothing sent.
+    Conflict,
     /// Not attempted (reserved name, no default for the type).
     Skipped,
     /// An HTTP or network error.
@@ -30,11 +33,12 @@ pub enum Outcome {
 
 impl Outcome {
     /// Every outcome, in the order summaries list them.
-    pub const ALL: [Outcome; 6] = [
+    pub const ALL: [Outcome; 7] = [
         Outcome::Updated,
         Outcome::UpToDate,
         Outcome::WouldChange,
         Outcome::Invalid,
+        Outcome::Conflict,
         Outcome::Skipped,
         Outcome::Failed,
     ];
@@ -46,6 +50,7 @@ impl Outcome {
             Outcome::UpToDate => "up to date",
             Outcome::WouldChange => "would change",
             Outcome::Invalid => "invalid",
+            Outcome::Conflict => "conflict",
             Outcome::Skipped => "skipped",
             Outcome::Failed => "failed",
         }
@@ -105,17 +110,26 @@ pub struct Context {
     pub strategy: Strategy,
     /// Write nothing.
     pub dry_run: bool,
+    /// Where backups go before each write.
+    pub backup_dir: Option<PathBuf>,
     defaults: OnceCell<Defaults>,
 }
 
 impl Context {
     /// A run's shared state.
-    pub fn new(client: Client, template: Option<Value>, strategy: Strategy, dry_run: bool) -> Self {
+    pub fn new(
+        client: Client,
+        template: Option<Value>,
+        strategy: Strategy,
+        dry_run: bool,
+        backup_dir: Option<PathBuf>,
+    ) -> Self {
         Context {
             client,
             template,
             strategy,
             dry_run,
+            backup_dir,
             defaults: OnceCell::new(),
         }
     }
@@ -172,7 +186,7 @@ pub async fn sync(ctx: &Context, target: Target) -> Report {
         Err(e @ Error::NoDefault { .. }) => return report.end(Outcome::Skipped, Some(e)),
         Err(e) => return report.end(Outcome::Failed, Some(e)),
     };
-    let current = pool.base_job_template;
+    let current = pool.base_job_template.clone();
     if !current.is_object() {
         let e = Error::Shape {
             input: format!("the stored base_job_template of work pool {:?}", pool.name),
@@ -194,12 +208,12 @@ pub async fn sync(ctx: &Context, target: Target) -> Report {
     } else if ctx.dry_run {
         Outcome::WouldChange
     } else {
-        match ctx
-            .client
-            .update_template(&pool.name, &merged.template)
-            .await
-        {
+        match super::push::push(ctx, &pool, &merged.template, Some(&default)).await {
             Ok(()) => Outcome::Updated,
+            Err(e @ Error::Conflict { .. }) => {
+                report.error = Some(e);
+                Outcome::Conflict
+            }
             Err(e) => {
                 report.error = Some(e);
                 Outcome::Failed

@@ -6,6 +6,7 @@ use assert_cmd::Command;
 use serde_json::{Value, json};
 use std::fmt;
 use std::sync::LazyLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 use wiremock::matchers::{any, method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
@@ -173,13 +174,31 @@ pub fn pool_reply(name: &str, pool_type: &str, template: &Value) -> ResponseTemp
 }
 
 /// `GET /api/work_pools/{name}` answering a kubernetes pool with `template`, called once.
+///
+/// poolsync reads a pool, re-reads it right before a write (conflict check) and reads it
+/// back after the write (verification): the first two reads answer `template`, later ones
+/// answer [`merged`], which is what a successful update stores.
 pub async fn pool_mock(server: &MockServer, name: &str, template: &Value) {
     Mock::given(method("GET"))
         .and(path(format!("/api/work_pools/{name}")))
-        .respond_with(pool_reply(name, "kubernetes", template))
-        .expect(1)
+        .respond_with(pool_reads(name, template))
+        .expect(1..=3)
         .mount(server)
         .await;
+}
+
+/// Answers a pool's reads: `template` for the first read and the re-read before a write,
+/// [`merged`] after it (what a successful update stores).
+pub fn pool_reads(name: &str, template: &Value) -> impl wiremock::Respond + use<> {
+    let reads = AtomicUsize::new(0);
+    let (before, after) = (
+        pool_reply(name, "kubernetes", template),
+        pool_reply(name, "kubernetes", &merged()),
+    );
+    move |_: &Request| match reads.fetch_add(1, Ordering::SeqCst) {
+        0 | 1 => before.clone(),
+        _ => after.clone(),
+    }
 }
 
 /// The self-hosted defaults endpoint with the newer kubernetes default, called `times`.
