@@ -48,6 +48,10 @@ pub struct ConnectionArgs {
     /// Seconds to wait for each HTTP response [env: POOLSYNC_TIMEOUT; default: 30]
     #[arg(long, global = true, value_name = "SECONDS")]
     pub timeout: Option<f64>,
+
+    /// Log every HTTP request and its answer to stderr (credentials are never shown).
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
 }
 
 /// When to colour output.

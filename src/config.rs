@@ -64,6 +64,8 @@ pub struct Config {
     pub retry_extra_codes: Vec<u16>,
     /// Per-response timeout.
     pub timeout: Duration,
+    /// Log requests to stderr.
+    pub verbose: bool,
 }
 
 /// A Prefect profile's settings: `[profiles.NAME]` in profiles.toml.
@@ -147,6 +149,7 @@ impl Config {
             )?,
             retry_extra_codes: parse_codes(setting("PREFECT_CLIENT_RETRY_EXTRA_CODES"))?,
             timeout: Duration::from_secs_f64(timeout),
+            verbose: args.verbose,
         })
     }
 }

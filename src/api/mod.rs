@@ -32,6 +32,8 @@ pub struct Client {
     /// on PATCHes go one at a time through `one_writer`, which is what such a server can
     /// take anyway. Reads keep their concurrency.
     contended: AtomicBool,
+    verbose: bool,
+    auth_note: &'static str,
     one_writer: tokio::sync::Mutex<()>,
 }
 
@@ -109,6 +111,12 @@ impl Client {
             csrf: csrf::Csrf::new(!config.cloud),
             retries: AtomicU64::new(0),
             contended: AtomicBool::new(false),
+            verbose: config.verbose,
+            auth_note: match config.auth {
+                Auth::None => "",
+                Auth::Bearer(_) => " [authorization: Bearer <redacted>]",
+                Auth::Basic(_) => " [authorization: Basic <redacted>]",
+            },
             one_writer: tokio::sync::Mutex::new(()),
         })
     }
@@ -227,7 +235,21 @@ impl Client {
             if method != Method::GET {
                 request = self.csrf.apply(self, request).await?;
             }
-            let failure = match request.send().await {
+            let started = std::time::Instant::now();
+            let sent = request.send().await;
+            if self.verbose {
+                let answer = match &sent {
+                    Ok(response) => response.status().to_string(),
+                    Err(e) => format!("error: {}", transport_error(&method, &url, e)),
+                };
+                let ms = started.elapsed().as_millis();
+                eprintln!(
+                    "poolsync: {method} {url}{} -> {answer} in {ms} ms (attempt {})",
+                    self.auth_note,
+                    attempt + 1
+                );
+            }
+            let failure = match sent {
                 Ok(response) => {
                     let status = response.status();
                     let retry_after = response
