@@ -184,6 +184,11 @@ pub struct UpdateArgs {
     #[arg(long)]
     pub dry_run: bool,
 
+    /// Also check the deployments on each pool: a `job_variables.federated_identity`
+    /// override that fails validation makes the pool invalid (nothing pushed).
+    #[arg(long)]
+    pub check_deployments: bool,
+
     /// With --dry-run: exit 3 when changes are pending (like `terraform plan -detailed-exitcode`).
     #[arg(long)]
     pub detailed_exitcode: bool,
@@ -255,4 +260,8 @@ pub struct ValidateArgs {
     /// A template file to check instead (`-` reads stdin).
     #[arg(long, value_name = "FILE")]
     pub file: Option<PathBuf>,
+
+    /// Also check the `job_variables.federated_identity` overrides of the pool's deployments.
+    #[arg(long, conflicts_with = "file")]
+    pub deployments: bool,
 }

@@ -118,10 +118,12 @@ pub enum Error {
     },
 
     /// A template failed the placeholder or federated identity checks.
-    #[error("{subject} is invalid, nothing was pushed:{}", list(violations))]
+    #[error("{subject} is invalid{}:{}", if *blocked { ", nothing was pushed" } else { "" }, list(violations))]
     Invalid {
         /// What was checked, e.g. `merged template for work pool "x"`.
         subject: String,
+        /// Whether a push was stopped by it.
+        blocked: bool,
         /// Each problem, with pointer and fix.
         violations: Vec<Violation>,
     },

@@ -308,3 +308,87 @@ fn connects_through_env_and_profile() {
         String::from_utf8_lossy(&out.get_output().stderr).contains("no prefect api url is set")
     );
 }
+
+/// `validate --deployments` and `update --check-deployments` check each deployment's
+/// `job_variables.federated_identity` override and name the bad ones; nothing is pushed.
+#[test]
+fn deployment_overrides_are_checked() {
+    let name = unique("managed-deps");
+    create_pool(
+        &name,
+        "prefect:managed",
+        &managed_fixture("managed-legacy.json"),
+    );
+    let identity = |arn: &str, region: &str| json!({"federated_identity": {"kind": "aws", "aws_role_arn": arn, "aws_region_name": region}});
+    support::create_deployment(
+        "etl",
+        &format!("{name}-ok"),
+        &name,
+        &identity("arn:aws:iam::123456789012:role/etl", "eu-west-1"),
+    );
+    support::create_deployment(
+        "etl",
+        &format!("{name}-bad-arn"),
+        &name,
+        &identity("arn:aws:iam::1:role/etl", "eu-west-1"),
+    );
+    support::create_deployment(
+        "etl",
+        &format!("{name}-cn"),
+        &name,
+        &identity("arn:aws-cn:iam::123456789012:role/etl", "us-east-1"),
+    );
+    support::create_deployment(
+        "etl",
+        &format!("{name}-none"),
+        &name,
+        &json!({"image": "x"}),
+    );
+
+    poolsync()
+        .args(["validate", &name, "--api-url", &server().url])
+        .assert()
+        .success();
+    let out = poolsync()
+        .args([
+            "validate",
+            &name,
+            "--deployments",
+            "--api-url",
+            &server().url,
+        ])
+        .assert()
+        .code(1);
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert!(
+        stderr.contains(&format!(
+            "/job_variables/federated_identity/aws_role_arn: in deployment \"{name}-bad-arn\""
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!(
+            "/job_variables/federated_identity/aws_region_name: in deployment \"{name}-cn\""
+        )),
+        "{stderr}"
+    );
+    assert!(!stderr.contains(&format!("\"{name}-ok\"")), "{stderr}");
+    assert_eq!(stderr.matches("fix:").count(), 2, "{stderr}");
+
+    let before = read_pool(&name);
+    let template = fixture_path("managed-inline.json");
+    let out = poolsync()
+        .args([
+            "update",
+            &name,
+            "--template",
+            &template,
+            "--check-deployments",
+            "--api-url",
+            &server().url,
+        ])
+        .assert()
+        .code(1);
+    assert!(String::from_utf8_lossy(&out.get_output().stderr).contains("nothing was pushed"));
+    assert_eq!(read_pool(&name), before);
+}

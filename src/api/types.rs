@@ -32,6 +32,18 @@ impl WorkPool {
     }
 }
 
+/// A deployment, as `POST /deployments/filter` returns it (only the fields poolsync uses).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Deployment {
+    /// The deployment's id.
+    pub id: String,
+    /// The deployment's name (unique per flow).
+    pub name: String,
+    /// Per-deployment overrides of the pool's job variables.
+    #[serde(default)]
+    pub job_variables: Value,
+}
+
 /// The default templates a server offers, as `{package: {key: {"type", "default_base_job_configuration"}}}`.
 #[derive(Debug, Clone, Default)]
 pub struct Defaults(pub Value);

@@ -2,6 +2,7 @@
 //! process exit code; rendering of errors is left to `main`.
 
 pub mod batch;
+pub mod deployments;
 pub mod output;
 pub mod push;
 pub mod rollback;
@@ -87,13 +88,14 @@ async fn update(
         .map(input::read_template)
         .transpose()?;
     let backup_dir = args.backup_dir.clone().or_else(crate::backup::default_dir);
-    let ctx = update::Context::new(
+    let mut ctx = update::Context::new(
         client(connection)?,
         template,
         args.strategy,
         args.dry_run,
         backup_dir,
     );
+    ctx.check_deployments = args.check_deployments;
     let progress = batch && std::io::stderr().is_terminal();
     let printer = output::Printer::new(args.output, color, progress);
     batch::run(args, ctx, printer).await
@@ -130,15 +132,27 @@ async fn validate(connection: &crate::cli::ConnectionArgs, args: &ValidateArgs) 
     let (subject, template) = match (&args.file, &args.pool) {
         (Some(file), _) => (file.display().to_string(), input::read_template(file)?),
         (None, Some(pool)) => {
-            let pool = client(connection)?.read_pool(pool).await?;
-            (format!("work pool {:?}", pool.name), pool.base_job_template)
+            let client = client(connection)?;
+            let pool = client.read_pool(pool).await?;
+            let template = pool.base_job_template;
+            let mut violations = template::check(&template);
+            violations.extend(identity::check_template(&template));
+            if args.deployments {
+                violations.extend(deployments::check(&client, &pool.name).await?);
+            }
+            return finish_validate(format!("work pool {:?}", pool.name), violations);
         }
         (None, None) => return Err(Error::Usage("give a POOL or --file FILE".into())),
     };
     let mut violations: Vec<Violation> = template::check(&template);
     violations.extend(identity::check_template(&template));
+    finish_validate(subject, violations)
+}
+
+fn finish_validate(subject: String, violations: Vec<Violation>) -> Result<u8> {
     if !violations.is_empty() {
         return Err(Error::Invalid {
+            blocked: false,
             subject: format!("the template of {subject}"),
             violations,
         });

@@ -263,6 +263,7 @@ fn json_report(report: &Report) -> Value {
 fn into_error(report: Report) -> Option<Error> {
     match report.outcome {
         Outcome::Invalid => Some(Error::Invalid {
+            blocked: true,
             subject: format!("merged template for work pool {:?}", report.pool),
             violations: report.violations,
         }),

@@ -54,6 +54,7 @@ pub async fn run(client: Client, args: &RollbackArgs, color: bool) -> Result<u8>
     let violations = template::check(&target);
     if !violations.is_empty() {
         return Err(Error::Invalid {
+            blocked: true,
             subject: format!("the template in {}", path.display()),
             violations,
         });

@@ -112,6 +112,8 @@ pub struct Context {
     pub dry_run: bool,
     /// Where backups go before each write.
     pub backup_dir: Option<PathBuf>,
+    /// Also validate the federated identity overrides of each pool's deployments.
+    pub check_deployments: bool,
     defaults: OnceCell<Defaults>,
 }
 
@@ -130,6 +132,7 @@ impl Context {
             strategy,
             dry_run,
             backup_dir,
+            check_deployments: false,
             defaults: OnceCell::new(),
         }
     }
@@ -201,6 +204,12 @@ pub async fn sync(ctx: &Context, target: Target) -> Report {
     let merged = merge::merge(&default, &current, ctx.strategy);
     let mut violations = template::check(&merged.template);
     violations.extend(identity::check_template(&merged.template));
+    if ctx.check_deployments {
+        match super::deployments::check(&ctx.client, &pool.name).await {
+            Ok(found) => violations.extend(found),
+            Err(e) => return report.end(Outcome::Failed, Some(e)),
+        }
+    }
     let outcome = if !violations.is_empty() {
         Outcome::Invalid
     } else if merged.template == current {

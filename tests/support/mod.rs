@@ -280,3 +280,26 @@ pub fn poolsync() -> assert_cmd::Command {
         .env("NO_COLOR", "1");
     cmd
 }
+
+/// Creates a flow named `flow` (or finds it) and a deployment of it on `pool` with these
+/// job variables; returns the deployment's id.
+#[track_caller]
+pub fn create_deployment(flow: &str, name: &str, pool: &str, job_variables: &Value) -> String {
+    let what = format!("create deployment {name:?}");
+    let flows = format!("{}/flows/", api_url());
+    let (resp, _) = send(&what, |c| c.post(&flows).json(&json!({ "name": flow })));
+    if !resp.status().is_success() {
+        fail(&what, resp);
+    }
+    let flow_id = resp.json::<Value>().expect("flow JSON")["id"].clone();
+    let body = json!({"name": name, "flow_id": flow_id, "work_pool_name": pool, "job_variables": job_variables});
+    let url = format!("{}/deployments/", api_url());
+    let (resp, _) = send(&what, |c| c.post(&url).json(&body));
+    if !resp.status().is_success() {
+        fail(&what, resp);
+    }
+    resp.json::<Value>().expect("deployment JSON")["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
