@@ -48,11 +48,18 @@ fn like_sub(sub: &str) -> Value {
 
 use Level::{Error as E, Warning as W};
 
+/// A table row: name, policy, and each expected finding's level, pointer, message fragment.
+type Case = (
+    &'static str,
+    Value,
+    Vec<(Level, &'static str, &'static str)>,
+);
+
 /// One bad policy per finding: the level, pointer and a message fragment of every finding.
 #[test]
 fn every_finding() {
     let other_sub = format!("prefect:account:{OTHER}");
-    let cases: Vec<(&str, Value, Vec<(Level, &str, &str)>)> = vec![
+    let cases: Vec<Case> = vec![
         (
             "provider path /oidc",
             with(
