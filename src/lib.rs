@@ -8,6 +8,7 @@
 //! - [`merge`]: pure: jq-compatible and schema-aware merges.
 //! - [`template`]: pure: the server's placeholder and section checks.
 //! - [`identity`]: pure: the federated identity type, its schema, validation.
+//! - [`trust`]: pure: the AWS IAM trust policy Prefect Cloud needs: generate and lint it.
 //! - [`diff`]: pure: unified text diff and JSON Patch.
 //! - [`violation`]: the report type of every blocking check.
 //! - [`backup`]: backup files written before every write, found again for rollback.
@@ -26,6 +27,7 @@ pub mod identity;
 pub mod input;
 pub mod merge;
 pub mod template;
+pub mod trust;
 pub mod violation;
 
 pub use error::{Error, Result};

@@ -1,0 +1,490 @@
+use super::*;
+use pretty_assertions::assert_eq;
+
+const AWS: &str = "123456789012";
+const PREFECT: &str = "9f6c5e1a-0b7d-4c3e-8a21-5d4f3b2a1c0e";
+const OTHER: &str = "00000000-1111-4222-8333-444444444444";
+const FED: &str = "/Statement/0/Principal/Federated";
+const COND: &str = "/Statement/0/Condition";
+const EQ_AUD: &str = "/Statement/0/Condition/StringEquals/api.prefect.cloud~1oidc-provider:aud";
+const EQ_SUB: &str = "/Statement/0/Condition/StringEquals/api.prefect.cloud~1oidc-provider:sub";
+const LIKE_SUB: &str = "/Statement/0/Condition/StringLike/api.prefect.cloud~1oidc-provider:sub";
+
+fn expect() -> Expect {
+    Expect {
+        aws_account: Some(AWS.into()),
+        prefect_account: Some(PREFECT.into()),
+    }
+}
+
+fn good() -> Value {
+    generate(AWS, PREFECT)
+}
+
+/// The generated policy with the value at `pointer` replaced (or removed, for `null`).
+fn with(pointer: &str, value: Value) -> Value {
+    let mut policy = good();
+    let (parent, key) = pointer.rsplit_once('/').unwrap();
+    let parent = policy.pointer_mut(parent).unwrap().as_object_mut().unwrap();
+    if value.is_null() {
+        parent.remove(key);
+    } else {
+        parent.insert(key.to_string(), value);
+    }
+    policy
+}
+
+fn with_condition(condition: Value) -> Value {
+    with("/Statement/0/Condition", condition)
+}
+
+fn conditions(aud: Value, sub: Value) -> Value {
+    with_condition(json!({"StringEquals": {AUD_KEY: aud, SUB_KEY: sub}}))
+}
+
+fn like_sub(sub: &str) -> Value {
+    with_condition(json!({"StringEquals": {AUD_KEY: AUDIENCE}, "StringLike": {SUB_KEY: sub}}))
+}
+
+use Level::{Error as E, Warning as W};
+
+/// A table row: name, policy, and each expected finding's level, pointer, message fragment.
+type Case = (
+    &'static str,
+    Value,
+    Vec<(Level, &'static str, &'static str)>,
+);
+
+/// One bad policy per finding: the level, pointer and a message fragment of every finding.
+#[test]
+fn every_finding() {
+    let other_sub = format!("prefect:account:{OTHER}");
+    let cases: Vec<Case> = vec![
+        (
+            "provider path /oidc",
+            with(
+                FED,
+                json!(format!(
+                    "arn:aws:iam::{AWS}:oidc-provider/api.prefect.cloud/oidc"
+                )),
+            ),
+            vec![(E, FED, "/oidc is a common mistake")],
+        ),
+        (
+            "provider on another host",
+            with(
+                FED,
+                json!(format!(
+                    "arn:aws:iam::{AWS}:oidc-provider/oidc.prefect.cloud"
+                )),
+            ),
+            vec![(E, FED, "names oidc provider \"oidc.prefect.cloud\"")],
+        ),
+        (
+            "federated principal not an arn",
+            with(FED, json!("api.prefect.cloud/oidc-provider")),
+            vec![(E, FED, "is not an iam oidc provider arn")],
+        ),
+        (
+            "provider in another aws account",
+            with(FED, json!(provider_arn("111111111111"))),
+            vec![(
+                E,
+                FED,
+                "aws account 111111111111, not --aws-account 123456789012",
+            )],
+        ),
+        (
+            "no federated principal",
+            with("/Statement/0/Principal", json!("*")),
+            vec![(E, "/Statement/0/Principal", "no Federated principal")],
+        ),
+        (
+            "aud key with /oidc prefix",
+            with_condition(
+                json!({"StringEquals": {"api.prefect.cloud/oidc:aud": AUDIENCE, SUB_KEY: subject(PREFECT)}}),
+            ),
+            vec![(
+                E,
+                "/Statement/0/Condition/StringEquals/api.prefect.cloud~1oidc:aud",
+                "wrong prefix",
+            )],
+        ),
+        (
+            "aud key without a path",
+            with_condition(
+                json!({"StringEquals": {"api.prefect.cloud:aud": AUDIENCE, SUB_KEY: subject(PREFECT)}}),
+            ),
+            vec![(
+                E,
+                "/Statement/0/Condition/StringEquals/api.prefect.cloud:aud",
+                "wrong prefix",
+            )],
+        ),
+        (
+            "sub key on another host",
+            with_condition(
+                json!({"StringEquals": {AUD_KEY: AUDIENCE, "oidc.prefect.cloud/oidc-provider:sub": subject(PREFECT)}}),
+            ),
+            vec![(
+                E,
+                "/Statement/0/Condition/StringEquals/oidc.prefect.cloud~1oidc-provider:sub",
+                "wrong prefix",
+            )],
+        ),
+        (
+            "audience sts.amazonaws.com",
+            conditions(json!("sts.amazonaws.com"), json!(subject(PREFECT))),
+            vec![(E, EQ_AUD, "github actions and eks")],
+        ),
+        (
+            "audience something else",
+            conditions(json!("prefect"), json!(subject(PREFECT))),
+            vec![(E, EQ_AUD, "audience \"prefect\" never matches")],
+        ),
+        (
+            "an extra audience",
+            conditions(
+                json!([AUDIENCE, "sts.amazonaws.com"]),
+                json!(subject(PREFECT)),
+            ),
+            vec![(
+                W,
+                "/Statement/0/Condition/StringEquals/api.prefect.cloud~1oidc-provider:aud/1",
+                "also allows audience",
+            )],
+        ),
+        (
+            "audience wildcard",
+            with_condition(
+                json!({"StringLike": {AUD_KEY: "*"}, "StringEquals": {SUB_KEY: subject(PREFECT)}}),
+            ),
+            vec![(
+                W,
+                "/Statement/0/Condition/StringLike/api.prefect.cloud~1oidc-provider:aud",
+                "matches more than",
+            )],
+        ),
+        (
+            "subject prefect:cloud:",
+            conditions(json!(AUDIENCE), json!(format!("prefect:cloud:{PREFECT}"))),
+            vec![(E, EQ_SUB, "prefect:cloud: is a common mistake")],
+        ),
+        (
+            "subject of another shape",
+            conditions(json!(AUDIENCE), json!(PREFECT)),
+            vec![(E, EQ_SUB, "never matches")],
+        ),
+        (
+            "subject of another account",
+            conditions(json!(AUDIENCE), json!(other_sub)),
+            vec![(E, EQ_SUB, "not --prefect-account")],
+        ),
+        (
+            "subject in upper case",
+            conditions(json!(AUDIENCE), json!(subject(&PREFECT.to_uppercase()))),
+            vec![(E, EQ_SUB, "lowercase")],
+        ),
+        (
+            "wildcard over every account",
+            like_sub("prefect:account:*"),
+            vec![(E, LIKE_SUB, "every prefect cloud account")],
+        ),
+        (
+            "wildcard over every prefect subject",
+            like_sub("prefect:*"),
+            vec![(E, LIKE_SUB, "every prefect cloud account")],
+        ),
+        (
+            "wildcard over part of an account id",
+            like_sub("prefect:account:9f6c*"),
+            vec![(E, LIKE_SUB, "every prefect cloud account")],
+        ),
+        (
+            "wildcard within one account",
+            like_sub(&format!("prefect:account:{PREFECT}*")),
+            vec![(W, LIKE_SUB, "is a wildcard")],
+        ),
+        (
+            "wildcard after the account id never matches",
+            like_sub(&format!("prefect:account:{PREFECT}:*")),
+            vec![(E, LIKE_SUB, "nothing after the account id")],
+        ),
+        (
+            "wildcard under StringEquals",
+            conditions(json!(AUDIENCE), json!("prefect:account:*")),
+            vec![(E, EQ_SUB, "StringEquals compares * literally")],
+        ),
+        (
+            "no action",
+            with("/Statement/0/Action", Value::Null),
+            vec![(E, "/Statement/0/Action", "no Action")],
+        ),
+        (
+            "sts:AssumeRole",
+            with("/Statement/0/Action", json!("sts:AssumeRole")),
+            vec![(
+                E,
+                "/Statement/0/Action",
+                "sts:AssumeRole, which is for aws principals",
+            )],
+        ),
+        (
+            "another action",
+            with("/Statement/0/Action", json!(["sts:TagSession"])),
+            vec![(
+                E,
+                "/Statement/0/Action",
+                "does not allow sts:AssumeRoleWithWebIdentity",
+            )],
+        ),
+        (
+            "sts:*",
+            with("/Statement/0/Action", json!("sts:*")),
+            vec![(W, "/Statement/0/Action", "allows more actions")],
+        ),
+        (
+            "* in an action list",
+            with("/Statement/0/Action", json!(["*"])),
+            vec![(W, "/Statement/0/Action/0", "allows more actions")],
+        ),
+        (
+            "no condition",
+            with("/Statement/0/Condition", Value::Null),
+            vec![(E, COND, "anyone with a prefect cloud token")],
+        ),
+        (
+            "empty condition",
+            with_condition(json!({"StringEquals": {}})),
+            vec![(E, COND, "no Condition")],
+        ),
+        (
+            "no aud condition",
+            with_condition(json!({"StringEquals": {SUB_KEY: subject(PREFECT)}})),
+            vec![(E, COND, "no api.prefect.cloud/oidc-provider:aud condition")],
+        ),
+        (
+            "no sub condition",
+            with_condition(json!({"StringEquals": {AUD_KEY: AUDIENCE}})),
+            vec![(E, COND, "any prefect cloud account")],
+        ),
+        (
+            "a negated sub condition narrows nothing",
+            with_condition(
+                json!({"StringEquals": {AUD_KEY: AUDIENCE}, "StringNotEquals": {SUB_KEY: other_sub}}),
+            ),
+            vec![(E, COND, "no api.prefect.cloud/oidc-provider:sub condition")],
+        ),
+        (
+            "no prefect statement",
+            json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+                "Principal": {"Federated": format!("arn:aws:iam::{AWS}:oidc-provider/token.actions.githubusercontent.com")},
+                "Action": ACTION,
+                "Condition": {"StringEquals": {"token.actions.githubusercontent.com:aud": "sts.amazonaws.com"}}}]}),
+            vec![(E, "/Statement", "no statement allows")],
+        ),
+        (
+            "no Statement at all",
+            json!({"Version": "2012-10-17"}),
+            vec![(E, "/Statement", "no statement allows")],
+        ),
+        (
+            "not an object",
+            json!([1, 2]),
+            vec![(E, "/Statement", "no statement allows")],
+        ),
+        (
+            "Effect missing",
+            with("/Statement/0/Effect", Value::Null),
+            vec![(E, "/Statement/0/Effect", "not \"Allow\"")],
+        ),
+        (
+            "only a Deny",
+            with("/Statement/0/Effect", json!("Deny")),
+            vec![
+                (W, "/Statement/0/Effect", "overrides any Allow"),
+                (E, "/Statement", "no statement allows"),
+            ],
+        ),
+        (
+            "Statement as one object",
+            {
+                let mut policy = with("/Statement/0/Action", json!("sts:AssumeRole"));
+                policy["Statement"] = policy["Statement"][0].take();
+                policy
+            },
+            vec![(E, "/Statement/Action", "sts:AssumeRole")],
+        ),
+    ];
+    let expect = expect();
+    for (name, policy, want) in cases {
+        let got: Vec<(Level, String, String)> = lint(&policy, &expect)
+            .into_iter()
+            .map(|f| (f.level, f.pointer, f.message))
+            .collect();
+        assert_eq!(got.len(), want.len(), "{name}: {got:#?}");
+        for ((level, pointer, message), (want_level, want_pointer, fragment)) in
+            got.iter().zip(&want)
+        {
+            assert_eq!(
+                (level, pointer.as_str()),
+                (want_level, *want_pointer),
+                "{name}"
+            );
+            assert!(
+                message.contains(fragment),
+                "{name}: {message:?} lacks {fragment:?}"
+            );
+        }
+    }
+}
+
+/// A policy with several mistakes reports each one, in document order.
+#[test]
+fn many_mistakes_are_all_reported() {
+    let policy = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+        "Principal": {"Federated": "arn:aws:iam::111111111111:oidc-provider/api.prefect.cloud/oidc"},
+        "Action": "sts:AssumeRole",
+        "Condition": {"StringEquals": {"api.prefect.cloud/oidc:aud": "sts.amazonaws.com"},
+                      "StringLike": {"api.prefect.cloud/oidc:sub": "prefect:account:*"}}}]});
+    let levels: Vec<(Level, String)> = lint(&policy, &expect())
+        .into_iter()
+        .map(|f| (f.level, f.pointer))
+        .collect();
+    let aud = "/Statement/0/Condition/StringEquals/api.prefect.cloud~1oidc:aud".to_string();
+    let sub = "/Statement/0/Condition/StringLike/api.prefect.cloud~1oidc:sub".to_string();
+    assert_eq!(
+        levels,
+        vec![
+            (E, "/Statement/0/Action".to_string()),
+            (E, FED.to_string()),
+            (E, FED.to_string()),
+            (E, aud.clone()),
+            (E, aud),
+            (E, sub.clone()),
+            (E, sub),
+        ]
+    );
+}
+
+/// Policies that work and trust one account lint clean, in their usual variations.
+#[test]
+fn correct_variations_lint_clean() {
+    let github = format!("arn:aws:iam::{AWS}:oidc-provider/token.actions.githubusercontent.com");
+    let clean = [
+        with("/Statement/0/Action", json!([ACTION])),
+        with(
+            "/Statement/0/Action",
+            json!("sts:assumerolewithwebidentity"),
+        ),
+        with(FED, json!([github.clone(), provider_arn(AWS)])),
+        with_condition(
+            json!({"StringEqualsIgnoreCase": {AUD_KEY: AUDIENCE, SUB_KEY: subject(&PREFECT.to_uppercase())}}),
+        ),
+        with_condition(
+            json!({"StringEquals": {AUD_KEY: [AUDIENCE]}, "StringLike": {SUB_KEY: subject(PREFECT)}}),
+        ),
+        with_condition(
+            json!({"StringEquals": {AUD_KEY: AUDIENCE, SUB_KEY: subject(PREFECT), "aws:SourceIp": "10.0.0.0/8"}}),
+        ),
+        {
+            let mut policy = good();
+            policy["Statement"].as_array_mut().unwrap().push(json!({"Effect": "Allow",
+                "Principal": {"Federated": github}, "Action": ACTION,
+                "Condition": {"StringEquals": {"token.actions.githubusercontent.com:aud": "sts.amazonaws.com"}}}));
+            policy
+        },
+    ];
+    for policy in clean {
+        assert_eq!(lint(&policy, &expect()), vec![], "{policy:#}");
+    }
+}
+
+/// Without --aws-account and --prefect-account, fixes name the policy's own values.
+#[test]
+fn fixes_name_the_policys_accounts() {
+    let policy = conditions(json!(AUDIENCE), json!(format!("prefect:cloud:{PREFECT}")));
+    let policy = {
+        let mut p = policy;
+        p["Statement"][0]["Principal"]["Federated"] =
+            json!("arn:aws:iam::111111111111:oidc-provider/api.prefect.cloud/oidc");
+        p
+    };
+    let findings = lint(&policy, &Expect::default());
+    let fixes: Vec<&str> = findings.iter().map(|f| f.fix.as_str()).collect();
+    assert_eq!(findings.len(), 2, "{findings:#?}");
+    assert!(
+        fixes[0].starts_with(
+            "use \"arn:aws:iam::111111111111:oidc-provider/api.prefect.cloud/oidc-provider\""
+        ),
+        "{}",
+        fixes[0]
+    );
+    assert!(fixes[0].contains(CREATE_PROVIDER));
+    assert_eq!(
+        fixes[1],
+        format!("use \"prefect:account:{PREFECT}\" under \"StringEquals\"")
+    );
+    let none = lint(&json!({}), &Expect::default());
+    assert!(
+        none[0]
+            .fix
+            .contains("--aws-account <aws-account-id> --prefect-account <prefect-account-id>"),
+        "{}",
+        none[0].fix
+    );
+}
+
+#[test]
+fn finding_display_and_json() {
+    let finding = Finding {
+        level: Level::Warning,
+        pointer: "/Statement/0/Action".into(),
+        message: "too broad".into(),
+        fix: "narrow it".into(),
+    };
+    assert_eq!(
+        finding.to_string(),
+        "warning: /Statement/0/Action: too broad; fix: narrow it"
+    );
+    assert_eq!(
+        serde_json::to_value(&finding).unwrap()["level"],
+        json!("warning")
+    );
+    let root = Finding {
+        pointer: String::new(),
+        level: Level::Error,
+        ..finding
+    };
+    assert!(root.to_string().starts_with("error: /: "));
+}
+
+#[test]
+fn account_ids_are_checked_and_canonical() {
+    assert_eq!(parse_aws_account(AWS).unwrap(), AWS);
+    for bad in ["12345678901", "1234567890123", "12345678901a", ""] {
+        let err = parse_aws_account(bad).unwrap_err();
+        assert!(err.contains("12 digits"), "{err}");
+    }
+    assert_eq!(
+        parse_prefect_account(&PREFECT.to_uppercase()).unwrap(),
+        PREFECT
+    );
+    for bad in [
+        "9f6c5e1a0b7d4c3e8a215d4f3b2a1c0e",
+        "not-a-uuid",
+        "{9f6c5e1a-0b7d-4c3e-8a21-5d4f3b2a1c0e}",
+    ] {
+        let err = parse_prefect_account(bad).unwrap_err();
+        assert!(err.contains("/accounts/ in your PREFECT_API_URL"), "{err}");
+    }
+}
+
+#[test]
+fn wildcards_match_like_iam() {
+    assert!(wildcard_match("sts:*", "sts:assumerolewithwebidentity"));
+    assert!(wildcard_match("*", ""));
+    assert!(wildcard_match("a?c", "abc"));
+    assert!(!wildcard_match("a?c", "ac"));
+    assert!(!wildcard_match("sts:AssumeRole", ACTION));
+}
