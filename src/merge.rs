@@ -1,5 +1,10 @@
 //! Pure merging of a pool's current base job template into the latest default.
 //! `jq` is exactly `jq -s '.[0] * .[1]'`; `schema` adds `required` union and warnings.
+//! [`merge3`] adds a base (the default last synced) to tell stale defaults from customisations.
+
+mod three_way;
+
+pub use three_way::{Upstream, UpstreamKind, merge3};
 
 use crate::violation::escape_token;
 use serde::Serialize;
@@ -32,6 +37,9 @@ pub struct Merged {
     pub template: Value,
     /// Warnings, in document order.
     pub warnings: Vec<Warning>,
+    /// What upstream changed since the base, as [`merge3`] applied or kept it, in merge order;
+    /// always empty for a two-way merge.
+    pub upstream: Vec<Upstream>,
 }
 
 /// `jq -s '.[0] * .[1]'`: objects merge recursively, anything else in `current` replaces.
@@ -72,13 +80,17 @@ pub fn merge(default: &Value, current: &Value, strategy: Strategy) -> Merged {
         if let (Value::Object(default), Value::Object(current)) = (default, current) {
             null_hides_object(default, current, "", &mut warnings);
         }
-        kind_changes(default, current, &template, &mut warnings);
+        kind_changes(default, current, &template, false, &mut warnings);
         union_required(default, current, &mut template, &mut warnings);
         both_definitions(&template, &mut warnings);
         // Stable sort: warnings at the same pointer keep the order they were found in.
         warnings.sort_by_cached_key(|w| document_position(&template, &w.pointer));
     }
-    Merged { template, warnings }
+    Merged {
+        template,
+        warnings,
+        upstream: Vec::new(),
+    }
 }
 
 /// Warns wherever `current` holds `null` at a key where `default` holds an object, walking
@@ -111,8 +123,16 @@ fn properties(template: &Value) -> Option<&Map<String, Value>> {
     template.get("variables")?.get("properties")?.as_object()
 }
 
-/// Warns for every property defined as an object on both sides whose kind differs.
-fn kind_changes(default: &Value, current: &Value, merged: &Value, out: &mut Vec<Warning>) {
+/// Warns for every property defined as an object on both sides whose kind differs; with
+/// `three_way`, only where the merged schema's kind is not the default's (the user's change
+/// survived), since there an untouched property simply takes the default.
+fn kind_changes(
+    default: &Value,
+    current: &Value,
+    merged: &Value,
+    three_way: bool,
+    out: &mut Vec<Warning>,
+) {
     let (Some(base), Some(ours)) = (properties(default), properties(current)) else {
         return;
     };
@@ -127,8 +147,11 @@ fn kind_changes(default: &Value, current: &Value, merged: &Value, out: &mut Vec<
         let mixed = properties(merged)
             .and_then(|p| p.get(name))
             .and_then(Value::as_object)
-            .map(kind)
-            .filter(|merged| *merged != now);
+            .map(kind);
+        if three_way && mixed.as_ref() == Some(&was) {
+            continue;
+        }
+        let mixed = mixed.filter(|merged| *merged != now);
         let outcome = match mixed {
             None => "the current schema was kept, review it".to_string(),
             Some(mixed) => format!("the merged schema mixes both ({mixed}), review it"),
@@ -210,9 +233,25 @@ fn union_required(default: &Value, current: &Value, merged: &mut Value, out: &mu
     {
         return;
     }
-    let defined = properties(merged);
+    let names = keep_defined(
+        ours.into_iter().chain(base).flatten(),
+        properties(merged),
+        out,
+    );
+    if let Some(Value::Object(variables)) = merged.get_mut("variables") {
+        variables.insert("required".into(), Value::Array(names));
+    }
+}
+
+/// The `required` entries that are string names defined in `defined`, first occurrence
+/// only, in order; warns at `/variables/required` for each entry dropped otherwise.
+fn keep_defined<'a>(
+    entries: impl IntoIterator<Item = &'a Value>,
+    defined: Option<&Map<String, Value>>,
+    out: &mut Vec<Warning>,
+) -> Vec<Value> {
     let mut names: Vec<Value> = Vec::new();
-    for entry in ours.into_iter().chain(base).flatten() {
+    for entry in entries {
         if names.contains(entry) {
             continue;
         }
@@ -236,9 +275,7 @@ fn union_required(default: &Value, current: &Value, merged: &mut Value, out: &mu
             }),
         }
     }
-    if let Some(Value::Object(variables)) = merged.get_mut("variables") {
-        variables.insert("required".into(), Value::Array(names));
-    }
+    names
 }
 
 /// Warns when the merged `variables` holds both `definitions` and `$defs`.

@@ -2,9 +2,10 @@
 //!
 //! Cases per property come from proptest's default config: 256, or `PROPTEST_CASES`.
 //! Long run: `PROPTEST_CASES=100000 cargo test --release --test properties`
-//! (measured once: 85 s for all six properties in release on 2 cores, build excluded).
+//! (measured once: 85 s for all six properties in release on 2 cores, build excluded; the
+//! three-way properties were added later and not measured).
 
-use poolsync::merge::{Strategy as Merge, jq_merge, merge};
+use poolsync::merge::{Strategy as Merge, UpstreamKind, jq_merge, merge, merge3};
 use poolsync::template::{check, job_placeholders, placeholders};
 use poolsync::violation::escape_token;
 use proptest::prelude::*;
@@ -150,11 +151,61 @@ fn ancestors(pointer: &str) -> Vec<&str> {
         .collect()
 }
 
+/// `template` without `variables.required` and without the `variables.properties` entries
+/// `kept` does not define: the parts a three-way merge's clean-up (filtering `required`,
+/// restoring variables still in use) never touches.
+fn without_cleanup(template: &Value, kept: &Value) -> Value {
+    let mut template = template.clone();
+    let kept = kept
+        .pointer("/variables/properties")
+        .and_then(Value::as_object);
+    if let Some(Value::Object(variables)) = template.get_mut("variables") {
+        variables.remove("required");
+        if let Some(Value::Object(properties)) = variables.get_mut("properties") {
+            properties.retain(|name, _| kept.is_some_and(|kept| kept.contains_key(name)));
+        }
+    }
+    template
+}
+
+/// Whether the three-way clean-up leaves `template` alone: its `required` (if an array) lists
+/// distinct property names it defines, and its `job_configuration` uses only defined variables.
+fn clean(template: &Value) -> bool {
+    let properties = template
+        .pointer("/variables/properties")
+        .and_then(Value::as_object);
+    let defined = |name: &str| properties.is_some_and(|p| p.contains_key(name));
+    let required_ok = template
+        .pointer("/variables/required")
+        .and_then(Value::as_array)
+        .is_none_or(|required| {
+            required.iter().enumerate().all(|(i, entry)| {
+                entry.as_str().is_some_and(defined) && !required[..i].contains(entry)
+            })
+        });
+    let used = template
+        .get("job_configuration")
+        .map(job_placeholders)
+        .unwrap_or_default();
+    required_ok && (properties.is_none() || used.iter().all(|name| defined(name)))
+}
+
+/// `template`'s `variables.required` entries, when an array.
+fn required_of(template: &Value) -> Vec<Value> {
+    template
+        .pointer("/variables/required")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default()
+}
+
 proptest! {
     #[test]
     fn nothing_panics(default in document(), current in document()) {
         let _ = merge(&default, &current, Merge::Schema);
         let _ = merge(&default, &current, Merge::Jq);
+        let _ = merge3(Some(&current), &default, &current, Merge::Schema);
+        let _ = merge3(Some(&default), &current, &default, Merge::Schema);
         let _ = check(&current);
         let _ = placeholders(&current);
         let _ = job_placeholders(&current);
@@ -247,5 +298,133 @@ proptest! {
         reported.sort();
         reported.dedup();
         prop_assert_eq!(reported, undefined);
+    }
+
+    #[test]
+    fn merge3_nothing_panics(
+        base in prop::option::of(document()),
+        default in document(),
+        current in document(),
+    ) {
+        let merged = merge3(base.as_ref(), &default, &current, Merge::Schema);
+        for report in &merged.upstream {
+            let _ = report.to_string();
+        }
+    }
+
+    /// Without a base, or with the jq strategy, the three-way merge is the two-way one.
+    #[test]
+    fn merge3_without_base_or_with_jq_is_merge(
+        base in document(),
+        default in document(),
+        current in document(),
+    ) {
+        for strategy in [Merge::Schema, Merge::Jq] {
+            prop_assert_eq!(
+                merge3(None, &default, &current, strategy),
+                merge(&default, &current, strategy)
+            );
+        }
+        prop_assert_eq!(
+            merge3(Some(&base), &default, &current, Merge::Jq),
+            merge(&default, &current, Merge::Jq)
+        );
+    }
+
+    /// Base == current (the user changed nothing): the result is the default, except for the
+    /// clean-up: `required` keeps only the default's names that are defined, and variables the
+    /// default dropped but its own `job_configuration` still uses come back from current. With
+    /// a default the clean-up leaves alone, the result is exactly the default, in its key
+    /// order. No report is a conflict.
+    #[test]
+    fn merge3_untouched_current_takes_the_default(
+        default in document(),
+        current in document(),
+    ) {
+        let merged = merge3(Some(&current), &default, &current, Merge::Schema);
+        let template = &merged.template;
+        prop_assert!(merged.upstream.iter().all(|u| u.kind != UpstreamKind::Conflict));
+        prop_assert_eq!(
+            without_cleanup(template, &default),
+            without_cleanup(&default, &default)
+        );
+        let theirs = required_of(&default);
+        prop_assert!(required_of(template).iter().all(|name| theirs.contains(name)));
+        let restored = template
+            .pointer("/variables/properties")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+            .filter(|(name, _)| default.pointer("/variables/properties").and_then(|p| p.get(name.as_str())).is_none());
+        for (name, schema) in restored {
+            prop_assert_eq!(Some(schema), current.pointer("/variables/properties").and_then(|p| p.get(name)));
+        }
+        if clean(&default) {
+            prop_assert_eq!(template.to_string(), default.to_string());
+        }
+    }
+
+    /// Base == default (upstream changed nothing): the result is current, except that
+    /// `required` keeps only current's names that are defined; nothing is reported.
+    #[test]
+    fn merge3_unchanged_upstream_keeps_current(default in document(), current in document()) {
+        let merged = merge3(Some(&default), &default, &current, Merge::Schema);
+        prop_assert_eq!(&merged.upstream, &vec![]);
+        prop_assert_eq!(
+            without_cleanup(&merged.template, &current),
+            without_cleanup(&current, &current)
+        );
+        let ours = required_of(&current);
+        prop_assert!(required_of(&merged.template).iter().all(|name| ours.contains(name)));
+        if clean(&current) {
+            prop_assert_eq!(&merged.template, &current);
+        }
+    }
+
+    /// Syncing a merged template again against the same default changes nothing, key order
+    /// included, and reports nothing.
+    #[test]
+    fn merge3_merging_again_changes_nothing(
+        base in prop::option::of(document()),
+        default in document(),
+        current in document(),
+    ) {
+        let once = merge3(base.as_ref(), &default, &current, Merge::Schema).template;
+        let again = merge3(Some(&default), &default, &once, Merge::Schema);
+        prop_assert_eq!(again.template.to_string(), once.to_string());
+        prop_assert_eq!(again.upstream, vec![]);
+    }
+
+    /// Each report holds the three documents' values at its pointer, its kind matches them,
+    /// and the merged template holds the value the rule chose (default's if current equals
+    /// base, else current's).
+    #[test]
+    fn merge3_reports_match_the_inputs(
+        base in document(),
+        default in document(),
+        current in document(),
+    ) {
+        let merged = merge3(Some(&base), &default, &current, Merge::Schema);
+        for report in &merged.upstream {
+            let at = |doc: &Value| doc.pointer(&report.pointer).cloned();
+            let (b, d, c) = (at(&base), at(&default), at(&current));
+            prop_assert_eq!(&report.base, &b, "{}", report);
+            prop_assert_eq!(&report.default, &d, "{}", report);
+            prop_assert_eq!(&report.current, &c, "{}", report);
+            let expected = match () {
+                _ if c != b => UpstreamKind::Conflict,
+                _ if b.is_none() => UpstreamKind::Added,
+                _ if d.is_none() => UpstreamKind::Removed,
+                _ => UpstreamKind::Updated,
+            };
+            prop_assert_eq!(report.kind, expected, "{}", report);
+            prop_assert!(d != b && d != c, "{}", report);
+            if ["", "/variables", "/variables/required"].contains(&report.pointer.as_str()) {
+                continue; // `required` in there is filtered after the three-way step
+            }
+            let merged_value = merged.template.pointer(&report.pointer).cloned();
+            let kept = if c == b { d } else { c };
+            prop_assert_eq!(merged_value, kept, "{}", report);
+        }
     }
 }

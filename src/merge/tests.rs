@@ -285,7 +285,8 @@ fn schema_strategy_on_non_object_top_level_returns_current() {
         merged,
         Merged {
             template: json!([1]),
-            warnings: vec![]
+            warnings: vec![],
+            upstream: vec![],
         }
     );
 }

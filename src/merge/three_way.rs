@@ -1,0 +1,255 @@
+//! Three-way merge against a base: the default template the pool was last synced from.
+//!
+//! With the base, a value the user never touched (current equals base) can take upstream's
+//! new value or be removed with it, while a value the user changed is kept, and a value both
+//! sides changed differently is kept and reported as a conflict.
+
+use super::{
+    Merged, Strategy, Warning, both_definitions, document_position, keep_defined, kind_changes,
+    merge, null_hides_object, properties, required,
+};
+use crate::template::job_placeholders;
+use crate::violation::escape_token;
+use serde::Serialize;
+use serde_json::{Map, Value};
+use std::fmt;
+
+/// What upstream did at one pointer, as the three-way merge saw it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UpstreamKind {
+    /// The user had not touched it: upstream's new value was taken.
+    Updated,
+    /// New upstream (absent from base and current): taken.
+    Added,
+    /// The user had not touched it: removed, as upstream did.
+    Removed,
+    /// Both sides changed it differently: the user's value (or deletion) was kept.
+    Conflict,
+}
+
+/// One upstream change the three-way merge applied or, on a conflict, did not apply.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Upstream {
+    /// JSON pointer in the templates ("" is the whole template).
+    pub pointer: String,
+    /// What happened.
+    pub kind: UpstreamKind,
+    /// The base's value; `None` when absent there.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub base: Option<Value>,
+    /// The new default's value; `None` when absent there.
+    pub default: Option<Value>,
+    /// The current template's value; `None` when absent there.
+    pub current: Option<Value>,
+}
+
+impl fmt::Display for Upstream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let pointer = if self.pointer.is_empty() {
+            "/"
+        } else {
+            &self.pointer
+        };
+        let show = |value: &Option<Value>, absent: &str| {
+            value.as_ref().map_or_else(|| absent.to_string(), short)
+        };
+        match self.kind {
+            UpstreamKind::Updated => write!(
+                f,
+                "{pointer}: upstream update {} -> {}",
+                show(&self.base, "absent"),
+                show(&self.default, "absent")
+            ),
+            UpstreamKind::Added => {
+                write!(
+                    f,
+                    "{pointer}: added upstream {}",
+                    show(&self.default, "absent")
+                )
+            }
+            UpstreamKind::Removed => write!(f, "{pointer}: removed upstream"),
+            UpstreamKind::Conflict => {
+                let kept = if self.current.is_some() {
+                    "kept yours"
+                } else {
+                    "kept it deleted"
+                };
+                write!(
+                    f,
+                    "{pointer}: conflict: base {}, upstream {}, yours {}; {kept}",
+                    show(&self.base, "absent"),
+                    show(&self.default, "removed"),
+                    show(&self.current, "deleted")
+                )
+            }
+        }
+    }
+}
+
+/// Longest value text [`Upstream`]'s display prints before cutting it with `...`.
+const SHORT: usize = 80;
+
+/// A value as compact JSON, cut to [`SHORT`] characters.
+fn short(value: &Value) -> String {
+    let text = value.to_string();
+    if text.chars().count() <= SHORT {
+        return text;
+    }
+    let cut: String = text.chars().take(SHORT - 3).collect();
+    format!("{cut}...")
+}
+
+/// Merges `current` into `default`, using `base` (the default `current` was last synced
+/// from) to tell the user's changes from stale defaults.
+///
+/// Without a base, or with [`Strategy::Jq`] (which ignores the base), this is [`merge`].
+/// Otherwise objects present in both `default` and `current` merge key by key (`default`'s
+/// keys first, then `current`'s others); anything else is one value, decided by: current
+/// equal to base (both possibly absent) takes default's value, else current's is kept, and a
+/// default that differs from both is a conflict. Afterwards a variable removed upstream that
+/// the merged `job_configuration` still uses is restored from current with a warning,
+/// `variables.required` keeps only defined names, and the schema warnings of [`merge`] apply.
+pub fn merge3(
+    base: Option<&Value>,
+    default: &Value,
+    current: &Value,
+    strategy: Strategy,
+) -> Merged {
+    let Some(base) = base.filter(|_| strategy != Strategy::Jq) else {
+        return merge(default, current, strategy);
+    };
+    let mut upstream = Vec::new();
+    let merged = merge_value(Some(base), Some(default), Some(current), "", &mut upstream);
+    // Unreachable fallback: with current and default both present the result is one of them.
+    let mut template = merged.unwrap_or_else(|| current.clone());
+    let mut warnings = Vec::new();
+    keep_used_variables(&mut template, &mut upstream, &mut warnings);
+    if let (Value::Object(default), Value::Object(merged)) = (default, &template) {
+        null_hides_object(default, merged, "", &mut warnings);
+    }
+    kind_changes(default, current, &template, true, &mut warnings);
+    filter_required(&mut template, &mut warnings);
+    both_definitions(&template, &mut warnings);
+    warnings.sort_by_cached_key(|w| document_position(&template, &w.pointer));
+    Merged {
+        template,
+        warnings,
+        upstream,
+    }
+}
+
+/// The merged value at `pointer` from the base, default and current values there (`None`:
+/// absent), recording what upstream did in `out`; `None` leaves the key out.
+fn merge_value(
+    base: Option<&Value>,
+    default: Option<&Value>,
+    current: Option<&Value>,
+    pointer: &str,
+    out: &mut Vec<Upstream>,
+) -> Option<Value> {
+    if let (Some(Value::Object(default)), Some(Value::Object(current))) = (default, current) {
+        let base = base.and_then(Value::as_object);
+        return Some(Value::Object(merge_objects(
+            base, default, current, pointer, out,
+        )));
+    }
+    let report = |kind| Upstream {
+        pointer: pointer.to_string(),
+        kind,
+        base: base.cloned(),
+        default: default.cloned(),
+        current: current.cloned(),
+    };
+    if current == base {
+        let kind = match (base, default) {
+            _ if default == base => None,
+            (None, _) => Some(UpstreamKind::Added),
+            (_, None) => Some(UpstreamKind::Removed),
+            _ => Some(UpstreamKind::Updated),
+        };
+        out.extend(kind.map(report));
+        default.cloned()
+    } else {
+        if default != base && default != current {
+            out.push(report(UpstreamKind::Conflict));
+        }
+        current.cloned()
+    }
+}
+
+/// Merges two objects key by key: `default`'s keys in order, then `current`'s other keys.
+fn merge_objects(
+    base: Option<&Map<String, Value>>,
+    default: &Map<String, Value>,
+    current: &Map<String, Value>,
+    pointer: &str,
+    out: &mut Vec<Upstream>,
+) -> Map<String, Value> {
+    let mut merged = Map::new();
+    let keys = default
+        .keys()
+        .chain(current.keys().filter(|key| !default.contains_key(*key)));
+    for key in keys {
+        let here = format!("{pointer}/{}", escape_token(key));
+        let (b, d, c) = (
+            base.and_then(|b| b.get(key)),
+            default.get(key),
+            current.get(key),
+        );
+        if let Some(value) = merge_value(b, d, c, &here, out) {
+            merged.insert(key.clone(), value);
+        }
+    }
+    merged
+}
+
+/// Restores every variable removed upstream that the merged `job_configuration` still uses
+/// as a placeholder (appended to `variables.properties`), turning its report into a warning.
+fn keep_used_variables(
+    template: &mut Value,
+    upstream: &mut Vec<Upstream>,
+    warnings: &mut Vec<Warning>,
+) {
+    let used = template
+        .get("job_configuration")
+        .map(job_placeholders)
+        .unwrap_or_default();
+    for name in used {
+        let pointer = format!("/variables/properties/{}", escape_token(&name));
+        let Some(at) = upstream
+            .iter()
+            .position(|u| u.kind == UpstreamKind::Removed && u.pointer == pointer)
+        else {
+            continue;
+        };
+        let Some(Value::Object(properties)) = template.pointer_mut("/variables/properties") else {
+            continue;
+        };
+        let removed = upstream.remove(at);
+        properties.insert(name.clone(), removed.current.unwrap_or_default());
+        warnings.push(Warning {
+            pointer,
+            message: format!(
+                "variable {name:?} was removed upstream but kept, because job_configuration \
+                 still uses \"{{{{ {name} }}}}\"; remove the placeholder, then the variable"
+            ),
+        });
+    }
+}
+
+/// Keeps only string names defined in the merged `variables.properties` in an array
+/// `variables.required`, first occurrence only, warning for each dropped entry.
+fn filter_required(template: &mut Value, out: &mut Vec<Warning>) {
+    let Some(entries) = required(template) else {
+        return;
+    };
+    let names = keep_defined(entries, properties(template), out);
+    if let Some(Value::Object(variables)) = template.get_mut("variables") {
+        variables.insert("required".into(), Value::Array(names));
+    }
+}
+
+#[cfg(test)]
+#[path = "three_way_tests.rs"]
+mod tests;
