@@ -201,6 +201,16 @@ pub struct UpdateArgs {
     #[arg(long, value_name = "STRATEGY", default_value = "schema")]
     pub strategy: Strategy,
 
+    /// The default template the pool was last synced from: values the user never changed
+    /// (current == base) take the new default, keys removed upstream go
+    /// [default: the default recorded in the pool's newest backup]
+    #[arg(long, value_name = "FILE", conflicts_with = "no_base")]
+    pub base: Option<PathBuf>,
+
+    /// Merge two-way even if a backup records the last synced default.
+    #[arg(long)]
+    pub no_base: bool,
+
     /// Output format.
     #[arg(long, value_name = "FORMAT", default_value = "text")]
     pub output: OutputFormat,

@@ -96,6 +96,11 @@ async fn update(
         backup_dir,
     );
     ctx.check_deployments = args.check_deployments;
+    ctx.base = match (&args.base, args.no_base) {
+        (Some(path), _) => update::Base::Given(input::read_template(path)?),
+        (None, true) => update::Base::Off,
+        (None, false) => update::Base::FromBackup,
+    };
     let progress = batch && std::io::stderr().is_terminal();
     let printer = output::Printer::new(args.output, color, progress);
     batch::run(args, ctx, printer).await

@@ -106,6 +106,9 @@ impl Printer {
                     );
                     write!(out, "{text}")?;
                 }
+                for change in &report.upstream {
+                    writeln!(out, "upstream: {change}")?;
+                }
                 for warning in &report.warnings {
                     writeln!(
                         out,
@@ -255,6 +258,7 @@ fn json_report(report: &Report) -> Value {
         "patch": patch(report),
         "warnings": report.warnings,
         "violations": report.violations,
+        "upstream": report.upstream,
         "merged": report.merged,
         "error": report.error.as_ref().map(ToString::to_string),
     })

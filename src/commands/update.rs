@@ -2,8 +2,9 @@
 //! push. Every pool ends in exactly one [`Outcome`], recorded in a [`Report`].
 
 use crate::api::{Client, Defaults, WorkPool};
+use crate::backup;
 use crate::error::Error;
-use crate::merge::{self, Strategy, Warning};
+use crate::merge::{self, Strategy, Upstream, Warning};
 use crate::violation::Violation;
 use crate::{identity, template};
 use serde::Serialize;
@@ -76,6 +77,8 @@ pub struct Report {
     pub warnings: Vec<Warning>,
     /// What blocked the push.
     pub violations: Vec<Violation>,
+    /// What a three-way merge took from upstream, removed, or found changed on both sides.
+    pub upstream: Vec<Upstream>,
 }
 
 impl Report {
@@ -89,6 +92,7 @@ impl Report {
             merged: None,
             warnings: Vec::new(),
             violations: Vec::new(),
+            upstream: Vec::new(),
         }
     }
 
@@ -114,6 +118,8 @@ pub struct Context {
     pub backup_dir: Option<PathBuf>,
     /// Also validate the federated identity overrides of each pool's deployments.
     pub check_deployments: bool,
+    /// Where the three-way merge's base comes from.
+    pub base: Base,
     defaults: OnceCell<Defaults>,
 }
 
@@ -133,6 +139,7 @@ impl Context {
             dry_run,
             backup_dir,
             check_deployments: false,
+            base: Base::FromBackup,
             defaults: OnceCell::new(),
         }
     }
@@ -154,6 +161,33 @@ impl Context {
                 pool_type: pool_type.to_string(),
                 url: self.client.defaults_url(),
             })
+    }
+}
+
+/// The base of a three-way merge (the default the pool was last synced from).
+#[derive(Debug, Clone)]
+pub enum Base {
+    /// The default recorded in the pool's newest backup, if there is one.
+    FromBackup,
+    /// This template (`--base FILE`).
+    Given(Value),
+    /// Two-way merge (`--no-base`).
+    Off,
+}
+
+impl Context {
+    /// The base for `pool`; a backup that cannot be read is reported, not ignored.
+    fn base_for(&self, pool: &str) -> Result<Option<Value>, Error> {
+        match (&self.base, &self.backup_dir) {
+            (Base::Off, _) | (Base::FromBackup, None) => Ok(None),
+            (Base::Given(base), _) => Ok(Some(base.clone())),
+            (Base::FromBackup, Some(dir)) => {
+                match backup::latest(dir, self.client.base_url(), pool)? {
+                    Some(entry) => Ok(backup::read(&entry.path)?.default),
+                    None => Ok(None),
+                }
+            }
+        }
     }
 }
 
@@ -201,7 +235,11 @@ pub async fn sync(ctx: &Context, target: Target) -> Report {
         return report.end(Outcome::Failed, Some(e));
     }
 
-    let merged = merge::merge(&default, &current, ctx.strategy);
+    let base = match ctx.base_for(&pool.name) {
+        Ok(base) => base,
+        Err(e) => return report.end(Outcome::Failed, Some(e)),
+    };
+    let merged = merge::merge3(base.as_ref(), &default, &current, ctx.strategy);
     let mut violations = template::check(&merged.template);
     violations.extend(identity::check_template(&merged.template));
     if ctx.check_deployments {
@@ -231,6 +269,7 @@ pub async fn sync(ctx: &Context, target: Target) -> Report {
     };
     report.outcome = outcome;
     report.warnings = merged.warnings;
+    report.upstream = merged.upstream;
     report.violations = violations;
     report.current = Some(current);
     report.merged = Some(merged.template);

@@ -1,0 +1,134 @@
+//! Three-way upgrades against a real Prefect server: with the default a pool was last
+//! synced from, stale defaults the user never touched are upgraded and keys removed
+//! upstream go, while customised values stay.
+
+mod support;
+
+use pretty_assertions::assert_eq;
+use serde_json::{Value, json};
+use support::{api_url, create_pool, default_template, poolsync, read_pool, unique};
+
+/// What an older release shipped: a different image pull policy default and a variable
+/// that has since been removed.
+fn old_default() -> Value {
+    let mut old = default_template("kubernetes");
+    old["variables"]["properties"]["image_pull_policy"]["default"] = json!("Always");
+    old["variables"]["properties"]["legacy_flag"] = json!({"type": "boolean", "default": false});
+    old["job_configuration"]["legacy_flag"] = json!("{{ legacy_flag }}");
+    old
+}
+
+#[test]
+fn base_upgrades_untouched_stale_values_and_keeps_customised_ones() {
+    let name = unique("three-way");
+    let base = old_default();
+    let mut current = base.clone();
+    current["variables"]["properties"]["image"]["default"] = json!("corp/flows:9");
+    create_pool(&name, "kubernetes", &current);
+    let dir = tempfile::tempdir().unwrap();
+    let base_file = dir.path().join("base.json");
+    std::fs::write(&base_file, base.to_string()).unwrap();
+    let backups = dir.path().join("backups");
+    let common = [
+        "--backup-dir",
+        backups.to_str().unwrap(),
+        "--api-url",
+        api_url(),
+    ];
+
+    // Two-way, the stale default looks like a customisation and stays.
+    let out = poolsync()
+        .args(["update", &name, "--dry-run", "--output", "json"])
+        .args(common)
+        .assert()
+        .success();
+    let report: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    assert_eq!(
+        report["merged"]["variables"]["properties"]["image_pull_policy"]["default"],
+        json!("Always")
+    );
+    assert_eq!(report["upstream"], json!([]));
+
+    let out = poolsync()
+        .args(["update", &name, "--base", base_file.to_str().unwrap()])
+        .args(common)
+        .assert()
+        .success();
+    let stdout = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+    assert!(
+        stdout.contains("upstream: /variables/properties/image_pull_policy/default: upstream update \"Always\" -> \"IfNotPresent\""),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("upstream: /job_configuration/legacy_flag: removed upstream"),
+        "{stdout}"
+    );
+
+    let stored = read_pool(&name)["base_job_template"].clone();
+    let props = &stored["variables"]["properties"];
+    assert_eq!(props["image_pull_policy"]["default"], json!("IfNotPresent"));
+    assert_eq!(props["image"]["default"], json!("corp/flows:9"));
+    assert!(props.get("legacy_flag").is_none());
+    assert!(stored["job_configuration"].get("legacy_flag").is_none());
+
+    // The backup recorded the default just merged: the next run uses it as its base.
+    let out = poolsync()
+        .args(["update", &name])
+        .args(common)
+        .assert()
+        .success();
+    assert_eq!(
+        String::from_utf8_lossy(&out.get_output().stdout),
+        format!("{name}: up to date, nothing sent\n")
+    );
+}
+
+/// A value both the user and upstream changed keeps the user's value and reports all three.
+#[test]
+fn conflicts_keep_the_users_value() {
+    let name = unique("three-way-conflict");
+    let base = old_default();
+    let mut current = base.clone();
+    current["variables"]["properties"]["image_pull_policy"]["default"] = json!("Never");
+    create_pool(&name, "kubernetes", &current);
+    let dir = tempfile::tempdir().unwrap();
+    let base_file = dir.path().join("base.json");
+    std::fs::write(&base_file, base.to_string()).unwrap();
+    let out = poolsync()
+        .args([
+            "update",
+            &name,
+            "--dry-run",
+            "--output",
+            "json",
+            "--base",
+            base_file.to_str().unwrap(),
+            "--api-url",
+            api_url(),
+        ])
+        .assert()
+        .success();
+    let report: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    let conflict = report["upstream"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["kind"] == json!("conflict"))
+        .expect("a conflict");
+    assert_eq!(
+        conflict["pointer"],
+        json!("/variables/properties/image_pull_policy/default")
+    );
+    assert_eq!(
+        (
+            &conflict["base"],
+            &conflict["default"],
+            &conflict["current"]
+        ),
+        (&json!("Always"), &json!("IfNotPresent"), &json!("Never"))
+    );
+    assert_eq!(
+        report["merged"]["variables"]["properties"]["image_pull_policy"]["default"],
+        json!("Never")
+    );
+}
