@@ -217,3 +217,90 @@ pub async fn defaults_mock(server: &MockServer, times: u64) {
 pub fn header_is<'r>(request: &'r Request, name: &str) -> Option<&'r str> {
     request.headers.get(name).and_then(|v| v.to_str().ok())
 }
+
+/// A work pool body as the API returns it, with an explicit `updated` timestamp.
+pub fn pool_body(name: &str, pool_type: &str, template: &Value, updated: &str) -> Value {
+    json!({
+        "name": name, "type": pool_type, "base_job_template": template, "updated": updated
+    })
+}
+
+/// Answers the i-th call with `replies[i]`, repeating the last reply once they run out.
+pub fn in_order(replies: Vec<ResponseTemplate>) -> impl wiremock::Respond + use<> {
+    assert!(!replies.is_empty(), "in_order needs a reply");
+    let calls = AtomicUsize::new(0);
+    move |_: &Request| {
+        let i = calls.fetch_add(1, Ordering::SeqCst);
+        replies[i.min(replies.len() - 1)].clone()
+    }
+}
+
+/// Reads of a pool that a `POST /work_pools/filter` listing already returned (so poolsync
+/// does not read it first): the re-read before the write answers `template`, later reads
+/// (the read-back) answer [`merged`].
+pub fn listed_pool_reads(name: &str, template: &Value) -> impl wiremock::Respond + use<> {
+    in_order(vec![
+        pool_reply(name, "kubernetes", template),
+        pool_reply(name, "kubernetes", &merged()),
+    ])
+}
+
+/// `POST /api/work_pools/filter` answering one page with `pools`, called once.
+pub async fn filter_mock(server: &MockServer, pools: Vec<Value>) {
+    Mock::given(method("POST"))
+        .and(path("/api/work_pools/filter"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(Value::Array(pools)))
+        .expect(1)
+        .mount(server)
+        .await;
+}
+
+/// Every regular file under `dir`, recursively, sorted.
+pub fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(dir) = todo.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                todo.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+/// The PATCH requests the server received: (path, JSON body), in arrival order.
+pub async fn patches(server: &MockServer) -> Vec<(String, Value)> {
+    server
+        .received_requests()
+        .await
+        .unwrap_or_default()
+        .iter()
+        .filter(|r| r.method.as_str() == "PATCH")
+        .map(|r| {
+            let body = r
+                .body_json::<Value>()
+                .unwrap_or_else(|e| panic!("PATCH body is not json ({e}): {:?}", r.body));
+            (r.url.path().to_string(), body)
+        })
+        .collect()
+}
+
+/// Splits `--output json` batch output into the per-pool objects and the summary object.
+pub fn json_lines(out: &Out) -> (Vec<Value>, Value) {
+    let mut lines: Vec<Value> = out
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l:?}; {out}")))
+        .collect();
+    let summary = lines.pop().unwrap_or_else(|| panic!("no output; {out}"));
+    assert!(summary.get("summary").is_some(), "last line: {summary}");
+    (lines, summary["summary"].clone())
+}
