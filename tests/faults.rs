@@ -8,14 +8,11 @@
 mod mock;
 
 use mock::{
-    POOL, api, csrf_disabled, current, defaults_mock, files_under, in_order, merged, patches,
-    pool_body, pool_mock, pool_reply, poolsync, run, strict,
+    POOL, api, csrf_disabled, current, cut_short, defaults_mock, files_under, http_json, in_order,
+    merged, patches, pool_body, pool_mock, pool_reply, poolsync, raw_server, run, strict,
 };
 use serde_json::{Value, json};
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tempfile::TempDir;
 use wiremock::matchers::{method, path};
@@ -453,81 +450,6 @@ async fn rollback_conflict_writes_nothing() {
     assert!(!out.stdout.contains("rolled back"), "{out}");
     assert_patched_merged(&server, 0).await;
     assert_backups(dir.path(), 0);
-}
-
-/// One HTTP/1.1 request read off a raw socket: its request line and body.
-fn read_request(reader: &mut BufReader<std::net::TcpStream>) -> Option<(String, Vec<u8>)> {
-    let mut line = String::new();
-    if reader.read_line(&mut line).ok()? == 0 {
-        return None;
-    }
-    let mut length = 0;
-    loop {
-        let mut header = String::new();
-        if reader.read_line(&mut header).ok()? == 0 {
-            return None;
-        }
-        if header == "\r\n" {
-            break;
-        }
-        if let Some((name, value)) = header.split_once(':')
-            && name.eq_ignore_ascii_case("content-length")
-        {
-            length = value.trim().parse().ok()?;
-        }
-    }
-    let mut body = vec![0; length];
-    reader.read_exact(&mut body).ok()?;
-    Some((line.trim_end().to_string(), body))
-}
-
-type Seen = Arc<Mutex<Vec<(String, Vec<u8>)>>>;
-
-/// A raw HTTP/1.1 server on 127.0.0.1: `answer(request line, i-th request)` gives the
-/// bytes to write and whether to close the connection after them. Returns its API URL and
-/// every request it saw.
-fn raw_server(answer: fn(&str, usize) -> (String, bool)) -> (String, Seen) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}/api", listener.local_addr().unwrap());
-    let seen: Seen = Arc::default();
-    let log = seen.clone();
-    std::thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
-            let log = log.clone();
-            std::thread::spawn(move || {
-                let mut reader = BufReader::new(stream.try_clone().unwrap());
-                let mut stream = stream;
-                while let Some((line, body)) = read_request(&mut reader) {
-                    let n = {
-                        let mut log = log.lock().unwrap();
-                        log.push((line.clone(), body));
-                        log.len() - 1
-                    };
-                    let (bytes, close) = answer(&line, n);
-                    if stream.write_all(bytes.as_bytes()).is_err() || close {
-                        let _ = stream.shutdown(std::net::Shutdown::Both);
-                        return;
-                    }
-                }
-            });
-        }
-    });
-    (url, seen)
-}
-
-fn http_json(status: &str, body: &Value) -> (String, bool) {
-    let body = body.to_string();
-    let head = format!(
-        "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
-        body.len()
-    );
-    (head + &body, false)
-}
-
-/// A reply announcing 5000 bytes that sends a few and closes the connection.
-fn cut_short() -> (String, bool) {
-    let head = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 5000\r\n\r\n";
-    (format!("{head}{{\"name\": \"k8s\", \"type\""), true)
 }
 
 /// The pool read's reply is cut mid-body: exit 1, the error names the URL and the body

@@ -5,8 +5,10 @@
 use assert_cmd::Command;
 use serde_json::{Value, json};
 use std::fmt;
-use std::sync::LazyLock;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, LazyLock, Mutex};
 use std::time::{Duration, Instant};
 use wiremock::matchers::{any, method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
@@ -303,4 +305,79 @@ pub fn json_lines(out: &Out) -> (Vec<Value>, Value) {
     let summary = lines.pop().unwrap_or_else(|| panic!("no output; {out}"));
     assert!(summary.get("summary").is_some(), "last line: {summary}");
     (lines, summary["summary"].clone())
+}
+
+/// One HTTP/1.1 request read off a raw socket: its request line and body.
+pub fn read_request(reader: &mut BufReader<TcpStream>) -> Option<(String, Vec<u8>)> {
+    let mut line = String::new();
+    if reader.read_line(&mut line).ok()? == 0 {
+        return None;
+    }
+    let mut length = 0;
+    loop {
+        let mut header = String::new();
+        if reader.read_line(&mut header).ok()? == 0 {
+            return None;
+        }
+        if header == "\r\n" {
+            break;
+        }
+        if let Some((name, value)) = header.split_once(':')
+            && name.eq_ignore_ascii_case("content-length")
+        {
+            length = value.trim().parse().ok()?;
+        }
+    }
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body).ok()?;
+    Some((line.trim_end().to_string(), body))
+}
+
+pub type Seen = Arc<Mutex<Vec<(String, Vec<u8>)>>>;
+
+/// A raw HTTP/1.1 server on 127.0.0.1: `answer(request line, i-th request)` gives the
+/// bytes to write and whether to close the connection after them. Returns its API URL and
+/// every request it saw.
+pub fn raw_server(answer: fn(&str, usize) -> (String, bool)) -> (String, Seen) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/api", listener.local_addr().unwrap());
+    let seen: Seen = Arc::default();
+    let log = seen.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let log = log.clone();
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut stream = stream;
+                while let Some((line, body)) = read_request(&mut reader) {
+                    let n = {
+                        let mut log = log.lock().unwrap();
+                        log.push((line.clone(), body));
+                        log.len() - 1
+                    };
+                    let (bytes, close) = answer(&line, n);
+                    if stream.write_all(bytes.as_bytes()).is_err() || close {
+                        let _ = stream.shutdown(std::net::Shutdown::Both);
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    (url, seen)
+}
+
+pub fn http_json(status: &str, body: &Value) -> (String, bool) {
+    let body = body.to_string();
+    let head = format!(
+        "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
+        body.len()
+    );
+    (head + &body, false)
+}
+
+/// A reply announcing 5000 bytes that sends a few and closes the connection.
+pub fn cut_short() -> (String, bool) {
+    let head = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 5000\r\n\r\n";
+    (format!("{head}{{\"name\": \"k8s\", \"type\""), true)
 }
