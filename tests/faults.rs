@@ -326,6 +326,40 @@ async fn read_back_mismatch_fails_naming_the_backup() {
     assert_patched_merged(&server, 1).await;
 }
 
+/// A server that stores JSON with its own key order (PostgreSQL's JSONB sorts keys by
+/// length) reads back the same template reordered: that is not a mismatch, it is updated.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn read_back_with_other_key_order_is_not_a_mismatch() {
+    let (server, dir) = (MockServer::start().await, TempDir::new().unwrap());
+    let reordered = r#"{"name": "k8s", "type": "kubernetes", "updated": "2024-01-02T00:00:00Z",
+        "base_job_template": {"variables": {"properties": {"cpu": {"default": "500m",
+        "type": "string"}, "image": {"default": "registry.example.com/flows:2",
+        "type": "string"}}, "type": "object"}, "job_configuration": {"cpu": "{{ cpu }}",
+        "image": "{{ image }}"}}}"#;
+    let read_back: Value = serde_json::from_str(reordered).unwrap();
+    assert_eq!(read_back["base_job_template"], merged(), "same template");
+    Mock::given(method("GET"))
+        .and(path(format!("/api/work_pools/{POOL}")))
+        .respond_with(in_order(vec![
+            pool_reply(POOL, "kubernetes", &current()),
+            pool_reply(POOL, "kubernetes", &current()),
+            ResponseTemplate::new(200).set_body_raw(reordered, "application/json"),
+        ]))
+        .expect(3)
+        .mount(&server)
+        .await;
+    defaults_mock(&server, 1).await;
+    csrf_disabled(&server, 1).await;
+    patch_mock(&server, vec![ResponseTemplate::new(204)], 1).await;
+    strict(&server).await;
+
+    let out = run(update(&server, &dir, 0)).await;
+    out.code(0);
+    assert!(out.stdout.ends_with(&format!("{POOL}: updated\n")), "{out}");
+    assert_patched_merged(&server, 1).await;
+    assert_backups(dir.path(), 1);
+}
+
 /// `--backup-dir` pointing at a regular file: the backup cannot be written, so nothing is
 /// sent (no CSRF token, no PATCH); failed, exit 1, the error names the path.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -323,7 +323,7 @@ async fn every_command(cred: Cred) {
         .await;
     s.run(&api, &["update", "slow", "--timeout", "0.5", "-v"], &[], 1)
         .await;
-    let port = TcpPort::unused();
+    let port = unused_port();
     let refused = format!("http://127.0.0.1:{port}/api");
     s.run(&refused, &["update", "k8s", "-v"], &[], 1).await;
     s.run(&refused, &["default", "--type", "kubernetes"], &[], 1)
@@ -372,13 +372,9 @@ async fn every_command(cred: Cred) {
 }
 
 /// A port nothing listens on (bound, then released).
-struct TcpPort;
-
-impl TcpPort {
-    fn unused() -> u16 {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.local_addr().unwrap().port()
-    }
+fn unused_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -407,7 +403,7 @@ async fn unusable_key_is_refused_without_echo() {
     ] {
         let home = TempDir::new().unwrap();
         let mut cmd = poolsync();
-        let url = format!("http://127.0.0.1:{}/api", TcpPort::unused());
+        let url = format!("http://127.0.0.1:{}/api", unused_port());
         cmd.env("HOME", home.path())
             .env("PREFECT_CLIENT_MAX_RETRIES", "0")
             .env(flag, &value)
@@ -432,7 +428,7 @@ async fn unusable_key_is_refused_without_echo() {
 async fn invalid_custom_header_name_is_not_echoed() {
     let headers = format!("{{\"Authorization: Bearer {KEY}\": \"\"}}");
     let mut cmd = poolsync();
-    let url = format!("http://127.0.0.1:{}/api", TcpPort::unused());
+    let url = format!("http://127.0.0.1:{}/api", unused_port());
     cmd.env("PREFECT_CLIENT_CUSTOM_HEADERS", &headers)
         .env("PREFECT_CLIENT_MAX_RETRIES", "0")
         .args(["update", "k8s", "--api-url", &url]);
