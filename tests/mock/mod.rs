@@ -5,8 +5,10 @@
 use assert_cmd::Command;
 use serde_json::{Value, json};
 use std::fmt;
-use std::sync::LazyLock;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, LazyLock, Mutex};
 use std::time::{Duration, Instant};
 use wiremock::matchers::{any, method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
@@ -216,4 +218,166 @@ pub async fn defaults_mock(server: &MockServer, times: u64) {
 /// A request header's value, when it is there and text.
 pub fn header_is<'r>(request: &'r Request, name: &str) -> Option<&'r str> {
     request.headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// A work pool body as the API returns it, with an explicit `updated` timestamp.
+pub fn pool_body(name: &str, pool_type: &str, template: &Value, updated: &str) -> Value {
+    json!({
+        "name": name, "type": pool_type, "base_job_template": template, "updated": updated
+    })
+}
+
+/// Answers the i-th call with `replies[i]`, repeating the last reply once they run out.
+pub fn in_order(replies: Vec<ResponseTemplate>) -> impl wiremock::Respond + use<> {
+    assert!(!replies.is_empty(), "in_order needs a reply");
+    let calls = AtomicUsize::new(0);
+    move |_: &Request| {
+        let i = calls.fetch_add(1, Ordering::SeqCst);
+        replies[i.min(replies.len() - 1)].clone()
+    }
+}
+
+/// Reads of a pool that a `POST /work_pools/filter` listing already returned (so poolsync
+/// does not read it first): the re-read before the write answers `template`, later reads
+/// (the read-back) answer [`merged`].
+pub fn listed_pool_reads(name: &str, template: &Value) -> impl wiremock::Respond + use<> {
+    in_order(vec![
+        pool_reply(name, "kubernetes", template),
+        pool_reply(name, "kubernetes", &merged()),
+    ])
+}
+
+/// `POST /api/work_pools/filter` answering one page with `pools`, called once.
+pub async fn filter_mock(server: &MockServer, pools: Vec<Value>) {
+    Mock::given(method("POST"))
+        .and(path("/api/work_pools/filter"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(Value::Array(pools)))
+        .expect(1)
+        .mount(server)
+        .await;
+}
+
+/// Every regular file under `dir`, recursively, sorted.
+pub fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(dir) = todo.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                todo.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+/// The PATCH requests the server received: (path, JSON body), in arrival order.
+pub async fn patches(server: &MockServer) -> Vec<(String, Value)> {
+    server
+        .received_requests()
+        .await
+        .unwrap_or_default()
+        .iter()
+        .filter(|r| r.method.as_str() == "PATCH")
+        .map(|r| {
+            let body = r
+                .body_json::<Value>()
+                .unwrap_or_else(|e| panic!("PATCH body is not json ({e}): {:?}", r.body));
+            (r.url.path().to_string(), body)
+        })
+        .collect()
+}
+
+/// Splits `--output json` batch output into the per-pool objects and the summary object.
+pub fn json_lines(out: &Out) -> (Vec<Value>, Value) {
+    let mut lines: Vec<Value> = out
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l:?}; {out}")))
+        .collect();
+    let summary = lines.pop().unwrap_or_else(|| panic!("no output; {out}"));
+    assert!(summary.get("summary").is_some(), "last line: {summary}");
+    (lines, summary["summary"].clone())
+}
+
+/// One HTTP/1.1 request read off a raw socket: its request line and body.
+pub fn read_request(reader: &mut BufReader<TcpStream>) -> Option<(String, Vec<u8>)> {
+    let mut line = String::new();
+    if reader.read_line(&mut line).ok()? == 0 {
+        return None;
+    }
+    let mut length = 0;
+    loop {
+        let mut header = String::new();
+        if reader.read_line(&mut header).ok()? == 0 {
+            return None;
+        }
+        if header == "\r\n" {
+            break;
+        }
+        if let Some((name, value)) = header.split_once(':')
+            && name.eq_ignore_ascii_case("content-length")
+        {
+            length = value.trim().parse().ok()?;
+        }
+    }
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body).ok()?;
+    Some((line.trim_end().to_string(), body))
+}
+
+pub type Seen = Arc<Mutex<Vec<(String, Vec<u8>)>>>;
+
+/// A raw HTTP/1.1 server on 127.0.0.1: `answer(request line, i-th request)` gives the
+/// bytes to write and whether to close the connection after them. Returns its API URL and
+/// every request it saw.
+pub fn raw_server(answer: fn(&str, usize) -> (String, bool)) -> (String, Seen) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/api", listener.local_addr().unwrap());
+    let seen: Seen = Arc::default();
+    let log = seen.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let log = log.clone();
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut stream = stream;
+                while let Some((line, body)) = read_request(&mut reader) {
+                    let n = {
+                        let mut log = log.lock().unwrap();
+                        log.push((line.clone(), body));
+                        log.len() - 1
+                    };
+                    let (bytes, close) = answer(&line, n);
+                    if stream.write_all(bytes.as_bytes()).is_err() || close {
+                        let _ = stream.shutdown(std::net::Shutdown::Both);
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    (url, seen)
+}
+
+pub fn http_json(status: &str, body: &Value) -> (String, bool) {
+    let body = body.to_string();
+    let head = format!(
+        "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
+        body.len()
+    );
+    (head + &body, false)
+}
+
+/// A reply announcing 5000 bytes that sends a few and closes the connection.
+pub fn cut_short() -> (String, bool) {
+    let head = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 5000\r\n\r\n";
+    (format!("{head}{{\"name\": \"k8s\", \"type\""), true)
 }

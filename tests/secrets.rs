@@ -1,0 +1,504 @@
+//! Nothing leaks: with a sentinel API key (from `--api-key`, from `PREFECT_API_KEY`) or
+//! auth string (`PREFECT_API_AUTH_STRING`), every command is run against a mock Prefect
+//! server, on its happy paths and its error paths, and the sentinel (and the base64 of the
+//! auth string) must appear in no stdout, no stderr, no backup and no file under HOME. The
+//! checks are not vacuous: `-v` does log the requests, and the server does receive the
+//! credentials in every request's `Authorization` header.
+
+mod mock;
+
+use base64::Engine as _;
+use mock::{Out, current, defaults, files_under, pool_body, poolsync, run, strict};
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tempfile::TempDir;
+use wiremock::matchers::{method, path, path_regex};
+use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+
+const KEY: &str = "pnu_SENTINEL_4f9c2a";
+const AUTH: &str = "user:SENTINEL_pw_77";
+
+/// How the credentials are given.
+#[derive(Clone, Copy, Debug)]
+enum Cred {
+    /// `--api-key KEY`.
+    Flag,
+    /// `PREFECT_API_KEY=KEY`.
+    EnvKey,
+    /// `PREFECT_API_AUTH_STRING=user:pass`.
+    AuthString,
+}
+
+impl Cred {
+    /// The `Authorization` header the server must receive.
+    fn header(self) -> String {
+        match self {
+            Cred::Flag | Cred::EnvKey => format!("Bearer {KEY}"),
+            Cred::AuthString => format!("Basic {}", b64(AUTH)),
+        }
+    }
+}
+
+fn b64(text: &str) -> String {
+    base64::engine::general_purpose::STANDARD.encode(text)
+}
+
+/// Every string that must never be shown or stored.
+fn sentinels() -> Vec<String> {
+    let mut all = vec![
+        KEY.to_string(),
+        AUTH.to_string(),
+        "SENTINEL".to_string(),
+        "4f9c2a".to_string(),
+        "pw_77".to_string(),
+        b64(AUTH),
+        b64(KEY),
+    ];
+    // The base64 of the password alone, and of the pair at each alignment.
+    all.push(b64("SENTINEL_pw_77"));
+    all.extend((1..3).map(|skip| b64(&AUTH[skip..])));
+    all
+}
+
+/// A tiny stateful Prefect server: pools `k8s` and `other` held in memory (PATCH stores,
+/// GET answers what is stored), the defaults, CSRF on, a listing; `denied` answers 401,
+/// `broken` 500 and `slow` after 3 s.
+struct Fake {
+    server: MockServer,
+    pools: Arc<Mutex<BTreeMap<String, Value>>>,
+}
+
+impl Fake {
+    async fn start() -> Fake {
+        let server = MockServer::start().await;
+        let pools: Arc<Mutex<BTreeMap<String, Value>>> = Arc::default();
+        let fake = Fake { server, pools };
+        fake.reset();
+        let store = fake.pools.clone();
+        Mock::given(method("GET"))
+            .and(path_regex("^/api/work_pools/(k8s|other)$"))
+            .respond_with(move |r: &Request| {
+                let name = r.url.path().rsplit('/').next().unwrap();
+                let pool = store.lock().unwrap()[name].clone();
+                ResponseTemplate::new(200).set_body_json(pool)
+            })
+            .expect(1..)
+            .mount(&fake.server)
+            .await;
+        let store = fake.pools.clone();
+        Mock::given(method("PATCH"))
+            .and(path_regex("^/api/work_pools/(k8s|other)$"))
+            .respond_with(move |r: &Request| {
+                let name = r.url.path().rsplit('/').next().unwrap();
+                let body: Value = r.body_json().unwrap();
+                let mut pools = store.lock().unwrap();
+                let pool = pools.get_mut(name).unwrap();
+                pool["base_job_template"] = body["base_job_template"].clone();
+                let n = pool["n"].as_u64().unwrap() + 1;
+                pool["n"] = json!(n);
+                pool["updated"] = json!(format!("2024-01-01T00:00:{n:02}Z"));
+                ResponseTemplate::new(204)
+            })
+            .expect(1..)
+            .mount(&fake.server)
+            .await;
+        let store = fake.pools.clone();
+        Mock::given(method("POST"))
+            .and(path("/api/work_pools/filter"))
+            .respond_with(move |_: &Request| {
+                let pools: Vec<Value> = store.lock().unwrap().values().cloned().collect();
+                ResponseTemplate::new(200).set_body_json(pools)
+            })
+            .expect(1..)
+            .mount(&fake.server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path("/api/collections/views/aggregate-worker-metadata"))
+            .respond_with(
+                ResponseTemplate::new(200).set_body_json(defaults("kubernetes", "kubernetes")),
+            )
+            .expect(1..)
+            .mount(&fake.server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path("/api/csrf-token"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(
+                json!({"token": "csrf-tok", "client": "c", "expiration": "2999-01-01T00:00:00Z"}),
+            ))
+            .expect(1..)
+            .mount(&fake.server)
+            .await;
+        let fixed = [
+            (
+                "denied",
+                ResponseTemplate::new(401).set_body_json(json!({"detail": "Unauthorized"})),
+            ),
+            (
+                "broken",
+                ResponseTemplate::new(500).set_body_string("Internal Server Error"),
+            ),
+            (
+                "slow",
+                mock::pool_reply("slow", "kubernetes", &current())
+                    .set_delay(Duration::from_secs(3)),
+            ),
+        ];
+        for (name, reply) in fixed {
+            Mock::given(method("GET"))
+                .and(path(format!("/api/work_pools/{name}")))
+                .respond_with(reply)
+                .expect(1..)
+                .mount(&fake.server)
+                .await;
+        }
+        strict(&fake.server).await;
+        fake
+    }
+
+    /// Puts both pools back to `current()`.
+    fn reset(&self) {
+        let mut pools = self.pools.lock().unwrap();
+        for name in ["k8s", "other"] {
+            let mut pool = pool_body(name, "kubernetes", &current(), "2024-01-01T00:00:00Z");
+            pool["n"] = json!(0);
+            pools.insert(name.to_string(), pool);
+        }
+    }
+
+    fn api(&self) -> String {
+        mock::api(&self.server)
+    }
+
+    fn template(&self, name: &str) -> Value {
+        self.pools.lock().unwrap()[name]["base_job_template"].clone()
+    }
+}
+
+/// One credential mode's whole run: every output, and the folders it may have written to.
+struct Session {
+    cred: Cred,
+    home: TempDir,
+    backups: TempDir,
+    outs: Vec<(String, Out)>,
+}
+
+impl Session {
+    fn new(cred: Cred) -> Session {
+        Session {
+            cred,
+            home: TempDir::new().unwrap(),
+            backups: TempDir::new().unwrap(),
+            outs: Vec::new(),
+        }
+    }
+
+    /// Runs `poolsync <args>` against `api` with this session's credentials, its own HOME,
+    /// one retry at most; checks the exit code and keeps the output.
+    async fn run(&mut self, api: &str, args: &[&str], env: &[(&str, &str)], code: i32) -> usize {
+        let mut cmd = poolsync();
+        cmd.env("HOME", self.home.path())
+            .env("PREFECT_CLIENT_MAX_RETRIES", "0")
+            .args(args)
+            .args(["--api-url", api]);
+        match self.cred {
+            Cred::Flag => cmd.args(["--api-key", KEY]),
+            Cred::EnvKey => cmd.env("PREFECT_API_KEY", KEY),
+            Cred::AuthString => cmd.env("PREFECT_API_AUTH_STRING", AUTH),
+        };
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let out = run(cmd).await;
+        out.code(code);
+        self.outs
+            .push((format!("{:?} {args:?} {env:?}", self.cred), out));
+        self.outs.len() - 1
+    }
+
+    /// Same, with `--backup-dir` set to this session's backup folder.
+    async fn run_backed_up(&mut self, api: &str, args: &[&str], code: i32) -> usize {
+        let dir = self.backups.path().to_str().unwrap().to_string();
+        let mut args = args.to_vec();
+        args.extend(["--backup-dir", &dir]);
+        self.run(api, &args, &[], code).await
+    }
+
+    fn out(&self, i: usize) -> &Out {
+        &self.outs[i].1
+    }
+
+    /// No sentinel in any output or in any file under the backup folder or HOME.
+    fn assert_nothing_leaked(&self) {
+        let sentinels = sentinels();
+        for (what, out) in &self.outs {
+            for s in &sentinels {
+                assert!(
+                    !out.stdout.contains(s.as_str()),
+                    "{s} on stdout of {what}: {out}"
+                );
+                assert!(
+                    !out.stderr.contains(s.as_str()),
+                    "{s} on stderr of {what}: {out}"
+                );
+            }
+        }
+        let files = [
+            files_under(self.backups.path()),
+            files_under(self.home.path()),
+        ]
+        .concat();
+        for file in &files {
+            let text = String::from_utf8_lossy(&std::fs::read(file).unwrap()).into_owned();
+            for s in &sentinels {
+                assert!(
+                    !text.contains(s.as_str()),
+                    "{s} in {}:\n{text}",
+                    file.display()
+                );
+            }
+        }
+    }
+}
+
+/// Runs every command once with `cred`, then checks that nothing leaked and the
+/// credentials were really sent.
+async fn every_command(cred: Cred) {
+    let fake = Fake::start().await;
+    let api = fake.api();
+    let mut s = Session::new(cred);
+
+    // update, one pool: text with -v, then json, then json-patch; each really writes.
+    let verbose = s.run_backed_up(&api, &["update", "k8s", "-v"], 0).await;
+    assert_ne!(fake.template("k8s"), current(), "not written");
+    fake.reset();
+    s.run(&api, &["update", "k8s", "--output", "json"], &[], 0)
+        .await;
+    fake.reset();
+    s.run(
+        &api,
+        &["update", "k8s", "--output", "json-patch", "-v"],
+        &[],
+        0,
+    )
+    .await;
+    // dry runs, batches.
+    fake.reset();
+    s.run_backed_up(&api, &["update", "k8s", "--dry-run", "-v"], 0)
+        .await;
+    s.run_backed_up(
+        &api,
+        &["update", "--all", "--dry-run", "--output", "json"],
+        0,
+    )
+    .await;
+    s.run_backed_up(&api, &["update", "--all", "-v"], 0).await;
+    fake.reset();
+    s.run_backed_up(
+        &api,
+        &["update", "k8s", "other", "--output", "json", "-v"],
+        0,
+    )
+    .await;
+    // read-only commands.
+    s.run(&api, &["validate", "k8s", "-v"], &[], 0).await;
+    s.run(&api, &["default", "--type", "kubernetes", "-v"], &[], 0)
+        .await;
+    // rollback to the latest backup (in --backup-dir, then under HOME), and the listings.
+    s.run_backed_up(&api, &["rollback", "k8s", "--latest", "-v"], 0)
+        .await;
+    assert_eq!(fake.template("k8s"), current(), "not rolled back");
+    s.run(&api, &["update", "k8s"], &[], 0).await;
+    s.run(&api, &["rollback", "k8s", "--latest", "--dry-run"], &[], 0)
+        .await;
+    s.run(&api, &["rollback", "k8s", "--latest"], &[], 0).await;
+    s.run_backed_up(&api, &["backups", "-v"], 0).await;
+    s.run(&api, &["backups"], &[], 0).await;
+
+    // error paths: 401, 500, a timeout, connection refused, bad custom headers.
+    s.run(&api, &["update", "denied", "-v"], &[], 1).await;
+    s.run(&api, &["validate", "broken", "-v"], &[], 1).await;
+    s.run(&api, &["update", "broken", "--output", "json"], &[], 1)
+        .await;
+    s.run(&api, &["update", "slow", "--timeout", "0.5", "-v"], &[], 1)
+        .await;
+    let port = unused_port();
+    let refused = format!("http://127.0.0.1:{port}/api");
+    s.run(&refused, &["update", "k8s", "-v"], &[], 1).await;
+    s.run(&refused, &["default", "--type", "kubernetes"], &[], 1)
+        .await;
+    let bad_headers = [
+        format!("{{\"Authorization\": \"Bearer {KEY}\""),
+        format!("{{\"X-Key\": \"{KEY}\\n\"}}"),
+        format!("{{\"X-Key\": [\"{KEY}\"]}}"),
+        format!("[\"{KEY}\"]"),
+    ];
+    for headers in &bad_headers {
+        let env = [("PREFECT_CLIENT_CUSTOM_HEADERS", headers.as_str())];
+        let i = s.run(&api, &["update", "k8s", "-v"], &env, 1).await;
+        assert!(
+            s.out(i).stderr.contains("PREFECT_CLIENT_CUSTOM_HEADERS"),
+            "{}",
+            s.out(i)
+        );
+    }
+
+    // Not vacuous: -v shows the requests (with the credentials redacted)...
+    let log = &s.out(verbose).stderr;
+    for request in [
+        format!("GET {api}/work_pools/k8s"),
+        format!("PATCH {api}/work_pools/k8s"),
+    ] {
+        assert!(
+            log.contains(&request),
+            "{request} not logged: {}",
+            s.out(verbose)
+        );
+    }
+    assert!(log.contains("<redacted>"), "{}", s.out(verbose));
+    // ...backups and HOME were written...
+    assert!(!files_under(s.backups.path()).is_empty());
+    assert!(!files_under(s.home.path()).is_empty());
+    // ...and the server received the credentials on every request.
+    let requests = fake.server.received_requests().await.unwrap();
+    assert!(requests.len() > 20, "{} requests", requests.len());
+    for r in &requests {
+        let got = mock::header_is(r, "authorization");
+        assert_eq!(got, Some(cred.header().as_str()), "{} {}", r.method, r.url);
+    }
+
+    s.assert_nothing_leaked();
+}
+
+/// A port nothing listens on (bound, then released).
+fn unused_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn api_key_flag_leaks_nowhere() {
+    every_command(Cred::Flag).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn api_key_env_leaks_nowhere() {
+    every_command(Cred::EnvKey).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn auth_string_leaks_nowhere() {
+    every_command(Cred::AuthString).await;
+}
+
+/// A key that cannot be a header value (a pasted newline) is refused without echoing it;
+/// an auth string with one is base64-encoded, so it is sent (here to a closed port) and not
+/// echoed either.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unusable_key_is_refused_without_echo() {
+    for (flag, value) in [
+        ("PREFECT_API_KEY", format!("{KEY}\n")),
+        ("PREFECT_API_AUTH_STRING", format!("{AUTH}\r\nx")),
+    ] {
+        let home = TempDir::new().unwrap();
+        let mut cmd = poolsync();
+        let url = format!("http://127.0.0.1:{}/api", unused_port());
+        cmd.env("HOME", home.path())
+            .env("PREFECT_CLIENT_MAX_RETRIES", "0")
+            .env(flag, &value)
+            .args(["update", "k8s", "--api-url", &url]);
+        let out = run(cmd).await;
+        out.code(1);
+        for s in sentinels() {
+            assert!(
+                !out.stdout.contains(&s) && !out.stderr.contains(&s),
+                "{s}: {out}"
+            );
+        }
+        assert!(!out.stderr.is_empty(), "{out}");
+        assert!(files_under(home.path()).is_empty());
+    }
+}
+
+/// A whole header line pasted as a custom header's name (`{"Authorization: Bearer KEY":
+/// ""}`) is not a valid header name, and the error repeats the name verbatim, key and all.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "bug: an invalid PREFECT_CLIENT_CUSTOM_HEADERS name is echoed verbatim, secrets included"]
+async fn invalid_custom_header_name_is_not_echoed() {
+    let headers = format!("{{\"Authorization: Bearer {KEY}\": \"\"}}");
+    let mut cmd = poolsync();
+    let url = format!("http://127.0.0.1:{}/api", unused_port());
+    cmd.env("PREFECT_CLIENT_CUSTOM_HEADERS", &headers)
+        .env("PREFECT_CLIENT_MAX_RETRIES", "0")
+        .args(["update", "k8s", "--api-url", &url]);
+    let out = run(cmd).await;
+    out.code(1);
+    assert!(
+        out.stderr.contains("PREFECT_CLIENT_CUSTOM_HEADERS"),
+        "{out}"
+    );
+    assert!(!out.stderr.contains(KEY), "{out}");
+}
+
+/// Credentials written into the API URL (`http://user:pass@host/api`) are used (reqwest
+/// sends them as Basic auth), yet the URL is printed verbatim by `-v`, in every error
+/// message, and stored in each backup's `api_url` (only the backup folder name strips them).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "bug: credentials in the api url are shown by -v and errors and stored in backups"]
+async fn credentials_in_the_api_url_leak_nowhere() {
+    let server = MockServer::start().await;
+    mock::pool_mock(&server, "k8s", &current()).await;
+    mock::defaults_mock(&server, 1).await;
+    mock::csrf_disabled(&server, 1).await;
+    Mock::given(method("PATCH"))
+        .and(path("/api/work_pools/k8s"))
+        .respond_with(ResponseTemplate::new(204))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/work_pools/denied"))
+        .respond_with(ResponseTemplate::new(401).set_body_json(json!({"detail": "Unauthorized"})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    strict(&server).await;
+    let api = mock::api(&server).replace("http://", "http://user:SENTINEL_pw_77@");
+    let dir = TempDir::new().unwrap();
+
+    let mut outs = Vec::new();
+    for (pool, code) in [("k8s", 0), ("denied", 1)] {
+        let mut cmd = poolsync();
+        cmd.env("PREFECT_CLIENT_MAX_RETRIES", "0")
+            .args(["update", pool, "-v", "--api-url", &api, "--backup-dir"])
+            .arg(dir.path());
+        let out = run(cmd).await;
+        out.code(code);
+        outs.push(out);
+    }
+
+    let requests = server.received_requests().await.unwrap();
+    let basic = format!("Basic {}", b64(AUTH));
+    assert!(
+        requests
+            .iter()
+            .all(|r| mock::header_is(r, "authorization") == Some(basic.as_str()))
+    );
+    let files = files_under(dir.path());
+    assert_eq!(files.len(), 1);
+    let stored = std::fs::read_to_string(&files[0]).unwrap();
+    for s in sentinels() {
+        for out in &outs {
+            assert!(
+                !out.stdout.contains(&s) && !out.stderr.contains(&s),
+                "{s}: {out}"
+            );
+        }
+        assert!(
+            !stored.contains(&s),
+            "{s} in {}:\n{stored}",
+            files[0].display()
+        );
+    }
+}
