@@ -207,7 +207,15 @@ fn subdirs(dir: &Path) -> Result<Vec<PathBuf>> {
             .map(|e| e.path())
             .filter(|p| p.is_dir())
             .collect()),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+        // No folder yet, or a file in its place: no backups (writing one will say why not).
+        Err(e)
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+            ) =>
+        {
+            Ok(Vec::new())
+        }
         Err(source) => Err(Error::Io {
             action: "read",
             path: dir.to_path_buf(),

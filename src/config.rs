@@ -99,7 +99,7 @@ impl Config {
             .clone()
             .or_else(|| setting("PREFECT_API_URL"))
             .ok_or(Error::NoApiUrl)?;
-        let api_url = api_url.trim_end_matches('/').to_string();
+        let (api_url, url_auth) = split_credentials(api_url.trim_end_matches('/'));
         if !(api_url.starts_with("http://") || api_url.starts_with("https://")) {
             return Err(Error::Setting {
                 name: "PREFECT_API_URL".into(),
@@ -115,9 +115,10 @@ impl Config {
         let auth = match (args.api_key.clone(), setting("PREFECT_API_AUTH_STRING")) {
             (Some(key), _) => Auth::Bearer(Secret::new(key)),
             (None, Some(auth)) => Auth::Basic(Secret::new(auth)),
-            (None, None) => match setting("PREFECT_API_KEY") {
-                Some(key) => Auth::Bearer(Secret::new(key)),
-                None => Auth::None,
+            (None, None) => match (setting("PREFECT_API_KEY"), url_auth) {
+                (Some(key), _) => Auth::Bearer(Secret::new(key)),
+                (None, Some(pair)) => Auth::Basic(pair),
+                (None, None) => Auth::None,
             },
         };
 
@@ -152,6 +153,50 @@ impl Config {
             verbose: args.verbose,
         })
     }
+}
+
+/// Takes `user:password@` out of a URL, so it is never printed or stored with the URL;
+/// returns the URL without it and the (percent-decoded) `user:password` for Basic auth.
+fn split_credentials(url: &str) -> (String, Option<Secret>) {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return (url.to_string(), None);
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let Some(at) = rest[..authority_end].rfind('@') else {
+        return (url.to_string(), None);
+    };
+    let userinfo = percent_decode(&rest[..at]);
+    let pair = if userinfo.contains(':') {
+        userinfo
+    } else {
+        format!("{userinfo}:")
+    };
+    (
+        format!("{scheme}://{}", &rest[at + 1..]),
+        Some(Secret::new(pair)),
+    )
+}
+
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok());
+        match (bytes[i], hex.and_then(|h| u8::from_str_radix(h, 16).ok())) {
+            (b'%', Some(byte)) => {
+                out.push(byte);
+                i += 3;
+            }
+            (byte, _) => {
+                out.push(byte);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// Finds profiles.toml: `PREFECT_PROFILES_PATH`, else `$PREFECT_HOME/profiles.toml`,

@@ -158,6 +158,10 @@ pub enum Error {
     #[error("no folder for backups: neither --backup-dir nor XDG_STATE_HOME nor HOME is set")]
     NoBackupDir,
 
+    /// One failure shared by every pool that needed the same thing (the defaults fetch).
+    #[error(transparent)]
+    Shared(std::sync::Arc<Error>),
+
     /// Bad combination of arguments that clap cannot express.
     #[error("{0}")]
     Usage(String),

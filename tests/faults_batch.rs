@@ -382,7 +382,7 @@ async fn defaults_down_fails_every_pool_without_a_write() {
 /// retry schedule, so a down endpoint costs pools x (retries + 1) requests and, with the
 /// default 5 retries, about 31 s per pool in sequence.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "bug: a failed defaults fetch is repeated for every pool of a batch"]
+
 async fn defaults_down_is_asked_once_per_run() {
     let (server, dir) = (MockServer::start().await, TempDir::new().unwrap());
     filter_mock(&server, vec![listed("a"), listed("b"), listed("c")]).await;

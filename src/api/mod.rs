@@ -65,9 +65,12 @@ impl Client {
             headers.insert(AUTHORIZATION, value);
         }
         for (name, value) in &config.custom_headers {
+            // Neither the name nor the value is echoed: a pasted secret may sit in either.
             let bad = || Error::Setting {
                 name: "PREFECT_CLIENT_CUSTOM_HEADERS".into(),
-                message: format!("header {name:?} is not a valid http header name and value"),
+                message: "a header name or value is not valid http (names have no spaces or \
+                          ':', values no newlines); check the JSON object"
+                    .into(),
             };
             let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| bad())?;
             let mut value = HeaderValue::from_str(value).map_err(|_| bad())?;

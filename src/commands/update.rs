@@ -10,6 +10,7 @@ use crate::{identity, template};
 use serde::Serialize;
 use serde_json::Value;
 use std::path::PathBuf;
+use std::sync::Arc;
 use tokio::sync::OnceCell;
 
 /// What happened to one pool.
@@ -120,7 +121,8 @@ pub struct Context {
     pub check_deployments: bool,
     /// Where the three-way merge's base comes from.
     pub base: Base,
-    defaults: OnceCell<Defaults>,
+    /// Fetched once per run; a failure is kept too, so pools do not each retry it.
+    defaults: OnceCell<Result<Defaults, Arc<Error>>>,
 }
 
 impl Context {
@@ -150,10 +152,11 @@ impl Context {
         if let Some(template) = &self.template {
             return Ok(template.clone());
         }
-        let defaults = self
+        let fetched = self
             .defaults
-            .get_or_try_init(|| self.client.defaults())
-            .await?;
+            .get_or_init(|| async { self.client.defaults().await.map_err(Arc::new) })
+            .await;
+        let defaults = fetched.as_ref().map_err(|e| Error::Shared(Arc::clone(e)))?;
         defaults
             .find(pool_type)
             .cloned()

@@ -194,3 +194,28 @@ fn rejects_bad_settings_naming_them() {
         assert!(err.to_string().contains(named), "{key}: {err}");
     }
 }
+
+#[test]
+fn credentials_in_the_url_become_basic_auth_and_leave_the_url() {
+    let cases = [
+        (
+            "http://u:p%40ss@h:4200/api",
+            "http://h:4200/api",
+            Auth::Basic(Secret::new("u:p@ss")),
+        ),
+        (
+            "https://token@h/api",
+            "https://h/api",
+            Auth::Basic(Secret::new("token:")),
+        ),
+        ("http://h/api/a@b", "http://h/api/a@b", Auth::None),
+    ];
+    for (url, want_url, want_auth) in cases {
+        let config = resolve(ConnectionArgs::default(), &[("PREFECT_API_URL", url)]).unwrap();
+        assert_eq!(
+            (config.api_url.as_str(), config.auth),
+            (want_url, want_auth),
+            "{url}"
+        );
+    }
+}

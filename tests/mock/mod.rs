@@ -19,16 +19,20 @@ pub const POOL: &str = "k8s";
 pub const CLOUD_PATH: &str = "/accounts/9c0a5c36-2b38-4a43-9e77-1f2f8e3c1a01\
     /workspaces/5f6e7d8c-1234-4abc-8def-0123456789ab";
 
-/// One empty HOME for every run of this test binary, so no real profile is read.
-static HOME: LazyLock<tempfile::TempDir> =
+/// The folder under which every run gets its own empty HOME.
+static HOMES: LazyLock<tempfile::TempDir> =
     LazyLock::new(|| tempfile::tempdir().expect("temp HOME"));
 
-/// The poolsync binary with a clean environment: only PATH, an empty HOME, NO_COLOR.
+/// The poolsync binary with a clean environment: only PATH, NO_COLOR and a new, empty
+/// HOME, so no real profile is read and no backup of another test (whose mock server may
+/// have had the same port) becomes this run's three-way base.
 pub fn poolsync() -> Command {
+    let home = HOMES.path().join(uuid::Uuid::new_v4().to_string());
+    std::fs::create_dir(&home).expect("temp HOME");
     let mut cmd = Command::cargo_bin("poolsync").expect("poolsync binary");
     cmd.env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", HOME.path())
+        .env("HOME", home)
         .env("NO_COLOR", "1")
         .timeout(Duration::from_secs(60));
     cmd
