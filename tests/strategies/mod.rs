@@ -1,0 +1,196 @@
+//! Generators and helpers shared by the property tests: arbitrary JSON, base job
+//! templates with colliding keys, placeholders and schema kinds, and pointer walks.
+#![allow(dead_code)]
+
+use poolsync::template::job_placeholders;
+use poolsync::violation::escape_token;
+use proptest::prelude::*;
+use serde_json::{Map, Value, json};
+
+/// Keys from a small alphabet, so default and current collide often, including the
+/// template's own section names.
+pub fn key() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just("a"),
+        Just("b"),
+        Just("c"),
+        Just("a/~"),
+        Just("{{ c }}"),
+        Just("variables"),
+        Just("properties"),
+        Just("required"),
+        Just("job_configuration"),
+        Just("type"),
+        Just("$defs"),
+        Just("definitions"),
+    ]
+    .prop_map(String::from)
+}
+
+/// Strings with and without placeholders, of every kind and spacing.
+pub fn text() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just(String::new()),
+        Just("{{ a }}".to_string()),
+        Just("x {{b}} {{  c  }}".to_string()),
+        Just("{{ a.b[0] }}".to_string()),
+        Just("{{ prefect.blocks.t.n }} {{ $E }}".to_string()),
+        "[ab{} $.\t\né\"]{0,8}",
+    ]
+}
+
+pub fn leaf() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        (-3i64..3).prop_map(Value::from),
+        text().prop_map(Value::String),
+    ]
+}
+
+/// Any JSON value, depth at most 4.
+pub fn json_value() -> impl Strategy<Value = Value> {
+    leaf().prop_recursive(4, 48, 4, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+            prop::collection::vec((key(), inner), 0..5)
+                .prop_map(|members| Value::Object(members.into_iter().collect())),
+        ]
+    })
+}
+
+/// A property schema of some kind, occasionally not an object at all.
+pub fn property_schema() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        Just(json!({"type": "string"})),
+        Just(json!({"type": "integer", "default": 1})),
+        Just(json!({"anyOf": [{"type": "string"}, {"type": "null"}]})),
+        Just(json!({"$ref": "#/definitions/A"})),
+        Just(json!({"enum": ["x", "y"]})),
+        Just(json!({})),
+        Just(Value::Null),
+        json_value(),
+    ]
+}
+
+pub fn name() -> impl Strategy<Value = String> {
+    prop_oneof![Just("a"), Just("b"), Just("c"), Just("a.b[0]"), Just("$E")].prop_map(String::from)
+}
+
+/// A base job template, sometimes with a section replaced by arbitrary JSON.
+pub fn template() -> impl Strategy<Value = Value> {
+    let jobs = prop::collection::vec((key(), json_value()), 0..4)
+        .prop_map(|members| Value::Object(members.into_iter().collect::<Map<_, _>>()));
+    let properties = prop::collection::vec((name(), property_schema()), 0..4)
+        .prop_map(|members| Value::Object(members.into_iter().collect()));
+    let required = prop::option::of(prop::collection::vec(
+        prop_oneof![name().prop_map(Value::String), leaf()],
+        0..4,
+    ));
+    let defs = prop::option::of(prop_oneof![Just("definitions"), Just("$defs")]);
+    let variables = (properties, required, defs).prop_map(|(properties, required, defs)| {
+        let mut variables = json!({"type": "object", "properties": properties});
+        if let Some(required) = required {
+            variables["required"] = Value::Array(required);
+        }
+        if let Some(defs) = defs {
+            variables[defs] = json!({"A": {"type": "string"}});
+        }
+        variables
+    });
+    let section = |s: BoxedStrategy<Value>| prop_oneof![8 => s.prop_map(Some), 1 => Just(None), 1 => json_value().prop_map(Some)];
+    (section(jobs.boxed()), section(variables.boxed())).prop_map(|(jobs, variables)| {
+        let mut template = Map::new();
+        if let Some(jobs) = jobs {
+            template.insert("job_configuration".into(), jobs);
+        }
+        if let Some(variables) = variables {
+            template.insert("variables".into(), variables);
+        }
+        Value::Object(template)
+    })
+}
+
+/// Either a template or any JSON value.
+pub fn document() -> impl Strategy<Value = Value> {
+    prop_oneof![3 => template(), 1 => json_value()]
+}
+
+/// Every pointer in `value` (pre-order, the root as ""), with its value.
+pub fn pointers(value: &Value) -> Vec<(String, &Value)> {
+    fn walk<'a>(value: &'a Value, pointer: String, out: &mut Vec<(String, &'a Value)>) {
+        out.push((pointer.clone(), value));
+        match value {
+            Value::Object(map) => {
+                for (key, item) in map {
+                    walk(item, format!("{pointer}/{}", escape_token(key)), out);
+                }
+            }
+            Value::Array(items) => {
+                for (index, item) in items.iter().enumerate() {
+                    walk(item, format!("{pointer}/{index}"), out);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    walk(value, String::new(), &mut out);
+    out
+}
+
+/// The proper ancestors of a pointer, the root first.
+pub fn ancestors(pointer: &str) -> Vec<&str> {
+    pointer
+        .match_indices('/')
+        .map(|(i, _)| &pointer[..i])
+        .collect()
+}
+
+/// `template` without `variables.required` and without the `variables.properties` entries
+/// `kept` does not define: the parts a three-way merge's clean-up (filtering `required`,
+/// restoring variables still in use) never touches.
+pub fn without_cleanup(template: &Value, kept: &Value) -> Value {
+    let mut template = template.clone();
+    let kept = kept
+        .pointer("/variables/properties")
+        .and_then(Value::as_object);
+    if let Some(Value::Object(variables)) = template.get_mut("variables") {
+        variables.remove("required");
+        if let Some(Value::Object(properties)) = variables.get_mut("properties") {
+            properties.retain(|name, _| kept.is_some_and(|kept| kept.contains_key(name)));
+        }
+    }
+    template
+}
+
+/// Whether the three-way clean-up leaves `template` alone: its `required` (if an array) lists
+/// distinct property names it defines, and its `job_configuration` uses only defined variables.
+pub fn clean(template: &Value) -> bool {
+    let properties = template
+        .pointer("/variables/properties")
+        .and_then(Value::as_object);
+    let defined = |name: &str| properties.is_some_and(|p| p.contains_key(name));
+    let required_ok = template
+        .pointer("/variables/required")
+        .and_then(Value::as_array)
+        .is_none_or(|required| {
+            required.iter().enumerate().all(|(i, entry)| {
+                entry.as_str().is_some_and(defined) && !required[..i].contains(entry)
+            })
+        });
+    let used = template
+        .get("job_configuration")
+        .map(job_placeholders)
+        .unwrap_or_default();
+    required_ok && (properties.is_none() || used.iter().all(|name| defined(name)))
+}
+
+/// `template`'s `variables.required` entries, when an array.
+pub fn required_of(template: &Value) -> Vec<Value> {
+    template
+        .pointer("/variables/required")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default()
+}
