@@ -1,0 +1,130 @@
+//! Turning what the transport and the server said into poolsync errors: the cause of a
+//! failed request, the `detail` of an error body, and the path encoding of pool names.
+
+use crate::error::Error;
+use reqwest::Method;
+use serde_json::Value;
+
+pub(super) fn retryable(error: &reqwest::Error) -> bool {
+    error.is_connect() || error.is_timeout() || error.is_request() || error.is_body()
+}
+
+pub(super) fn transport_error(method: &Method, url: &str, error: &reqwest::Error) -> Error {
+    // The top-level message repeats the URL; the chain below it says what happened.
+    let mut causes = Vec::new();
+    let mut source = std::error::Error::source(error);
+    while let Some(inner) = source {
+        causes.push(inner.to_string());
+        source = inner.source();
+    }
+    let cause = if causes.is_empty() {
+        error.to_string()
+    } else {
+        causes.join(": ")
+    };
+    let hint = if error.is_timeout() {
+        "the server did not answer in time; raise --timeout or check the server's load"
+    } else if error.is_connect() {
+        "check that the server is running and the api url is right"
+    } else {
+        "check the network and the api url"
+    };
+    Error::Transport {
+        method: method.to_string(),
+        url: url.to_string(),
+        cause,
+        hint,
+    }
+}
+
+/// Percent-encodes one path segment.
+pub(super) fn encode(segment: &str) -> String {
+    let mut out = String::with_capacity(segment.len());
+    for byte in segment.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(byte as char)
+            }
+            _ => out.push_str(&format!("%{byte:02X}")),
+        }
+    }
+    out
+}
+
+/// The server's explanation of an error: `detail`, or a 422's `exception_detail` messages.
+pub(super) fn detail(body: &[u8]) -> String {
+    let Ok(value) = serde_json::from_slice::<Value>(body) else {
+        let text = String::from_utf8_lossy(body);
+        let text = text.trim();
+        return match text.chars().count() {
+            0 => "(empty body)".to_string(),
+            n if n > 300 => format!("{}...", text.chars().take(300).collect::<String>()),
+            _ => text.to_string(),
+        };
+    };
+    let messages = |list: &Value| -> Vec<String> {
+        list.as_array()
+            .into_iter()
+            .flatten()
+            .map(|item| {
+                let msg = item.get("msg").and_then(Value::as_str).unwrap_or("invalid");
+                match item.get("loc") {
+                    Some(loc) => format!("{msg} (at {loc})"),
+                    None => msg.to_string(),
+                }
+            })
+            .collect()
+    };
+    let mut parts = Vec::new();
+    if let Some(message) = value.get("exception_message").and_then(Value::as_str) {
+        parts.push(message.to_string());
+    }
+    parts.extend(messages(
+        value.get("exception_detail").unwrap_or(&Value::Null),
+    ));
+    match value.get("detail") {
+        Some(Value::String(s)) => parts.push(s.clone()),
+        Some(list @ Value::Array(_)) => parts.extend(messages(list)),
+        _ => {}
+    }
+    if parts.is_empty() {
+        value.to_string()
+    } else {
+        parts.join("; ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pretty_assertions::assert_eq;
+
+    #[test]
+    fn details_from_prefect_bodies() {
+        let cases = [
+            (
+                r#"{"detail": "Work pool not found."}"#,
+                "Work pool not found.",
+            ),
+            (
+                r#"{"exception_message": "Invalid request received.", "exception_detail": [{"loc": ["body", "base_job_template"], "msg": "Value error, missing keys", "type": "value_error"}]}"#,
+                r#"Invalid request received.; Value error, missing keys (at ["body","base_job_template"])"#,
+            ),
+            (
+                r#"{"exception_message":"Service Unavailable"}"#,
+                "Service Unavailable",
+            ),
+            ("<html>bad gateway</html>", "<html>bad gateway</html>"),
+            ("", "(empty body)"),
+        ];
+        for (body, want) in cases {
+            assert_eq!(detail(body.as_bytes()), want);
+        }
+    }
+
+    #[test]
+    fn encodes_path_segments() {
+        assert_eq!(encode("my pool/é"), "my%20pool%2F%C3%A9");
+        assert_eq!(encode("k8s-pool_1.x"), "k8s-pool_1.x");
+    }
+}
