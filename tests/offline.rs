@@ -181,3 +181,17 @@ fn usage_errors_and_help() {
     let help = String::from_utf8_lossy(&help.get_output().stdout).to_string();
     assert!(help.contains("3  with --detailed-exitcode"), "{help}");
 }
+
+/// `completions` prints a script for each supported shell naming the subcommands.
+#[test]
+fn completions_for_each_shell() {
+    for shell in ["bash", "zsh", "fish", "powershell"] {
+        let out = poolsync().args(["completions", shell]).assert().success();
+        let script = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+        assert!(
+            script.contains("rollback") && script.contains("trust-policy"),
+            "{shell}"
+        );
+    }
+    poolsync().args(["completions", "tcsh"]).assert().code(2);
+}
