@@ -20,6 +20,13 @@ REPO = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
 PREFIX = "bench"
 RETRY = {408, 429, 502, 503}
+RSS_WRAPPER = """
+import os, subprocess, sys
+p = subprocess.Popen(sys.argv[2:])
+_, status, usage = os.wait4(p.pid, 0)
+open(sys.argv[1], "w").write(str(usage.ru_maxrss))
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
 SEED_TYPES = ["kubernetes", "ecs", "docker", "process", "cloud-run-v2"]  # seed_pools.TYPES
 
 # The shell loop from Prefect's docs, for one pool (argument 1); files in $W.
@@ -178,6 +185,10 @@ class Bench:
         o = s["outcomes"]
         ok = o["updated"] == self.args.pools and o["failed"] == 0 and proc.returncode == 0
         note = f"{o['updated']} updated, {o['failed']} failed, {s['retries']} retries"
+        errors = [r.get("error") or "" for r in map(json.loads, proc.stdout.splitlines()[:-1])
+                  if r.get("outcome") == "failed"]
+        if errors:
+            note += f" (first failure: {errors[0][:160]})"
         check, _, _ = self.poolsync_json("--dry-run")
         after = check["outcomes"]["up_to_date"]
         note += f"; afterwards {after} up to date"
@@ -257,24 +268,32 @@ class Bench:
             if not url.startswith("http://"):
                 raise SystemExit(f"bench: fake_prefect did not start: {fake.stderr.read()[-2000:]}")
             env = dict(self.env, PREFECT_API_URL=url)
+            cmd = [self.args.poolsync, "update", "--all", "--output", "json",
+                   "--concurrency", str(self.args.concurrency)]
+            # Not RUSAGE_CHILDREN / wait4 from this process: Linux folds the pre-exec memory
+            # of the forked child (a copy of this big Python process) into the child's
+            # ru_maxrss. GNU time is a ~2 MiB parent; else a fresh bare interpreter.
+            rss_file = self.work / "rss.txt"
+            if Path("/usr/bin/time").exists():
+                cmd = ["/usr/bin/time", "-f", "%M", "-o", rss_file, *cmd]
+                how = "GNU time %M"
+            else:
+                cmd = ["python3", "-c", RSS_WRAPPER, rss_file, *cmd]
+                how = "wait4 in a bare python3"
             start = time.perf_counter()
-            child = subprocess.Popen(
-                [self.args.poolsync, "update", "--all", "--output", "json",
-                 "--concurrency", str(self.args.concurrency)],
-                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
-            # wait4 gives this child's own rusage (RUSAGE_CHILDREN would include the seeders).
-            _, status, usage = os.wait4(child.pid, 0)
+            child = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
             wall = time.perf_counter() - start
-            child.returncode = os.waitstatus_to_exitcode(status)
-            err = child.stderr.read().decode(errors="replace")
+            err = child.stderr.decode(errors="replace")
+            kib = int(rss_file.read_text().split()[-1])
         finally:
             fake.terminate()
             fake_err = fake.communicate(timeout=30)[1]
         counts = fake_err.strip().splitlines()[-1] if fake_err.strip() else "?"
-        mib = usage.ru_maxrss / 1024  # Linux: KiB
+        mib = kib / 1024
         self.results["rss_mib"] = mib
         self.results["rss_ok"] = child.returncode == 0 and f"'PATCH pool': {m}" in counts
-        note = f"fake API, exit {child.returncode}; peak RSS {mib:.1f} MiB; {counts.removeprefix('fake_prefect: ')}"
+        note = (f"fake API, exit {child.returncode}; peak RSS {mib:.1f} MiB ({how}); "
+                f"requests served: {counts.removeprefix('fake_prefect: ')}")
         if err.strip():
             note += f"; stderr: {err.strip()[:200]}"
         self.add("rss", "poolsync update --all (fake API)", m, wall, note)
@@ -293,10 +312,13 @@ class Bench:
                          f"{ratio} | {note} |")
         targets = []
 
-        def target(name, ok, detail):
+        real_ok = self.results.get("real_ok", False) and self.results.get("real2_ok", True)
+
+        def target(name, ok, detail, speed=True):
+            if speed and not real_ok:
+                detail += "; and a real poolsync run failed pools, so no speed target can pass"
             targets.append(f"- {'PASS' if ok else 'FAIL'}: {name} ({detail})")
 
-        real_ok = self.results.get("real_ok", False) and self.results.get("real2_ok", True)
         # Targets hold only if they hold for both timed real runs (first and repeat).
         runs = [by[k][3] for k in ("real", "real2") if k in by]
         both = lambda f: " / ".join(f(w) for w in runs) + " (first / repeat run)"
@@ -321,7 +343,7 @@ class Bench:
         if "rss" in by:
             mib = self.results["rss_mib"]
             target(f"peak RSS < 64 MiB over {self.args.rss_pools} pools",
-                   mib < 64 and self.results["rss_ok"], f"{mib:.1f} MiB")
+                   mib < 64 and self.results["rss_ok"], f"{mib:.1f} MiB", speed=False)
         if not real_ok:
             targets.append("- FAIL: poolsync's real update did not update every pool (see its note)")
         print()
