@@ -110,9 +110,15 @@ class Bench:
         async with httpx.AsyncClient(base_url=self.api, timeout=60) as client:
             async def request(method, url, **kw):
                 for attempt in range(10):
-                    r = await client.request(method, url, **kw)
-                    if r.status_code not in RETRY:
-                        return r
+                    try:
+                        r = await client.request(method, url, **kw)
+                    except httpx.TransportError as e:  # a dropped keep-alive connection
+                        if attempt == 9:
+                            raise
+                        log(f"{method} {url}: {e!r}, retrying")
+                    else:
+                        if r.status_code not in RETRY:
+                            return r
                     await asyncio.sleep(0.1 * 2**attempt)
                 return r
 
