@@ -1,0 +1,392 @@
+"""The measurements of scripts/bench, against a Prefect server scripts/bench started.
+
+Not meant to be run by hand: scripts/bench builds poolsync, starts the server and passes
+--api-url, --poolsync, --floor and --workdir. See BENCHMARKS.md for what each row measures.
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import shlex
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+REPO = Path(__file__).resolve().parent.parent
+VENV_BIN = Path(sys.executable).parent
+PREFIX = "bench"
+RETRY = {408, 429, 502, 503}
+RSS_WRAPPER = """
+import os, subprocess, sys
+p = subprocess.Popen(sys.argv[2:])
+_, status, usage = os.wait4(p.pid, 0)
+open(sys.argv[1], "w").write(str(usage.ru_maxrss))
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+SEED_TYPES = ["kubernetes", "ecs", "docker", "process", "cloud-run-v2"]  # seed_pools.TYPES
+
+# The shell loop from Prefect's docs, for one pool (argument 1); files in $W.
+SHELL_LOOP = r"""
+set -euo pipefail
+pool="$1"
+prefect work-pool inspect "$pool" --output json > "$W/pool.json"
+type="$(jq -r .type "$W/pool.json")"
+prefect work-pool get-default-base-job-template --type "$type" > "$W/default.json"
+jq .base_job_template "$W/pool.json" > "$W/current.json"
+jq -s '.[0] * .[1]' "$W/default.json" "$W/current.json" > "$W/merged.json"
+prefect work-pool update "$pool" --base-job-template "$W/merged.json" > /dev/null
+"""
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(prog="scripts/bench", description=__doc__.splitlines()[0])
+    p.add_argument("--pools", type=int, default=500, help="pools on the real server (N)")
+    p.add_argument("--shell-sample", type=int, default=5, help="pools the shell loop runs on (K)")
+    p.add_argument("--concurrency", type=int, default=8, help="poolsync's --concurrency (C)")
+    p.add_argument("--skip-rss", action="store_true", help="skip the peak RSS run")
+    p.add_argument("--rss-pools", type=int, default=10000, help="pools of the fake API (M)")
+    p.add_argument("--parse-only", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--api-url", help=argparse.SUPPRESS)
+    p.add_argument("--poolsync", help=argparse.SUPPRESS)
+    p.add_argument("--floor", help=argparse.SUPPRESS)
+    p.add_argument("--workdir", help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    if min(args.pools, args.shell_sample, args.concurrency, args.rss_pools) < 1:
+        p.error("counts must be at least 1")
+    if args.shell_sample > args.pools:
+        p.error("--shell-sample cannot exceed --pools")
+    return args
+
+
+def log(msg: str) -> None:
+    print(f"bench: {msg}", file=sys.stderr, flush=True)
+
+
+def load() -> str:
+    return "%.2f" % os.getloadavg()[0]
+
+
+class Bench:
+    def __init__(self, args):
+        self.args = args
+        self.api = args.api_url.rstrip("/")
+        self.work = Path(args.workdir)
+        self.work.mkdir(parents=True, exist_ok=True)
+        (self.work / "home").mkdir(exist_ok=True)
+        self.env = dict(
+            os.environ,
+            PREFECT_API_URL=self.api,
+            PREFECT_HOME=str(self.work / "home"),
+            PATH=f"{VENV_BIN}:{os.environ['PATH']}",
+            NO_PROXY="127.0.0.1,localhost",
+            no_proxy="127.0.0.1,localhost",
+            DO_NOT_TRACK="1",
+            PREFECT_SERVER_ANALYTICS_ENABLED="false",
+        )
+        for key in ("PREFECT_API_KEY", "PREFECT_PROFILE", "PREFECT_API_AUTH_STRING"):
+            self.env.pop(key, None)
+        self.rows = []  # (approach, pools, wall, note, key)
+        self.results = {}
+        self.loads = []
+
+    # ---- helpers -------------------------------------------------------------------
+
+    def run(self, cmd, timed=True, check=True, stdout=subprocess.PIPE, **kw):
+        start = time.perf_counter()
+        proc = subprocess.run(cmd, env=self.env, stdout=stdout, stderr=subprocess.PIPE,
+                              text=True, **kw)
+        wall = time.perf_counter() - start
+        if check and proc.returncode != 0:
+            log(f"{shlex.join(map(str, cmd))} exited {proc.returncode}")
+            sys.stderr.write((proc.stderr or "")[-3000:])
+            raise SystemExit(1)
+        return proc, wall
+
+    async def _reset(self):
+        async with httpx.AsyncClient(base_url=self.api, timeout=60) as client:
+            async def request(method, url, **kw):
+                for attempt in range(10):
+                    try:
+                        r = await client.request(method, url, **kw)
+                    except httpx.TransportError as e:  # a dropped keep-alive connection
+                        if attempt == 9:
+                            raise
+                        log(f"{method} {url}: {e!r}, retrying")
+                    else:
+                        if r.status_code not in RETRY:
+                            return r
+                    await asyncio.sleep(0.1 * 2**attempt)
+                return r
+
+            names = []
+            while True:
+                r = await request("POST", "/work_pools/filter",
+                                  json={"limit": 200, "offset": len(names)})
+                page = [p["name"] for p in r.json()]
+                names += page
+                if len(page) < 200:
+                    break
+            gate = asyncio.Semaphore(8)
+
+            async def delete(name):
+                async with gate:
+                    r = await request("DELETE", f"/work_pools/{name}")
+                    if r.status_code not in (204, 404):
+                        raise SystemExit(f"bench: DELETE {name}: {r.status_code} {r.text[:200]}")
+
+            await asyncio.gather(*(delete(n) for n in names if not n.lower().startswith("prefect")))
+            return len(names)
+
+    def count_pools(self) -> int:
+        async def count():
+            async with httpx.AsyncClient(base_url=self.api, timeout=60) as client:
+                r = await client.post("/work_pools/count", json={})
+                r.raise_for_status()
+                return r.json()
+        return asyncio.run(count())
+
+    def reseed(self):
+        """Every pool deleted, then N fresh stale pools (not timed)."""
+        deleted = asyncio.run(self._reset())
+        self.run([sys.executable, REPO / "scripts/seed_pools.py", "--api-url", self.api,
+                  "--count", str(self.args.pools), "--prefix", PREFIX, "--concurrency", "8"])
+        have = self.count_pools()
+        if have != self.args.pools:
+            raise SystemExit(f"bench: expected {self.args.pools} pools after seeding, found {have}")
+        log(f"re-seeded: {deleted} pools deleted, {have} stale pools created")
+
+    def poolsync_json(self, *extra, concurrency=None):
+        cmd = [self.args.poolsync, "update", "--all", "--output", "json",
+               "--concurrency", str(concurrency or self.args.concurrency), *extra]
+        proc, wall = self.run(cmd, check=False)
+        lines = proc.stdout.strip().splitlines()
+        summary = json.loads(lines[-1]).get("summary") if lines else None
+        if summary is None:
+            log(f"poolsync printed no summary (exit {proc.returncode}): {proc.stderr[-2000:]}")
+            raise SystemExit(1)
+        return summary, wall, proc
+
+    def add(self, key, approach, pools, wall, note):
+        self.rows.append((key, approach, pools, wall, note))
+        self.loads.append(load())
+        log(f"{approach}: {pools} pools in {wall:.2f} s ({note})")
+
+    # ---- the approaches ------------------------------------------------------------
+
+    def poolsync_dry_run(self):
+        s, wall, _ = self.poolsync_json("--dry-run")
+        o = s["outcomes"]
+        note = (f"{o['would_change']} would change, {o['up_to_date']} up to date, "
+                f"{o['failed']} failed, {s['retries']} retries")
+        if o["would_change"] != self.args.pools:
+            note += " [UNEXPECTED]"
+        self.add("dry", "poolsync --dry-run", s["total"], wall, note)
+
+    def poolsync_real(self, key="real", label="poolsync update --all", concurrency=None):
+        s, wall, proc = self.poolsync_json(concurrency=concurrency)
+        o = s["outcomes"]
+        ok = o["updated"] == self.args.pools and o["failed"] == 0 and proc.returncode == 0
+        note = f"{o['updated']} updated, {o['failed']} failed, {s['retries']} retries"
+        errors = [r.get("error") or "" for r in map(json.loads, proc.stdout.splitlines()[:-1])
+                  if r.get("outcome") == "failed"]
+        if errors:
+            note += f" (first failure: {errors[0][:160]})"
+        check, _, _ = self.poolsync_json("--dry-run")
+        after = check["outcomes"]["up_to_date"]
+        note += f"; afterwards {after} up to date"
+        if not ok or after != self.args.pools:
+            note += " [CHECK FAILED]"
+        self.results[key + "_ok"] = ok
+        self.results[key + "_retries"] = s["retries"]
+        self.add(key, label, s["total"], wall, note)
+
+    def shell(self):
+        k, n = self.args.shell_sample, self.args.pools
+        # Indices 0..K-1: seed_pools.py rotates the types, so K >= 5 samples every type.
+        picks = list(range(k))
+        sample = [f"{PREFIX}-{SEED_TYPES[i % len(SEED_TYPES)]}-{i:05d}" for i in picks]
+        script = self.work / "shell-loop.sh"
+        script.write_text(SHELL_LOOP)
+        shell_dir = self.work / "shell"
+        shell_dir.mkdir(exist_ok=True)
+        self.env["W"] = str(shell_dir)
+        times, failed = [], 0
+        for name in sample:
+            proc, wall = self.run(["bash", script, name], check=False)
+            times.append(wall)
+            if proc.returncode != 0:
+                failed += 1
+                log(f"shell loop failed for {name}: {proc.stderr[-1000:]}")
+        del self.env["W"]
+        per = sum(times) / len(times)
+        types = sorted({SEED_TYPES[i % len(SEED_TYPES)] for i in picks})
+        note = (f"extrapolated from {len(times)} pools ({', '.join(types)}), "
+                f"{min(times):.2f}-{max(times):.2f} s each, {failed} failed; sequential, "
+                f"3 prefect CLI processes + 3 jq per pool")
+        self.add("shell", "shell loop (prefect CLI + jq)", n, per * n, note)
+
+    def python(self, mode):
+        cmd = [sys.executable, REPO / "scripts/bench_python.py", "--mode", mode,
+               "--concurrency", str(self.args.concurrency)]
+        proc, wall = self.run(cmd, check=False)
+        try:
+            r = json.loads(proc.stdout.strip().splitlines()[-1])
+        except (IndexError, ValueError):
+            log(f"bench_python.py failed: {proc.stderr[-2000:]}")
+            raise SystemExit(1)
+        how = "sequential for loop" if mode == "sequential" else \
+            f"asyncio.gather, Semaphore({self.args.concurrency})"
+        note = (f"{how}; {r['updated']} updated, {r['failed']} failed; "
+                f"{r['import_seconds']:.1f} s imports + {r['seconds']:.1f} s work")
+        self.results[f"python_{mode}_ok"] = r["failed"] == 0 and r["updated"] == self.args.pools
+        self.add(f"py_{mode}", f"python, prefect client ({mode})", r["pools"], wall, note)
+
+    def floor(self, get_patch=False, concurrency=None):
+        c = concurrency or self.args.concurrency
+        cmd = [self.args.floor, "--api-url", self.api, "--concurrency", str(c)]
+        if get_patch:
+            cmd.append("--get-patch")
+        proc, wall = self.run(cmd, check=False)
+        try:
+            r = json.loads(proc.stdout.strip().splitlines()[-1])
+        except (IndexError, ValueError):
+            log(f"floor failed: {proc.stderr[-2000:]}")
+            raise SystemExit(1)
+        what = "list pages + GET + PATCH per pool" if get_patch else \
+            "poolsync's requests: list pages + 1 PATCH per pool"
+        note = f"{what}, unchanged template; {r['failed']} failed, {r['retries']} retries"
+        key = ("floor_get" if get_patch else "floor") + (f"_c{c}" if concurrency else "")
+        label = "floor (reqwest)" + (" GET+PATCH" if get_patch else "")
+        if concurrency:
+            label += f" --concurrency {c}"
+        self.add(key, label, r["pools"], wall, note)
+
+    def rss(self):
+        m = self.args.rss_pools
+        fake = subprocess.Popen([sys.executable, REPO / "scripts/fake_prefect.py", "--pools", str(m)],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=self.env)
+        try:
+            url = fake.stdout.readline().strip()
+            if not url.startswith("http://"):
+                raise SystemExit(f"bench: fake_prefect did not start: {fake.stderr.read()[-2000:]}")
+            env = dict(self.env, PREFECT_API_URL=url)
+            cmd = [self.args.poolsync, "update", "--all", "--output", "json",
+                   "--concurrency", str(self.args.concurrency)]
+            # Not RUSAGE_CHILDREN / wait4 from this process: Linux folds the pre-exec memory
+            # of the forked child (a copy of this big Python process) into the child's
+            # ru_maxrss. GNU time is a ~2 MiB parent; else a fresh bare interpreter.
+            rss_file = self.work / "rss.txt"
+            if Path("/usr/bin/time").exists():
+                cmd = ["/usr/bin/time", "-f", "%M", "-o", rss_file, *cmd]
+                how = "GNU time %M"
+            else:
+                cmd = ["python3", "-c", RSS_WRAPPER, rss_file, *cmd]
+                how = "wait4 in a bare python3"
+            start = time.perf_counter()
+            child = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+            wall = time.perf_counter() - start
+            err = child.stderr.decode(errors="replace")
+            kib = int(rss_file.read_text().split()[-1])
+        finally:
+            fake.terminate()
+            fake_err = fake.communicate(timeout=30)[1]
+        counts = fake_err.strip().splitlines()[-1] if fake_err.strip() else "?"
+        mib = kib / 1024
+        self.results["rss_mib"] = mib
+        self.results["rss_ok"] = child.returncode == 0 and f"'PATCH pool': {m}" in counts
+        note = (f"fake API, exit {child.returncode}; peak RSS {mib:.1f} MiB ({how}); "
+                f"requests served: {counts.removeprefix('fake_prefect: ')}")
+        if err.strip():
+            note += f"; stderr: {err.strip()[:200]}"
+        self.add("rss", "poolsync update --all (fake API)", m, wall, note)
+
+    # ---- report --------------------------------------------------------------------
+
+    def report(self):
+        by = {r[0]: r for r in self.rows}
+        base = by["real"][3]
+        lines = ["| approach | pools | wall seconds | per pool ms | ratio vs poolsync (real update) | note |",
+                 "| --- | ---: | ---: | ---: | ---: | --- |"]
+        for key, approach, pools, wall, note in self.rows:
+            label = approach + (" (extrapolated)" if key == "shell" else "")
+            ratio = "-" if key == "rss" else f"{wall / base:.2f}x"
+            lines.append(f"| {label} | {pools} | {wall:.2f} | {1000 * wall / max(pools, 1):.2f} | "
+                         f"{ratio} | {note} |")
+        targets = []
+
+        real_ok = self.results.get("real_ok", False) and self.results.get("real2_ok", True)
+
+        def target(name, ok, detail, speed=True):
+            if speed and not real_ok:
+                detail += "; and a real poolsync run failed pools, so no speed target can pass"
+            targets.append(f"- {'PASS' if ok else 'FAIL'}: {name} ({detail})")
+
+        # Targets hold only if they hold for both timed real runs (first and repeat).
+        runs = [by[k][3] for k in ("real", "real2") if k in by]
+        both = lambda f: " / ".join(f(w) for w in runs) + " (first / repeat run)"
+        if "shell" in by:
+            rs = [by["shell"][3] / w for w in runs]
+            target("poolsync >= 200x faster than the shell loop",
+                   min(rs) >= 200 and real_ok, both(lambda w: f"{by['shell'][3] / w:.0f}x"))
+        if "py_sequential" in by:
+            rs = [by["py_sequential"][3] / w for w in runs]
+            target("poolsync >= 3x faster than the Python process (sequential, as documented)",
+                   min(rs) >= 3 and real_ok, both(lambda w: f"{by['py_sequential'][3] / w:.2f}x"))
+        if "py_gather" in by:
+            targets.append("- info: vs the Python process with asyncio.gather: "
+                           + both(lambda w: f"{by['py_gather'][3] / w:.2f}x"))
+        if "floor" in by:
+            rs = [w / by["floor"][3] for w in runs]
+            target("poolsync within 1.3x of the bare-request floor", max(rs) <= 1.3 and real_ok,
+                   "poolsync takes " + both(lambda w: f"{w / by['floor'][3]:.2f}x") + " the floor's time")
+        if "floor_c1" in by and "real_c1" in by:
+            targets.append(f"- info: at --concurrency 1 poolsync takes "
+                           f"{by['real_c1'][3] / by['floor_c1'][3]:.2f}x the floor's time")
+        if "rss" in by:
+            mib = self.results["rss_mib"]
+            target(f"peak RSS < 64 MiB over {self.args.rss_pools} pools",
+                   mib < 64 and self.results["rss_ok"], f"{mib:.1f} MiB", speed=False)
+        if not real_ok:
+            targets.append("- FAIL: poolsync's real update did not update every pool (see its note)")
+        print()
+        print("\n".join(lines))
+        print()
+        print("\n".join(targets))
+        print()
+        print(f"concurrency {self.args.concurrency}; 1-min load after each row: {', '.join(self.loads)}")
+
+
+def main() -> int:
+    args = parse_args()
+    if args.parse_only:
+        return 0
+    b = Bench(args)
+    log(f"load {load()}; seeding {args.pools} stale pools")
+    b.reseed()
+    b.poolsync_dry_run()
+    b.poolsync_real()
+    b.reseed()
+    b.shell()
+    b.reseed()
+    b.python("sequential")
+    b.reseed()
+    b.python("gather")
+    b.reseed()
+    b.floor()
+    b.floor(get_patch=True)
+    b.floor(concurrency=1)
+    b.poolsync_real("real2", "poolsync update --all (repeat)")  # the floor left the pools stale
+    b.reseed()
+    b.poolsync_real("real_c1", "poolsync update --all --concurrency 1", concurrency=1)
+    if not args.skip_rss:
+        b.rss()
+    b.report()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
