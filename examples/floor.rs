@@ -84,7 +84,10 @@ impl Floor {
 
     /// One pool: optionally GET it, then PATCH its own template back.
     async fn pool(&self, pool: Value, get_first: bool) -> Result<(), Error> {
-        let name = pool["name"].as_str().ok_or("pool without a name")?.to_string();
+        let name = pool["name"]
+            .as_str()
+            .ok_or("pool without a name")?
+            .to_string();
         let path = format!("/work_pools/{}", encode(&name));
         let pool = match get_first {
             true => self.json(Method::GET, &path, None).await?,
@@ -150,7 +153,11 @@ async fn main() -> Result<(), Error> {
     // poolsync fetches the defaults once, on the first pool; the CSRF probe before its
     // first write (a server without CSRF protection answers 422).
     floor
-        .json(Method::GET, "/collections/views/aggregate-worker-metadata", None)
+        .json(
+            Method::GET,
+            "/collections/views/aggregate-worker-metadata",
+            None,
+        )
         .await?;
     let csrf = format!("/csrf-token?client={}", uuid::Uuid::new_v4());
     floor.send(Method::GET, &csrf, None).await?;
