@@ -7,14 +7,16 @@
 //! - `GET  /collections/views/aggregate-worker-metadata` once (poolsync's defaults),
 //! - `GET  /csrf-token?client=<uuid>` once, before the first write,
 //! - `POST /work_pools/filter` `{"limit": 200, "offset": k*200}` until a short page,
-//! - per pool `PATCH /work_pools/{name}` `{"base_job_template": <its current template>}`
-//!   (unchanged: no merge work).
+//! - per pool, as poolsync's safe write does: `GET /work_pools/{name}` (the re-read that
+//!   detects a concurrent edit), `PATCH /work_pools/{name}` `{"base_job_template": <its
+//!   current template>}` (unchanged: no merge work), `GET /work_pools/{name}` (the read-back).
 //!
-//! `--get-patch` adds a `GET /work_pools/{name}` before each PATCH (what a per-pool
-//! read-then-write script does; poolsync does not, the filter pages carry full pools).
-//! 408/429/502/503 and transport failures are retried with poolsync's own `RetryPolicy`.
+//! `--patch-only` sends only the PATCH per pool; `--get-patch` a GET and the PATCH (what a
+//! per-pool read-then-write script does). 408/429/502/503 and transport failures are retried
+//! with poolsync's own `RetryPolicy`, and after a 503 on a PATCH writes go one at a time, as
+//! in poolsync's client.
 //!
-//!     cargo run --release --example floor -- --api-url URL [--concurrency 8] [--get-patch]
+//!     cargo run --release --example floor -- --api-url URL [--concurrency 8] [--patch-only|--get-patch]
 //!
 //! Prints one JSON line: {"pools": n, "failed": f, "retries": r, "seconds": s}.
 
@@ -22,7 +24,7 @@ use futures::{StreamExt, TryStreamExt, stream};
 use poolsync::api::{PAGE_SIZE, RetryPolicy};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 type Error = Box<dyn std::error::Error>;
@@ -32,6 +34,19 @@ struct Floor {
     base: String,
     policy: RetryPolicy,
     retries: AtomicU64,
+    contended: AtomicBool,
+    one_writer: tokio::sync::Mutex<()>,
+}
+
+/// Which requests the floor makes per pool.
+#[derive(Clone, Copy, PartialEq)]
+enum Mode {
+    /// GET, PATCH, GET: poolsync's safe write.
+    Poolsync,
+    /// PATCH only.
+    PatchOnly,
+    /// GET, PATCH.
+    GetPatch,
 }
 
 impl Floor {
@@ -45,6 +60,11 @@ impl Floor {
         let url = format!("{}{path}", self.base);
         let mut attempt = 0;
         loop {
+            let write = method == Method::PATCH;
+            let one_writer = match write && self.contended.load(Ordering::Relaxed) {
+                true => Some(self.one_writer.lock().await),
+                false => None,
+            };
             let mut request = self.http.request(method.clone(), &url);
             if let Some(body) = body {
                 request = request.json(body);
@@ -65,6 +85,10 @@ impl Floor {
                 Ok((status, _)) => self.policy.retries_status(status.as_u16()),
                 Err(_) => true,
             };
+            if write && matches!(&result, Ok((StatusCode::SERVICE_UNAVAILABLE, _))) {
+                self.contended.store(true, Ordering::Relaxed);
+            }
+            drop(one_writer);
             if !retry || attempt >= self.policy.max_retries {
                 return result;
             }
@@ -82,23 +106,26 @@ impl Floor {
         Ok(serde_json::from_slice(&bytes)?)
     }
 
-    /// One pool: optionally GET it, then PATCH its own template back.
-    async fn pool(&self, pool: Value, get_first: bool) -> Result<(), Error> {
+    /// One pool: the reads `mode` asks for around a PATCH of its own template.
+    async fn pool(&self, pool: Value, mode: Mode) -> Result<(), Error> {
         let name = pool["name"]
             .as_str()
             .ok_or("pool without a name")?
             .to_string();
         let path = format!("/work_pools/{}", encode(&name));
-        let pool = match get_first {
-            true => self.json(Method::GET, &path, None).await?,
-            false => pool,
+        let pool = match mode {
+            Mode::PatchOnly => pool,
+            Mode::Poolsync | Mode::GetPatch => self.json(Method::GET, &path, None).await?,
         };
         let body = json!({ "base_job_template": pool["base_job_template"] });
         let (status, _) = self.send(Method::PATCH, &path, Some(&body)).await?;
-        match status {
-            StatusCode::OK | StatusCode::NO_CONTENT => Ok(()),
-            status => Err(format!("PATCH {path}: {status}").into()),
+        if !matches!(status, StatusCode::OK | StatusCode::NO_CONTENT) {
+            return Err(format!("PATCH {path}: {status}").into());
         }
+        if mode == Mode::Poolsync {
+            self.json(Method::GET, &path, None).await?;
+        }
+        Ok(())
     }
 }
 
@@ -118,12 +145,13 @@ fn encode(segment: &str) -> String {
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     let mut args = std::env::args().skip(1);
-    let (mut api, mut concurrency, mut get_first) = (None, 8usize, false);
+    let (mut api, mut concurrency, mut mode) = (None, 8usize, Mode::Poolsync);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--api-url" => api = args.next(),
             "--concurrency" => concurrency = args.next().ok_or("--concurrency N")?.parse()?,
-            "--get-patch" => get_first = true,
+            "--get-patch" => mode = Mode::GetPatch,
+            "--patch-only" => mode = Mode::PatchOnly,
             other => return Err(format!("unknown argument {other:?}").into()),
         }
     }
@@ -146,6 +174,8 @@ async fn main() -> Result<(), Error> {
             extra_codes: Vec::new(),
         },
         retries: AtomicU64::new(0),
+        contended: AtomicBool::new(false),
+        one_writer: tokio::sync::Mutex::new(()),
     };
     let floor = &floor;
     let start = Instant::now();
@@ -177,7 +207,7 @@ async fn main() -> Result<(), Error> {
     let results = pages
         .map_ok(|page| stream::iter(page.into_iter().map(Ok::<_, Error>)))
         .try_flatten()
-        .map(|pool| async move { floor.pool(pool?, get_first).await })
+        .map(|pool| async move { floor.pool(pool?, mode).await })
         .buffer_unordered(concurrency);
     let mut results = std::pin::pin!(results);
     let (mut pools, mut failed) = (0u64, 0u64);

@@ -245,22 +245,22 @@ class Bench:
         self.results[f"python_{mode}_ok"] = r["failed"] == 0 and r["updated"] == self.args.pools
         self.add(f"py_{mode}", f"python, prefect client ({mode})", r["pools"], wall, note)
 
-    def floor(self, get_patch=False, concurrency=None):
+    def floor(self, patch_only=False, concurrency=None):
         c = concurrency or self.args.concurrency
         cmd = [self.args.floor, "--api-url", self.api, "--concurrency", str(c)]
-        if get_patch:
-            cmd.append("--get-patch")
+        if patch_only:
+            cmd.append("--patch-only")
         proc, wall = self.run(cmd, check=False)
         try:
             r = json.loads(proc.stdout.strip().splitlines()[-1])
         except (IndexError, ValueError):
             log(f"floor failed: {proc.stderr[-2000:]}")
             raise SystemExit(1)
-        what = "list pages + GET + PATCH per pool" if get_patch else \
-            "poolsync's requests: list pages + 1 PATCH per pool"
+        what = "list pages + 1 PATCH per pool" if patch_only else \
+            "poolsync's requests: list pages + GET, PATCH, GET per pool"
         note = f"{what}, unchanged template; {r['failed']} failed, {r['retries']} retries"
-        key = ("floor_get" if get_patch else "floor") + (f"_c{c}" if concurrency else "")
-        label = "floor (reqwest)" + (" GET+PATCH" if get_patch else "")
+        key = ("floor_patch" if patch_only else "floor") + (f"_c{c}" if concurrency else "")
+        label = "floor (reqwest)" + (" PATCH only" if patch_only else "")
         if concurrency:
             label += f" --concurrency {c}"
         self.add(key, label, r["pools"], wall, note)
@@ -377,7 +377,7 @@ def main() -> int:
     b.python("gather")
     b.reseed()
     b.floor()
-    b.floor(get_patch=True)
+    b.floor(patch_only=True)
     b.floor(concurrency=1)
     b.poolsync_real("real2", "poolsync update --all (repeat)")  # the floor left the pools stale
     b.reseed()
