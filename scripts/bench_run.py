@@ -130,7 +130,8 @@ class Bench:
                 names += page
                 if len(page) < 200:
                     break
-            gate = asyncio.Semaphore(8)
+            # One at a time: concurrent deletes on SQLite starve each other with 503s.
+            gate = asyncio.Semaphore(1)
 
             async def delete(name):
                 async with gate:

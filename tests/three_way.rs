@@ -132,3 +132,49 @@ fn conflicts_keep_the_users_value() {
         json!("Never")
     );
 }
+
+/// A pool deleted and created again under the same name is a new pool: the old pool's
+/// backups are not its base, so the keys its stale template lacks are added.
+#[test]
+fn a_recreated_pool_does_not_inherit_the_old_pools_base() {
+    let name = unique("recreated");
+    let mut stale = default_template("kubernetes");
+    stale["variables"]["properties"]
+        .as_object_mut()
+        .unwrap()
+        .shift_remove("stream_output");
+    stale["job_configuration"]
+        .as_object_mut()
+        .unwrap()
+        .shift_remove("stream_output");
+    let dir = tempfile::tempdir().unwrap();
+    let common = [
+        "--backup-dir",
+        dir.path().to_str().unwrap(),
+        "--api-url",
+        api_url(),
+    ];
+
+    create_pool(&name, "kubernetes", &stale);
+    poolsync()
+        .args(["update", &name])
+        .args(common)
+        .assert()
+        .success();
+    support::delete_pool(&name);
+    create_pool(&name, "kubernetes", &stale);
+
+    let out = poolsync()
+        .args(["update", &name])
+        .args(common)
+        .assert()
+        .success();
+    assert!(
+        String::from_utf8_lossy(&out.get_output().stdout).ends_with(&format!("{name}: updated\n"))
+    );
+    assert!(
+        read_pool(&name)["base_job_template"]["variables"]["properties"]
+            .get("stream_output")
+            .is_some()
+    );
+}

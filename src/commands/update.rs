@@ -180,15 +180,26 @@ pub enum Base {
 
 impl Context {
     /// The base for `pool`; a backup that cannot be read is reported, not ignored.
-    fn base_for(&self, pool: &str) -> Result<Option<Value>, Error> {
+    /// A backup only counts if it is of this very pool: a pool deleted and created again
+    /// under the same name has a new id, and its old backups say nothing about it.
+    fn base_for(&self, pool: &WorkPool) -> Result<Option<Value>, Error> {
         match (&self.base, &self.backup_dir) {
             (Base::Off, _) | (Base::FromBackup, None) => Ok(None),
             (Base::Given(base), _) => Ok(Some(base.clone())),
             (Base::FromBackup, Some(dir)) => {
-                match backup::latest(dir, self.client.base_url(), pool)? {
-                    Some(entry) => Ok(backup::read(&entry.path)?.default),
-                    None => Ok(None),
-                }
+                let Some(entry) = backup::latest(dir, self.client.base_url(), &pool.name)? else {
+                    return Ok(None);
+                };
+                let saved = backup::read(&entry.path)?;
+                let id = |p: &Value| p.get("id").and_then(Value::as_str).map(str::to_string);
+                let same_pool = id(&saved.pool).is_some()
+                    && id(&saved.pool)
+                        == pool
+                            .rest
+                            .get("id")
+                            .and_then(Value::as_str)
+                            .map(str::to_string);
+                Ok(saved.default.filter(|_| same_pool))
             }
         }
     }
@@ -238,7 +249,7 @@ pub async fn sync(ctx: &Context, target: Target) -> Report {
         return report.end(Outcome::Failed, Some(e));
     }
 
-    let base = match ctx.base_for(&pool.name) {
+    let base = match ctx.base_for(&pool) {
         Ok(base) => base,
         Err(e) => return report.end(Outcome::Failed, Some(e)),
     };
