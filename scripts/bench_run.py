@@ -81,6 +81,8 @@ class Bench:
             os.environ,
             PREFECT_API_URL=self.api,
             PREFECT_HOME=str(self.work / "home"),
+            # poolsync's backups (one per write) go to the bench's own folder, removed with it.
+            XDG_STATE_HOME=str(self.work / "state"),
             PATH=f"{VENV_BIN}:{os.environ['PATH']}",
             NO_PROXY="127.0.0.1,localhost",
             no_proxy="127.0.0.1,localhost",

@@ -6,7 +6,8 @@ measured over more pools than a real server holds comfortably:
     POST  /api/work_pools/filter                          pages of the M pools, generated per page
     GET   /api/collections/views/aggregate-worker-metadata  the file shipped with prefect
     GET   /api/csrf-token                                 422 "CSRF protection is disabled."
-    PATCH /api/work_pools/{name}                          204 (body read and dropped)
+    GET   /api/work_pools/{name}                          the pool (with any PATCHed template)
+    PATCH /api/work_pools/{name}                          204 (the template is kept for later GETs)
 
 Listens on 127.0.0.1, port 0; prints its API URL (http://127.0.0.1:PORT/api) as the only
 stdout line; on SIGTERM/SIGINT prints request counts to stderr and exits.
@@ -47,6 +48,14 @@ class State:
         )
         self.counts = Counter()
         self.lock = threading.Lock()
+        self.written: dict[int, dict] = {}  # pool index -> template PATCHed
+
+    def index(self, name: str) -> int | None:
+        prefix = "fake-kubernetes-"
+        if name.startswith(prefix) and name[len(prefix):].isdigit():
+            i = int(name[len(prefix):])
+            return i if i < self.pools else None
+        return None
 
     def pool(self, i: int) -> dict:
         stamp = "2024-01-01T00:00:00Z"
@@ -57,7 +66,7 @@ class State:
             "name": f"fake-kubernetes-{i:06d}",
             "description": None,
             "type": "kubernetes",
-            "base_job_template": stale(self.default, "kubernetes", i),
+            "base_job_template": self.written.get(i) or stale(self.default, "kubernetes", i),
             "is_paused": False,
             "concurrency_limit": None,
             "status": "NOT_READY",
@@ -98,6 +107,9 @@ class Handler(BaseHTTPRequestHandler):
             self.reply(422, b'{"detail":"CSRF protection is disabled."}')
         elif path == "/api/health":
             self.reply(200, b"true")
+        elif path.startswith("/api/work_pools/") and self.state.index(path[16:]) is not None:
+            self.count("GET pool")
+            self.reply(200, json.dumps(self.state.pool(self.state.index(path[16:]))).encode())
         else:
             self.count("GET other")
             self.reply(404, b'{"detail":"Not found"}')
@@ -116,9 +128,12 @@ class Handler(BaseHTTPRequestHandler):
         self.reply(200, json.dumps(page).encode())
 
     def do_PATCH(self):
-        self.body()
-        if self.path.startswith("/api/work_pools/"):
+        raw = self.body()
+        i = self.state.index(self.path[16:]) if self.path.startswith("/api/work_pools/") else None
+        if i is not None:
             self.count("PATCH pool")
+            with self.state.lock:
+                self.state.written[i] = json.loads(raw)["base_job_template"]
             self.reply(204)
         else:
             self.count("PATCH other")
