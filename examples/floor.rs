@@ -21,7 +21,7 @@
 //! Prints one JSON line: {"pools": n, "failed": f, "retries": r, "seconds": s}.
 
 use futures::{StreamExt, TryStreamExt, stream};
-use poolsync::api::{PAGE_SIZE, RetryPolicy};
+use poolsync::api::{PAGE_SIZE, RetryPolicy, encode};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -127,19 +127,6 @@ impl Floor {
         }
         Ok(())
     }
-}
-
-fn encode(segment: &str) -> String {
-    let mut out = String::with_capacity(segment.len());
-    for byte in segment.bytes() {
-        match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(byte as char)
-            }
-            _ => out.push_str(&format!("%{byte:02X}")),
-        }
-    }
-    out
 }
 
 #[tokio::main(flavor = "current_thread")]

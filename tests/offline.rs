@@ -1,17 +1,11 @@
 //! Commands that need no server: `merge`, `schema`, `validate --file`, usage errors.
 
-use assert_cmd::Command;
+mod mock;
+
+use mock::poolsync;
 use pretty_assertions::assert_eq;
 use serde_json::{Value, json};
 use std::io::Write;
-
-fn poolsync() -> Command {
-    let mut cmd = Command::cargo_bin("poolsync").unwrap();
-    cmd.env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("NO_COLOR", "1");
-    cmd
-}
 
 fn fixture(name: &str) -> String {
     format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))

@@ -1,19 +1,13 @@
 //! `poolsync trust-policy`: printing the IAM trust policy and linting one, run as a binary.
 
-use assert_cmd::Command;
+mod mock;
+
+use mock::poolsync;
 use pretty_assertions::assert_eq;
 use serde_json::{Value, json};
 
 const AWS: &str = "123456789012";
 const PREFECT: &str = "9f6c5e1a-0b7d-4c3e-8a21-5d4f3b2a1c0e";
-
-fn poolsync() -> Command {
-    let mut cmd = Command::cargo_bin("poolsync").unwrap();
-    cmd.env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("NO_COLOR", "1");
-    cmd
-}
 
 fn fixture(name: &str) -> String {
     format!("{}/tests/fixtures/trust/{name}", env!("CARGO_MANIFEST_DIR"))

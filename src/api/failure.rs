@@ -37,8 +37,8 @@ pub(super) fn transport_error(method: &Method, url: &str, error: &reqwest::Error
     }
 }
 
-/// Percent-encodes one path segment.
-pub(super) fn encode(segment: &str) -> String {
+/// Percent-encodes one URL path segment (a pool name).
+pub fn encode(segment: &str) -> String {
     let mut out = String::with_capacity(segment.len());
     for byte in segment.bytes() {
         match byte {

@@ -9,7 +9,8 @@ mod types;
 pub use retry::{RETRY_STATUSES, RetryPolicy};
 pub use types::{Defaults, Deployment, WorkPool};
 
-use failure::{detail, encode, retryable, transport_error};
+pub use failure::encode;
+use failure::{detail, retryable, transport_error};
 
 use crate::config::{Auth, Config};
 use crate::error::{Error, Result};
