@@ -1,22 +1,24 @@
 //! One runner per subcommand. Runners are async where they talk to the API and return the
 //! process exit code; rendering of errors is left to `main`.
 
-pub mod batch;
-pub mod deployments;
-pub mod output;
-pub mod push;
-pub mod rollback;
-pub mod trust;
-pub mod update;
+mod checks;
+mod deployments;
+mod outcome;
+mod output;
+mod pipeline;
+mod plan;
+mod rollback;
+mod signals;
+mod trust;
+mod update;
+mod write;
 
 use crate::api::Client;
-use crate::cli::{
-    Cli, ColorChoice, Command, DefaultArgs, MergeArgs, OutputFormat, UpdateArgs, ValidateArgs,
-};
+use crate::cli::{Cli, ColorChoice, Command, DefaultArgs, MergeArgs, UpdateArgs, ValidateArgs};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::violation::Violation;
-use crate::{exit, identity, input, merge, template};
+use crate::{exit, identity, input, merge};
 use std::io::IsTerminal;
 
 /// Runs the parsed command line.
@@ -66,44 +68,8 @@ async fn update(
     args: &UpdateArgs,
     color: bool,
 ) -> Result<u8> {
-    let batch = args.all || args.pools.len() > 1;
-    if batch && args.output == OutputFormat::JsonPatch {
-        return Err(Error::Usage(
-            "--output json-patch works for one pool; use --output json for batches".into(),
-        ));
-    }
-    if args.detailed_exitcode && !args.dry_run {
-        return Err(Error::Usage(
-            "--detailed-exitcode only applies to --dry-run; add --dry-run".into(),
-        ));
-    }
-    if args.all && args.template.is_some() && args.types.len() != 1 {
-        return Err(Error::Usage(
-            "--template with --all needs exactly one --type, so one template is not merged into pools of other types".into(),
-        ));
-    }
-    let template = args
-        .template
-        .as_deref()
-        .map(input::read_template)
-        .transpose()?;
-    let backup_dir = args.backup_dir.clone().or_else(crate::backup::default_dir);
-    let mut ctx = update::Context::new(
-        client(connection)?,
-        template,
-        args.strategy,
-        args.dry_run,
-        backup_dir,
-    );
-    ctx.check_deployments = args.check_deployments;
-    ctx.base = match (&args.base, args.no_base) {
-        (Some(path), _) => update::Base::Given(input::read_template(path)?),
-        (None, true) => update::Base::Off,
-        (None, false) => update::Base::FromBackup,
-    };
-    let progress = batch && std::io::stderr().is_terminal();
-    let printer = output::Printer::new(args.output, color, progress);
-    batch::run(args, ctx, printer).await
+    let plan = plan::Plan::new(args, color, std::io::stderr().is_terminal())?;
+    pipeline::run(plan, client(connection)?).await
 }
 
 async fn default(connection: &crate::cli::ConnectionArgs, args: &DefaultArgs) -> Result<u8> {
@@ -126,7 +92,7 @@ fn merge_files(args: &MergeArgs) -> Result<u8> {
     }
     let default = input::read_template(&args.default)?;
     let current = input::read_template(&args.current)?;
-    let merged = merge::merge(&default, &current, args.strategy);
+    let merged = merge::merge(&default, &current, args.strategy.into());
     for warning in &merged.warnings {
         eprintln!("warning: {}: {}", warning.pointer, warning.message);
     }
@@ -139,9 +105,7 @@ async fn validate(connection: &crate::cli::ConnectionArgs, args: &ValidateArgs) 
         (None, Some(pool)) => {
             let client = client(connection)?;
             let pool = client.read_pool(pool).await?;
-            let template = pool.base_job_template;
-            let mut violations = template::check(&template);
-            violations.extend(identity::check_template(&template));
+            let mut violations = checks::before_write(&pool.base_job_template);
             if args.deployments {
                 violations.extend(deployments::check(&client, &pool.name).await?);
             }
@@ -149,9 +113,7 @@ async fn validate(connection: &crate::cli::ConnectionArgs, args: &ValidateArgs) 
         }
         (None, None) => return Err(Error::Usage("give a POOL or --file FILE".into())),
     };
-    let mut violations: Vec<Violation> = template::check(&template);
-    violations.extend(identity::check_template(&template));
-    finish_validate(subject, violations)
+    finish_validate(subject, checks::before_write(&template))
 }
 
 fn finish_validate(subject: String, violations: Vec<Violation>) -> Result<u8> {
