@@ -87,9 +87,10 @@ impl Gate {
     pub async fn write_slot(&self) -> WriteSlot<'_> {
         loop {
             let free = self.write_free.notified();
-            if lock(&self.writes).try_start() {
+            if let Some(epoch) = lock(&self.writes).try_start() {
                 return WriteSlot {
                     gate: self,
+                    epoch,
                     open: true,
                 };
             }
@@ -122,6 +123,7 @@ impl Gate {
 #[derive(Debug)]
 pub struct WriteSlot<'a> {
     gate: &'a Gate,
+    epoch: u64,
     open: bool,
 }
 
@@ -129,7 +131,7 @@ impl WriteSlot<'_> {
     /// The write was answered; `contended` when the answer was `503`.
     pub fn end(mut self, contended: bool) {
         self.open = false;
-        lock(&self.gate.writes).end(Instant::now(), contended);
+        lock(&self.gate.writes).end(self.epoch, contended);
         self.gate.write_free.notify_waiters();
     }
 }

@@ -6,7 +6,9 @@
 //!   requests at a little under it, probing upwards slowly. `--max-rps` sets the rate up front
 //!   and is never exceeded.
 //! - [`WriteLimit`] is additive increase, multiplicative decrease on writes in flight: a `503`
-//!   (a SQLite server's lock contention) halves it, each success adds `1/limit`.
+//!   (a SQLite server's lock contention) halves it and remembers where it happened; each
+//!   success adds `1/limit` up to just below that point, and probes past it 16 times slower
+//!   (a SQLite server that takes one writer then sees a 503 about once per 16 writes).
 //!
 //! Both are plain arithmetic over `Instant`s, unit-tested below; [`Gate`] wraps them for async use.
 
@@ -22,8 +24,8 @@ const PROBE: f64 = 1.05;
 /// A window shorter than this is counted as this long when the rate is learned: a burst the
 /// server allowed says little about its sustained rate.
 const MIN_WINDOW: Duration = Duration::from_secs(1);
-/// Writes are halved at most once per this interval (answers to writes sent together count once).
-const DECREASE_EVERY: Duration = Duration::from_millis(250);
+/// Past the limit where the last 503 came, the limit grows this many times slower.
+const CAUTION: f64 = 16.0;
 
 /// The request-rate gate's state.
 #[derive(Debug, Clone)]
@@ -126,9 +128,11 @@ impl Pacer {
 pub struct WriteLimit {
     limit: f64,
     max: usize,
+    /// The limit at which the last 503 came.
+    contended_at: Option<f64>,
     in_flight: usize,
-    last_decrease: Option<Instant>,
-    /// How often the limit was lowered.
+    /// How often the limit was lowered; a write remembers the count it started under, and
+    /// only a 503 to a write started since the last decrease lowers it again.
     pub decreases: u64,
 }
 
@@ -139,8 +143,8 @@ impl WriteLimit {
         WriteLimit {
             limit: max as f64,
             max,
+            contended_at: None,
             in_flight: 0,
-            last_decrease: None,
             decreases: 0,
         }
     }
@@ -150,29 +154,34 @@ impl WriteLimit {
         (self.limit.floor() as usize).clamp(1, self.max)
     }
 
-    /// Takes a slot if one is free.
-    pub fn try_start(&mut self) -> bool {
+    /// Takes a slot if one is free; returns the epoch to hand back to [`WriteLimit::end`].
+    pub fn try_start(&mut self) -> Option<u64> {
         let free = self.in_flight < self.allowed();
         if free {
             self.in_flight += 1;
         }
-        free
+        free.then_some(self.decreases)
     }
 
-    /// A write ended; `contended` when the server answered 503.
-    pub fn end(&mut self, now: Instant, contended: bool) {
+    /// A write started in `epoch` ended; `contended` when the server answered 503. Answers
+    /// to writes sent before the last decrease count once: they were sent under the old limit.
+    pub fn end(&mut self, epoch: u64, contended: bool) {
         self.in_flight = self.in_flight.saturating_sub(1);
         if contended {
-            let recent = self
-                .last_decrease
-                .is_some_and(|at| now.duration_since(at) < DECREASE_EVERY);
-            if !recent {
+            if epoch == self.decreases {
+                self.contended_at = Some(self.limit);
                 self.limit = (self.limit / 2.0).max(1.0);
-                self.last_decrease = Some(now);
                 self.decreases += 1;
             }
         } else {
-            self.limit = (self.limit + 1.0 / self.limit).min(self.max as f64);
+            let careful = self
+                .contended_at
+                .is_some_and(|at| self.limit.floor() + 1.0 >= at.floor());
+            let step = match careful {
+                true => 1.0 / (self.limit * CAUTION),
+                false => 1.0 / self.limit,
+            };
+            self.limit = (self.limit + step).min(self.max as f64);
         }
     }
 
