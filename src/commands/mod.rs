@@ -6,6 +6,7 @@ pub mod deployments;
 pub mod output;
 pub mod push;
 pub mod rollback;
+pub mod springboard;
 pub mod trust;
 pub mod update;
 
@@ -35,6 +36,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
         Command::Validate(args) => validate(&cli.connection, &args).await,
         Command::Schema => print_json(&identity::schema()),
         Command::TrustPolicy(args) => trust::run(&args),
+        Command::Springboard(args) => springboard::run(&args),
         Command::Rollback(args) => rollback::run(client(&cli.connection)?, &args, color).await,
         Command::Backups(args) => rollback::list(&args),
         Command::Completions(args) => {
