@@ -130,7 +130,8 @@ pub struct BackupsArgs {
 /// Arguments of `poolsync trust-policy`.
 #[derive(Debug, Args)]
 pub struct TrustPolicyArgs {
-    /// Lint this policy document instead of printing one (`-` reads stdin).
+    /// Lint this policy instead of printing one: a JSON document, or the assume_role_policy
+    /// of each role in a Terraform `.tf` file (`-` reads stdin).
     #[arg(long, value_name = "FILE")]
     pub check: Option<PathBuf>,
 

@@ -211,7 +211,8 @@ fn normalize_host(text: &str) -> Result<String, String> {
              e.g. app.crewai.com or api.prefect.cloud/oidc-provider"
         ));
     }
-    Ok(bare.to_ascii_lowercase())
+    let path = &bare[host.len()..];
+    Ok(format!("{}{path}", host.to_ascii_lowercase()))
 }
 
 #[cfg(test)]
@@ -233,6 +234,10 @@ mod tests {
         assert_eq!(crew.subject, SubjectRule::Tenant);
         assert!(crew.required);
         assert_eq!(crew.aud_key(), "app.crewai.com:aud");
+        let gitlab =
+            Issuer::from_args(Some("GitLab.Example.com/Tenant/"), None, None, None).unwrap();
+        assert_eq!(gitlab.provider, "gitlab.example.com/Tenant");
+        assert_eq!(gitlab.audience, None);
         let explicit = Issuer::from_args(Some(PROVIDER), None, None, None).unwrap();
         assert!(explicit.is_prefect() && explicit.required);
         for (issuer, subject, like, fragment) in [
