@@ -83,6 +83,8 @@ pub enum Command {
     Backups(BackupsArgs),
     /// Print or lint the AWS IAM trust policy Prefect Cloud needs to assume a role.
     TrustPolicy(TrustPolicyArgs),
+    /// Print or lint the policy pair that lets a springboard role assume a second role.
+    Springboard(SpringboardArgs),
     /// Print a shell completion script.
     Completions(CompletionsArgs),
 }
@@ -127,7 +129,8 @@ pub struct BackupsArgs {
 /// Arguments of `poolsync trust-policy`.
 #[derive(Debug, Args)]
 pub struct TrustPolicyArgs {
-    /// Lint this policy document instead of printing one (`-` reads stdin).
+    /// Lint this policy instead of printing one: a JSON document, or the assume_role_policy
+    /// of each role in a Terraform `.tf` file (`-` reads stdin).
     #[arg(long, value_name = "FILE")]
     pub check: Option<PathBuf>,
 
@@ -138,6 +141,64 @@ pub struct TrustPolicyArgs {
     /// The Prefect Cloud account id (a UUID) allowed to assume the role.
     #[arg(long, value_name = "UUID", required_unless_present = "check")]
     pub prefect_account: Option<String>,
+
+    /// With --check: the OIDC issuer the policy is for, as IAM names the provider (host and
+    /// path, e.g. app.crewai.com) [default: api.prefect.cloud/oidc-provider].
+    #[arg(long, value_name = "HOST", requires = "check")]
+    pub issuer: Option<String>,
+
+    /// With --check: the audience (aud) the issuer's tokens carry [default: prefect-cloud for
+    /// Prefect Cloud; for other issuers only its presence is checked].
+    #[arg(long, value_name = "AUD", requires = "check")]
+    pub audience: Option<String>,
+
+    /// With --check: the exact subject (sub) the policy must allow.
+    #[arg(long, value_name = "SUB", requires = "check", conflicts_with_all = ["subject_like", "prefect_account"])]
+    pub subject: Option<String>,
+
+    /// With --check: the IAM pattern (`*`, `?`) the allowed subjects must stay within.
+    #[arg(
+        long,
+        value_name = "PATTERN",
+        requires = "check",
+        conflicts_with = "prefect_account"
+    )]
+    pub subject_like: Option<String>,
+}
+
+/// Arguments of `poolsync springboard`.
+#[derive(Debug, Args)]
+pub struct SpringboardArgs {
+    /// The first role: the springboard Prefect Cloud assumes (the pool's aws_role_arn).
+    #[arg(long, value_name = "ARN")]
+    pub from_role: String,
+
+    /// The second role, which the springboard assumes with sts:AssumeRole.
+    #[arg(long, value_name = "ARN")]
+    pub to_role: String,
+
+    /// The RoleSessionName the printed AwsCredentials pass.
+    #[arg(long, value_name = "NAME", default_value = crate::trust::springboard::DEFAULT_SESSION_NAME)]
+    pub session_name: String,
+
+    /// The second role's session length in seconds, 900 to 3600 (AWS caps role chaining at
+    /// one hour).
+    #[arg(long, value_name = "SECONDS", default_value_t = crate::trust::springboard::DEFAULT_DURATION)]
+    pub duration: u32,
+
+    /// An sts:ExternalId the second role requires and the AwsCredentials send.
+    #[arg(long, value_name = "ID")]
+    pub external_id: Option<String>,
+
+    /// Lint the second role's trust policy (JSON or Terraform; `-` reads stdin) against the
+    /// pair instead of printing one.
+    #[arg(long, value_name = "FILE")]
+    pub check_trust: Option<PathBuf>,
+
+    /// Lint the first role's permissions policy (JSON or Terraform; `-` reads stdin) against
+    /// the pair instead of printing one.
+    #[arg(long, value_name = "FILE")]
+    pub check_permissions: Option<PathBuf>,
 }
 
 /// Arguments of `poolsync completions`.

@@ -1,15 +1,28 @@
 //! Pure: the AWS IAM trust policy Prefect Cloud needs to assume a role with
 //! `sts:AssumeRoleWithWebIdentity`: generate it, and lint one for the mistakes behind
-//! `AccessDenied: Not authorized to perform sts:AssumeRoleWithWebIdentity`.
+//! `AccessDenied: Not authorized to perform sts:AssumeRoleWithWebIdentity`. The same lint
+//! takes any other OIDC issuer ([`Issuer`]) and plain `sts:AssumeRole` trust policies
+//! ([`assume_role`]); [`springboard`] covers the second hop of a role chain and
+//! [`terraform`] finds the policies of a Terraform file.
 //!
 //! The facts come from Prefect's guide "Using cloud workload identity with Prefect Managed
 //! work pools": the issuer is `https://api.prefect.cloud/oidc-provider`, the client id (the
 //! token's `aud`) is `prefect-cloud`, and the token's `sub` is `prefect:account:<account id>`.
 
+pub mod actions;
+pub mod assume_role;
 mod condition;
+mod document;
+mod issuer;
+pub mod springboard;
 mod statement;
+pub mod terraform;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_more;
+
+pub use issuer::{Issuer, SubjectRule};
 
 use crate::violation::escape_token;
 use serde::Serialize;
@@ -123,7 +136,12 @@ pub fn parse_prefect_account(text: &str) -> Result<String, String> {
 
 /// The ARN of Prefect Cloud's OIDC provider in `aws_account`.
 pub fn provider_arn(aws_account: &str) -> String {
-    format!("arn:aws:iam::{aws_account}:oidc-provider/{PROVIDER}")
+    provider_arn_for(aws_account, PROVIDER)
+}
+
+/// The ARN of the OIDC provider `provider` (host and path) in `aws_account`.
+pub fn provider_arn_for(aws_account: &str, provider: &str) -> String {
+    format!("arn:aws:iam::{aws_account}:oidc-provider/{provider}")
 }
 
 /// The subject of Prefect Cloud's tokens for `prefect_account`.
@@ -148,9 +166,15 @@ pub fn generate(aws_account: &str, prefect_account: &str) -> Value {
     })
 }
 
-/// Lints a trust policy: every reason Prefect Cloud could not assume the role, and every
-/// way the policy trusts more than one Prefect Cloud account.
+/// Lints a trust policy for Prefect Cloud's issuer: every reason Prefect Cloud could not
+/// assume the role, and every way the policy trusts more than one Prefect Cloud account. A
+/// policy that trusts AWS principals instead is linted as a plain `sts:AssumeRole` policy.
 pub fn lint(policy: &Value, expect: &Expect) -> Vec<Finding> {
+    lint_for(policy, expect, &Issuer::prefect())
+}
+
+/// Lints a trust policy for `issuer` (see [`lint`]).
+pub fn lint_for(policy: &Value, expect: &Expect, issuer: &Issuer) -> Vec<Finding> {
     let mut out = Findings::default();
     let aws = expect
         .aws_account
@@ -158,33 +182,40 @@ pub fn lint(policy: &Value, expect: &Expect) -> Vec<Finding> {
         .or_else(|| policy_aws_account(policy));
     let ctx = Context {
         expect,
+        issuer,
         aws: aws.unwrap_or_else(|| AWS_PLACEHOLDER.to_string()),
         prefect: expect
             .prefect_account
             .clone()
             .unwrap_or_else(|| PREFECT_PLACEHOLDER.to_string()),
     };
-    let statements = match policy.get("Statement") {
-        Some(Value::Array(list)) => list
-            .iter()
-            .enumerate()
-            .map(|(i, s)| (format!("/Statement/{i}"), s))
-            .collect(),
-        Some(one @ Value::Object(_)) => vec![("/Statement".to_string(), one)],
-        _ => Vec::new(),
-    };
+    document::check_version(policy, &mut out);
+    let who = issuer.who();
     let mut trusts = 0;
-    for (pointer, statement) in statements {
-        if !is_prefect(statement) {
+    let mut assume = 0;
+    for (pointer, statement) in statements(policy) {
+        if !issuer.matches(statement) {
+            if assume_role::is_assume_role(statement) {
+                assume += 1;
+                assume_role::check(&pointer, statement, expect, &mut out);
+            }
             continue;
         }
         match statement.get("Effect").and_then(Value::as_str) {
             Some("Allow") => {}
             Some("Deny") => {
+                let message = if issuer.is_prefect() {
+                    "this Deny statement matches Prefect Cloud's web identity and overrides any Allow"
+                        .to_string()
+                } else {
+                    format!(
+                        "this Deny statement matches {who}'s web identity and overrides any Allow"
+                    )
+                };
                 out.warning(
                     format!("{pointer}/Effect"),
-                    "this Deny statement matches Prefect Cloud's web identity and overrides any Allow",
-                    "remove the statement unless you mean to block Prefect Cloud",
+                    message,
+                    format!("remove the statement unless you mean to block {who}"),
                 );
                 continue;
             }
@@ -195,18 +226,34 @@ pub fn lint(policy: &Value, expect: &Expect) -> Vec<Finding> {
             ),
         }
         trusts += 1;
-        statement::check_action(&pointer, statement, &mut out);
+        statement::check_action(&pointer, statement, &ctx, &mut out);
         statement::check_principal(&pointer, statement, &ctx, &mut out);
         condition::check(&pointer, statement, &ctx, &mut out);
     }
-    if trusts == 0 {
+    let required = issuer.required || expect.prefect_account.is_some();
+    if trusts == 0 && (required || assume == 0) {
+        let (provider, fix) = if issuer.is_prefect() {
+            (
+                "Prefect Cloud's oidc provider".to_string(),
+                format!(
+                    "add the statement `poolsync trust-policy --aws-account {} --prefect-account {}` prints",
+                    ctx.aws, ctx.prefect
+                ),
+            )
+        } else {
+            (
+                format!("the oidc provider {}", issuer.provider),
+                format!(
+                    "add {{\"Effect\": \"Allow\", \"Principal\": {{\"Federated\": \"{}\"}}, \"Action\": \"{ACTION}\", \"Condition\": {}}}",
+                    provider_arn_for(&ctx.aws, &issuer.provider),
+                    condition::example(&ctx),
+                ),
+            )
+        };
         out.error(
             "/Statement",
-            format!("no statement allows {ACTION} from Prefect Cloud's oidc provider"),
-            format!(
-                "add the statement `poolsync trust-policy --aws-account {} --prefect-account {}` prints",
-                ctx.aws, ctx.prefect
-            ),
+            format!("no statement allows {ACTION} from {provider}"),
+            fix,
         );
     }
     out.0
@@ -215,15 +262,35 @@ pub fn lint(policy: &Value, expect: &Expect) -> Vec<Finding> {
 /// Values the fixes name: the expected accounts, or the policy's, or placeholders.
 struct Context<'a> {
     expect: &'a Expect,
+    issuer: &'a Issuer,
     aws: String,
     prefect: String,
 }
 
+/// The statements of a policy, each with its pointer (`Statement` may be one object).
+pub(crate) fn statements(policy: &Value) -> Vec<(String, &Value)> {
+    match policy.get("Statement") {
+        Some(Value::Array(list)) => list
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (format!("/Statement/{i}"), s))
+            .collect(),
+        Some(one @ Value::Object(_)) => vec![("/Statement".to_string(), one)],
+        _ => Vec::new(),
+    }
+}
+
 #[derive(Default)]
-struct Findings(Vec<Finding>);
+pub(crate) struct Findings(pub(crate) Vec<Finding>);
 
 impl Findings {
-    fn push(&mut self, level: Level, pointer: impl Into<String>, message: String, fix: String) {
+    pub(crate) fn push(
+        &mut self,
+        level: Level,
+        pointer: impl Into<String>,
+        message: String,
+        fix: String,
+    ) {
         self.0.push(Finding {
             level,
             pointer: pointer.into(),
@@ -232,7 +299,7 @@ impl Findings {
         });
     }
 
-    fn error(
+    pub(crate) fn error(
         &mut self,
         pointer: impl Into<String>,
         message: impl Into<String>,
@@ -241,7 +308,7 @@ impl Findings {
         self.push(Level::Error, pointer, message.into(), fix.into());
     }
 
-    fn warning(
+    pub(crate) fn warning(
         &mut self,
         pointer: impl Into<String>,
         message: impl Into<String>,
@@ -252,7 +319,7 @@ impl Findings {
 }
 
 /// The strings of a string-or-array value, each with its pointer.
-fn items<'a>(value: &'a Value, pointer: &str) -> Vec<(String, &'a str)> {
+pub(crate) fn items<'a>(value: &'a Value, pointer: &str) -> Vec<(String, &'a str)> {
     match value {
         Value::String(s) => vec![(pointer.to_string(), s.as_str())],
         Value::Array(list) => list
@@ -264,35 +331,11 @@ fn items<'a>(value: &'a Value, pointer: &str) -> Vec<(String, &'a str)> {
     }
 }
 
-fn federated(statement: &Value) -> Vec<&str> {
+pub(crate) fn federated(statement: &Value) -> Vec<&str> {
     statement
         .pointer("/Principal/Federated")
         .map(|v| items(v, "").into_iter().map(|(_, s)| s).collect())
         .unwrap_or_default()
-}
-
-/// Whether a statement is meant as Prefect Cloud's trust: it names Prefect in its federated
-/// principal or condition keys, or allows web identity without naming another provider.
-fn is_prefect(statement: &Value) -> bool {
-    let mentions = |s: &str| s.to_ascii_lowercase().contains("prefect");
-    let principals = federated(statement);
-    if principals.iter().any(|p| mentions(p)) {
-        return true;
-    }
-    let keys_mention = statement
-        .get("Condition")
-        .and_then(Value::as_object)
-        .is_some_and(|ops| {
-            ops.values()
-                .filter_map(Value::as_object)
-                .any(|keys| keys.keys().any(|k| mentions(k)))
-        });
-    let web_identity = statement.get("Action").is_some_and(|a| {
-        items(a, "")
-            .iter()
-            .any(|(_, a)| a.eq_ignore_ascii_case(ACTION))
-    });
-    keys_mention || (web_identity && principals.is_empty())
 }
 
 /// The account of the first OIDC provider ARN in the policy, to make fixes concrete.
@@ -308,7 +351,7 @@ fn policy_aws_account(policy: &Value) -> Option<String> {
 }
 
 /// `*` and `?` wildcards as IAM evaluates them in actions and `StringLike`.
-fn wildcard_match(pattern: &str, text: &str) -> bool {
+pub(crate) fn wildcard_match(pattern: &str, text: &str) -> bool {
     fn go(p: &[u8], t: &[u8]) -> bool {
         match (p.first(), t.first()) {
             (None, None) => true,
@@ -322,6 +365,21 @@ fn wildcard_match(pattern: &str, text: &str) -> bool {
 }
 
 /// A pointer token for a condition operator or key (which hold `/`).
-fn token(text: &str) -> String {
+pub(crate) fn token(text: &str) -> String {
     escape_token(text)
+}
+
+/// Whether every string IAM pattern `inner` matches is also matched by `outer` (sound: a
+/// `true` is always right; patterns of the usual shapes are judged exactly).
+pub(crate) fn pattern_within(inner: &str, outer: &str) -> bool {
+    fn go(i: &[u8], o: &[u8]) -> bool {
+        match (o.first(), i.first()) {
+            (None, None) => true,
+            (Some(b'*'), _) => go(i, &o[1..]) || (!i.is_empty() && go(&i[1..], o)),
+            (Some(b'?'), Some(c)) if *c != b'*' => go(&i[1..], &o[1..]),
+            (Some(a), Some(b)) if a == b && *a != b'?' => go(&i[1..], &o[1..]),
+            _ => false,
+        }
+    }
+    go(inner.as_bytes(), outer.as_bytes())
 }

@@ -9,6 +9,7 @@ mod pipeline;
 mod plan;
 mod rollback;
 mod signals;
+mod springboard;
 mod trust;
 mod update;
 mod write;
@@ -37,6 +38,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
         Command::Validate(args) => validate(&cli.connection, &args).await,
         Command::Schema => print_json(&identity::schema()),
         Command::TrustPolicy(args) => trust::run(&args),
+        Command::Springboard(args) => springboard::run(&args),
         Command::Rollback(args) => rollback::run(client(&cli.connection)?, &args, color).await,
         Command::Backups(args) => rollback::list(&args),
         Command::Completions(args) => {

@@ -1,9 +1,14 @@
-//! `poolsync trust-policy`: print the IAM trust policy Prefect Cloud needs, or lint one.
+//! `poolsync trust-policy`: print the IAM trust policy Prefect Cloud needs, or lint one (JSON
+//! or Terraform, for Prefect Cloud's issuer or any other). The reading and reporting here are
+//! shared with `poolsync springboard`.
 
 use crate::cli::TrustPolicyArgs;
 use crate::error::{Error, Result};
-use crate::trust::{self, Expect, Level};
+use crate::trust::terraform::{self, Kind, Known};
+use crate::trust::{self, Expect, Finding, Issuer, Level};
 use crate::{exit, input};
+use serde_json::Value;
+use std::io::Read;
 use std::path::Path;
 
 /// Runs `trust-policy`; returns the exit code.
@@ -22,8 +27,21 @@ pub fn run(args: &TrustPolicyArgs) -> Result<u8> {
             .transpose()
             .map_err(Error::Usage)?,
     };
+    let issuer = Issuer::from_args(
+        args.issuer.as_deref(),
+        args.audience.as_deref(),
+        args.subject.as_deref(),
+        args.subject_like.as_deref(),
+    )
+    .map_err(Error::Usage)?;
+    if expect.prefect_account.is_some() && !issuer.is_prefect() {
+        return Err(Error::Usage(format!(
+            "--prefect-account is for prefect cloud's issuer, not --issuer {}; give --subject or --subject-like",
+            issuer.provider
+        )));
+    }
     if let Some(path) = &args.check {
-        return check(path, &expect);
+        return check(path, &expect, &issuer);
     }
     let (Some(aws), Some(prefect)) = (&expect.aws_account, &expect.prefect_account) else {
         return Err(Error::Usage(
@@ -40,30 +58,233 @@ pub fn run(args: &TrustPolicyArgs) -> Result<u8> {
          then save this policy and create the role with it, e.g.:\n  \
          poolsync trust-policy --aws-account {aws} --prefect-account {prefect} > trust-policy.json\n  \
          aws iam create-role --role-name prefect-managed --assume-role-policy-document file://trust-policy.json\n\
-         (for an existing role: aws iam update-assume-role-policy --role-name NAME --policy-document file://trust-policy.json)",
+         (for an existing role: aws iam update-assume-role-policy --role-name NAME --policy-document file://trust-policy.json)\n\
+         to chain a second role from this one, see `poolsync springboard --help`",
         trust::CREATE_PROVIDER
     );
     Ok(exit::SUCCESS)
 }
 
-fn check(path: &Path, expect: &Expect) -> Result<u8> {
-    let policy = input::read_json(path)?;
-    let findings = trust::lint(&policy, expect);
-    if findings.is_empty() {
-        println!("trust policy ok");
-        return Ok(exit::SUCCESS);
+fn check(path: &Path, expect: &Expect, issuer: &Issuer) -> Result<u8> {
+    let known = Known {
+        aws_account: expect.aws_account.clone(),
+        roles: Vec::new(),
+    };
+    let source = load(path, Kind::Trust, &known)?;
+    let mut report = Report::default();
+    match &source {
+        Source::Json { policy, .. } => {
+            let findings = trust::lint_for(policy, expect, issuer);
+            if findings.is_empty() {
+                println!("trust policy ok");
+                return Ok(exit::SUCCESS);
+            }
+            for finding in &findings {
+                report.line(finding.level, finding.to_string());
+            }
+        }
+        Source::Terraform { .. } => {
+            report.documents(&source, "trust", |policy| {
+                trust::lint_for(policy, expect, issuer)
+            });
+        }
     }
-    for finding in &findings {
-        println!("{finding}");
+    Ok(report.finish())
+}
+
+/// Policies read from a file: one JSON document, or the documents of a Terraform file.
+pub(crate) enum Source {
+    /// A JSON policy.
+    Json {
+        /// The file's name (`stdin` for `-`).
+        name: String,
+        /// The policy.
+        policy: Value,
+    },
+    /// The policies of a Terraform file.
+    Terraform {
+        /// The file's name (`stdin` for `-`).
+        name: String,
+        /// Its policies of the kind asked for.
+        documents: Vec<terraform::Document>,
+    },
+}
+
+impl Source {
+    /// The file's name.
+    pub(crate) fn name(&self) -> &str {
+        match self {
+            Source::Json { name, .. } | Source::Terraform { name, .. } => name,
+        }
     }
-    let errors = findings.iter().filter(|f| f.level == Level::Error).count();
-    let warnings = findings.len() - errors;
-    println!("{}, {}", count(errors, "error"), count(warnings, "warning"));
-    Ok(if errors > 0 {
-        exit::ERROR
+}
+
+/// Reads a policy file: Terraform when it is named `*.tf` (or, on stdin, when it is not JSON
+/// but parses as HCL), JSON otherwise.
+pub(crate) fn load(path: &Path, kind: Kind, known: &Known) -> Result<Source> {
+    let (name, text) = read_text(path)?;
+    let terraform_name = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("tf") || e.eq_ignore_ascii_case("hcl"));
+    let as_terraform = |name: String| -> Result<Source> {
+        let documents =
+            terraform::documents(&text, kind, known).map_err(|message| Error::Shape {
+                input: name.clone(),
+                message,
+            })?;
+        Ok(Source::Terraform { name, documents })
+    };
+    if terraform_name {
+        return as_terraform(name);
+    }
+    match serde_json::from_str(&text) {
+        Ok(policy) => Ok(Source::Json { name, policy }),
+        Err(_) if path == Path::new("-") && terraform::looks_like_terraform(&text) => {
+            as_terraform(name)
+        }
+        Err(source) => Err(Error::Json {
+            input: name,
+            source,
+        }),
+    }
+}
+
+fn read_text(path: &Path) -> Result<(String, String)> {
+    let stdin = path == Path::new("-");
+    let name = if stdin {
+        "stdin".to_string()
     } else {
-        exit::SUCCESS
-    })
+        path.display().to_string()
+    };
+    let io = |source| Error::Io {
+        action: "read",
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut bytes = Vec::new();
+    if stdin {
+        std::io::stdin()
+            .take(input::MAX_BYTES + 1)
+            .read_to_end(&mut bytes)
+            .map_err(io)?;
+    } else {
+        std::fs::File::open(path)
+            .and_then(|f| f.take(input::MAX_BYTES + 1).read_to_end(&mut bytes))
+            .map_err(io)?;
+    }
+    if bytes.len() as u64 > input::MAX_BYTES {
+        return Err(Error::Shape {
+            input: name,
+            message: format!(
+                "is larger than {} MiB; is it the right file?",
+                input::MAX_BYTES >> 20
+            ),
+        });
+    }
+    let text = String::from_utf8(bytes).map_err(|e| Error::Shape {
+        input: name.clone(),
+        message: format!(
+            "is not utf-8 text (invalid byte at offset {})",
+            e.utf8_error().valid_up_to()
+        ),
+    })?;
+    Ok((name, text))
+}
+
+/// Printed findings and their count.
+#[derive(Default)]
+pub(crate) struct Report {
+    errors: usize,
+    warnings: usize,
+}
+
+impl Report {
+    /// Prints one finding line.
+    pub(crate) fn line(&mut self, level: Level, text: String) {
+        match level {
+            Level::Error => self.errors += 1,
+            Level::Warning => self.warnings += 1,
+        }
+        println!("{text}");
+    }
+
+    /// Prints the findings of a file of policies, each prefixed with the file and, for
+    /// Terraform, the line; a file without findings gets one `ok` line.
+    pub(crate) fn documents(
+        &mut self,
+        source: &Source,
+        what: &str,
+        lint: impl Fn(&Value) -> Vec<Finding>,
+    ) {
+        let name = source.name();
+        match source {
+            Source::Json { policy, .. } => {
+                let findings = lint(policy);
+                if findings.is_empty() {
+                    println!("{name}: {what} policy ok");
+                }
+                for finding in findings {
+                    self.line(finding.level, format!("{name}: {finding}"));
+                }
+            }
+            Source::Terraform { documents, .. } => {
+                let mut clean = Vec::new();
+                for doc in documents {
+                    let findings = match &doc.policy {
+                        Ok(policy) => lint(policy),
+                        Err(why) => {
+                            self.line(
+                                Level::Error,
+                                format!(
+                                    "{name}:{}: error: {}: could not evaluate the policy: {why}; fix: pass --aws-account to fill in account ids and arns, give variables defaults, or lint the rendered policy (terraform show -json, or aws iam get-role)",
+                                    doc.line, doc.address
+                                ),
+                            );
+                            continue;
+                        }
+                    };
+                    if findings.is_empty() {
+                        clean.push(doc.address.as_str());
+                    }
+                    for finding in findings {
+                        let line = doc.line_of(&finding.pointer);
+                        let pointer = if finding.pointer.is_empty() {
+                            "/"
+                        } else {
+                            &finding.pointer
+                        };
+                        self.line(
+                            finding.level,
+                            format!(
+                                "{name}:{line}: {}: {} {pointer}: {}; fix: {}",
+                                finding.level, doc.address, finding.message, finding.fix
+                            ),
+                        );
+                    }
+                }
+                if !clean.is_empty() {
+                    println!("{name}: {what} policy ok: {}", clean.join(", "));
+                }
+            }
+        }
+    }
+
+    /// Prints the summary (when anything was found) and returns the exit code: 1 on any
+    /// error-level finding.
+    pub(crate) fn finish(self) -> u8 {
+        if self.errors + self.warnings > 0 {
+            println!(
+                "{}, {}",
+                count(self.errors, "error"),
+                count(self.warnings, "warning")
+            );
+        }
+        if self.errors > 0 {
+            exit::ERROR
+        } else {
+            exit::SUCCESS
+        }
+    }
 }
 
 fn count(n: usize, noun: &str) -> String {

@@ -211,6 +211,13 @@ fn every_finding() {
             vec![(E, LIKE_SUB, "nothing after the account id")],
         ),
         (
+            "StringLike without a wildcard",
+            with_condition(
+                json!({"StringEquals": {AUD_KEY: [AUDIENCE]}, "StringLike": {SUB_KEY: subject(PREFECT)}}),
+            ),
+            vec![(W, LIKE_SUB, "has no wildcard")],
+        ),
+        (
             "wildcard under StringEquals",
             conditions(json!(AUDIENCE), json!("prefect:account:*")),
             vec![(E, EQ_SUB, "StringEquals compares * literally")],
@@ -381,9 +388,7 @@ fn correct_variations_lint_clean() {
         with_condition(
             json!({"StringEqualsIgnoreCase": {AUD_KEY: AUDIENCE, SUB_KEY: subject(&PREFECT.to_uppercase())}}),
         ),
-        with_condition(
-            json!({"StringEquals": {AUD_KEY: [AUDIENCE]}, "StringLike": {SUB_KEY: subject(PREFECT)}}),
-        ),
+        with_condition(json!({"StringEquals": {AUD_KEY: [AUDIENCE], SUB_KEY: [subject(PREFECT)]}})),
         with_condition(
             json!({"StringEquals": {AUD_KEY: AUDIENCE, SUB_KEY: subject(PREFECT), "aws:SourceIp": "10.0.0.0/8"}}),
         ),
