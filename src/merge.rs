@@ -2,6 +2,7 @@
 //! `jq` is exactly `jq -s '.[0] * .[1]'`; `schema` adds `required` union and warnings.
 //! [`merge3`] adds a base (the default last synced) to tell stale defaults from customisations.
 
+mod keyed;
 mod three_way;
 
 pub use three_way::{Upstream, UpstreamKind, merge3};
@@ -74,8 +75,11 @@ pub fn jq_merge(default: &Value, current: &Value) -> Value {
 /// schemas whose kind changed upstream, `null`s hiding default objects, and `variables` holding
 /// both `definitions` and `$defs`.
 pub fn merge(default: &Value, current: &Value, strategy: Strategy) -> Merged {
-    let mut template = jq_merge(default, current);
     let mut warnings = Vec::new();
+    let mut template = match strategy {
+        Strategy::Jq => jq_merge(default, current),
+        Strategy::Schema => keyed::merge_two(default, current),
+    };
     if strategy == Strategy::Schema {
         if let (Value::Object(default), Value::Object(current)) = (default, current) {
             null_hides_object(default, current, "", &mut warnings);

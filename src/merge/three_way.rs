@@ -8,7 +8,8 @@ use super::{
     Merged, Strategy, Warning, both_definitions, document_position, keep_defined, kind_changes,
     merge, null_hides_object, properties, required,
 };
-use crate::template::job_placeholders;
+use super::keyed;
+use crate::template::{job_placeholders, placeholders};
 use crate::violation::escape_token;
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -119,8 +120,12 @@ pub fn merge3(
     let Some(base) = base.filter(|_| strategy != Strategy::Jq) else {
         return merge(default, current, strategy);
     };
-    let mut upstream = Vec::new();
-    let merged = merge_value(Some(base), Some(default), Some(current), "", &mut upstream);
+    let mut walk = Walk {
+        deleted: deleted_variables(base, current),
+        upstream: Vec::new(),
+    };
+    let merged = merge_value(Some(base), Some(default), Some(current), "", &mut walk);
+    let mut upstream = walk.upstream;
     // Unreachable fallback: with current and default both present the result is one of them.
     let mut template = merged.unwrap_or_else(|| current.clone());
     let mut warnings = Vec::new();
@@ -139,20 +144,64 @@ pub fn merge3(
     }
 }
 
+/// The state of one three-way walk: the variables the user deleted, and the reports.
+pub(super) struct Walk {
+    /// Variables in the base's `variables.properties` that current's no longer has.
+    deleted: Vec<String>,
+    /// What upstream did, in merge order.
+    upstream: Vec<Upstream>,
+}
+
+impl Walk {
+    /// Whether taking `default` at `pointer` instead of `current` would add, inside
+    /// `job_configuration`, a placeholder of a variable the user deleted.
+    fn revives_deleted(&self, pointer: &str, default: &Value, current: Option<&Value>) -> bool {
+        let uses = |value: &Value| match pointer {
+            "/job_configuration" => job_placeholders(value),
+            _ if pointer.starts_with("/job_configuration/") => placeholders(value),
+            _ => Vec::new(),
+        };
+        let before = current.map(uses).unwrap_or_default();
+        uses(default)
+            .iter()
+            .any(|name| self.deleted.contains(name) && !before.contains(name))
+    }
+}
+
+/// The variables defined in the base's `variables.properties` but not in current's.
+fn deleted_variables(base: &Value, current: &Value) -> Vec<String> {
+    let (Some(base), Some(current)) = (properties(base), properties(current)) else {
+        return Vec::new();
+    };
+    base.keys()
+        .filter(|name| !current.contains_key(*name))
+        .cloned()
+        .collect()
+}
+
 /// The merged value at `pointer` from the base, default and current values there (`None`:
-/// absent), recording what upstream did in `out`; `None` leaves the key out.
-fn merge_value(
+/// absent), recording what upstream did in `walk`; `None` leaves the key out.
+pub(super) fn merge_value(
     base: Option<&Value>,
     default: Option<&Value>,
     current: Option<&Value>,
     pointer: &str,
-    out: &mut Vec<Upstream>,
+    walk: &mut Walk,
 ) -> Option<Value> {
-    if let (Some(Value::Object(default)), Some(Value::Object(current))) = (default, current) {
-        let base = base.and_then(Value::as_object);
-        return Some(Value::Object(merge_objects(
-            base, default, current, pointer, out,
-        )));
+    match (default, current) {
+        (Some(Value::Object(default)), Some(Value::Object(current))) => {
+            let base = base.and_then(Value::as_object);
+            return Some(Value::Object(merge_objects(
+                base, default, current, pointer, walk,
+            )));
+        }
+        // Untouched arrays take the default whole (its order too), below.
+        (Some(Value::Array(default)), Some(Value::Array(items))) if current != base => {
+            if let Some(merged) = keyed::merge_three(base, default, items, pointer, walk) {
+                return Some(merged);
+            }
+        }
+        _ => {}
     }
     let report = |kind| Upstream {
         pointer: pointer.to_string(),
@@ -161,6 +210,15 @@ fn merge_value(
         default: default.cloned(),
         current: current.cloned(),
     };
+    if current == base
+        && let Some(default) = default.filter(|d| Some(*d) != base)
+        && walk.revives_deleted(pointer, default, current)
+    {
+        // Upstream moved a placeholder of a variable the user deleted: the deletion stands.
+        walk.upstream.push(report(UpstreamKind::Conflict));
+        return current.cloned();
+    }
+    let out = &mut walk.upstream;
     if current == base {
         let kind = match (base, default) {
             _ if default == base => None,
@@ -184,7 +242,7 @@ fn merge_objects(
     default: &Map<String, Value>,
     current: &Map<String, Value>,
     pointer: &str,
-    out: &mut Vec<Upstream>,
+    walk: &mut Walk,
 ) -> Map<String, Value> {
     let mut merged = Map::new();
     let keys = default
@@ -197,7 +255,7 @@ fn merge_objects(
             default.get(key),
             current.get(key),
         );
-        if let Some(value) = merge_value(b, d, c, &here, out) {
+        if let Some(value) = merge_value(b, d, c, &here, walk) {
             merged.insert(key.clone(), value);
         }
     }
