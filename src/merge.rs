@@ -4,6 +4,7 @@
 
 mod keyed;
 mod three_way;
+mod wiring;
 
 pub use three_way::{Upstream, UpstreamKind, merge3};
 
@@ -87,6 +88,7 @@ pub fn merge(default: &Value, current: &Value, strategy: Strategy) -> Merged {
         kind_changes(default, current, &template, false, &mut warnings);
         union_required(default, current, &mut template, &mut warnings);
         both_definitions(&template, &mut warnings);
+        wiring::unwired(default, &template, &mut warnings);
         // Stable sort: warnings at the same pointer keep the order they were found in.
         warnings.sort_by_cached_key(|w| document_position(&template, &w.pointer));
     }
@@ -145,7 +147,7 @@ fn kind_changes(
             continue;
         };
         let (was, now) = (kind(base), kind(ours));
-        if was == now {
+        if was == now || widened(base, ours) {
             continue;
         }
         let mixed = properties(merged)
@@ -177,7 +179,7 @@ pub fn kind(schema: &Map<String, Value>) -> String {
     if let Some(ty) = schema.get("type") {
         parts.push(format!("type {}", compact(ty)));
     }
-    for combinator in ["anyOf", "allOf", "oneOf"] {
+    for combinator in COMBINATORS {
         if let Some(branches) = schema.get(combinator) {
             let summary = match branches.as_array() {
                 Some(branches) => {
@@ -200,6 +202,51 @@ pub fn kind(schema: &Map<String, Value>) -> String {
     } else {
         parts.join(", ")
     }
+}
+
+/// Whether `base` is `ours` with values added to its `enum`s and nothing else changed in
+/// its kind: the same kind without the `enum`s, each of ours's `enum`s a subset of base's.
+fn widened(base: &Map<String, Value>, ours: &Map<String, Value>) -> bool {
+    let (theirs, mine) = (enums(base), enums(ours));
+    theirs.len() == mine.len()
+        && !theirs.is_empty()
+        && kind(&without_enums(base)) == kind(&without_enums(ours))
+        && theirs
+            .iter()
+            .zip(&mine)
+            .all(|(theirs, mine)| mine.iter().all(|value| theirs.contains(value)))
+}
+
+/// The combinators whose branches [`kind`] describes.
+const COMBINATORS: [&str; 3] = ["anyOf", "allOf", "oneOf"];
+
+/// The `enum` arrays of a schema and of its combinators' branches, in [`kind`]'s order.
+fn enums(schema: &Map<String, Value>) -> Vec<&Vec<Value>> {
+    let branches = COMBINATORS
+        .iter()
+        .filter_map(|c| schema.get(*c)?.as_array())
+        .flatten()
+        .filter_map(|branch| branch.get("enum")?.as_array());
+    schema
+        .get("enum")
+        .and_then(Value::as_array)
+        .into_iter()
+        .chain(branches)
+        .collect()
+}
+
+/// A schema without its `enum`s and its combinators' branches' `enum`s.
+fn without_enums(schema: &Map<String, Value>) -> Map<String, Value> {
+    let mut schema = schema.clone();
+    schema.remove("enum");
+    for combinator in COMBINATORS {
+        if let Some(Value::Array(branches)) = schema.get_mut(combinator) {
+            for branch in branches.iter_mut().filter_map(Value::as_object_mut) {
+                branch.remove("enum");
+            }
+        }
+    }
+    schema
 }
 
 /// One branch of a combinator, by `$ref`, else `type`, else `enum`, else `schema`.

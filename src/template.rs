@@ -115,6 +115,24 @@ pub fn job_placeholders(job_configuration: &Value) -> Vec<String> {
     names
 }
 
+/// Each placeholder name the server requires for this `job_configuration` (as in
+/// [`job_placeholders`]) with the JSON pointer, from the template's root, of the first
+/// string that uses it.
+pub fn job_placeholder_uses(job_configuration: &Value) -> Vec<(String, String)> {
+    let mut uses: Vec<(String, String)> = Vec::new();
+    for (key, value) in job_configuration.as_object().into_iter().flatten() {
+        let pointer = format!("/job_configuration/{}", escape_token(key));
+        walk_strings(value, &pointer, &mut |at, text| {
+            for name in names_in(text) {
+                if !uses.iter().any(|(n, _)| n == name) {
+                    uses.push((name.to_string(), at.to_string()));
+                }
+            }
+        });
+    }
+    uses
+}
+
 /// Python truthiness of a JSON value.
 fn truthy(value: &Value) -> bool {
     match value {

@@ -8,7 +8,7 @@ use super::{
     Merged, Strategy, Warning, both_definitions, document_position, keep_defined, kind_changes,
     merge, null_hides_object, properties, required,
 };
-use super::keyed;
+use super::{keyed, wiring};
 use crate::template::{job_placeholders, placeholders};
 use crate::violation::escape_token;
 use serde::Serialize;
@@ -133,9 +133,16 @@ pub fn merge3(
     if let (Value::Object(default), Value::Object(merged)) = (default, &template) {
         null_hides_object(default, merged, "", &mut warnings);
     }
-    kind_changes(default, current, &template, true, &mut warnings);
+    let mut kinds = Vec::new();
+    kind_changes(default, current, &template, true, &mut kinds);
+    // A conflict inside a property already tells of its kind change.
+    kinds.retain(|w| !conflict_within(&upstream, &w.pointer));
+    warnings.extend(kinds);
     filter_required(&mut template, &mut warnings);
     both_definitions(&template, &mut warnings);
+    wiring::unwired(default, &template, &mut warnings);
+    // One pointer, one report: a conflict there says it already.
+    warnings.retain(|w| !upstream.iter().any(|u| is_conflict_at(u, &w.pointer)));
     warnings.sort_by_cached_key(|w| document_position(&template, &w.pointer));
     Merged {
         template,
@@ -177,6 +184,21 @@ fn deleted_variables(base: &Value, current: &Value) -> Vec<String> {
         .filter(|name| !current.contains_key(*name))
         .cloned()
         .collect()
+}
+
+/// Whether `report` is a conflict at `pointer`.
+fn is_conflict_at(report: &Upstream, pointer: &str) -> bool {
+    report.kind == UpstreamKind::Conflict && report.pointer == pointer
+}
+
+/// Whether a conflict lies at `pointer` or under it.
+fn conflict_within(upstream: &[Upstream], pointer: &str) -> bool {
+    upstream.iter().any(|u| {
+        u.kind == UpstreamKind::Conflict
+            && u.pointer
+                .strip_prefix(pointer)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+    })
 }
 
 /// The merged value at `pointer` from the base, default and current values there (`None`:
