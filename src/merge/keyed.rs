@@ -114,3 +114,7 @@ pub(super) fn merge_three(
     }
     Some(Value::Array(out))
 }
+
+#[cfg(test)]
+#[path = "keyed_tests.rs"]
+mod tests;
