@@ -8,6 +8,12 @@
 //! (`prefect.blocks.`), variable (`prefect.variables.`) and env (`$`) placeholders must be
 //! defined too. Non-object sections or `properties` crash the server (HTTP 500), so they are
 //! reported here as well.
+//!
+//! It also checks every variable's `default` against the variable's own schema, as the server
+//! does when a pool is created (see [`defaults`]): a PATCH skips that check, so a bad default
+//! would otherwise surface only when a worker runs.
+
+mod defaults;
 
 use crate::violation::{Violation, escape_token};
 use regex::Regex;
@@ -232,6 +238,7 @@ pub fn check(template: &Value) -> Vec<Violation> {
             }
         });
     }
+    out.extend(defaults::check(variables));
     out
 }
 
