@@ -161,7 +161,8 @@ pub(super) struct Walk {
 
 impl Walk {
     /// Whether taking `default` at `pointer` instead of `current` would add, inside
-    /// `job_configuration`, a placeholder of a variable the user deleted.
+    /// `job_configuration`, a placeholder of a variable the user deleted (in the value, or in
+    /// the member's key when current has no such member).
     fn revives_deleted(&self, pointer: &str, default: &Value, current: Option<&Value>) -> bool {
         let uses = |value: &Value| match pointer {
             "/job_configuration" => job_placeholders(value),
@@ -169,7 +170,16 @@ impl Walk {
             _ => Vec::new(),
         };
         let before = current.map(uses).unwrap_or_default();
-        uses(default)
+        let mut added = uses(default);
+        // The server counts keys below job_configuration's own, as strings.
+        if current.is_none()
+            && pointer.split('/').count() > 3
+            && let Some((_, key)) = pointer.rsplit_once('/')
+        {
+            let key = key.replace("~1", "/").replace("~0", "~");
+            added.extend(placeholders(&Value::String(key)));
+        }
+        added
             .iter()
             .any(|name| self.deleted.contains(name) && !before.contains(name))
     }
