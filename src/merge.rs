@@ -1,5 +1,6 @@
 //! Pure merging of a pool's current base job template into the latest default.
-//! `jq` is exactly `jq -s '.[0] * .[1]'`; `schema` adds `required` union and warnings.
+//! `jq` is exactly `jq -s '.[0] * .[1]'`; `schema` merges arrays keyed by `name` element by
+//! element (see `merge/keyed.rs`) and adds `required` union and warnings.
 //! [`merge3`] adds a base (the default last synced) to tell stale defaults from customisations.
 
 mod keyed;
@@ -16,7 +17,8 @@ use serde_json::{Map, Value};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Strategy {
-    /// jq's merge plus `variables.required` union and schema warnings.
+    /// jq's merge with arrays keyed by `name` merged by name, plus `variables.required`
+    /// union and schema warnings.
     #[default]
     Schema,
     /// Exactly `jq -s '.[0] * .[1]'` (default as base, current wins).
@@ -70,11 +72,14 @@ pub fn jq_merge(default: &Value, current: &Value) -> Value {
 
 /// Merges `current` into `default` with the given strategy.
 ///
-/// [`Strategy::Jq`] is [`jq_merge`] with no warnings. [`Strategy::Schema`] then sets
-/// `variables.required` to the union of both sides' lists (current's names first), keeps only
-/// names defined in the merged `variables.properties`, and warns about dropped names, property
-/// schemas whose kind changed upstream, `null`s hiding default objects, and `variables` holding
-/// both `definitions` and `$defs`.
+/// [`Strategy::Jq`] is [`jq_merge`] with no warnings. [`Strategy::Schema`] is jq's merge
+/// except that two arrays keyed by `name` merge element by element (`merge/keyed.rs`); it
+/// then sets `variables.required` to the union of both sides' lists (current's names first),
+/// keeps only names defined in the merged `variables.properties`, and warns about dropped
+/// names, property schemas whose kind changed upstream (a widened `enum` is no change),
+/// `null`s hiding default objects, `variables` holding both `definitions` and `$defs`, and
+/// variables the default uses in `job_configuration` that the merged template defines but
+/// does not use.
 pub fn merge(default: &Value, current: &Value, strategy: Strategy) -> Merged {
     let mut warnings = Vec::new();
     let mut template = match strategy {

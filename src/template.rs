@@ -10,8 +10,8 @@
 //! reported here as well.
 //!
 //! It also checks every variable's `default` against the variable's own schema, as the server
-//! does when a pool is created (see [`defaults`]): a PATCH skips that check, so a bad default
-//! would otherwise surface only when a worker runs.
+//! does when a pool is created (see `template/defaults.rs`): a PATCH skips that check, so a
+//! bad default would otherwise surface only when a worker runs.
 
 mod defaults;
 

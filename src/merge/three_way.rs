@@ -32,7 +32,9 @@ pub enum UpstreamKind {
 /// One upstream change the three-way merge applied or, on a conflict, did not apply.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Upstream {
-    /// JSON pointer in the templates ("" is the whole template).
+    /// JSON pointer in the templates ("" is the whole template). Inside an array keyed by
+    /// `name` the index is the element's in the merged template, or, for an element not in
+    /// it, in current (removed upstream) or the default (deleted by the user).
     pub pointer: String,
     /// What happened.
     pub kind: UpstreamKind,
@@ -106,11 +108,17 @@ fn short(value: &Value) -> String {
 ///
 /// Without a base, or with [`Strategy::Jq`] (which ignores the base), this is [`merge`].
 /// Otherwise objects present in both `default` and `current` merge key by key (`default`'s
-/// keys first, then `current`'s others); anything else is one value, decided by: current
-/// equal to base (both possibly absent) takes default's value, else current's is kept, and a
-/// default that differs from both is a conflict. Afterwards a variable removed upstream that
-/// the merged `job_configuration` still uses is restored from current with a warning,
-/// `variables.required` keeps only defined names, and the schema warnings of [`merge`] apply.
+/// keys first, then `current`'s others), and two arrays keyed by `name` that the user changed
+/// merge element by element, each with the base's element of the same name (see
+/// `merge/keyed.rs`); anything else is one value, decided by: current equal to base (both
+/// possibly absent) takes default's value, else current's is kept, and a default that
+/// differs from both is a conflict. One exception: where taking default's value would add to `job_configuration` a
+/// placeholder of a variable the user deleted (upstream moved or wired it), the user's value
+/// is kept and reported as a conflict, so the deletion stands. Afterwards a variable removed
+/// upstream that the merged `job_configuration` still uses is restored from current with a
+/// warning, `variables.required` keeps only defined names, and the schema warnings of
+/// [`merge`] apply, except where a conflict at the same pointer (or inside the property, for
+/// a changed kind) already reports it.
 pub fn merge3(
     base: Option<&Value>,
     default: &Value,
