@@ -77,7 +77,8 @@ pub(super) fn merge_two(default: &Value, current: &Value) -> Value {
 /// `default` or `current` is not keyed, so the caller treats the arrays as one value.
 ///
 /// An element's reports are located by its index in the merged array; an element that is
-/// not in it (removed upstream, or deleted by the user) by its index in current or default.
+/// not in it by its index in current (removed upstream) or in default (deleted by the user,
+/// or not added because it uses a variable the user deleted).
 pub(super) fn merge_three(
     base: Option<&Value>,
     default: &[Value],
@@ -107,8 +108,11 @@ pub(super) fn merge_three(
             continue;
         }
         let b = in_base(name);
-        // Deleted by the user: it stays deleted, so it keeps default's index.
-        let index = if b.is_some() { at } else { out.len() };
+        // Not added (deleted by the user, or holding a placeholder of a variable the user
+        // deleted): it keeps default's index.
+        let next = format!("{pointer}/{}", out.len());
+        let added = b.is_none() && !walk.revives_deleted(&next, item, None);
+        let index = if added { out.len() } else { at };
         let here = format!("{pointer}/{index}");
         out.extend(merge_value(b, Some(item), None, &here, walk));
     }

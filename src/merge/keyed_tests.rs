@@ -389,3 +389,53 @@ fn upstream_moving_a_placeholder_of_a_deleted_variable_is_a_conflict() {
         assert_eq!(merged.template, expected, "{label}");
     }
 }
+
+#[test]
+fn a_placeholder_of_a_deleted_variable_in_a_new_key_or_element_is_not_added() {
+    let vars = |names: &[&str]| {
+        let properties: serde_json::Map<String, Value> = names
+            .iter()
+            .map(|name| (name.to_string(), json!({"type": "string"})))
+            .collect();
+        json!({"properties": properties})
+    };
+    let tpl =
+        |jobs: Value, names: &[&str]| json!({"job_configuration": jobs, "variables": vars(names)});
+    let base = tpl(
+        json!({"m": {"labels": {}, "env": [{"name": "A"}]}}),
+        &["gone", "kept"],
+    );
+    let default = tpl(
+        json!({"m": {
+            "labels": {"{{ gone }}": "x", "{{ kept }}": "y"},
+            "env": [{"name": "A"}, {"name": "B", "value": "{{ gone }}"}, {"name": "C", "value": "{{ kept }}"}]
+        }}),
+        &["gone", "kept"],
+    );
+    let current = tpl(
+        json!({"m": {"labels": {}, "env": [{"name": "A", "value": "1"}]}}),
+        &["kept"],
+    );
+    let merged = merge3(Some(&base), &default, &current, Strategy::Schema);
+    assert_eq!(
+        merged.template["job_configuration"],
+        json!({"m": {
+            "labels": {"{{ kept }}": "y"},
+            "env": [{"name": "A", "value": "1"}, {"name": "C", "value": "{{ kept }}"}]
+        }})
+    );
+    assert_eq!(check(&merged.template), vec![]);
+    let conflicts: Vec<&str> = merged
+        .upstream
+        .iter()
+        .filter(|u| u.kind == Conflict)
+        .map(|u| u.pointer.as_str())
+        .collect();
+    assert_eq!(
+        conflicts,
+        [
+            "/job_configuration/m/labels/{{ gone }}",
+            "/job_configuration/m/env/1"
+        ]
+    );
+}

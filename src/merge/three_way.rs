@@ -34,7 +34,7 @@ pub enum UpstreamKind {
 pub struct Upstream {
     /// JSON pointer in the templates ("" is the whole template). Inside an array keyed by
     /// `name` the index is the element's in the merged template, or, for an element not in
-    /// it, in current (removed upstream) or the default (deleted by the user).
+    /// it, in current (removed upstream) or the default (not added).
     pub pointer: String,
     /// What happened.
     pub kind: UpstreamKind,
@@ -171,7 +171,12 @@ impl Walk {
     /// Whether taking `default` at `pointer` instead of `current` would add, inside
     /// `job_configuration`, a placeholder of a variable the user deleted (in the value, or in
     /// the member's key when current has no such member).
-    fn revives_deleted(&self, pointer: &str, default: &Value, current: Option<&Value>) -> bool {
+    pub(super) fn revives_deleted(
+        &self,
+        pointer: &str,
+        default: &Value,
+        current: Option<&Value>,
+    ) -> bool {
         let uses = |value: &Value| match pointer {
             "/job_configuration" => job_placeholders(value),
             _ if pointer.starts_with("/job_configuration/") => placeholders(value),
