@@ -122,3 +122,7 @@ pub(super) fn merge_three(
 #[cfg(test)]
 #[path = "keyed_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "moved_tests.rs"]
+mod moved_tests;
