@@ -79,12 +79,13 @@ pub fn jq_merge(default: &Value, current: &Value) -> Value {
 /// names, property schemas whose kind changed upstream (a widened `enum` is no change),
 /// `null`s hiding default objects, `variables` holding both `definitions` and `$defs`, and
 /// variables the default uses in `job_configuration` that the merged template defines but
-/// does not use.
+/// does not use, and elements of a keyed array only the default has (added: new upstream,
+/// or removed by the user).
 pub fn merge(default: &Value, current: &Value, strategy: Strategy) -> Merged {
     let mut warnings = Vec::new();
     let mut template = match strategy {
         Strategy::Jq => jq_merge(default, current),
-        Strategy::Schema => keyed::merge_two(default, current),
+        Strategy::Schema => keyed::merge_two(default, current, "", &mut warnings),
     };
     if strategy == Strategy::Schema {
         if let (Value::Object(default), Value::Object(current)) = (default, current) {

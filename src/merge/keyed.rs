@@ -7,7 +7,9 @@
 //! current template's elements in its order, then the elements only the default has, in the
 //! default's order.
 
+use super::Warning;
 use super::three_way::{Walk, merge_value};
+use crate::violation::escape_token;
 use serde_json::Value;
 
 /// The names of a keyed array's elements, in order; `None` when the array is not keyed.
@@ -32,41 +34,56 @@ fn find<'a>(names: &[&str], items: &'a [Value], name: &str) -> Option<(usize, &'
     items.get(at).map(|item| (at, item))
 }
 
-/// The two-way schema merge: jq's merge, except that two keyed arrays merge by name (each
-/// pair of same-named elements recursively, the same way).
-pub(super) fn merge_two(default: &Value, current: &Value) -> Value {
+/// The two-way schema merge at `pointer`: jq's merge, except that two keyed arrays merge by
+/// name (each pair of same-named elements recursively, the same way). Warns for each element
+/// only the default has: new upstream, or removed or renamed by the user, which two-way
+/// cannot tell apart.
+pub(super) fn merge_two(
+    default: &Value,
+    current: &Value,
+    pointer: &str,
+    out: &mut Vec<Warning>,
+) -> Value {
     match (default, current) {
         (Value::Object(default), Value::Object(current)) => {
-            let mut out = default.clone();
+            let mut merged = default.clone();
             for (key, value) in current {
-                let merged = match out.get(key) {
-                    Some(base) => merge_two(base, value),
+                let here = format!("{pointer}/{}", escape_token(key));
+                let value = match merged.get(key) {
+                    Some(base) => merge_two(base, value, &here, out),
                     None => value.clone(),
                 };
-                out.insert(key.clone(), merged);
+                merged.insert(key.clone(), value);
             }
-            Value::Object(out)
+            Value::Object(merged)
         }
         (Value::Array(default), Value::Array(current)) => {
             let (Some(theirs), Some(ours)) = (names(default), names(current)) else {
                 return Value::Array(current.clone());
             };
-            let mut out: Vec<Value> = ours
-                .iter()
-                .zip(current)
-                .map(|(name, item)| match find(&theirs, default, name) {
-                    Some((_, base)) => merge_two(base, item),
+            let mut merged = Vec::new();
+            for (name, item) in ours.iter().zip(current) {
+                let here = format!("{pointer}/{}", merged.len());
+                merged.push(match find(&theirs, default, name) {
+                    Some((_, base)) => merge_two(base, item, &here, out),
                     None => item.clone(),
-                })
-                .collect();
-            out.extend(
-                theirs
-                    .iter()
-                    .zip(default)
-                    .filter(|(name, _)| !ours.contains(name))
-                    .map(|(_, item)| item.clone()),
-            );
-            Value::Array(out)
+                });
+            }
+            for (name, item) in theirs.iter().zip(default) {
+                if ours.contains(name) {
+                    continue;
+                }
+                out.push(Warning {
+                    pointer: format!("{pointer}/{}", merged.len()),
+                    message: format!(
+                        "element {name:?} of the default was added to your array; if you \
+                         removed or renamed it, remove it again, or merge three-way (--base) \
+                         so a deletion stands"
+                    ),
+                });
+                merged.push(item.clone());
+            }
+            Value::Array(merged)
         }
         _ => current.clone(),
     }

@@ -115,6 +115,39 @@ fn two_way_table() {
 }
 
 #[test]
+fn two_way_warns_for_each_element_only_the_default_has() {
+    let default = doc(json!([
+        {"name": "a", "env": [{"name": "X"}, {"name": "Y"}]},
+        {"name": "b"}
+    ]));
+    let current = doc(json!([{"name": "mine"}, {"name": "a", "env": [{"name": "X"}]}]));
+    let merged = merge(&default, &current, Strategy::Schema);
+    let warnings: Vec<(&str, &str)> = merged
+        .warnings
+        .iter()
+        .map(|w| (w.pointer.as_str(), w.message.as_str()))
+        .collect();
+    assert_eq!(
+        warnings,
+        [
+            (
+                "/c/1/env/1",
+                "element \"Y\" of the default was added to your array; if you removed or \
+                 renamed it, remove it again, or merge three-way (--base) so a deletion stands"
+            ),
+            (
+                "/c/2",
+                "element \"b\" of the default was added to your array; if you removed or \
+                 renamed it, remove it again, or merge three-way (--base) so a deletion stands"
+            ),
+        ]
+    );
+    // Three-way, the base tells a new element from a deleted one: no warning.
+    let three_way = merge3(Some(&default), &default, &current, Strategy::Schema);
+    assert_eq!(three_way.warnings, vec![]);
+}
+
+#[test]
 fn three_way_table() {
     let a = json!({"name": "a", "v": 1});
     let b = json!({"name": "b", "v": 1});
