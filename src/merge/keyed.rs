@@ -141,5 +141,5 @@ pub(super) fn merge_three(
 mod tests;
 
 #[cfg(test)]
-#[path = "moved_tests.rs"]
-mod moved_tests;
+#[path = "released_tests.rs"]
+mod released_tests;

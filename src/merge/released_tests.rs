@@ -1,7 +1,8 @@
-//! The moved-placeholder rule of the three-way merge on the released cloud-run defaults,
-//! and on placeholders in new keys and keyed array elements.
+//! Merges of released defaults (trimmed, in `fixtures/`): keyed containers wiring the new
+//! Kubernetes variables, and the moved-placeholder rule on the cloud-run defaults and on
+//! placeholders in new keys and keyed array elements.
 
-use super::super::{Strategy, Upstream, UpstreamKind, merge3};
+use super::super::{Strategy, Upstream, UpstreamKind, merge, merge3};
 use super::tests::up;
 use crate::template::check;
 use pretty_assertions::assert_eq;
@@ -16,6 +17,8 @@ fn fixture(name: &str) -> Value {
         "cloud-run-2.14" => include_str!("fixtures/cloud-run-2.14.json"),
         "cloud-run-3.8.8" => include_str!("fixtures/cloud-run-3.8.8.json"),
         "cloud-run-v2-2.14" => include_str!("fixtures/cloud-run-v2-2.14.json"),
+        "kubernetes-2.14" => include_str!("fixtures/kubernetes-2.14.json"),
+        "kubernetes-3.8.8" => include_str!("fixtures/kubernetes-3.8.8.json"),
         _ => include_str!("fixtures/cloud-run-v2-3.8.8.json"),
     };
     serde_json::from_str(text).expect("fixtures are valid json")
@@ -156,4 +159,45 @@ fn a_placeholder_of_a_deleted_variable_in_a_new_key_or_element_is_not_added() {
             "/job_configuration/m/env/1"
         ]
     );
+}
+
+#[test]
+fn customised_kubernetes_containers_get_the_new_resource_placeholders() {
+    let base = fixture("kubernetes-2.14");
+    let default = fixture("kubernetes-3.8.8");
+    // The user mounts a volume into the job's container and sets a default image.
+    let containers = "/job_configuration/job_manifest/spec/template/spec/containers";
+    let mut current = base.clone();
+    if let Some(Value::Array(containers)) = current.pointer_mut(containers) {
+        containers[0]["volumeMounts"] = json!([{"name": "data", "mountPath": "/data"}]);
+    }
+    current["variables"]["properties"]["image"]["default"] = json!("acme/flows:7");
+    let resources = json!({
+        "limits": {"cpu": "{{ cpu_limit }}", "memory": "{{ memory_limit }}"},
+        "requests": {"cpu": "{{ cpu_request }}", "memory": "{{ memory_request }}"}
+    });
+    let two_way = merge(&default, &current, Strategy::Schema);
+    let three_way = merge3(Some(&base), &default, &current, Strategy::Schema);
+    for (label, merged) in [("two-way", two_way), ("three-way", three_way)] {
+        let container = merged.template.pointer(&format!("{containers}/0"));
+        assert_eq!(
+            container.map(|c| &c["resources"]),
+            Some(&resources),
+            "{label}"
+        );
+        assert_eq!(
+            container.map(|c| &c["volumeMounts"]),
+            Some(&json!([{"name": "data", "mountPath": "/data"}])),
+            "{label}"
+        );
+        assert_eq!(
+            merged.warnings,
+            vec![],
+            "{label}: every new variable is wired"
+        );
+        assert_eq!(check(&merged.template), vec![], "{label}");
+    }
+    // jq replaces the whole array: the four new variables are defined and do nothing.
+    let jq = merge(&default, &current, Strategy::Jq).template;
+    assert_eq!(jq.pointer(&format!("{containers}/0/resources")), None);
 }
