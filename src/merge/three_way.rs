@@ -72,6 +72,19 @@ impl fmt::Display for Upstream {
                 )
             }
             UpstreamKind::Removed => write!(f, "{pointer}: removed upstream"),
+            // Only the moved-placeholder rule makes a conflict where current equals base.
+            UpstreamKind::Conflict if self.current == self.base => {
+                let kept = if self.current.is_some() {
+                    "kept yours"
+                } else {
+                    "left it out"
+                };
+                write!(
+                    f,
+                    "{pointer}: conflict: upstream {} uses a variable you deleted; {kept}",
+                    show(&self.default, "removed")
+                )
+            }
             UpstreamKind::Conflict => {
                 let kept = if self.current.is_some() {
                     "kept yours"

@@ -531,6 +531,20 @@ fn display_table() {
         ),
         (
             up(
+                "/m",
+                Conflict,
+                Value::Null,
+                json!({"c": "{{ vpc }}"}),
+                Value::Null,
+            ),
+            "/m: conflict: upstream {\"c\":\"{{ vpc }}\"} uses a variable you deleted; left it out",
+        ),
+        (
+            up("/m", Conflict, json!("x"), json!("{{ vpc }}"), json!("x")),
+            "/m: conflict: upstream \"{{ vpc }}\" uses a variable you deleted; kept yours",
+        ),
+        (
+            up(
                 "/new",
                 Added,
                 Value::Null,
