@@ -211,8 +211,9 @@ proptest! {
     /// and the merged template holds the value the rule chose (default's if current equals
     /// base, else current's). Exception, a conflict: where current equals base but taking
     /// default's value would add to `job_configuration` a placeholder of a variable the user
-    /// deleted, current's is kept. (Generated documents have no member called `name`, so no
-    /// keyed array, whose reports are located by the merged index, occurs here.)
+    /// deleted, current's is kept. Reports inside arrays merged by `name` locate elements by
+    /// their index in the merged template, not in the inputs: those are left to the unit
+    /// tables in `src/merge/keyed_tests.rs`.
     #[test]
     fn merge3_reports_match_the_inputs(
         base in document(),
@@ -222,6 +223,9 @@ proptest! {
         let merged = merge3(Some(&base), &default, &current, Merge::Schema);
         let deleted = deleted_variables(&base, &current);
         for report in &merged.upstream {
+            if under_keyed_merge(&report.pointer, &base, &default, &current) {
+                continue;
+            }
             let at = |doc: &Value| doc.pointer(&report.pointer).cloned();
             let (b, d, c) = (at(&base), at(&default), at(&current));
             prop_assert_eq!(&report.base, &b, "{}", report);

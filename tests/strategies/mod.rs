@@ -48,13 +48,24 @@ pub fn leaf() -> impl Strategy<Value = Value> {
     ]
 }
 
-/// Any JSON value, depth at most 4.
+/// Any JSON value, depth at most 4, sometimes holding arrays keyed by `name` (objects with
+/// distinct string names, as Kubernetes containers), and sometimes almost keyed.
 pub fn json_value() -> impl Strategy<Value = Value> {
     leaf().prop_recursive(4, 48, 4, |inner| {
+        let named = (
+            prop_oneof![Just("x"), Just("y"), Just("z")],
+            prop::collection::vec((key(), inner.clone()), 0..3),
+        )
+            .prop_map(|(name, members)| {
+                let mut object: Map<String, Value> = members.into_iter().collect();
+                object.insert("name".into(), Value::from(name));
+                Value::Object(object)
+            });
         prop_oneof![
             prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
             prop::collection::vec((key(), inner), 0..5)
                 .prop_map(|members| Value::Object(members.into_iter().collect())),
+            prop::collection::vec(named, 0..4).prop_map(Value::Array),
         ]
     })
 }
@@ -281,5 +292,34 @@ pub fn valid_template() -> impl Strategy<Value = Value> {
             }
         }
         template
+    })
+}
+
+/// Whether `value` is an array the schema merge keys by `name`: non-empty, every element an
+/// object whose string `name` no other element has.
+pub fn keyed(value: Option<&Value>) -> bool {
+    let Some(items) = value
+        .and_then(Value::as_array)
+        .filter(|items| !items.is_empty())
+    else {
+        return false;
+    };
+    let names: Vec<Option<&str>> = items
+        .iter()
+        .map(|item| item.get("name")?.as_str())
+        .collect();
+    names
+        .iter()
+        .enumerate()
+        .all(|(i, name)| name.is_some() && !names[..i].contains(name))
+}
+
+/// Whether a three-way report at `pointer` lies inside arrays merged by name: at a proper
+/// ancestor, default and current both hold keyed arrays and current differs from base.
+pub fn under_keyed_merge(pointer: &str, base: &Value, default: &Value, current: &Value) -> bool {
+    ancestors(pointer).into_iter().any(|at| {
+        keyed(default.pointer(at))
+            && keyed(current.pointer(at))
+            && current.pointer(at) != base.pointer(at)
     })
 }
