@@ -14,10 +14,10 @@ use UpstreamKind::Conflict;
 /// `type`, `default`, `enum` and the like (prefect 2.14.21 and 3.8.8).
 fn fixture(name: &str) -> Value {
     let text = match name {
-        "cloud-run-2.14" => include_str!("fixtures/cloud-run-2.14.json"),
+        "cloud-run-2.14.21" => include_str!("fixtures/cloud-run-2.14.21.json"),
         "cloud-run-3.8.8" => include_str!("fixtures/cloud-run-3.8.8.json"),
-        "cloud-run-v2-2.14" => include_str!("fixtures/cloud-run-v2-2.14.json"),
-        "kubernetes-2.14" => include_str!("fixtures/kubernetes-2.14.json"),
+        "cloud-run-v2-2.14.21" => include_str!("fixtures/cloud-run-v2-2.14.21.json"),
+        "kubernetes-2.14.21" => include_str!("fixtures/kubernetes-2.14.21.json"),
         "kubernetes-3.8.8" => include_str!("fixtures/kubernetes-3.8.8.json"),
         _ => include_str!("fixtures/cloud-run-v2-3.8.8.json"),
     };
@@ -54,14 +54,14 @@ fn upstream_moving_a_placeholder_of_a_deleted_variable_is_a_conflict() {
             "/job_configuration/job_body/spec/template/metadata",
         ),
         (
-            "cloud-run-v2: the variable, unused in 2.14, got wired in 3.8.8",
+            "cloud-run-v2: the variable, unused in 2.14.21, got wired in 3.8.8",
             "cloud-run-v2",
             None,
             "/job_configuration/job_body/template/template/vpcAccess",
         ),
     ];
     for (label, kind, placeholder, moved) in cases {
-        let base = fixture(&format!("{kind}-2.14"));
+        let base = fixture(&format!("{kind}-2.14.21"));
         let default = fixture(&format!("{kind}-3.8.8"));
         let current = without_vpc(&base, placeholder);
         assert_eq!(check(&current), vec![], "{label}: the pool is valid");
@@ -163,7 +163,7 @@ fn a_placeholder_of_a_deleted_variable_in_a_new_key_or_element_is_not_added() {
 
 #[test]
 fn customised_kubernetes_containers_get_the_new_resource_placeholders() {
-    let base = fixture("kubernetes-2.14");
+    let base = fixture("kubernetes-2.14.21");
     let default = fixture("kubernetes-3.8.8");
     // The user mounts a volume into the job's container and sets a default image.
     let containers = "/job_configuration/job_manifest/spec/template/spec/containers";
