@@ -104,6 +104,11 @@ fn defaults_table() {
             vec!["/variables"],
         ),
         (
+            "formats are not asserted, as on the server",
+            json!({"properties": {"id": {"type": "string", "format": "uuid", "default": "not-a-uuid"}}}),
+            vec![],
+        ),
+        (
             "no defaults: nothing to check, even with a bad $ref",
             json!({"properties": {"a": {"$ref": "#/definitions/Missing"}}}),
             vec![],
