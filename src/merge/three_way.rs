@@ -127,11 +127,11 @@ fn short(value: &Value) -> String {
 /// possibly absent) takes default's value, else current's is kept, and a default that
 /// differs from both is a conflict. One exception: where taking default's value would add to
 /// `job_configuration` a placeholder of a variable the user deleted (upstream moved or wired
-/// it), the user's value is kept and reported as a conflict, so the deletion stands. Afterwards a variable removed
-/// upstream that the merged `job_configuration` still uses is restored from current with a
-/// warning, `variables.required` keeps only defined names, and the schema warnings of
-/// [`merge`] apply, except where a conflict at the same pointer (or inside the property, for
-/// a changed kind) already reports it.
+/// it), the user's value is kept and reported as a conflict, so the deletion stands.
+/// Afterwards a variable removed upstream that the merged `job_configuration` still uses is
+/// restored from current with a warning, `variables.required` keeps only defined names, and
+/// the schema warnings of [`merge`] apply, except where a conflict at the same pointer (or
+/// inside the property, for a changed kind) already reports it.
 pub fn merge3(
     base: Option<&Value>,
     default: &Value,
