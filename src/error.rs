@@ -172,6 +172,12 @@ fn list(violations: &[Violation]) -> String {
 }
 
 impl Error {
+    /// Writing stdout failed because its reader went away (`poolsync ... | head`): not an
+    /// error to report, the run ends quietly.
+    pub fn is_broken_pipe(&self) -> bool {
+        matches!(self, Error::Io { source, .. } if source.kind() == std::io::ErrorKind::BrokenPipe)
+    }
+
     /// The process exit code this error maps to (see README, "Exit codes").
     pub fn exit_code(&self) -> u8 {
         match self {
