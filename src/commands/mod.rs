@@ -29,13 +29,13 @@ pub async fn run(cli: Cli) -> Result<u8> {
         }
     };
     match cli.command {
-        Command::Update(args) => update(&cli.connection, &args, color).await,
-        Command::Default(args) => default(&cli.connection, &args).await,
+        Command::Update(args) => update(&args.connection, &args, color).await,
+        Command::Default(args) => default(&args.connection, &args).await,
         Command::Merge(args) => merge_files(&args),
-        Command::Validate(args) => validate(&cli.connection, &args).await,
+        Command::Validate(args) => validate(&args.connection, &args).await,
         Command::Schema => print_json(&identity::schema()),
         Command::TrustPolicy(args) => trust::run(&args),
-        Command::Rollback(args) => rollback::run(client(&cli.connection)?, &args, color).await,
+        Command::Rollback(args) => rollback::run(client(&args.connection)?, &args, color).await,
         Command::Backups(args) => rollback::list(&args),
         Command::Completions(args) => {
             let mut command = <Cli as clap::CommandFactory>::command();
