@@ -147,9 +147,14 @@ pub struct BackupsArgs {
 /// Arguments of `poolsync trust-policy`.
 #[derive(Debug, Args)]
 pub struct TrustPolicyArgs {
-    /// Lint this policy document instead of printing one (`-` reads stdin).
-    #[arg(long, value_name = "FILE")]
-    pub check: Option<PathBuf>,
+    /// Lint these policy documents instead of printing one (`-` reads stdin); takes several,
+    /// as pre-commit passes them, and fails if any has an error.
+    #[arg(long, value_name = "FILE", num_args = 0.., action = clap::ArgAction::Append)]
+    pub check: Option<Vec<PathBuf>>,
+
+    /// More documents to lint with --check (pre-commit appends files after the hook's args).
+    #[arg(value_name = "FILE", requires = "check")]
+    pub files: Vec<PathBuf>,
 
     /// The 12-digit AWS account that owns the role and the OIDC provider.
     #[arg(long, value_name = "ACCOUNT_ID", required_unless_present = "check")]
@@ -292,9 +297,10 @@ pub struct ValidateArgs {
     )]
     pub pool: Option<String>,
 
-    /// A template file to check instead (`-` reads stdin).
-    #[arg(long, value_name = "FILE")]
-    pub file: Option<PathBuf>,
+    /// Template files to check instead (`-` reads stdin); takes several, as pre-commit passes
+    /// them, and fails if any fails.
+    #[arg(long, value_name = "FILE", num_args = 1.., action = clap::ArgAction::Append)]
+    pub file: Vec<PathBuf>,
 
     /// Also check the `job_variables.federated_identity` overrides of the pool's deployments.
     #[arg(long, conflicts_with = "file")]

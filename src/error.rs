@@ -162,6 +162,17 @@ pub enum Error {
     #[error(transparent)]
     Shared(std::sync::Arc<Error>),
 
+    /// Some of several files given to one check failed (each failure was reported above).
+    #[error("{failed} of {total} files failed {check}; fix the files named in the errors above")]
+    FilesFailed {
+        /// What was checked: `validation`, `the trust policy lint`.
+        check: &'static str,
+        /// How many failed.
+        failed: usize,
+        /// How many were given.
+        total: usize,
+    },
+
     /// Bad combination of arguments that clap cannot express.
     #[error("{0}")]
     Usage(String),

@@ -134,24 +134,49 @@ fn merge_files(args: &MergeArgs) -> Result<u8> {
 }
 
 async fn validate(connection: &crate::cli::ConnectionArgs, args: &ValidateArgs) -> Result<u8> {
-    let (subject, template) = match (&args.file, &args.pool) {
-        (Some(file), _) => (file.display().to_string(), input::read_template(file)?),
-        (None, Some(pool)) => {
+    match (args.file.as_slice(), &args.pool) {
+        ([], Some(pool)) => {
             let client = client(connection)?;
             let pool = client.read_pool(pool).await?;
-            let template = pool.base_job_template;
-            let mut violations = template::check(&template);
-            violations.extend(identity::check_template(&template));
+            let mut violations = check_template(&pool.base_job_template);
             if args.deployments {
                 violations.extend(deployments::check(&client, &pool.name).await?);
             }
-            return finish_validate(format!("work pool {:?}", pool.name), violations);
+            finish_validate(format!("work pool {:?}", pool.name), violations)
         }
-        (None, None) => return Err(Error::Usage("give a POOL or --file FILE".into())),
-    };
-    let mut violations: Vec<Violation> = template::check(&template);
-    violations.extend(identity::check_template(&template));
-    finish_validate(subject, violations)
+        ([], None) => Err(Error::Usage("give a POOL or --file FILE".into())),
+        ([file], _) => validate_file(file),
+        (files, _) => {
+            // Every file is checked and reported; the run fails if any did.
+            let mut failed = 0;
+            for file in files {
+                if let Err(error) = validate_file(file) {
+                    eprintln!("error: {error}");
+                    failed += 1;
+                }
+            }
+            match failed {
+                0 => Ok(exit::SUCCESS),
+                failed => Err(Error::FilesFailed {
+                    check: "validation",
+                    failed,
+                    total: files.len(),
+                }),
+            }
+        }
+    }
+}
+
+fn validate_file(file: &std::path::Path) -> Result<u8> {
+    let template = input::read_template(file)?;
+    finish_validate(file.display().to_string(), check_template(&template))
+}
+
+/// The placeholder, section and federated identity checks of a stored or file template.
+fn check_template(template: &serde_json::Value) -> Vec<Violation> {
+    let mut violations = template::check(template);
+    violations.extend(identity::check_template(template));
+    violations
 }
 
 fn finish_validate(subject: String, violations: Vec<Violation>) -> Result<u8> {

@@ -4,7 +4,7 @@ use crate::cli::TrustPolicyArgs;
 use crate::error::{Error, Result};
 use crate::trust::{self, Expect, Level};
 use crate::{exit, input};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Runs `trust-policy`; returns the exit code.
 pub fn run(args: &TrustPolicyArgs) -> Result<u8> {
@@ -22,8 +22,15 @@ pub fn run(args: &TrustPolicyArgs) -> Result<u8> {
             .transpose()
             .map_err(Error::Usage)?,
     };
-    if let Some(path) = &args.check {
-        return check(path, &expect);
+    if let Some(check) = &args.check {
+        let paths: Vec<PathBuf> = check.iter().chain(&args.files).cloned().collect();
+        return match paths.as_slice() {
+            [] => Err(Error::Usage(
+                "--check needs a policy FILE (or - for stdin)".into(),
+            )),
+            [path] => check_one(path, &expect, ""),
+            paths => check_all(paths, &expect),
+        };
     }
     let (Some(aws), Some(prefect)) = (&expect.aws_account, &expect.prefect_account) else {
         return Err(Error::Usage(
@@ -46,19 +53,47 @@ pub fn run(args: &TrustPolicyArgs) -> Result<u8> {
     Ok(exit::SUCCESS)
 }
 
-fn check(path: &Path, expect: &Expect) -> Result<u8> {
+/// Lints several files, each line prefixed with its file; fails if any has an error or
+/// cannot be read.
+fn check_all(paths: &[PathBuf], expect: &Expect) -> Result<u8> {
+    let mut failed = 0;
+    for path in paths {
+        match check_one(path, expect, &format!("{}: ", path.display())) {
+            Ok(exit::SUCCESS) => {}
+            Ok(_) => failed += 1,
+            Err(error) => {
+                eprintln!("error: {error}");
+                failed += 1;
+            }
+        }
+    }
+    match failed {
+        0 => Ok(exit::SUCCESS),
+        failed => Err(Error::FilesFailed {
+            check: "the trust policy lint",
+            failed,
+            total: paths.len(),
+        }),
+    }
+}
+
+fn check_one(path: &Path, expect: &Expect, prefix: &str) -> Result<u8> {
     let policy = input::read_json(path)?;
     let findings = trust::lint(&policy, expect);
     if findings.is_empty() {
-        println!("trust policy ok");
+        println!("{prefix}trust policy ok");
         return Ok(exit::SUCCESS);
     }
     for finding in &findings {
-        println!("{finding}");
+        println!("{prefix}{finding}");
     }
     let errors = findings.iter().filter(|f| f.level == Level::Error).count();
     let warnings = findings.len() - errors;
-    println!("{}, {}", count(errors, "error"), count(warnings, "warning"));
+    println!(
+        "{prefix}{}, {}",
+        count(errors, "error"),
+        count(warnings, "warning")
+    );
     Ok(if errors > 0 {
         exit::ERROR
     } else {
