@@ -1,6 +1,5 @@
 //! Shared helpers for the binary tests that need no real server: a hermetic `poolsync`
 //! command, and for the wiremock tests a catch-all mock, pool mocks and template fixtures.
-#![allow(dead_code)]
 
 use assert_cmd::Command;
 use serde_json::{Value, json};

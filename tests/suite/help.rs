@@ -1,7 +1,7 @@
 //! `--help`: connection flags under their own heading, only on commands that talk to a server;
 //! every command's help ends with examples.
 
-mod mock;
+use crate::mock;
 
 const ONLINE: [&str; 4] = ["update", "default", "validate", "rollback"];
 const OFFLINE: [&str; 5] = ["merge", "schema", "trust-policy", "completions", "backups"];

@@ -3,7 +3,7 @@
 //! time-outs are in `mock_retry.rs`. Every mock states how often it must be called, and a
 //! catch-all mock fails the test on any request nobody expected.
 
-mod mock;
+use crate::mock;
 
 use mock::{
     CLOUD_PATH, POOL, api, csrf_disabled, csrf_token, current, defaults, defaults_mock, header_is,

@@ -3,7 +3,7 @@
 //! `--timeout`. Every mock states how often it must be called, and a catch-all mock fails
 //! the test on any request nobody expected.
 
-mod mock;
+use crate::mock;
 
 use mock::{
     POOL, api, csrf_disabled, csrf_token, current, defaults_mock, header_is, merged, pool_mock,

@@ -1,7 +1,7 @@
 //! Every command ends quietly when the reader of its stdout goes away (`poolsync ... | head -1`):
 //! exit 0 or death by SIGPIPE, as coreutils do; never a panic or an error message.
 
-mod mock;
+use crate::mock;
 
 use serde_json::Value;
 use std::io::{BufRead, BufReader, Read};

@@ -5,7 +5,7 @@
 //! checks are not vacuous: `-v` does log the requests, and the server does receive the
 //! credentials in every request's `Authorization` header.
 
-mod mock;
+use crate::mock;
 
 use base64::Engine as _;
 use mock::{Out, current, defaults, files_under, pool_body, poolsync, run, strict};

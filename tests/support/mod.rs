@@ -3,7 +3,6 @@
 //! unique pool names, and a hermetic `poolsync` command.
 //!
 //! Use from an integration test file with `mod support;`.
-#![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command as StdCommand, Stdio};
