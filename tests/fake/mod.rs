@@ -59,6 +59,7 @@ struct State {
     patches: HashMap<String, VecDeque<Patch>>,
     defaults: Option<ResponseTemplate>,
     csrf: Option<Csrf>,
+    csrf_replies: VecDeque<ResponseTemplate>,
 }
 
 /// The fake API: a wiremock server whose every request goes to [`Fake::answer`].
@@ -123,6 +124,11 @@ impl Fake {
 
     pub fn csrf(&self, csrf: Csrf) {
         lock(&self.state).csrf = Some(csrf);
+    }
+
+    /// What the first token requests answer instead (e.g. a transient 503).
+    pub fn csrf_replies(&self, replies: Vec<ResponseTemplate>) {
+        lock(&self.state).csrf_replies = replies.into();
     }
 
     /// The stored template of a pool, `None` once it is gone.
@@ -254,7 +260,10 @@ fn patch(state: &mut State, name: &str, request: &Request) -> ResponseTemplate {
     reply
 }
 
-fn csrf_token(state: &State, request: &Request) -> ResponseTemplate {
+fn csrf_token(state: &mut State, request: &Request) -> ResponseTemplate {
+    if let Some(reply) = state.csrf_replies.pop_front() {
+        return reply;
+    }
     match state.csrf.unwrap_or(Csrf::Disabled) {
         Csrf::Disabled => json_reply(422, json!({"detail": "CSRF protection is disabled."})),
         Csrf::Token(token) => {

@@ -96,6 +96,11 @@ impl Scenario {
         self.with(move |fake| fake.csrf(csrf))
     }
 
+    /// What the first CSRF token requests answer before the `csrf` behaviour.
+    pub fn csrf_replies(self, replies: Vec<ResponseTemplate>) -> Scenario {
+        self.with(move |fake| fake.csrf_replies(replies))
+    }
+
     /// The command line, starting with the subcommand.
     pub fn args<const N: usize>(mut self, args: [&str; N]) -> Scenario {
         self.args.extend(args.iter().map(|a| a.to_string()));
