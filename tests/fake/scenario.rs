@@ -32,6 +32,7 @@ pub struct Scenario {
     args: Vec<String>,
     env: Vec<(String, String)>,
     api_suffix: String,
+    cloud: bool,
     backup_dir: Option<PathBuf>,
 }
 
@@ -50,6 +51,7 @@ impl Scenario {
             args: Vec::new(),
             env: vec![("PREFECT_CLIENT_MAX_RETRIES".into(), "0".into())],
             api_suffix: String::new(),
+            cloud: false,
             backup_dir: None,
         }
         .defaults(mock::defaults("kubernetes", "kubernetes"))
@@ -117,9 +119,11 @@ impl Scenario {
         self.env("PREFECT_CLIENT_MAX_RETRIES", &n.to_string())
     }
 
-    /// Appended to the fake's `/api` URL, e.g. a Cloud workspace path.
-    pub fn api_suffix(mut self, suffix: &str) -> Scenario {
-        self.api_suffix = suffix.into();
+    /// Prefect Cloud: `PREFECT_CLOUD_API_URL` is the fake's `/api`, and the command's API
+    /// URL is a workspace below it.
+    pub fn cloud(mut self) -> Scenario {
+        self.cloud = true;
+        self.api_suffix = mock::CLOUD_PATH.into();
         self
     }
 
@@ -150,6 +154,9 @@ impl Scenario {
             step(&api);
         }
         let mut cmd = mock::poolsync();
+        if self.cloud {
+            cmd.env("PREFECT_CLOUD_API_URL", fake.api());
+        }
         cmd.envs(self.env)
             .args(&self.args)
             .args(["--api-url", &api])

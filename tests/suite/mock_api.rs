@@ -1,75 +1,73 @@
-//! `poolsync update` against a mock Prefect API: Prefect Cloud endpoints, authentication,
+//! `poolsync update` against the fake Prefect API: Prefect Cloud endpoints, authentication,
 //! CSRF, custom headers, malformed replies, dry runs and JSON Patch output. Retries and
-//! time-outs are in `mock_retry.rs`. Every mock states how often it must be called, and a
-//! catch-all mock fails the test on any request nobody expected.
+//! time-outs are in `mock_retry.rs`. Each test counts the requests per route.
 
-use crate::mock;
-
-use mock::{
-    CLOUD_PATH, POOL, api, csrf_disabled, csrf_token, current, defaults, defaults_mock, header_is,
-    merged, newer_default, pool_mock, pool_reads, poolsync, run, strict,
-};
+use crate::fake::scenario::{Ran, Scenario};
+use crate::fake::{CLOUD_DEFAULTS, Csrf, DEFAULTS, Read};
+use crate::mock::{POOL, current, header_is, merged, newer_default};
+use base64::Engine;
 use serde_json::{Value, json};
-use wiremock::matchers::{basic_auth, body_json, header, header_exists, method, path, path_regex};
-use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+use wiremock::ResponseTemplate;
+
+const PATCH: &str = "PATCH /work_pools/k8s";
+const CSRF: &str = "GET /csrf-token";
+
+/// `update POOL` of the stored `current()` template, the client's default retries (5).
+fn update() -> Scenario {
+    Scenario::new()
+        .pool(POOL, current())
+        .retries(5)
+        .args(["update", POOL])
+}
+
+/// Every request carried `name: value`.
+#[track_caller]
+fn every_request_has(ran: &Ran, name: &str, value: &str) {
+    assert!(!ran.requests.is_empty(), "no requests; {}", ran.out);
+    for request in &ran.requests {
+        assert_eq!(
+            header_is(request, name),
+            Some(value),
+            "{} {}",
+            request.method,
+            request.url
+        );
+    }
+}
 
 /// Cloud: the default comes from `collections/work_pool_types`, every request carries the
 /// Bearer key, the merged template is PATCHed, `/csrf-token` is never asked, and the key is
 /// printed nowhere.
 async fn cloud_update_with_key(key_from_env: bool) {
-    let server = MockServer::start().await;
-    let base = format!("/api{CLOUD_PATH}");
-    let bearer = || header("authorization", "Bearer pnu_sentinel");
-    Mock::given(method("GET"))
-        .and(path(format!("{base}/work_pools/{POOL}")))
-        .and(bearer())
-        .respond_with(pool_reads(POOL, &current()))
-        .expect(1..=3)
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path(format!("{base}/collections/work_pool_types")))
-        .and(bearer())
-        .respond_with(
-            ResponseTemplate::new(200).set_body_json(defaults("kubernetes", "kubernetes")),
-        )
-        .expect(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("PATCH"))
-        .and(path(format!("{base}/work_pools/{POOL}")))
-        .and(bearer())
-        .and(body_json(json!({"base_job_template": merged()})))
-        .respond_with(ResponseTemplate::new(204))
-        .expect(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path_regex("csrf-token"))
-        .respond_with(ResponseTemplate::new(500))
-        .expect(0)
-        .mount(&server)
-        .await;
-    strict(&server).await;
-
-    let mut cmd = poolsync();
-    cmd.env("PREFECT_CLOUD_API_URL", format!("{}/api", server.uri()))
-        .args([
-            "update",
-            POOL,
-            "--api-url",
-            &format!("{}{base}", server.uri()),
-        ]);
-    if key_from_env {
-        cmd.env("PREFECT_API_KEY", "pnu_sentinel");
-    } else {
-        cmd.args(["--api-key", "pnu_sentinel"]);
-    }
-    let out = run(cmd).await;
-    out.code(0);
-    assert!(out.stdout.ends_with(&format!("{POOL}: updated\n")), "{out}");
-    assert!(!out.stdout.contains("pnu_sentinel"), "key on stdout: {out}");
-    assert!(!out.stderr.contains("pnu_sentinel"), "key on stderr: {out}");
+    let scenario = update().cloud();
+    let scenario = match key_from_env {
+        true => scenario.env("PREFECT_API_KEY", "pnu_sentinel"),
+        false => scenario.args(["--api-key", "pnu_sentinel"]),
+    };
+    let ran = scenario.run().await;
+    ran.code(0)
+        .stdout_ends(&format!("{POOL}: updated\n"))
+        .requests(&format!("GET {CLOUD_DEFAULTS}"), 1)
+        .requests(&format!("GET {DEFAULTS}"), 0)
+        .requests(CSRF, 0)
+        .requests(PATCH, 1);
+    every_request_has(&ran, "authorization", "Bearer pnu_sentinel");
+    assert!(
+        ran.requests
+            .iter()
+            .all(|r| r.url.path().contains("/workspaces/"))
+    );
+    assert_eq!(ran.stored(POOL), merged());
+    assert!(
+        !ran.out.stdout.contains("pnu_sentinel"),
+        "key on stdout: {}",
+        ran.out
+    );
+    assert!(
+        !ran.out.stderr.contains("pnu_sentinel"),
+        "key on stderr: {}",
+        ran.out
+    );
 }
 
 /// Cloud with `--api-key`: Bearer on every request, work_pool_types, no CSRF, no key leak.
@@ -88,8 +86,6 @@ async fn cloud_update_sends_api_key_env_as_bearer_and_skips_csrf() {
 /// the pool type but whose `type` differs is not used.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cloud_default_is_matched_by_type_not_key() {
-    let server = MockServer::start().await;
-    let base = format!("/api{CLOUD_PATH}");
     let decoy = json!({"job_configuration": {"x": "{{ x }}"}, "variables": {"type": "object",
         "properties": {"x": {"type": "string"}}}});
     let body = json!({
@@ -98,386 +94,205 @@ async fn cloud_default_is_matched_by_type_not_key() {
             "k8s-worker-v2": {"type": "kubernetes", "default_base_job_configuration": newer_default()}
         }
     });
-    Mock::given(method("GET"))
-        .and(path(format!("{base}/work_pools/{POOL}")))
-        .respond_with(pool_reads(POOL, &current()))
-        .expect(1..=3)
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path(format!("{base}/collections/work_pool_types")))
-        .respond_with(ResponseTemplate::new(200).set_body_json(body))
-        .expect(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("PATCH"))
-        .and(path(format!("{base}/work_pools/{POOL}")))
-        .and(body_json(json!({"base_job_template": merged()})))
-        .respond_with(ResponseTemplate::new(204))
-        .expect(1)
-        .mount(&server)
-        .await;
-    strict(&server).await;
-
-    let mut cmd = poolsync();
-    cmd.env("PREFECT_CLOUD_API_URL", format!("{}/api", server.uri()))
-        .args([
-            "update",
-            POOL,
-            "--api-url",
-            &format!("{}{base}", server.uri()),
-        ]);
-    run(cmd).await.code(0);
+    let ran = update().cloud().defaults(body).run().await;
+    ran.code(0)
+        .requests(&format!("GET {CLOUD_DEFAULTS}"), 1)
+        .requests(PATCH, 1);
+    assert_eq!(
+        ran.patch_bodies(POOL),
+        [json!({"base_job_template": merged()})]
+    );
 }
 
 /// Self-hosted with CSRF on: one token for the whole run, and every write carries
 /// `Prefect-Csrf-Token` and the `Prefect-Csrf-Client` the token was issued to.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn csrf_token_is_fetched_once_and_sent_on_every_write() {
-    let server = MockServer::start().await;
-    csrf_token(&server, "tok-1", 1).await;
-    for name in ["a", "b"] {
-        Mock::given(method("GET"))
-            .and(path(format!("/api/work_pools/{name}")))
-            .respond_with(pool_reads(name, &current()))
-            .expect(1..=3)
-            .mount(&server)
-            .await;
-        Mock::given(method("PATCH"))
-            .and(path(format!("/api/work_pools/{name}")))
-            .and(header("prefect-csrf-token", "tok-1"))
-            .and(header_exists("prefect-csrf-client"))
-            .respond_with(ResponseTemplate::new(204))
-            .expect(1)
-            .mount(&server)
-            .await;
-    }
-    defaults_mock(&server, 1).await;
-    strict(&server).await;
-
-    let mut cmd = poolsync();
-    cmd.args(["update", "a", "b", "--api-url", &api(&server)]);
-    run(cmd).await.code(0);
-
-    let requests = server.received_requests().await.unwrap();
-    let issued_to = requests
+    let ran = Scenario::new()
+        .pool("a", current())
+        .pool("b", current())
+        .csrf(Csrf::Token("tok-1"))
+        .args(["update", "a", "b"])
+        .run()
+        .await;
+    ran.code(0)
+        .requests(CSRF, 1)
+        .requests("PATCH /work_pools/a", 1)
+        .requests("PATCH /work_pools/b", 1);
+    let issued_to = ran
+        .requests
         .iter()
         .find(|r| r.url.path() == "/api/csrf-token")
         .and_then(|r| r.url.query_pairs().find(|(k, _)| k == "client"))
         .map(|(_, v)| v.to_string())
         .expect("csrf-token asked with ?client=");
     assert!(uuid_like(&issued_to), "client id {issued_to:?}");
-    for patch in requests.iter().filter(|r| r.method.as_str() == "PATCH") {
+    for patch in ran.requests.iter().filter(|r| r.method.as_str() == "PATCH") {
+        assert_eq!(header_is(patch, "prefect-csrf-token"), Some("tok-1"));
         assert_eq!(
             header_is(patch, "prefect-csrf-client"),
             Some(issued_to.as_str())
         );
     }
+    assert_eq!(ran.stored("a"), merged());
+    assert_eq!(ran.stored("b"), merged());
 }
 
 /// Self-hosted with CSRF disabled (422 from `/csrf-token`): writes go without CSRF headers.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn csrf_disabled_writes_carry_no_csrf_headers() {
-    let server = MockServer::start().await;
-    csrf_disabled(&server, 1).await;
-    pool_mock(&server, POOL, &current()).await;
-    defaults_mock(&server, 1).await;
-    Mock::given(method("PATCH"))
-        .and(path(format!("/api/work_pools/{POOL}")))
-        .and(|r: &Request| {
-            !r.headers.contains_key("prefect-csrf-token")
-                && !r.headers.contains_key("prefect-csrf-client")
-        })
-        .respond_with(ResponseTemplate::new(204))
-        .expect(1)
-        .mount(&server)
-        .await;
-    strict(&server).await;
-
-    let mut cmd = poolsync();
-    cmd.args(["update", POOL, "--api-url", &api(&server)]);
-    run(cmd).await.code(0);
+    let ran = update().csrf(Csrf::Disabled).run().await;
+    ran.code(0).requests(CSRF, 1).requests(PATCH, 1);
+    for patch in ran.requests.iter().filter(|r| r.method.as_str() == "PATCH") {
+        assert!(!patch.headers.contains_key("prefect-csrf-token"));
+        assert!(!patch.headers.contains_key("prefect-csrf-client"));
+    }
 }
 
 /// An expired CSRF token (403 "Invalid CSRF token...") is replaced: a new token is fetched
 /// and the write is sent again with it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rejected_csrf_token_is_refreshed_and_the_write_resent() {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/api/csrf-token"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(
-            json!({"token": "old", "client": "c", "expiration": "2999-01-01T00:00:00Z"}),
-        ))
-        .up_to_n_times(1)
-        .expect(1)
-        .mount(&server)
+    let old = ResponseTemplate::new(200).set_body_json(
+        json!({"token": "old", "client": "c", "expiration": "2999-01-01T00:00:00Z"}),
+    );
+    let ran = update()
+        .csrf(Csrf::Token("new"))
+        .csrf_replies(vec![old])
+        .run()
         .await;
-    csrf_token(&server, "new", 1).await;
-    pool_mock(&server, POOL, &current()).await;
-    defaults_mock(&server, 1).await;
-    Mock::given(method("PATCH"))
-        .and(path(format!("/api/work_pools/{POOL}")))
-        .and(header("prefect-csrf-token", "old"))
-        .respond_with(
-            ResponseTemplate::new(403)
-                .set_body_json(json!({"detail": "Invalid CSRF token or client identifier."})),
-        )
-        .expect(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("PATCH"))
-        .and(path(format!("/api/work_pools/{POOL}")))
-        .and(header("prefect-csrf-token", "new"))
-        .and(body_json(json!({"base_job_template": merged()})))
-        .respond_with(ResponseTemplate::new(204))
-        .expect(1)
-        .mount(&server)
-        .await;
-    strict(&server).await;
-
-    let mut cmd = poolsync();
-    cmd.args(["update", POOL, "--api-url", &api(&server)]);
-    run(cmd).await.code(0);
+    ran.code(0).requests(CSRF, 2).requests(PATCH, 2);
+    let tokens: Vec<Option<&str>> = ran
+        .requests
+        .iter()
+        .filter(|r| r.method.as_str() == "PATCH")
+        .map(|r| header_is(r, "prefect-csrf-token"))
+        .collect();
+    assert_eq!(tokens, [Some("old"), Some("new")]);
+    assert_eq!(ran.stored(POOL), merged());
 }
 
 /// `PREFECT_API_AUTH_STRING=user:pass` is sent as HTTP Basic auth on every request,
 /// the CSRF token request included.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn auth_string_is_sent_as_basic_auth() {
-    let server = MockServer::start().await;
-    every_request_must(&server, || basic_auth("user", "p@ss:word")).await;
-
-    let mut cmd = poolsync();
-    cmd.env("PREFECT_API_AUTH_STRING", "user:p@ss:word").args([
-        "update",
-        POOL,
-        "--api-url",
-        &api(&server),
-    ]);
-    let out = run(cmd).await;
-    out.code(0);
+    let ran = update()
+        .env("PREFECT_API_AUTH_STRING", "user:p@ss:word")
+        .run()
+        .await;
+    ran.code(0).requests(CSRF, 1).requests(PATCH, 1);
+    let basic = base64::engine::general_purpose::STANDARD.encode("user:p@ss:word");
+    every_request_has(&ran, "authorization", &format!("Basic {basic}"));
     assert!(
-        !out.stderr.contains("p@ss") && !out.stdout.contains("p@ss"),
-        "{out}"
+        !ran.out.stderr.contains("p@ss") && !ran.out.stdout.contains("p@ss"),
+        "{}",
+        ran.out
     );
 }
 
 /// `PREFECT_CLIENT_CUSTOM_HEADERS` adds its headers to every request.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn custom_headers_are_sent_on_every_request() {
-    let server = MockServer::start().await;
-    every_request_must(&server, || header("x-team", "data")).await;
-
-    let mut cmd = poolsync();
-    cmd.env("PREFECT_CLIENT_CUSTOM_HEADERS", r#"{"X-Team": "data"}"#)
-        .args(["update", POOL, "--api-url", &api(&server)]);
-    run(cmd).await.code(0);
+    let ran = update()
+        .env("PREFECT_CLIENT_CUSTOM_HEADERS", r#"{"X-Team": "data"}"#)
+        .run()
+        .await;
+    ran.code(0).requests(CSRF, 1).requests(PATCH, 1);
+    every_request_has(&ran, "x-team", "data");
 }
 
 /// A 200 reply whose body is not JSON fails with the URL and "not valid json".
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn malformed_pool_body_is_reported_with_its_url() {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/api/work_pools/x"))
-        .respond_with(
-            ResponseTemplate::new(200).set_body_raw("{\"name\": \"x\", ", "application/json"),
-        )
-        .expect(1)
-        .mount(&server)
+    let cut = ResponseTemplate::new(200).set_body_raw("{\"name\": \"x\", ", "application/json");
+    let ran = Scenario::new()
+        .reads("x", vec![Read::Reply(cut)])
+        .args(["update", "x"])
+        .run()
         .await;
-    strict(&server).await;
-
-    let mut cmd = poolsync();
-    cmd.args(["update", "x", "--api-url", &api(&server)]);
-    let out = run(cmd).await;
-    out.code(1);
-    let url = format!("GET {}/work_pools/x", api(&server));
-    assert!(out.stderr.contains(&url), "{out}");
-    assert!(out.stderr.contains("not valid json"), "{out}");
+    ran.code(1)
+        .stderr_has(&format!("GET {}/work_pools/x", ran.api))
+        .stderr_has("not valid json")
+        .requests("GET /work_pools/x", 1)
+        .only_routes(&["GET /work_pools/x"]);
 }
 
 /// A pool with a reserved name (`Prefect-x`) is read but never written: exit 1, "reserved".
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reserved_pool_is_not_written() {
-    let server = MockServer::start().await;
-    pool_mock(&server, "Prefect-x", &current()).await;
-    Mock::given(method("PATCH"))
-        .respond_with(ResponseTemplate::new(403))
-        .expect(0)
-        .mount(&server)
+    let ran = Scenario::new()
+        .pool("Prefect-x", current())
+        .args(["update", "Prefect-x"])
+        .run()
         .await;
-    strict(&server).await;
-
-    let mut cmd = poolsync();
-    cmd.args(["update", "Prefect-x", "--api-url", &api(&server)]);
-    let out = run(cmd).await;
-    out.code(1);
-    assert!(out.stderr.contains("reserved"), "{out}");
+    ran.code(1)
+        .stderr_has("reserved")
+        .requests("PATCH /work_pools/Prefect-x", 0);
+    assert_eq!(ran.stored("Prefect-x"), current());
 }
 
 /// A dry run writes nothing (no PATCH, no CSRF token) and `--detailed-exitcode` exits 3.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dry_run_writes_nothing_and_exits_3_with_detailed_exitcode() {
-    let server = MockServer::start().await;
-    pool_mock(&server, POOL, &current()).await;
-    defaults_mock(&server, 1).await;
-    Mock::given(method("PATCH"))
-        .respond_with(ResponseTemplate::new(204))
-        .expect(0)
-        .mount(&server)
+    let ran = update()
+        .args(["--dry-run", "--detailed-exitcode"])
+        .run()
         .await;
-    strict(&server).await;
-
-    let mut cmd = poolsync();
-    cmd.args(["update", POOL, "--dry-run", "--detailed-exitcode"])
-        .args(["--api-url", &api(&server)]);
-    let out = run(cmd).await;
-    out.code(3);
-    assert!(
-        out.stdout.contains("would change (dry run, nothing sent)"),
-        "{out}"
-    );
+    ran.code(3)
+        .stdout_has("would change (dry run, nothing sent)")
+        .requests(PATCH, 0)
+        .requests(CSRF, 0);
+    assert_eq!(ran.stored(POOL), current());
+    ran.backups(0);
 }
 
 /// A pool already on the newest default is left alone: no PATCH, exit 0.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn up_to_date_pool_is_not_written() {
-    let server = MockServer::start().await;
-    pool_mock(&server, POOL, &merged()).await;
-    defaults_mock(&server, 1).await;
-    Mock::given(method("PATCH"))
-        .respond_with(ResponseTemplate::new(204))
-        .expect(0)
-        .mount(&server)
+    let ran = Scenario::new()
+        .pool(POOL, merged())
+        .args(["update", POOL])
+        .run()
         .await;
-    strict(&server).await;
-
-    let mut cmd = poolsync();
-    cmd.args(["update", POOL, "--api-url", &api(&server)]);
-    let out = run(cmd).await;
-    out.code(0);
+    ran.code(0).requests(PATCH, 0);
     assert_eq!(
-        out.stdout,
+        ran.out.stdout,
         format!("{POOL}: up to date, nothing sent\n"),
-        "{out}"
+        "{}",
+        ran.out
     );
+    ran.backups(0);
 }
 
 /// A 500 from the defaults endpoint fails the pool with the URL, status and detail; nothing
 /// is written and the 500 is not retried.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn defaults_500_is_a_clear_error() {
-    let server = MockServer::start().await;
-    pool_mock(&server, POOL, &current()).await;
-    Mock::given(method("GET"))
-        .and(path("/api/collections/views/aggregate-worker-metadata"))
-        .respond_with(ResponseTemplate::new(500).set_body_json(json!({"detail": "boom"})))
-        .expect(1)
-        .mount(&server)
-        .await;
-    strict(&server).await;
-
-    let mut cmd = poolsync();
-    cmd.args(["update", POOL, "--api-url", &api(&server)]);
-    let out = run(cmd).await;
-    out.code(1);
-    let url = format!(
-        "{}/collections/views/aggregate-worker-metadata",
-        api(&server)
-    );
-    assert!(out.stderr.contains(&url), "{out}");
-    assert!(
-        out.stderr.contains("500") && out.stderr.contains("boom"),
-        "{out}"
-    );
+    let boom = ResponseTemplate::new(500).set_body_json(json!({"detail": "boom"}));
+    let ran = update().defaults_reply(boom).run().await;
+    ran.code(1)
+        .stderr_has(&format!("{}{DEFAULTS}", ran.api))
+        .stderr_has("500")
+        .stderr_has("boom")
+        .requests(&format!("GET {DEFAULTS}"), 1)
+        .requests(PATCH, 0);
 }
 
 /// `--output json-patch` prints RFC 6902 operations that turn the stored template into
 /// exactly the template that was PATCHed.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn json_patch_output_turns_current_into_the_patched_template() {
-    let server = MockServer::start().await;
-    csrf_disabled(&server, 1).await;
-    pool_mock(&server, POOL, &current()).await;
-    defaults_mock(&server, 1).await;
-    Mock::given(method("PATCH"))
-        .and(path(format!("/api/work_pools/{POOL}")))
-        .respond_with(ResponseTemplate::new(204))
-        .expect(1)
-        .mount(&server)
-        .await;
-    strict(&server).await;
-
-    let mut cmd = poolsync();
-    cmd.args([
-        "update",
-        POOL,
-        "--output",
-        "json-patch",
-        "--api-url",
-        &api(&server),
-    ]);
-    let out = run(cmd).await;
-    out.code(0);
-    let ops: Value = serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("{e}: {out}"));
-    assert!(ops.as_array().is_some_and(|a| !a.is_empty()), "{out}");
+    let ran = update().args(["--output", "json-patch"]).run().await;
+    ran.code(0).requests(PATCH, 1);
+    let ops: Value =
+        serde_json::from_str(&ran.out.stdout).unwrap_or_else(|e| panic!("{e}: {}", ran.out));
+    assert!(ops.as_array().is_some_and(|a| !a.is_empty()), "{}", ran.out);
     let ops: json_patch::Patch = serde_json::from_value(ops).expect("RFC 6902 operations");
-
-    let requests = server.received_requests().await.unwrap();
-    let sent: Value = requests
-        .iter()
-        .find(|r| r.method.as_str() == "PATCH")
-        .map(|r| r.body_json().unwrap())
-        .unwrap();
+    let sent = ran.patch_bodies(POOL).remove(0);
     let mut doc = current();
     json_patch::patch(&mut doc, &ops).expect("the patch applies to the stored template");
     assert_eq!(doc, sent["base_job_template"]);
     assert_eq!(doc, merged());
-}
-
-/// Mounts the pool, defaults, CSRF-disabled and PATCH mocks of a plain self-hosted update,
-/// each requiring what `matcher` builds (each mock is called exactly once).
-async fn every_request_must<M>(server: &MockServer, matcher: impl Fn() -> M)
-where
-    M: wiremock::Match + 'static,
-{
-    Mock::given(method("GET"))
-        .and(path("/api/csrf-token"))
-        .and(matcher())
-        .respond_with(
-            ResponseTemplate::new(422)
-                .set_body_json(json!({"detail": "CSRF protection is disabled."})),
-        )
-        .expect(1)
-        .mount(server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path(format!("/api/work_pools/{POOL}")))
-        .and(matcher())
-        .respond_with(pool_reads(POOL, &current()))
-        .expect(1..=3)
-        .mount(server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/api/collections/views/aggregate-worker-metadata"))
-        .and(matcher())
-        .respond_with(
-            ResponseTemplate::new(200).set_body_json(defaults("kubernetes", "kubernetes")),
-        )
-        .expect(1)
-        .mount(server)
-        .await;
-    Mock::given(method("PATCH"))
-        .and(path(format!("/api/work_pools/{POOL}")))
-        .and(matcher())
-        .and(body_json(json!({"base_job_template": merged()})))
-        .respond_with(ResponseTemplate::new(204))
-        .expect(1)
-        .mount(server)
-        .await;
-    strict(server).await;
 }
 
 fn uuid_like(s: &str) -> bool {
