@@ -60,6 +60,8 @@ struct State {
     defaults: Option<ResponseTemplate>,
     csrf: Option<Csrf>,
     csrf_replies: VecDeque<ResponseTemplate>,
+    always: HashMap<String, ResponseTemplate>,
+    writes: u64,
 }
 
 /// The fake API: a wiremock server whose every request goes to [`Fake::answer`].
@@ -106,6 +108,11 @@ impl Fake {
             json!({"id": format!("id-{name}"), "name": name, "type": pool_type,
                    "base_job_template": template, "updated": "2024-01-01T00:00:00Z"}),
         );
+    }
+
+    /// Every GET of pool `name` answers `reply` (a pool that is denied, broken or slow).
+    pub fn always(&self, name: &str, reply: ResponseTemplate) {
+        lock(&self.state).always.insert(name.into(), reply);
     }
 
     pub fn reads(&self, name: &str, reads: Vec<Read>) {
@@ -177,6 +184,9 @@ fn answer(state: &mut State, request: &Request) -> ResponseTemplate {
 }
 
 fn read(state: &mut State, name: &str) -> ResponseTemplate {
+    if let Some(reply) = state.always.get(name) {
+        return reply.clone();
+    }
     if let Some(reply) = scripted_read(state, name) {
         return reply;
     }
@@ -253,9 +263,10 @@ fn patch(state: &mut State, name: &str, request: &Request) -> ResponseTemplate {
         return json_reply(404, json!({"detail": "Work pool not found."}));
     };
     if store {
+        state.writes += 1;
         let body: Value = request.body_json().unwrap_or_default();
         pool["base_job_template"] = body["base_job_template"].clone();
-        pool["updated"] = json!("2024-01-02T00:00:00Z");
+        pool["updated"] = json!(format!("2024-01-02T00:00:{:02}Z", state.writes % 60));
     }
     reply
 }
