@@ -37,8 +37,6 @@ pub enum Read {
 pub enum Patch {
     /// Stores the template and answers 204.
     Store,
-    /// Stores the template and answers this anyway (a write that landed, then failed).
-    StoreThen(ResponseTemplate),
     /// Answers this, stores nothing.
     Reply(ResponseTemplate),
 }
@@ -256,7 +254,6 @@ fn patch(state: &mut State, name: &str, request: &Request) -> ResponseTemplate {
     let scripted = state.patches.get_mut(name).and_then(VecDeque::pop_front);
     let (store, reply) = match scripted.unwrap_or(Patch::Store) {
         Patch::Store => (true, ResponseTemplate::new(204)),
-        Patch::StoreThen(reply) => (true, reply),
         Patch::Reply(reply) => (false, reply),
     };
     let Some(pool) = state.pools.get_mut(name) else {

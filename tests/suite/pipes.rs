@@ -3,11 +3,10 @@
 
 use crate::mock;
 
-use serde_json::Value;
+use crate::fake::Fake;
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Command, ExitStatus, Stdio};
-use wiremock::matchers::{method, path, path_regex};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use wiremock::ResponseTemplate;
 
 /// Runs poolsync (clean environment plus `env`), reads one line of its stdout and closes the
 /// pipe; returns how it ended and its stderr.
@@ -93,50 +92,14 @@ fn offline_outputs_into_a_closed_pipe() {
 /// `update --all --dry-run --output json` over 1000 pools: one JSON line each.
 #[tokio::test(flavor = "multi_thread")]
 async fn batch_json_lines_into_a_closed_pipe() {
-    let server = MockServer::start().await;
-    let pools: Vec<Value> = (0..1000)
-        .map(|i| {
-            mock::pool_body(
-                &format!("pool-{i:04}"),
-                "kubernetes",
-                &mock::current(),
-                "2024-01-01T00:00:00Z",
-            )
-        })
-        .collect();
-    Mock::given(method("POST"))
-        .and(path("/api/work_pools/filter"))
-        .respond_with(move |r: &wiremock::Request| {
-            let body: Value = r.body_json().unwrap_or_default();
-            let offset = body["offset"].as_u64().unwrap_or(0) as usize;
-            let limit = body["limit"].as_u64().unwrap_or(200) as usize;
-            let page: Vec<Value> = pools.iter().skip(offset).take(limit).cloned().collect();
-            ResponseTemplate::new(200).set_body_json(Value::Array(page))
-        })
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path_regex("^/api/work_pools/pool-[0-9]+$"))
-        .respond_with(move |r: &wiremock::Request| {
-            let name = r
-                .url
-                .path()
-                .rsplit('/')
-                .next()
-                .unwrap_or_default()
-                .to_string();
-            mock::pool_reply(&name, "kubernetes", &mock::current())
-        })
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/api/collections/views/aggregate-worker-metadata"))
-        .respond_with(
-            ResponseTemplate::new(200).set_body_json(mock::defaults("kubernetes", "kubernetes")),
-        )
-        .mount(&server)
-        .await;
-    let api = mock::api(&server);
+    let fake = Fake::start().await;
+    for i in 0..1000 {
+        fake.pool(&format!("pool-{i:04}"), "kubernetes", mock::current());
+    }
+    fake.defaults(
+        ResponseTemplate::new(200).set_body_json(mock::defaults("kubernetes", "kubernetes")),
+    );
+    let api = fake.api();
     let out = tokio::task::spawn_blocking(move || {
         first_line_then_close(
             &[

@@ -197,12 +197,6 @@ pub fn try_read_pool(name: &str) -> Option<Value> {
     }
 }
 
-/// The stored `base_job_template` of a pool.
-#[track_caller]
-pub fn read_template(name: &str) -> Value {
-    read_pool(name)["base_job_template"].clone()
-}
-
 /// `DELETE /work_pools/{name}`; a pool that is already gone is fine.
 #[track_caller]
 pub fn delete_pool(name: &str) {
