@@ -2,6 +2,7 @@
 //! safety, secret and batch modules on the fake API use `crate::fake`.
 
 mod batch;
+mod csrf_server;
 mod faults;
 mod faults_batch;
 mod help;
