@@ -9,7 +9,7 @@ use crate::trust::{self, Expect, Finding, Issuer, Level};
 use crate::{exit, input};
 use serde_json::Value;
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Runs `trust-policy`; returns the exit code.
 pub fn run(args: &TrustPolicyArgs) -> Result<u8> {
@@ -40,8 +40,15 @@ pub fn run(args: &TrustPolicyArgs) -> Result<u8> {
             issuer.provider
         )));
     }
-    if let Some(path) = &args.check {
-        return check(path, &expect, &issuer);
+    if let Some(check) = &args.check {
+        let paths: Vec<PathBuf> = check.iter().chain(&args.files).cloned().collect();
+        return match paths.as_slice() {
+            [] => Err(Error::Usage(
+                "--check needs a policy FILE (or - for stdin)".into(),
+            )),
+            [path] => check_one(path, &expect, &issuer, false),
+            paths => check_all(paths, &expect, &issuer),
+        };
     }
     let (Some(aws), Some(prefect)) = (&expect.aws_account, &expect.prefect_account) else {
         return Err(Error::Usage(
@@ -65,7 +72,32 @@ pub fn run(args: &TrustPolicyArgs) -> Result<u8> {
     Ok(exit::SUCCESS)
 }
 
-fn check(path: &Path, expect: &Expect, issuer: &Issuer) -> Result<u8> {
+/// Lints several files (as pre-commit passes them), each line prefixed with its file; fails
+/// if any has an error or cannot be read.
+fn check_all(paths: &[PathBuf], expect: &Expect, issuer: &Issuer) -> Result<u8> {
+    let mut failed = 0;
+    for path in paths {
+        match check_one(path, expect, issuer, true) {
+            Ok(exit::SUCCESS) => {}
+            Ok(_) => failed += 1,
+            Err(error) => {
+                eprintln!("error: {error}");
+                failed += 1;
+            }
+        }
+    }
+    match failed {
+        0 => Ok(exit::SUCCESS),
+        failed => Err(Error::FilesFailed {
+            check: "the trust policy lint",
+            failed,
+            total: paths.len(),
+        }),
+    }
+}
+
+/// Lints one file; `named` prefixes every line with the file, as for Terraform files.
+fn check_one(path: &Path, expect: &Expect, issuer: &Issuer, named: bool) -> Result<u8> {
     let known = Known {
         aws_account: expect.aws_account.clone(),
         roles: Vec::new(),
@@ -73,7 +105,7 @@ fn check(path: &Path, expect: &Expect, issuer: &Issuer) -> Result<u8> {
     let source = load(path, Kind::Trust, &known)?;
     let mut report = Report::default();
     match &source {
-        Source::Json { policy, .. } => {
+        Source::Json { policy, .. } if !named => {
             let findings = trust::lint_for(policy, expect, issuer);
             if findings.is_empty() {
                 println!("trust policy ok");
@@ -83,7 +115,7 @@ fn check(path: &Path, expect: &Expect, issuer: &Issuer) -> Result<u8> {
                 report.line(finding.level, finding.to_string());
             }
         }
-        Source::Terraform { .. } => {
+        _ => {
             report.documents(&source, "trust", |policy| {
                 trust::lint_for(policy, expect, issuer)
             });
