@@ -23,6 +23,7 @@ pub mod commands;
 pub mod config;
 pub mod diff;
 pub mod error;
+pub mod history;
 pub mod identity;
 pub mod input;
 pub mod merge;
