@@ -3,6 +3,8 @@
 
 pub mod batch;
 pub mod deployments;
+pub mod explain;
+pub mod history;
 pub mod output;
 pub mod push;
 pub mod rollback;
@@ -11,7 +13,8 @@ pub mod update;
 
 use crate::api::Client;
 use crate::cli::{
-    Cli, ColorChoice, Command, DefaultArgs, MergeArgs, OutputFormat, UpdateArgs, ValidateArgs,
+    BaseArg, Cli, ColorChoice, Command, DefaultArgs, MergeArgs, OutputFormat, UpdateArgs,
+    ValidateArgs,
 };
 use crate::config::Config;
 use crate::error::{Error, Result};
@@ -30,7 +33,9 @@ pub async fn run(cli: Cli) -> Result<u8> {
     };
     match cli.command {
         Command::Update(args) => update(&cli.connection, &args, color).await,
+        Command::Default(args) if args.history || args.release.is_some() => history::run(&args),
         Command::Default(args) => default(&cli.connection, &args).await,
+        Command::Explain(args) => explain::run(&cli.connection, &args, color).await,
         Command::Merge(args) => merge_files(&args),
         Command::Validate(args) => validate(&cli.connection, &args).await,
         Command::Schema => print_json(&identity::schema()),
@@ -96,11 +101,7 @@ async fn update(
         backup_dir,
     );
     ctx.check_deployments = args.check_deployments;
-    ctx.base = match (&args.base, args.no_base) {
-        (Some(path), _) => update::Base::Given(input::read_template(path)?),
-        (None, true) => update::Base::Off,
-        (None, false) => update::Base::FromBackup,
-    };
+    ctx.base = base_source(args.base.as_ref(), args.no_base)?;
     let progress = batch && std::io::stderr().is_terminal();
     let printer = output::Printer::new(args.output, color, progress);
     batch::run(args, ctx, printer).await
@@ -118,6 +119,19 @@ async fn default(connection: &crate::cli::ConnectionArgs, args: &DefaultArgs) ->
     }
 }
 
+/// `--base` (and `--no-base`) as the merge's [`update::Base`], reading a FILE.
+pub(crate) fn base_source(base: Option<&BaseArg>, no_base: bool) -> Result<update::Base> {
+    Ok(match (base, no_base) {
+        (_, true) | (Some(BaseArg::None), _) => update::Base::Off,
+        (None | Some(BaseArg::Auto), false) => update::Base::Auto,
+        (Some(BaseArg::Backup), false) => update::Base::Backup,
+        (Some(BaseArg::File(path)), false) => update::Base::File {
+            path: path.clone(),
+            template: input::read_template(path)?,
+        },
+    })
+}
+
 fn merge_files(args: &MergeArgs) -> Result<u8> {
     if args.default.as_os_str() == "-" && args.current.as_os_str() == "-" {
         return Err(Error::Usage(
@@ -126,7 +140,35 @@ fn merge_files(args: &MergeArgs) -> Result<u8> {
     }
     let default = input::read_template(&args.default)?;
     let current = input::read_template(&args.current)?;
-    let merged = merge::merge(&default, &current, args.strategy);
+    let base = match (&args.base, &args.pool_type) {
+        (None, _) => None,
+        (Some(BaseArg::Auto), Some(pool_type)) => {
+            let choice = crate::history::infer(crate::history::embedded()?, pool_type, &current);
+            Some(choice)
+        }
+        (Some(BaseArg::Auto), None) => {
+            return Err(Error::Usage(
+                "--base auto needs --type TYPE, the pool type whose released defaults to search"
+                    .into(),
+            ));
+        }
+        (Some(BaseArg::File(path)), _) => Some(crate::history::BaseChoice {
+            template: Some(input::read_template(path)?),
+            origin: crate::history::Origin::File(path.clone()),
+        }),
+        (Some(_), _) => {
+            return Err(Error::Usage(
+                "merge takes --base FILE or --base auto (backup and none need a pool); \
+                 drop --base for a two-way merge"
+                    .into(),
+            ));
+        }
+    };
+    if let Some(base) = &base {
+        eprintln!("base: {}", base.origin);
+    }
+    let base = base.and_then(|b| b.template);
+    let merged = merge::merge3(base.as_ref(), &default, &current, args.strategy);
     for warning in &merged.warnings {
         eprintln!("warning: {}: {}", warning.pointer, warning.message);
     }

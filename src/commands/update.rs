@@ -4,6 +4,7 @@
 use crate::api::{Client, Defaults, WorkPool};
 use crate::backup;
 use crate::error::Error;
+use crate::history::{BaseChoice, Origin};
 use crate::merge::{self, Strategy, Upstream, Warning};
 use crate::violation::Violation;
 use crate::{identity, template};
@@ -80,6 +81,8 @@ pub struct Report {
     pub violations: Vec<Violation>,
     /// What a three-way merge took from upstream, removed, or found changed on both sides.
     pub upstream: Vec<Upstream>,
+    /// Where the merge's base came from, or why there was none.
+    pub base: Option<Origin>,
 }
 
 impl Report {
@@ -94,6 +97,7 @@ impl Report {
             warnings: Vec::new(),
             violations: Vec::new(),
             upstream: Vec::new(),
+            base: None,
         }
     }
 
@@ -141,7 +145,7 @@ impl Context {
             dry_run,
             backup_dir,
             check_deployments: false,
-            base: Base::FromBackup,
+            base: Base::Auto,
             defaults: OnceCell::new(),
         }
     }
@@ -167,42 +171,56 @@ impl Context {
     }
 }
 
-/// The base of a three-way merge (the default the pool was last synced from).
-#[derive(Debug, Clone)]
-pub enum Base {
-    /// The default recorded in the pool's newest backup, if there is one.
-    FromBackup,
-    /// This template (`--base FILE`).
-    Given(Value),
-    /// Two-way merge (`--no-base`).
-    Off,
-}
+/// The base of a three-way merge (the default the pool was last synced from): `--base`.
+pub use crate::history::Source as Base;
 
 impl Context {
-    /// The base for `pool`; a backup that cannot be read is reported, not ignored.
-    /// A backup only counts if it is of this very pool: a pool deleted and created again
-    /// under the same name has a new id, and its old backups say nothing about it.
-    fn base_for(&self, pool: &WorkPool) -> Result<Option<Value>, Error> {
-        match (&self.base, &self.backup_dir) {
-            (Base::Off, _) | (Base::FromBackup, None) => Ok(None),
-            (Base::Given(base), _) => Ok(Some(base.clone())),
-            (Base::FromBackup, Some(dir)) => {
-                let Some(entry) = backup::latest(dir, self.client.base_url(), &pool.name)? else {
-                    return Ok(None);
-                };
-                let saved = backup::read(&entry.path)?;
-                let id = |p: &Value| p.get("id").and_then(Value::as_str).map(str::to_string);
-                let same_pool = id(&saved.pool).is_some()
-                    && id(&saved.pool)
-                        == pool
-                            .rest
-                            .get("id")
-                            .and_then(Value::as_str)
-                            .map(str::to_string);
-                Ok(saved.default.filter(|_| same_pool))
-            }
+    /// The base for `pool` (see [`crate::history::choose`]); a backup that cannot be read
+    /// is reported, not ignored.
+    fn base_for(&self, pool: &WorkPool) -> Result<BaseChoice, Error> {
+        if self.strategy == Strategy::Jq && self.base != Base::Off {
+            return Ok(BaseChoice::none("--strategy jq merges two-way"));
         }
+        let backup = match &self.backup_dir {
+            Some(dir) if self.base.wants_backup() => {
+                backup_base(dir, self.client.base_url(), pool)?
+            }
+            _ => None,
+        };
+        let history = crate::history::embedded()?;
+        Ok(crate::history::choose(
+            &self.base,
+            backup,
+            history,
+            &pool.pool_type,
+            &pool.base_job_template,
+        ))
     }
+}
+
+/// The newest backup of `pool` in `dir` that records a default: its path and that default.
+/// A backup only counts if it is of this very pool: a pool deleted and created again under
+/// the same name has a new id, and its old backups say nothing about it.
+pub(crate) fn backup_base(
+    dir: &std::path::Path,
+    api_url: &str,
+    pool: &WorkPool,
+) -> Result<Option<(PathBuf, Value)>, Error> {
+    let Some(entry) = backup::latest(dir, api_url, &pool.name)? else {
+        return Ok(None);
+    };
+    let saved = backup::read(&entry.path)?;
+    let id = |p: &Value| p.get("id").and_then(Value::as_str).map(str::to_string);
+    let current_id = pool
+        .rest
+        .get("id")
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    let same_pool = id(&saved.pool).is_some() && id(&saved.pool) == current_id;
+    Ok(saved
+        .default
+        .filter(|_| same_pool)
+        .map(|default| (entry.path, default)))
 }
 
 /// Which pool to work on: a name still to read, or a pool a listing already returned.
@@ -253,7 +271,8 @@ pub async fn sync(ctx: &Context, target: Target) -> Report {
         Ok(base) => base,
         Err(e) => return report.end(Outcome::Failed, Some(e)),
     };
-    let merged = merge::merge3(base.as_ref(), &default, &current, ctx.strategy);
+    report.base = Some(base.origin);
+    let merged = merge::merge3(base.template.as_ref(), &default, &current, ctx.strategy);
     let mut violations = template::check(&merged.template);
     violations.extend(identity::check_template(&merged.template));
     if ctx.check_deployments {

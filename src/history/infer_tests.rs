@@ -143,13 +143,12 @@ fn delete_optional_variable(pool_type: &str, template: &mut Value, pick: usize) 
     );
     let placeholder = json!(format!("{{{{ {name} }}}}"));
     for pointer in pointers {
-        if template.pointer(&pointer) == Some(&placeholder) {
-            if let Some((parent, key)) = pointer.rsplit_once('/') {
-                if let Some(map) = template.pointer_mut(parent).and_then(Value::as_object_mut) {
-                    map.remove(key);
-                    removed.push(pointer.clone());
-                }
-            }
+        if template.pointer(&pointer) == Some(&placeholder)
+            && let Some((parent, key)) = pointer.rsplit_once('/')
+            && let Some(map) = template.pointer_mut(parent).and_then(Value::as_object_mut)
+        {
+            map.remove(key);
+            removed.push(pointer.clone());
         }
     }
     if let Some(map) = template
