@@ -191,5 +191,13 @@ fn explain_file_shows_the_customisation_against_the_inferred_base() {
         "{text}"
     );
     assert!(text.contains("+        \"default\": \"mine:7\","), "{text}");
-    assert_eq!(text.matches("\n+").count(), 1, "{text}");
+    let added = text
+        .lines()
+        .filter(|l| l.starts_with('+') && !l.starts_with("+++"))
+        .count();
+    let removed = text
+        .lines()
+        .filter(|l| l.starts_with('-') && !l.starts_with("---"))
+        .count();
+    assert_eq!((added, removed), (1, 0), "{text}");
 }
