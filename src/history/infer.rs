@@ -3,10 +3,15 @@
 //! Leaves are scalars, nulls and empty objects and arrays, found by JSON pointer through
 //! `job_configuration` and `variables` alike. A candidate's score is its leaves that the pool
 //! holds unchanged over all its leaves: what `94% of its values match` says, and what
-//! [`THRESHOLD`] applies to. Candidates are ranked by a stricter share that also counts the
-//! pool's leaves the candidate lacks, because released defaults nest: kubernetes 3.0.0's
-//! every leaf is in 3.6.23's, so a 3.6.23 pool whose new variables were customised would
-//! otherwise match 3.0.0 at 100%. Ties go to the newest release.
+//! [`THRESHOLD`] applies to.
+//!
+//! Candidates are ranked by how many of the pool's leaves they explain (matched leaves, not
+//! the share), then by fewer leaves the pool lacks, then by the newest release. The share
+//! alone misleads because released defaults nest: cloud-run-v2 2.14.13's every leaf is in
+//! 2.19.0's, so a 2.19.0 pool whose user deleted `service_account_name` (the variable
+//! 2.16.5 added) matches 2.14.13 at a higher share, and a three-way merge from that base
+//! would bring the deleted variable back. The count still prefers 2.19.0, which explains
+//! the pool's `vpcAccess` as well.
 
 use super::History;
 use super::origin::{BaseChoice, Origin, percent, ratio};
@@ -25,8 +30,6 @@ pub struct Agreement {
     pub matched: usize,
     /// The candidate's leaves.
     pub leaves: usize,
-    /// The pool's leaves at pointers the candidate does not have.
-    pub extra: usize,
 }
 
 impl Agreement {
@@ -35,70 +38,42 @@ impl Agreement {
         ratio(self.matched, self.leaves)
     }
 
-    /// Whether `self` ranks at least as high as `other`: `matched / (leaves + extra)`,
-    /// compared exactly.
+    /// Whether `self` ranks at least as high as `other`: more matched leaves, then fewer
+    /// of its leaves the pool lacks.
     fn at_least(self, other: Agreement) -> bool {
-        self.matched * (other.leaves + other.extra) >= other.matched * (self.leaves + self.extra)
+        let missing = |a: Agreement| a.leaves - a.matched;
+        (self.matched, std::cmp::Reverse(missing(self)))
+            >= (other.matched, std::cmp::Reverse(missing(other)))
     }
 
     fn add(self, other: Agreement) -> Agreement {
         Agreement {
             matched: self.matched + other.matched,
             leaves: self.leaves + other.leaves,
-            extra: self.extra + other.extra,
         }
     }
 }
 
 /// The leaves of `value`.
 pub fn leaves(value: &Value) -> usize {
-    match value {
-        Value::Object(map) if !map.is_empty() => map.values().map(leaves).sum(),
-        Value::Array(items) if !items.is_empty() => items.iter().map(leaves).sum(),
-        _ => 1,
-    }
+    agreement(value, None).leaves
 }
 
 /// How `candidate`'s leaves compare with `current` (absent: nothing matches).
 pub fn agreement(candidate: &Value, current: Option<&Value>) -> Agreement {
-    match (candidate, current) {
-        (Value::Object(map), current) if !map.is_empty() => {
-            let inner = map
-                .iter()
-                .map(|(key, value)| agreement(value, current.and_then(|c| c.get(key))))
-                .fold(Agreement::default(), Agreement::add);
-            let extra = match current {
-                Some(Value::Object(cur)) => cur
-                    .iter()
-                    .filter(|(key, _)| !map.contains_key(*key))
-                    .map(|(_, v)| leaves(v))
-                    .sum(),
-                _ => 0,
-            };
-            inner.add(Agreement {
-                extra,
-                ..Agreement::default()
-            })
-        }
-        (Value::Array(items), current) if !items.is_empty() => {
-            let inner = items
-                .iter()
-                .enumerate()
-                .map(|(i, value)| agreement(value, current.and_then(|c| c.get(i))))
-                .fold(Agreement::default(), Agreement::add);
-            let extra = match current {
-                Some(Value::Array(cur)) => cur.iter().skip(items.len()).map(leaves).sum(),
-                _ => 0,
-            };
-            inner.add(Agreement {
-                extra,
-                ..Agreement::default()
-            })
-        }
-        (leaf, current) => Agreement {
+    match candidate {
+        Value::Object(map) if !map.is_empty() => map
+            .iter()
+            .map(|(key, value)| agreement(value, current.and_then(|c| c.get(key))))
+            .fold(Agreement::default(), Agreement::add),
+        Value::Array(items) if !items.is_empty() => items
+            .iter()
+            .enumerate()
+            .map(|(i, value)| agreement(value, current.and_then(|c| c.get(i))))
+            .fold(Agreement::default(), Agreement::add),
+        leaf => Agreement {
             matched: usize::from(current == Some(leaf)),
             leaves: 1,
-            extra: 0,
         },
     }
 }
