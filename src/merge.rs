@@ -1,8 +1,11 @@
 //! Pure merging of a pool's current base job template into the latest default.
-//! `jq` is exactly `jq -s '.[0] * .[1]'`; `schema` adds `required` union and warnings.
+//! `jq` is exactly `jq -s '.[0] * .[1]'`; `schema` merges arrays keyed by `name` element by
+//! element (see `merge/keyed.rs`) and adds `required` union and warnings.
 //! [`merge3`] adds a base (the default last synced) to tell stale defaults from customisations.
 
+mod keyed;
 mod three_way;
+mod wiring;
 
 pub use three_way::{Upstream, UpstreamKind, merge3};
 
@@ -14,7 +17,8 @@ use serde_json::{Map, Value};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Strategy {
-    /// jq's merge plus `variables.required` union and schema warnings.
+    /// jq's merge with arrays keyed by `name` merged by name, plus `variables.required`
+    /// union and schema warnings.
     #[default]
     Schema,
     /// Exactly `jq -s '.[0] * .[1]'` (default as base, current wins).
@@ -68,14 +72,20 @@ pub fn jq_merge(default: &Value, current: &Value) -> Value {
 
 /// Merges `current` into `default` with the given strategy.
 ///
-/// [`Strategy::Jq`] is [`jq_merge`] with no warnings. [`Strategy::Schema`] then sets
-/// `variables.required` to the union of both sides' lists (current's names first), keeps only
-/// names defined in the merged `variables.properties`, and warns about dropped names, property
-/// schemas whose kind changed upstream, `null`s hiding default objects, and `variables` holding
-/// both `definitions` and `$defs`.
+/// [`Strategy::Jq`] is [`jq_merge`] with no warnings. [`Strategy::Schema`] is jq's merge
+/// except that two arrays keyed by `name` merge element by element (`merge/keyed.rs`); it
+/// then sets `variables.required` to the union of both sides' lists (current's names first),
+/// keeps only names defined in the merged `variables.properties`, and warns about dropped
+/// names, property schemas whose kind changed upstream (a widened `enum` is no change),
+/// `null`s hiding default objects, `variables` holding both `definitions` and `$defs`, and
+/// variables the default uses in `job_configuration` that the merged template defines but
+/// does not use.
 pub fn merge(default: &Value, current: &Value, strategy: Strategy) -> Merged {
-    let mut template = jq_merge(default, current);
     let mut warnings = Vec::new();
+    let mut template = match strategy {
+        Strategy::Jq => jq_merge(default, current),
+        Strategy::Schema => keyed::merge_two(default, current),
+    };
     if strategy == Strategy::Schema {
         if let (Value::Object(default), Value::Object(current)) = (default, current) {
             null_hides_object(default, current, "", &mut warnings);
@@ -83,6 +93,7 @@ pub fn merge(default: &Value, current: &Value, strategy: Strategy) -> Merged {
         kind_changes(default, current, &template, false, &mut warnings);
         union_required(default, current, &mut template, &mut warnings);
         both_definitions(&template, &mut warnings);
+        wiring::unwired(default, &template, &mut warnings);
         // Stable sort: warnings at the same pointer keep the order they were found in.
         warnings.sort_by_cached_key(|w| document_position(&template, &w.pointer));
     }
@@ -141,7 +152,7 @@ fn kind_changes(
             continue;
         };
         let (was, now) = (kind(base), kind(ours));
-        if was == now {
+        if was == now || widened(base, ours) {
             continue;
         }
         let mixed = properties(merged)
@@ -173,7 +184,7 @@ pub fn kind(schema: &Map<String, Value>) -> String {
     if let Some(ty) = schema.get("type") {
         parts.push(format!("type {}", compact(ty)));
     }
-    for combinator in ["anyOf", "allOf", "oneOf"] {
+    for combinator in COMBINATORS {
         if let Some(branches) = schema.get(combinator) {
             let summary = match branches.as_array() {
                 Some(branches) => {
@@ -196,6 +207,51 @@ pub fn kind(schema: &Map<String, Value>) -> String {
     } else {
         parts.join(", ")
     }
+}
+
+/// Whether `base` is `ours` with values added to its `enum`s and nothing else changed in
+/// its kind: the same kind without the `enum`s, each of ours's `enum`s a subset of base's.
+fn widened(base: &Map<String, Value>, ours: &Map<String, Value>) -> bool {
+    let (theirs, mine) = (enums(base), enums(ours));
+    theirs.len() == mine.len()
+        && !theirs.is_empty()
+        && kind(&without_enums(base)) == kind(&without_enums(ours))
+        && theirs
+            .iter()
+            .zip(&mine)
+            .all(|(theirs, mine)| mine.iter().all(|value| theirs.contains(value)))
+}
+
+/// The combinators whose branches [`kind`] describes.
+const COMBINATORS: [&str; 3] = ["anyOf", "allOf", "oneOf"];
+
+/// The `enum` arrays of a schema and of its combinators' branches, in [`kind`]'s order.
+fn enums(schema: &Map<String, Value>) -> Vec<&Vec<Value>> {
+    let branches = COMBINATORS
+        .iter()
+        .filter_map(|c| schema.get(*c)?.as_array())
+        .flatten()
+        .filter_map(|branch| branch.get("enum")?.as_array());
+    schema
+        .get("enum")
+        .and_then(Value::as_array)
+        .into_iter()
+        .chain(branches)
+        .collect()
+}
+
+/// A schema without its `enum`s and its combinators' branches' `enum`s.
+fn without_enums(schema: &Map<String, Value>) -> Map<String, Value> {
+    let mut schema = schema.clone();
+    schema.remove("enum");
+    for combinator in COMBINATORS {
+        if let Some(Value::Array(branches)) = schema.get_mut(combinator) {
+            for branch in branches.iter_mut().filter_map(Value::as_object_mut) {
+                branch.remove("enum");
+            }
+        }
+    }
+    schema
 }
 
 /// One branch of a combinator, by `$ref`, else `type`, else `enum`, else `schema`.

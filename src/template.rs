@@ -8,6 +8,12 @@
 //! (`prefect.blocks.`), variable (`prefect.variables.`) and env (`$`) placeholders must be
 //! defined too. Non-object sections or `properties` crash the server (HTTP 500), so they are
 //! reported here as well.
+//!
+//! It also checks every variable's `default` against the variable's own schema, as the server
+//! does when a pool is created (see `template/defaults.rs`): a PATCH skips that check, so a
+//! bad default would otherwise surface only when a worker runs.
+
+mod defaults;
 
 use crate::violation::{Violation, escape_token};
 use regex::Regex;
@@ -115,6 +121,24 @@ pub fn job_placeholders(job_configuration: &Value) -> Vec<String> {
     names
 }
 
+/// Each placeholder name the server requires for this `job_configuration` (as in
+/// [`job_placeholders`]) with the JSON pointer, from the template's root, of the first
+/// string that uses it.
+pub fn job_placeholder_uses(job_configuration: &Value) -> Vec<(String, String)> {
+    let mut uses: Vec<(String, String)> = Vec::new();
+    for (key, value) in job_configuration.as_object().into_iter().flatten() {
+        let pointer = format!("/job_configuration/{}", escape_token(key));
+        walk_strings(value, &pointer, &mut |at, text| {
+            for name in names_in(text) {
+                if !uses.iter().any(|(n, _)| n == name) {
+                    uses.push((name.to_string(), at.to_string()));
+                }
+            }
+        });
+    }
+    uses
+}
+
 /// Python truthiness of a JSON value.
 fn truthy(value: &Value) -> bool {
     match value {
@@ -214,6 +238,7 @@ pub fn check(template: &Value) -> Vec<Violation> {
             }
         });
     }
+    out.extend(defaults::check(variables));
     out
 }
 

@@ -33,6 +33,18 @@ fn cases() -> Vec<Case> {
                 json!(3),
             ),
         },
+        // An edit inside the containers array: 3.6.23's new resource variables are wired
+        // only by the keyed array merge (containers by `name`).
+        Case {
+            pool_type: "kubernetes",
+            release: "2.14.13",
+            number: ("pod_watch_timeout_seconds", json!(120)),
+            deleted: "stream_output",
+            edit: (
+                "/job_configuration/job_manifest/spec/template/spec/containers/0/volumeMounts",
+                json!([{"name": "data", "mountPath": "/data"}]),
+            ),
+        },
         Case {
             pool_type: "docker",
             release: "2.19.0",

@@ -206,7 +206,7 @@ fn schema_warnings_table() {
                 None,
             ),
             vars(
-                json!({"a": {"$ref": "#/definitions/A"}, "b": {"enum": ["x"]}}),
+                json!({"a": {"$ref": "#/definitions/A"}, "b": {"enum": ["x", "z"]}}),
                 None,
             ),
             vec![
@@ -218,9 +218,37 @@ fn schema_warnings_table() {
                 (
                     "/variables/properties/b",
                     "property \"b\" changed kind upstream (default: enum [\"x\",\"y\"]; current: \
-                     enum [\"x\"]); the current schema was kept, review it",
+                     enum [\"x\",\"z\"]); the current schema was kept, review it",
                 ),
             ],
+        ),
+        (
+            "a widened enum is not a changed kind, at the top or in a branch",
+            vars(
+                json!({
+                    "stage": {"type": "string", "enum": ["GA", "BETA", "ALPHA"]},
+                    "mode": {"anyOf": [{"enum": ["a", "b"]}, {"type": "null"}]}
+                }),
+                None,
+            ),
+            vars(
+                json!({
+                    "stage": {"type": "string", "enum": ["BETA", "GA"]},
+                    "mode": {"anyOf": [{"enum": ["a"]}, {"type": "null"}]}
+                }),
+                None,
+            ),
+            vec![],
+        ),
+        (
+            "a widened enum whose type changed is a changed kind",
+            vars(json!({"n": {"type": "integer", "enum": [1, 2]}}), None),
+            vars(json!({"n": {"type": "number", "enum": [1]}}), None),
+            vec![(
+                "/variables/properties/n",
+                "property \"n\" changed kind upstream (default: type integer, enum [1,2]; \
+                 current: type number, enum [1]); the current schema was kept, review it",
+            )],
         ),
         (
             "null hides a nested default object, in document order",

@@ -8,7 +8,8 @@ use super::{
     Merged, Strategy, Warning, both_definitions, document_position, keep_defined, kind_changes,
     merge, null_hides_object, properties, required,
 };
-use crate::template::job_placeholders;
+use super::{keyed, wiring};
+use crate::template::{job_placeholders, placeholders};
 use crate::violation::escape_token;
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -31,7 +32,9 @@ pub enum UpstreamKind {
 /// One upstream change the three-way merge applied or, on a conflict, did not apply.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Upstream {
-    /// JSON pointer in the templates ("" is the whole template).
+    /// JSON pointer in the templates ("" is the whole template). Inside an array keyed by
+    /// `name` the index is the element's in the merged template, or, for an element not in
+    /// it, in current (removed upstream) or the default (not added).
     pub pointer: String,
     /// What happened.
     pub kind: UpstreamKind,
@@ -105,11 +108,17 @@ fn short(value: &Value) -> String {
 ///
 /// Without a base, or with [`Strategy::Jq`] (which ignores the base), this is [`merge`].
 /// Otherwise objects present in both `default` and `current` merge key by key (`default`'s
-/// keys first, then `current`'s others); anything else is one value, decided by: current
-/// equal to base (both possibly absent) takes default's value, else current's is kept, and a
-/// default that differs from both is a conflict. Afterwards a variable removed upstream that
-/// the merged `job_configuration` still uses is restored from current with a warning,
-/// `variables.required` keeps only defined names, and the schema warnings of [`merge`] apply.
+/// keys first, then `current`'s others), and two arrays keyed by `name` that the user changed
+/// merge element by element, each with the base's element of the same name (see
+/// `merge/keyed.rs`); anything else is one value, decided by: current equal to base (both
+/// possibly absent) takes default's value, else current's is kept, and a default that
+/// differs from both is a conflict. One exception: where taking default's value would add to `job_configuration` a
+/// placeholder of a variable the user deleted (upstream moved or wired it), the user's value
+/// is kept and reported as a conflict, so the deletion stands. Afterwards a variable removed
+/// upstream that the merged `job_configuration` still uses is restored from current with a
+/// warning, `variables.required` keeps only defined names, and the schema warnings of
+/// [`merge`] apply, except where a conflict at the same pointer (or inside the property, for
+/// a changed kind) already reports it.
 pub fn merge3(
     base: Option<&Value>,
     default: &Value,
@@ -119,8 +128,12 @@ pub fn merge3(
     let Some(base) = base.filter(|_| strategy != Strategy::Jq) else {
         return merge(default, current, strategy);
     };
-    let mut upstream = Vec::new();
-    let merged = merge_value(Some(base), Some(default), Some(current), "", &mut upstream);
+    let mut walk = Walk {
+        deleted: deleted_variables(base, current),
+        upstream: Vec::new(),
+    };
+    let merged = merge_value(Some(base), Some(default), Some(current), "", &mut walk);
+    let mut upstream = walk.upstream;
     // Unreachable fallback: with current and default both present the result is one of them.
     let mut template = merged.unwrap_or_else(|| current.clone());
     let mut warnings = Vec::new();
@@ -128,9 +141,16 @@ pub fn merge3(
     if let (Value::Object(default), Value::Object(merged)) = (default, &template) {
         null_hides_object(default, merged, "", &mut warnings);
     }
-    kind_changes(default, current, &template, true, &mut warnings);
+    let mut kinds = Vec::new();
+    kind_changes(default, current, &template, true, &mut kinds);
+    // A conflict inside a property already tells of its kind change.
+    kinds.retain(|w| !conflict_within(&upstream, &w.pointer));
+    warnings.extend(kinds);
     filter_required(&mut template, &mut warnings);
     both_definitions(&template, &mut warnings);
+    wiring::unwired(default, &template, &mut warnings);
+    // One pointer, one report: a conflict there says it already.
+    warnings.retain(|w| !upstream.iter().any(|u| is_conflict_at(u, &w.pointer)));
     warnings.sort_by_cached_key(|w| document_position(&template, &w.pointer));
     Merged {
         template,
@@ -139,20 +159,94 @@ pub fn merge3(
     }
 }
 
+/// The state of one three-way walk: the variables the user deleted, and the reports.
+pub(super) struct Walk {
+    /// Variables in the base's `variables.properties` that current's no longer has.
+    deleted: Vec<String>,
+    /// What upstream did, in merge order.
+    upstream: Vec<Upstream>,
+}
+
+impl Walk {
+    /// Whether taking `default` at `pointer` instead of `current` would add, inside
+    /// `job_configuration`, a placeholder of a variable the user deleted (in the value, or in
+    /// the member's key when current has no such member).
+    pub(super) fn revives_deleted(
+        &self,
+        pointer: &str,
+        default: &Value,
+        current: Option<&Value>,
+    ) -> bool {
+        let uses = |value: &Value| match pointer {
+            "/job_configuration" => job_placeholders(value),
+            _ if pointer.starts_with("/job_configuration/") => placeholders(value),
+            _ => Vec::new(),
+        };
+        let before = current.map(uses).unwrap_or_default();
+        let mut added = uses(default);
+        // The server counts keys below job_configuration's own, as strings.
+        if current.is_none()
+            && pointer.split('/').count() > 3
+            && let Some((_, key)) = pointer.rsplit_once('/')
+        {
+            let key = key.replace("~1", "/").replace("~0", "~");
+            added.extend(placeholders(&Value::String(key)));
+        }
+        added
+            .iter()
+            .any(|name| self.deleted.contains(name) && !before.contains(name))
+    }
+}
+
+/// The variables defined in the base's `variables.properties` but not in current's.
+fn deleted_variables(base: &Value, current: &Value) -> Vec<String> {
+    let (Some(base), Some(current)) = (properties(base), properties(current)) else {
+        return Vec::new();
+    };
+    base.keys()
+        .filter(|name| !current.contains_key(*name))
+        .cloned()
+        .collect()
+}
+
+/// Whether `report` is a conflict at `pointer`.
+fn is_conflict_at(report: &Upstream, pointer: &str) -> bool {
+    report.kind == UpstreamKind::Conflict && report.pointer == pointer
+}
+
+/// Whether a conflict lies at `pointer` or under it.
+fn conflict_within(upstream: &[Upstream], pointer: &str) -> bool {
+    upstream.iter().any(|u| {
+        u.kind == UpstreamKind::Conflict
+            && u.pointer
+                .strip_prefix(pointer)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+    })
+}
+
 /// The merged value at `pointer` from the base, default and current values there (`None`:
-/// absent), recording what upstream did in `out`; `None` leaves the key out.
-fn merge_value(
+/// absent), recording what upstream did in `walk`; `None` leaves the key out.
+pub(super) fn merge_value(
     base: Option<&Value>,
     default: Option<&Value>,
     current: Option<&Value>,
     pointer: &str,
-    out: &mut Vec<Upstream>,
+    walk: &mut Walk,
 ) -> Option<Value> {
-    if let (Some(Value::Object(default)), Some(Value::Object(current))) = (default, current) {
-        let base = base.and_then(Value::as_object);
-        return Some(Value::Object(merge_objects(
-            base, default, current, pointer, out,
-        )));
+    match (default, current) {
+        (Some(Value::Object(default)), Some(Value::Object(current))) => {
+            let base = base.and_then(Value::as_object);
+            return Some(Value::Object(merge_objects(
+                base, default, current, pointer, walk,
+            )));
+        }
+        // Untouched arrays take the default whole (its order too), below.
+        (Some(Value::Array(default)), Some(Value::Array(items))) if current != base => {
+            if let Some(merged) = keyed::merge_three(base, default, items, pointer, walk) {
+                return Some(merged);
+            }
+        }
+        _ => {}
     }
     let report = |kind| Upstream {
         pointer: pointer.to_string(),
@@ -161,6 +255,15 @@ fn merge_value(
         default: default.cloned(),
         current: current.cloned(),
     };
+    if current == base
+        && let Some(default) = default.filter(|d| Some(*d) != base)
+        && walk.revives_deleted(pointer, default, current)
+    {
+        // Upstream moved a placeholder of a variable the user deleted: the deletion stands.
+        walk.upstream.push(report(UpstreamKind::Conflict));
+        return current.cloned();
+    }
+    let out = &mut walk.upstream;
     if current == base {
         let kind = match (base, default) {
             _ if default == base => None,
@@ -184,7 +287,7 @@ fn merge_objects(
     default: &Map<String, Value>,
     current: &Map<String, Value>,
     pointer: &str,
-    out: &mut Vec<Upstream>,
+    walk: &mut Walk,
 ) -> Map<String, Value> {
     let mut merged = Map::new();
     let keys = default
@@ -197,7 +300,7 @@ fn merge_objects(
             default.get(key),
             current.get(key),
         );
-        if let Some(value) = merge_value(b, d, c, &here, out) {
+        if let Some(value) = merge_value(b, d, c, &here, walk) {
             merged.insert(key.clone(), value);
         }
     }

@@ -397,8 +397,9 @@ fn schema_warnings_still_apply() {
         json!({"properties": {"p": {"type": "string"}, "q": {"type": "string"}}}),
     );
     // `p`: untouched, upstream changed its kind: taken silently. `q`: the user changed its kind.
+    // `a`: the user's null hides the default object upstream left alone.
     let default = tpl(
-        json!({"a": {"b": 2}}),
+        json!({"a": {"b": 1}}),
         json!({"properties": {"p": {"type": "integer"}, "q": {"type": "string"}}, "$defs": {}}),
     );
     let current = tpl(
@@ -418,6 +419,55 @@ fn schema_warnings_still_apply() {
     assert_eq!(
         merged.template["variables"]["properties"]["p"],
         json!({"type": "integer"})
+    );
+}
+
+#[test]
+fn a_conflict_is_the_one_report_at_its_pointer() {
+    let base = tpl(
+        json!({"a": {"b": 1}}),
+        json!({"properties": {"q": {"type": "string", "title": "Q"}}}),
+    );
+    // Upstream changed `a` the user set to null, and `q`'s type the user changed too.
+    let default = tpl(
+        json!({"a": {"b": 2}}),
+        json!({"properties": {"q": {"type": "number", "title": "Q"}}}),
+    );
+    let current = tpl(
+        json!({"a": null}),
+        json!({"properties": {"q": {"type": "integer", "title": "Q"}}}),
+    );
+    let merged = merge3(Some(&base), &default, &current, Strategy::Schema);
+    assert_eq!(merged.warnings, vec![]);
+    let null_over_object = Upstream {
+        current: Some(Value::Null),
+        ..up(
+            "/job_configuration/a",
+            Conflict,
+            json!({"b": 1}),
+            json!({"b": 2}),
+            Value::Null,
+        )
+    };
+    assert_eq!(
+        merged.upstream,
+        vec![
+            null_over_object,
+            up(
+                "/variables/properties/q/type",
+                Conflict,
+                json!("string"),
+                json!("number"),
+                json!("integer")
+            ),
+        ]
+    );
+    // Without a conflict there, the same two things are warnings.
+    let merged = merge(&default, &current, Strategy::Schema);
+    let pointers: Vec<&str> = merged.warnings.iter().map(|w| w.pointer.as_str()).collect();
+    assert_eq!(
+        pointers,
+        ["/job_configuration/a", "/variables/properties/q"]
     );
 }
 

@@ -2,7 +2,7 @@
 //! templates with colliding keys, placeholders and schema kinds, and pointer walks.
 #![allow(dead_code)]
 
-use poolsync::template::job_placeholders;
+use poolsync::template::{check, job_placeholders, placeholders};
 use poolsync::violation::escape_token;
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};
@@ -193,4 +193,93 @@ pub fn required_of(template: &Value) -> Vec<Value> {
         .and_then(Value::as_array)
         .cloned()
         .unwrap_or_default()
+}
+
+/// The variables `base` defines in `variables.properties` that `current` does not.
+pub fn deleted_variables(base: &Value, current: &Value) -> Vec<String> {
+    let properties = |doc: &Value| doc.pointer("/variables/properties")?.as_object().cloned();
+    let (Some(base), Some(current)) = (properties(base), properties(current)) else {
+        return Vec::new();
+    };
+    base.keys()
+        .filter(|name| !current.contains_key(*name))
+        .cloned()
+        .collect()
+}
+
+/// The placeholders the server counts in `value` found at `pointer`: none outside
+/// `job_configuration`, and for a member below its top level, its key's too.
+pub fn job_uses(pointer: &str, value: Option<&Value>) -> Vec<String> {
+    let Some(value) = value else {
+        return Vec::new();
+    };
+    if pointer == "/job_configuration" {
+        return job_placeholders(value);
+    }
+    if !pointer.starts_with("/job_configuration/") {
+        return Vec::new();
+    }
+    let mut names = placeholders(value);
+    if pointer.split('/').count() > 3 {
+        let key = pointer.rsplit('/').next().unwrap_or_default();
+        let key = key.replace("~1", "/").replace("~0", "~");
+        names.extend(placeholders(&Value::String(key)));
+    }
+    names
+}
+
+/// The names of the placeholders `check` reports undefined.
+pub fn undefined_placeholders(template: &Value) -> Vec<String> {
+    check(template)
+        .iter()
+        .filter(|v| v.message.starts_with("placeholder"))
+        .filter_map(|v| {
+            Some(
+                v.message
+                    .split("{{ ")
+                    .nth(1)?
+                    .split(" }}")
+                    .next()?
+                    .to_string(),
+            )
+        })
+        .collect()
+}
+
+/// Whether `template` has non-empty `job_configuration` and `variables` objects, an object
+/// `variables.properties`, and no undefined placeholder.
+pub fn well_formed(template: &Value) -> bool {
+    let object = |pointer: &str| template.pointer(pointer).and_then(Value::as_object);
+    object("/job_configuration").is_some_and(|o| !o.is_empty())
+        && object("/variables").is_some_and(|o| !o.is_empty())
+        && object("/variables/properties").is_some()
+        && undefined_placeholders(template).is_empty()
+}
+
+/// A template the server accepts: [`template`] with missing sections filled in and a
+/// property for every placeholder it uses.
+pub fn valid_template() -> impl Strategy<Value = Value> {
+    template().prop_map(|mut template| {
+        let filled = |value: Option<&Value>| {
+            value
+                .and_then(Value::as_object)
+                .is_some_and(|o| !o.is_empty())
+        };
+        if !filled(template.get("job_configuration")) {
+            template["job_configuration"] = json!({"command": "{{ a }}"});
+        }
+        if !template
+            .pointer("/variables/properties")
+            .is_some_and(Value::is_object)
+        {
+            template["variables"] = json!({"type": "object", "properties": {}});
+        }
+        let used = job_placeholders(&template["job_configuration"]);
+        if let Some(Value::Object(properties)) = template.pointer_mut("/variables/properties") {
+            for name in used {
+                properties.entry(name).or_insert_with(|| json!({}));
+            }
+        }
+        template
+    })
 }

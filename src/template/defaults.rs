@@ -1,0 +1,219 @@
+//! The server's check of variable defaults when a pool is created
+//! (`validate_job_variable_defaults_for_work_pool` in `prefect/server/api/validation.py`).
+//! Updates (PATCH) skip it, so a bad default would otherwise surface only when a worker runs.
+//!
+//! What the server does, and this mirrors:
+//! - every `default` of a `variables.properties` entry goes into one object, validated against
+//!   the whole `variables` schema (Draft 2020-12, `$ref`s resolved inside it, nothing fetched),
+//!   with every nested `required` removed;
+//! - before that the schema is preprocessed (`preprocess_schema`, `allow_none_with_default`):
+//!   a property with a `type` other than `"null"` that its object does not require becomes
+//!   `anyOf: [{type}, {type: null}]` (so `null` is a valid default of an optional variable),
+//!   recursively through `properties` and the `properties` of each `definitions` entry; a list
+//!   `items` becomes `prefixItems`; a block schema in `definitions` (one with
+//!   `block_type_slug`) also accepts `{"$ref": ...}`, stored under its `title`;
+//! - a default `{"$ref": {...}}` without `block_document_id` is not validated; one with it is
+//!   the block document's data, which only the server has: poolsync checks only that the id
+//!   is a UUID (otherwise the server answers 404), not the block's data.
+//!
+//! Deviations: the server stops at its first error (poolsync reports every one), and it
+//! answers HTTP 500 for a `$ref` that is not an object, which poolsync reports as a violation.
+
+use super::truthy;
+use crate::violation::{Violation, escape_token};
+use jsonschema::error::ValidationErrorKind;
+use jsonschema::paths::LocationSegment;
+use serde_json::{Map, Value, json};
+
+/// The violations of every variable default against its own property schema.
+pub(super) fn check(variables: &Map<String, Value>) -> Vec<Violation> {
+    let Some(properties) = variables.get("properties").and_then(Value::as_object) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let mut defaults = Map::new();
+    for (name, schema) in properties {
+        let Some(default) = schema.get("default") else {
+            continue;
+        };
+        match default.get("$ref") {
+            None => {
+                defaults.insert(name.clone(), default.clone());
+            }
+            Some(reference) => out.extend(block_reference(name, reference)),
+        }
+    }
+    if defaults.is_empty() {
+        return out;
+    }
+    let schema = without_required(&preprocess(variables));
+    let validator = match jsonschema::draft202012::options().offline().build(&schema) {
+        Ok(validator) => validator,
+        Err(error) => {
+            out.push(Violation {
+                pointer: "/variables".into(),
+                value: None,
+                message: format!(
+                    "variables is not a valid json schema, so the server cannot check the \
+                     defaults: {}",
+                    error.masked()
+                ),
+                fix: "fix the schema: every $ref must point inside variables (its definitions \
+                      or $defs) and every keyword must have a valid value"
+                    .into(),
+            });
+            return out;
+        }
+    };
+    let instance = Value::Object(defaults);
+    for error in validator.iter_errors(&instance) {
+        let mut path = error.instance_path().iter();
+        let Some(LocationSegment::Property(name)) = path.next() else {
+            continue;
+        };
+        let rest: String = path
+            .map(|segment| match segment {
+                LocationSegment::Property(key) => format!("/{}", escape_token(&key)),
+                LocationSegment::Index(index) => format!("/{index}"),
+            })
+            .collect();
+        let schema = properties.get(name.as_ref()).and_then(Value::as_object);
+        let reason = match (error.kind(), schema.and_then(|s| s.get("type"))) {
+            // The server's null wrapper around the property's own `type`.
+            (ValidationErrorKind::AnyOf { .. }, Some(ty)) if rest.is_empty() => {
+                format!("value is not of type {ty} (or null)")
+            }
+            _ => error.masked().to_string(),
+        };
+        out.push(Violation {
+            pointer: format!(
+                "/variables/properties/{}/default{rest}",
+                escape_token(&name)
+            ),
+            value: Some(error.instance().clone().into_owned()),
+            message: format!(
+                "the default of variable {name:?} does not match its schema: {reason}"
+            ),
+            fix: format!(
+                "change the default of {name:?} to a value its schema accepts, or remove the \
+                 default"
+            ),
+        });
+    }
+    out
+}
+
+/// The violation, if any, of a default that is a block document reference `{"$ref": ...}`.
+fn block_reference(name: &str, reference: &Value) -> Option<Violation> {
+    let pointer = format!("/variables/properties/{}/default/$ref", escape_token(name));
+    let fix = "use {\"$ref\": {\"block_document_id\": \"<block document uuid>\"}}";
+    let Some(reference) = reference.as_object() else {
+        return Some(Violation {
+            pointer,
+            value: Some(reference.clone()),
+            message: format!(
+                "the default of variable {name:?} is a block reference whose $ref is not an \
+                 object; the server fails on it"
+            ),
+            fix: fix.into(),
+        });
+    };
+    let id = reference.get("block_document_id")?;
+    let parses = id
+        .as_str()
+        .is_some_and(|id| uuid::Uuid::parse_str(id).is_ok());
+    (!parses).then(|| Violation {
+        pointer: format!("{pointer}/block_document_id"),
+        value: Some(id.clone()),
+        message: format!(
+            "the default of variable {name:?} references a block document by an id that is \
+             not a uuid; the server answers \"block not found\""
+        ),
+        fix: fix.into(),
+    })
+}
+
+/// The server's `preprocess_schema(variables, allow_none_with_default=True)`.
+fn preprocess(variables: &Map<String, Value>) -> Value {
+    let mut schema = variables.clone();
+    process_object(&mut schema);
+    let Some(Value::Object(definitions)) = schema.get_mut("definitions") else {
+        return Value::Object(schema);
+    };
+    let mut blocks = Vec::new();
+    for definition in definitions.values_mut() {
+        let Some(definition) = definition.as_object_mut() else {
+            continue;
+        };
+        process_object(definition);
+        if definition.contains_key("block_type_slug")
+            && let Some(title) = definition.get("title").and_then(Value::as_str)
+        {
+            blocks.push((title.to_string(), definition.clone()));
+        }
+    }
+    for (title, definition) in blocks {
+        let reference = json!({
+            "type": "object",
+            "properties": {"$ref": {"oneOf": [
+                {"type": "string", "format": "uuid"},
+                {"type": "object", "additionalProperties": {"type": "string"}, "minProperties": 1}
+            ]}},
+            "required": ["$ref"]
+        });
+        definitions.insert(title, json!({"oneOf": [definition, reference]}));
+    }
+    Value::Object(schema)
+}
+
+/// The server's `process_properties` over an object schema's `properties`, recursively.
+fn process_object(schema: &mut Map<String, Value>) {
+    let required: Vec<Value> = schema
+        .get("required")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let Some(Value::Object(properties)) = schema.get_mut("properties") else {
+        return;
+    };
+    for (key, property) in properties.iter_mut() {
+        let Some(property) = property.as_object_mut() else {
+            continue;
+        };
+        let optional = !required.iter().any(|r| r.as_str() == Some(key.as_str()));
+        if let Some(ty) = property.get("type").filter(|ty| *ty != "null").cloned()
+            && optional
+        {
+            property.insert("anyOf".into(), json!([{"type": ty}, {"type": "null"}]));
+            property.remove("type");
+        }
+        let list = property.get("items").and_then(Value::as_array).cloned();
+        if let Some(items) = list.filter(|items| !items.is_empty())
+            && !property.get("prefixItems").is_some_and(truthy)
+        {
+            property.insert("prefixItems".into(), Value::Array(items));
+            property.remove("items");
+        }
+        if property.contains_key("properties") {
+            process_object(property);
+        }
+    }
+}
+
+/// The server's `remove_nested_keys(["required"], ...)`: every object's `required` member
+/// removed, recursively through objects (not arrays).
+fn without_required(value: &Value) -> Value {
+    match value {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .filter(|(key, _)| *key != "required")
+                .map(|(key, value)| (key.clone(), without_required(value)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+#[cfg(test)]
+#[path = "defaults_tests.rs"]
+mod tests;

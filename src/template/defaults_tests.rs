@@ -1,0 +1,134 @@
+use crate::template::check;
+use crate::violation::Violation;
+use pretty_assertions::assert_eq;
+use serde_json::{Value, json};
+
+/// A valid template whose `variables` is `variables` (used by no placeholder).
+fn with(variables: Value) -> Value {
+    json!({"job_configuration": {"command": "x"}, "variables": variables})
+}
+
+/// The pointers of the violations `check` finds in a template with these `variables`.
+fn pointers(variables: Value) -> Vec<String> {
+    check(&with(variables))
+        .into_iter()
+        .map(|v| v.pointer)
+        .collect()
+}
+
+#[test]
+fn defaults_table() {
+    let creds = json!({"type": "object", "properties": {"project": {"type": "string"}}, "required": ["project"]});
+    let cases = [
+        (
+            "defaults that match",
+            json!({"properties": {
+                "n": {"type": "integer", "default": 3},
+                "s": {"type": "string", "enum": ["a", "b"], "default": "b"},
+                "any": {"default": {"x": [1]}}
+            }}),
+            vec![],
+        ),
+        (
+            "wrong type and value outside the enum",
+            json!({"properties": {
+                "n": {"type": "integer", "default": "3"},
+                "s": {"type": "string", "enum": ["a", "b"], "default": "c"}
+            }}),
+            vec![
+                "/variables/properties/n/default",
+                "/variables/properties/s/default",
+            ],
+        ),
+        (
+            "null is a valid default of an optional typed variable, not of a required one",
+            json!({"properties": {
+                "optional": {"type": "integer", "default": null},
+                "needed": {"type": "integer", "default": null}
+            }, "required": ["needed"]}),
+            vec!["/variables/properties/needed/default"],
+        ),
+        (
+            "$ref into definitions and $defs, the failure located inside the default",
+            json!({"properties": {
+                "a": {"allOf": [{"$ref": "#/definitions/Creds"}], "default": {"project": 7}},
+                "b": {"$ref": "#/$defs/Creds", "default": {"project": "p"}}
+            }, "definitions": {"Creds": creds}, "$defs": {"Creds": creds}}),
+            vec!["/variables/properties/a/default/project"],
+        ),
+        (
+            "nested required is ignored, as the server does",
+            json!({"properties": {
+                "a": {"$ref": "#/definitions/Creds", "default": {}}
+            }, "definitions": {"Creds": creds}}),
+            vec![],
+        ),
+        (
+            "an optional nested field may be null",
+            json!({"properties": {
+                "a": {"$ref": "#/definitions/Creds", "default": {"project": null}}
+            }, "definitions": {"Creds": {"type": "object", "properties": {"project": {"type": "string"}}}}}),
+            vec![],
+        ),
+        (
+            "a list of items is a tuple",
+            json!({"properties": {
+                "t": {"type": "array", "items": [{"type": "integer"}, {"type": "string"}], "default": [1, 2]}
+            }}),
+            vec!["/variables/properties/t/default/1"],
+        ),
+        (
+            "block references: without an id or with a uuid not validated; a bad id or $ref reported",
+            json!({"properties": {
+                "a": {"type": "integer", "default": {"$ref": {"other": "x"}}},
+                "b": {"type": "integer", "default": {"$ref": {"block_document_id": "1d8c4a0e-5d2e-4e8f-9a41-6f1f3b8f2c11"}}},
+                "c": {"type": "integer", "default": {"$ref": {"block_document_id": "nope"}}},
+                "d": {"type": "integer", "default": {"$ref": "#/definitions/X"}}
+            }}),
+            vec![
+                "/variables/properties/c/default/$ref/block_document_id",
+                "/variables/properties/d/default/$ref",
+            ],
+        ),
+        (
+            "a block schema (oneOf the block or a reference) still checks a plain default",
+            json!({"properties": {
+                "creds": {"allOf": [{"$ref": "#/definitions/GcpCredentials"}], "default": {"project": 1}},
+                "ok": {"allOf": [{"$ref": "#/definitions/GcpCredentials"}], "default": {"project": "p"}}
+            }, "definitions": {"GcpCredentials": {"title": "GcpCredentials", "block_type_slug": "gcp-credentials", "type": "object", "properties": {"project": {"type": "string"}}, "additionalProperties": false}}}),
+            vec!["/variables/properties/creds/default"],
+        ),
+        (
+            "an unresolvable $ref makes the schema invalid",
+            json!({"properties": {"a": {"$ref": "#/definitions/Missing", "default": 1}}}),
+            vec!["/variables"],
+        ),
+        (
+            "no defaults: nothing to check, even with a bad $ref",
+            json!({"properties": {"a": {"$ref": "#/definitions/Missing"}}}),
+            vec![],
+        ),
+    ];
+    for (label, variables, expected) in cases {
+        assert_eq!(pointers(variables), expected, "{label}");
+    }
+}
+
+#[test]
+fn default_violation_in_full() {
+    let violations = check(&with(
+        json!({"properties": {"n": {"type": "integer", "default": "3"}}}),
+    ));
+    assert_eq!(
+        violations,
+        vec![Violation {
+            pointer: "/variables/properties/n/default".into(),
+            value: Some(json!("3")),
+            message: "the default of variable \"n\" does not match its schema: value is not of \
+                      type \"integer\" (or null)"
+                .into(),
+            fix: "change the default of \"n\" to a value its schema accepts, or remove the default"
+                .into(),
+        }]
+    );
+}
