@@ -6,7 +6,9 @@
 //! [`THRESHOLD`] applies to.
 //!
 //! Candidates are ranked by how many of the pool's leaves they explain (matched leaves, not
-//! the share), then by fewer leaves the pool lacks, then by the newest release. The share
+//! the share), then by fewer pointers the pool lacks (a value the user changed still sits at
+//! the candidate's pointer; a placeholder upstream moved does not), then by fewer changed
+//! values, then by the newest release. The share
 //! alone misleads because released defaults nest: cloud-run-v2 2.14.13's every leaf is in
 //! 2.19.0's, so a 2.19.0 pool whose user deleted `service_account_name` (the variable
 //! 2.16.5 added) matches 2.14.13 at a higher share, and a three-way merge from that base
@@ -30,6 +32,8 @@ pub struct Agreement {
     pub matched: usize,
     /// The candidate's leaves.
     pub leaves: usize,
+    /// The candidate's leaves whose pointer the pool has (equal or not).
+    pub present: usize,
 }
 
 impl Agreement {
@@ -39,17 +43,25 @@ impl Agreement {
     }
 
     /// Whether `self` ranks at least as high as `other`: more matched leaves, then fewer
-    /// of its leaves the pool lacks.
+    /// pointers the pool lacks, then fewer values it changed.
     fn at_least(self, other: Agreement) -> bool {
-        let missing = |a: Agreement| a.leaves - a.matched;
-        (self.matched, std::cmp::Reverse(missing(self)))
-            >= (other.matched, std::cmp::Reverse(missing(other)))
+        let rank = |a: Agreement| {
+            let absent = a.leaves - a.present;
+            let changed = a.present - a.matched;
+            (
+                a.matched,
+                std::cmp::Reverse(absent),
+                std::cmp::Reverse(changed),
+            )
+        };
+        rank(self) >= rank(other)
     }
 
     fn add(self, other: Agreement) -> Agreement {
         Agreement {
             matched: self.matched + other.matched,
             leaves: self.leaves + other.leaves,
+            present: self.present + other.present,
         }
     }
 }
@@ -74,6 +86,7 @@ pub fn agreement(candidate: &Value, current: Option<&Value>) -> Agreement {
         leaf => Agreement {
             matched: usize::from(current == Some(leaf)),
             leaves: 1,
+            present: usize::from(current.is_some()),
         },
     }
 }
