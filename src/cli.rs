@@ -1,7 +1,6 @@
 //! The command line: every subcommand and flag, as clap derive types. Doc comments here
 //! are the `--help` text.
 
-use crate::merge::Strategy;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
@@ -183,6 +182,11 @@ pub struct UpdateArgs {
     #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub concurrency: u16,
 
+    /// At most this many requests per second (your Prefect Cloud plan's budget: Hobby 625/min
+    /// is 10.4). Without it poolsync learns the rate from the server's 429 answers.
+    #[arg(long, value_name = "N", env = "POOLSYNC_MAX_RPS", value_parser = rate)]
+    pub max_rps: Option<f64>,
+
     /// Show what would change; write nothing.
     #[arg(long)]
     pub dry_run: bool,
@@ -202,7 +206,7 @@ pub struct UpdateArgs {
 
     /// How to merge the current template into the default.
     #[arg(long, value_name = "STRATEGY", default_value = "schema")]
-    pub strategy: Strategy,
+    pub strategy: StrategyArg,
 
     /// The base of the three-way merge, the default the pool was last synced from: values
     /// the user never changed (current == base) take the new default, keys removed upstream
@@ -224,6 +228,23 @@ pub struct UpdateArgs {
     /// [default: $XDG_STATE_HOME/poolsync/backups, i.e. ~/.local/state/poolsync/backups].
     #[arg(long, value_name = "DIR")]
     pub backup_dir: Option<PathBuf>,
+}
+
+/// How to merge the current template into the default (`--strategy`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StrategyArg {
+    /// jq's merge plus `variables.required` union and schema warnings.
+    Schema,
+    /// Exactly `jq -s '.[0] * .[1]'` (default as base, current wins).
+    Jq,
+}
+
+/// A request rate: a finite number above zero.
+fn rate(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(n) if n.is_finite() && n > 0.0 && n <= 100_000.0 => Ok(n),
+        _ => Err("give requests per second, a number above 0 (e.g. 10 for 600/min)".into()),
+    }
 }
 
 /// Output formats of `update`.
@@ -311,7 +332,7 @@ pub struct MergeArgs {
 
     /// How to merge the current template into the default.
     #[arg(long, value_name = "STRATEGY", default_value = "schema")]
-    pub strategy: Strategy,
+    pub strategy: StrategyArg,
 }
 
 /// Arguments of `poolsync validate`.

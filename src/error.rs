@@ -59,7 +59,7 @@ pub enum Error {
     },
 
     /// The request never got an HTTP answer (connection refused, timeout, TLS...).
-    #[error("{method} {url} failed: {cause}; {hint}")]
+    #[error("{method} {url} failed{}: {cause}; {hint}", tries_note(*tries))]
     Transport {
         /// HTTP method.
         method: String,
@@ -69,10 +69,12 @@ pub enum Error {
         cause: String,
         /// What to check.
         hint: &'static str,
+        /// How many times the request was sent.
+        tries: u32,
     },
 
     /// The server answered with an error status.
-    #[error("{method} {url} returned {status}: {detail}")]
+    #[error("{method} {url} returned {status}{}: {detail}", tries_note(*tries))]
     Status {
         /// HTTP method.
         method: String,
@@ -82,6 +84,8 @@ pub enum Error {
         status: u16,
         /// The server's explanation, taken from the body.
         detail: String,
+        /// How many times the request was sent.
+        tries: u32,
     },
 
     /// The pool does not exist on the server.
@@ -186,9 +190,25 @@ pub enum Error {
     #[error(transparent)]
     Shared(std::sync::Arc<Error>),
 
+    /// The run was interrupted before this pool's write started.
+    #[error(
+        "interrupted by {signal} before this pool was written; nothing was sent; run poolsync again"
+    )]
+    Interrupted {
+        /// `SIGINT` or `SIGTERM`.
+        signal: &'static str,
+    },
+
     /// Bad combination of arguments that clap cannot express.
     #[error("{0}")]
     Usage(String),
+}
+
+fn tries_note(tries: u32) -> String {
+    match tries {
+        0 | 1 => String::new(),
+        n => format!(" after {n} tries"),
+    }
 }
 
 fn list(violations: &[Violation]) -> String {
@@ -196,6 +216,14 @@ fn list(violations: &[Violation]) -> String {
 }
 
 impl Error {
+    /// The same transport failure, noting how many times the request was sent.
+    pub(crate) fn after(mut self, sent: u32) -> Error {
+        if let Error::Transport { tries, .. } = &mut self {
+            *tries = sent;
+        }
+        self
+    }
+
     /// The process exit code this error maps to (see README, "Exit codes").
     pub fn exit_code(&self) -> u8 {
         match self {

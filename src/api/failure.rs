@@ -34,6 +34,7 @@ pub(super) fn transport_error(method: &Method, url: &str, error: &reqwest::Error
         url: url.to_string(),
         cause,
         hint,
+        tries: 1,
     }
 }
 

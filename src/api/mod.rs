@@ -3,10 +3,15 @@
 
 mod csrf;
 mod failure;
+mod gate;
+mod pace;
 mod retry;
 mod types;
 
+pub use gate::Pushback;
 pub use retry::{RETRY_STATUSES, RetryPolicy};
+
+use gate::Gate;
 pub use types::{Defaults, Deployment, WorkPool};
 
 pub use failure::encode;
@@ -18,10 +23,17 @@ use base64::Engine as _;
 use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// The most pools one `POST /work_pools/filter` may return.
 pub const PAGE_SIZE: usize = 200;
+
+/// Tries of one request answered `429` before it is given up: a throttle says "wait", not
+/// "broken", so it gets many more tries than other failures (each waits its `Retry-After`).
+pub const MAX_THROTTLED_TRIES: u32 = 30;
+
+/// Writes in flight until a budget says otherwise.
+const DEFAULT_WRITES: usize = 8;
 
 /// A connection to one Prefect API.
 #[derive(Debug)]
@@ -32,19 +44,19 @@ pub struct Client {
     policy: RetryPolicy,
     csrf: csrf::Csrf,
     retries: AtomicU64,
-    /// Set once a write was answered 503 (a SQLite server's lock contention): from then
-    /// on PATCHes go one at a time through `one_writer`, which is what such a server can
-    /// take anyway. Reads keep their concurrency.
-    contended: AtomicBool,
+    requests: AtomicU64,
+    /// Every request passes it: `429` pauses and pacing, and the writes in flight.
+    gate: Gate,
     verbose: bool,
     auth_note: &'static str,
-    one_writer: tokio::sync::Mutex<()>,
 }
 
 /// A response that got through: its status and body.
 struct Reply {
     status: StatusCode,
     body: bytes::Bytes,
+    /// How many times the request was sent.
+    tries: u32,
 }
 
 impl Client {
@@ -117,14 +129,14 @@ impl Client {
             },
             csrf: csrf::Csrf::new(!config.cloud),
             retries: AtomicU64::new(0),
-            contended: AtomicBool::new(false),
+            requests: AtomicU64::new(0),
+            gate: Gate::new(None, DEFAULT_WRITES),
             verbose: config.verbose,
             auth_note: match config.auth {
                 Auth::None => "",
                 Auth::Bearer(_) => " [authorization: Bearer <redacted>]",
                 Auth::Basic(_) => " [authorization: Basic <redacted>]",
             },
-            one_writer: tokio::sync::Mutex::new(()),
         })
     }
 
@@ -133,9 +145,26 @@ impl Client {
         &self.base
     }
 
+    /// Paces this client: at most `max_rps` requests per second (`None`: learn it from the
+    /// server's `429`s) and at most `max_writes` writes in flight.
+    pub fn paced(mut self, max_rps: Option<f64>, max_writes: usize) -> Client {
+        self.gate = Gate::new(max_rps, max_writes);
+        self
+    }
+
     /// How many retries this client has made so far.
     pub fn retries(&self) -> u64 {
         self.retries.load(Ordering::Relaxed)
+    }
+
+    /// How many requests this client has sent so far, retries included.
+    pub fn requests(&self) -> u64 {
+        self.requests.load(Ordering::Relaxed)
+    }
+
+    /// What the server's pushback cost so far.
+    pub fn pushback(&self) -> Pushback {
+        self.gate.pushback()
     }
 
     /// `GET /work_pools/{name}`.
@@ -157,6 +186,19 @@ impl Client {
         if !types.is_empty() {
             body["work_pools"] = json!({"type": {"any_": types}});
         }
+        let reply = self
+            .send(Method::POST, "/work_pools/filter", Some(&body))
+            .await?;
+        self.parse(Method::POST, "/work_pools/filter", reply)
+    }
+
+    /// The pools named `names` (at most [`PAGE_SIZE`]), in one `POST /work_pools/filter`;
+    /// names the server does not know are simply absent from the answer.
+    pub async fn read_pools(&self, names: &[String]) -> Result<Vec<WorkPool>> {
+        let body = json!({
+            "work_pools": {"name": {"any_": names}},
+            "limit": names.len().clamp(1, PAGE_SIZE),
+        });
         let reply = self
             .send(Method::POST, "/work_pools/filter", Some(&body))
             .await?;
@@ -243,17 +285,22 @@ impl Client {
             url: format!("{}{path}", self.base),
             status: reply.status.as_u16(),
             detail: detail(&reply.body),
+            tries: reply.tries,
         }
     }
 
-    /// Sends one request, retrying transient failures; returns whatever status came last.
+    /// Sends one request through the gate, retrying transient failures; returns whatever
+    /// status came last. A `429` pauses every request of this client for its `Retry-After`
+    /// and is retried up to [`MAX_THROTTLED_TRIES`] times; other transient failures back off
+    /// up to `max_retries` times. Writes take a slot of the adaptive write limit.
     async fn send(&self, method: Method, path: &str, body: Option<&Value>) -> Result<Reply> {
         let url = format!("{}{path}", self.base);
-        let mut attempt = 0;
+        let write = method == Method::PATCH;
+        let (mut attempt, mut throttled) = (0u32, 0u32);
         loop {
-            let write = method == Method::PATCH;
-            let one_writer = match write && self.contended.load(Ordering::Relaxed) {
-                true => Some(self.one_writer.lock().await),
+            self.gate.admit().await;
+            let slot = match write {
+                true => Some(self.gate.write_slot().await),
                 false => None,
             };
             let mut request = self.http.request(method.clone(), &url);
@@ -265,6 +312,8 @@ impl Client {
             }
             let started = std::time::Instant::now();
             let sent = request.send().await;
+            self.requests.fetch_add(1, Ordering::Relaxed);
+            let tries = attempt + throttled + 1;
             if self.verbose {
                 let answer = match &sent {
                     Ok(response) => response.status().to_string(),
@@ -272,63 +321,64 @@ impl Client {
                 };
                 let ms = started.elapsed().as_millis();
                 eprintln!(
-                    "poolsync: {method} {url}{} -> {answer} in {ms} ms (attempt {})",
+                    "poolsync: {method} {url}{} -> {answer} in {ms} ms (attempt {tries})",
                     self.auth_note,
-                    attempt + 1
                 );
             }
-            let failure = match sent {
+            let mut retry_after = None;
+            let error = match sent {
                 Ok(response) => {
                     let status = response.status();
-                    let retry_after = response
+                    retry_after = response
                         .headers()
                         .get(reqwest::header::RETRY_AFTER)
                         .and_then(|v| v.to_str().ok())
                         .map(str::to_string);
-                    match response.bytes().await {
+                    let read = response.bytes().await;
+                    if let Some(slot) = slot {
+                        slot.end(status == StatusCode::SERVICE_UNAVAILABLE);
+                    }
+                    match read {
                         Ok(body) => {
-                            let reply = Reply { status, body };
-                            if write && status == StatusCode::SERVICE_UNAVAILABLE {
-                                self.contended.store(true, Ordering::Relaxed);
+                            let reply = Reply {
+                                status,
+                                body,
+                                tries,
+                            };
+                            if status == StatusCode::TOO_MANY_REQUESTS {
+                                let wait = self.policy.delay(1, retry_after.as_deref());
+                                self.gate.throttle(wait);
+                                if throttled + 1 >= MAX_THROTTLED_TRIES {
+                                    return Ok(reply);
+                                }
+                                throttled += 1;
+                                self.retries.fetch_add(1, Ordering::Relaxed);
+                                continue;
                             }
+                            self.gate.through();
                             if self.csrf.rejected(&reply.status, &reply.body) && attempt == 0 {
                                 self.csrf.reset().await;
-                            } else if !self.policy.retries_status(status.as_u16()) {
+                            } else if !self.policy.retries_status(status.as_u16())
+                                || attempt >= self.policy.max_retries
+                            {
                                 return Ok(reply);
                             }
-                            if attempt >= self.policy.max_retries {
-                                return Ok(reply);
-                            }
-                            Retry {
-                                retry_after,
-                                error: None,
-                            }
+                            None
                         }
-                        Err(e) => Retry {
-                            retry_after: None,
-                            error: Some(e),
-                        },
+                        Err(e) => Some(e),
                     }
                 }
-                Err(e) => Retry {
-                    retry_after: None,
-                    error: Some(e),
-                },
+                Err(e) => Some(e),
             };
-            if let Some(error) = &failure.error
+            if let Some(error) = &error
                 && (attempt >= self.policy.max_retries || !retryable(error))
             {
-                return Err(transport_error(&method, &url, error));
+                return Err(transport_error(&method, &url, error).after(tries));
             }
             attempt += 1;
             self.retries.fetch_add(1, Ordering::Relaxed);
-            drop(one_writer);
-            tokio::time::sleep(self.policy.delay(attempt, failure.retry_after.as_deref())).await;
+            let wait = self.policy.delay(attempt, retry_after.as_deref());
+            self.gate.back_off(wait).await;
         }
     }
-}
-
-struct Retry {
-    retry_after: Option<String>,
-    error: Option<reqwest::Error>,
 }

@@ -17,7 +17,7 @@ pub async fn run(connection: &ConnectionArgs, args: &ExplainArgs, color: bool) -
             "explain needs a base; pass --base auto, backup or FILE".into(),
         ));
     }
-    let source = super::base_source(args.base.as_ref(), false)?;
+    let source = super::plan::base_source(args.base.as_ref(), false)?;
     let (subject, pool_type, current, backup) = match (&args.file, &args.pool) {
         (Some(file), _) => {
             let pool_type = args.pool_type.clone().unwrap_or_default();

@@ -1,25 +1,28 @@
 //! One runner per subcommand. Runners are async where they talk to the API and return the
 //! process exit code; rendering of errors is left to `main`.
 
-pub mod batch;
-pub mod deployments;
-pub mod explain;
-pub mod history;
-pub mod output;
-pub mod push;
-pub mod rollback;
-pub mod trust;
-pub mod update;
+mod checks;
+mod deployments;
+mod explain;
+mod history;
+mod outcome;
+mod output;
+mod pipeline;
+mod plan;
+mod rollback;
+mod signals;
+mod trust;
+mod update;
+mod write;
 
 use crate::api::Client;
 use crate::cli::{
-    BaseArg, Cli, ColorChoice, Command, DefaultArgs, MergeArgs, OutputFormat, UpdateArgs,
-    ValidateArgs,
+    BaseArg, Cli, ColorChoice, Command, DefaultArgs, MergeArgs, UpdateArgs, ValidateArgs,
 };
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::violation::Violation;
-use crate::{exit, identity, input, merge, template};
+use crate::{exit, identity, input, merge};
 use std::io::IsTerminal;
 
 /// Runs the parsed command line.
@@ -71,40 +74,8 @@ async fn update(
     args: &UpdateArgs,
     color: bool,
 ) -> Result<u8> {
-    let batch = args.all || args.pools.len() > 1;
-    if batch && args.output == OutputFormat::JsonPatch {
-        return Err(Error::Usage(
-            "--output json-patch works for one pool; use --output json for batches".into(),
-        ));
-    }
-    if args.detailed_exitcode && !args.dry_run {
-        return Err(Error::Usage(
-            "--detailed-exitcode only applies to --dry-run; add --dry-run".into(),
-        ));
-    }
-    if args.all && args.template.is_some() && args.types.len() != 1 {
-        return Err(Error::Usage(
-            "--template with --all needs exactly one --type, so one template is not merged into pools of other types".into(),
-        ));
-    }
-    let template = args
-        .template
-        .as_deref()
-        .map(input::read_template)
-        .transpose()?;
-    let backup_dir = args.backup_dir.clone().or_else(crate::backup::default_dir);
-    let mut ctx = update::Context::new(
-        client(connection)?,
-        template,
-        args.strategy,
-        args.dry_run,
-        backup_dir,
-    );
-    ctx.check_deployments = args.check_deployments;
-    ctx.base = base_source(args.base.as_ref(), args.no_base)?;
-    let progress = batch && std::io::stderr().is_terminal();
-    let printer = output::Printer::new(args.output, color, progress);
-    batch::run(args, ctx, printer).await
+    let plan = plan::Plan::new(args, color, std::io::stderr().is_terminal())?;
+    pipeline::run(plan, client(connection)?).await
 }
 
 async fn default(connection: &crate::cli::ConnectionArgs, args: &DefaultArgs) -> Result<u8> {
@@ -119,19 +90,6 @@ async fn default(connection: &crate::cli::ConnectionArgs, args: &DefaultArgs) ->
     }
 }
 
-/// `--base` (and `--no-base`) as the merge's [`update::Base`], reading a FILE.
-pub(crate) fn base_source(base: Option<&BaseArg>, no_base: bool) -> Result<update::Base> {
-    Ok(match (base, no_base) {
-        (_, true) | (Some(BaseArg::None), _) => update::Base::Off,
-        (None | Some(BaseArg::Auto), false) => update::Base::Auto,
-        (Some(BaseArg::Backup), false) => update::Base::Backup,
-        (Some(BaseArg::File(path)), false) => update::Base::File {
-            path: path.clone(),
-            template: input::read_template(path)?,
-        },
-    })
-}
-
 fn merge_files(args: &MergeArgs) -> Result<u8> {
     if args.default.as_os_str() == "-" && args.current.as_os_str() == "-" {
         return Err(Error::Usage(
@@ -142,10 +100,11 @@ fn merge_files(args: &MergeArgs) -> Result<u8> {
     let current = input::read_template(&args.current)?;
     let base = match (&args.base, &args.pool_type) {
         (None, _) => None,
-        (Some(BaseArg::Auto), Some(pool_type)) => {
-            let choice = crate::history::infer(crate::history::embedded()?, pool_type, &current);
-            Some(choice)
-        }
+        (Some(BaseArg::Auto), Some(pool_type)) => Some(crate::history::infer(
+            crate::history::embedded()?,
+            pool_type,
+            &current,
+        )),
         (Some(BaseArg::Auto), None) => {
             return Err(Error::Usage(
                 "--base auto needs --type TYPE, the pool type whose released defaults to search"
@@ -168,7 +127,7 @@ fn merge_files(args: &MergeArgs) -> Result<u8> {
         eprintln!("base: {}", base.origin);
     }
     let base = base.and_then(|b| b.template);
-    let merged = merge::merge3(base.as_ref(), &default, &current, args.strategy);
+    let merged = merge::merge3(base.as_ref(), &default, &current, args.strategy.into());
     for warning in &merged.warnings {
         eprintln!("warning: {}: {}", warning.pointer, warning.message);
     }
@@ -181,9 +140,7 @@ async fn validate(connection: &crate::cli::ConnectionArgs, args: &ValidateArgs) 
         (None, Some(pool)) => {
             let client = client(connection)?;
             let pool = client.read_pool(pool).await?;
-            let template = pool.base_job_template;
-            let mut violations = template::check(&template);
-            violations.extend(identity::check_template(&template));
+            let mut violations = checks::before_write(&pool.base_job_template);
             if args.deployments {
                 violations.extend(deployments::check(&client, &pool.name).await?);
             }
@@ -191,9 +148,7 @@ async fn validate(connection: &crate::cli::ConnectionArgs, args: &ValidateArgs) 
         }
         (None, None) => return Err(Error::Usage("give a POOL or --file FILE".into())),
     };
-    let mut violations: Vec<Violation> = template::check(&template);
-    violations.extend(identity::check_template(&template));
-    finish_validate(subject, violations)
+    finish_validate(subject, checks::before_write(&template))
 }
 
 fn finish_validate(subject: String, violations: Vec<Violation>) -> Result<u8> {

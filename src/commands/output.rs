@@ -1,7 +1,9 @@
 //! How `update` reports are shown: a single pool's diff, warnings and summary line; a
 //! batch's progress bar, table and counts; JSON objects (one per pool, then a summary).
 
-use super::update::{Outcome, Report};
+use super::outcome::{Outcome, Report};
+use super::plan::Mode;
+use crate::api::Pushback;
 use crate::cli::OutputFormat;
 use crate::diff;
 use crate::error::{Error, Result};
@@ -10,13 +12,40 @@ use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::io::Write;
 
-/// Counts per outcome, and the retries the run needed.
+/// How reports are printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// A diff (one pool) or a table (many), then a summary line.
+    Text,
+    /// JSON: one object per pool (JSON lines for many), then a summary object.
+    Json,
+    /// RFC 6902 JSON Patch (one pool only).
+    JsonPatch,
+}
+
+impl From<OutputFormat> for Format {
+    fn from(format: OutputFormat) -> Format {
+        match format {
+            OutputFormat::Text => Format::Text,
+            OutputFormat::Json => Format::Json,
+            OutputFormat::JsonPatch => Format::JsonPatch,
+        }
+    }
+}
+
+/// Counts per outcome, and what the run cost in requests and pushback.
 #[derive(Debug, Default)]
 pub struct Tally {
     /// Pools per outcome.
     pub counts: BTreeMap<Outcome, usize>,
-    /// Retries of transient HTTP failures.
+    /// Requests sent, retries included.
+    pub requests: u64,
+    /// Retries of transient HTTP failures and throttled requests.
     pub retries: u64,
+    /// What the server's pushback cost.
+    pub pushback: Pushback,
+    /// The signal that stopped the run early, if one did.
+    pub interrupted: Option<&'static str>,
 }
 
 impl Tally {
@@ -29,19 +58,17 @@ impl Tally {
         self.counts.get(&outcome).copied().unwrap_or(0)
     }
 
-    /// The run's exit code: error if any pool failed, was invalid or had a conflict; with `detailed`,
-    /// changes pending if any pool would change.
-    pub fn exit_code(&self, detailed: bool) -> u8 {
-        if [Outcome::Failed, Outcome::Invalid, Outcome::Conflict]
+    /// Pools that failed, were invalid or had a conflict.
+    pub fn failed(&self) -> usize {
+        [Outcome::Failed, Outcome::Invalid, Outcome::Conflict]
             .iter()
-            .any(|o| self.count(*o) > 0)
-        {
-            crate::exit::ERROR
-        } else if detailed && self.count(Outcome::WouldChange) > 0 {
-            crate::exit::CHANGES_PENDING
-        } else {
-            crate::exit::SUCCESS
-        }
+            .map(|o| self.count(*o))
+            .sum()
+    }
+
+    /// Pools a dry run would change.
+    pub fn would_change(&self) -> usize {
+        self.count(Outcome::WouldChange)
     }
 }
 
@@ -55,16 +82,19 @@ struct Row {
 
 /// Prints reports as they arrive.
 pub struct Printer {
-    format: OutputFormat,
+    mode: Mode,
+    format: Format,
     color: bool,
     bar: ProgressBar,
     rows: Vec<Row>,
+    /// One pool's error, handed to main to render once the run ends.
+    held: Option<Error>,
 }
 
 impl Printer {
     /// A printer; `progress` shows a bar on stderr (only for text output).
-    pub fn new(format: OutputFormat, color: bool, progress: bool) -> Printer {
-        let bar = if progress && format == OutputFormat::Text {
+    pub fn new(mode: Mode, format: Format, color: bool, progress: bool) -> Printer {
+        let bar = if progress && format == Format::Text {
             let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
             if let Ok(style) =
                 ProgressStyle::with_template("{spinner} {bar:40} {pos}/{len} pools {elapsed}")
@@ -76,10 +106,12 @@ impl Printer {
             ProgressBar::hidden()
         };
         Printer {
+            mode,
             format,
             color,
             bar,
             rows: Vec::new(),
+            held: None,
         }
     }
 
@@ -88,13 +120,21 @@ impl Printer {
         self.bar.clone()
     }
 
-    /// Prints the report of a single-pool run; returns the error that ends the run, if any.
-    pub fn single(&mut self, report: Report) -> Result<Option<Error>> {
+    /// Prints or records one report.
+    pub fn report(&mut self, report: Report) -> Result<()> {
+        match self.mode {
+            Mode::One => self.single(report),
+            Mode::Many => self.row(report),
+        }
+    }
+
+    /// Prints the report of a single-pool run and holds its error for main.
+    fn single(&mut self, report: Report) -> Result<()> {
         let mut out = std::io::stdout().lock();
         match self.format {
-            OutputFormat::Json => writeln!(out, "{}", json_report(&report)),
-            OutputFormat::JsonPatch => writeln!(out, "{}", patch(&report)),
-            OutputFormat::Text => (|| {
+            Format::Json => writeln!(out, "{}", json_report(&report)),
+            Format::JsonPatch => writeln!(out, "{}", patch(&report)),
+            Format::Text => (|| {
                 if let (Some(current), Some(merged)) = (&report.current, &report.merged) {
                     let label = |what| format!("{} ({what})", report.pool);
                     let text = diff::unified(
@@ -129,24 +169,28 @@ impl Printer {
                     Outcome::Skipped => "skipped, nothing sent",
                     Outcome::Failed => "failed",
                 };
-                writeln!(out, "{}: {summary}", report.pool)
+                match &report.note {
+                    Some(note) => writeln!(out, "{}: {summary} ({note})", report.pool),
+                    None => writeln!(out, "{}: {summary}", report.pool),
+                }
             })(),
         }
         .map_err(stdout_error)?;
-        Ok(into_error(report))
+        self.held = into_error(report);
+        Ok(())
     }
 
     /// Records or prints one report of a batch.
-    pub fn report(&mut self, report: Report) -> Result<()> {
+    fn row(&mut self, report: Report) -> Result<()> {
         self.bar.inc(1);
         match self.format {
-            OutputFormat::Json | OutputFormat::JsonPatch => {
+            Format::Json | Format::JsonPatch => {
                 let line = json_report(&report);
                 self.bar
                     .suspend(|| writeln!(std::io::stdout().lock(), "{line}"))
                     .map_err(stdout_error)
             }
-            OutputFormat::Text => {
+            Format::Text => {
                 if report.outcome != Outcome::UpToDate {
                     self.rows.push(row(&report));
                 }
@@ -155,12 +199,23 @@ impl Printer {
         }
     }
 
-    /// Ends a batch: the table and the counts (or a JSON summary object).
-    pub fn finish(&mut self, tally: &Tally) -> Result<()> {
+    /// Ends a run: a batch's table and counts (or JSON summary); one pool's held error.
+    pub fn finish(&mut self, tally: &Tally) -> Result<Option<Error>> {
+        if self.mode == Mode::One {
+            if let Some(signal) = tally.interrupted {
+                eprintln!("poolsync: interrupted by {signal}");
+            }
+            return Ok(self.held.take());
+        }
+        self.summary(tally)?;
+        Ok(None)
+    }
+
+    fn summary(&mut self, tally: &Tally) -> Result<()> {
         self.bar.finish_and_clear();
         let mut out = std::io::stdout().lock();
         let total: usize = tally.counts.values().sum();
-        if self.format != OutputFormat::Text {
+        if self.format != Format::Text {
             let counts: serde_json::Map<String, Value> = Outcome::ALL
                 .iter()
                 .map(|o| {
@@ -172,8 +227,15 @@ impl Printer {
                     )
                 })
                 .collect();
-            let summary =
-                json!({"summary": {"total": total, "outcomes": counts, "retries": tally.retries}});
+            let summary = json!({"summary": {
+                "total": total,
+                "outcomes": counts,
+                "requests": tally.requests,
+                "retries": tally.retries,
+                "throttled": tally.pushback.throttled,
+                "waited_seconds": tally.pushback.waited.as_secs_f64(),
+                "interrupted": tally.interrupted,
+            }});
             return writeln!(out, "{summary}").map_err(stdout_error);
         }
         self.rows.sort_by(|a, b| a.pool.cmp(&b.pool));
@@ -213,12 +275,30 @@ impl Printer {
             counts.join(", ")
         };
         let plural = if total == 1 { "" } else { "s" };
-        text += &format!(
-            "{total} pool{plural}: {counts}; {} retries\n",
-            tally.retries
-        );
+        text += &format!("{total} pool{plural}: {counts}; {}\n", cost(tally));
+        if let Some(signal) = tally.interrupted {
+            text += &format!("interrupted by {signal}: pools not reached were not listed\n");
+        }
         write!(out, "{text}").map_err(stdout_error)
     }
+}
+
+/// What the run cost: requests, retries and the server's pushback.
+fn cost(tally: &Tally) -> String {
+    let mut parts = vec![
+        format!("{} requests", tally.requests),
+        format!("{} retries", tally.retries),
+    ];
+    if tally.pushback.throttled > 0 {
+        parts.push(format!("{} throttled", tally.pushback.throttled));
+    }
+    if !tally.pushback.waited.is_zero() {
+        parts.push(format!(
+            "{:.1} s waiting on server pushback",
+            tally.pushback.waited.as_secs_f64()
+        ));
+    }
+    parts.join(", ")
 }
 
 fn pointer(p: &str) -> &str {
@@ -265,18 +345,12 @@ fn json_report(report: &Report) -> Value {
         "base": report.base.as_ref().map(crate::history::Origin::to_json),
         "merged": report.merged,
         "error": report.error.as_ref().map(ToString::to_string),
+        "note": report.note,
     })
 }
 
 fn into_error(report: Report) -> Option<Error> {
-    match report.outcome {
-        Outcome::Invalid => Some(Error::Invalid {
-            blocked: true,
-            subject: format!("merged template for work pool {:?}", report.pool),
-            violations: report.violations,
-        }),
-        _ => report.error,
-    }
+    report.error
 }
 
 fn stdout_error(source: std::io::Error) -> Error {

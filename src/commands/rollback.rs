@@ -1,13 +1,15 @@
 //! `poolsync rollback` and `poolsync backups`: restore a pool's template from a backup,
 //! through the same checks and safe write as `update`; list what backups exist.
 
-use super::update::Context;
+use super::outcome::{Outcome, Report};
+use super::signals::Stop;
+use super::update::Pending;
+use super::write::SafeWrite;
 use crate::api::Client;
 use crate::backup::{self, Backup};
 use crate::cli::{BackupsArgs, RollbackArgs};
 use crate::error::{Error, Result};
-use crate::merge::Strategy;
-use crate::{diff, exit, template};
+use crate::{diff, exit};
 use std::path::PathBuf;
 
 fn backup_dir(flag: &Option<PathBuf>) -> Result<PathBuf> {
@@ -51,7 +53,7 @@ pub async fn run(client: Client, args: &RollbackArgs, color: bool) -> Result<u8>
         )));
     }
     let target = saved.template().cloned().unwrap_or_default();
-    let violations = template::check(&target);
+    let violations = super::checks::before_write(&target);
     if !violations.is_empty() {
         return Err(Error::Invalid {
             blocked: true,
@@ -60,8 +62,7 @@ pub async fn run(client: Client, args: &RollbackArgs, color: bool) -> Result<u8>
         });
     }
 
-    let ctx = Context::new(client, None, Strategy::Jq, args.dry_run, Some(dir));
-    let pool = ctx.client.read_pool(&args.pool).await?;
+    let pool = client.read_pool(&args.pool).await?;
     let label = |what: &str| format!("{} ({what})", args.pool);
     print!(
         "{}",
@@ -89,9 +90,27 @@ pub async fn run(client: Client, args: &RollbackArgs, color: bool) -> Result<u8>
         );
         return Ok(exit::SUCCESS);
     }
-    super::push::push(&ctx, &pool, &target, saved.default.as_ref()).await?;
-    println!("{}: rolled back to {}", args.pool, path.display());
-    Ok(exit::SUCCESS)
+    let pending = Pending {
+        pool,
+        template: target,
+        default: saved.default.clone(),
+        report: Report::new(&args.pool),
+    };
+    let writer = SafeWrite::new(&client, Some(&dir), 1);
+    let mut reports = writer.chunk(vec![pending], &Stop::default()).await;
+    match reports.pop() {
+        Some(report) if report.outcome == Outcome::Updated => {
+            println!("{}: rolled back to {}", args.pool, path.display());
+            Ok(exit::SUCCESS)
+        }
+        Some(Report {
+            error: Some(error), ..
+        }) => Err(error),
+        _ => Err(Error::Usage(format!(
+            "rollback of work pool {:?} ended without an answer; check it with `prefect work-pool inspect`",
+            args.pool
+        ))),
+    }
 }
 
 /// Runs `backups`: one line per backup file, oldest first.

@@ -1,159 +1,77 @@
-//! The data path of one pool, top to bottom: fetch -> default -> merge -> check -> diff ->
-//! push. Every pool ends in exactly one [`Outcome`], recorded in a [`Report`].
+//! The data path of one pool up to its write, top to bottom: fetch -> default -> base ->
+//! merge -> check -> decide. What needs writing becomes a [`Pending`] for
+//! [`super::write::SafeWrite`]; everything else ends here in a [`Report`].
 
+use super::outcome::{Outcome, Report};
+use super::plan::{Base, SyncOptions};
 use crate::api::{Client, Defaults, WorkPool};
 use crate::backup;
-use crate::error::Error;
-use crate::history::{BaseChoice, Origin};
-use crate::merge::{self, Strategy, Upstream, Warning};
-use crate::violation::Violation;
-use crate::{identity, template};
-use serde::Serialize;
+use crate::error::{Error, Result};
+use crate::history::BaseChoice;
+use crate::merge::{self, Strategy};
 use serde_json::Value;
 use std::path::PathBuf;
 use std::sync::Arc;
 use tokio::sync::OnceCell;
 
-/// What happened to one pool.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Outcome {
-    /// The merged template was pushed.
-    Updated,
-    /// Nothing to change; nothing sent.
-    UpToDate,
-    /// Dry run: a change is pending.
-    WouldChange,
-    /// A placeholder or federated identity check failed; nothing sent.
-    Invalid,
-    /// The pool changed on the server while poolsync worked on it; nothing sent.
-    Conflict,
-    /// Not attempted (reserved name, no default for the type).
-    Skipped,
-    /// An HTTP or network error.
-    Failed,
-}
-
-impl Outcome {
-    /// Every outcome, in the order summaries list them.
-    pub const ALL: [Outcome; 7] = [
-        Outcome::Updated,
-        Outcome::UpToDate,
-        Outcome::WouldChange,
-        Outcome::Invalid,
-        Outcome::Conflict,
-        Outcome::Skipped,
-        Outcome::Failed,
-    ];
-
-    /// The outcome as users read it.
-    pub fn label(self) -> &'static str {
-        match self {
-            Outcome::Updated => "updated",
-            Outcome::UpToDate => "up to date",
-            Outcome::WouldChange => "would change",
-            Outcome::Invalid => "invalid",
-            Outcome::Conflict => "conflict",
-            Outcome::Skipped => "skipped",
-            Outcome::Failed => "failed",
-        }
-    }
-}
-
-/// Everything known about one pool after its run.
-#[derive(Debug)]
-pub struct Report {
-    /// The pool's name.
-    pub pool: String,
-    /// The pool's type, when it was read.
-    pub pool_type: Option<String>,
-    /// How it ended.
-    pub outcome: Outcome,
-    /// Why, for skipped and failed pools.
-    pub error: Option<Error>,
-    /// The stored template, when it was read.
-    pub current: Option<Value>,
-    /// The merged template, when a merge ran.
-    pub merged: Option<Value>,
-    /// What the merge noticed.
-    pub warnings: Vec<Warning>,
-    /// What blocked the push.
-    pub violations: Vec<Violation>,
-    /// What a three-way merge took from upstream, removed, or found changed on both sides.
-    pub upstream: Vec<Upstream>,
-    /// Where the merge's base came from, or why there was none.
-    pub base: Option<Origin>,
-}
-
-impl Report {
-    fn new(pool: &str) -> Report {
-        Report {
-            pool: pool.to_string(),
-            pool_type: None,
-            outcome: Outcome::Failed,
-            error: None,
-            current: None,
-            merged: None,
-            warnings: Vec::new(),
-            violations: Vec::new(),
-            upstream: Vec::new(),
-            base: None,
-        }
-    }
-
-    fn end(mut self, outcome: Outcome, error: Option<Error>) -> Report {
-        self.outcome = outcome;
-        self.error = error;
-        self
-    }
-}
-
-/// What every pool of one run shares: the client, the defaults (fetched once), options.
+/// What every pool of one run shares: the client, the options, the defaults (fetched once).
 #[derive(Debug)]
 pub struct Context {
-    /// The API client (one connection pool for the whole run).
+    /// The API client (one connection pool and one gate for the whole run).
     pub client: Client,
-    /// `--template`: merge this instead of the server's default.
-    pub template: Option<Value>,
-    /// The merge strategy.
-    pub strategy: Strategy,
-    /// Write nothing.
-    pub dry_run: bool,
-    /// Where backups go before each write.
-    pub backup_dir: Option<PathBuf>,
-    /// Also validate the federated identity overrides of each pool's deployments.
-    pub check_deployments: bool,
-    /// Where the three-way merge's base comes from.
-    pub base: Base,
+    /// The per-pool options of the plan.
+    pub options: SyncOptions,
     /// Fetched once per run; a failure is kept too, so pools do not each retry it.
     defaults: OnceCell<Result<Defaults, Arc<Error>>>,
 }
 
+/// Which pool to work on: a name still to read, or a pool a listing already returned.
+#[derive(Debug)]
+pub enum Target {
+    /// Read the pool first (`GET /work_pools/{name}`).
+    Name(String),
+    /// Already read.
+    Pool(WorkPool),
+    /// Could not be read or parsed: ends `failed`, by name.
+    Unreadable(String, Error),
+}
+
+/// A pool whose merged template is to be written.
+#[derive(Debug)]
+pub struct Pending {
+    /// The pool as poolsync read it (the conflict check compares against it).
+    pub pool: WorkPool,
+    /// What to write.
+    pub template: Value,
+    /// The default merged in: the next base once the write is confirmed.
+    pub default: Option<Value>,
+    /// The report so far; the write sets its outcome.
+    pub report: Report,
+}
+
+/// Where one pool's run stands after [`prepare`].
+#[derive(Debug)]
+pub enum Step {
+    /// Nothing to write: the report is final.
+    Done(Box<Report>),
+    /// A write is due.
+    Write(Box<Pending>),
+}
+
 impl Context {
     /// A run's shared state.
-    pub fn new(
-        client: Client,
-        template: Option<Value>,
-        strategy: Strategy,
-        dry_run: bool,
-        backup_dir: Option<PathBuf>,
-    ) -> Self {
+    pub fn new(client: Client, options: SyncOptions) -> Self {
         Context {
             client,
-            template,
-            strategy,
-            dry_run,
-            backup_dir,
-            check_deployments: false,
-            base: Base::Auto,
+            options,
             defaults: OnceCell::new(),
         }
     }
 
     /// The template to merge into a pool of `pool_type`: `--template`, else the server's
     /// default for that type (the defaults are fetched once per run).
-    async fn default_for(&self, pool_type: &str) -> Result<Value, Error> {
-        if let Some(template) = &self.template {
+    async fn default_for(&self, pool_type: &str) -> Result<Value> {
+        if let Some(template) = &self.options.template {
             return Ok(template.clone());
         }
         let fetched = self
@@ -169,29 +87,23 @@ impl Context {
                 url: self.client.defaults_url(),
             })
     }
-}
 
-/// The base of a three-way merge (the default the pool was last synced from): `--base`.
-pub use crate::history::Source as Base;
-
-impl Context {
     /// The base for `pool` (see [`crate::history::choose`]); a backup that cannot be read
     /// is reported, not ignored.
-    fn base_for(&self, pool: &WorkPool) -> Result<BaseChoice, Error> {
-        if self.strategy == Strategy::Jq && self.base != Base::Off {
+    fn base_for(&self, pool: &WorkPool) -> Result<BaseChoice> {
+        if self.options.strategy == Strategy::Jq && self.options.base != Base::Off {
             return Ok(BaseChoice::none("--strategy jq merges two-way"));
         }
-        let backup = match &self.backup_dir {
-            Some(dir) if self.base.wants_backup() => {
+        let backup = match &self.options.backup_dir {
+            Some(dir) if self.options.base.wants_backup() => {
                 backup_base(dir, self.client.base_url(), pool)?
             }
             _ => None,
         };
-        let history = crate::history::embedded()?;
         Ok(crate::history::choose(
-            &self.base,
+            &self.options.base,
             backup,
-            history,
+            crate::history::embedded()?,
             &pool.pool_type,
             &pool.base_job_template,
         ))
@@ -205,7 +117,7 @@ pub(crate) fn backup_base(
     dir: &std::path::Path,
     api_url: &str,
     pool: &WorkPool,
-) -> Result<Option<(PathBuf, Value)>, Error> {
+) -> Result<Option<(PathBuf, Value)>> {
     let Some(entry) = backup::latest(dir, api_url, &pool.name)? else {
         return Ok(None);
     };
@@ -223,88 +135,83 @@ pub(crate) fn backup_base(
         .map(|default| (entry.path, default)))
 }
 
-/// Which pool to work on: a name still to read, or a pool a listing already returned.
-#[derive(Debug)]
-pub enum Target {
-    /// Read the pool first.
-    Name(String),
-    /// Already read.
-    Pool(WorkPool),
+/// Runs one pool's path up to its write. Never fails: every error becomes the report's
+/// outcome (through [`Outcome::of`]), so one pool cannot stop a batch.
+pub async fn prepare(ctx: &Context, target: Target) -> Step {
+    let name = match &target {
+        Target::Name(name) | Target::Unreadable(name, _) => name.clone(),
+        Target::Pool(pool) => pool.name.clone(),
+    };
+    let mut report = Report::new(&name);
+    match plan_write(ctx, target, &mut report).await {
+        Ok(Some((pool, template, default))) => Step::Write(Box::new(Pending {
+            pool,
+            template,
+            default,
+            report,
+        })),
+        Ok(None) => Step::Done(Box::new(report)),
+        Err(error) => Step::Done(Box::new(report.fail(error))),
+    }
 }
 
-/// Runs the whole data path for one pool. Never returns early with an error: every failure
-/// becomes the report's outcome, so one pool cannot stop a batch.
-pub async fn sync(ctx: &Context, target: Target) -> Report {
+/// The path itself: fills `report` and says what to write, if anything.
+async fn plan_write(
+    ctx: &Context,
+    target: Target,
+    report: &mut Report,
+) -> Result<Option<(WorkPool, Value, Option<Value>)>> {
     let pool = match target {
         Target::Pool(pool) => pool,
-        Target::Name(name) => match ctx.client.read_pool(&name).await {
-            Ok(pool) => pool,
-            Err(e) => return Report::new(&name).end(Outcome::Failed, Some(e)),
-        },
+        Target::Name(name) => ctx.client.read_pool(&name).await?,
+        Target::Unreadable(_, error) => return Err(error),
     };
-    let mut report = Report::new(&pool.name);
     report.pool_type = Some(pool.pool_type.clone());
     if WorkPool::is_reserved(&pool.name) {
-        return report.end(
-            Outcome::Skipped,
-            Some(Error::ReservedPool { pool: pool.name }),
-        );
+        return Err(Error::ReservedPool { pool: pool.name });
     }
-    let default = match ctx.default_for(&pool.pool_type).await {
-        Ok(default) => default,
-        Err(e @ Error::NoDefault { .. }) => return report.end(Outcome::Skipped, Some(e)),
-        Err(e) => return report.end(Outcome::Failed, Some(e)),
-    };
+    let default = ctx.default_for(&pool.pool_type).await?;
     let current = pool.base_job_template.clone();
     if !current.is_object() {
-        let e = Error::Shape {
+        return Err(Error::Shape {
             input: format!("the stored base_job_template of work pool {:?}", pool.name),
             message: format!(
                 "is a json {}, not an object; fix it with `prefect work-pool update --base-job-template`",
                 crate::input::kind(&current)
             ),
-        };
-        return report.end(Outcome::Failed, Some(e));
+        });
     }
-
-    let base = match ctx.base_for(&pool) {
-        Ok(base) => base,
-        Err(e) => return report.end(Outcome::Failed, Some(e)),
-    };
+    let base = ctx.base_for(&pool)?;
     report.base = Some(base.origin);
-    let merged = merge::merge3(base.template.as_ref(), &default, &current, ctx.strategy);
-    let mut violations = template::check(&merged.template);
-    violations.extend(identity::check_template(&merged.template));
-    if ctx.check_deployments {
-        match super::deployments::check(&ctx.client, &pool.name).await {
-            Ok(found) => violations.extend(found),
-            Err(e) => return report.end(Outcome::Failed, Some(e)),
-        }
-    }
-    let outcome = if !violations.is_empty() {
-        Outcome::Invalid
-    } else if merged.template == current {
-        Outcome::UpToDate
-    } else if ctx.dry_run {
-        Outcome::WouldChange
-    } else {
-        match super::push::push(ctx, &pool, &merged.template, Some(&default)).await {
-            Ok(()) => Outcome::Updated,
-            Err(e @ Error::Conflict { .. }) => {
-                report.error = Some(e);
-                Outcome::Conflict
-            }
-            Err(e) => {
-                report.error = Some(e);
-                Outcome::Failed
-            }
-        }
-    };
-    report.outcome = outcome;
+    let merged = merge::merge3(
+        base.template.as_ref(),
+        &default,
+        &current,
+        ctx.options.strategy,
+    );
+    report.current = Some(current.clone());
+    report.merged = Some(merged.template.clone());
     report.warnings = merged.warnings;
     report.upstream = merged.upstream;
-    report.violations = violations;
-    report.current = Some(current);
-    report.merged = Some(merged.template);
-    report
+    report.violations = super::checks::before_write(&merged.template);
+    if ctx.options.check_deployments {
+        let found = super::deployments::check(&ctx.client, &pool.name).await?;
+        report.violations.extend(found);
+    }
+    if !report.violations.is_empty() {
+        return Err(Error::Invalid {
+            blocked: true,
+            subject: format!("merged template for work pool {:?}", pool.name),
+            violations: report.violations.clone(),
+        });
+    }
+    if merged.template == current {
+        report.outcome = Outcome::UpToDate;
+        return Ok(None);
+    }
+    if ctx.options.dry_run {
+        report.outcome = Outcome::WouldChange;
+        return Ok(None);
+    }
+    Ok(Some((pool, merged.template, Some(default))))
 }

@@ -1,0 +1,151 @@
+//! The async side of pacing: one [`Gate`] per client, shared by every request in flight.
+//! The arithmetic lives in [`super::pace`]; this file only locks, sleeps and wakes.
+
+use super::pace::{Pacer, WriteLimit};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+use tokio::sync::Notify;
+
+/// What the gate saw over a run, for the summary.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Pushback {
+    /// Answers that were `429`.
+    pub throttled: u64,
+    /// Wall time during which at least one request waited on the server's pushback
+    /// (a `Retry-After` pause or a backoff after `503`/`502`/`408`/a dropped connection).
+    pub waited: Duration,
+    /// How often `503`s lowered the writes in flight.
+    pub write_decreases: u64,
+    /// The request rate the client ended at, if it paced itself.
+    pub rate: Option<f64>,
+}
+
+/// The gate every request of one client passes.
+#[derive(Debug)]
+pub struct Gate {
+    pacer: Mutex<Pacer>,
+    writes: Mutex<WriteLimit>,
+    write_free: Notify,
+    clock: Mutex<Clock>,
+}
+
+/// Union of the intervals spent waiting on pushback.
+#[derive(Debug, Default)]
+struct Clock {
+    waited: Duration,
+    until: Option<Instant>,
+}
+
+impl Gate {
+    /// A gate allowing `max_writes` writes in flight, paced at `max_rps` if given.
+    pub fn new(max_rps: Option<f64>, max_writes: usize) -> Gate {
+        Gate {
+            pacer: Mutex::new(Pacer::new(Instant::now(), max_rps)),
+            writes: Mutex::new(WriteLimit::new(max_writes)),
+            write_free: Notify::new(),
+            clock: Mutex::new(Clock::default()),
+        }
+    }
+
+    /// Waits for this request's send slot.
+    pub async fn admit(&self) {
+        loop {
+            let wait = lock(&self.pacer).reserve(Instant::now());
+            if wait.is_zero() {
+                return;
+            }
+            let start = Instant::now();
+            let pushback = lock(&self.pacer).paused(start);
+            tokio::time::sleep(wait).await;
+            if pushback {
+                self.waited(start, Instant::now());
+            }
+            if !lock(&self.pacer).paused(Instant::now()) {
+                return;
+            }
+        }
+    }
+
+    /// An answer that was not throttled.
+    pub fn through(&self) {
+        lock(&self.pacer).through();
+    }
+
+    /// A `429`: every request waits `wait` from now.
+    pub fn throttle(&self, wait: Duration) {
+        lock(&self.pacer).throttle(Instant::now(), wait);
+    }
+
+    /// Sleeps a retry backoff, counted as time spent on pushback.
+    pub async fn back_off(&self, wait: Duration) {
+        let start = Instant::now();
+        tokio::time::sleep(wait).await;
+        self.waited(start, Instant::now());
+    }
+
+    /// Waits for a free write slot.
+    pub async fn write_slot(&self) -> WriteSlot<'_> {
+        loop {
+            let free = self.write_free.notified();
+            if lock(&self.writes).try_start() {
+                return WriteSlot {
+                    gate: self,
+                    open: true,
+                };
+            }
+            free.await;
+        }
+    }
+
+    /// What the gate saw so far.
+    pub fn pushback(&self) -> Pushback {
+        let pacer = lock(&self.pacer);
+        Pushback {
+            throttled: pacer.throttled,
+            waited: lock(&self.clock).waited,
+            write_decreases: lock(&self.writes).decreases,
+            rate: pacer.rate(),
+        }
+    }
+
+    fn waited(&self, from: Instant, to: Instant) {
+        let mut clock = lock(&self.clock);
+        let from = clock.until.map_or(from, |until| from.max(until));
+        if to > from {
+            clock.waited += to - from;
+            clock.until = Some(to);
+        }
+    }
+}
+
+/// One write in flight; ending it tells the limit how the server answered.
+#[derive(Debug)]
+pub struct WriteSlot<'a> {
+    gate: &'a Gate,
+    open: bool,
+}
+
+impl WriteSlot<'_> {
+    /// The write was answered; `contended` when the answer was `503`.
+    pub fn end(mut self, contended: bool) {
+        self.open = false;
+        lock(&self.gate.writes).end(Instant::now(), contended);
+        self.gate.write_free.notify_waiters();
+    }
+}
+
+impl Drop for WriteSlot<'_> {
+    fn drop(&mut self) {
+        if self.open {
+            lock(&self.gate.writes).cancel();
+            self.gate.write_free.notify_waiters();
+        }
+    }
+}
+
+/// Locks a mutex; a poisoned one (a panic elsewhere) still holds valid numbers.
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}

@@ -1,0 +1,237 @@
+//! Running `update` from a [`Plan`]: one stream of targets and one drain loop for one pool
+//! and for many; only the printer differs.
+//!
+//! targets (names read in chunks, or listing pages fetched as the workers need them, then one
+//! re-list that catches pools the offset paging skipped) -> [`prepare`] each, `concurrency` at
+//! once -> group what is ready into chunks -> [`SafeWrite::chunk`] (one re-read, the PATCHes,
+//! one read-back) -> print each report as it ends -> the exit rule.
+
+use super::output::{Printer, Tally};
+use super::plan::{Mode, Plan, Selection};
+use super::signals::{self, Stop};
+use super::update::{Context, Step, Target, prepare};
+use super::write::SafeWrite;
+use crate::api::{Client, PAGE_SIZE};
+use crate::error::{Error, Result};
+use futures::{Stream, StreamExt, stream};
+use indicatif::ProgressBar;
+use std::collections::HashSet;
+use std::sync::Arc;
+
+/// Chunks of writes in flight at once: the next chunk's re-read overlaps this one's PATCHes.
+const CHUNKS_IN_FLIGHT: usize = 2;
+
+/// Runs `update` as planned; returns the exit code.
+pub async fn run(plan: Plan, client: Client) -> Result<u8> {
+    let stop = Stop::listen();
+    let client = client.paced(plan.max_rps, plan.concurrency);
+    let ctx = Context::new(client, plan.sync);
+    let writer = SafeWrite::new(
+        &ctx.client,
+        ctx.options.backup_dir.as_deref(),
+        plan.concurrency,
+    );
+    let mut printer = Printer::new(plan.mode, plan.format, plan.color, plan.progress);
+    let (ctx, writer, stop_ref) = (&ctx, &writer, &stop);
+
+    let running = stop.clone();
+    let steps = targets(
+        &ctx.client,
+        plan.selection,
+        plan.mode,
+        plan.chunk,
+        printer.progress(),
+    )
+    .take_while(move |_| std::future::ready(running.running()))
+    .map(|target| async move {
+        match target {
+            Ok(target) => Ok(prepare(ctx, target).await),
+            Err(e) => Err(e),
+        }
+    })
+    .buffer_unordered(plan.concurrency)
+    .ready_chunks(plan.chunk)
+    .map(|steps| async move {
+        let (mut reports, mut writes, mut listing) = (Vec::new(), Vec::new(), None);
+        for step in steps {
+            match step {
+                Ok(Step::Done(report)) => reports.push(*report),
+                Ok(Step::Write(pending)) => writes.push(*pending),
+                Err(e) => listing = Some(e),
+            }
+        }
+        if !writes.is_empty() {
+            reports.extend(writer.chunk(writes, stop_ref).await);
+        }
+        (reports, listing)
+    })
+    .buffer_unordered(CHUNKS_IN_FLIGHT);
+
+    let mut tally = Tally::default();
+    let mut listing_error = None;
+    let mut steps = std::pin::pin!(steps);
+    while let Some((reports, listing)) = steps.next().await {
+        for report in reports {
+            tally.add(&report);
+            printer.report(report)?;
+        }
+        listing_error = listing_error.or(listing);
+    }
+    tally.requests = ctx.client.requests();
+    tally.retries = ctx.client.retries();
+    tally.pushback = ctx.client.pushback();
+    tally.interrupted = stop.signal();
+    let held = printer.finish(&tally)?;
+    if let Some(signal) = tally.interrupted {
+        if let Some(error) = held.or(listing_error) {
+            eprintln!("error: {error}");
+        }
+        return Ok(signals::exit_code_of(signal));
+    }
+    match listing_error.or(held) {
+        Some(error) => Err(error),
+        None => Ok(plan.exit.code(tally.failed(), tally.would_change())),
+    }
+}
+
+/// The pools to work on, in the order they become known. An `Err` is a listing that failed:
+/// the run reports it and ends with it after the pools already found.
+fn targets(
+    client: &Client,
+    selection: Selection,
+    mode: Mode,
+    chunk: usize,
+    bar: ProgressBar,
+) -> impl Stream<Item = Result<Target>> + '_ {
+    match selection {
+        Selection::Names(names) if mode == Mode::One => {
+            bar.inc_length(names.len() as u64);
+            stream::iter(names.into_iter().map(|n| Ok(Target::Name(n)))).boxed()
+        }
+        Selection::Names(names) => {
+            bar.inc_length(names.len() as u64);
+            let chunks: Vec<Vec<String>> = names
+                .chunks(chunk.min(PAGE_SIZE))
+                .map(<[String]>::to_vec)
+                .collect();
+            stream::iter(chunks)
+                .then(move |names| named(client, names))
+                .flat_map(stream::iter)
+                .boxed()
+        }
+        Selection::All { types, filter } => {
+            let listing = Listing {
+                offset: 0,
+                relist: false,
+                seen: HashSet::new(),
+                done: false,
+            };
+            stream::unfold(
+                (listing, types, filter, bar),
+                move |(mut listing, types, filter, bar)| async move {
+                    if listing.done {
+                        return None;
+                    }
+                    let page = match client.filter_pools(&types, listing.offset).await {
+                        Ok(page) => page,
+                        Err(e) => {
+                            listing.done = true;
+                            return Some((vec![Err(e)], (listing, types, filter, bar)));
+                        }
+                    };
+                    let full = page.len() == PAGE_SIZE;
+                    let new: Vec<Result<Target>> = page
+                        .into_iter()
+                        .filter(|pool| filter.matches(&pool.name))
+                        .filter(|pool| listing.seen.insert(pool.name.clone()))
+                        .map(|pool| Ok(Target::Pool(pool)))
+                        .collect();
+                    bar.inc_length(new.len() as u64);
+                    listing.advance(full);
+                    Some((new, (listing, types, filter, bar)))
+                },
+            )
+            .flat_map(stream::iter)
+            .boxed()
+        }
+    }
+}
+
+/// Where the listing is: offset paging, then one re-list from the start, since offsets
+/// shift when pools are deleted during the run and a pool could be skipped.
+struct Listing {
+    offset: usize,
+    relist: bool,
+    seen: HashSet<String>,
+    done: bool,
+}
+
+impl Listing {
+    fn advance(&mut self, full_page: bool) {
+        match (full_page, self.relist) {
+            (true, _) => self.offset += PAGE_SIZE,
+            (false, false) => {
+                self.relist = true;
+                self.offset = 0;
+            }
+            (false, true) => self.done = true,
+        }
+    }
+}
+
+/// Reads a chunk of named pools in one request; a name the server does not know ends
+/// `failed` (not found), and a failed read fails every name of the chunk.
+async fn named(client: &Client, names: Vec<String>) -> Vec<Result<Target>> {
+    match client.read_pools(&names).await {
+        Ok(pools) => {
+            let mut found: std::collections::HashMap<String, _> =
+                pools.into_iter().map(|p| (p.name.clone(), p)).collect();
+            names
+                .into_iter()
+                .map(|name| match found.remove(&name) {
+                    Some(pool) => Ok(Target::Pool(pool)),
+                    None => {
+                        let error = Error::PoolNotFound {
+                            pool: name.clone(),
+                            url: client.base_url().to_string(),
+                        };
+                        Ok(Target::Unreadable(name, error))
+                    }
+                })
+                .collect()
+        }
+        Err(e) => {
+            let shared = Arc::new(e);
+            names
+                .into_iter()
+                .map(|name| Ok(Target::Unreadable(name, Error::Shared(Arc::clone(&shared)))))
+                .collect()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_listing_pages_then_relists_once() {
+        let mut listing = Listing {
+            offset: 0,
+            relist: false,
+            seen: HashSet::new(),
+            done: false,
+        };
+        listing.advance(true);
+        assert_eq!((listing.offset, listing.relist), (PAGE_SIZE, false));
+        listing.advance(false);
+        assert_eq!(
+            (listing.offset, listing.relist, listing.done),
+            (0, true, false)
+        );
+        listing.advance(true);
+        assert_eq!(listing.offset, PAGE_SIZE);
+        listing.advance(false);
+        assert!(listing.done);
+    }
+}
