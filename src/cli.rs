@@ -296,7 +296,8 @@ pub struct DefaultArgs {
     #[arg(long, conflicts_with = "release")]
     pub history: bool,
 
-    /// Print the default that this prefect release shipped (offline), e.g. 2.19.0.
+    /// Print the default that this prefect release shipped (offline), e.g. 2.19.0, or a
+    /// worker package's, e.g. prefect-kubernetes==0.8.0.
     #[arg(long, value_name = "VERSION")]
     pub release: Option<String>,
 

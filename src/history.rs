@@ -26,6 +26,13 @@ const DATA: &[u8] = include_bytes!("../data/default-history.json.gz");
 /// The only data format this build reads.
 const FORMAT: u32 = 1;
 
+/// The package whose releases' aggregate worker metadata is the main source.
+const PREFECT: &str = "prefect";
+
+fn prefect() -> String {
+    PREFECT.to_string()
+}
+
 /// Every released default template poolsync knows, per work-pool type.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct History {
@@ -40,7 +47,11 @@ pub struct History {
 /// One distinct default template and the releases that shipped it.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct Released {
-    /// The prefect releases that shipped it, oldest first.
+    /// The package that shipped it: `prefect` (its aggregate worker metadata), or a worker
+    /// package (e.g. `prefect-kubernetes`) that builds a template of its own in code.
+    #[serde(default = "prefect")]
+    pub package: String,
+    /// The releases of the package that shipped it, oldest first.
     pub releases: Vec<String>,
     /// The default base job template.
     pub template: Value,
@@ -64,6 +75,16 @@ impl Released {
         } else {
             self.first().to_string()
         }
+    }
+
+    /// The package and its releases, e.g. `prefect 2.19.0-2.20.27`, `prefect-aws 0.7.12`.
+    pub fn label(&self) -> String {
+        format!("{} {}", self.package, self.range())
+    }
+
+    /// Whether a `prefect` release shipped it (not a worker package).
+    pub fn is_prefect(&self) -> bool {
+        self.package == PREFECT
     }
 
     /// How many variables (`variables.properties`) it defines.
@@ -122,21 +143,25 @@ impl History {
         self.types.get(pool_type).map_or(&[], Vec::as_slice)
     }
 
-    /// Every release known to ship a default for `pool_type`, oldest first.
+    /// Every prefect release known to ship a default for `pool_type`, oldest first.
     pub fn releases(&self, pool_type: &str) -> Vec<&str> {
         let mut all: Vec<&str> = self
             .defaults(pool_type)
             .iter()
+            .filter(|d| d.is_prefect())
             .flat_map(|d| d.releases.iter().map(String::as_str))
             .collect();
         all.sort_by_key(|r| release_key(r));
         all
     }
 
-    /// The default of `pool_type` that `release` shipped.
+    /// The default of `pool_type` that prefect `release` shipped, or that a worker package
+    /// release shipped (`prefect-kubernetes==0.8.0`).
     pub fn at(&self, pool_type: &str, release: &str) -> Option<&Released> {
+        let (package, release) = release.split_once("==").unwrap_or((PREFECT, release));
         self.defaults(pool_type)
             .iter()
+            .filter(|d| d.package == package)
             .find(|d| d.releases.iter().any(|r| r == release))
     }
 }
@@ -197,15 +222,18 @@ mod tests {
     #[test]
     fn range_names_first_and_last_release() {
         let one = Released {
+            package: prefect(),
             releases: vec!["2.19.0".into()],
             template: Value::Null,
         };
         let many = Released {
+            package: prefect(),
             releases: vec!["2.19.0".into(), "2.19.1".into(), "2.20.27".into()],
             template: Value::Null,
         };
         assert_eq!(one.range(), "2.19.0");
         assert_eq!(many.range(), "2.19.0-2.20.27");
+        assert_eq!(many.label(), "prefect 2.19.0-2.20.27");
     }
 
     #[test]
@@ -220,6 +248,17 @@ mod tests {
             .expect("3.0.0 shipped one");
         assert!(shipped.releases.iter().any(|r| r == "3.0.0"));
         assert!(history.at("kubernetes", "0.0.1").is_none());
+        let worker = history
+            .defaults("kubernetes")
+            .iter()
+            .find(|d| !d.is_prefect())
+            .expect("a prefect-kubernetes default");
+        let asked = format!("{}=={}", worker.package, worker.first());
+        assert_eq!(history.at("kubernetes", &asked), Some(worker));
+        assert!(
+            !releases.contains(&worker.first()),
+            "worker versions are not prefect's"
+        );
     }
 
     #[test]

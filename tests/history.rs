@@ -39,19 +39,20 @@ fn default_history_lists_each_distinct_default_offline() {
     let text = stdout(poolsync().args(["default", "--type", "kubernetes", "--history"]));
     let lines: Vec<&str> = text.lines().collect();
     assert!(
-        lines[0].starts_with("kubernetes: 3 distinct released defaults"),
+        lines[0].starts_with("kubernetes: 4 distinct released defaults"),
         "{text}"
     );
-    assert!(lines[1].starts_with("2.14.13-2.20.27"), "{text}");
+    assert!(lines[1].starts_with("prefect 2.14.13-2.20.27 "), "{text}");
     assert!(
         lines[1].contains("64 releases") && lines[1].contains("13 variables"),
         "{text}"
     );
     assert!(
-        lines[3].starts_with("3.6.23-") && lines[3].contains("17 variables"),
+        lines[3].starts_with("prefect 3.6.23-") && lines[3].contains("17 variables"),
         "{text}"
     );
-    assert_eq!(lines.len(), 4, "{text}");
+    assert!(lines[4].starts_with("prefect-kubernetes "), "{text}");
+    assert_eq!(lines.len(), 5, "{text}");
 }
 
 /// `--output json` gives the same defaults with their templates; `--release` prints one.
@@ -70,7 +71,11 @@ fn default_history_json_matches_release_lookup() {
     assert!(defaults.len() >= 4, "{listed}");
     for d in defaults {
         let last = d["last"].as_str().expect("last");
-        assert_eq!(released("docker", last), d["template"], "docker {last}");
+        let asked = match d["package"].as_str() {
+            Some("prefect") => last.to_string(),
+            package => format!("{}=={last}", package.expect("a package")),
+        };
+        assert_eq!(released("docker", &asked), d["template"], "docker {asked}");
     }
 }
 

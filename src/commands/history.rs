@@ -25,7 +25,10 @@ pub fn run(args: &DefaultArgs) -> Result<u8> {
             return Err(Error::NoHistory {
                 pool_type: args.pool_type.clone(),
                 release: Some(release.clone()),
-                known: format!("its defaults of {}", ranges(history, &args.pool_type)),
+                known: format!(
+                    "its defaults of {}, and PACKAGE==VERSION for a worker package's",
+                    ranges(history, &args.pool_type)
+                ),
             });
         };
         return super::print_json(&found.template);
@@ -34,18 +37,18 @@ pub fn run(args: &DefaultArgs) -> Result<u8> {
         OutputFormat::Text => {
             let releases = history.releases(&args.pool_type);
             println!(
-                "{}: {} distinct released defaults in {} prefect releases ({})",
+                "{}: {} distinct released defaults, {} prefect releases ({})",
                 args.pool_type,
                 defaults.len(),
                 releases.len(),
                 history.source
             );
-            let width = defaults.iter().map(|d| d.range().len()).max().unwrap_or(0);
+            let width = defaults.iter().map(|d| d.label().len()).max().unwrap_or(0);
             for d in defaults {
                 let count = d.releases.len();
                 println!(
                     "{:width$}  {count:>3} release{}  {:>2} variables",
-                    d.range(),
+                    d.label(),
                     if count == 1 { " " } else { "s" },
                     d.variables(),
                 );
@@ -56,6 +59,7 @@ pub fn run(args: &DefaultArgs) -> Result<u8> {
             "type": args.pool_type,
             "source": history.source,
             "defaults": defaults.iter().map(|d| json!({
+                "package": d.package,
                 "releases": d.range(),
                 "first": d.first(),
                 "last": d.last(),
@@ -74,7 +78,7 @@ fn ranges(history: &History, pool_type: &str) -> String {
     history
         .defaults(pool_type)
         .iter()
-        .map(|d| d.range())
+        .map(|d| d.label())
         .collect::<Vec<_>>()
         .join(", ")
 }

@@ -66,6 +66,7 @@ mod tests {
 
     fn history() -> History {
         let released = Released {
+            package: "prefect".into(),
             releases: vec!["1.0.0".into()],
             template: json!({"variables": {"a": 1, "b": 2}}),
         };

@@ -112,9 +112,9 @@ pub fn infer(history: &History, pool_type: &str, current: &Value) -> BaseChoice 
     let score = found.score();
     if score < THRESHOLD {
         return BaseChoice::none(format!(
-            "the closest released {pool_type} default (prefect {}) matches only {}% of its \
+            "the closest released {pool_type} default ({}) matches only {}% of its \
              values, below {}%; pass --base FILE with the default the pool was made from",
-            candidate.range(),
+            candidate.label(),
             percent(score),
             percent(THRESHOLD)
         ));
@@ -123,6 +123,7 @@ pub fn infer(history: &History, pool_type: &str, current: &Value) -> BaseChoice 
         template: Some(candidate.template.clone()),
         origin: Origin::History {
             pool_type: pool_type.to_string(),
+            package: candidate.package.clone(),
             releases: candidate.range(),
             count: candidate.releases.len(),
             matched: found.matched,

@@ -15,6 +15,8 @@ pub enum Origin {
     History {
         /// The pool type.
         pool_type: String,
+        /// The package that shipped it, `prefect` or a worker package.
+        package: String,
         /// The releases that shipped it, e.g. `2.19.0-2.20.27`.
         releases: String,
         /// How many releases shipped it.
@@ -48,6 +50,7 @@ impl Origin {
             Origin::Backup(path) => json!({"source": "backup", "path": path}),
             Origin::History {
                 pool_type,
+                package,
                 releases,
                 count,
                 matched,
@@ -55,6 +58,7 @@ impl Origin {
             } => json!({
                 "source": "history",
                 "pool_type": pool_type,
+                "package": package,
                 "releases": releases,
                 "release_count": count,
                 "matched": matched,
@@ -91,11 +95,12 @@ impl fmt::Display for Origin {
             }
             Origin::History {
                 pool_type,
+                package,
                 releases,
                 ..
             } => write!(
                 f,
-                "{pool_type} default of prefect {releases}, inferred, {}% of its values match",
+                "{pool_type} default of {package} {releases}, inferred, {}% of its values match",
                 percent(self.score())
             ),
             Origin::None(reason) => write!(f, "none, merging two-way: {reason}"),
@@ -130,6 +135,7 @@ mod tests {
     fn history_origin_reads_like_the_issue_example() {
         let origin = Origin::History {
             pool_type: "kubernetes".into(),
+            package: "prefect".into(),
             releases: "2.19.0-2.20.27".into(),
             count: 40,
             matched: 94,
