@@ -86,6 +86,10 @@ pub enum Command {
     /// Check a pool's or a file's template: placeholders and federated identity. Writes nothing.
     #[command(after_help = examples::VALIDATE)]
     Validate(ValidateArgs),
+    /// Show what was changed in a pool's template against its base (backup, else the
+    /// released default it was inferred to come from), as a diff. Writes nothing.
+    #[command(after_help = examples::EXPLAIN)]
+    Explain(ExplainArgs),
     /// Print the federated identity JSON Schema.
     #[command(after_help = examples::SCHEMA)]
     Schema,
@@ -290,13 +294,15 @@ pub struct UpdateArgs {
     #[arg(long, value_name = "STRATEGY", default_value = "schema")]
     pub strategy: StrategyArg,
 
-    /// The default template the pool was last synced from: values the user never changed
-    /// (current == base) take the new default, keys removed upstream go
-    /// [default: the default recorded in the pool's newest backup]
-    #[arg(long, value_name = "FILE", conflicts_with = "no_base")]
-    pub base: Option<PathBuf>,
+    /// The base of the three-way merge, the default the pool was last synced from: values
+    /// the user never changed (current == base) take the new default, keys removed upstream
+    /// go. `auto`: the default recorded in the pool's newest backup, else the released
+    /// default that best explains the pool; `backup`: only a backup; `none`: two-way;
+    /// else a template FILE [default: auto]
+    #[arg(long, value_name = "auto|backup|none|FILE", conflicts_with = "no_base")]
+    pub base: Option<BaseArg>,
 
-    /// Merge two-way even if a backup records the last synced default.
+    /// Merge two-way (the same as `--base none`).
     #[arg(long)]
     pub no_base: bool,
 
@@ -341,12 +347,58 @@ pub enum OutputFormat {
     JsonPatch,
 }
 
+/// `--base`: where a three-way merge's base comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BaseArg {
+    /// A backup of the same pool, else the inferred released default.
+    Auto,
+    /// Only a backup of the same pool.
+    Backup,
+    /// No base: two-way.
+    None,
+    /// A template file (`./auto` for a file named `auto`).
+    File(PathBuf),
+}
+
+impl std::str::FromStr for BaseArg {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(match s {
+            "auto" => BaseArg::Auto,
+            "backup" => BaseArg::Backup,
+            "none" => BaseArg::None,
+            path => BaseArg::File(PathBuf::from(path)),
+        })
+    }
+}
+
 /// Arguments of `poolsync default`.
 #[derive(Debug, Args)]
 pub struct DefaultArgs {
     /// Work pool type, e.g. kubernetes, ecs, docker, process, prefect:managed.
     #[arg(long = "type", value_name = "TYPE")]
     pub pool_type: String,
+
+    /// List the released defaults poolsync knows for the type (offline): one line per
+    /// distinct template with its prefect releases.
+    #[arg(long, conflicts_with = "release")]
+    pub history: bool,
+
+    /// Print the default that this prefect release shipped (offline), e.g. 2.19.0, or a
+    /// worker package's, e.g. prefect-kubernetes==0.8.0.
+    #[arg(long, value_name = "VERSION")]
+    pub release: Option<String>,
+
+    /// Output format of --history: text or json.
+    #[arg(
+        long,
+        value_name = "FORMAT",
+        default_value = "text",
+        requires = "history"
+    )]
+    pub output: OutputFormat,
+
     /// How to reach the Prefect API.
     #[command(flatten)]
     pub connection: ConnectionArgs,
@@ -362,6 +414,15 @@ pub struct MergeArgs {
     /// The current template file (`-` reads stdin).
     #[arg(long, value_name = "FILE")]
     pub current: PathBuf,
+
+    /// Merge three-way with this base: a template FILE, or `auto` for the released default
+    /// of --type that best explains the current template.
+    #[arg(long, value_name = "FILE|auto")]
+    pub base: Option<BaseArg>,
+
+    /// The work pool type, for `--base auto`.
+    #[arg(long = "type", value_name = "TYPE")]
+    pub pool_type: Option<String>,
 
     /// How to merge the current template into the default.
     #[arg(long, value_name = "STRATEGY", default_value = "schema")]
@@ -388,6 +449,39 @@ pub struct ValidateArgs {
     #[arg(long, conflicts_with = "file")]
     pub deployments: bool,
     /// How to reach the Prefect API.
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+}
+
+/// Arguments of `poolsync explain`.
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// The pool whose customisations to show.
+    #[arg(
+        value_name = "POOL",
+        required_unless_present = "file",
+        conflicts_with = "file"
+    )]
+    pub pool: Option<String>,
+
+    /// A template file instead (`-` reads stdin); needs --type. Works offline.
+    #[arg(long, value_name = "FILE", requires = "pool_type")]
+    pub file: Option<PathBuf>,
+
+    /// The work pool type of --file.
+    #[arg(long = "type", value_name = "TYPE")]
+    pub pool_type: Option<String>,
+
+    /// Compare with this base: `auto` (a backup of the pool, else the inferred released
+    /// default), `backup`, or a template FILE [default: auto]
+    #[arg(long, value_name = "auto|backup|FILE")]
+    pub base: Option<BaseArg>,
+
+    /// Where backups are [default: $XDG_STATE_HOME/poolsync/backups].
+    #[arg(long, value_name = "DIR")]
+    pub backup_dir: Option<PathBuf>,
+
+    /// How to reach the Prefect API (not needed with --file).
     #[command(flatten)]
     pub connection: ConnectionArgs,
 }

@@ -162,6 +162,30 @@ pub enum Error {
     #[error("no folder for backups: neither --backup-dir nor XDG_STATE_HOME nor HOME is set")]
     NoBackupDir,
 
+    /// The embedded history has no default of a pool type, or not of a release.
+    #[error(
+        "poolsync knows no released default of work pool type {pool_type:?}{}; it knows {known}; \
+         run `poolsync default --type {pool_type}` against a server for its current one",
+        release.as_ref().map(|r| format!(" shipped in prefect {r}")).unwrap_or_default()
+    )]
+    NoHistory {
+        /// The pool type asked for.
+        pool_type: String,
+        /// The release asked for, if any.
+        release: Option<String>,
+        /// What it knows (types, or the type's releases).
+        known: String,
+    },
+
+    /// `explain` found no base to compare the template with.
+    #[error("no base to explain {subject} against: {reason}")]
+    NoBase {
+        /// What was to be explained.
+        subject: String,
+        /// Why there is none, ending with the fix.
+        reason: String,
+    },
+
     /// One failure shared by every pool that needed the same thing (the defaults fetch).
     #[error(transparent)]
     Shared(std::sync::Arc<Error>),

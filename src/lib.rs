@@ -11,6 +11,7 @@
 //! - [`trust`]: pure: the AWS IAM trust policy Prefect Cloud needs: generate and lint it.
 //! - [`diff`]: pure: unified text diff and JSON Patch.
 //! - [`violation`]: the report type of every blocking check.
+//! - [`history`]: pure: the released default templates (embedded) and base inference.
 //! - [`backup`]: backup files written before every write, found again for rollback.
 //! - [`commands`]: one runner per subcommand.
 //! - [`input`]: reading JSON files and stdin with clear errors.
@@ -23,6 +24,7 @@ pub mod commands;
 pub mod config;
 pub mod diff;
 pub mod error;
+pub mod history;
 pub mod identity;
 pub mod input;
 pub mod merge;

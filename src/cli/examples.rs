@@ -53,3 +53,8 @@ Examples:
     --to-role arn:aws:iam::222222222222:role/deployer
   poolsync springboard --from-role ARN --to-role ARN --check-trust trust.json \\
     --check-permissions permissions.json";
+
+pub const EXPLAIN: &str = "\
+Examples:
+  poolsync explain my-pool
+  poolsync explain --file current.json --type kubernetes";

@@ -3,6 +3,8 @@
 
 mod checks;
 mod deployments;
+mod explain;
+mod history;
 mod outcome;
 mod output;
 mod pipeline;
@@ -15,7 +17,9 @@ mod update;
 mod write;
 
 use crate::api::Client;
-use crate::cli::{Cli, ColorChoice, Command, DefaultArgs, MergeArgs, UpdateArgs, ValidateArgs};
+use crate::cli::{
+    BaseArg, Cli, ColorChoice, Command, DefaultArgs, MergeArgs, UpdateArgs, ValidateArgs,
+};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::violation::Violation;
@@ -33,7 +37,9 @@ pub async fn run(cli: Cli) -> Result<u8> {
     };
     match cli.command {
         Command::Update(args) => update(&args.connection, &args, color).await,
+        Command::Default(args) if args.history || args.release.is_some() => history::run(&args),
         Command::Default(args) => default(&args.connection, &args).await,
+        Command::Explain(args) => explain::run(&args.connection, &args, color).await,
         Command::Merge(args) => merge_files(&args),
         Command::Validate(args) => validate(&args.connection, &args).await,
         Command::Schema => print_json(&identity::schema()),
@@ -94,7 +100,36 @@ fn merge_files(args: &MergeArgs) -> Result<u8> {
     }
     let default = input::read_template(&args.default)?;
     let current = input::read_template(&args.current)?;
-    let merged = merge::merge(&default, &current, args.strategy.into());
+    let base = match (&args.base, &args.pool_type) {
+        (None, _) => None,
+        (Some(BaseArg::Auto), Some(pool_type)) => Some(crate::history::infer(
+            crate::history::embedded()?,
+            pool_type,
+            &current,
+        )),
+        (Some(BaseArg::Auto), None) => {
+            return Err(Error::Usage(
+                "--base auto needs --type TYPE, the pool type whose released defaults to search"
+                    .into(),
+            ));
+        }
+        (Some(BaseArg::File(path)), _) => Some(crate::history::BaseChoice {
+            template: Some(input::read_template(path)?),
+            origin: crate::history::Origin::File(path.clone()),
+        }),
+        (Some(_), _) => {
+            return Err(Error::Usage(
+                "merge takes --base FILE or --base auto (backup and none need a pool); \
+                 drop --base for a two-way merge"
+                    .into(),
+            ));
+        }
+    };
+    if let Some(base) = &base {
+        eprintln!("base: {}", base.origin);
+    }
+    let base = base.and_then(|b| b.template);
+    let merged = merge::merge3(base.as_ref(), &default, &current, args.strategy.into());
     for warning in &merged.warnings {
         eprintln!("warning: {}: {}", warning.pointer, warning.message);
     }

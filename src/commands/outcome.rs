@@ -89,6 +89,8 @@ pub struct Report {
     pub violations: Vec<Violation>,
     /// What a three-way merge took from upstream, removed, or found changed on both sides.
     pub upstream: Vec<Upstream>,
+    /// Where the merge's base came from, or why there was none.
+    pub base: Option<crate::history::Origin>,
 }
 
 impl Report {
@@ -105,6 +107,7 @@ impl Report {
             warnings: Vec::new(),
             violations: Vec::new(),
             upstream: Vec::new(),
+            base: None,
         }
     }
 

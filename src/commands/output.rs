@@ -146,6 +146,9 @@ impl Printer {
                     );
                     write!(out, "{text}")?;
                 }
+                if let Some(base) = &report.base {
+                    writeln!(out, "base: {base}")?;
+                }
                 for change in &report.upstream {
                     writeln!(out, "upstream: {change}")?;
                 }
@@ -339,6 +342,7 @@ fn json_report(report: &Report) -> Value {
         "warnings": report.warnings,
         "violations": report.violations,
         "upstream": report.upstream,
+        "base": report.base.as_ref().map(crate::history::Origin::to_json),
         "merged": report.merged,
         "error": report.error.as_ref().map(ToString::to_string),
         "note": report.note,

@@ -62,15 +62,21 @@ pub enum Mode {
     Many,
 }
 
-/// The base of a three-way merge (the default the pool was last synced from).
-#[derive(Debug, Clone)]
-pub enum Base {
-    /// The default recorded in the pool's newest backup, if there is one.
-    FromBackup,
-    /// This template (`--base FILE`).
-    Given(Value),
-    /// Two-way merge (`--no-base`).
-    Off,
+/// The base of a three-way merge (the default the pool was last synced from): `--base`.
+pub use crate::history::Source as Base;
+
+/// `--base` (and `--no-base`) as a [`Base`], reading a FILE.
+pub fn base_source(base: Option<&cli::BaseArg>, no_base: bool) -> Result<Base> {
+    use cli::BaseArg;
+    Ok(match (base, no_base) {
+        (_, true) | (Some(BaseArg::None), _) => Base::Off,
+        (None | Some(BaseArg::Auto), false) => Base::Auto,
+        (Some(BaseArg::Backup), false) => Base::Backup,
+        (Some(BaseArg::File(path)), false) => Base::File {
+            path: path.clone(),
+            template: input::read_template(path)?,
+        },
+    })
 }
 
 /// What every pool's run needs to know.
@@ -141,11 +147,7 @@ impl Plan {
             },
             false => Selection::Names(dedup(&args.pools)),
         };
-        let base = match (&args.base, args.no_base) {
-            (Some(path), _) => Base::Given(input::read_template(path)?),
-            (None, true) => Base::Off,
-            (None, false) => Base::FromBackup,
-        };
+        let base = base_source(args.base.as_ref(), args.no_base)?;
         Ok(Plan {
             selection,
             mode,

@@ -7,8 +7,10 @@ use super::plan::{Base, SyncOptions};
 use crate::api::{Client, Defaults, WorkPool};
 use crate::backup;
 use crate::error::{Error, Result};
-use crate::merge;
+use crate::history::BaseChoice;
+use crate::merge::{self, Strategy};
 use serde_json::Value;
+use std::path::PathBuf;
 use std::sync::Arc;
 use tokio::sync::OnceCell;
 
@@ -86,30 +88,51 @@ impl Context {
             })
     }
 
-    /// The base for `pool`; a backup that cannot be read is reported, not ignored.
-    /// A backup only counts if it is of this very pool: a pool deleted and created again
-    /// under the same name has a new id, and its old backups say nothing about it.
-    fn base_for(&self, pool: &WorkPool) -> Result<Option<Value>> {
-        match (&self.options.base, &self.options.backup_dir) {
-            (Base::Off, _) | (Base::FromBackup, None) => Ok(None),
-            (Base::Given(base), _) => Ok(Some(base.clone())),
-            (Base::FromBackup, Some(dir)) => {
-                let Some(entry) = backup::latest(dir, self.client.base_url(), &pool.name)? else {
-                    return Ok(None);
-                };
-                let saved = backup::read(&entry.path)?;
-                let id = |p: &Value| p.get("id").and_then(Value::as_str).map(str::to_string);
-                let same_pool = id(&saved.pool).is_some()
-                    && id(&saved.pool)
-                        == pool
-                            .rest
-                            .get("id")
-                            .and_then(Value::as_str)
-                            .map(str::to_string);
-                Ok(saved.default.filter(|_| same_pool))
-            }
+    /// The base for `pool` (see [`crate::history::choose`]); a backup that cannot be read
+    /// is reported, not ignored.
+    fn base_for(&self, pool: &WorkPool) -> Result<BaseChoice> {
+        if self.options.strategy == Strategy::Jq && self.options.base != Base::Off {
+            return Ok(BaseChoice::none("--strategy jq merges two-way"));
         }
+        let backup = match &self.options.backup_dir {
+            Some(dir) if self.options.base.wants_backup() => {
+                backup_base(dir, self.client.base_url(), pool)?
+            }
+            _ => None,
+        };
+        Ok(crate::history::choose(
+            &self.options.base,
+            backup,
+            crate::history::embedded()?,
+            &pool.pool_type,
+            &pool.base_job_template,
+        ))
     }
+}
+
+/// The newest backup of `pool` in `dir` that records a default: its path and that default.
+/// A backup only counts if it is of this very pool: a pool deleted and created again under
+/// the same name has a new id, and its old backups say nothing about it.
+pub(crate) fn backup_base(
+    dir: &std::path::Path,
+    api_url: &str,
+    pool: &WorkPool,
+) -> Result<Option<(PathBuf, Value)>> {
+    let Some(entry) = backup::latest(dir, api_url, &pool.name)? else {
+        return Ok(None);
+    };
+    let saved = backup::read(&entry.path)?;
+    let id = |p: &Value| p.get("id").and_then(Value::as_str).map(str::to_string);
+    let current_id = pool
+        .rest
+        .get("id")
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    let same_pool = id(&saved.pool).is_some() && id(&saved.pool) == current_id;
+    Ok(saved
+        .default
+        .filter(|_| same_pool)
+        .map(|default| (entry.path, default)))
 }
 
 /// Runs one pool's path up to its write. Never fails: every error becomes the report's
@@ -159,7 +182,13 @@ async fn plan_write(
         });
     }
     let base = ctx.base_for(&pool)?;
-    let merged = merge::merge3(base.as_ref(), &default, &current, ctx.options.strategy);
+    report.base = Some(base.origin);
+    let merged = merge::merge3(
+        base.template.as_ref(),
+        &default,
+        &current,
+        ctx.options.strategy,
+    );
     report.current = Some(current.clone());
     report.merged = Some(merged.template.clone());
     report.warnings = merged.warnings;

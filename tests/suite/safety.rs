@@ -58,6 +58,8 @@ fn update_backs_up_and_rollback_restores() {
         .args([
             "update",
             &name,
+            "--base",
+            "none",
             "--backup-dir",
             dir_arg,
             "--api-url",
@@ -150,7 +152,7 @@ fn unwritable_backup_dir_sends_nothing() {
     let before = read_pool(&name);
     let blocker = tempfile::NamedTempFile::new().unwrap();
     let out = poolsync()
-        .args(["update", &name, "--backup-dir"])
+        .args(["update", &name, "--base", "none", "--backup-dir"])
         .arg(blocker.path())
         .args(["--api-url", api_url()])
         .assert()
@@ -172,6 +174,8 @@ fn rollback_refuses_another_pools_backup() {
         .args([
             "update",
             &a,
+            "--base",
+            "none",
             "--backup-dir",
             dir_arg,
             "--api-url",

@@ -77,9 +77,14 @@ fn base_upgrades_untouched_stale_values_and_keeps_customised_ones() {
         .args(common)
         .assert()
         .success();
-    assert_eq!(
-        String::from_utf8_lossy(&out.get_output().stdout),
-        format!("{name}: up to date, nothing sent\n")
+    let stdout = String::from_utf8_lossy(&out.get_output().stdout);
+    assert!(
+        stdout.starts_with("base: the default recorded in the backup "),
+        "{stdout}"
+    );
+    assert!(
+        stdout.ends_with(&format!("\n{name}: up to date, nothing sent\n")),
+        "{stdout}"
     );
 }
 
@@ -155,17 +160,19 @@ fn a_recreated_pool_does_not_inherit_the_old_pools_base() {
         api_url(),
     ];
 
+    // Two-way first, so there is a change and a backup recording the default.
     create_pool(&name, "kubernetes", &stale);
     poolsync()
-        .args(["update", &name])
+        .args(["update", &name, "--base", "none"])
         .args(common)
         .assert()
         .success();
     support::delete_pool(&name);
     create_pool(&name, "kubernetes", &stale);
 
+    // `--base backup`: the old pool's backup would keep stream_output deleted.
     let out = poolsync()
-        .args(["update", &name])
+        .args(["update", &name, "--base", "backup"])
         .args(common)
         .assert()
         .success();

@@ -49,7 +49,16 @@ fn update_merges_default_keeps_customisations_and_is_idempotent() {
     create_pool(&name, "kubernetes", &stale_kubernetes());
 
     let out = poolsync()
-        .args(["update", &name, "--api-url", &server().url])
+        // Two-way: its variables were deleted from today's default, which a first run's
+        // inferred base would keep deleted as customisations (see tests/first_run.rs).
+        .args([
+            "update",
+            &name,
+            "--base",
+            "none",
+            "--api-url",
+            &server().url,
+        ])
         .assert()
         .success();
     let stdout = String::from_utf8_lossy(&out.get_output().stdout).to_string();
@@ -92,7 +101,11 @@ fn update_merges_default_keeps_customisations_and_is_idempotent() {
         .assert()
         .success();
     let stdout = String::from_utf8_lossy(&again.get_output().stdout).to_string();
-    assert_eq!(stdout, format!("{name}: up to date, nothing sent\n"));
+    assert!(stdout.starts_with("base: "), "{stdout}");
+    assert!(
+        stdout.ends_with(&format!("\n{name}: up to date, nothing sent\n")),
+        "{stdout}"
+    );
     assert_eq!(
         read_pool(&name)["updated"],
         stored["updated"],
@@ -113,6 +126,8 @@ fn dry_run_shows_diff_and_leaves_server_unchanged() {
             &name,
             "--dry-run",
             "--detailed-exitcode",
+            "--base",
+            "none",
             "--api-url",
             &server().url,
         ])
@@ -130,7 +145,15 @@ fn dry_run_shows_diff_and_leaves_server_unchanged() {
     assert_eq!(read_pool(&name), before);
 
     poolsync()
-        .args(["update", &name, "--dry-run", "--api-url", &server().url])
+        .args([
+            "update",
+            &name,
+            "--dry-run",
+            "--base",
+            "none",
+            "--api-url",
+            &server().url,
+        ])
         .assert()
         .code(0);
     assert_eq!(read_pool(&name), before);
@@ -148,6 +171,8 @@ fn json_output_describes_the_change() {
             &name,
             "--output",
             "json",
+            "--base",
+            "none",
             "--api-url",
             &server().url,
         ])

@@ -208,6 +208,11 @@ pub fn read_pool(name: &str) -> Value {
     try_read_pool(name).unwrap_or_else(|| panic!("work pool {name:?} not found"))
 }
 
+/// The stored base job template of a pool.
+pub fn read_template(name: &str) -> Value {
+    read_pool(name)["base_job_template"].clone()
+}
+
 /// `GET /work_pools/{name}`; `None` on 404.
 #[track_caller]
 pub fn try_read_pool(name: &str) -> Option<Value> {

@@ -1,0 +1,115 @@
+//! `poolsync explain`: what was customised in a pool's template, as a diff from its base
+//! (the default recorded in its newest backup, else the released default it was inferred to
+//! come from). Writes nothing; with `--file FILE --type T` it works offline.
+
+use super::update::backup_base;
+use crate::api::WorkPool;
+use crate::cli::{BaseArg, ConnectionArgs, ExplainArgs};
+use crate::error::{Error, Result};
+use crate::history::{self, BaseChoice};
+use crate::{diff, input};
+use serde_json::Value;
+
+/// Prints the base line and the diff from the base to the template.
+pub async fn run(connection: &ConnectionArgs, args: &ExplainArgs, color: bool) -> Result<u8> {
+    if args.base == Some(BaseArg::None) {
+        return Err(Error::Usage(
+            "explain needs a base; pass --base auto, backup or FILE".into(),
+        ));
+    }
+    let source = super::plan::base_source(args.base.as_ref(), false)?;
+    let (subject, pool_type, current, backup) = match (&args.file, &args.pool) {
+        (Some(file), _) => {
+            let pool_type = args.pool_type.clone().unwrap_or_default();
+            (
+                file.display().to_string(),
+                pool_type,
+                input::read_template(file)?,
+                None,
+            )
+        }
+        (None, Some(name)) => {
+            let client = super::client(connection)?;
+            let pool: WorkPool = client.read_pool(name).await?;
+            let dir = args.backup_dir.clone().or_else(crate::backup::default_dir);
+            let backup = match dir {
+                Some(dir) if source.wants_backup() => backup_base(&dir, client.base_url(), &pool)?,
+                _ => None,
+            };
+            let label = format!("work pool {:?}", pool.name);
+            (label, pool.pool_type, pool.base_job_template, backup)
+        }
+        (None, None) => return Err(Error::Usage("give a POOL or --file FILE --type T".into())),
+    };
+    let choice = history::choose(&source, backup, history::embedded()?, &pool_type, &current);
+    print!("{}", explain(&subject, &choice, &current, color)?);
+    Ok(crate::exit::SUCCESS)
+}
+
+/// The text `explain` prints: the base line, then the unified diff from it to `current`.
+pub fn explain(subject: &str, choice: &BaseChoice, current: &Value, color: bool) -> Result<String> {
+    let Some(base) = &choice.template else {
+        return Err(Error::NoBase {
+            subject: subject.to_string(),
+            reason: choice.origin.to_string(),
+        });
+    };
+    let mut out = format!("base: {}\n", choice.origin);
+    let text = diff::unified(
+        base,
+        current,
+        "base",
+        &format!("{subject} (current)"),
+        color,
+    );
+    if text.is_empty() {
+        out += &format!("{subject}: no changes against the base\n");
+    } else {
+        out += &text;
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::history::Origin;
+    use serde_json::json;
+
+    #[test]
+    fn the_diff_shows_only_what_changed_against_the_base() {
+        let choice = BaseChoice {
+            template: Some(json!({"variables": {"image": "a", "cpu": 1}})),
+            origin: Origin::File("b.json".into()),
+        };
+        let current = json!({"variables": {"image": "mine", "cpu": 1}});
+        let text = explain("pool", &choice, &current, false).expect("a base");
+        assert!(
+            text.starts_with("base: the file b.json (--base)\n"),
+            "{text}"
+        );
+        assert!(text.contains("-    \"image\": \"a\""), "{text}");
+        assert!(text.contains("+    \"image\": \"mine\""), "{text}");
+        assert!(!text.contains("-    \"cpu\""), "{text}");
+    }
+
+    #[test]
+    fn no_base_is_an_error_that_says_why() {
+        let err =
+            explain("pool", &BaseChoice::none("too far"), &json!({}), false).expect_err("no base");
+        assert!(err.to_string().contains("too far"), "{err}");
+    }
+
+    #[test]
+    fn an_unchanged_template_says_so() {
+        let choice = BaseChoice {
+            template: Some(json!({"a": 1})),
+            origin: Origin::File("b.json".into()),
+        };
+        let text = explain("pool", &choice, &json!({"a": 1}), false).expect("a base");
+        assert!(
+            text.ends_with("pool: no changes against the base\n"),
+            "{text}"
+        );
+    }
+}

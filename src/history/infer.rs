@@ -1,0 +1,137 @@
+//! Pure: the released default that best explains a pool's template.
+//!
+//! Leaves are scalars, nulls and empty objects and arrays, found by JSON pointer through
+//! `job_configuration` and `variables` alike. A candidate's score is its leaves that the pool
+//! holds unchanged over all its leaves: what `94% of its values match` says, and what
+//! [`THRESHOLD`] applies to.
+//!
+//! Candidates are ranked by how many of the pool's leaves they explain (matched leaves, not
+//! the share), then by fewer pointers the pool lacks (a value the user changed still sits at
+//! the candidate's pointer; a placeholder upstream moved does not), then by fewer changed
+//! values, then by the newest release. The share
+//! alone misleads because released defaults nest: cloud-run-v2 2.14.13's every leaf is in
+//! 2.19.0's, so a 2.19.0 pool whose user deleted `service_account_name` (the variable
+//! 2.16.5 added) matches 2.14.13 at a higher share, and a three-way merge from that base
+//! would bring the deleted variable back. The count still prefers 2.19.0, which explains
+//! the pool's `vpcAccess` as well.
+
+use super::History;
+use super::origin::{BaseChoice, Origin, percent, ratio};
+use serde_json::Value;
+
+/// The lowest score taken as a base. Below it the pool is not recognisably made from any
+/// released default, and a three-way merge would treat the pool's own values as stale
+/// defaults: better merge two-way. The `threshold` tests show where it sits: a true base
+/// with a fifth of its values changed scores 80%; another type's default, 47% at most.
+pub const THRESHOLD: f64 = 0.6;
+
+/// How a candidate's leaves compare with a pool's template.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Agreement {
+    /// The candidate's leaves the pool holds equal.
+    pub matched: usize,
+    /// The candidate's leaves.
+    pub leaves: usize,
+    /// The candidate's leaves whose pointer the pool has (equal or not).
+    pub present: usize,
+}
+
+impl Agreement {
+    /// `matched / leaves`: the score.
+    pub fn score(self) -> f64 {
+        ratio(self.matched, self.leaves)
+    }
+
+    /// Whether `self` ranks at least as high as `other`: more matched leaves, then fewer
+    /// pointers the pool lacks, then fewer values it changed.
+    fn at_least(self, other: Agreement) -> bool {
+        let rank = |a: Agreement| {
+            let absent = a.leaves - a.present;
+            let changed = a.present - a.matched;
+            (
+                a.matched,
+                std::cmp::Reverse(absent),
+                std::cmp::Reverse(changed),
+            )
+        };
+        rank(self) >= rank(other)
+    }
+
+    fn add(self, other: Agreement) -> Agreement {
+        Agreement {
+            matched: self.matched + other.matched,
+            leaves: self.leaves + other.leaves,
+            present: self.present + other.present,
+        }
+    }
+}
+
+/// The leaves of `value`.
+pub fn leaves(value: &Value) -> usize {
+    agreement(value, None).leaves
+}
+
+/// How `candidate`'s leaves compare with `current` (absent: nothing matches).
+pub fn agreement(candidate: &Value, current: Option<&Value>) -> Agreement {
+    match candidate {
+        Value::Object(map) if !map.is_empty() => map
+            .iter()
+            .map(|(key, value)| agreement(value, current.and_then(|c| c.get(key))))
+            .fold(Agreement::default(), Agreement::add),
+        Value::Array(items) if !items.is_empty() => items
+            .iter()
+            .enumerate()
+            .map(|(i, value)| agreement(value, current.and_then(|c| c.get(i))))
+            .fold(Agreement::default(), Agreement::add),
+        leaf => Agreement {
+            matched: usize::from(current == Some(leaf)),
+            leaves: 1,
+            present: usize::from(current.is_some()),
+        },
+    }
+}
+
+/// The released default of `pool_type` that best explains `current`, or none (with the
+/// reason) when poolsync knows no default of that type or the best scores below
+/// [`THRESHOLD`].
+pub fn infer(history: &History, pool_type: &str, current: &Value) -> BaseChoice {
+    let mut best: Option<(usize, Agreement)> = None;
+    for (i, candidate) in history.defaults(pool_type).iter().enumerate() {
+        let found = agreement(&candidate.template, Some(current));
+        // Candidates are oldest first, so `>=` lets the newer win a tie.
+        if best.is_none_or(|(_, b)| found.at_least(b)) {
+            best = Some((i, found));
+        }
+    }
+    let Some((i, found)) = best else {
+        return BaseChoice::none(format!(
+            "poolsync knows no released default of type {pool_type:?}"
+        ));
+    };
+    let candidate = &history.defaults(pool_type)[i];
+    let score = found.score();
+    if score < THRESHOLD {
+        return BaseChoice::none(format!(
+            "the closest released {pool_type} default ({}) matches only {}% of its \
+             values, below {}%; pass --base FILE with the default the pool was made from",
+            candidate.label(),
+            percent(score),
+            percent(THRESHOLD)
+        ));
+    }
+    BaseChoice {
+        template: Some(candidate.template.clone()),
+        origin: Origin::History {
+            pool_type: pool_type.to_string(),
+            package: candidate.package.clone(),
+            releases: candidate.range(),
+            count: candidate.releases.len(),
+            matched: found.matched,
+            leaves: found.leaves,
+        },
+    }
+}
+
+#[cfg(test)]
+#[path = "infer_tests.rs"]
+mod tests;
