@@ -50,6 +50,9 @@ struct Reply {
 impl Client {
     /// Builds a client from resolved settings.
     pub fn new(config: &Config) -> Result<Client> {
+        if let Some(warning) = config.plain_http_warning() {
+            eprintln!("warning: {warning}");
+        }
         let mut headers = HeaderMap::new();
         let auth = match &config.auth {
             Auth::None => None,

@@ -4,6 +4,7 @@
 use super::update::{Outcome, Report};
 use crate::cli::OutputFormat;
 use crate::diff;
+use crate::display::escape;
 use crate::error::{Error, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::{Value, json};
@@ -96,7 +97,7 @@ impl Printer {
             OutputFormat::JsonPatch => writeln!(out, "{}", patch(&report)),
             OutputFormat::Text => (|| {
                 if let (Some(current), Some(merged)) = (&report.current, &report.merged) {
-                    let label = |what| format!("{} ({what})", report.pool);
+                    let label = |what| format!("{} ({what})", escape(&report.pool));
                     let text = diff::unified(
                         current,
                         merged,
@@ -126,7 +127,7 @@ impl Printer {
                     Outcome::Skipped => "skipped, nothing sent",
                     Outcome::Failed => "failed",
                 };
-                writeln!(out, "{}: {summary}", report.pool)
+                writeln!(out, "{}: {summary}", escape(&report.pool))
             })(),
         }
         .map_err(stdout_error)?;
@@ -235,10 +236,10 @@ fn row(report: &Report) -> Row {
         },
     };
     Row {
-        pool: report.pool.clone(),
-        pool_type: report.pool_type.clone().unwrap_or_default(),
+        pool: escape(&report.pool).into_owned(),
+        pool_type: escape(report.pool_type.as_deref().unwrap_or_default()).into_owned(),
         outcome: report.outcome,
-        detail,
+        detail: escape(&detail).into_owned(),
     }
 }
 
