@@ -67,7 +67,12 @@ fn assert_backups(dir: &Path, n: usize) -> Vec<PathBuf> {
     assert_eq!(files.len(), n, "backups under {}: {files:?}", dir.display());
     for file in &files {
         let pool_dir = file.parent().and_then(Path::file_name);
-        assert_eq!(pool_dir, Some(POOL.as_ref()), "{}", file.display());
+        let pool_dir = pool_dir.and_then(|d| d.to_str()).unwrap_or_default();
+        assert!(
+            pool_dir.starts_with(&format!("{POOL}-")),
+            "{}",
+            file.display()
+        );
         let saved: Value = serde_json::from_slice(&std::fs::read(file).unwrap()).unwrap();
         assert_eq!(saved["pool"]["name"], POOL);
         assert_eq!(saved["pool"]["base_job_template"], current());

@@ -41,6 +41,10 @@ pub async fn push(
         pool: serde_json::to_value(&fresh).unwrap_or(Value::Null),
         default: default.cloned(),
         merged: Some(template.clone()),
+        kind: backup::Kind::Update,
+        base: None,
+        base_source: None,
+        confirmed: false,
     };
     let saved = backup::write(dir, &record)?;
 
@@ -55,5 +59,5 @@ pub async fn push(
             backup: saved,
         });
     }
-    Ok(())
+    backup::confirm(&saved)
 }

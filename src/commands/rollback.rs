@@ -1,16 +1,17 @@
-//! `poolsync rollback` and `poolsync backups`: restore a pool's template from a backup,
-//! through the same checks and safe write as `update`; list what backups exist.
+//! `poolsync rollback`: restore a pool's template from a backup, through the same checks
+//! and safe write as `update`.
 
 use super::update::Context;
 use crate::api::Client;
 use crate::backup::{self, Backup};
-use crate::cli::{BackupsArgs, RollbackArgs};
+use crate::cli::RollbackArgs;
 use crate::error::{Error, Result};
 use crate::merge::Strategy;
 use crate::{diff, exit, template};
 use std::path::PathBuf;
 
-fn backup_dir(flag: &Option<PathBuf>) -> Result<PathBuf> {
+/// The backup folder: `--backup-dir`, else the default one.
+pub(super) fn backup_dir(flag: &Option<PathBuf>) -> Result<PathBuf> {
     flag.clone()
         .or_else(backup::default_dir)
         .ok_or(Error::NoBackupDir)
@@ -91,31 +92,5 @@ pub async fn run(client: Client, args: &RollbackArgs, color: bool) -> Result<u8>
     }
     super::push::push(&ctx, &pool, &target, saved.default.as_ref()).await?;
     println!("{}: rolled back to {}", args.pool, path.display());
-    Ok(exit::SUCCESS)
-}
-
-/// Runs `backups`: one line per backup file, oldest first.
-pub fn list(args: &BackupsArgs) -> Result<u8> {
-    let dir = backup_dir(&args.backup_dir)?;
-    let entries = backup::list(&dir, None, args.pool.as_deref())?;
-    if entries.is_empty() {
-        eprintln!("no backups under {}", dir.display());
-        return Ok(exit::SUCCESS);
-    }
-    let width = |f: fn(&backup::Entry) -> usize| entries.iter().map(f).max().unwrap_or(0);
-    let (ws, wp) = (
-        width(|e| e.server.len()).max(6),
-        width(|e| e.pool.len()).max(4),
-    );
-    println!("{:ws$}  {:wp$}  {:27}  FILE", "SERVER", "POOL", "TIME");
-    for e in &entries {
-        println!(
-            "{:ws$}  {:wp$}  {:27}  {}",
-            e.server,
-            e.pool,
-            e.stamp,
-            e.path.display()
-        );
-    }
     Ok(exit::SUCCESS)
 }

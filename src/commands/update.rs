@@ -179,27 +179,15 @@ pub enum Base {
 }
 
 impl Context {
-    /// The base for `pool`; a backup that cannot be read is reported, not ignored.
-    /// A backup only counts if it is of this very pool: a pool deleted and created again
-    /// under the same name has a new id, and its old backups say nothing about it.
+    /// The base for `pool` (see [`backup::recorded_base`]: the newest confirmed backup of
+    /// this very pool id; unreadable backups are reported and skipped).
     fn base_for(&self, pool: &WorkPool) -> Result<Option<Value>, Error> {
         match (&self.base, &self.backup_dir) {
             (Base::Off, _) | (Base::FromBackup, None) => Ok(None),
             (Base::Given(base), _) => Ok(Some(base.clone())),
             (Base::FromBackup, Some(dir)) => {
-                let Some(entry) = backup::latest(dir, self.client.base_url(), &pool.name)? else {
-                    return Ok(None);
-                };
-                let saved = backup::read(&entry.path)?;
-                let id = |p: &Value| p.get("id").and_then(Value::as_str).map(str::to_string);
-                let same_pool = id(&saved.pool).is_some()
-                    && id(&saved.pool)
-                        == pool
-                            .rest
-                            .get("id")
-                            .and_then(Value::as_str)
-                            .map(str::to_string);
-                Ok(saved.default.filter(|_| same_pool))
+                let id = pool.rest.get("id").and_then(Value::as_str);
+                backup::recorded_base(dir, self.client.base_url(), &pool.name, id)
             }
         }
     }
