@@ -1,6 +1,7 @@
 //! Turning what the transport and the server said into poolsync errors: the cause of a
 //! failed request, the `detail` of an error body, and the path encoding of pool names.
 
+use super::redact::Redactor;
 use crate::error::Error;
 use reqwest::Method;
 use serde_json::Value;
@@ -51,8 +52,15 @@ pub fn encode(segment: &str) -> String {
     out
 }
 
-/// The server's explanation of an error: `detail`, or a 422's `exception_detail` messages.
-pub(super) fn detail(body: &[u8]) -> String {
+/// The server's explanation of an error: `detail`, or a 422's `exception_detail` messages,
+/// with the credentials blanked out (before and after it is taken apart, so neither a
+/// truncation nor a JSON escape lets a fragment through).
+pub(super) fn detail(body: &[u8], redactor: &Redactor) -> String {
+    let text = redactor.apply(&String::from_utf8_lossy(body));
+    redactor.apply(&explain(text.as_bytes()))
+}
+
+fn explain(body: &[u8]) -> String {
     let Ok(value) = serde_json::from_slice::<Value>(body) else {
         let text = String::from_utf8_lossy(body);
         let text = text.trim();
@@ -118,7 +126,7 @@ mod tests {
             ("", "(empty body)"),
         ];
         for (body, want) in cases {
-            assert_eq!(detail(body.as_bytes()), want);
+            assert_eq!(detail(body.as_bytes(), &Redactor::default()), want);
         }
     }
 

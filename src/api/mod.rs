@@ -3,9 +3,12 @@
 
 mod csrf;
 mod failure;
+mod listing;
+mod redact;
 mod retry;
 mod types;
 
+pub use listing::Listed;
 pub use retry::{RETRY_STATUSES, RetryPolicy};
 pub use types::{Defaults, Deployment, WorkPool};
 
@@ -38,6 +41,8 @@ pub struct Client {
     contended: AtomicBool,
     verbose: bool,
     auth_note: &'static str,
+    /// Blanks the credentials out of every server text shown.
+    redactor: redact::Redactor,
     one_writer: tokio::sync::Mutex<()>,
 }
 
@@ -127,6 +132,7 @@ impl Client {
                 Auth::Bearer(_) => " [authorization: Bearer <redacted>]",
                 Auth::Basic(_) => " [authorization: Basic <redacted>]",
             },
+            redactor: redact::Redactor::new(&config.auth),
             one_writer: tokio::sync::Mutex::new(()),
         })
     }
@@ -154,16 +160,21 @@ impl Client {
         }
     }
 
-    /// One page of `POST /work_pools/filter`, optionally only pools of `types`.
-    pub async fn filter_pools(&self, types: &[String], offset: usize) -> Result<Vec<WorkPool>> {
+    /// One page of `POST /work_pools/filter`, optionally only pools of `types`. Each pool
+    /// is parsed on its own: one that cannot be read is an [`Listed::Unreadable`] entry.
+    pub async fn filter_pools(&self, types: &[String], offset: usize) -> Result<Vec<Listed>> {
+        let path = "/work_pools/filter";
         let mut body = json!({"limit": PAGE_SIZE, "offset": offset});
         if !types.is_empty() {
             body["work_pools"] = json!({"type": {"any_": types}});
         }
-        let reply = self
-            .send(Method::POST, "/work_pools/filter", Some(&body))
-            .await?;
-        self.parse(Method::POST, "/work_pools/filter", reply)
+        let reply = self.send(Method::POST, path, Some(&body)).await?;
+        if !reply.status.is_success() {
+            return Err(self.status_error(Method::POST, path, &reply));
+        }
+        let input = format!("the response to POST {}{path}", self.base);
+        listing::parse_page(&reply.body, offset, &input, &self.redactor)
+            .map_err(|source| self.json_error(input, source))
     }
 
     /// Every deployment that runs on the pool `pool`, paging through `POST /deployments/filter`.
@@ -234,10 +245,21 @@ impl Client {
         if !reply.status.is_success() {
             return Err(self.status_error(method, path, &reply));
         }
-        serde_json::from_slice(&reply.body).map_err(|source| Error::Json {
-            input: format!("the response to {method} {}{path}", self.base),
-            source,
-        })
+        let input = format!("the response to {method} {}{path}", self.base);
+        serde_json::from_slice(&reply.body).map_err(|source| self.json_error(input, source))
+    }
+
+    /// A parse error; a serde message can quote the body, so it is redacted.
+    fn json_error(&self, input: String, source: serde_json::Error) -> Error {
+        let message = source.to_string();
+        let redacted = self.redactor.apply(&message);
+        match redacted == message {
+            true => Error::Json { input, source },
+            false => Error::Shape {
+                input,
+                message: format!("is not valid json: {redacted}"),
+            },
+        }
     }
 
     fn status_error(&self, method: Method, path: &str, reply: &Reply) -> Error {
@@ -245,7 +267,7 @@ impl Client {
             method: method.to_string(),
             url: format!("{}{path}", self.base),
             status: reply.status.as_u16(),
-            detail: detail(&reply.body),
+            detail: detail(&reply.body, &self.redactor),
         }
     }
 

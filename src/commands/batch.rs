@@ -2,8 +2,8 @@
 //! concurrency over one client, the progress bar, and the run's exit code.
 
 use super::output::{Printer, Tally};
-use super::update::{self, Context, Target};
-use crate::api::{PAGE_SIZE, WorkPool};
+use super::update::{self, Context, Report, Target};
+use crate::api::{Listed, PAGE_SIZE};
 use crate::cli::UpdateArgs;
 use crate::error::{Error, Result};
 use futures::{StreamExt, TryStreamExt, stream};
@@ -65,16 +65,21 @@ pub async fn run(args: &UpdateArgs, ctx: Context, mut printer: Printer) -> Resul
             Ok::<_, Error>(Some((page, next)))
         });
         let reports = pages
-            .map_ok(|page: Vec<WorkPool>| {
+            .map_ok(|page: Vec<Listed>| {
                 let page: Vec<_> = page
                     .into_iter()
-                    .filter(|p| filter.matches(&p.name))
+                    .filter(|p| filter.matches(p.name()))
                     .collect();
                 bar.inc_length(page.len() as u64);
                 stream::iter(page.into_iter().map(Ok::<_, Error>))
             })
             .try_flatten()
-            .map(|pool| async move { Ok(update::sync(ctx, Target::Pool(pool?)).await) })
+            .map(|listed| async move {
+                Ok(match listed? {
+                    Listed::Pool(pool) => update::sync(ctx, Target::Pool(pool)).await,
+                    Listed::Unreadable { name, error } => Report::failed(&name, error),
+                })
+            })
             .buffer_unordered(concurrency);
         let mut reports = std::pin::pin!(reports);
         while let Some(report) = reports.next().await {

@@ -97,6 +97,11 @@ impl Report {
         }
     }
 
+    /// The report of a pool that failed before its data path began (e.g. unreadable).
+    pub fn failed(pool: &str, error: Error) -> Report {
+        Report::new(pool).end(Outcome::Failed, Some(error))
+    }
+
     fn end(mut self, outcome: Outcome, error: Option<Error>) -> Report {
         self.outcome = outcome;
         self.error = error;
