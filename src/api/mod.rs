@@ -1,10 +1,12 @@
 //! The Prefect REST client: one `reqwest` client with connection reuse, authentication,
 //! custom headers, CSRF tokens for self-hosted servers, and retries of transient failures.
 
+mod body;
 mod csrf;
 mod failure;
 mod listing;
 mod redact;
+mod redirect;
 mod retry;
 mod types;
 
@@ -95,6 +97,7 @@ impl Client {
             .timeout(config.timeout)
             .connect_timeout(config.timeout.min(std::time::Duration::from_secs(10)))
             .pool_max_idle_per_host(64)
+            .redirect(redirect::policy(config.verbose))
             .tls_danger_accept_invalid_certs(config.tls_insecure);
         if let Some(path) = &config.ssl_cert_file {
             let pem = std::fs::read(path).map_err(|source| Error::Io {
@@ -149,7 +152,7 @@ impl Client {
 
     /// `GET /work_pools/{name}`.
     pub async fn read_pool(&self, name: &str) -> Result<WorkPool> {
-        let path = format!("/work_pools/{}", encode(name));
+        let path = failure::pool_path(name)?;
         let reply = self.send(Method::GET, &path, None).await?;
         match reply.status {
             StatusCode::NOT_FOUND => Err(Error::PoolNotFound {
@@ -200,7 +203,7 @@ impl Client {
 
     /// `PATCH /work_pools/{name}` with only the new base job template.
     pub async fn update_template(&self, name: &str, template: &Value) -> Result<()> {
-        let path = format!("/work_pools/{}", encode(name));
+        let path = failure::pool_path(name)?;
         let body = json!({ "base_job_template": template });
         let reply = self.send(Method::PATCH, &path, Some(&body)).await?;
         match reply.status {
@@ -310,7 +313,7 @@ impl Client {
                         .get(reqwest::header::RETRY_AFTER)
                         .and_then(|v| v.to_str().ok())
                         .map(str::to_string);
-                    match response.bytes().await {
+                    match body::read(response, &method, &url).await? {
                         Ok(body) => {
                             let reply = Reply { status, body };
                             if write && status == StatusCode::SERVICE_UNAVAILABLE {
