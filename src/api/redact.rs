@@ -28,15 +28,19 @@ impl fmt::Debug for Redactor {
 
 impl Redactor {
     /// The redactor of the credentials in `auth`: a Bearer key; a Basic `user:password`
-    /// pair and its password.
+    /// pair, its base64 (the header's value) and its password.
     pub fn new(auth: &Auth) -> Redactor {
-        let secrets: Vec<&str> = match auth {
+        let secrets: Vec<String> = match auth {
             Auth::None => Vec::new(),
-            Auth::Bearer(key) => vec![key.expose()],
+            Auth::Bearer(key) => vec![key.expose().to_string()],
             Auth::Basic(pair) => {
                 let pair = pair.expose();
-                let password = pair.split_once(':').map(|(_, p)| p);
-                std::iter::once(pair).chain(password).collect()
+                let password = pair.split_once(':').map(|(_, p)| p.to_string());
+                // The header carries the pair's base64, which an echo may encode again.
+                [pair.to_string(), STANDARD.encode(pair)]
+                    .into_iter()
+                    .chain(password)
+                    .collect()
             }
         };
         let mut needles: Vec<String> = secrets.iter().flat_map(|s| forms(s)).collect();
