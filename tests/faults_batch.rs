@@ -119,8 +119,9 @@ fn backed_up(dir: &TempDir) -> Vec<String> {
     let mut pools: Vec<String> = files
         .iter()
         .map(|f| {
-            let pool = f.parent().unwrap().file_name().unwrap();
-            pool.to_string_lossy().into_owned()
+            // The pool's folder name carries a hash; the file records the real name.
+            let saved: Value = serde_json::from_slice(&std::fs::read(f).unwrap()).unwrap();
+            saved["pool"]["name"].as_str().unwrap().to_string()
         })
         .collect();
     pools.sort();
