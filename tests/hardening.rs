@@ -64,15 +64,18 @@ async fn a_pool_too_deep_to_parse_fails_by_name_and_the_page_goes_on() {
     assert_eq!(summary["total"], 3, "{summary}");
 }
 
-/// A read answered with a redirect to another server is refused, naming the target; the
-/// other server sees no request.
+/// A read answered with a redirect to another server is refused, naming the target (with
+/// the key the server echoed into it redacted); the other server sees no request.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_redirect_to_another_origin_is_refused_naming_it() {
     let (server, elsewhere) = (MockServer::start().await, MockServer::start().await);
     let target = format!("{}/api/work_pools/k8s", elsewhere.uri());
     Mock::given(method("GET"))
         .and(path("/api/work_pools/k8s"))
-        .respond_with(ResponseTemplate::new(307).insert_header("Location", target.as_str()))
+        .respond_with(
+            ResponseTemplate::new(307)
+                .insert_header("Location", format!("{target}?echo={KEY}").as_str()),
+        )
         .expect(1)
         .mount(&server)
         .await;

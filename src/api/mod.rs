@@ -97,7 +97,10 @@ impl Client {
             .timeout(config.timeout)
             .connect_timeout(config.timeout.min(std::time::Duration::from_secs(10)))
             .pool_max_idle_per_host(64)
-            .redirect(redirect::policy(config.verbose))
+            .redirect(redirect::policy(
+                config.verbose,
+                redact::Redactor::new(&config.auth),
+            ))
             .tls_danger_accept_invalid_certs(config.tls_insecure);
         if let Some(path) = &config.ssl_cert_file {
             let pem = std::fs::read(path).map_err(|source| Error::Io {

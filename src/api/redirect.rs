@@ -3,21 +3,23 @@
 //! the PATCH body, custom headers and CSRF token would go to a server the user never named,
 //! while `-v` and the backup name the original one.
 
+use super::redact::Redactor;
 use reqwest::redirect::{Attempt, Policy};
 
 /// The most redirects followed for one request.
 const MAX_HOPS: usize = 10;
 
-/// The client's redirect policy; `verbose` logs every hop followed.
-pub(super) fn policy(verbose: bool) -> Policy {
-    Policy::custom(move |attempt| decide(attempt, verbose))
+/// The client's redirect policy; `verbose` logs every hop followed. URLs shown go through
+/// `redactor`: a server chooses the Location, and may echo a credential into it.
+pub(super) fn policy(verbose: bool, redactor: Redactor) -> Policy {
+    Policy::custom(move |attempt| decide(attempt, verbose, &redactor))
 }
 
-fn decide(attempt: Attempt<'_>, verbose: bool) -> reqwest::redirect::Action {
+fn decide(attempt: Attempt<'_>, verbose: bool, redactor: &Redactor) -> reqwest::redirect::Action {
     let Some(first) = attempt.previous().first() else {
         return attempt.stop();
     };
-    let (from, to) = (shown(first), shown(attempt.url()));
+    let (from, to) = (shown(first), redactor.apply(&shown(attempt.url())));
     if attempt.url().origin() != first.origin() {
         let message = format!(
             "refused a redirect ({}) from {from} to {to}, another origin; poolsync only \
