@@ -65,18 +65,27 @@ pub fn list(dir: &Path, server: Option<&str>, pool: Option<&str>) -> Result<Vec<
 /// reported on stderr (naming it) and skipped; a file recording another pool's name (an
 /// older-layout folder shared by two names) is skipped.
 pub fn readable(dir: &Path, api_url: &str, pool: &str) -> Result<Vec<(Entry, Backup)>> {
-    let mut found = Vec::new();
-    for entry in list(dir, Some(&server_key(api_url)), Some(pool))?
+    Ok(newest_first(dir, api_url, pool)?.collect())
+}
+
+/// [`readable`], lazily: files are opened only as far as the caller looks.
+fn newest_first<'a>(
+    dir: &Path,
+    api_url: &str,
+    pool: &'a str,
+) -> Result<impl Iterator<Item = (Entry, Backup)> + use<'a>> {
+    let entries = list(dir, Some(&server_key(api_url)), Some(pool))?;
+    Ok(entries
         .into_iter()
         .rev()
-    {
-        match read(&entry.path) {
-            Ok(backup) if backup.pool_name() == Some(pool) => found.push((entry, backup)),
-            Ok(_) => {}
-            Err(e) => warn_unreadable(&entry.path, &e),
-        }
-    }
-    Ok(found)
+        .filter_map(move |entry| match read(&entry.path) {
+            Ok(backup) if backup.pool_name() == Some(pool) => Some((entry, backup)),
+            Ok(_) => None,
+            Err(e) => {
+                warn_unreadable(&entry.path, &e);
+                None
+            }
+        }))
 }
 
 /// Says on stderr that a backup file is skipped, and why.
@@ -89,8 +98,7 @@ pub fn warn_unreadable(path: &Path, error: &Error) {
 
 /// The newest readable backup of one pool on one server.
 pub fn latest(dir: &Path, api_url: &str, pool: &str) -> Result<Option<Entry>> {
-    Ok(readable(dir, api_url, pool)?
-        .into_iter()
+    Ok(newest_first(dir, api_url, pool)?
         .next()
         .map(|(entry, _)| entry))
 }
@@ -109,8 +117,7 @@ pub fn recorded_base(
     let Some(pool_id) = pool_id else {
         return Ok(None);
     };
-    let newest = readable(dir, api_url, pool_name)?
-        .into_iter()
+    let newest = newest_first(dir, api_url, pool_name)?
         .map(|(_, backup)| backup)
         .find(|b| b.confirmed && b.pool_id() == Some(pool_id));
     Ok(newest.and_then(|b| match b.kind {
