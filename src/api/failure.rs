@@ -66,10 +66,10 @@ pub(super) fn pool_path(name: &str) -> Result<String, Error> {
 
 /// The server's explanation of an error: `detail`, or a 422's `exception_detail` messages,
 /// with the credentials blanked out (before and after it is taken apart, so neither a
-/// truncation nor a JSON escape lets a fragment through).
+/// truncation nor a JSON escape lets a fragment through) and control characters escaped.
 pub(super) fn detail(body: &[u8], redactor: &Redactor) -> String {
     let text = redactor.apply(&String::from_utf8_lossy(body));
-    redactor.apply(&explain(text.as_bytes()))
+    crate::display::escape(&redactor.apply(&explain(text.as_bytes()))).into_owned()
 }
 
 fn explain(body: &[u8]) -> String {
@@ -136,6 +136,8 @@ mod tests {
             ),
             ("<html>bad gateway</html>", "<html>bad gateway</html>"),
             ("", "(empty body)"),
+            ("\u{1b}[2Jgone\nrow", "\\u{1b}[2Jgone\\nrow"),
+            (r#"{"detail": "a\u001bb"}"#, "a\\u{1b}b"),
         ];
         for (body, want) in cases {
             assert_eq!(detail(body.as_bytes(), &Redactor::default()), want);
