@@ -14,7 +14,7 @@ pub struct Entry {
     pub server: String,
     /// The pool folder name.
     pub pool: String,
-    /// The file's timestamp name, without `.json`.
+    /// The file's timestamp name, without `.json` (or `.confirmed.json`).
     pub stamp: String,
     /// The file.
     pub path: PathBuf,
@@ -45,7 +45,8 @@ pub fn list(dir: &Path, server: Option<&str>, pool: Option<&str>) -> Result<Vec<
                     .file_name()
                     .and_then(|n| n.to_str())
                     .filter(|n| !n.starts_with('.'))
-                    .and_then(|n| n.strip_suffix(".json"));
+                    .and_then(|n| n.strip_suffix(".json"))
+                    .map(|n| n.strip_suffix(".confirmed").unwrap_or(n));
                 if let Some(stamp) = stamp {
                     entries.push(Entry {
                         server: server_name.clone(),

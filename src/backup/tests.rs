@@ -114,20 +114,27 @@ fn a_corrupt_or_half_written_backup_is_skipped() {
 }
 
 #[test]
-fn confirm_rewrites_the_file_with_confirmed_set() {
+fn confirm_renames_the_file_without_rewriting_it() {
     let dir = tempfile::tempdir().unwrap();
     let path = write(dir.path(), &backup(URL, "k8s")).unwrap();
     assert!(!read(&path).unwrap().confirmed);
-    confirm(&path).unwrap();
+    let before = std::fs::read(&path).unwrap();
+    let confirmed = confirm(&path).unwrap();
+    assert!(!path.exists());
     let want = Backup {
         confirmed: true,
         ..backup(URL, "k8s")
     };
-    assert_eq!(read(&path).unwrap(), want);
+    assert_eq!(read(&confirmed).unwrap(), want);
+    assert_eq!(std::fs::read(&confirmed).unwrap(), before);
+    let listed = list(dir.path(), None, None).unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].path, confirmed);
     assert_eq!(
-        std::fs::read_dir(path.parent().unwrap()).unwrap().count(),
-        1
+        Some(listed[0].stamp.as_str()),
+        path.file_stem().and_then(|s| s.to_str())
     );
+    assert_eq!(confirm(&confirmed).unwrap(), confirmed);
     let missing = confirm(&path.with_file_name("gone.json")).unwrap_err();
     assert!(missing.to_string().contains("gone.json"), "{missing}");
 }

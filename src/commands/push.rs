@@ -59,5 +59,5 @@ pub async fn push(
             backup: saved,
         });
     }
-    backup::confirm(&saved)
+    backup::confirm(&saved).map(drop)
 }
