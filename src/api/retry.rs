@@ -28,8 +28,8 @@ impl RetryPolicy {
 
     /// How long to wait before retry number `attempt` (1-based): the server's `Retry-After`
     /// in seconds when it sent one, else `1 s * 2^(attempt-1)` with +-20% jitter (Prefect's
-    /// own client starts at 2 s). A 250 ms start spent the 5 retries in under 8 s, which a busy SQLite server's
-    /// 503s outlasted in the real-server batch tests; from 1 s they cover about 31 s.
+    /// own client starts at 2 s). From 250 ms the default 5 retries would be spent in under
+    /// 8 s; from 1 s they ride out about 31 s of a busy SQLite server's 503s.
     pub fn delay(&self, attempt: u32, retry_after: Option<&str>) -> Duration {
         if let Some(seconds) = retry_after.and_then(parse_retry_after) {
             return seconds.min(MAX_DELAY);
