@@ -1,17 +1,48 @@
 //! Backup files: the full pool as read, the default it was merged with and the result,
-//! written (mode 0600, fsynced) before every write, and found again for `rollback`,
+//! written atomically (mode 0600, temp file, fsync, rename, fsync of the folder) before
+//! every write, confirmed once the write is read back, and found again for `rollback`,
 //! `backups` and the three-way merge's base.
 //!
-//! Layout: `<dir>/<server>/<pool>/<UTC timestamp>.json`, where `<server>` is the API host
-//! (and port), plus `-<workspace id>` for Prefect Cloud workspaces.
+//! Layout: `<dir>/<server>/<pool folder>/<UTC timestamp>.json`, where `<server>` is the API
+//! host (and port), plus `-<workspace id>` for Prefect Cloud workspaces, and the pool folder
+//! is the name made safe and capped, plus a hash of the real name (see [`pool_folder`]).
+//! Folders of the older layout (the safe name alone) are still read.
+
+mod atomic;
+mod found;
+mod layout;
+
+pub use found::{Entry, latest, list, readable, recorded_base, warn_unreadable};
+pub use layout::{pool_dir, pool_folder, server_key};
 
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
-/// What one backup file holds.
+/// Which command wrote a backup.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    /// Written by `update` before it pushed a merged template (and by older versions).
+    #[default]
+    Update,
+    /// Written by `rollback` before it restored an older template.
+    Rollback,
+}
+
+impl Kind {
+    /// The kind as `backups` shows it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Kind::Update => "update",
+            Kind::Rollback => "rollback",
+        }
+    }
+}
+
+/// What one backup file holds. Fields added after version 1 have defaults, so older files
+/// still read; an older file counts as unconfirmed (see [`Backup::confirmed`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Backup {
     /// Format version.
@@ -22,18 +53,61 @@ pub struct Backup {
     pub api_url: String,
     /// The pool exactly as the server returned it before the write.
     pub pool: Value,
-    /// The default template merged in (what a later three-way merge uses as its base).
+    /// The default template merged in (what a later three-way merge uses as its base, once
+    /// the write is confirmed).
     #[serde(default)]
     pub default: Option<Value>,
     /// The template that was about to be written.
     #[serde(default)]
     pub merged: Option<Value>,
+    /// Which command wrote it.
+    #[serde(default)]
+    pub kind: Kind,
+    /// The base template the merge used, if any; for a rollback, the base that belongs to
+    /// the restored template.
+    #[serde(default)]
+    pub base: Option<Value>,
+    /// Where `base` came from, e.g. `backup`, `file base.json`, `inferred ...`.
+    #[serde(default)]
+    pub base_source: Option<String>,
+    /// For a rollback: the `created` time of the backup it restored (how repeated
+    /// `rollback --latest` walks back instead of toggling).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restored: Option<String>,
+    /// True once the write was read back and the server held what was sent (as read: the
+    /// file says false, and [`confirm`]'s rename makes it true). False while the
+    /// write is pending, and for every file written before this field existed: those were
+    /// written before their PATCH with no word on whether it landed.
+    #[serde(default)]
+    pub confirmed: bool,
 }
 
 impl Backup {
+    /// A new, unconfirmed record of `pool` (as read from `api_url`) about to be written.
+    pub fn new(api_url: &str, pool: Value, kind: Kind) -> Backup {
+        Backup {
+            poolsync_backup: 1,
+            created: chrono::Utc::now().to_rfc3339(),
+            api_url: api_url.to_string(),
+            pool,
+            default: None,
+            merged: None,
+            kind,
+            base: None,
+            base_source: None,
+            restored: None,
+            confirmed: false,
+        }
+    }
+
     /// The pool's name as recorded.
     pub fn pool_name(&self) -> Option<&str> {
         self.pool.get("name").and_then(Value::as_str)
+    }
+
+    /// The pool's id as recorded.
+    pub fn pool_id(&self) -> Option<&str> {
+        self.pool.get("id").and_then(Value::as_str)
     }
 
     /// The pool's base job template as recorded.
@@ -53,250 +127,70 @@ pub fn default_dir() -> Option<PathBuf> {
         .map(|d| d.join("poolsync").join("backups"))
 }
 
-/// The folder name of a server: host and port, plus the Cloud workspace id.
-pub fn server_key(api_url: &str) -> String {
-    let rest = api_url.split_once("://").map_or(api_url, |(_, r)| r);
-    let host = rest.split('/').next().unwrap_or_default();
-    let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
-    let mut key = safe(host);
-    let mut parts = rest.split('/');
-    while let Some(part) = parts.next() {
-        if part == "workspaces"
-            && let Some(id) = parts.next()
-        {
-            key = format!("{key}-{}", safe(id));
-        }
-    }
-    key
-}
-
-/// Replaces anything but letters, digits, `.`, `-` and `_` so a name is one path segment.
-fn safe(name: &str) -> String {
-    let cleaned: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    match cleaned.as_str() {
-        "" | "." | ".." => format!("_{cleaned}"),
-        _ => cleaned,
-    }
-}
-
-/// Where one pool's backups live.
-pub fn pool_dir(dir: &Path, api_url: &str, pool: &str) -> PathBuf {
-    dir.join(server_key(api_url)).join(safe(pool))
-}
-
-/// Writes a backup durably (mode 0600, file and folder fsynced); returns its path.
+/// Writes a backup atomically and durably (mode 0600); returns its path. A kill at any
+/// moment leaves either no file or the whole file, never a torn one.
 pub fn write(dir: &Path, backup: &Backup) -> Result<PathBuf> {
     let name = backup.pool_name().unwrap_or("unnamed");
     let folder = pool_dir(dir, &backup.api_url, name);
-    let io = |path: &Path| {
-        let path = path.to_path_buf();
-        move |source| Error::Io {
-            action: "write backup",
-            path,
-            source,
-        }
-    };
-    create_private_dir(&folder).map_err(io(&folder))?;
+    atomic::create_private_dir(&folder).map_err(atomic::io_error(&folder))?;
     let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S%.6fZ");
     let path = folder.join(format!("{stamp}.json"));
-    let text = serde_json::to_vec_pretty(backup).map_err(|e| Error::Shape {
-        input: "backup".into(),
-        message: e.to_string(),
-    })?;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(&path).map_err(io(&path))?;
-    file.write_all(&text)
-        .and_then(|()| file.sync_all())
-        .map_err(io(&path))?;
-    std::fs::File::open(&folder)
-        .and_then(|d| d.sync_all())
-        .map_err(io(&folder))?;
+    atomic::write(&path, &encode(backup)?)?;
     Ok(path)
 }
 
-fn create_private_dir(folder: &Path) -> std::io::Result<()> {
-    let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    builder.create(folder)
+/// Marks the backup at `path` confirmed (its write was read back) by renaming it to
+/// `<stamp>.confirmed.json`; returns the new path. The file is never rewritten, so nothing
+/// can tear it, and no fsync is needed: a crash leaves one name or the other, both whole,
+/// and losing the rename only leaves the backup unconfirmed (the safe side: its default
+/// does not become a base). Rewriting it instead, with two more fsyncs per pool, slowed a
+/// SQLite server on the same disk enough to fail concurrent writes in the real-server
+/// batch tests.
+pub fn confirm(path: &Path) -> Result<PathBuf> {
+    if is_confirmed(path) {
+        return Ok(path.to_path_buf());
+    }
+    let stamp = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .and_then(|n| n.strip_suffix(".json"))
+        .unwrap_or_default();
+    let confirmed = path.with_file_name(format!("{stamp}{CONFIRMED}"));
+    std::fs::rename(path, &confirmed).map_err(|source| Error::Io {
+        action: "confirm backup",
+        path: path.to_path_buf(),
+        source,
+    })?;
+    Ok(confirmed)
+}
+
+/// How the file name of a confirmed backup ends.
+const CONFIRMED: &str = ".confirmed.json";
+
+fn is_confirmed(path: &Path) -> bool {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.ends_with(CONFIRMED))
+}
+
+fn encode(backup: &Backup) -> Result<Vec<u8>> {
+    serde_json::to_vec_pretty(backup).map_err(|e| Error::Shape {
+        input: "backup".into(),
+        message: e.to_string(),
+    })
 }
 
 /// Reads one backup file.
 pub fn read(path: &Path) -> Result<Backup> {
     let value = crate::input::read_json(path)?;
-    serde_json::from_value(value).map_err(|e| Error::Shape {
+    let mut backup: Backup = serde_json::from_value(value).map_err(|e| Error::Shape {
         input: path.display().to_string(),
         message: format!("is not a poolsync backup ({e}); pass a file from `poolsync backups`"),
-    })
-}
-
-/// One backup found on disk.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Entry {
-    /// The server folder name.
-    pub server: String,
-    /// The pool folder name.
-    pub pool: String,
-    /// The file's timestamp name, without `.json`.
-    pub stamp: String,
-    /// The file.
-    pub path: PathBuf,
-}
-
-/// Every backup under `dir`, oldest first, optionally only one server's or one pool's.
-pub fn list(dir: &Path, server: Option<&str>, pool: Option<&str>) -> Result<Vec<Entry>> {
-    let mut entries = Vec::new();
-    for server_dir in subdirs(dir)? {
-        let server_name = file_name(&server_dir);
-        if server.is_some_and(|s| s != server_name) {
-            continue;
-        }
-        for pool_dir in subdirs(&server_dir)? {
-            let pool_name = file_name(&pool_dir);
-            if pool.is_some_and(|p| safe(p) != pool_name) {
-                continue;
-            }
-            let files = std::fs::read_dir(&pool_dir).map_err(|source| Error::Io {
-                action: "read",
-                path: pool_dir.clone(),
-                source,
-            })?;
-            for file in files.flatten() {
-                let path = file.path();
-                if let Some(stamp) = path
-                    .file_name()
-                    .and_then(|n| n.to_str())
-                    .and_then(|n| n.strip_suffix(".json"))
-                {
-                    entries.push(Entry {
-                        server: server_name.clone(),
-                        pool: pool_name.clone(),
-                        stamp: stamp.to_string(),
-                        path,
-                    });
-                }
-            }
-        }
-    }
-    entries.sort_by(|a, b| (&a.stamp, &a.server, &a.pool).cmp(&(&b.stamp, &b.server, &b.pool)));
-    Ok(entries)
-}
-
-/// The newest backup of one pool on one server.
-pub fn latest(dir: &Path, api_url: &str, pool: &str) -> Result<Option<Entry>> {
-    Ok(list(dir, Some(&server_key(api_url)), Some(pool))?.pop())
-}
-
-fn subdirs(dir: &Path) -> Result<Vec<PathBuf>> {
-    match std::fs::read_dir(dir) {
-        Ok(entries) => Ok(entries
-            .flatten()
-            .map(|e| e.path())
-            .filter(|p| p.is_dir())
-            .collect()),
-        // No folder yet, or a file in its place: no backups (writing one will say why not).
-        Err(e)
-            if matches!(
-                e.kind(),
-                std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
-            ) =>
-        {
-            Ok(Vec::new())
-        }
-        Err(source) => Err(Error::Io {
-            action: "read",
-            path: dir.to_path_buf(),
-            source,
-        }),
-    }
-}
-
-fn file_name(path: &Path) -> String {
-    path.file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default()
+    })?;
+    backup.confirmed |= is_confirmed(path);
+    Ok(backup)
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use pretty_assertions::assert_eq;
-    use serde_json::json;
-
-    fn backup(api_url: &str, pool: &str) -> Backup {
-        Backup {
-            poolsync_backup: 1,
-            created: "now".into(),
-            api_url: api_url.into(),
-            pool: json!({"name": pool, "base_job_template": {"a": 1}}),
-            default: Some(json!({"d": 1})),
-            merged: None,
-        }
-    }
-
-    #[test]
-    fn server_keys() {
-        let cases = [
-            ("http://127.0.0.1:4200/api", "127.0.0.1_4200"),
-            ("https://user:pw@prefect.internal/api", "prefect.internal"),
-            (
-                "https://api.prefect.cloud/api/accounts/a1/workspaces/w-9",
-                "api.prefect.cloud-w-9",
-            ),
-        ];
-        for (url, want) in cases {
-            assert_eq!(server_key(url), want, "{url}");
-        }
-        assert_eq!(safe("../x/y"), ".._x_y");
-        assert_eq!(safe(".."), "_..");
-    }
-
-    #[test]
-    fn writes_private_files_and_finds_the_latest() {
-        let dir = tempfile::tempdir().unwrap();
-        let url = "http://127.0.0.1:4200/api";
-        let first = write(dir.path(), &backup(url, "k8s")).unwrap();
-        let second = write(dir.path(), &backup(url, "k8s")).unwrap();
-        write(dir.path(), &backup("http://other:1/api", "k8s")).unwrap();
-        write(dir.path(), &backup(url, "ecs")).unwrap();
-        assert_ne!(first, second);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(&second).unwrap().permissions().mode();
-            assert_eq!(mode & 0o777, 0o600);
-        }
-        assert_eq!(
-            latest(dir.path(), url, "k8s").unwrap().unwrap().path,
-            second
-        );
-        assert_eq!(read(&second).unwrap(), backup(url, "k8s"));
-        assert_eq!(list(dir.path(), None, Some("k8s")).unwrap().len(), 3);
-        assert_eq!(list(dir.path(), None, None).unwrap().len(), 4);
-        assert!(latest(dir.path(), url, "none").unwrap().is_none());
-    }
-
-    #[test]
-    fn unwritable_dir_is_an_error_naming_it() {
-        let dir = tempfile::tempdir().unwrap();
-        let blocker = dir.path().join("file");
-        std::fs::write(&blocker, "x").unwrap();
-        let err = write(&blocker, &backup("http://h/api", "p"))
-            .unwrap_err()
-            .to_string();
-        assert!(err.starts_with("failed to write backup"), "{err}");
-    }
-}
+#[path = "backup/tests.rs"]
+mod tests;

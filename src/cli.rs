@@ -112,7 +112,7 @@ pub enum Command {
 
 /// Arguments of `poolsync rollback`.
 #[derive(Debug, Args)]
-#[command(group = clap::ArgGroup::new("which").required(true).args(["to", "latest"]))]
+#[command(group = clap::ArgGroup::new("which").required(true).args(["to", "latest", "steps"]))]
 pub struct RollbackArgs {
     /// The pool to restore.
     #[arg(value_name = "POOL")]
@@ -122,9 +122,19 @@ pub struct RollbackArgs {
     #[arg(long, value_name = "FILE")]
     pub to: Option<PathBuf>,
 
-    /// Restore the pool's newest backup from this server.
+    /// Restore the pool's newest backup from this server; run again to walk further back
+    /// (a rollback's own backup is never the target).
     #[arg(long)]
     pub latest: bool,
+
+    /// Walk back N writes at once (`--steps 1` is `--latest`).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1000))]
+    pub steps: Option<u16>,
+
+    /// Roll back even if the pool was changed after poolsync's last write (those later
+    /// edits are shown as a diff and then lost).
+    #[arg(long)]
+    pub force: bool,
 
     /// Show what would change; write nothing.
     #[arg(long)]

@@ -1,6 +1,11 @@
 //! Connection settings: flags, then environment, then the active Prefect profile, folded
 //! into one [`Config`]. Secrets are wrapped in [`Secret`] so no `Debug` output shows them.
 
+mod api_url;
+mod limits;
+
+pub use limits::{MAX_RETRIES, MAX_TIMEOUT_SECS};
+
 use crate::cli::ConnectionArgs;
 use crate::error::{Error, Result};
 use std::fmt;
@@ -100,6 +105,7 @@ impl Config {
             .or_else(|| setting("PREFECT_API_URL"))
             .ok_or(Error::NoApiUrl)?;
         let (api_url, url_auth) = split_credentials(api_url.trim_end_matches('/'));
+        api_url::check_shape("api url (--api-url, PREFECT_API_URL)", &api_url)?;
         if !(api_url.starts_with("http://") || api_url.starts_with("https://")) {
             return Err(Error::Setting {
                 name: "PREFECT_API_URL".into(),
@@ -123,15 +129,12 @@ impl Config {
         };
 
         let timeout = match args.timeout {
-            Some(secs) => secs,
-            None => parse_number("POOLSYNC_TIMEOUT", setting("POOLSYNC_TIMEOUT"), 30.0)?,
+            Some(secs) => limits::timeout("--timeout", secs)?,
+            None => limits::timeout(
+                "POOLSYNC_TIMEOUT",
+                parse_number("POOLSYNC_TIMEOUT", setting("POOLSYNC_TIMEOUT"), 30.0)?,
+            )?,
         };
-        if !(timeout.is_finite() && timeout > 0.0) {
-            return Err(Error::Setting {
-                name: "timeout".into(),
-                message: format!("{timeout} is not a positive number of seconds"),
-            });
-        }
 
         Ok(Config {
             api_url,
@@ -143,15 +146,24 @@ impl Config {
             )?,
             ssl_cert_file: setting("PREFECT_API_SSL_CERT_FILE").map(PathBuf::from),
             custom_headers: parse_headers(setting("PREFECT_CLIENT_CUSTOM_HEADERS"))?,
-            max_retries: parse_number(
+            max_retries: limits::max_retries(parse_number(
                 "PREFECT_CLIENT_MAX_RETRIES",
                 setting("PREFECT_CLIENT_MAX_RETRIES"),
                 5,
-            )?,
-            retry_extra_codes: parse_codes(setting("PREFECT_CLIENT_RETRY_EXTRA_CODES"))?,
+            )?)?,
+            retry_extra_codes: limits::status_codes(parse_codes(setting(
+                "PREFECT_CLIENT_RETRY_EXTRA_CODES",
+            ))?)?,
             timeout: Duration::from_secs_f64(timeout),
             verbose: args.verbose,
         })
+    }
+}
+
+impl Config {
+    /// The warning due when credentials go over plain http to a host that is not loopback.
+    pub fn plain_http_warning(&self) -> Option<String> {
+        api_url::plain_http_warning(&self.api_url, &self.auth)
     }
 }
 

@@ -88,6 +88,20 @@ pub enum Error {
         tries: u32,
     },
 
+    /// A response body is larger than poolsync reads.
+    #[error(
+        "the response to {method} {url} is larger than {limit_mib} MiB, far more than any \
+         prefect answer; check that the api url points at a prefect server"
+    )]
+    ResponseTooLarge {
+        /// HTTP method.
+        method: String,
+        /// Request URL.
+        url: String,
+        /// The cap, in MiB.
+        limit_mib: usize,
+    },
+
     /// The pool does not exist on the server.
     #[error(
         "work pool {pool:?} was not found at {url}; check the name with `prefect work-pool ls`"
@@ -97,6 +111,17 @@ pub enum Error {
         pool: String,
         /// The API URL asked.
         url: String,
+    },
+
+    /// A pool whose name no URL path can carry (`.` or `..`).
+    #[error(
+        "work pool {pool:?} cannot be addressed over http: url paths resolve `.` and `..` \
+         (percent-encoded too), so a request would reach another endpoint; create a pool \
+         under another name from its template and delete this one"
+    )]
+    UnaddressablePool {
+        /// The pool name.
+        pool: String,
     },
 
     /// Prefect refuses template changes to pools whose name starts with `prefect`.

@@ -10,6 +10,7 @@
 //! - [`identity`]: pure: the federated identity type, its schema, validation.
 //! - [`trust`]: pure: the AWS IAM trust policy Prefect Cloud needs: generate and lint it.
 //! - [`diff`]: pure: unified text diff and JSON Patch.
+//! - [`display`]: pure: escaping untrusted names for the terminal.
 //! - [`violation`]: the report type of every blocking check.
 //! - [`history`]: pure: the released default templates (embedded) and base inference.
 //! - [`backup`]: backup files written before every write, found again for rollback.
@@ -23,6 +24,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod diff;
+pub mod display;
 pub mod error;
 pub mod history;
 pub mod identity;

@@ -1,6 +1,7 @@
 //! Turning what the transport and the server said into poolsync errors: the cause of a
 //! failed request, the `detail` of an error body, and the path encoding of pool names.
 
+use super::redact::Redactor;
 use crate::error::Error;
 use reqwest::Method;
 use serde_json::Value;
@@ -24,6 +25,8 @@ pub(super) fn transport_error(method: &Method, url: &str, error: &reqwest::Error
     };
     let hint = if error.is_timeout() {
         "the server did not answer in time; raise --timeout or check the server's load"
+    } else if error.is_redirect() {
+        "poolsync follows no redirect to another server"
     } else if error.is_connect() {
         "check that the server is running and the api url is right"
     } else {
@@ -52,8 +55,25 @@ pub fn encode(segment: &str) -> String {
     out
 }
 
-/// The server's explanation of an error: `detail`, or a 422's `exception_detail` messages.
-pub(super) fn detail(body: &[u8]) -> String {
+/// `/work_pools/{name}`, the path of one pool. `.` and `..` cannot be sent: URL parsers
+/// resolve them as dot segments, percent-encoded too (`%2E%2E`, per the URL standard), so
+/// the request would reach another endpoint; such a pool is refused before any request.
+pub(super) fn pool_path(name: &str) -> Result<String, Error> {
+    if matches!(name, "." | "..") {
+        return Err(Error::UnaddressablePool { pool: name.into() });
+    }
+    Ok(format!("/work_pools/{}", encode(name)))
+}
+
+/// The server's explanation of an error: `detail`, or a 422's `exception_detail` messages,
+/// with the credentials blanked out (before and after it is taken apart, so neither a
+/// truncation nor a JSON escape lets a fragment through) and control characters escaped.
+pub(super) fn detail(body: &[u8], redactor: &Redactor) -> String {
+    let text = redactor.apply(&String::from_utf8_lossy(body));
+    crate::display::escape(&redactor.apply(&explain(text.as_bytes()))).into_owned()
+}
+
+fn explain(body: &[u8]) -> String {
     let Ok(value) = serde_json::from_slice::<Value>(body) else {
         let text = String::from_utf8_lossy(body);
         let text = text.trim();
@@ -117,9 +137,11 @@ mod tests {
             ),
             ("<html>bad gateway</html>", "<html>bad gateway</html>"),
             ("", "(empty body)"),
+            ("\u{1b}[2Jgone\nrow", "\\u{1b}[2Jgone\\nrow"),
+            (r#"{"detail": "a\u001bb"}"#, "a\\u{1b}b"),
         ];
         for (body, want) in cases {
-            assert_eq!(detail(body.as_bytes()), want);
+            assert_eq!(detail(body.as_bytes(), &Redactor::default()), want);
         }
     }
 
@@ -127,5 +149,23 @@ mod tests {
     fn encodes_path_segments() {
         assert_eq!(encode("my pool/é"), "my%20pool%2F%C3%A9");
         assert_eq!(encode("k8s-pool_1.x"), "k8s-pool_1.x");
+        assert_eq!(encode("?a#b%c\\d"), "%3Fa%23b%25c%5Cd");
+    }
+
+    #[test]
+    fn pool_paths_survive_url_parsing_or_are_refused() {
+        for name in ["...", "..x", ". ", "a/..", "%2E%2E", "?x", "#"] {
+            let path = pool_path(name).unwrap();
+            let url = reqwest::Url::parse(&format!("http://h/api{path}")).unwrap();
+            assert_eq!(url.path(), format!("/api{path}"), "{name:?}");
+            assert_eq!(url.query(), None, "{name:?}");
+        }
+        for name in [".", ".."] {
+            let err = pool_path(name).unwrap_err().to_string();
+            assert!(err.contains(&format!("{name:?}")), "{err}");
+        }
+        // Why: the URL standard resolves encoded dot segments too.
+        let url = reqwest::Url::parse("http://h/api/work_pools/%2E%2E").unwrap();
+        assert_eq!(url.path(), "/api/");
     }
 }

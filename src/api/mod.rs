@@ -1,14 +1,19 @@
 //! The Prefect REST client: one `reqwest` client with connection reuse, authentication,
 //! custom headers, CSRF tokens for self-hosted servers, and retries of transient failures.
 
+mod body;
 mod csrf;
 mod failure;
 mod gate;
+mod listing;
 mod pace;
+mod redact;
+mod redirect;
 mod retry;
 mod types;
 
 pub use gate::Pushback;
+pub use listing::Listed;
 pub use retry::{RETRY_STATUSES, RetryPolicy};
 
 use gate::Gate;
@@ -49,6 +54,8 @@ pub struct Client {
     gate: Gate,
     verbose: bool,
     auth_note: &'static str,
+    /// Blanks the credentials out of every server text shown.
+    redactor: redact::Redactor,
 }
 
 /// A response that got through: its status and body.
@@ -62,6 +69,9 @@ struct Reply {
 impl Client {
     /// Builds a client from resolved settings.
     pub fn new(config: &Config) -> Result<Client> {
+        if let Some(warning) = config.plain_http_warning() {
+            eprintln!("warning: {warning}");
+        }
         let mut headers = HeaderMap::new();
         let auth = match &config.auth {
             Auth::None => None,
@@ -99,6 +109,10 @@ impl Client {
             .timeout(config.timeout)
             .connect_timeout(config.timeout.min(std::time::Duration::from_secs(10)))
             .pool_max_idle_per_host(64)
+            .redirect(redirect::policy(
+                config.verbose,
+                redact::Redactor::new(&config.auth),
+            ))
             .tls_danger_accept_invalid_certs(config.tls_insecure);
         if let Some(path) = &config.ssl_cert_file {
             let pem = std::fs::read(path).map_err(|source| Error::Io {
@@ -137,6 +151,7 @@ impl Client {
                 Auth::Bearer(_) => " [authorization: Bearer <redacted>]",
                 Auth::Basic(_) => " [authorization: Basic <redacted>]",
             },
+            redactor: redact::Redactor::new(&config.auth),
         })
     }
 
@@ -169,7 +184,7 @@ impl Client {
 
     /// `GET /work_pools/{name}`.
     pub async fn read_pool(&self, name: &str) -> Result<WorkPool> {
-        let path = format!("/work_pools/{}", encode(name));
+        let path = failure::pool_path(name)?;
         let reply = self.send(Method::GET, &path, None).await?;
         match reply.status {
             StatusCode::NOT_FOUND => Err(Error::PoolNotFound {
@@ -180,16 +195,21 @@ impl Client {
         }
     }
 
-    /// One page of `POST /work_pools/filter`, optionally only pools of `types`.
-    pub async fn filter_pools(&self, types: &[String], offset: usize) -> Result<Vec<WorkPool>> {
+    /// One page of `POST /work_pools/filter`, optionally only pools of `types`. Each pool
+    /// is parsed on its own: one that cannot be read is an [`Listed::Unreadable`] entry.
+    pub async fn filter_pools(&self, types: &[String], offset: usize) -> Result<Vec<Listed>> {
+        let path = "/work_pools/filter";
         let mut body = json!({"limit": PAGE_SIZE, "offset": offset});
         if !types.is_empty() {
             body["work_pools"] = json!({"type": {"any_": types}});
         }
-        let reply = self
-            .send(Method::POST, "/work_pools/filter", Some(&body))
-            .await?;
-        self.parse(Method::POST, "/work_pools/filter", reply)
+        let reply = self.send(Method::POST, path, Some(&body)).await?;
+        if !reply.status.is_success() {
+            return Err(self.status_error(Method::POST, path, &reply));
+        }
+        let input = format!("the response to POST {}{path}", self.base);
+        listing::parse_page(&reply.body, offset, &input, &self.redactor)
+            .map_err(|source| self.json_error(input, source))
     }
 
     /// The pools named `names` (at most [`PAGE_SIZE`]), in one `POST /work_pools/filter`;
@@ -228,7 +248,7 @@ impl Client {
 
     /// `PATCH /work_pools/{name}` with only the new base job template.
     pub async fn update_template(&self, name: &str, template: &Value) -> Result<()> {
-        let path = format!("/work_pools/{}", encode(name));
+        let path = failure::pool_path(name)?;
         let body = json!({ "base_job_template": template });
         let reply = self.send(Method::PATCH, &path, Some(&body)).await?;
         match reply.status {
@@ -273,10 +293,21 @@ impl Client {
         if !reply.status.is_success() {
             return Err(self.status_error(method, path, &reply));
         }
-        serde_json::from_slice(&reply.body).map_err(|source| Error::Json {
-            input: format!("the response to {method} {}{path}", self.base),
-            source,
-        })
+        let input = format!("the response to {method} {}{path}", self.base);
+        serde_json::from_slice(&reply.body).map_err(|source| self.json_error(input, source))
+    }
+
+    /// A parse error; a serde message can quote the body, so it is redacted.
+    fn json_error(&self, input: String, source: serde_json::Error) -> Error {
+        let message = source.to_string();
+        let redacted = self.redactor.apply(&message);
+        match redacted == message {
+            true => Error::Json { input, source },
+            false => Error::Shape {
+                input,
+                message: format!("is not valid json: {redacted}"),
+            },
+        }
     }
 
     fn status_error(&self, method: Method, path: &str, reply: &Reply) -> Error {
@@ -284,7 +315,7 @@ impl Client {
             method: method.to_string(),
             url: format!("{}{path}", self.base),
             status: reply.status.as_u16(),
-            detail: detail(&reply.body),
+            detail: detail(&reply.body, &self.redactor),
             tries: reply.tries,
         }
     }
@@ -334,11 +365,11 @@ impl Client {
                         .get(reqwest::header::RETRY_AFTER)
                         .and_then(|v| v.to_str().ok())
                         .map(str::to_string);
-                    let read = response.bytes().await;
+                    let read = body::read(response, &method, &url).await;
                     if let Some(slot) = slot {
                         slot.end(status == StatusCode::SERVICE_UNAVAILABLE);
                     }
-                    match read {
+                    match read? {
                         Ok(body) => {
                             let reply = Reply {
                                 status,

@@ -7,7 +7,7 @@ use std::time::Duration;
 pub const RETRY_STATUSES: [u16; 4] = [408, 429, 502, 503];
 
 /// The first backoff step; each further retry doubles it.
-const BASE_DELAY: Duration = Duration::from_millis(250);
+const BASE_DELAY: Duration = Duration::from_secs(1);
 /// No single wait is longer than this, whatever the server asks.
 const MAX_DELAY: Duration = Duration::from_secs(30);
 
@@ -27,7 +27,9 @@ impl RetryPolicy {
     }
 
     /// How long to wait before retry number `attempt` (1-based): the server's `Retry-After`
-    /// in seconds when it sent one, else `250 ms * 2^(attempt-1)` with +-20% jitter.
+    /// in seconds when it sent one, else `1 s * 2^(attempt-1)` with +-20% jitter (Prefect's
+    /// own client starts at 2 s). From 250 ms the default 5 retries would be spent in under
+    /// 8 s; from 1 s they ride out about 31 s of a busy SQLite server's 503s.
     pub fn delay(&self, attempt: u32, retry_after: Option<&str>) -> Duration {
         if let Some(seconds) = retry_after.and_then(parse_retry_after) {
             return seconds.min(MAX_DELAY);
@@ -85,7 +87,7 @@ mod tests {
     #[test]
     fn backs_off_exponentially_with_bounded_jitter() {
         for attempt in 1..=4u32 {
-            let nominal = 250.0 * f64::from(1u32 << (attempt - 1));
+            let nominal = 1000.0 * f64::from(1u32 << (attempt - 1));
             for _ in 0..50 {
                 let ms = policy().delay(attempt, Some("soon")).as_secs_f64() * 1000.0;
                 assert!(

@@ -1,6 +1,7 @@
 //! One runner per subcommand. Runners are async where they talk to the API and return the
 //! process exit code; rendering of errors is left to `main`.
 
+mod backups;
 mod checks;
 mod deployments;
 mod explain;
@@ -46,7 +47,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
         Command::TrustPolicy(args) => trust::run(&args),
         Command::Springboard(args) => springboard::run(&args),
         Command::Rollback(args) => rollback::run(client(&args.connection)?, &args, color).await,
-        Command::Backups(args) => rollback::list(&args),
+        Command::Backups(args) => backups::run(&args),
         Command::Completions(args) => {
             let mut command = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(args.shell, &mut command, "poolsync", &mut std::io::stdout());

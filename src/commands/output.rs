@@ -6,6 +6,7 @@ use super::plan::Mode;
 use crate::api::Pushback;
 use crate::cli::OutputFormat;
 use crate::diff;
+use crate::display::escape;
 use crate::error::{Error, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::{Value, json};
@@ -136,7 +137,7 @@ impl Printer {
             Format::JsonPatch => writeln!(out, "{}", patch(&report)),
             Format::Text => (|| {
                 if let (Some(current), Some(merged)) = (&report.current, &report.merged) {
-                    let label = |what| format!("{} ({what})", report.pool);
+                    let label = |what| format!("{} ({what})", escape(&report.pool));
                     let text = diff::unified(
                         current,
                         merged,
@@ -169,9 +170,10 @@ impl Printer {
                     Outcome::Skipped => "skipped, nothing sent",
                     Outcome::Failed => "failed",
                 };
+                let pool = escape(&report.pool);
                 match &report.note {
-                    Some(note) => writeln!(out, "{}: {summary} ({note})", report.pool),
-                    None => writeln!(out, "{}: {summary}", report.pool),
+                    Some(note) => writeln!(out, "{pool}: {summary} ({note})"),
+                    None => writeln!(out, "{pool}: {summary}"),
                 }
             })(),
         }
@@ -318,10 +320,10 @@ fn row(report: &Report) -> Row {
         },
     };
     Row {
-        pool: report.pool.clone(),
-        pool_type: report.pool_type.clone().unwrap_or_default(),
+        pool: escape(&report.pool).into_owned(),
+        pool_type: escape(report.pool_type.as_deref().unwrap_or_default()).into_owned(),
         outcome: report.outcome,
-        detail,
+        detail: escape(&detail).into_owned(),
     }
 }
 

@@ -11,7 +11,7 @@ use super::plan::{Mode, Plan, Selection};
 use super::signals::{self, Stop};
 use super::update::{Context, Step, Target, prepare};
 use super::write::SafeWrite;
-use crate::api::{Client, PAGE_SIZE};
+use crate::api::{Client, Listed, PAGE_SIZE};
 use crate::error::{Error, Result};
 use futures::{Stream, StreamExt, stream};
 use indicatif::ProgressBar;
@@ -142,9 +142,16 @@ fn targets(
                     let full = page.len() == PAGE_SIZE;
                     let new: Vec<Result<Target>> = page
                         .into_iter()
-                        .filter(|pool| filter.matches(&pool.name))
-                        .filter(|pool| listing.seen.insert(pool.name.clone()))
-                        .map(|pool| Ok(Target::Pool(pool)))
+                        .filter(|listed| filter.matches(listed.name()))
+                        .filter(|listed| listing.seen.insert(listed.name().to_string()))
+                        .map(|listed| {
+                            Ok(match listed {
+                                Listed::Pool(pool) => Target::Pool(pool),
+                                Listed::Unreadable { name, error } => {
+                                    Target::Unreadable(name, error)
+                                }
+                            })
+                        })
                         .collect();
                     bar.inc_length(new.len() as u64);
                     listing.advance(full);

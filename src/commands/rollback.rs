@@ -1,18 +1,22 @@
-//! `poolsync rollback` and `poolsync backups`: restore a pool's template from a backup,
-//! through the same checks and safe write as `update`; list what backups exist.
+//! `poolsync rollback`: restore a pool's template from a backup, through the same checks
+//! and safe write as `update`. It refuses a pool deleted and created again under the name
+//! (another id), and one changed after poolsync's last write unless `--force`; repeated
+//! `--latest` (or `--steps N`) walks back through the pool's update backups.
 
 use super::outcome::{Outcome, Report};
 use super::signals::Stop;
-use super::update::Pending;
+use super::update::{Pending, Record};
 use super::write::SafeWrite;
-use crate::api::Client;
-use crate::backup::{self, Backup};
-use crate::cli::{BackupsArgs, RollbackArgs};
+use crate::api::{Client, WorkPool};
+use crate::backup::{self, Backup, Entry, Kind};
+use crate::cli::RollbackArgs;
 use crate::error::{Error, Result};
 use crate::{diff, exit};
-use std::path::PathBuf;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
 
-fn backup_dir(flag: &Option<PathBuf>) -> Result<PathBuf> {
+/// The backup folder: `--backup-dir`, else the default one.
+pub(super) fn backup_dir(flag: &Option<PathBuf>) -> Result<PathBuf> {
     flag.clone()
         .or_else(backup::default_dir)
         .ok_or(Error::NoBackupDir)
@@ -21,37 +25,18 @@ fn backup_dir(flag: &Option<PathBuf>) -> Result<PathBuf> {
 /// Runs `rollback`; returns the exit code.
 pub async fn run(client: Client, args: &RollbackArgs, color: bool) -> Result<u8> {
     let dir = backup_dir(&args.backup_dir)?;
-    let path = match &args.to {
-        Some(path) => path.clone(),
-        None => match backup::latest(&dir, client.base_url(), &args.pool)? {
-            Some(entry) => entry.path,
-            None => {
-                return Err(Error::Usage(format!(
-                    "no backup of work pool {:?} from {} under {}; list them with `poolsync backups`",
-                    args.pool,
-                    client.base_url(),
-                    dir.display()
-                )));
-            }
-        },
+    let pool = client.read_pool(&args.pool).await?;
+    let history = backup::readable(&dir, client.base_url(), &args.pool)?;
+    let (path, saved) = match &args.to {
+        Some(path) => (path.clone(), backup::read(path)?),
+        None => walk_back(
+            &history,
+            pool_id(&pool),
+            usize::from(args.steps.unwrap_or(1)),
+        )
+        .ok_or_else(|| no_backup(args, &client, &dir, &history))?,
     };
-    let saved: Backup = backup::read(&path)?;
-    if saved.pool_name() != Some(args.pool.as_str()) {
-        return Err(Error::Usage(format!(
-            "{} is a backup of work pool {:?}, not {:?}",
-            path.display(),
-            saved.pool_name().unwrap_or("?"),
-            args.pool
-        )));
-    }
-    if backup::server_key(&saved.api_url) != backup::server_key(client.base_url()) {
-        return Err(Error::Usage(format!(
-            "{} was taken from {}, not {}; point --api-url at that server",
-            path.display(),
-            saved.api_url,
-            client.base_url()
-        )));
-    }
+    same_pool(&path, &saved, &pool, &client)?;
     let target = saved.template().cloned().unwrap_or_default();
     let violations = super::checks::before_write(&target);
     if !violations.is_empty() {
@@ -61,9 +46,29 @@ pub async fn run(client: Client, args: &RollbackArgs, color: bool) -> Result<u8>
             violations,
         });
     }
-
-    let pool = client.read_pool(&args.pool).await?;
     let label = |what: &str| format!("{} ({what})", args.pool);
+    if let Some(written) = last_write(&history, pool_id(&pool))
+        && written != &pool.base_job_template
+    {
+        eprint!(
+            "{}",
+            diff::unified(
+                written,
+                &pool.base_job_template,
+                &label("poolsync's last write"),
+                &label("current"),
+                color
+            )
+        );
+        if !args.force {
+            return Err(Error::Usage(format!(
+                "work pool {:?} was changed after poolsync's last write (the edits are shown above); \
+                 a rollback would lose them; pass --force to roll back anyway",
+                args.pool
+            )));
+        }
+        eprintln!("warning: --force: the edits above are replaced by the backup");
+    }
     print!(
         "{}",
         diff::unified(
@@ -93,12 +98,19 @@ pub async fn run(client: Client, args: &RollbackArgs, color: bool) -> Result<u8>
     let pending = Pending {
         pool,
         template: target,
-        default: saved.default.clone(),
+        // The base that belongs to the restored template is the one its write started from.
+        record: Record {
+            kind: Kind::Rollback,
+            default: None,
+            base: saved.base.clone(),
+            base_source: saved.base_source.clone(),
+            restored: Some(saved.created.clone()),
+        },
         report: Report::new(&args.pool),
     };
     let writer = SafeWrite::new(&client, Some(&dir), 1);
-    let mut reports = writer.chunk(vec![pending], &Stop::default()).await;
-    match reports.pop() {
+    let report = writer.chunk(vec![pending], &Stop::default()).await.pop();
+    match report {
         Some(report) if report.outcome == Outcome::Updated => {
             println!("{}: rolled back to {}", args.pool, path.display());
             Ok(exit::SUCCESS)
@@ -113,28 +125,97 @@ pub async fn run(client: Client, args: &RollbackArgs, color: bool) -> Result<u8>
     }
 }
 
-/// Runs `backups`: one line per backup file, oldest first.
-pub fn list(args: &BackupsArgs) -> Result<u8> {
-    let dir = backup_dir(&args.backup_dir)?;
-    let entries = backup::list(&dir, None, args.pool.as_deref())?;
-    if entries.is_empty() {
-        eprintln!("no backups under {}", dir.display());
-        return Ok(exit::SUCCESS);
-    }
-    let width = |f: fn(&backup::Entry) -> usize| entries.iter().map(f).max().unwrap_or(0);
-    let (ws, wp) = (
-        width(|e| e.server.len()).max(6),
-        width(|e| e.pool.len()).max(4),
-    );
-    println!("{:ws$}  {:wp$}  {:27}  FILE", "SERVER", "POOL", "TIME");
-    for e in &entries {
-        println!(
-            "{:ws$}  {:wp$}  {:27}  {}",
-            e.server,
-            e.pool,
-            e.stamp,
-            e.path.display()
-        );
-    }
-    Ok(exit::SUCCESS)
+fn pool_id(pool: &WorkPool) -> Option<&str> {
+    pool.rest.get("id").and_then(Value::as_str)
 }
+
+/// The update backup `steps` writes back from where the pool stands: from the newest, or,
+/// when the newest backup is a rollback, from the one just older than the backup it restored.
+/// Only backups of this pool id count.
+fn walk_back(
+    history: &[(Entry, Backup)],
+    id: Option<&str>,
+    steps: usize,
+) -> Option<(PathBuf, Backup)> {
+    let ours: Vec<&(Entry, Backup)> = history
+        .iter()
+        .filter(|(_, b)| id.is_none() || b.pool_id() == id)
+        .collect();
+    let updates: Vec<&(Entry, Backup)> = ours
+        .iter()
+        .copied()
+        .filter(|(_, b)| b.kind == Kind::Update)
+        .collect();
+    let start = match ours.first() {
+        Some((_, newest)) if newest.kind == Kind::Rollback => {
+            let restored = newest.restored.as_deref()?;
+            updates.iter().position(|(_, b)| b.created == restored)? + 1
+        }
+        _ => 0,
+    };
+    updates
+        .get(start + steps - 1)
+        .map(|(entry, backup)| (entry.path.clone(), backup.clone()))
+}
+
+/// What poolsync last wrote to this pool and the server confirmed.
+fn last_write<'a>(history: &'a [(Entry, Backup)], id: Option<&str>) -> Option<&'a Value> {
+    history
+        .iter()
+        .find(|(_, b)| b.confirmed && b.pool_id() == id)
+        .and_then(|(_, b)| b.merged.as_ref())
+}
+
+/// The backup must be of this very pool: same name, same server, same id.
+fn same_pool(path: &Path, saved: &Backup, pool: &WorkPool, client: &Client) -> Result<()> {
+    if saved.pool_name() != Some(pool.name.as_str()) {
+        return Err(Error::Usage(format!(
+            "{} is a backup of work pool {:?}, not {:?}",
+            path.display(),
+            saved.pool_name().unwrap_or("?"),
+            pool.name
+        )));
+    }
+    if backup::server_key(&saved.api_url) != backup::server_key(client.base_url()) {
+        return Err(Error::Usage(format!(
+            "{} was taken from {}, not {}; point --api-url at that server",
+            path.display(),
+            saved.api_url,
+            client.base_url()
+        )));
+    }
+    if saved.pool_id() != pool_id(pool) {
+        return Err(Error::Usage(format!(
+            "{} is of an earlier work pool {:?} (id {}); the pool on the server now has id {} \
+             (it was deleted and created again), so nothing was written; restore its template \
+             by hand if you mean to",
+            path.display(),
+            pool.name,
+            saved.pool_id().unwrap_or("?"),
+            pool_id(pool).unwrap_or("?")
+        )));
+    }
+    Ok(())
+}
+
+fn no_backup(
+    args: &RollbackArgs,
+    client: &Client,
+    dir: &Path,
+    history: &[(Entry, Backup)],
+) -> Error {
+    let what = match history.is_empty() {
+        true => "no backup",
+        false => "no earlier update backup",
+    };
+    Error::Usage(format!(
+        "{what} of work pool {:?} from {} under {}; list them with `poolsync backups {}`",
+        args.pool,
+        client.base_url(),
+        dir.display(),
+        args.pool
+    ))
+}
+
+#[cfg(test)]
+mod tests;

@@ -43,10 +43,26 @@ pub struct Pending {
     pub pool: WorkPool,
     /// What to write.
     pub template: Value,
-    /// The default merged in: the next base once the write is confirmed.
-    pub default: Option<Value>,
+    /// What the backup records besides the pool: the kind of write, the default merged in
+    /// (the next base once the write is confirmed) and the base used.
+    pub record: Record,
     /// The report so far; the write sets its outcome.
     pub report: Report,
+}
+
+/// What a backup records about the write it precedes.
+#[derive(Debug, Clone)]
+pub struct Record {
+    /// An update or a rollback.
+    pub kind: backup::Kind,
+    /// The default merged in.
+    pub default: Option<Value>,
+    /// The base the merge used (for a rollback: the base that belongs to the restored template).
+    pub base: Option<Value>,
+    /// Where that base came from, as reported.
+    pub base_source: Option<String>,
+    /// For a rollback: the `created` time of the backup restored.
+    pub restored: Option<String>,
 }
 
 /// Where one pool's run stands after [`prepare`].
@@ -110,7 +126,8 @@ impl Context {
     }
 }
 
-/// The newest backup of `pool` in `dir` that records a default: its path and that default.
+/// The base recorded for `pool` in `dir` (see [`backup::recorded_base`]: the newest confirmed
+/// write of this very pool id), with the backup it came from.
 /// A backup only counts if it is of this very pool: a pool deleted and created again under
 /// the same name has a new id, and its old backups say nothing about it.
 pub(crate) fn backup_base(
@@ -118,21 +135,8 @@ pub(crate) fn backup_base(
     api_url: &str,
     pool: &WorkPool,
 ) -> Result<Option<(PathBuf, Value)>> {
-    let Some(entry) = backup::latest(dir, api_url, &pool.name)? else {
-        return Ok(None);
-    };
-    let saved = backup::read(&entry.path)?;
-    let id = |p: &Value| p.get("id").and_then(Value::as_str).map(str::to_string);
-    let current_id = pool
-        .rest
-        .get("id")
-        .and_then(Value::as_str)
-        .map(str::to_string);
-    let same_pool = id(&saved.pool).is_some() && id(&saved.pool) == current_id;
-    Ok(saved
-        .default
-        .filter(|_| same_pool)
-        .map(|default| (entry.path, default)))
+    let id = pool.rest.get("id").and_then(Value::as_str);
+    backup::recorded_base(dir, api_url, &pool.name, id)
 }
 
 /// Runs one pool's path up to its write. Never fails: every error becomes the report's
@@ -144,10 +148,10 @@ pub async fn prepare(ctx: &Context, target: Target) -> Step {
     };
     let mut report = Report::new(&name);
     match plan_write(ctx, target, &mut report).await {
-        Ok(Some((pool, template, default))) => Step::Write(Box::new(Pending {
+        Ok(Some((pool, template, record))) => Step::Write(Box::new(Pending {
             pool,
             template,
-            default,
+            record,
             report,
         })),
         Ok(None) => Step::Done(Box::new(report)),
@@ -160,7 +164,7 @@ async fn plan_write(
     ctx: &Context,
     target: Target,
     report: &mut Report,
-) -> Result<Option<(WorkPool, Value, Option<Value>)>> {
+) -> Result<Option<(WorkPool, Value, Record)>> {
     let pool = match target {
         Target::Pool(pool) => pool,
         Target::Name(name) => ctx.client.read_pool(&name).await?,
@@ -182,6 +186,7 @@ async fn plan_write(
         });
     }
     let base = ctx.base_for(&pool)?;
+    let base_source = base.template.as_ref().map(|_| base.origin.to_string());
     report.base = Some(base.origin);
     let merged = merge::merge3(
         base.template.as_ref(),
@@ -213,5 +218,12 @@ async fn plan_write(
         report.outcome = Outcome::WouldChange;
         return Ok(None);
     }
-    Ok(Some((pool, merged.template, Some(default))))
+    let record = Record {
+        kind: backup::Kind::Update,
+        default: Some(default),
+        base: base.template,
+        base_source,
+        restored: None,
+    };
+    Ok(Some((pool, merged.template, record)))
 }

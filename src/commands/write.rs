@@ -123,15 +123,15 @@ impl<'a> SafeWrite<'a> {
             });
         }
         let dir = self.backups.ok_or(Error::NoBackupDir)?;
-        let record = Backup {
-            poolsync_backup: 1,
-            created: chrono::Utc::now().to_rfc3339(),
-            api_url: self.client.base_url().to_string(),
-            pool: serde_json::to_value(fresh).unwrap_or(Value::Null),
-            default: pending.default.clone(),
-            merged: Some(pending.template.clone()),
-        };
-        backup::write(dir, &record)
+        let pool = serde_json::to_value(fresh).unwrap_or(Value::Null);
+        let record = &pending.record;
+        let mut backup = Backup::new(self.client.base_url(), pool, record.kind);
+        backup.default = record.default.clone();
+        backup.base = record.base.clone();
+        backup.base_source = record.base_source.clone();
+        backup.restored = record.restored.clone();
+        backup.merged = Some(pending.template.clone());
+        backup::write(dir, &backup)
     }
 
     /// The pools named, in one request: `GET` for one name, a filter by names for more.
@@ -148,32 +148,44 @@ impl<'a> SafeWrite<'a> {
     }
 }
 
-/// The verdict on one written pool, from what the server holds now.
+/// The verdict on one written pool, from what the server holds now. A write the server
+/// holds is marked confirmed in its backup: only then does the default it merged become the
+/// pool's next three-way base. A write that failed, was refused or did not hold leaves its
+/// backup unconfirmed, so no base changes.
 fn confirm(ready: Ready, sent: Result<()>, held: Option<&Value>) -> Report {
     let Ready { pending, backup } = ready;
-    let name = pending.pool.name.clone();
-    match (held == Some(&pending.template), sent) {
-        (true, Ok(())) => pending.report.end(Outcome::Updated),
-        (true, Err(e)) => {
-            let mut report = pending.report.end(Outcome::Updated);
-            report.note = Some(format!(
-                "the server answered an error ({e}) but holds the new template"
-            ));
-            report
-        }
-        (false, Err(e)) => pending.report.fail(e),
-        (false, Ok(())) => {
-            let difference = match held {
-                Some(stored) => crate::diff::json_patch(&pending.template, stored).to_string(),
-                None => "the pool is gone".to_string(),
-            };
-            pending.report.fail(Error::Verify {
-                pool: name,
-                difference,
-                backup,
-            })
-        }
+    if held != Some(&pending.template) {
+        return match sent {
+            Err(e) => pending.report.fail(e),
+            Ok(()) => {
+                let difference = match held {
+                    Some(stored) => crate::diff::json_patch(&pending.template, stored).to_string(),
+                    None => "the pool is gone".to_string(),
+                };
+                let pool = pending.pool.name.clone();
+                pending.report.fail(Error::Verify {
+                    pool,
+                    difference,
+                    backup,
+                })
+            }
+        };
     }
+    let mut notes = Vec::new();
+    if let Err(e) = sent {
+        notes.push(format!(
+            "the server answered an error ({e}) but holds the new template"
+        ));
+    }
+    if let Err(e) = backup::confirm(&backup) {
+        // The write landed; only its use as the next base is lost.
+        notes.push(format!(
+            "its backup could not be marked confirmed ({e}); the next run merges from an older base"
+        ));
+    }
+    let mut report = pending.report.end(Outcome::Updated);
+    report.note = (!notes.is_empty()).then(|| notes.join("; "));
+    report
 }
 
 /// Whether a failed PATCH may still have been applied (a 5xx, a lost connection): such a

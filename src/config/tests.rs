@@ -219,3 +219,82 @@ fn credentials_in_the_url_become_basic_auth_and_leave_the_url() {
         );
     }
 }
+
+#[test]
+fn numeric_settings_out_of_range_are_usage_errors() {
+    let url = ("PREFECT_API_URL", "http://h/api");
+    for secs in [1e20, 0.0, -1.0, f64::NAN, f64::INFINITY, 86_400.5] {
+        let args = ConnectionArgs {
+            timeout: Some(secs),
+            ..Default::default()
+        };
+        let err = resolve(args, &[url]).unwrap_err();
+        assert!(matches!(err, Error::Usage(_)), "{secs}: {err:?}");
+        assert!(err.to_string().contains("--timeout"), "{err}");
+        assert_eq!(err.exit_code(), crate::exit::USAGE);
+    }
+    let env_cases = [
+        ("POOLSYNC_TIMEOUT", "1e20"),
+        ("POOLSYNC_TIMEOUT", "0"),
+        ("PREFECT_CLIENT_MAX_RETRIES", "4000000000"),
+        ("PREFECT_CLIENT_RETRY_EXTRA_CODES", "500,99"),
+        ("PREFECT_CLIENT_RETRY_EXTRA_CODES", "600"),
+    ];
+    for (key, value) in env_cases {
+        let err = resolve(ConnectionArgs::default(), &[url, (key, value)]).unwrap_err();
+        assert!(matches!(err, Error::Usage(_)), "{key}={value}: {err:?}");
+        assert!(err.to_string().contains(key), "{err}");
+    }
+    let ok = resolve(
+        ConnectionArgs {
+            timeout: Some(86_400.0),
+            ..Default::default()
+        },
+        &[url, ("PREFECT_CLIENT_MAX_RETRIES", "50")],
+    )
+    .unwrap();
+    assert_eq!(ok.timeout, Duration::from_secs(86_400));
+    assert_eq!(ok.max_retries, 50);
+}
+
+#[test]
+fn api_url_with_query_or_fragment_is_a_usage_error_not_echoing_it() {
+    for url in [
+        "http://h/api?api_key=pnu_SECRET",
+        "http://h/api#pnu_SECRET",
+        "http://u:pw@h/api?x=pnu_SECRET",
+    ] {
+        let err = resolve(ConnectionArgs::default(), &[("PREFECT_API_URL", url)]).unwrap_err();
+        assert!(matches!(err, Error::Usage(_)), "{url}: {err:?}");
+        assert!(!err.to_string().contains("SECRET"), "{err}");
+        assert!(err.to_string().contains("query"), "{err}");
+    }
+}
+
+#[test]
+fn warns_of_credentials_over_plain_http_to_other_hosts() {
+    let key = ("PREFECT_API_KEY", "pnu_k");
+    let auth = ("PREFECT_API_AUTH_STRING", "u:p");
+    let cases = [
+        ("http://prefect.internal:4200/api", Some(key), true),
+        ("http://10.0.0.5/api", Some(auth), true),
+        ("http://[2001:db8::1]/api", Some(key), true),
+        ("http://localhost.evil.example/api", Some(key), true),
+        ("https://prefect.internal/api", Some(key), false),
+        ("http://127.0.0.1:4200/api", Some(key), false),
+        ("http://127.8.9.1/api", Some(auth), false),
+        ("http://LOCALHOST:4200/api", Some(key), false),
+        ("http://[::1]:4200/api", Some(key), false),
+        ("http://prefect.internal/api", None, false),
+    ];
+    for (url, cred, want) in cases {
+        let mut vars = vec![("PREFECT_API_URL", url)];
+        vars.extend(cred);
+        let config = resolve(ConnectionArgs::default(), &vars).unwrap();
+        let warning = config.plain_http_warning();
+        assert_eq!(warning.is_some(), want, "{url}: {warning:?}");
+        if let Some(text) = warning {
+            assert!(!text.contains("pnu_k") && !text.contains("u:p"), "{text}");
+        }
+    }
+}

@@ -7,6 +7,8 @@ mod faults;
 mod faults_batch;
 mod faults_wire;
 mod first_run;
+
+mod hardening_server;
 mod help;
 mod history;
 mod mock_api;

@@ -1,0 +1,129 @@
+//! Reading a `POST /work_pools/filter` page pool by pool: one pool that cannot be parsed
+//! (say a template nested deeper than the JSON parser's 128 levels) becomes an entry naming
+//! it and the cause, and every other pool on the page is still read.
+
+use super::WorkPool;
+use super::redact::Redactor;
+use crate::error::Error;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+/// One entry of a listing page.
+#[derive(Debug)]
+pub enum Listed {
+    /// A pool that parsed.
+    Pool(WorkPool),
+    /// A pool that did not parse: its name (or a description of where it was) and why.
+    Unreadable {
+        /// The pool's name, when a shallow read finds it.
+        name: String,
+        /// Why it could not be read.
+        error: Error,
+    },
+}
+
+impl Listed {
+    /// The pool's name.
+    pub fn name(&self) -> &str {
+        match self {
+            Listed::Pool(pool) => &pool.name,
+            Listed::Unreadable { name, .. } => name,
+        }
+    }
+}
+
+/// Only the name: every other field is skipped without depth limits.
+#[derive(Deserialize)]
+struct Named {
+    name: String,
+}
+
+/// Splits a page into its pools and parses each on its own. `offset` is the page's offset
+/// (for naming a pool with no readable name); `input` names the response for errors.
+pub(super) fn parse_page(
+    body: &[u8],
+    offset: usize,
+    input: &str,
+    redactor: &Redactor,
+) -> Result<Vec<Listed>, serde_json::Error> {
+    // Skipping a value (as RawValue does) has no depth limit; only the split is parsed here.
+    let items: Vec<Box<RawValue>> = serde_json::from_slice(body)?;
+    Ok(items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| parse_one(item.get(), offset + i, input, redactor))
+        .collect())
+}
+
+fn parse_one(text: &str, position: usize, input: &str, redactor: &Redactor) -> Listed {
+    let source = match serde_json::from_str::<WorkPool>(text) {
+        Ok(pool) => return Listed::Pool(pool),
+        Err(source) => source,
+    };
+    let source = redactor.apply(&source.to_string());
+    let name = serde_json::from_str::<Named>(text)
+        .map(|n| redactor.apply(&n.name))
+        .unwrap_or_else(|_| format!("(unnamed pool #{} of the listing)", position + 1));
+    let message = if source.to_string().contains("recursion limit") {
+        format!(
+            "cannot be read ({source}): its template is nested deeper than 128 levels; \
+             flatten it with `prefect work-pool update --base-job-template`"
+        )
+    } else {
+        format!(
+            "is not a work pool as poolsync reads them ({source}); check it with `prefect work-pool inspect`"
+        )
+    };
+    Listed::Unreadable {
+        error: Error::Shape {
+            input: format!("work pool {name:?} in the response to {input}"),
+            message,
+        },
+        name,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pretty_assertions::assert_eq;
+    use serde_json::json;
+
+    fn nested(depth: usize) -> String {
+        format!("{}1{}", "[".repeat(depth), "]".repeat(depth))
+    }
+
+    #[test]
+    fn one_unreadable_pool_does_not_hide_the_others() {
+        let ok = json!({"name": "a", "type": "process", "base_job_template": {}}).to_string();
+        let deep = format!(
+            r#"{{"name": "deep", "type": "process", "base_job_template": {{"x": {}}}}}"#,
+            nested(200)
+        );
+        let nameless = r#"{"type": 7}"#;
+        let body = format!("[{ok}, {deep}, {nameless}, {ok}]");
+        let page = parse_page(body.as_bytes(), 200, "POST /filter", &Redactor::default()).unwrap();
+        let names: Vec<_> = page.iter().map(Listed::name).collect();
+        assert_eq!(
+            names,
+            ["a", "deep", "(unnamed pool #203 of the listing)", "a"]
+        );
+        assert!(matches!(&page[0], Listed::Pool(p) if p.pool_type == "process"));
+        let Listed::Unreadable { error, .. } = &page[1] else {
+            panic!("{:?}", page[1]);
+        };
+        let text = error.to_string();
+        assert!(
+            text.contains("\"deep\"") && text.contains("128 levels"),
+            "{text}"
+        );
+        assert!(matches!(&page[2], Listed::Unreadable { .. }));
+    }
+
+    #[test]
+    fn a_page_that_is_not_an_array_is_an_error() {
+        let none = Redactor::default();
+        assert!(parse_page(b"{\"detail\": 1}", 0, "x", &none).is_err());
+        assert!(parse_page(b"[1", 0, "x", &none).is_err());
+    }
+}

@@ -1,0 +1,160 @@
+//! Finding backups again: every file under the folder, one pool's files newest first with
+//! unreadable ones reported and skipped, and the base a new three-way merge should use.
+
+use super::layout::{may_hold, server_key};
+use super::{Backup, Kind, read};
+use crate::error::{Error, Result};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+/// One backup found on disk.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Entry {
+    /// The server folder name.
+    pub server: String,
+    /// The pool folder name.
+    pub pool: String,
+    /// The file's timestamp name, without `.json` (or `.confirmed.json`).
+    pub stamp: String,
+    /// The file.
+    pub path: PathBuf,
+}
+
+/// Every backup file under `dir`, oldest first, optionally only one server's or one pool's
+/// (by real pool name: its folders of both layouts). Files are not opened.
+pub fn list(dir: &Path, server: Option<&str>, pool: Option<&str>) -> Result<Vec<Entry>> {
+    let mut entries = Vec::new();
+    for server_dir in subdirs(dir)? {
+        let server_name = file_name(&server_dir);
+        if server.is_some_and(|s| s != server_name) {
+            continue;
+        }
+        for pool_dir in subdirs(&server_dir)? {
+            let pool_name = file_name(&pool_dir);
+            if pool.is_some_and(|p| !may_hold(&pool_name, p)) {
+                continue;
+            }
+            let files = std::fs::read_dir(&pool_dir).map_err(|source| Error::Io {
+                action: "read",
+                path: pool_dir.clone(),
+                source,
+            })?;
+            for file in files.flatten() {
+                let path = file.path();
+                let stamp = path
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .filter(|n| !n.starts_with('.'))
+                    .and_then(|n| n.strip_suffix(".json"))
+                    .map(|n| n.strip_suffix(".confirmed").unwrap_or(n));
+                if let Some(stamp) = stamp {
+                    entries.push(Entry {
+                        server: server_name.clone(),
+                        pool: pool_name.clone(),
+                        stamp: stamp.to_string(),
+                        path,
+                    });
+                }
+            }
+        }
+    }
+    entries.sort_by(|a, b| (&a.stamp, &a.server, &a.pool).cmp(&(&b.stamp, &b.server, &b.pool)));
+    Ok(entries)
+}
+
+/// One pool's readable backups on one server, newest first. A file that cannot be read is
+/// reported on stderr (naming it) and skipped; a file recording another pool's name (an
+/// older-layout folder shared by two names) is skipped.
+pub fn readable(dir: &Path, api_url: &str, pool: &str) -> Result<Vec<(Entry, Backup)>> {
+    Ok(newest_first(dir, api_url, pool)?.collect())
+}
+
+/// [`readable`], lazily: files are opened only as far as the caller looks.
+fn newest_first<'a>(
+    dir: &Path,
+    api_url: &str,
+    pool: &'a str,
+) -> Result<impl Iterator<Item = (Entry, Backup)> + use<'a>> {
+    let entries = list(dir, Some(&server_key(api_url)), Some(pool))?;
+    Ok(entries
+        .into_iter()
+        .rev()
+        .filter_map(move |entry| match read(&entry.path) {
+            Ok(backup) if backup.pool_name() == Some(pool) => Some((entry, backup)),
+            Ok(_) => None,
+            Err(e) => {
+                warn_unreadable(&entry.path, &e);
+                None
+            }
+        }))
+}
+
+/// Says on stderr that a backup file is skipped, and why.
+pub fn warn_unreadable(path: &Path, error: &Error) {
+    eprintln!(
+        "warning: skipping unreadable backup {}: {error}; move it away to silence this",
+        path.display()
+    );
+}
+
+/// The newest readable backup of one pool on one server.
+pub fn latest(dir: &Path, api_url: &str, pool: &str) -> Result<Option<Entry>> {
+    Ok(newest_first(dir, api_url, pool)?
+        .next()
+        .map(|(entry, _)| entry))
+}
+
+/// The base a new three-way merge of the pool should use, from its newest confirmed backup
+/// of the same pool id: the `default` an update merged in, or for a rollback the `base`
+/// that belongs to the template it restored. Unconfirmed backups (a write that failed, was
+/// interrupted, or predates confirmation) and backups of another pool id (a pool deleted
+/// and created again under the same name) are passed over. `None` without a `pool_id`.
+pub fn recorded_base(
+    dir: &Path,
+    api_url: &str,
+    pool_name: &str,
+    pool_id: Option<&str>,
+) -> Result<Option<(PathBuf, Value)>> {
+    let Some(pool_id) = pool_id else {
+        return Ok(None);
+    };
+    let newest = newest_first(dir, api_url, pool_name)?
+        .find(|(_, b)| b.confirmed && b.pool_id() == Some(pool_id));
+    Ok(newest.and_then(|(entry, b)| {
+        let base = match b.kind {
+            Kind::Update => b.default,
+            Kind::Rollback => b.base,
+        };
+        base.map(|base| (entry.path, base))
+    }))
+}
+
+fn subdirs(dir: &Path) -> Result<Vec<PathBuf>> {
+    match std::fs::read_dir(dir) {
+        Ok(entries) => Ok(entries
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.is_dir())
+            .collect()),
+        // No folder yet, or a file in its place: no backups (writing one will say why not).
+        Err(e)
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+            ) =>
+        {
+            Ok(Vec::new())
+        }
+        Err(source) => Err(Error::Io {
+            action: "read",
+            path: dir.to_path_buf(),
+            source,
+        }),
+    }
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}

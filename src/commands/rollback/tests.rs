@@ -1,0 +1,63 @@
+use super::*;
+use serde_json::json;
+
+fn backup(created: &str, kind: Kind, restored: Option<&str>, id: &str) -> (Entry, Backup) {
+    let mut b = Backup::new("http://x/api", json!({"name": "p", "id": id}), kind);
+    b.created = created.to_string();
+    b.restored = restored.map(str::to_string);
+    b.confirmed = true;
+    let entry = Entry {
+        server: "x".into(),
+        pool: "p".into(),
+        stamp: created.into(),
+        path: PathBuf::from(format!("{created}.json")),
+    };
+    (entry, b)
+}
+
+fn target(history: &[(Entry, Backup)], steps: usize) -> Option<String> {
+    walk_back(history, Some("id"), steps).map(|(_, b)| b.created)
+}
+
+#[test]
+fn latest_walks_back_instead_of_toggling() {
+    // Newest first: three updates u3, u2, u1.
+    let mut history = vec![
+        backup("u3", Kind::Update, None, "id"),
+        backup("u2", Kind::Update, None, "id"),
+        backup("u1", Kind::Update, None, "id"),
+    ];
+    assert_eq!(target(&history, 1).as_deref(), Some("u3"));
+    assert_eq!(target(&history, 2).as_deref(), Some("u2"));
+    // After restoring u3, the next --latest restores u2, not u3's "after" state.
+    history.insert(0, backup("r1", Kind::Rollback, Some("u3"), "id"));
+    assert_eq!(target(&history, 1).as_deref(), Some("u2"));
+    history.insert(0, backup("r2", Kind::Rollback, Some("u2"), "id"));
+    assert_eq!(target(&history, 1).as_deref(), Some("u1"));
+    history.insert(0, backup("r3", Kind::Rollback, Some("u1"), "id"));
+    assert_eq!(target(&history, 1), None, "nothing older to walk back to");
+}
+
+#[test]
+fn steps_skip_several_and_other_pool_ids_do_not_count() {
+    let history = vec![
+        backup("u3", Kind::Update, None, "id"),
+        backup("old", Kind::Update, None, "other-id"),
+        backup("u2", Kind::Update, None, "id"),
+        backup("u1", Kind::Update, None, "id"),
+    ];
+    assert_eq!(target(&history, 3).as_deref(), Some("u1"));
+    assert_eq!(target(&history, 4), None);
+}
+
+#[test]
+fn the_last_write_is_the_newest_confirmed_one_of_this_pool() {
+    let mut newer = backup("u2", Kind::Update, None, "id");
+    newer.1.confirmed = false;
+    newer.1.merged = Some(json!({"m": 2}));
+    let mut older = backup("u1", Kind::Update, None, "id");
+    older.1.merged = Some(json!({"m": 1}));
+    let history = vec![newer, older];
+    assert_eq!(last_write(&history, Some("id")), Some(&json!({"m": 1})));
+    assert_eq!(last_write(&history, Some("other")), None);
+}

@@ -1,0 +1,41 @@
+//! The ranges numeric settings must fall in: a value outside is a usage error naming the
+//! setting, never a panic or a run that cannot end.
+
+use crate::error::{Error, Result};
+
+/// The longest `--timeout` / `POOLSYNC_TIMEOUT`: one day.
+pub const MAX_TIMEOUT_SECS: f64 = 86_400.0;
+/// The most retries `PREFECT_CLIENT_MAX_RETRIES` may ask for.
+pub const MAX_RETRIES: u32 = 50;
+
+/// Checks a response timeout in seconds: finite, above 0 and at most a day.
+pub fn timeout(name: &str, secs: f64) -> Result<f64> {
+    if secs.is_finite() && secs > 0.0 && secs <= MAX_TIMEOUT_SECS {
+        return Ok(secs);
+    }
+    Err(Error::Usage(format!(
+        "invalid {name}: {secs} is not a number of seconds above 0 and at most \
+         {MAX_TIMEOUT_SECS} (one day); give e.g. 30"
+    )))
+}
+
+/// Checks `PREFECT_CLIENT_MAX_RETRIES`: at most [`MAX_RETRIES`].
+pub fn max_retries(retries: u32) -> Result<u32> {
+    if retries <= MAX_RETRIES {
+        return Ok(retries);
+    }
+    Err(Error::Usage(format!(
+        "invalid PREFECT_CLIENT_MAX_RETRIES: {retries} is more than {MAX_RETRIES}; give e.g. 5"
+    )))
+}
+
+/// Checks `PREFECT_CLIENT_RETRY_EXTRA_CODES`: each an http status (100 to 599).
+pub fn status_codes(codes: Vec<u16>) -> Result<Vec<u16>> {
+    match codes.iter().find(|c| !(100..=599).contains(*c)) {
+        None => Ok(codes),
+        Some(code) => Err(Error::Usage(format!(
+            "invalid PREFECT_CLIENT_RETRY_EXTRA_CODES: {code} is not an http status \
+             (100 to 599); use e.g. \"500,504\""
+        ))),
+    }
+}
