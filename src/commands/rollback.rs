@@ -139,7 +139,7 @@ fn walk_back(
 ) -> Option<(PathBuf, Backup)> {
     let ours: Vec<&(Entry, Backup)> = history
         .iter()
-        .filter(|(_, b)| id.is_none() || b.pool_id() == id)
+        .filter(|(_, b)| id.is_none() || b.pool_id().is_none() || b.pool_id() == id)
         .collect();
     let updates: Vec<&(Entry, Backup)> = ours
         .iter()
@@ -184,15 +184,16 @@ fn same_pool(path: &Path, saved: &Backup, pool: &WorkPool, client: &Client) -> R
             client.base_url()
         )));
     }
-    if saved.pool_id() != pool_id(pool) {
+    // A backup written before ids were recorded cannot tell; one with an id must match.
+    if let (Some(saved_id), Some(id)) = (saved.pool_id(), pool_id(pool))
+        && saved_id != id
+    {
         return Err(Error::Usage(format!(
-            "{} is of an earlier work pool {:?} (id {}); the pool on the server now has id {} \
-             (it was deleted and created again), so nothing was written; restore its template \
-             by hand if you mean to",
+            "{} is of an earlier work pool {:?} (id {saved_id}); the pool on the server now has \
+             id {id} (it was deleted and created again), so nothing was written; restore its \
+             template by hand if you mean to",
             path.display(),
             pool.name,
-            saved.pool_id().unwrap_or("?"),
-            pool_id(pool).unwrap_or("?")
         )));
     }
     Ok(())

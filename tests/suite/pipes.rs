@@ -70,7 +70,13 @@ fn backups_listing_into_a_closed_pipe() {
         std::fs::create_dir_all(&folder).expect("pool folder");
         for n in 0..5 {
             let file = folder.join(format!("20260101T0000{n:02}.000000Z.json"));
-            std::fs::write(file, "{}").expect("backup file");
+            let backup = serde_json::json!({
+                "poolsync_backup": 1,
+                "created": format!("2026-01-01T00:00:{n:02}Z"),
+                "api_url": "http://127.0.0.1:4200/api",
+                "pool": {"name": format!("pool-{pool:04}"), "id": "id", "base_job_template": {}},
+            });
+            std::fs::write(file, backup.to_string()).expect("backup file");
         }
     }
     let backup_dir = dir.path().to_string_lossy().into_owned();
