@@ -8,6 +8,7 @@ mod faults_batch;
 mod faults_wire;
 mod first_run;
 mod hardening;
+mod hardening_backups;
 mod hardening_server;
 mod help;
 mod history;
