@@ -1,7 +1,9 @@
 //! A stateful fake Prefect API on wiremock: one catch-all responder over shared state that
 //! stores pools, pages and filters them, stores what a PATCH sends, and answers the defaults
 //! and CSRF endpoints. Tests script the exceptions (the n-th read of a pool, the n-th PATCH
-//! answer) and count requests per route afterwards. [`Scenario`](scenario::Scenario) drives it.
+//! answer, a pool whose GETs echo the request's credentials, a route outside the API such as
+//! a redirect's target) and count requests per route afterwards; a second fake stands for
+//! another origin. [`Scenario`](scenario::Scenario) drives it.
 
 pub mod scenario;
 
