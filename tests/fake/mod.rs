@@ -1,10 +1,13 @@
 //! A stateful fake Prefect API on wiremock: one catch-all responder over shared state that
 //! stores pools, pages and filters them, stores what a PATCH sends, and answers the defaults
 //! and CSRF endpoints. Tests script the exceptions (the n-th read of a pool, the n-th PATCH
-//! answer) and count requests per route afterwards. [`Scenario`](scenario::Scenario) drives it.
+//! answer, a pool whose GETs echo the request's credentials, a route outside the API such as
+//! a redirect's target) and count requests per route afterwards; a second fake stands for
+//! another origin. [`Scenario`](scenario::Scenario) drives it.
 
 pub mod scenario;
 
+use crate::mock;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -41,6 +44,9 @@ pub enum Patch {
     Reply(ResponseTemplate),
 }
 
+/// Builds a reply from the `Authorization` header a request carried (`none` without one).
+pub type Echo = fn(&str) -> ResponseTemplate;
+
 /// How the CSRF token endpoint behaves.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Csrf {
@@ -59,6 +65,8 @@ struct State {
     csrf: Option<Csrf>,
     csrf_replies: VecDeque<ResponseTemplate>,
     always: HashMap<String, ResponseTemplate>,
+    echoes: HashMap<String, Echo>,
+    extra: HashMap<String, ResponseTemplate>,
     writes: u64,
 }
 
@@ -113,6 +121,24 @@ impl Fake {
         lock(&self.state).always.insert(name.into(), reply);
     }
 
+    /// Every GET of pool `name` answers `echo` of the request's `Authorization` header (a
+    /// server that echoes credentials into its errors).
+    pub fn echo(&self, name: &str, echo: Echo) {
+        lock(&self.state).echoes.insert(name.into(), echo);
+    }
+
+    /// A route outside the Prefect API (e.g. `GET /moved/k8s`, a redirect's target) answers
+    /// `reply`; its path is below `/api` like the others.
+    pub fn route(&self, route: &str, reply: ResponseTemplate) {
+        lock(&self.state).extra.insert(route.into(), reply);
+    }
+
+    /// The routes of every request received so far, in order.
+    pub async fn routes(&self) -> Vec<String> {
+        let requests = self.server.received_requests().await.unwrap_or_default();
+        requests.iter().map(route).collect()
+    }
+
     pub fn reads(&self, name: &str, reads: Vec<Read>) {
         lock(&self.state).reads.insert(name.into(), reads.into());
     }
@@ -164,8 +190,14 @@ fn answer(state: &mut State, request: &Request) -> ResponseTemplate {
     let route = route(request);
     let (verb, path) = route.split_once(' ').unwrap_or_default();
     let pool = path.strip_prefix("/work_pools/").filter(|n| *n != "filter");
+    if let Some(reply) = state.extra.get(&route) {
+        return reply.clone();
+    }
     match (verb, path, pool) {
-        ("GET", _, Some(name)) => read(state, name),
+        ("GET", _, Some(name)) => match state.echoes.get(name) {
+            Some(echo) => echo(mock::header_is(request, "authorization").unwrap_or("none")),
+            None => read(state, name),
+        },
         ("POST", "/work_pools/filter", _) => filter(state, request),
         ("PATCH", _, Some(name)) => patch(state, name, request),
         ("GET", DEFAULTS | CLOUD_DEFAULTS, _) => state

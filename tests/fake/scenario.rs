@@ -15,7 +15,7 @@
 //! The scenario owns the fake API, the backup folder and the environment; the command gets
 //! `--api-url` and `--backup-dir` appended (connection flags follow the command).
 
-use super::{Csrf, Fake, Patch, Read, route};
+use super::{Csrf, Fake, Patch, Read};
 use crate::mock::{self, Out};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -85,6 +85,18 @@ impl Scenario {
         self.with(move |fake| fake.patches(&name, patches))
     }
 
+    /// Every GET of the pool answers `echo` of the request's `Authorization` header.
+    pub fn echo(self, name: &str, echo: super::Echo) -> Scenario {
+        let name = name.to_string();
+        self.with(move |fake| fake.echo(&name, echo))
+    }
+
+    /// A route outside the Prefect API answers `reply` (e.g. `GET /moved/k8s`).
+    pub fn route(self, route: &str, reply: ResponseTemplate) -> Scenario {
+        let route = route.to_string();
+        self.with(move |fake| fake.route(&route, reply))
+    }
+
     /// The defaults document (self-hosted and Cloud routes alike).
     pub fn defaults(self, document: Value) -> Scenario {
         self.defaults_reply(ResponseTemplate::new(200).set_body_json(document))
@@ -127,6 +139,12 @@ impl Scenario {
         self
     }
 
+    /// Appends `suffix` to the API URL the command gets (a query, a fragment).
+    pub fn api_suffix(mut self, suffix: &str) -> Scenario {
+        self.api_suffix.push_str(suffix);
+        self
+    }
+
     /// Runs before the command with the API URL it gets (to write files naming it).
     pub fn prepare(mut self, step: impl FnOnce(&str) + Send + 'static) -> Scenario {
         self.prepare.push(Box::new(step));
@@ -166,7 +184,7 @@ impl Scenario {
         let requests = fake.server.received_requests().await.unwrap_or_default();
         Ran {
             out,
-            routes: requests.iter().map(route).collect(),
+            routes: fake.routes().await,
             requests,
             fake,
             api,

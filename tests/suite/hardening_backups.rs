@@ -2,108 +2,123 @@
 //! by every command, and `backups` tells update and rollback backups, confirmed or not, and
 //! the pool each belongs to.
 
-
-
-use crate::mock::{api, current, defaults_mock, poolsync, run, strict};
+use crate::fake::DEFAULTS;
+use crate::fake::scenario::{Ran, Scenario};
+use crate::mock::{Out, current, files_under, poolsync, run};
 use poolsync::backup::{self, Backup, Kind};
 use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
 use tempfile::TempDir;
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+
+/// The API URL the `backups` listing tests name in their files; nothing listens there.
+const NOWHERE: &str = "http://127.0.0.1:9/api";
+/// The name of the truncated backup: newer than any real one.
+const BROKEN: &str = "29990101T000000.000000Z.json";
 
 fn pool(name: &str) -> Value {
     json!({"id": format!("id-{name}"), "name": name, "type": "kubernetes",
            "base_job_template": current(), "updated": "2024-01-01T00:00:00Z"})
 }
 
-/// The backup folder of `pool` on `server`, as poolsync writes it.
-fn folder(dir: &TempDir, server: &MockServer, pool: &str) -> std::path::PathBuf {
-    backup::pool_dir(dir.path(), &api(server), pool)
-}
-
-fn saved(server: &MockServer, kind: Kind, confirmed: bool) -> Backup {
+fn saved(api: &str, kind: Kind, confirmed: bool) -> Backup {
     Backup {
         confirmed,
         default: Some(json!({"old": "default"})),
-        ..Backup::new(&api(server), pool("k8s"), kind)
+        ..Backup::new(api, pool("k8s"), kind)
     }
 }
 
-/// A truncated backup (what a kill mid-write used to leave) is warned about by name and
-/// skipped: `update`, `backups` and `rollback --latest` all go on with the readable ones.
+/// Writes a confirmed update backup of `k8s` read from `api` and, newer, a truncated one
+/// (what a kill mid-write used to leave).
+fn good_and_broken(dir: &Path, api: &str) {
+    backup::write(dir, &saved(api, Kind::Update, true)).unwrap();
+    let broken = backup::pool_dir(dir, api, "k8s").join(BROKEN);
+    std::fs::write(broken, "{\"poolsync_backup\": 1, \"crea").unwrap();
+}
+
+/// The good and the broken backup `good_and_broken` wrote for the run's API, checking that
+/// the run wrote no other file.
+#[track_caller]
+fn written(ran: &Ran, dir: &Path) -> (PathBuf, PathBuf) {
+    let broken = backup::pool_dir(dir, &ran.api, "k8s").join(BROKEN);
+    let files = ran.backups(2);
+    let good = files.iter().find(|f| **f != broken).unwrap().clone();
+    assert!(files.contains(&broken), "{files:?}");
+    (good, broken)
+}
+
+#[track_caller]
+fn warned(out: &Out, broken: &Path) {
+    let want = format!("warning: skipping unreadable backup {}", broken.display());
+    assert!(out.stderr.contains(&want), "{out}");
+}
+
+/// A scenario whose backup folder `dir` holds a good and a broken backup of `k8s`, which
+/// the fake stores with another template.
+fn with_broken_backup(dir: &Path) -> Scenario {
+    let folder = dir.to_path_buf();
+    Scenario::new()
+        .pool("k8s", json!({"other": 1}))
+        .backup_dir(dir)
+        .prepare(move |api| good_and_broken(&folder, api))
+}
+
+/// A truncated backup is warned about by name and skipped: `update`, `backups` and
+/// `rollback --latest` all go on with the readable ones, and none writes a backup.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_corrupt_backup_never_blocks_a_command() {
-    let (server, dir) = (MockServer::start().await, TempDir::new().unwrap());
-    let good = backup::write(dir.path(), &saved(&server, Kind::Update, true)).unwrap();
-    let broken = folder(&dir, &server, "k8s").join("29990101T000000.000000Z.json");
-    std::fs::write(&broken, "{\"poolsync_backup\": 1, \"crea").unwrap();
-    let mut stored = pool("k8s");
-    stored["base_job_template"] = json!({"other": 1});
-    Mock::given(method("GET"))
-        .and(path("/api/work_pools/k8s"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(stored))
-        .mount(&server)
+    let dir = TempDir::new().unwrap();
+    let ran = with_broken_backup(dir.path())
+        .args(["update", "k8s", "--dry-run"])
+        .run()
         .await;
-    defaults_mock(&server, 1).await;
-    strict(&server).await;
-    let backup_dir = dir.path().to_str().unwrap();
-    let warned = |out: &mock::Out| {
-        let want = format!("warning: skipping unreadable backup {}", broken.display());
-        assert!(out.stderr.contains(&want), "{out}");
-    };
+    let defaults = format!("GET {DEFAULTS}");
+    ran.code(0)
+        .requests("GET /work_pools/k8s", 1)
+        .requests(&defaults, 1)
+        .only_routes(&["GET /work_pools/k8s", &defaults])
+        .stdout_has("k8s: would change");
+    let (good, broken) = written(&ran, dir.path());
+    warned(&ran.out, &broken);
 
     let mut cmd = poolsync();
-    cmd.args(["update", "k8s", "--dry-run", "--backup-dir", backup_dir])
-        .args(["--api-url", &api(&server)]);
+    cmd.args(["backups", "--backup-dir"]).arg(dir.path());
     let out = run(cmd).await;
     out.code(0);
-    warned(&out);
-    assert!(out.stdout.contains("k8s: would change"), "{out}");
-
-    let mut cmd = poolsync();
-    cmd.args(["backups", "--backup-dir", backup_dir]);
-    let out = run(cmd).await;
-    out.code(0);
-    warned(&out);
+    warned(&out, &broken);
     assert!(out.stdout.contains(good.to_str().unwrap()), "{out}");
     assert!(!out.stdout.contains(broken.to_str().unwrap()), "{out}");
 
-    let mut cmd = poolsync();
-    cmd.args([
-        "rollback",
-        "k8s",
-        "--latest",
-        "--dry-run",
-        "--backup-dir",
-        backup_dir,
-    ])
-    .args(["--api-url", &api(&server)]);
-    let out = run(cmd).await;
-    out.code(0);
-    warned(&out);
-    assert!(
-        out.stdout
-            .contains(&format!("would roll back to {}", good.display())),
-        "{out}"
-    );
+    let dir = TempDir::new().unwrap();
+    let ran = with_broken_backup(dir.path())
+        .args(["rollback", "k8s", "--latest", "--dry-run"])
+        .run()
+        .await;
+    ran.code(0)
+        .requests("GET /work_pools/k8s", 1)
+        .only_routes(&["GET /work_pools/k8s"]);
+    let (good, broken) = written(&ran, dir.path());
+    warned(&ran.out, &broken);
+    ran.stdout_has(&format!("would roll back to {}", good.display()));
 }
 
 /// `backups` names each file's pool (the real name, escaped), whether update or rollback
-/// wrote it, and whether its write was confirmed.
+/// wrote it, and whether its write was confirmed; `backups POOL` lists that pool's only.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn backups_marks_kinds_states_and_pools() {
-    let (server, dir) = (MockServer::start().await, TempDir::new().unwrap());
-    let update = backup::write(dir.path(), &saved(&server, Kind::Update, true)).unwrap();
-    let rollback = backup::write(dir.path(), &saved(&server, Kind::Rollback, false)).unwrap();
-    let mut odd = saved(&server, Kind::Update, true);
+    let dir = TempDir::new().unwrap();
+    let update = backup::write(dir.path(), &saved(NOWHERE, Kind::Update, true)).unwrap();
+    let rollback = backup::write(dir.path(), &saved(NOWHERE, Kind::Rollback, false)).unwrap();
+    let mut odd = saved(NOWHERE, Kind::Update, true);
     odd.pool["name"] = json!("é-pool\nx");
     let odd = backup::write(dir.path(), &odd).unwrap();
+    assert_eq!(files_under(dir.path()).len(), 3);
 
     let mut cmd = poolsync();
-    cmd.args(["backups", "--backup-dir", dir.path().to_str().unwrap()]);
+    cmd.args(["backups", "--backup-dir"]).arg(dir.path());
     let out = run(cmd).await;
     out.code(0);
-    let row = |file: &std::path::Path| {
+    let row = |file: &Path| {
         out.stdout
             .lines()
             .find(|l| l.ends_with(file.to_str().unwrap()))
@@ -125,13 +140,10 @@ async fn backups_marks_kinds_states_and_pools() {
     assert_eq!(out.stdout.lines().count(), 4, "{out}");
 
     let mut cmd = poolsync();
-    cmd.args([
-        "backups",
-        "é-pool\nx",
-        "--backup-dir",
-        dir.path().to_str().unwrap(),
-    ]);
+    cmd.args(["backups", "é-pool\nx", "--backup-dir"])
+        .arg(dir.path());
     let out = run(cmd).await;
     out.code(0);
     assert_eq!(out.stdout.lines().count(), 2, "{out}");
+    assert!(out.stdout.contains(odd.to_str().unwrap()), "{out}");
 }

@@ -7,7 +7,8 @@ mod faults;
 mod faults_batch;
 mod faults_wire;
 mod first_run;
-
+mod hardening;
+mod hardening_backups;
 mod hardening_server;
 mod help;
 mod history;
