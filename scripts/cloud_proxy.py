@@ -105,6 +105,10 @@ class Proxy:
         self.client = httpx.AsyncClient(
             base_url=self.origin, timeout=args.timeout,
             limits=httpx.Limits(max_connections=256, max_keepalive_connections=64))
+        # httpx's own defaults would ask for gzip on behalf of clients that did not (reqwest
+        # here has no gzip): only what the client sent goes upstream.
+        for name in ("accept", "accept-encoding", "user-agent"):
+            del self.client.headers[name]
         self.reset()
 
     def reset(self) -> dict:
