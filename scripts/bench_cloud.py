@@ -161,7 +161,7 @@ class Cloud:
         a = self.args
         lines = ["| link | approach | pools (stale) | updated | failed | wall s | requests "
                  "| per updated pool | 429s (% of answers) | ideal s | x ideal | x python documented "
-                 "| x python lean | requests served |",
+                 "| x python lean | note: requests by route, other upstream statuses |",
                  "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
         by = {(r["tag"], r["key"]): r for r in self.rows}
         for r in self.rows:
