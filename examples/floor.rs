@@ -1,100 +1,175 @@
 //! The bare-request floor for `scripts/bench`: the HTTP requests `poolsync update --all`
-//! makes against a self-hosted server, with no merge, checks, diff or output.
+//! needs, with no merge, checks, diff or output.
 //!
-//! Same client set-up as poolsync (one reqwest client, current-thread tokio runtime,
-//! `futures::stream::buffer_unordered(C)` over lazily fetched pages) and the same requests:
+//! Its own tiny client (one reqwest client, current-thread tokio runtime; only poolsync's
+//! path-segment encoder is shared) making, in order:
 //!
-//! - `GET  /collections/views/aggregate-worker-metadata` once (poolsync's defaults),
-//! - `GET  /csrf-token?client=<uuid>` once, before the first write,
+//! - `GET  /collections/views/aggregate-worker-metadata` once (the defaults),
+//! - `GET  /csrf-token?client=<uuid>` once, before the first write (a server without CSRF
+//!   protection answers 422),
 //! - `POST /work_pools/filter` `{"limit": 200, "offset": k*200}` until a short page,
-//! - per pool, as poolsync's safe write does: `GET /work_pools/{name}` (the re-read that
-//!   detects a concurrent edit), `PATCH /work_pools/{name}` `{"base_job_template": <its
-//!   current template>}` (unchanged: no merge work), `GET /work_pools/{name}` (the read-back).
+//! - then, by default (the batched design of issue 8), per chunk of K pools (`--chunk K`,
+//!   default 50): one `POST /work_pools/filter` `{"work_pools": {"name": {"any_": [...]}}}`
+//!   (the conflict re-read), the chunk's `PATCH /work_pools/{name}` `{"base_job_template":
+//!   <its template as re-read>}` with up to C in flight (`--concurrency C`, default 8), and one
+//!   filter by the same names (the read-back). Two chunks are in flight at a time, so a
+//!   chunk's last retries do not hold up the next one.
 //!
-//! `--patch-only` sends only the PATCH per pool; `--get-patch` a GET and the PATCH (what a
-//! per-pool read-then-write script does). 408/429/502/503 and transport failures are retried
-//! with poolsync's own `RetryPolicy`, and after a 503 on a PATCH writes go one at a time, as
-//! in poolsync's client.
+//! `--per-pool` instead sends, per pool with C pools in flight, `GET`, `PATCH`, `GET` (the
+//! pattern before issue 8); `--patch-only` only the PATCH. A pool whose template already has
+//! every key of its type's default is skipped (what poolsync's merge finds up to date); the
+//! templates are sent back unchanged, so the pools stay as they were.
 //!
-//!     cargo run --release --example floor -- --api-url URL [--concurrency 8] [--patch-only|--get-patch]
+//! Pushback, so it survives a rate-limited link: 408/429/502/503 and transport failures are
+//! retried (up to 8 times). A 429's `Retry-After` (seconds) pauses every request of the run
+//! until then; otherwise the wait is 1 s doubling, +-20%. A 503 on a PATCH halves the PATCHes
+//! allowed in flight (at least 1, once per burst); every 16 successful PATCHes raise it by one
+//! (up to C). It starts at one: on a SQLite server any two PATCHes in flight collide (503), and
+//! each collision costs that pool a 1 s retry.
 //!
-//! Prints one JSON line: {"pools": n, "failed": f, "retries": r, "seconds": s}.
+//!     cargo run --release --example floor -- --api-url URL [--concurrency 8] [--chunk 50]
+//!         [--per-pool | --patch-only]
+//!
+//! Prints one JSON line: {"pools", "patched", "skipped", "failed", "retries", "throttled",
+//! "requests", "seconds"}; exit 1 if a pool failed.
 
-use futures::{StreamExt, TryStreamExt, stream};
-use poolsync::api::{PAGE_SIZE, RetryPolicy, encode};
+use futures::{StreamExt, stream};
+use poolsync::api::encode;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
+use tokio::sync::Notify;
 
 type Error = Box<dyn std::error::Error>;
+
+const PAGE: usize = 200;
+const MAX_RETRIES: u32 = 8;
+const RETRY: [u16; 4] = [408, 429, 502, 503];
+/// Successful PATCHes that raise the writer window by one.
+const RAISE_AFTER: f64 = 16.0;
+
+/// Which requests the floor makes for the pools to write.
+#[derive(Clone, Copy, PartialEq)]
+enum Mode {
+    /// Per chunk: filter by names, the PATCHes, filter by names.
+    Chunked,
+    /// Per pool: GET, PATCH, GET.
+    PerPool,
+    /// Per pool: PATCH.
+    PatchOnly,
+}
 
 struct Floor {
     http: reqwest::Client,
     base: String,
-    policy: RetryPolicy,
-    retries: AtomicU64,
-    contended: AtomicBool,
-    one_writer: tokio::sync::Mutex<()>,
-}
-
-/// Which requests the floor makes per pool.
-#[derive(Clone, Copy, PartialEq)]
-enum Mode {
-    /// GET, PATCH, GET: poolsync's safe write.
-    Poolsync,
-    /// PATCH only.
-    PatchOnly,
-    /// GET, PATCH.
-    GetPatch,
+    /// No request is sent before this instant (a 429's Retry-After, for every request).
+    paused_until: Cell<Option<Instant>>,
+    /// PATCHes allowed in flight (AIMD between 1 and `max_writers`), and in flight now.
+    writers: Cell<f64>,
+    max_writers: f64,
+    writing: Cell<usize>,
+    /// When the window was last halved: a 503 to a PATCH sent before then does not halve it
+    /// again (once per burst, as TCP does once per round trip).
+    halved_at: Cell<Instant>,
+    writer_freed: Notify,
+    counts: RefCell<HashMap<&'static str, u64>>,
 }
 
 impl Floor {
-    /// One request with poolsync's retry rules; returns the last status and body.
+    fn count(&self, what: &'static str) {
+        *self.counts.borrow_mut().entry(what).or_default() += 1;
+    }
+
+    async fn acquire_writer(&self) {
+        while self.writing.get() as f64 >= self.writers.get().floor() {
+            self.writer_freed.notified().await;
+        }
+        self.writing.set(self.writing.get() + 1);
+    }
+
+    fn release_writer(&self, sent: Instant, status: Option<StatusCode>) {
+        self.writing.set(self.writing.get() - 1);
+        match status {
+            Some(StatusCode::SERVICE_UNAVAILABLE) if sent >= self.halved_at.get() => {
+                self.writers.set((self.writers.get() / 2.0).max(1.0));
+                self.halved_at.set(Instant::now());
+            }
+            // +1 per RAISE_AFTER successes: on a server where two writes collide (SQLite)
+            // a probe costs a 1 s retry, so probing is kept rare.
+            Some(s) if s.is_success() => {
+                let w = self.writers.get();
+                self.writers
+                    .set((w + 1.0 / RAISE_AFTER).min(self.max_writers))
+            }
+            _ => {}
+        }
+        self.writer_freed.notify_waiters();
+    }
+
+    /// One request, retried on pushback; returns the last status and body.
     async fn send(
         &self,
         method: Method,
         path: &str,
         body: Option<&Value>,
-    ) -> Result<(StatusCode, bytes::Bytes), reqwest::Error> {
+    ) -> Result<(StatusCode, bytes::Bytes), Error> {
         let url = format!("{}{path}", self.base);
+        let write = method == Method::PATCH;
         let mut attempt = 0;
         loop {
-            let write = method == Method::PATCH;
-            let one_writer = match write && self.contended.load(Ordering::Relaxed) {
-                true => Some(self.one_writer.lock().await),
-                false => None,
-            };
+            while let Some(until) = self.paused_until.get().filter(|t| *t > Instant::now()) {
+                tokio::time::sleep_until(until.into()).await;
+            }
+            if write {
+                self.acquire_writer().await;
+            }
             let mut request = self.http.request(method.clone(), &url);
             if let Some(body) = body {
                 request = request.json(body);
             }
-            let (retry_after, result) = match request.send().await {
+            self.count("requests");
+            let sent = Instant::now();
+            let result = match request.send().await {
                 Ok(response) => {
                     let status = response.status();
-                    let retry_after = response
+                    let after = response
                         .headers()
                         .get(reqwest::header::RETRY_AFTER)
-                        .and_then(|v| v.to_str().ok())
-                        .map(str::to_string);
-                    (retry_after, response.bytes().await.map(|b| (status, b)))
+                        .and_then(|v| v.to_str().ok()?.trim().parse::<f64>().ok())
+                        .filter(|s| s.is_finite() && *s >= 0.0);
+                    response.bytes().await.map(|b| (status, b, after))
                 }
-                Err(e) => (None, Err(e)),
+                Err(e) => Err(e),
             };
+            if write {
+                self.release_writer(sent, result.as_ref().ok().map(|r| r.0));
+            }
             let retry = match &result {
-                Ok((status, _)) => self.policy.retries_status(status.as_u16()),
+                Ok((status, _, _)) => RETRY.contains(&status.as_u16()),
                 Err(_) => true,
             };
-            if write && matches!(&result, Ok((StatusCode::SERVICE_UNAVAILABLE, _))) {
-                self.contended.store(true, Ordering::Relaxed);
-            }
-            drop(one_writer);
-            if !retry || attempt >= self.policy.max_retries {
-                return result;
+            if !retry || attempt >= MAX_RETRIES {
+                return Ok(result.map(|(s, b, _)| (s, b))?);
             }
             attempt += 1;
-            self.retries.fetch_add(1, Ordering::Relaxed);
-            tokio::time::sleep(self.policy.delay(attempt, retry_after.as_deref())).await;
+            self.count("retries");
+            match &result {
+                Ok((StatusCode::TOO_MANY_REQUESTS, _, after)) => {
+                    self.count("throttled");
+                    let until =
+                        Instant::now() + Duration::from_secs_f64(after.unwrap_or(1.0).min(30.0));
+                    if self.paused_until.get().is_none_or(|t| t < until) {
+                        self.paused_until.set(Some(until));
+                    }
+                }
+                _ => {
+                    let jitter = 0.8 + 0.4 * rand::random::<f64>();
+                    let wait = Duration::from_secs(1 << (attempt - 1).min(4)).mul_f64(jitter);
+                    tokio::time::sleep(wait).await;
+                }
+            }
         }
     }
 
@@ -106,41 +181,97 @@ impl Floor {
         Ok(serde_json::from_slice(&bytes)?)
     }
 
-    /// One pool: the reads `mode` asks for around a PATCH of its own template.
-    async fn pool(&self, pool: Value, mode: Mode) -> Result<(), Error> {
-        let name = pool["name"]
-            .as_str()
-            .ok_or("pool without a name")?
-            .to_string();
-        let path = format!("/work_pools/{}", encode(&name));
-        let pool = match mode {
-            Mode::PatchOnly => pool,
-            Mode::Poolsync | Mode::GetPatch => self.json(Method::GET, &path, None).await?,
-        };
+    async fn patch(&self, pool: &Value) -> Result<(), Error> {
+        let name = pool["name"].as_str().ok_or("pool without a name")?;
+        let path = format!("/work_pools/{}", encode(name));
         let body = json!({ "base_job_template": pool["base_job_template"] });
         let (status, _) = self.send(Method::PATCH, &path, Some(&body)).await?;
         if !matches!(status, StatusCode::OK | StatusCode::NO_CONTENT) {
             return Err(format!("PATCH {path}: {status}").into());
         }
-        if mode == Mode::Poolsync {
-            self.json(Method::GET, &path, None).await?;
-        }
         Ok(())
+    }
+
+    /// `POST /work_pools/filter` by names: the pools found, by name.
+    async fn by_names(&self, names: &[&str]) -> Result<HashMap<String, Value>, Error> {
+        let body = json!({"work_pools": {"name": {"any_": names}}, "limit": names.len()});
+        let found: Vec<Value> = serde_json::from_value(
+            self.json(Method::POST, "/work_pools/filter", Some(&body))
+                .await?,
+        )?;
+        Ok(found
+            .into_iter()
+            .filter_map(|p| Some((p["name"].as_str()?.to_string(), p)))
+            .collect())
+    }
+
+    /// One chunk: re-read, PATCHes, read-back. Returns the pools that failed.
+    async fn chunk(&self, pools: &[Value], concurrency: usize) -> Vec<String> {
+        let names: Vec<&str> = pools.iter().filter_map(|p| p["name"].as_str()).collect();
+        let current = match self.by_names(&names).await {
+            Ok(current) => current,
+            Err(e) => return names.iter().map(|n| format!("{n}: re-read: {e}")).collect(),
+        };
+        let mut failed: Vec<String> = stream::iter(&names)
+            .map(|name| {
+                let current = &current;
+                async move {
+                    let pool = current.get(*name).ok_or("missing from the re-read")?;
+                    self.patch(pool).await.map_err(|e| e.to_string())
+                }
+            })
+            .buffered(concurrency)
+            .zip(stream::iter(&names))
+            .filter_map(|(r, name)| async move { r.err().map(|e| format!("{name}: {e}")) })
+            .collect()
+            .await;
+        if let Err(e) = self.by_names(&names).await {
+            failed.push(format!("read-back of {} pools: {e}", names.len()));
+        }
+        failed
+    }
+
+    async fn per_pool(&self, pool: &Value, mode: Mode) -> Result<(), Error> {
+        let name = pool["name"].as_str().ok_or("pool without a name")?;
+        let path = format!("/work_pools/{}", encode(name));
+        if mode == Mode::PatchOnly {
+            return self.patch(pool).await;
+        }
+        let current = self.json(Method::GET, &path, None).await?;
+        self.patch(&current).await?;
+        self.json(Method::GET, &path, None).await?;
+        Ok(())
+    }
+}
+
+/// Whether `current` already has every key of `default`, recursively (then a jq-style merge
+/// of the default under the current template changes nothing).
+fn covers(default: &Value, current: &Value) -> bool {
+    match (default, current) {
+        (Value::Object(d), Value::Object(c)) => d
+            .iter()
+            .all(|(k, v)| c.get(k).is_some_and(|cv| covers(v, cv))),
+        (Value::Object(_), _) => false,
+        _ => true,
     }
 }
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     let mut args = std::env::args().skip(1);
-    let (mut api, mut concurrency, mut mode) = (None, 8usize, Mode::Poolsync);
+    let (mut api, mut concurrency, mut chunk, mut mode) = (None, 8usize, 50usize, Mode::Chunked);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--api-url" => api = args.next(),
             "--concurrency" => concurrency = args.next().ok_or("--concurrency N")?.parse()?,
-            "--get-patch" => mode = Mode::GetPatch,
+            "--chunk" => chunk = args.next().ok_or("--chunk K")?.parse()?,
+            "--per-pool" => mode = Mode::PerPool,
             "--patch-only" => mode = Mode::PatchOnly,
             other => return Err(format!("unknown argument {other:?}").into()),
         }
+    }
+    if concurrency == 0 || chunk == 0 {
+        return Err("--concurrency and --chunk must be at least 1".into());
     }
     let base = api
         .or_else(|| std::env::var("PREFECT_API_URL").ok())
@@ -156,63 +287,104 @@ async fn main() -> Result<(), Error> {
     let floor = Floor {
         http,
         base,
-        policy: RetryPolicy {
-            max_retries: 5,
-            extra_codes: Vec::new(),
-        },
-        retries: AtomicU64::new(0),
-        contended: AtomicBool::new(false),
-        one_writer: tokio::sync::Mutex::new(()),
+        paused_until: Cell::new(None),
+        // One write at first: on this bench's SQLite server two writes in flight collide.
+        writers: Cell::new(1.0),
+        max_writers: concurrency as f64,
+        writing: Cell::new(0),
+        halved_at: Cell::new(Instant::now()),
+        writer_freed: Notify::new(),
+        counts: RefCell::new(HashMap::new()),
     };
     let floor = &floor;
     let start = Instant::now();
 
-    // poolsync fetches the defaults once, on the first pool; the CSRF probe before its
-    // first write (a server without CSRF protection answers 422).
-    floor
+    let meta = floor
         .json(
             Method::GET,
             "/collections/views/aggregate-worker-metadata",
             None,
         )
         .await?;
-    let csrf = format!("/csrf-token?client={}", uuid::Uuid::new_v4());
-    floor.send(Method::GET, &csrf, None).await?;
-
-    let pages = stream::try_unfold(Some(0usize), move |offset| async move {
-        let Some(offset) = offset else {
-            return Ok(None);
-        };
-        let body = json!({"limit": PAGE_SIZE, "offset": offset});
-        let page = floor
-            .json(Method::POST, "/work_pools/filter", Some(&body))
-            .await?;
-        let page: Vec<Value> = serde_json::from_value(page)?;
-        let next = (page.len() == PAGE_SIZE).then_some(offset + PAGE_SIZE);
-        Ok::<_, Error>(Some((page, next)))
-    });
-    let results = pages
-        .map_ok(|page| stream::iter(page.into_iter().map(Ok::<_, Error>)))
-        .try_flatten()
-        .map(|pool| async move { floor.pool(pool?, mode).await })
-        .buffer_unordered(concurrency);
-    let mut results = std::pin::pin!(results);
-    let (mut pools, mut failed) = (0u64, 0u64);
-    while let Some(result) = results.next().await {
-        pools += 1;
-        if let Err(e) = result {
-            failed += 1;
-            eprintln!("floor: {e}");
+    let mut defaults = HashMap::new();
+    for worker in meta
+        .as_object()
+        .into_iter()
+        .flat_map(|m| m.values())
+        .filter_map(Value::as_object)
+        .flat_map(|p| p.values())
+    {
+        if let (Some(t), Some(d)) = (
+            worker["type"].as_str(),
+            worker.get("default_base_job_configuration"),
+        ) {
+            defaults.insert(t.to_string(), d.clone());
         }
     }
+    let mut pools = Vec::new();
+    loop {
+        let body = json!({"limit": PAGE, "offset": pools.len()});
+        let page: Vec<Value> = serde_json::from_value(
+            floor
+                .json(Method::POST, "/work_pools/filter", Some(&body))
+                .await?,
+        )?;
+        let short = page.len() < PAGE;
+        pools.extend(page);
+        if short {
+            break;
+        }
+    }
+    let listed = pools.len();
+    pools.retain(|p| {
+        let default = p["type"].as_str().and_then(|t| defaults.get(t));
+        default.is_none_or(|d| !covers(d, &p["base_job_template"]))
+    });
+    if !pools.is_empty() {
+        let csrf = format!("/csrf-token?client={}", uuid::Uuid::new_v4());
+        floor.send(Method::GET, &csrf, None).await?;
+    }
+    let mut failed: Vec<String> = Vec::new();
+    match mode {
+        Mode::Chunked => {
+            // Two chunks in flight: the next one's re-read and first PATCHes overlap the
+            // stragglers (retries) of the one before; the writer window is shared.
+            let parts: Vec<Vec<String>> = stream::iter(pools.chunks(chunk))
+                .map(|part| floor.chunk(part, concurrency))
+                .buffer_unordered(2)
+                .collect()
+                .await;
+            failed.extend(parts.into_iter().flatten());
+        }
+        Mode::PerPool | Mode::PatchOnly => {
+            let results: Vec<_> =
+                stream::iter(&pools)
+                    .map(|pool| async move {
+                        floor.per_pool(pool, mode).await.map_err(|e| e.to_string())
+                    })
+                    .buffer_unordered(concurrency)
+                    .collect()
+                    .await;
+            failed.extend(results.into_iter().filter_map(Result::err));
+        }
+    }
+    for f in &failed {
+        eprintln!("floor: {f}");
+    }
+    let counts = floor.counts.borrow();
+    let get = |k| counts.get(k).copied().unwrap_or(0);
     let summary = json!({
-        "pools": pools,
-        "failed": failed,
-        "retries": floor.retries.load(Ordering::Relaxed),
+        "pools": listed,
+        "patched": pools.len(),
+        "skipped": listed - pools.len(),
+        "failed": failed.len(),
+        "retries": get("retries"),
+        "throttled": get("throttled"),
+        "requests": get("requests"),
         "seconds": start.elapsed().as_secs_f64(),
     });
     println!("{summary}");
-    if failed > 0 {
+    if !failed.is_empty() {
         std::process::exit(1);
     }
     Ok(())

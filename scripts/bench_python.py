@@ -13,9 +13,11 @@ What a user writes today with the documented Python API:
 
 --mode sequential: one pool after the other (a plain for loop);
 --mode gather: asyncio.gather over the pools behind a Semaphore(--concurrency).
+--lean: the pool as listed (no GET per pool) and no PATCH when the merge changes nothing
+(the leanest loop a user would write; scripts/bench --cloud reports it beside the documented one).
 
-Uses PREFECT_API_URL. Prints one JSON line: pools, updated, failed, seconds (inside the
-process, after imports) and import_seconds.
+Uses PREFECT_API_URL. Prints one JSON line: pools, updated, unchanged, failed, seconds
+(inside the process, after imports) and import_seconds.
 """
 
 import argparse
@@ -41,10 +43,11 @@ async def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mode", choices=["sequential", "gather"], default="sequential")
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--lean", action="store_true")
     args = parser.parse_args()
     start = time.perf_counter()
     defaults: dict[str, asyncio.Future] = {}
-    updated, failed = 0, 0
+    updated, unchanged, failed = 0, 0, 0
 
     async def default_for(pool_type: str) -> dict:
         if pool_type not in defaults:
@@ -54,19 +57,24 @@ async def main() -> int:
         return await defaults[pool_type]
 
     async with get_client() as client:
-        names = []
+        listed = []
         while True:
-            page = await client.read_work_pools(limit=200, offset=len(names))
-            names += [p.name for p in page]
+            page = await client.read_work_pools(limit=200, offset=len(listed))
+            listed += page
             if len(page) < 200:
                 break
+        names = [p.name for p in listed]
+        as_listed = {p.name: p for p in listed}
 
         async def one(name: str) -> None:
-            nonlocal updated, failed
+            nonlocal updated, unchanged, failed
             try:
-                pool = await client.read_work_pool(name)
+                pool = as_listed[name] if args.lean else await client.read_work_pool(name)
                 default = await default_for(pool.type)
                 merged = deep_merge(default, pool.base_job_template)
+                if args.lean and merged == pool.base_job_template:
+                    unchanged += 1
+                    return
                 await client.update_work_pool(name, WorkPoolUpdate(base_job_template=merged))
                 updated += 1
             except Exception as e:  # a failed pool must not stop the others
@@ -90,6 +98,7 @@ async def main() -> int:
             {
                 "pools": len(names),
                 "updated": updated,
+                "unchanged": unchanged,
                 "failed": failed,
                 "seconds": time.perf_counter() - start,
                 "import_seconds": IMPORTED - T0,

@@ -5,6 +5,8 @@ with a few variables removed (as if created by an older release) and customised 
 (image, env), so an upgrade must add the missing keys and keep the customisations.
 
     .venv/bin/python scripts/seed_pools.py --api-url URL --count 500 --prefix bench
+
+--fresh F: the last F of the pools get their type's default unchanged instead (up to date).
 """
 
 import argparse
@@ -55,6 +57,7 @@ async def main() -> int:
     parser.add_argument("--prefix", default="demo")
     parser.add_argument("--types", default=",".join(TYPES))
     parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--fresh", type=int, default=0, help="the last F pools are up to date")
     args = parser.parse_args()
     api = args.api_url.rstrip("/")
     types = args.types.split(",")
@@ -78,7 +81,8 @@ async def main() -> int:
             body = {
                 "name": f"{args.prefix}-{pool_type}-{i:05d}",
                 "type": pool_type,
-                "base_job_template": stale(defaults[pool_type], pool_type, i),
+                "base_job_template": defaults[pool_type] if i >= args.count - args.fresh
+                else stale(defaults[pool_type], pool_type, i),
             }
             async with gate:
                 r = await request(client, "POST", f"{api}/work_pools/", json=body)
@@ -86,7 +90,8 @@ async def main() -> int:
                 raise SystemExit(f"seed_pools: {body['name']}: {r.status_code} {r.text[:300]}")
 
         await asyncio.gather(*(create(i) for i in range(args.count)))
-    print(f"seed_pools: {args.count} pools with prefix {args.prefix!r}", file=sys.stderr)
+    print(f"seed_pools: {args.count} pools with prefix {args.prefix!r} "
+          f"({args.count - min(args.fresh, args.count)} stale)", file=sys.stderr)
     return 0
 
 
