@@ -5,7 +5,8 @@
 //!   rate that got through (answers since the last throttle over the time they took) and spaces
 //!   requests at a little under it, probing upwards slowly. `--max-rps` sets the rate up front
 //!   and is never exceeded.
-//! - [`WriteLimit`] is additive increase, multiplicative decrease on writes in flight: a `503`
+//! - [`WriteLimit`] starts at one write in flight and adds one per success until the first
+//!   `503` (slow start), then is additive increase, multiplicative decrease: a `503`
 //!   (a SQLite server's lock contention) halves it and remembers where it happened; each
 //!   success adds `1/limit` up to just below that point, and probes past it 16 times slower
 //!   (a SQLite server that takes one writer then sees a 503 about once per 16 writes).
@@ -137,11 +138,12 @@ pub struct WriteLimit {
 }
 
 impl WriteLimit {
-    /// Starts at `max` writes in flight.
+    /// Starts at one write in flight and grows by one per success (slow start) until the
+    /// first 503 or `max`.
     pub fn new(max: usize) -> WriteLimit {
         let max = max.max(1);
         WriteLimit {
-            limit: max as f64,
+            limit: 1.0,
             max,
             contended_at: None,
             in_flight: 0,
@@ -174,12 +176,10 @@ impl WriteLimit {
                 self.decreases += 1;
             }
         } else {
-            let careful = self
-                .contended_at
-                .is_some_and(|at| self.limit.floor() + 1.0 >= at.floor());
-            let step = match careful {
-                true => 1.0 / (self.limit * CAUTION),
-                false => 1.0 / self.limit,
+            let step = match self.contended_at {
+                None => 1.0,
+                Some(at) if self.limit.floor() + 1.0 >= at.floor() => 1.0 / (self.limit * CAUTION),
+                Some(_) => 1.0 / self.limit,
             };
             self.limit = (self.limit + step).min(self.max as f64);
         }

@@ -79,7 +79,16 @@ fn update_on_a_csrf_protected_server_fetches_a_token_and_writes() {
 
     let dir = tempfile::tempdir().expect("backup dir");
     let out = poolsync()
-        .args(["update", &name, "-v", "--api-url", api, "--backup-dir"])
+        .args([
+            "update",
+            &name,
+            "-v",
+            "--base",
+            "none",
+            "--api-url",
+            api,
+            "--backup-dir",
+        ])
         .arg(dir.path())
         .assert()
         .code(0);

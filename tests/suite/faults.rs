@@ -43,7 +43,8 @@ fn assert_backups(ran: &Ran, n: usize) -> Vec<PathBuf> {
     let files = ran.backups(n);
     for file in &files {
         let pool_dir = file.parent().and_then(Path::file_name);
-        assert_eq!(pool_dir, Some(POOL.as_ref()), "{}", file.display());
+        let folder = poolsync::backup::pool_folder(POOL);
+        assert_eq!(pool_dir, Some(folder.as_ref()), "{}", file.display());
         let saved: Value =
             serde_json::from_slice(&std::fs::read(file).expect("backup")).expect("json");
         assert_eq!(saved["pool"]["name"], POOL);

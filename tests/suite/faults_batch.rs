@@ -69,16 +69,23 @@ fn assert_patched(ran: &Ran, all: &[&str], names: &[&str]) {
     }
 }
 
-/// The pools with a backup (one file each), sorted.
+/// The pools with a backup (one file each, in the pool's own folder), by recorded name, sorted.
 #[track_caller]
 fn backed_up(ran: &Ran, n: usize) -> Vec<String> {
     let files = ran.backups(n);
     let mut pools: Vec<String> = files
         .iter()
         .filter_map(|f| {
-            f.parent()?
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
+            let saved: Value = serde_json::from_slice(&std::fs::read(f).ok()?).ok()?;
+            let name = saved["pool"]["name"].as_str()?.to_string();
+            let folder = f.parent()?.file_name()?.to_string_lossy().into_owned();
+            assert_eq!(
+                folder,
+                poolsync::backup::pool_folder(&name),
+                "{}",
+                f.display()
+            );
+            Some(name)
         })
         .collect();
     pools.sort();

@@ -187,9 +187,9 @@ fn first_run_without_backup_keeps_customisations_and_upgrades_stale_defaults() {
         create_pool(&name, case.pool_type, &pool_template);
         let out = poolsync()
             .args([
+                "update",
                 "--api-url",
                 support::api_url(),
-                "update",
                 &name,
                 "--output",
                 "json",

@@ -231,13 +231,19 @@ async fn every_command(cred: Cred) {
     s.run(&api, &["default", "--type", "kubernetes", "-v"], &[], 0)
         .await;
     // rollback to the latest backup (in --backup-dir, then under HOME), and the listings.
-    s.run_backed_up(&api, &["rollback", "k8s", "--latest", "-v"], 0)
+    s.run_backed_up(&api, &["rollback", "k8s", "--latest", "--force", "-v"], 0)
         .await;
     assert_eq!(template(&fake, "k8s"), current(), "not rolled back");
     s.run(&api, &["update", "k8s"], &[], 0).await;
-    s.run(&api, &["rollback", "k8s", "--latest", "--dry-run"], &[], 0)
+    s.run(
+        &api,
+        &["rollback", "k8s", "--latest", "--force", "--dry-run"],
+        &[],
+        0,
+    )
+    .await;
+    s.run(&api, &["rollback", "k8s", "--latest", "--force"], &[], 0)
         .await;
-    s.run(&api, &["rollback", "k8s", "--latest"], &[], 0).await;
     s.run_backed_up(&api, &["backups"], 0).await;
     s.run(&api, &["backups"], &[], 0).await;
 

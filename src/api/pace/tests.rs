@@ -104,7 +104,13 @@ fn the_rate_probes_upwards_slowly_without_throttles() {
 #[test]
 fn writes_halve_on_503_and_grow_back_fast_below_where_it_came() {
     let mut limit = WriteLimit::new(8);
-    assert_eq!(limit.allowed(), 8);
+    // Slow start: one write, then one more per success.
+    assert_eq!(limit.allowed(), 1);
+    for want in 2..=8 {
+        let epoch = limit.try_start().expect("a free slot");
+        limit.end(epoch, false);
+        assert_eq!(limit.allowed(), want);
+    }
     let epochs: Vec<u64> = (0..8).filter_map(|_| limit.try_start()).collect();
     assert_eq!(epochs.len(), 8);
     assert_eq!(limit.try_start(), None, "no ninth write");
@@ -140,6 +146,10 @@ fn writes_halve_on_503_and_grow_back_fast_below_where_it_came() {
 #[test]
 fn a_503_to_a_write_sent_after_the_decrease_lowers_again_never_below_one() {
     let mut limit = WriteLimit::new(8);
+    for _ in 0..7 {
+        let epoch = limit.try_start().expect("a free slot");
+        limit.end(epoch, false);
+    }
     for _ in 0..6 {
         let epoch = limit.try_start().expect("a free slot");
         limit.end(epoch, true);
@@ -162,7 +172,7 @@ fn a_server_that_takes_one_writer_sees_few_503s() {
             contended += 1;
         }
     }
-    assert!(contended < 100, "{contended} of about 1000 writes were 503");
+    assert!(contended < 80, "{contended} of about 1000 writes were 503");
 }
 
 #[test]
