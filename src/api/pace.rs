@@ -25,6 +25,10 @@ const PROBE: f64 = 1.05;
 /// A window shorter than this is counted as this long when the rate is learned: a burst the
 /// server allowed says little about its sustained rate.
 const MIN_WINDOW: Duration = Duration::from_secs(1);
+/// A throttle after at least this long learns the rate outright; an earlier one (a burst, a
+/// hiccup) lowers a rate already set by at most a fifth.
+const TRUSTED_WINDOW: Duration = Duration::from_secs(10);
+const SHORT_DECREASE: f64 = 0.8;
 /// Past the limit where the last 503 came, the limit grows this many times slower.
 const CAUTION: f64 = 16.0;
 
@@ -110,9 +114,14 @@ impl Pacer {
         if self.through == 0 {
             return;
         }
-        let window = now.duration_since(self.window_start).max(MIN_WINDOW);
+        let elapsed = now.duration_since(self.window_start);
+        let window = elapsed.max(MIN_WINDOW);
         let learned = f64::from(self.through) / window.as_secs_f64() * HEADROOM;
-        let rate = self.rate.map_or(learned, |r| r.min(learned));
+        let rate = match self.rate {
+            None => learned,
+            Some(r) if elapsed >= TRUSTED_WINDOW => r.min(learned),
+            Some(r) => r.min(learned.max(r * SHORT_DECREASE)),
+        };
         self.rate = Some(self.capped(rate.max(MIN_RATE)));
         self.through = 0;
         self.window_start = until;

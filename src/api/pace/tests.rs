@@ -183,3 +183,21 @@ fn a_cancelled_write_frees_its_slot_and_changes_nothing() {
     assert!(limit.try_start().is_some());
     assert_eq!(limit.decreases, 0);
 }
+
+#[test]
+fn an_early_throttle_lowers_a_set_rate_by_a_fifth_at_most() {
+    // --max-rps 5, and the first second's burst is throttled after 2 answers.
+    let t0 = Instant::now();
+    let mut pacer = Pacer::new(t0, Some(5.0));
+    pacer.through();
+    pacer.through();
+    pacer.throttle(t0 + secs(0.3), secs(1.0));
+    assert_eq!(pacer.rate(), Some(4.0));
+    // Ten seconds at that rate and then a throttle: the window is long enough to trust.
+    for _ in 0..30 {
+        pacer.through();
+    }
+    pacer.throttle(t0 + secs(11.3), secs(1.0));
+    let rate = pacer.rate().expect("rate");
+    assert!((rate - 3.0 * 0.95).abs() < 1e-9, "{rate}");
+}
