@@ -12,6 +12,7 @@ mod hardening_backups;
 mod hardening_server;
 mod help;
 mod history;
+mod interrupts;
 mod mock_api;
 mod mock_retry;
 mod offline;
