@@ -34,7 +34,7 @@ pub async fn run(client: Client, args: &RollbackArgs, color: bool) -> Result<u8>
             pool_id(&pool),
             usize::from(args.steps.unwrap_or(1)),
         )
-        .ok_or_else(|| no_backup(args, &client, &dir, &history))?,
+        .ok_or_else(|| no_backup(args, &client, &dir, &history, pool_id(&pool)))?,
     };
     same_pool(&path, &saved, &pool, &client)?;
     let target = saved.template().cloned().unwrap_or_default();
@@ -204,7 +204,21 @@ fn no_backup(
     client: &Client,
     dir: &Path,
     history: &[(Entry, Backup)],
+    id: Option<&str>,
 ) -> Error {
+    let earlier = history
+        .iter()
+        .filter_map(|(_, b)| b.pool_id())
+        .find(|other| Some(*other) != id);
+    if let (Some(earlier), true) = (earlier, history.iter().all(|(_, b)| b.pool_id() != id)) {
+        return Error::Usage(format!(
+            "the backups of work pool {:?} are of an earlier pool of that name (id {earlier}); \
+             the pool on the server now has id {} (it was deleted and created again), so \
+             nothing was written; restore its template by hand if you mean to",
+            args.pool,
+            id.unwrap_or("?")
+        ));
+    }
     let what = match history.is_empty() {
         true => "no backup",
         false => "no earlier update backup",

@@ -20,6 +20,7 @@ mod pipes;
 mod precommit;
 mod properties;
 mod properties_checks;
+mod rollback_checks;
 mod safety;
 mod secrets;
 mod server_harness;
