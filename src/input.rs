@@ -55,7 +55,9 @@ fn display_name(path: &Path) -> String {
     }
 }
 
-fn read_text(path: &Path) -> Result<(String, String)> {
+/// Reads a UTF-8 text file (or stdin for `-`), at most [`MAX_BYTES`]; returns the name to
+/// show for it and its text.
+pub(crate) fn read_text(path: &Path) -> Result<(String, String)> {
     let name = display_name(path);
     let io = |source| Error::Io {
         action: "read",

@@ -8,7 +8,6 @@ use crate::trust::terraform::{self, Kind, Known};
 use crate::trust::{self, Expect, Finding, Issuer, Level};
 use crate::{exit, input};
 use serde_json::Value;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 /// Runs `trust-policy`; returns the exit code.
@@ -154,7 +153,7 @@ impl Source {
 /// Reads a policy file: Terraform when it is named `*.tf` (or, on stdin, when it is not JSON
 /// but parses as HCL), JSON otherwise.
 pub(crate) fn load(path: &Path, kind: Kind, known: &Known) -> Result<Source> {
-    let (name, text) = read_text(path)?;
+    let (name, text) = input::read_text(path)?;
     let terraform_name = path
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("tf") || e.eq_ignore_ascii_case("hcl"));
@@ -179,48 +178,6 @@ pub(crate) fn load(path: &Path, kind: Kind, known: &Known) -> Result<Source> {
             source,
         }),
     }
-}
-
-fn read_text(path: &Path) -> Result<(String, String)> {
-    let stdin = path == Path::new("-");
-    let name = if stdin {
-        "stdin".to_string()
-    } else {
-        path.display().to_string()
-    };
-    let io = |source| Error::Io {
-        action: "read",
-        path: path.to_path_buf(),
-        source,
-    };
-    let mut bytes = Vec::new();
-    if stdin {
-        std::io::stdin()
-            .take(input::MAX_BYTES + 1)
-            .read_to_end(&mut bytes)
-            .map_err(io)?;
-    } else {
-        std::fs::File::open(path)
-            .and_then(|f| f.take(input::MAX_BYTES + 1).read_to_end(&mut bytes))
-            .map_err(io)?;
-    }
-    if bytes.len() as u64 > input::MAX_BYTES {
-        return Err(Error::Shape {
-            input: name,
-            message: format!(
-                "is larger than {} MiB; is it the right file?",
-                input::MAX_BYTES >> 20
-            ),
-        });
-    }
-    let text = String::from_utf8(bytes).map_err(|e| Error::Shape {
-        input: name.clone(),
-        message: format!(
-            "is not utf-8 text (invalid byte at offset {})",
-            e.utf8_error().valid_up_to()
-        ),
-    })?;
-    Ok((name, text))
 }
 
 /// Printed findings and their count.
