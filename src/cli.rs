@@ -11,7 +11,8 @@ Exit codes:
   0  success; for a dry run, nothing would change
   1  error: a request, a file, or a check that blocked a push (some pool failed or was invalid)
   2  usage error
-  3  with --detailed-exitcode: success, and changes are pending (dry run)";
+  3  with --detailed-exitcode: success, and changes are pending (dry run)
+  130, 143  interrupted by SIGINT, SIGTERM (the report so far is printed)";
 
 /// Upgrade Prefect work pools' base job templates to the latest default for their type,
 /// keeping every value you customised.
