@@ -189,7 +189,9 @@ class Bench:
         log(f"re-seeded: {deleted} pools deleted, {have} pools created ({count - fresh} stale)")
 
     def poolsync_json(self, *extra, concurrency=None, api=None):
-        cmd = [self.args.poolsync, "update", "--all", "--output", "json",
+        # Two-way (--base none), like the jq and Python loops: the seeded pools are today's
+        # default less a few variables, which an inferred base would read as deletions.
+        cmd = [self.args.poolsync, "update", "--all", "--output", "json", "--base", "none",
                "--concurrency", str(concurrency or self.args.concurrency), *extra]
         proc, wall = self.run(cmd, check=False, api=api)
         lines = proc.stdout.strip().splitlines()
@@ -315,7 +317,7 @@ class Bench:
             if not url.startswith("http://"):
                 raise SystemExit(f"bench: fake_prefect did not start: {fake.stderr.read()[-2000:]}")
             env = dict(self.env, PREFECT_API_URL=url)
-            cmd = [self.args.poolsync, "update", "--all", "--output", "json",
+            cmd = [self.args.poolsync, "update", "--all", "--output", "json", "--base", "none",
                    "--concurrency", str(self.args.concurrency)]
             # Not RUSAGE_CHILDREN / wait4 from this process: Linux folds the pre-exec memory
             # of the forked child (a copy of this big Python process) into the child's
