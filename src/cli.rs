@@ -4,6 +4,8 @@
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
+mod examples;
+
 const EXIT_CODES: &str = "\
 Exit codes:
   0  success; for a dry run, nothing would change
@@ -16,12 +18,14 @@ Exit codes:
 #[derive(Debug, Parser)]
 #[command(name = "poolsync", version, after_help = EXIT_CODES)]
 pub struct Cli {
-    /// How to reach the Prefect API.
-    #[command(flatten)]
-    pub connection: ConnectionArgs,
-
     /// When to colour output.
-    #[arg(long, global = true, value_name = "WHEN", default_value = "auto")]
+    #[arg(
+        long,
+        global = true,
+        value_name = "WHEN",
+        default_value = "auto",
+        display_order = 900
+    )]
     pub color: ColorChoice,
 
     /// The command to run.
@@ -30,26 +34,29 @@ pub struct Cli {
 }
 
 /// Connection flags; each falls back to the environment, then to the active Prefect profile.
+/// Flattened into the args of every command that talks to a server, under their own heading;
+/// offline commands do not show them.
 #[derive(Debug, Clone, Default, Args)]
+#[command(next_help_heading = "Connection")]
 pub struct ConnectionArgs {
     /// Prefect API URL [env: PREFECT_API_URL, or the active profile]
-    #[arg(long, global = true, value_name = "URL")]
+    #[arg(long, value_name = "URL")]
     pub api_url: Option<String>,
 
     /// Prefect Cloud API key, sent as a Bearer token [env: PREFECT_API_KEY]
-    #[arg(long, global = true, value_name = "KEY", hide_env_values = true)]
+    #[arg(long, value_name = "KEY", hide_env_values = true)]
     pub api_key: Option<String>,
 
     /// Prefect profile to read settings from [env: PREFECT_PROFILE; default: the active one]
-    #[arg(long, global = true, value_name = "NAME")]
+    #[arg(long, value_name = "NAME")]
     pub profile: Option<String>,
 
     /// Seconds to wait for each HTTP response [env: POOLSYNC_TIMEOUT; default: 30]
-    #[arg(long, global = true, value_name = "SECONDS")]
+    #[arg(long, value_name = "SECONDS")]
     pub timeout: Option<f64>,
 
     /// Log every HTTP request and its answer to stderr (credentials are never shown).
-    #[arg(short, long, global = true)]
+    #[arg(short, long)]
     pub verbose: bool,
 }
 
@@ -68,24 +75,34 @@ pub enum ColorChoice {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Merge the latest default template into pools, check it, show the diff, and push it.
+    #[command(after_help = examples::UPDATE)]
     Update(UpdateArgs),
     /// Print the latest default base job template for a work pool type.
+    #[command(after_help = examples::DEFAULT)]
     Default(DefaultArgs),
     /// Merge two template files offline and print the result as JSON.
+    #[command(after_help = examples::MERGE)]
     Merge(MergeArgs),
     /// Check a pool's or a file's template: placeholders and federated identity. Writes nothing.
+    #[command(after_help = examples::VALIDATE)]
     Validate(ValidateArgs),
     /// Print the federated identity JSON Schema.
+    #[command(after_help = examples::SCHEMA)]
     Schema,
     /// Restore a pool's template from a backup poolsync wrote before changing it.
+    #[command(after_help = examples::ROLLBACK)]
     Rollback(RollbackArgs),
     /// List the backups poolsync has written.
+    #[command(after_help = examples::BACKUPS)]
     Backups(BackupsArgs),
     /// Print or lint the AWS IAM trust policy Prefect Cloud needs to assume a role.
+    #[command(after_help = examples::TRUST_POLICY)]
     TrustPolicy(TrustPolicyArgs),
     /// Print or lint the policy pair that lets a springboard role assume a second role.
+    #[command(after_help = examples::SPRINGBOARD)]
     Springboard(SpringboardArgs),
     /// Print a shell completion script.
+    #[command(after_help = examples::COMPLETIONS)]
     Completions(CompletionsArgs),
 }
 
@@ -112,6 +129,9 @@ pub struct RollbackArgs {
     /// Where backups are [default: $XDG_STATE_HOME/poolsync/backups].
     #[arg(long, value_name = "DIR")]
     pub backup_dir: Option<PathBuf>,
+    /// How to reach the Prefect API.
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
 }
 
 /// Arguments of `poolsync backups`.
@@ -129,10 +149,15 @@ pub struct BackupsArgs {
 /// Arguments of `poolsync trust-policy`.
 #[derive(Debug, Args)]
 pub struct TrustPolicyArgs {
-    /// Lint this policy instead of printing one: a JSON document, or the assume_role_policy
-    /// of each role in a Terraform `.tf` file (`-` reads stdin).
-    #[arg(long, value_name = "FILE")]
-    pub check: Option<PathBuf>,
+    /// Lint these policies instead of printing one: JSON documents, or the assume_role_policy
+    /// of each role in a Terraform `.tf` file (`-` reads stdin); takes several, as pre-commit
+    /// passes them, and fails if any has an error.
+    #[arg(long, value_name = "FILE", num_args = 0.., action = clap::ArgAction::Append)]
+    pub check: Option<Vec<PathBuf>>,
+
+    /// More documents to lint with --check (pre-commit appends files after the hook's args).
+    #[arg(value_name = "FILE", requires = "check")]
+    pub files: Vec<PathBuf>,
 
     /// The 12-digit AWS account that owns the role and the OIDC provider.
     #[arg(long, value_name = "ACCOUNT_ID", required_unless_present = "check")]
@@ -284,6 +309,9 @@ pub struct UpdateArgs {
     /// [default: $XDG_STATE_HOME/poolsync/backups, i.e. ~/.local/state/poolsync/backups].
     #[arg(long, value_name = "DIR")]
     pub backup_dir: Option<PathBuf>,
+    /// How to reach the Prefect API.
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
 }
 
 /// How to merge the current template into the default (`--strategy`).
@@ -320,6 +348,9 @@ pub struct DefaultArgs {
     /// Work pool type, e.g. kubernetes, ecs, docker, process, prefect:managed.
     #[arg(long = "type", value_name = "TYPE")]
     pub pool_type: String,
+    /// How to reach the Prefect API.
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
 }
 
 /// Arguments of `poolsync merge`.
@@ -349,11 +380,15 @@ pub struct ValidateArgs {
     )]
     pub pool: Option<String>,
 
-    /// A template file to check instead (`-` reads stdin).
-    #[arg(long, value_name = "FILE")]
-    pub file: Option<PathBuf>,
+    /// Template files to check instead (`-` reads stdin); takes several, as pre-commit passes
+    /// them, and fails if any fails.
+    #[arg(long, value_name = "FILE", num_args = 1.., action = clap::ArgAction::Append)]
+    pub file: Vec<PathBuf>,
 
     /// Also check the `job_variables.federated_identity` overrides of the pool's deployments.
     #[arg(long, conflicts_with = "file")]
     pub deployments: bool,
+    /// How to reach the Prefect API.
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
 }

@@ -175,6 +175,17 @@ pub enum Error {
         signal: &'static str,
     },
 
+    /// Some of several files given to one check failed (each failure was reported above).
+    #[error("{failed} of {total} files failed {check}; fix the files named in the errors above")]
+    FilesFailed {
+        /// What was checked: `validation`, `the trust policy lint`.
+        check: &'static str,
+        /// How many failed.
+        failed: usize,
+        /// How many were given.
+        total: usize,
+    },
+
     /// Bad combination of arguments that clap cannot express.
     #[error("{0}")]
     Usage(String),
@@ -198,6 +209,12 @@ impl Error {
             *tries = sent;
         }
         self
+    }
+
+    /// Writing stdout failed because its reader went away (`poolsync ... | head`): not an
+    /// error to report, the run ends quietly.
+    pub fn is_broken_pipe(&self) -> bool {
+        matches!(self, Error::Io { source, .. } if source.kind() == std::io::ErrorKind::BrokenPipe)
     }
 
     /// The process exit code this error maps to (see README, "Exit codes").

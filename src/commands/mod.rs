@@ -32,14 +32,14 @@ pub async fn run(cli: Cli) -> Result<u8> {
         }
     };
     match cli.command {
-        Command::Update(args) => update(&cli.connection, &args, color).await,
-        Command::Default(args) => default(&cli.connection, &args).await,
+        Command::Update(args) => update(&args.connection, &args, color).await,
+        Command::Default(args) => default(&args.connection, &args).await,
         Command::Merge(args) => merge_files(&args),
-        Command::Validate(args) => validate(&cli.connection, &args).await,
+        Command::Validate(args) => validate(&args.connection, &args).await,
         Command::Schema => print_json(&identity::schema()),
         Command::TrustPolicy(args) => trust::run(&args),
         Command::Springboard(args) => springboard::run(&args),
-        Command::Rollback(args) => rollback::run(client(&cli.connection)?, &args, color).await,
+        Command::Rollback(args) => rollback::run(client(&args.connection)?, &args, color).await,
         Command::Backups(args) => rollback::list(&args),
         Command::Completions(args) => {
             let mut command = <Cli as clap::CommandFactory>::command();
@@ -102,20 +102,42 @@ fn merge_files(args: &MergeArgs) -> Result<u8> {
 }
 
 async fn validate(connection: &crate::cli::ConnectionArgs, args: &ValidateArgs) -> Result<u8> {
-    let (subject, template) = match (&args.file, &args.pool) {
-        (Some(file), _) => (file.display().to_string(), input::read_template(file)?),
-        (None, Some(pool)) => {
+    match (args.file.as_slice(), &args.pool) {
+        ([], Some(pool)) => {
             let client = client(connection)?;
             let pool = client.read_pool(pool).await?;
             let mut violations = checks::before_write(&pool.base_job_template);
             if args.deployments {
                 violations.extend(deployments::check(&client, &pool.name).await?);
             }
-            return finish_validate(format!("work pool {:?}", pool.name), violations);
+            finish_validate(format!("work pool {:?}", pool.name), violations)
         }
-        (None, None) => return Err(Error::Usage("give a POOL or --file FILE".into())),
-    };
-    finish_validate(subject, checks::before_write(&template))
+        ([], None) => Err(Error::Usage("give a POOL or --file FILE".into())),
+        ([file], _) => validate_file(file),
+        (files, _) => {
+            // Every file is checked and reported; the run fails if any did.
+            let mut failed = 0;
+            for file in files {
+                if let Err(error) = validate_file(file) {
+                    eprintln!("error: {error}");
+                    failed += 1;
+                }
+            }
+            match failed {
+                0 => Ok(exit::SUCCESS),
+                failed => Err(Error::FilesFailed {
+                    check: "validation",
+                    failed,
+                    total: files.len(),
+                }),
+            }
+        }
+    }
+}
+
+fn validate_file(file: &std::path::Path) -> Result<u8> {
+    let template = input::read_template(file)?;
+    finish_validate(file.display().to_string(), checks::before_write(&template))
 }
 
 fn finish_validate(subject: String, violations: Vec<Violation>) -> Result<u8> {

@@ -9,7 +9,7 @@ use crate::trust::{self, Expect, Finding, Issuer, Level};
 use crate::{exit, input};
 use serde_json::Value;
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Runs `trust-policy`; returns the exit code.
 pub fn run(args: &TrustPolicyArgs) -> Result<u8> {
@@ -40,8 +40,15 @@ pub fn run(args: &TrustPolicyArgs) -> Result<u8> {
             issuer.provider
         )));
     }
-    if let Some(path) = &args.check {
-        return check(path, &expect, &issuer);
+    if let Some(files) = &args.check {
+        let paths: Vec<PathBuf> = files.iter().chain(&args.files).cloned().collect();
+        return match paths.as_slice() {
+            [] => Err(Error::Usage(
+                "--check needs a policy FILE (or - for stdin)".into(),
+            )),
+            [path] => check(path, &expect, &issuer),
+            paths => check_all(paths, &expect, &issuer),
+        };
     }
     let (Some(aws), Some(prefect)) = (&expect.aws_account, &expect.prefect_account) else {
         return Err(Error::Usage(
@@ -63,6 +70,42 @@ pub fn run(args: &TrustPolicyArgs) -> Result<u8> {
         trust::CREATE_PROVIDER
     );
     Ok(exit::SUCCESS)
+}
+
+/// Lints several files, each line prefixed with its file; fails if any has an error or
+/// cannot be read.
+fn check_all(paths: &[PathBuf], expect: &Expect, issuer: &Issuer) -> Result<u8> {
+    let known = Known {
+        aws_account: expect.aws_account.clone(),
+        roles: Vec::new(),
+    };
+    let mut failed = 0;
+    for path in paths {
+        let source = match load(path, Kind::Trust, &known) {
+            Ok(source) => source,
+            Err(error) => {
+                eprintln!("error: {error}");
+                failed += 1;
+                continue;
+            }
+        };
+        let mut report = Report::default();
+        report.documents(&source, "trust", |policy| {
+            trust::lint_for(policy, expect, issuer)
+        });
+        let prefix = format!("{}: ", source.name());
+        if report.finish_with(&prefix) != exit::SUCCESS {
+            failed += 1;
+        }
+    }
+    match failed {
+        0 => Ok(exit::SUCCESS),
+        failed => Err(Error::FilesFailed {
+            check: "the trust policy lint",
+            failed,
+            total: paths.len(),
+        }),
+    }
 }
 
 fn check(path: &Path, expect: &Expect, issuer: &Issuer) -> Result<u8> {
@@ -272,9 +315,14 @@ impl Report {
     /// Prints the summary (when anything was found) and returns the exit code: 1 on any
     /// error-level finding.
     pub(crate) fn finish(self) -> u8 {
+        self.finish_with("")
+    }
+
+    /// [`Report::finish`], the summary prefixed (with its file, when several are linted).
+    pub(crate) fn finish_with(self, prefix: &str) -> u8 {
         if self.errors + self.warnings > 0 {
             println!(
-                "{}, {}",
+                "{prefix}{}, {}",
                 count(self.errors, "error"),
                 count(self.warnings, "warning")
             );

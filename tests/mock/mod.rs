@@ -1,17 +1,15 @@
 //! Shared helpers for the binary tests that need no real server: a hermetic `poolsync`
-//! command, and for the wiremock tests a catch-all mock, pool mocks and template fixtures.
-#![allow(dead_code)]
+//! command, the template fixtures the fake API serves, and a raw HTTP server for replies
+//! wiremock cannot send (a body cut short).
 
 use assert_cmd::Command;
 use serde_json::{Value, json};
 use std::fmt;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, LazyLock, Mutex};
 use std::time::{Duration, Instant};
-use wiremock::matchers::{any, method, path};
-use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+use wiremock::{Request, ResponseTemplate};
 
 /// The pool most tests update.
 pub const POOL: &str = "k8s";
@@ -79,59 +77,6 @@ pub async fn run(mut cmd: Command) -> Out {
     .expect("runner thread")
 }
 
-/// `{mock}/api`, a self-hosted API URL.
-pub fn api(server: &MockServer) -> String {
-    format!("{}/api", server.uri())
-}
-
-/// Fails the test on any request no other mock matched.
-pub async fn strict(server: &MockServer) {
-    Mock::given(any())
-        .respond_with(ResponseTemplate::new(418).set_body_string("unexpected request"))
-        .with_priority(u8::MAX)
-        .named("unexpected request")
-        .expect(0)
-        .mount(server)
-        .await;
-}
-
-/// `GET /api/csrf-token?client=...` issuing `token` to the asking client, `times` times.
-pub async fn csrf_token(server: &MockServer, token: &'static str, times: u64) {
-    Mock::given(method("GET"))
-        .and(path("/api/csrf-token"))
-        .respond_with(move |r: &Request| {
-            let client = r
-                .url
-                .query_pairs()
-                .find(|(k, _)| k == "client")
-                .map(|(_, v)| v.into_owned());
-            match client {
-                Some(client) => ResponseTemplate::new(200).set_body_json(json!({
-                    "token": token, "client": client, "expiration": "2999-01-01T00:00:00Z"
-                })),
-                None => {
-                    ResponseTemplate::new(422).set_body_json(json!({"detail": "missing client"}))
-                }
-            }
-        })
-        .expect(times)
-        .mount(server)
-        .await;
-}
-
-/// `GET /api/csrf-token` answering "CSRF protection is disabled.", `times` times.
-pub async fn csrf_disabled(server: &MockServer, times: u64) {
-    Mock::given(method("GET"))
-        .and(path("/api/csrf-token"))
-        .respond_with(
-            ResponseTemplate::new(422)
-                .set_body_json(json!({"detail": "CSRF protection is disabled."})),
-        )
-        .expect(times)
-        .mount(server)
-        .await;
-}
-
 /// The stored template: a valid one whose image default the user customised.
 pub fn current() -> Value {
     json!({
@@ -179,46 +124,6 @@ pub fn pool_reply(name: &str, pool_type: &str, template: &Value) -> ResponseTemp
     }))
 }
 
-/// `GET /api/work_pools/{name}` answering a kubernetes pool with `template`, called once.
-///
-/// poolsync reads a pool, re-reads it right before a write (conflict check) and reads it
-/// back after the write (verification): the first two reads answer `template`, later ones
-/// answer [`merged`], which is what a successful update stores.
-pub async fn pool_mock(server: &MockServer, name: &str, template: &Value) {
-    Mock::given(method("GET"))
-        .and(path(format!("/api/work_pools/{name}")))
-        .respond_with(pool_reads(name, template))
-        .expect(1..=3)
-        .mount(server)
-        .await;
-}
-
-/// Answers a pool's reads: `template` for the first read and the re-read before a write,
-/// [`merged`] after it (what a successful update stores).
-pub fn pool_reads(name: &str, template: &Value) -> impl wiremock::Respond + use<> {
-    let reads = AtomicUsize::new(0);
-    let (before, after) = (
-        pool_reply(name, "kubernetes", template),
-        pool_reply(name, "kubernetes", &merged()),
-    );
-    move |_: &Request| match reads.fetch_add(1, Ordering::SeqCst) {
-        0 | 1 => before.clone(),
-        _ => after.clone(),
-    }
-}
-
-/// The self-hosted defaults endpoint with the newer kubernetes default, called `times`.
-pub async fn defaults_mock(server: &MockServer, times: u64) {
-    Mock::given(method("GET"))
-        .and(path("/api/collections/views/aggregate-worker-metadata"))
-        .respond_with(
-            ResponseTemplate::new(200).set_body_json(defaults("kubernetes", "kubernetes")),
-        )
-        .expect(times)
-        .mount(server)
-        .await;
-}
-
 /// A request header's value, when it is there and text.
 pub fn header_is<'r>(request: &'r Request, name: &str) -> Option<&'r str> {
     request.headers.get(name).and_then(|v| v.to_str().ok())
@@ -229,36 +134,6 @@ pub fn pool_body(name: &str, pool_type: &str, template: &Value, updated: &str) -
     json!({
         "name": name, "type": pool_type, "base_job_template": template, "updated": updated
     })
-}
-
-/// Answers the i-th call with `replies[i]`, repeating the last reply once they run out.
-pub fn in_order(replies: Vec<ResponseTemplate>) -> impl wiremock::Respond + use<> {
-    assert!(!replies.is_empty(), "in_order needs a reply");
-    let calls = AtomicUsize::new(0);
-    move |_: &Request| {
-        let i = calls.fetch_add(1, Ordering::SeqCst);
-        replies[i.min(replies.len() - 1)].clone()
-    }
-}
-
-/// Reads of a pool that a `POST /work_pools/filter` listing already returned (so poolsync
-/// does not read it first): the re-read before the write answers `template`, later reads
-/// (the read-back) answer [`merged`].
-pub fn listed_pool_reads(name: &str, template: &Value) -> impl wiremock::Respond + use<> {
-    in_order(vec![
-        pool_reply(name, "kubernetes", template),
-        pool_reply(name, "kubernetes", &merged()),
-    ])
-}
-
-/// `POST /api/work_pools/filter` answering one page with `pools`, called once.
-pub async fn filter_mock(server: &MockServer, pools: Vec<Value>) {
-    Mock::given(method("POST"))
-        .and(path("/api/work_pools/filter"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(Value::Array(pools)))
-        .expect(1)
-        .mount(server)
-        .await;
 }
 
 /// Every regular file under `dir`, recursively, sorted.
@@ -280,23 +155,6 @@ pub fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     }
     files.sort();
     files
-}
-
-/// The PATCH requests the server received: (path, JSON body), in arrival order.
-pub async fn patches(server: &MockServer) -> Vec<(String, Value)> {
-    server
-        .received_requests()
-        .await
-        .unwrap_or_default()
-        .iter()
-        .filter(|r| r.method.as_str() == "PATCH")
-        .map(|r| {
-            let body = r
-                .body_json::<Value>()
-                .unwrap_or_else(|e| panic!("PATCH body is not json ({e}): {:?}", r.body));
-            (r.url.path().to_string(), body)
-        })
-        .collect()
 }
 
 /// Splits `--output json` batch output into the per-pool objects and the summary object.

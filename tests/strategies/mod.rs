@@ -1,6 +1,5 @@
 //! Generators and helpers shared by the property tests: arbitrary JSON, base job
 //! templates with colliding keys, placeholders and schema kinds, and pointer walks.
-#![allow(dead_code)]
 
 use poolsync::template::{check, job_placeholders, placeholders};
 use poolsync::violation::escape_token;

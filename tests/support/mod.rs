@@ -3,7 +3,6 @@
 //! unique pool names, and a hermetic `poolsync` command.
 //!
 //! Use from an integration test file with `mod support;`.
-#![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command as StdCommand, Stdio};
@@ -47,11 +46,30 @@ pub fn server() -> &'static Server {
     })
 }
 
+/// A second server with CSRF protection on, started once for the tests that need it
+/// (`$POOLSYNC_TEST_CSRF_API_URL` if set), stopped by its watchdog when this process exits.
+pub fn csrf_server() -> &'static Server {
+    static SERVER: OnceLock<Server> = OnceLock::new();
+    SERVER.get_or_init(|| {
+        let url = match std::env::var("POOLSYNC_TEST_CSRF_API_URL") {
+            Ok(url) if !url.trim().is_empty() => url.trim().to_string(),
+            _ => start(&format!("cargo-csrf-{}", std::process::id()), &["--csrf"]),
+        };
+        Server {
+            url: url.trim_end_matches('/').to_string(),
+        }
+    })
+}
+
 fn start_server() -> String {
+    start(&format!("cargo-{}", std::process::id()), &[])
+}
+
+fn start(name: &str, flags: &[&str]) -> String {
     let script = repo_root().join("scripts/prefect-server");
     let parent = repo_root().join(".prefect-test");
     remove_stale_dirs(&parent);
-    let dir: PathBuf = parent.join(format!("cargo-{}", std::process::id()));
+    let dir: PathBuf = parent.join(name);
     eprintln!(
         "support: {API_URL_ENV} not set; starting a Prefect server in {} (~20 s)",
         dir.display()
@@ -63,6 +81,7 @@ fn start_server() -> String {
         .arg(&dir)
         .arg("--owner-pid")
         .arg(std::process::id().to_string())
+        .args(flags)
         .stdin(Stdio::null())
         .output()
         .unwrap_or_else(|e| panic!("cannot run {}: {e}", script.display()));
@@ -87,7 +106,11 @@ fn remove_stale_dirs(parent: &Path) {
     };
     for entry in entries.flatten() {
         let name = entry.file_name();
-        let Some(pid) = name.to_str().and_then(|n| n.strip_prefix("cargo-")) else {
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix("cargo-"))
+            .map(|n| n.strip_prefix("csrf-").unwrap_or(n))
+        else {
             continue;
         };
         let alive = Path::new("/proc").join(pid).exists();
@@ -132,7 +155,7 @@ fn transient(status: StatusCode) -> bool {
 /// jittered exponential backoff. Returns the final response and whether an
 /// earlier attempt may have reached the server (so 409/404 can be judged).
 #[track_caller]
-fn send(what: &str, build: impl Fn(&Client) -> RequestBuilder) -> (Response, bool) {
+pub fn send(what: &str, build: impl Fn(&Client) -> RequestBuilder) -> (Response, bool) {
     let mut retried = false;
     let mut last_err = String::new();
     for attempt in 0..ATTEMPTS {
@@ -158,7 +181,7 @@ fn send(what: &str, build: impl Fn(&Client) -> RequestBuilder) -> (Response, boo
 }
 
 #[track_caller]
-fn fail(what: &str, resp: Response) -> ! {
+pub fn fail(what: &str, resp: Response) -> ! {
     let status = resp.status();
     let body = resp.text().unwrap_or_default();
     panic!("{what}: unexpected HTTP {status}: {body}")
@@ -196,12 +219,6 @@ pub fn try_read_pool(name: &str) -> Option<Value> {
         StatusCode::NOT_FOUND => None,
         _ => fail(&what, resp),
     }
-}
-
-/// The stored `base_job_template` of a pool.
-#[track_caller]
-pub fn read_template(name: &str) -> Value {
-    read_pool(name)["base_job_template"].clone()
 }
 
 /// `DELETE /work_pools/{name}`; a pool that is already gone is fine.

@@ -2,7 +2,7 @@
 //!
 //! Cases per property: 256, or `PROPTEST_CASES` (CI runs 100,000 in release).
 
-mod strategies;
+use crate::strategies;
 
 use poolsync::{diff, identity};
 use proptest::prelude::*;

@@ -1,6 +1,6 @@
 //! Commands that need no server: `merge`, `schema`, `validate --file`, usage errors.
 
-mod mock;
+use crate::mock;
 
 use mock::poolsync;
 use pretty_assertions::assert_eq;
@@ -106,7 +106,7 @@ fn schema_matches_committed_file() {
     let out = poolsync().arg("schema").assert().success();
     let printed: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
     let committed: Value =
-        serde_json::from_str(include_str!("../schemas/federated-identity.schema.json")).unwrap();
+        serde_json::from_str(include_str!("../../schemas/federated-identity.schema.json")).unwrap();
     assert_eq!(printed, committed);
 }
 

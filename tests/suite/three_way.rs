@@ -2,7 +2,7 @@
 //! synced from, stale defaults the user never touched are upgraded and keys removed
 //! upstream go, while customised values stay.
 
-mod support;
+use crate::support;
 
 use pretty_assertions::assert_eq;
 use serde_json::{Value, json};

@@ -1,6 +1,6 @@
 //! Smoke test of the integration-test harness against a real Prefect server.
 
-mod support;
+use crate::support;
 
 use serde_json::json;
 use support::*;

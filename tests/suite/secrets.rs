@@ -1,21 +1,19 @@
 //! Nothing leaks: with a sentinel API key (from `--api-key`, from `PREFECT_API_KEY`) or
-//! auth string (`PREFECT_API_AUTH_STRING`), every command is run against a mock Prefect
-//! server, on its happy paths and its error paths, and the sentinel (and the base64 of the
+//! auth string (`PREFECT_API_AUTH_STRING`), every command is run against the fake Prefect
+//! API, on its happy paths and its error paths, and the sentinel (and the base64 of the
 //! auth string) must appear in no stdout, no stderr, no backup and no file under HOME. The
 //! checks are not vacuous: `-v` does log the requests, and the server does receive the
 //! credentials in every request's `Authorization` header.
 
-mod mock;
+use crate::mock;
 
+use crate::fake::{Csrf, Fake};
 use base64::Engine as _;
-use mock::{Out, current, defaults, files_under, pool_body, poolsync, run, strict};
+use mock::{Out, current, defaults, files_under, poolsync, run};
 use serde_json::{Value, json};
-use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tempfile::TempDir;
-use wiremock::matchers::{method, path, path_regex};
-use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+use wiremock::ResponseTemplate;
 
 const KEY: &str = "pnu_SENTINEL_4f9c2a";
 const AUTH: &str = "user:SENTINEL_pw_77";
@@ -62,118 +60,39 @@ fn sentinels() -> Vec<String> {
     all
 }
 
-/// A tiny stateful Prefect server: pools `k8s` and `other` held in memory (PATCH stores,
-/// GET answers what is stored), the defaults, CSRF on, a listing; `denied` answers 401,
-/// `broken` 500 and `slow` after 3 s.
-struct Fake {
-    server: MockServer,
-    pools: Arc<Mutex<BTreeMap<String, Value>>>,
+/// The fake Prefect API with pools `k8s` and `other` (PATCH stores, GET answers what is
+/// stored), the defaults, CSRF on, a listing; `denied` answers 401, `broken` 500 and `slow`
+/// after 3 s.
+async fn start() -> Fake {
+    let fake = Fake::start().await;
+    reset(&fake);
+    fake.defaults(ResponseTemplate::new(200).set_body_json(defaults("kubernetes", "kubernetes")));
+    fake.csrf(Csrf::Token("csrf-tok"));
+    fake.always(
+        "denied",
+        ResponseTemplate::new(401).set_body_json(json!({"detail": "Unauthorized"})),
+    );
+    fake.always(
+        "broken",
+        ResponseTemplate::new(500).set_body_string("Internal Server Error"),
+    );
+    fake.always(
+        "slow",
+        mock::pool_reply("slow", "kubernetes", &current()).set_delay(Duration::from_secs(3)),
+    );
+    fake
 }
 
-impl Fake {
-    async fn start() -> Fake {
-        let server = MockServer::start().await;
-        let pools: Arc<Mutex<BTreeMap<String, Value>>> = Arc::default();
-        let fake = Fake { server, pools };
-        fake.reset();
-        let store = fake.pools.clone();
-        Mock::given(method("GET"))
-            .and(path_regex("^/api/work_pools/(k8s|other)$"))
-            .respond_with(move |r: &Request| {
-                let name = r.url.path().rsplit('/').next().unwrap();
-                let pool = store.lock().unwrap()[name].clone();
-                ResponseTemplate::new(200).set_body_json(pool)
-            })
-            .expect(1..)
-            .mount(&fake.server)
-            .await;
-        let store = fake.pools.clone();
-        Mock::given(method("PATCH"))
-            .and(path_regex("^/api/work_pools/(k8s|other)$"))
-            .respond_with(move |r: &Request| {
-                let name = r.url.path().rsplit('/').next().unwrap();
-                let body: Value = r.body_json().unwrap();
-                let mut pools = store.lock().unwrap();
-                let pool = pools.get_mut(name).unwrap();
-                pool["base_job_template"] = body["base_job_template"].clone();
-                let n = pool["n"].as_u64().unwrap() + 1;
-                pool["n"] = json!(n);
-                pool["updated"] = json!(format!("2024-01-01T00:00:{n:02}Z"));
-                ResponseTemplate::new(204)
-            })
-            .expect(1..)
-            .mount(&fake.server)
-            .await;
-        let store = fake.pools.clone();
-        Mock::given(method("POST"))
-            .and(path("/api/work_pools/filter"))
-            .respond_with(move |_: &Request| {
-                let pools: Vec<Value> = store.lock().unwrap().values().cloned().collect();
-                ResponseTemplate::new(200).set_body_json(pools)
-            })
-            .expect(1..)
-            .mount(&fake.server)
-            .await;
-        Mock::given(method("GET"))
-            .and(path("/api/collections/views/aggregate-worker-metadata"))
-            .respond_with(
-                ResponseTemplate::new(200).set_body_json(defaults("kubernetes", "kubernetes")),
-            )
-            .expect(1..)
-            .mount(&fake.server)
-            .await;
-        Mock::given(method("GET"))
-            .and(path("/api/csrf-token"))
-            .respond_with(ResponseTemplate::new(200).set_body_json(
-                json!({"token": "csrf-tok", "client": "c", "expiration": "2999-01-01T00:00:00Z"}),
-            ))
-            .expect(1..)
-            .mount(&fake.server)
-            .await;
-        let fixed = [
-            (
-                "denied",
-                ResponseTemplate::new(401).set_body_json(json!({"detail": "Unauthorized"})),
-            ),
-            (
-                "broken",
-                ResponseTemplate::new(500).set_body_string("Internal Server Error"),
-            ),
-            (
-                "slow",
-                mock::pool_reply("slow", "kubernetes", &current())
-                    .set_delay(Duration::from_secs(3)),
-            ),
-        ];
-        for (name, reply) in fixed {
-            Mock::given(method("GET"))
-                .and(path(format!("/api/work_pools/{name}")))
-                .respond_with(reply)
-                .expect(1..)
-                .mount(&fake.server)
-                .await;
-        }
-        strict(&fake.server).await;
-        fake
+/// Puts both pools back to `current()`.
+fn reset(fake: &Fake) {
+    for name in ["k8s", "other"] {
+        fake.pool(name, "kubernetes", current());
     }
+}
 
-    /// Puts both pools back to `current()`.
-    fn reset(&self) {
-        let mut pools = self.pools.lock().unwrap();
-        for name in ["k8s", "other"] {
-            let mut pool = pool_body(name, "kubernetes", &current(), "2024-01-01T00:00:00Z");
-            pool["n"] = json!(0);
-            pools.insert(name.to_string(), pool);
-        }
-    }
-
-    fn api(&self) -> String {
-        mock::api(&self.server)
-    }
-
-    fn template(&self, name: &str) -> Value {
-        self.pools.lock().unwrap()[name]["base_job_template"].clone()
-    }
+fn template(fake: &Fake, name: &str) -> Value {
+    fake.stored(name)
+        .unwrap_or_else(|| panic!("no pool {name:?}"))
 }
 
 /// One credential mode's whole run: every output, and the folders it may have written to.
@@ -200,10 +119,16 @@ impl Session {
         let mut cmd = poolsync();
         cmd.env("HOME", self.home.path())
             .env("PREFECT_CLIENT_MAX_RETRIES", "0")
-            .args(args)
-            .args(["--api-url", api]);
+            .args(args);
+        // `backups` talks to no server, so it takes no connection flags; the environment's
+        // credentials are there all the same.
+        let online = args.first() != Some(&"backups");
+        if online {
+            cmd.args(["--api-url", api]);
+        }
         match self.cred {
-            Cred::Flag => cmd.args(["--api-key", KEY]),
+            Cred::Flag if online => cmd.args(["--api-key", KEY]),
+            Cred::Flag => &mut cmd,
             Cred::EnvKey => cmd.env("PREFECT_API_KEY", KEY),
             Cred::AuthString => cmd.env("PREFECT_API_AUTH_STRING", AUTH),
         };
@@ -265,17 +190,17 @@ impl Session {
 /// Runs every command once with `cred`, then checks that nothing leaked and the
 /// credentials were really sent.
 async fn every_command(cred: Cred) {
-    let fake = Fake::start().await;
+    let fake = start().await;
     let api = fake.api();
     let mut s = Session::new(cred);
 
     // update, one pool: text with -v, then json, then json-patch; each really writes.
     let verbose = s.run_backed_up(&api, &["update", "k8s", "-v"], 0).await;
-    assert_ne!(fake.template("k8s"), current(), "not written");
-    fake.reset();
+    assert_ne!(template(&fake, "k8s"), current(), "not written");
+    reset(&fake);
     s.run(&api, &["update", "k8s", "--output", "json"], &[], 0)
         .await;
-    fake.reset();
+    reset(&fake);
     s.run(
         &api,
         &["update", "k8s", "--output", "json-patch", "-v"],
@@ -284,7 +209,7 @@ async fn every_command(cred: Cred) {
     )
     .await;
     // dry runs, batches.
-    fake.reset();
+    reset(&fake);
     s.run_backed_up(&api, &["update", "k8s", "--dry-run", "-v"], 0)
         .await;
     s.run_backed_up(
@@ -294,7 +219,7 @@ async fn every_command(cred: Cred) {
     )
     .await;
     s.run_backed_up(&api, &["update", "--all", "-v"], 0).await;
-    fake.reset();
+    reset(&fake);
     s.run_backed_up(
         &api,
         &["update", "k8s", "other", "--output", "json", "-v"],
@@ -308,12 +233,12 @@ async fn every_command(cred: Cred) {
     // rollback to the latest backup (in --backup-dir, then under HOME), and the listings.
     s.run_backed_up(&api, &["rollback", "k8s", "--latest", "-v"], 0)
         .await;
-    assert_eq!(fake.template("k8s"), current(), "not rolled back");
+    assert_eq!(template(&fake, "k8s"), current(), "not rolled back");
     s.run(&api, &["update", "k8s"], &[], 0).await;
     s.run(&api, &["rollback", "k8s", "--latest", "--dry-run"], &[], 0)
         .await;
     s.run(&api, &["rollback", "k8s", "--latest"], &[], 0).await;
-    s.run_backed_up(&api, &["backups", "-v"], 0).await;
+    s.run_backed_up(&api, &["backups"], 0).await;
     s.run(&api, &["backups"], &[], 0).await;
 
     // error paths: 401, 500, a timeout, connection refused, bad custom headers.
@@ -447,24 +372,14 @@ async fn invalid_custom_header_name_is_not_echoed() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 
 async fn credentials_in_the_api_url_leak_nowhere() {
-    let server = MockServer::start().await;
-    mock::pool_mock(&server, "k8s", &current()).await;
-    mock::defaults_mock(&server, 1).await;
-    mock::csrf_disabled(&server, 1).await;
-    Mock::given(method("PATCH"))
-        .and(path("/api/work_pools/k8s"))
-        .respond_with(ResponseTemplate::new(204))
-        .expect(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/api/work_pools/denied"))
-        .respond_with(ResponseTemplate::new(401).set_body_json(json!({"detail": "Unauthorized"})))
-        .expect(1)
-        .mount(&server)
-        .await;
-    strict(&server).await;
-    let api = mock::api(&server).replace("http://", "http://user:SENTINEL_pw_77@");
+    let fake = Fake::start().await;
+    fake.pool("k8s", "kubernetes", current());
+    fake.defaults(ResponseTemplate::new(200).set_body_json(defaults("kubernetes", "kubernetes")));
+    fake.always(
+        "denied",
+        ResponseTemplate::new(401).set_body_json(json!({"detail": "Unauthorized"})),
+    );
+    let api = fake.api().replace("http://", "http://user:SENTINEL_pw_77@");
     let dir = TempDir::new().unwrap();
 
     let mut outs = Vec::new();
@@ -478,7 +393,25 @@ async fn credentials_in_the_api_url_leak_nowhere() {
         outs.push(out);
     }
 
-    let requests = server.received_requests().await.unwrap();
+    let requests = fake.server.received_requests().await.unwrap_or_default();
+    let routes: Vec<String> = requests.iter().map(crate::fake::route).collect();
+    assert_eq!(
+        routes
+            .iter()
+            .filter(|r| *r == "PATCH /work_pools/k8s")
+            .count(),
+        1,
+        "{routes:?}"
+    );
+    assert_eq!(
+        routes
+            .iter()
+            .filter(|r| *r == "GET /work_pools/denied")
+            .count(),
+        1,
+        "{routes:?}"
+    );
+    assert_eq!(template(&fake, "k8s"), mock::merged());
     let basic = format!("Basic {}", b64(AUTH));
     assert!(
         requests

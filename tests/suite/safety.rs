@@ -1,6 +1,6 @@
 //! Backups, rollback and verification against a real Prefect server.
 
-mod support;
+use crate::support;
 
 use pretty_assertions::assert_eq;
 use serde_json::{Value, json};

@@ -1,6 +1,6 @@
 //! `poolsync trust-policy`: printing the IAM trust policy and linting one, run as a binary.
 
-mod mock;
+use crate::mock;
 
 use mock::poolsync;
 use pretty_assertions::assert_eq;

@@ -5,7 +5,7 @@
 //! (measured once: 85 s for all six properties in release on 2 cores, build excluded; the
 //! three-way properties were added later and not measured).
 
-mod strategies;
+use crate::strategies;
 
 use poolsync::merge::{Strategy as Merge, UpstreamKind, jq_merge, merge, merge3};
 use poolsync::template::{check, job_placeholders, placeholders};

@@ -1,6 +1,6 @@
 //! `poolsync update --all` and `update POOL1 POOL2 ...` against a real Prefect server.
 
-mod support;
+use crate::support;
 
 use pretty_assertions::assert_eq;
 use serde_json::{Value, json};
@@ -184,7 +184,8 @@ fn pool_without_default_is_skipped_with_reason() {
     );
     create_pool(&format!("{prefix}-b"), "ecs", &stale("ecs", 2));
     let managed = format!("{prefix}-managed");
-    let legacy: Value = serde_json::from_str(include_str!("fixtures/managed-legacy.json")).unwrap();
+    let legacy: Value =
+        serde_json::from_str(include_str!("../fixtures/managed-legacy.json")).unwrap();
     create_pool(&managed, "prefect:managed", &legacy);
 
     let glob = format!("{prefix}-*");

@@ -1,6 +1,6 @@
 //! `poolsync update`, `default` and `validate` against a real Prefect server.
 
-mod support;
+use crate::support;
 
 use pretty_assertions::assert_eq;
 use serde_json::{Value, json};

@@ -1,0 +1,288 @@
+//! A stateful fake Prefect API on wiremock: one catch-all responder over shared state that
+//! stores pools, pages and filters them, stores what a PATCH sends, and answers the defaults
+//! and CSRF endpoints. Tests script the exceptions (the n-th read of a pool, the n-th PATCH
+//! answer) and count requests per route afterwards. [`Scenario`](scenario::Scenario) drives it.
+
+pub mod scenario;
+
+use serde_json::{Value, json};
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard};
+use wiremock::matchers::any;
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+/// The self-hosted defaults route.
+pub const DEFAULTS: &str = "/collections/views/aggregate-worker-metadata";
+/// Prefect Cloud's defaults route.
+pub const CLOUD_DEFAULTS: &str = "/collections/work_pool_types";
+
+/// What one scripted read of a pool answers. A read is a `GET /work_pools/{name}` or the
+/// pool's appearance in a `POST /work_pools/filter` page, so scripts hold whichever way
+/// poolsync reads (one GET per pool, or filter-by-names).
+#[derive(Clone)]
+pub enum Read {
+    /// The stored pool.
+    Stored,
+    /// Someone else edits the stored pool first (new template, `updated` as given), then
+    /// the stored pool.
+    EditedBy(Value, &'static str),
+    /// Someone else deletes the pool first: 404, or missing from the page.
+    Deleted,
+    /// This reply to a GET instead (a page lists the stored pool); the state is untouched.
+    Reply(ResponseTemplate),
+}
+
+/// What one scripted PATCH answers.
+#[derive(Clone)]
+pub enum Patch {
+    /// Stores the template and answers 204.
+    Store,
+    /// Answers this, stores nothing.
+    Reply(ResponseTemplate),
+}
+
+/// How the CSRF token endpoint behaves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Csrf {
+    /// 422 "CSRF protection is disabled." (a server with CSRF off).
+    Disabled,
+    /// Issues this token; a PATCH without it (or with another) gets the server's 403.
+    Token(&'static str),
+}
+
+#[derive(Default)]
+struct State {
+    pools: BTreeMap<String, Value>,
+    reads: HashMap<String, VecDeque<Read>>,
+    patches: HashMap<String, VecDeque<Patch>>,
+    defaults: Option<ResponseTemplate>,
+    csrf: Option<Csrf>,
+    csrf_replies: VecDeque<ResponseTemplate>,
+    always: HashMap<String, ResponseTemplate>,
+    writes: u64,
+}
+
+/// The fake API: a wiremock server whose every request goes to [`Fake::answer`].
+pub struct Fake {
+    pub server: MockServer,
+    state: Arc<Mutex<State>>,
+}
+
+struct Responder(Arc<Mutex<State>>);
+
+impl Respond for Responder {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        answer(&mut lock(&self.0), request)
+    }
+}
+
+fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
+    state
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl Fake {
+    /// Starts an empty fake: no pools, CSRF disabled, defaults answering 404.
+    pub async fn start() -> Fake {
+        let server = MockServer::start().await;
+        let state = Arc::new(Mutex::new(State::default()));
+        Mock::given(any())
+            .respond_with(Responder(state.clone()))
+            .mount(&server)
+            .await;
+        Fake { server, state }
+    }
+
+    /// The self-hosted API URL, `{mock}/api`.
+    pub fn api(&self) -> String {
+        format!("{}/api", self.server.uri())
+    }
+
+    /// Stores a pool (`updated` 2024-01-01).
+    pub fn pool(&self, name: &str, pool_type: &str, template: Value) {
+        lock(&self.state).pools.insert(
+            name.into(),
+            json!({"id": format!("id-{name}"), "name": name, "type": pool_type,
+                   "base_job_template": template, "updated": "2024-01-01T00:00:00Z"}),
+        );
+    }
+
+    /// Every GET of pool `name` answers `reply` (a pool that is denied, broken or slow).
+    pub fn always(&self, name: &str, reply: ResponseTemplate) {
+        lock(&self.state).always.insert(name.into(), reply);
+    }
+
+    pub fn reads(&self, name: &str, reads: Vec<Read>) {
+        lock(&self.state).reads.insert(name.into(), reads.into());
+    }
+
+    pub fn patches(&self, name: &str, patches: Vec<Patch>) {
+        lock(&self.state)
+            .patches
+            .insert(name.into(), patches.into());
+    }
+
+    pub fn defaults(&self, reply: ResponseTemplate) {
+        lock(&self.state).defaults = Some(reply);
+    }
+
+    pub fn csrf(&self, csrf: Csrf) {
+        lock(&self.state).csrf = Some(csrf);
+    }
+
+    /// What the first token requests answer instead (e.g. a transient 503).
+    pub fn csrf_replies(&self, replies: Vec<ResponseTemplate>) {
+        lock(&self.state).csrf_replies = replies.into();
+    }
+
+    /// The stored template of a pool, `None` once it is gone.
+    pub fn stored(&self, name: &str) -> Option<Value> {
+        lock(&self.state)
+            .pools
+            .get(name)
+            .map(|p| p["base_job_template"].clone())
+    }
+}
+
+/// The route of a request: method and path below the API base (Cloud's account and
+/// workspace segments dropped), e.g. `PATCH /work_pools/k8s`.
+pub fn route(request: &Request) -> String {
+    let path = request.url.path();
+    let mut rest = path.strip_prefix("/api").unwrap_or(path).to_string();
+    if rest.starts_with("/accounts/") {
+        rest = format!("/{}", rest.splitn(6, '/').nth(5).unwrap_or_default());
+    }
+    format!("{} {rest}", request.method)
+}
+
+fn json_reply(status: u16, body: Value) -> ResponseTemplate {
+    ResponseTemplate::new(status).set_body_json(body)
+}
+
+fn answer(state: &mut State, request: &Request) -> ResponseTemplate {
+    let route = route(request);
+    let (verb, path) = route.split_once(' ').unwrap_or_default();
+    let pool = path.strip_prefix("/work_pools/").filter(|n| *n != "filter");
+    match (verb, path, pool) {
+        ("GET", _, Some(name)) => read(state, name),
+        ("POST", "/work_pools/filter", _) => filter(state, request),
+        ("PATCH", _, Some(name)) => patch(state, name, request),
+        ("GET", DEFAULTS | CLOUD_DEFAULTS, _) => state
+            .defaults
+            .clone()
+            .unwrap_or_else(|| json_reply(404, json!({"detail": "Not Found"}))),
+        ("GET", "/csrf-token", _) => csrf_token(state, request),
+        ("POST", "/deployments/filter", _) => json_reply(200, json!([])),
+        _ => json_reply(
+            418,
+            json!({"detail": format!("the fake does not serve {route}")}),
+        ),
+    }
+}
+
+fn read(state: &mut State, name: &str) -> ResponseTemplate {
+    if let Some(reply) = state.always.get(name) {
+        return reply.clone();
+    }
+    if let Some(reply) = scripted_read(state, name) {
+        return reply;
+    }
+    match state.pools.get(name) {
+        Some(pool) => json_reply(200, pool.clone()),
+        None => json_reply(404, json!({"detail": "Work pool not found."})),
+    }
+}
+
+/// Applies the pool's next scripted read to the state; returns a reply that replaces it.
+fn scripted_read(state: &mut State, name: &str) -> Option<ResponseTemplate> {
+    match state.reads.get_mut(name).and_then(VecDeque::pop_front)? {
+        Read::Reply(reply) => return Some(reply),
+        Read::EditedBy(template, updated) => {
+            if let Some(pool) = state.pools.get_mut(name) {
+                pool["base_job_template"] = template;
+                pool["updated"] = json!(updated);
+            }
+        }
+        Read::Deleted => {
+            state.pools.remove(name);
+        }
+        Read::Stored => {}
+    }
+    None
+}
+
+/// Pages through the stored pools by name, keeping those the `type` and `name` filters allow.
+fn filter(state: &mut State, request: &Request) -> ResponseTemplate {
+    let body: Value = request.body_json().unwrap_or_default();
+    let any = |field: &str| -> Option<Vec<Value>> {
+        body["work_pools"][field]["any_"].as_array().cloned()
+    };
+    let (types, names) = (any("type"), any("name"));
+    let offset = body["offset"].as_u64().unwrap_or(0) as usize;
+    let limit = body["limit"].as_u64().unwrap_or(200) as usize;
+    let listed: Vec<String> = state
+        .pools
+        .values()
+        .filter(|p| types.as_ref().is_none_or(|t| t.contains(&p["type"])))
+        .filter(|p| names.as_ref().is_none_or(|n| n.contains(&p["name"])))
+        .skip(offset)
+        .take(limit)
+        .filter_map(|p| p["name"].as_str().map(String::from))
+        .collect();
+    let mut page = Vec::new();
+    for name in listed {
+        scripted_read(state, &name);
+        page.extend(state.pools.get(&name).cloned());
+    }
+    json_reply(200, Value::Array(page))
+}
+
+fn patch(state: &mut State, name: &str, request: &Request) -> ResponseTemplate {
+    if let Some(Csrf::Token(token)) = state.csrf {
+        let sent = request
+            .headers
+            .get("prefect-csrf-token")
+            .and_then(|v| v.to_str().ok());
+        if sent != Some(token) {
+            return json_reply(
+                403,
+                json!({"detail": "Invalid CSRF token or client identifier."}),
+            );
+        }
+    }
+    let scripted = state.patches.get_mut(name).and_then(VecDeque::pop_front);
+    let (store, reply) = match scripted.unwrap_or(Patch::Store) {
+        Patch::Store => (true, ResponseTemplate::new(204)),
+        Patch::Reply(reply) => (false, reply),
+    };
+    let Some(pool) = state.pools.get_mut(name) else {
+        return json_reply(404, json!({"detail": "Work pool not found."}));
+    };
+    if store {
+        state.writes += 1;
+        let body: Value = request.body_json().unwrap_or_default();
+        pool["base_job_template"] = body["base_job_template"].clone();
+        pool["updated"] = json!(format!("2024-01-02T00:00:{:02}Z", state.writes % 60));
+    }
+    reply
+}
+
+fn csrf_token(state: &mut State, request: &Request) -> ResponseTemplate {
+    if let Some(reply) = state.csrf_replies.pop_front() {
+        return reply;
+    }
+    match state.csrf.unwrap_or(Csrf::Disabled) {
+        Csrf::Disabled => json_reply(422, json!({"detail": "CSRF protection is disabled."})),
+        Csrf::Token(token) => {
+            let client = request.url.query_pairs().find(|(k, _)| k == "client");
+            match client {
+                Some((_, client)) => json_reply(
+                    200,
+                    json!({"token": token, "client": client, "expiration": "2999-01-01T00:00:00Z"}),
+                ),
+                None => json_reply(422, json!({"detail": "missing client"})),
+            }
+        }
+    }
+}

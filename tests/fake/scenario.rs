@@ -1,0 +1,286 @@
+//! One test, one chain, in the spirit of just's `Test`:
+//!
+//! ```ignore
+//! Scenario::new()
+//!     .pool(POOL, current())
+//!     .patches(POOL, vec![Patch::Reply(ResponseTemplate::new(500))])
+//!     .args(["update", POOL])
+//!     .run()
+//!     .await
+//!     .code(1)
+//!     .requests("PATCH /work_pools/k8s", 1)
+//!     .backups(1);
+//! ```
+//!
+//! The scenario owns the fake API, the backup folder and the environment; the command gets
+//! `--api-url` and `--backup-dir` appended (connection flags follow the command).
+
+use super::{Csrf, Fake, Patch, Read, route};
+use crate::mock::{self, Out};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use tempfile::TempDir;
+use wiremock::ResponseTemplate;
+
+type Setup = Box<dyn FnOnce(&Fake) + Send>;
+type Prepare = Box<dyn FnOnce(&str) + Send>;
+
+/// A scenario to run: what the fake serves, the command, and its environment.
+pub struct Scenario {
+    setup: Vec<Setup>,
+    prepare: Vec<Prepare>,
+    args: Vec<String>,
+    env: Vec<(String, String)>,
+    api_suffix: String,
+    cloud: bool,
+    backup_dir: Option<PathBuf>,
+}
+
+impl Default for Scenario {
+    fn default() -> Self {
+        Scenario::new()
+    }
+}
+
+impl Scenario {
+    /// No pools, the newer kubernetes default, CSRF disabled, retries off.
+    pub fn new() -> Scenario {
+        Scenario {
+            setup: Vec::new(),
+            prepare: Vec::new(),
+            args: Vec::new(),
+            env: vec![("PREFECT_CLIENT_MAX_RETRIES".into(), "0".into())],
+            api_suffix: String::new(),
+            cloud: false,
+            backup_dir: None,
+        }
+        .defaults(mock::defaults("kubernetes", "kubernetes"))
+        .csrf(Csrf::Disabled)
+    }
+
+    fn with(mut self, step: impl FnOnce(&Fake) + Send + 'static) -> Scenario {
+        self.setup.push(Box::new(step));
+        self
+    }
+
+    /// A kubernetes pool storing `template`.
+    pub fn pool(self, name: &str, template: Value) -> Scenario {
+        self.typed_pool(name, "kubernetes", template)
+    }
+
+    pub fn typed_pool(self, name: &str, pool_type: &str, template: Value) -> Scenario {
+        let (name, pool_type) = (name.to_string(), pool_type.to_string());
+        self.with(move |fake| fake.pool(&name, &pool_type, template))
+    }
+
+    /// What the pool's first reads answer, in order; later reads answer the stored pool.
+    pub fn reads(self, name: &str, reads: Vec<Read>) -> Scenario {
+        let name = name.to_string();
+        self.with(move |fake| fake.reads(&name, reads))
+    }
+
+    /// What the pool's PATCHes answer, in order; later ones store and answer 204.
+    pub fn patches(self, name: &str, patches: Vec<Patch>) -> Scenario {
+        let name = name.to_string();
+        self.with(move |fake| fake.patches(&name, patches))
+    }
+
+    /// The defaults document (self-hosted and Cloud routes alike).
+    pub fn defaults(self, document: Value) -> Scenario {
+        self.defaults_reply(ResponseTemplate::new(200).set_body_json(document))
+    }
+
+    pub fn defaults_reply(self, reply: ResponseTemplate) -> Scenario {
+        self.with(move |fake| fake.defaults(reply))
+    }
+
+    pub fn csrf(self, csrf: Csrf) -> Scenario {
+        self.with(move |fake| fake.csrf(csrf))
+    }
+
+    /// What the first CSRF token requests answer before the `csrf` behaviour.
+    pub fn csrf_replies(self, replies: Vec<ResponseTemplate>) -> Scenario {
+        self.with(move |fake| fake.csrf_replies(replies))
+    }
+
+    /// The command line, starting with the subcommand.
+    pub fn args<const N: usize>(mut self, args: [&str; N]) -> Scenario {
+        self.args.extend(args.iter().map(|a| a.to_string()));
+        self
+    }
+
+    pub fn env(mut self, name: &str, value: &str) -> Scenario {
+        self.env.push((name.into(), value.into()));
+        self
+    }
+
+    /// `PREFECT_CLIENT_MAX_RETRIES` (0 unless set).
+    pub fn retries(self, n: u32) -> Scenario {
+        self.env("PREFECT_CLIENT_MAX_RETRIES", &n.to_string())
+    }
+
+    /// Prefect Cloud: `PREFECT_CLOUD_API_URL` is the fake's `/api`, and the command's API
+    /// URL is a workspace below it.
+    pub fn cloud(mut self) -> Scenario {
+        self.cloud = true;
+        self.api_suffix = mock::CLOUD_PATH.into();
+        self
+    }
+
+    /// Runs before the command with the API URL it gets (to write files naming it).
+    pub fn prepare(mut self, step: impl FnOnce(&str) + Send + 'static) -> Scenario {
+        self.prepare.push(Box::new(step));
+        self
+    }
+
+    /// Back up into this path instead of a fresh folder.
+    pub fn backup_dir(mut self, dir: &Path) -> Scenario {
+        self.backup_dir = Some(dir.to_path_buf());
+        self
+    }
+
+    /// Starts the fake, runs the command, and keeps what is needed to check it.
+    pub async fn run(self) -> Ran {
+        let fake = Fake::start().await;
+        for step in self.setup {
+            step(&fake);
+        }
+        let backups = TempDir::new().expect("backup dir");
+        let dir = self
+            .backup_dir
+            .unwrap_or_else(|| backups.path().to_path_buf());
+        let api = format!("{}{}", fake.api(), self.api_suffix);
+        for step in self.prepare {
+            step(&api);
+        }
+        let mut cmd = mock::poolsync();
+        if self.cloud {
+            cmd.env("PREFECT_CLOUD_API_URL", fake.api());
+        }
+        cmd.envs(self.env)
+            .args(&self.args)
+            .args(["--api-url", &api])
+            .arg("--backup-dir")
+            .arg(&dir);
+        let out = mock::run(cmd).await;
+        let requests = fake.server.received_requests().await.unwrap_or_default();
+        Ran {
+            out,
+            routes: requests.iter().map(route).collect(),
+            requests,
+            fake,
+            api,
+            dir,
+            _backups: backups,
+        }
+    }
+}
+
+/// A finished scenario: its output, the requests the fake saw, the backups, the state.
+pub struct Ran {
+    pub out: Out,
+    pub routes: Vec<String>,
+    pub requests: Vec<wiremock::Request>,
+    pub fake: Fake,
+    /// The API URL the command was given.
+    pub api: String,
+    dir: PathBuf,
+    _backups: TempDir,
+}
+
+impl Ran {
+    #[track_caller]
+    pub fn code(&self, want: i32) -> &Ran {
+        self.out.code(want);
+        self
+    }
+
+    #[track_caller]
+    pub fn stdout_has(&self, text: &str) -> &Ran {
+        assert!(
+            self.out.stdout.contains(text),
+            "stdout lacks {text:?}; {}",
+            self.out
+        );
+        self
+    }
+
+    #[track_caller]
+    pub fn stdout_ends(&self, text: &str) -> &Ran {
+        assert!(
+            self.out.stdout.ends_with(text),
+            "stdout does not end with {text:?}; {}",
+            self.out
+        );
+        self
+    }
+
+    #[track_caller]
+    pub fn stderr_has(&self, text: &str) -> &Ran {
+        assert!(
+            self.out.stderr.contains(text),
+            "stderr lacks {text:?}; {}",
+            self.out
+        );
+        self
+    }
+
+    /// Exactly `n` requests of `route` (e.g. `PATCH /work_pools/k8s`) reached the fake.
+    #[track_caller]
+    pub fn requests(&self, route: &str, n: usize) -> &Ran {
+        let seen = self.routes.iter().filter(|r| *r == route).count();
+        assert_eq!(
+            seen, n,
+            "{route} requests; all: {:#?}; {}",
+            self.routes, self.out
+        );
+        self
+    }
+
+    /// Only these routes were requested (each at least once).
+    #[track_caller]
+    pub fn only_routes(&self, allowed: &[&str]) -> &Ran {
+        let other: Vec<&String> = self
+            .routes
+            .iter()
+            .filter(|r| !allowed.contains(&r.as_str()))
+            .collect();
+        assert!(
+            other.is_empty(),
+            "unexpected requests {other:?}; {}",
+            self.out
+        );
+        self
+    }
+
+    /// The JSON bodies of the PATCHes of `pool`, in order.
+    pub fn patch_bodies(&self, pool: &str) -> Vec<Value> {
+        let route = format!("PATCH /work_pools/{pool}");
+        self.requests
+            .iter()
+            .filter(|r| super::route(r) == route)
+            .map(|r| r.body_json().expect("PATCH body is json"))
+            .collect()
+    }
+
+    /// Exactly `n` backup files; returns them.
+    #[track_caller]
+    pub fn backups(&self, n: usize) -> Vec<PathBuf> {
+        let files = mock::files_under(&self.dir);
+        assert_eq!(
+            files.len(),
+            n,
+            "backups under {}: {files:?}",
+            self.dir.display()
+        );
+        files
+    }
+
+    /// The template the fake stores for `pool` now.
+    #[track_caller]
+    pub fn stored(&self, pool: &str) -> Value {
+        self.fake
+            .stored(pool)
+            .unwrap_or_else(|| panic!("no pool {pool:?}"))
+    }
+}

@@ -1,0 +1,100 @@
+//! A real Prefect server with CSRF protection on (`scripts/prefect-server start --csrf`,
+//! a second server started once for this module): poolsync fetches a token and its write
+//! lands, where the same write without the token is refused.
+
+use crate::support::{csrf_server, fail, poolsync, send, unique};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+/// The `Prefect-Csrf-*` headers of a token issued to a new client.
+fn csrf_headers(api: &str) -> [(&'static str, String); 2] {
+    let client = uuid::Uuid::new_v4().to_string();
+    let url = format!("{api}/csrf-token?client={client}");
+    let (resp, _) = send("get a csrf token", |c| c.get(&url));
+    if resp.status() != StatusCode::OK {
+        fail("get a csrf token", resp);
+    }
+    let token: Value = resp.json().expect("token JSON");
+    let token = token["token"].as_str().unwrap_or_default().to_string();
+    [
+        ("Prefect-Csrf-Token", token),
+        ("Prefect-Csrf-Client", client),
+    ]
+}
+
+/// The server's process default, with `working_dir` dropped (a stale template) and the
+/// command customised.
+fn stale_process_template(api: &str) -> (Value, Value) {
+    let url = format!("{api}/collections/views/aggregate-worker-metadata");
+    let (resp, _) = send("read the defaults", |c| c.get(&url));
+    let all: Value = resp.json().expect("defaults JSON");
+    let default = all
+        .as_object()
+        .into_iter()
+        .flat_map(|packages| packages.values())
+        .filter_map(Value::as_object)
+        .flat_map(|workers| workers.values())
+        .find(|w| w["type"] == "process")
+        .map(|w| w["default_base_job_configuration"].clone())
+        .unwrap_or_else(|| panic!("no process default: {all}"));
+    let mut stale = default.clone();
+    if let Some(vars) = stale["variables"]["properties"].as_object_mut() {
+        vars.shift_remove("working_dir");
+    }
+    if let Some(config) = stale["job_configuration"].as_object_mut() {
+        config.shift_remove("working_dir");
+    }
+    stale["variables"]["properties"]["command"]["default"] = json!("python -m corp.flow");
+    let mut want = default;
+    want["variables"]["properties"]["command"]["default"] = json!("python -m corp.flow");
+    (stale, want)
+}
+
+#[test]
+fn update_on_a_csrf_protected_server_fetches_a_token_and_writes() {
+    let api = csrf_server().url.as_str();
+    let name = unique("csrf");
+    let (stale, want) = stale_process_template(api);
+    let headers = csrf_headers(api);
+    let body = json!({"name": name, "type": "process", "base_job_template": stale});
+    let url = format!("{api}/work_pools/");
+    let (resp, _) = send("create a pool", |c| {
+        headers
+            .iter()
+            .fold(c.post(&url).json(&body), |r, (k, v)| r.header(*k, v))
+    });
+    if resp.status() != StatusCode::CREATED {
+        fail("create a pool", resp);
+    }
+
+    // Not vacuous: the server refuses a write without the token.
+    let pool_url = format!("{api}/work_pools/{name}");
+    let patch = json!({"base_job_template": want});
+    let (resp, _) = send("PATCH without a token", |c| c.patch(&pool_url).json(&patch));
+    assert_eq!(
+        resp.status(),
+        StatusCode::FORBIDDEN,
+        "CSRF protection is off"
+    );
+
+    let dir = tempfile::tempdir().expect("backup dir");
+    let out = poolsync()
+        .args(["update", &name, "-v", "--api-url", api, "--backup-dir"])
+        .arg(dir.path())
+        .assert()
+        .code(0);
+    let stdout = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(
+        stdout.ends_with(&format!("{name}: updated\n")),
+        "{stdout}\n{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!("GET {api}/csrf-token")),
+        "{stderr}"
+    );
+
+    let (resp, _) = send("read the pool", |c| c.get(&pool_url));
+    let stored: Value = resp.json().expect("pool JSON");
+    assert_eq!(stored["base_job_template"], want);
+}

@@ -1,0 +1,440 @@
+//! The fault matrix of one pool's safe write: a server that throttles, fails, times out,
+//! cuts a body short, sends garbage, changes the pool under poolsync or stores something
+//! else than what was sent, and a backup folder that cannot be written. Every case checks
+//! that nothing partial was written (no PATCH, or a PATCH of exactly the merged template),
+//! that the error names the pool and the cause, that a backup exists exactly when a PATCH
+//! was attempted, and the exit code. Batch faults are in `faults_batch.rs`.
+
+use crate::fake::scenario::{Ran, Scenario};
+use crate::fake::{Patch, Read};
+use crate::mock::{self, POOL, current, cut_short, http_json, merged, pool_body, raw_server};
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use tempfile::TempDir;
+use wiremock::ResponseTemplate;
+
+const PATCH: &str = "PATCH /work_pools/k8s";
+const READ: &str = "GET /work_pools/k8s";
+
+/// `update POOL` of the stored `current()` template.
+fn update() -> Scenario {
+    Scenario::new().pool(POOL, current()).args(["update", POOL])
+}
+
+/// Exactly `n` PATCHes reached the server, each of the pool with exactly the merged template.
+#[track_caller]
+fn assert_patched_merged(ran: &Ran, n: usize) {
+    let sent = ran.patch_bodies(POOL);
+    assert_eq!(sent.len(), n, "PATCH count: {sent:?}");
+    for body in sent {
+        assert_eq!(
+            body,
+            json!({"base_job_template": merged()}),
+            "partial write"
+        );
+    }
+}
+
+/// Exactly `n` backup files, each of POOL as read, with the merged template.
+#[track_caller]
+fn assert_backups(ran: &Ran, n: usize) -> Vec<PathBuf> {
+    let files = ran.backups(n);
+    for file in &files {
+        let pool_dir = file.parent().and_then(Path::file_name);
+        assert_eq!(pool_dir, Some(POOL.as_ref()), "{}", file.display());
+        let saved: Value =
+            serde_json::from_slice(&std::fs::read(file).expect("backup")).expect("json");
+        assert_eq!(saved["pool"]["name"], POOL);
+        assert_eq!(saved["pool"]["base_job_template"], current());
+        assert_eq!(saved["merged"], merged());
+    }
+    files
+}
+
+/// 429 with `Retry-After: 1` on the PATCH, then 204: waited out, updated, one backup.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn patch_429_with_retry_after_then_204_updates() {
+    let throttled = ResponseTemplate::new(429).insert_header("Retry-After", "1");
+    let ran = update()
+        .patches(POOL, vec![Patch::Reply(throttled), Patch::Store])
+        .retries(1)
+        .run()
+        .await;
+    ran.code(0).stdout_ends(&format!("{POOL}: updated\n"));
+    assert!(ran.out.elapsed >= Duration::from_millis(950), "{}", ran.out);
+    assert_patched_merged(&ran, 2);
+    assert_backups(&ran, 1);
+    assert_eq!(ran.stored(POOL), merged());
+}
+
+/// 500 on the PATCH is not retried: failed, exit 1, the error names the pool's URL, the
+/// status and the detail; the backup of the attempted write exists.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn patch_500_is_not_retried_and_leaves_a_backup() {
+    let boom = ResponseTemplate::new(500).set_body_json(json!({"detail": "db exploded"}));
+    let ran = update()
+        .patches(POOL, vec![Patch::Reply(boom)])
+        .retries(5)
+        .run()
+        .await;
+    ran.code(1)
+        .stdout_ends(&format!("{POOL}: failed\n"))
+        .stderr_has(&format!(
+            "PATCH {}/work_pools/{POOL} returned 500: db exploded",
+            ran.api
+        ));
+    assert_patched_merged(&ran, 1);
+    assert_backups(&ran, 1);
+    assert_eq!(ran.stored(POOL), current());
+}
+
+/// 502 / 503 on the PATCH forever with `PREFECT_CLIENT_MAX_RETRIES=1`: exactly two PATCHes
+/// of the merged template, failed, exit 1, one backup (one write attempt, retried).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn patch_502_and_503_forever_stop_after_max_retries() {
+    for statuses in [[502, 502], [503, 503], [502, 503]] {
+        let replies = statuses
+            .iter()
+            .map(|s| Patch::Reply(ResponseTemplate::new(*s).insert_header("Retry-After", "0")))
+            .collect();
+        let ran = update().patches(POOL, replies).retries(1).run().await;
+        ran.code(1).stderr_has(&format!(
+            "PATCH {}/work_pools/{POOL} returned {}",
+            ran.api, statuses[1]
+        ));
+        assert_patched_merged(&ran, 2);
+        assert_backups(&ran, 1);
+        assert_eq!(ran.stored(POOL), current(), "{statuses:?}");
+    }
+}
+
+/// A PATCH answered slower than `--timeout 0.5`, retries off: failed, exit 1, the error
+/// says it timed out; a backup exists (the write was sent and may have landed).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn patch_slower_than_timeout_fails_after_the_backup() {
+    let slow = ResponseTemplate::new(204).set_delay(Duration::from_secs(3));
+    let ran = update()
+        .patches(POOL, vec![Patch::Reply(slow)])
+        .args(["--timeout", "0.5"])
+        .run()
+        .await;
+    ran.code(1)
+        .stderr_has(&format!("PATCH {}/work_pools/{POOL} failed", ran.api))
+        .stderr_has("timed out");
+    assert!(ran.out.elapsed < Duration::from_millis(2500), "{}", ran.out);
+    assert_patched_merged(&ran, 1);
+    assert_backups(&ran, 1);
+}
+
+/// Malformed JSON from the defaults endpoint: exit 1, the error names its URL, no PATCH,
+/// no backup.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_defaults_json_writes_nothing() {
+    let garbage =
+        ResponseTemplate::new(200).set_body_raw(r#"{"prefect-kubernetes": {"#, "text/json");
+    let ran = update().defaults_reply(garbage).run().await;
+    ran.code(1)
+        .stderr_has(&format!("GET {}{}", ran.api, crate::fake::DEFAULTS))
+        .stderr_has("not valid json")
+        .stdout_ends(&format!("{POOL}: failed\n"))
+        .requests(PATCH, 0);
+    assert_backups(&ran, 0);
+}
+
+/// A stored `base_job_template` that is not an object (string, list, number, null, or
+/// absent from the pool body) fails naming the pool and "not an object"; nothing written.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn template_that_is_not_an_object_fails_naming_the_pool() {
+    let absent = json!({"name": POOL, "type": "kubernetes", "updated": "2024-01-01T00:00:00Z"});
+    let cases = [
+        ("string", pool_body(POOL, "kubernetes", &json!("{}"), "t")),
+        (
+            "array",
+            pool_body(POOL, "kubernetes", &json!([current()]), "t"),
+        ),
+        ("number", pool_body(POOL, "kubernetes", &json!(7), "t")),
+        ("null", pool_body(POOL, "kubernetes", &Value::Null, "t")),
+        ("null", absent),
+    ];
+    for (kind, body) in cases {
+        let reply = Read::Reply(ResponseTemplate::new(200).set_body_json(&body));
+        let ran = update().reads(POOL, vec![reply]).run().await;
+        ran.code(1)
+            .stderr_has(&format!(
+                "base_job_template of work pool \"{POOL}\": is a json {kind}, not an object"
+            ))
+            .stdout_ends(&format!("{POOL}: failed\n"))
+            .requests(READ, 1)
+            .requests(PATCH, 0);
+        assert_backups(&ran, 0);
+    }
+}
+
+/// A stored template without `variables` gets the default's sections merged in: its own
+/// `{{ image }}` is defined by the default, so the result passes the server's rule and is
+/// pushed (exactly the merge, here the default itself) with a backup.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn template_without_variables_takes_the_defaults_sections() {
+    let stored = json!({"job_configuration": {"image": "{{ image }}"}});
+    let want = mock::newer_default();
+    let ran = Scenario::new()
+        .pool(POOL, stored)
+        .args(["update", POOL])
+        .run()
+        .await;
+    ran.code(0).requests(PATCH, 1);
+    assert_eq!(ran.patch_bodies(POOL), [json!({"base_job_template": want})]);
+    assert_eq!(ran.stored(POOL), want);
+    ran.backups(1);
+}
+
+/// A stored template without `variables` whose job configuration uses a placeholder the
+/// default does not define: the merge would break the server's rule, so the pool is
+/// invalid, the placeholder is named, and nothing is written or backed up.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn template_without_variables_and_an_unknown_placeholder_is_invalid() {
+    let stored = json!({"job_configuration": {"image": "{{ image }}", "gpu": "{{ gpu }}"}});
+    let ran = Scenario::new()
+        .pool(POOL, stored.clone())
+        .args(["update", POOL])
+        .run()
+        .await;
+    ran.code(1)
+        .stdout_ends(&format!("{POOL}: invalid, nothing sent\n"))
+        .stderr_has(&format!(
+            "merged template for work pool \"{POOL}\" is invalid"
+        ))
+        .stderr_has("gpu")
+        .requests(READ, 1)
+        .requests(PATCH, 0);
+    assert_eq!(ran.stored(POOL), stored);
+    ran.backups(0);
+}
+
+/// The read-back after the PATCH holds something else: failed, exit 1, the error says
+/// the server holds something else and names the backup file, which exists.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn read_back_mismatch_fails_naming_the_backup() {
+    let mut other = merged();
+    other["variables"]["properties"]["cpu"]["default"] = json!("250m");
+    let read_back = mock::pool_reply(POOL, "kubernetes", &other);
+    let ran = update()
+        .reads(
+            POOL,
+            vec![Read::Stored, Read::Stored, Read::Reply(read_back)],
+        )
+        .run()
+        .await;
+    let backup = assert_backups(&ran, 1).remove(0);
+    ran.code(1)
+        .stderr_has(&format!(
+            "work pool \"{POOL}\" does not hold what poolsync sent"
+        ))
+        .stderr_has("250m")
+        .stderr_has(&backup.display().to_string())
+        .stdout_ends(&format!("{POOL}: failed\n"))
+        .requests(READ, 3);
+    assert_patched_merged(&ran, 1);
+}
+
+/// A server that stores JSON with its own key order (PostgreSQL's JSONB sorts keys by
+/// length) reads back the same template reordered: that is not a mismatch, it is updated.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn read_back_with_other_key_order_is_not_a_mismatch() {
+    let reordered = r#"{"name": "k8s", "type": "kubernetes", "updated": "2024-01-02T00:00:00Z",
+        "base_job_template": {"variables": {"properties": {"cpu": {"default": "500m",
+        "type": "string"}, "image": {"default": "registry.example.com/flows:2",
+        "type": "string"}}, "type": "object"}, "job_configuration": {"cpu": "{{ cpu }}",
+        "image": "{{ image }}"}}}"#;
+    let read_back: Value = serde_json::from_str(reordered).expect("json");
+    assert_eq!(read_back["base_job_template"], merged(), "same template");
+    let raw = ResponseTemplate::new(200).set_body_raw(reordered, "application/json");
+    let ran = update()
+        .reads(POOL, vec![Read::Stored, Read::Stored, Read::Reply(raw)])
+        .run()
+        .await;
+    ran.code(0).stdout_ends(&format!("{POOL}: updated\n"));
+    assert_patched_merged(&ran, 1);
+    assert_backups(&ran, 1);
+}
+
+/// `--backup-dir` pointing at a regular file: the backup cannot be written, so nothing is
+/// sent (no CSRF token, no PATCH); failed, exit 1, the error names the path.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unwritable_backup_dir_sends_no_patch() {
+    let dir = TempDir::new().expect("dir");
+    let blocker = dir.path().join("not-a-dir");
+    std::fs::write(&blocker, "x").expect("blocker");
+    let ran = update().backup_dir(&blocker).run().await;
+    ran.code(1)
+        .stderr_has("failed to write backup")
+        .stderr_has(&blocker.display().to_string())
+        .stdout_ends(&format!("{POOL}: failed\n"))
+        .requests(PATCH, 0)
+        .requests("GET /csrf-token", 0);
+    assert_eq!(std::fs::read_to_string(&blocker).expect("blocker"), "x");
+    assert_eq!(ran.stored(POOL), current());
+}
+
+/// The pool changed between the read and the re-read before the write (a new `updated`
+/// and template, or only a new template): conflict, exit 1, no PATCH, no backup, and the
+/// message says the pool changed and to run again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_edit_is_a_conflict_without_a_write() {
+    let mut edited = current();
+    edited["variables"]["properties"]["image"]["default"] = json!("someone/else:3");
+    let cases = [
+        (
+            "2024-06-01T12:00:00Z",
+            "updated 2024-01-01T00:00:00Z -> 2024-06-01T12:00:00Z",
+        ),
+        ("2024-01-01T00:00:00Z", "its base job template changed"),
+    ];
+    for (updated, what) in cases {
+        let ran = update()
+            .reads(
+                POOL,
+                vec![Read::Stored, Read::EditedBy(edited.clone(), updated)],
+            )
+            .run()
+            .await;
+        ran.code(1)
+            .stdout_ends(&format!("{POOL}: conflict, nothing sent\n"))
+            .stderr_has(&format!(
+                "work pool \"{POOL}\" changed on the server while poolsync worked on it ({what}); nothing was written; run poolsync again"
+            ))
+            .requests(READ, 2)
+            .requests(PATCH, 0);
+        assert_eq!(
+            ran.stored(POOL),
+            edited,
+            "the other writer's template stays"
+        );
+        assert_backups(&ran, 0);
+    }
+}
+
+/// `rollback POOL --to FILE` when the pool changes between rollback's read and its re-read:
+/// conflict, exit 1, no PATCH, no new backup.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rollback_conflict_writes_nothing() {
+    let saved_dir = TempDir::new().expect("dir");
+    let file = saved_dir.path().join("k8s-backup.json");
+    let write_to = file.clone();
+    let ran = Scenario::new()
+        .pool(POOL, merged())
+        .reads(
+            POOL,
+            vec![
+                Read::EditedBy(merged(), "2024-02-01T00:00:00Z"),
+                Read::EditedBy(mock::newer_default(), "2024-03-01T00:00:00Z"),
+            ],
+        )
+        .prepare(move |api| {
+            let backup = json!({
+                "poolsync_backup": 1, "created": "2024-01-01T00:00:00+00:00", "api_url": api,
+                "pool": pool_body(POOL, "kubernetes", &current(), "2024-01-01T00:00:00Z"),
+                "default": mock::newer_default(), "merged": merged()
+            });
+            std::fs::write(&write_to, backup.to_string()).expect("backup file");
+        })
+        .args(["rollback", POOL, "--to", &file.display().to_string()])
+        .run()
+        .await;
+    ran.code(1)
+        .stderr_has(&format!(
+            "work pool \"{POOL}\" changed on the server while poolsync worked on it (updated 2024-02-01T00:00:00Z -> 2024-03-01T00:00:00Z); nothing was written"
+        ))
+        .requests(READ, 2)
+        .requests(PATCH, 0);
+    assert!(!ran.out.stdout.contains("rolled back"), "{}", ran.out);
+    assert_backups(&ran, 0);
+}
+
+/// The pool read's reply is cut mid-body: exit 1, the error names the URL and the body
+/// error, nothing but that one read was sent, no backup.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connection_closed_mid_body_on_the_read() {
+    let (url, seen) = raw_server(|_, _| cut_short());
+    let dir = TempDir::new().expect("dir");
+    let mut cmd = mock::poolsync();
+    cmd.env("PREFECT_CLIENT_MAX_RETRIES", "0")
+        .args(["update", POOL, "--api-url", &url, "--backup-dir"])
+        .arg(dir.path());
+    let out = mock::run(cmd).await;
+    out.code(1);
+    assert!(
+        out.stderr
+            .contains(&format!("GET {url}/work_pools/{POOL} failed")),
+        "{out}"
+    );
+    assert!(out.stderr.contains("body"), "cause not named; {out}");
+    let seen: Vec<String> = seen
+        .lock()
+        .expect("log")
+        .iter()
+        .map(|r| r.0.clone())
+        .collect();
+    assert_eq!(seen, [format!("GET /api/work_pools/{POOL} HTTP/1.1")]);
+    assert!(mock::files_under(dir.path()).is_empty());
+}
+
+/// The PATCH's reply is cut mid-body (the write may have landed): failed, exit 1, the
+/// error names the URL; the one PATCH held exactly the merged template; one backup.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connection_closed_mid_body_on_the_patch_reply() {
+    let (url, seen) = raw_server(|line, _| {
+        if line.starts_with("PATCH ") {
+            cut_short()
+        } else if line.starts_with("GET /api/csrf-token") {
+            http_json(
+                "422 Unprocessable Entity",
+                &json!({"detail": "CSRF protection is disabled."}),
+            )
+        } else if line.starts_with("GET /api/collections/") {
+            http_json("200 OK", &mock::defaults("kubernetes", "kubernetes"))
+        } else if line.starts_with(&format!("GET /api/work_pools/{POOL} ")) {
+            http_json("200 OK", &pool_body(POOL, "kubernetes", &current(), "t"))
+        } else {
+            http_json("418 I'm a teapot", &json!({"detail": "unexpected"}))
+        }
+    });
+    let dir = TempDir::new().expect("dir");
+    let mut cmd = mock::poolsync();
+    cmd.env("PREFECT_CLIENT_MAX_RETRIES", "0")
+        .args(["update", POOL, "--api-url", &url, "--backup-dir"])
+        .arg(dir.path());
+    let out = mock::run(cmd).await;
+    out.code(1);
+    assert!(
+        out.stderr
+            .contains(&format!("PATCH {url}/work_pools/{POOL} failed")),
+        "{out}"
+    );
+    assert!(out.stdout.ends_with(&format!("{POOL}: failed\n")), "{out}");
+    let seen = seen.lock().expect("log").clone();
+    let lines: Vec<&str> = seen.iter().map(|r| r.0.as_str()).collect();
+    assert_eq!(
+        lines.iter().filter(|l| l.starts_with("PATCH")).count(),
+        1,
+        "{lines:?}"
+    );
+    let known = [
+        "PATCH ",
+        "GET /api/csrf-token",
+        "GET /api/collections/",
+        "GET /api/work_pools/",
+    ];
+    assert!(
+        lines.iter().all(|l| known.iter().any(|k| l.starts_with(k))),
+        "{lines:?}"
+    );
+    let patch = seen
+        .iter()
+        .find(|r| r.0.starts_with("PATCH"))
+        .expect("a PATCH");
+    let body: Value = serde_json::from_slice(&patch.1).expect("json");
+    assert_eq!(body, json!({"base_job_template": merged()}));
+    assert_eq!(mock::files_under(dir.path()).len(), 1);
+}

@@ -1,0 +1,287 @@
+//! The fault matrix of batches (`update --all` and several named pools): one pool's fault
+//! (deleted, edited concurrently, refused with 422 or 403, reserved) ends that pool only and
+//! the others are updated; a defaults endpoint that is down fails every pool without a
+//! write. Every case checks the PATCHes that reached the server (only of the healthy pools,
+//! each exactly the merged template), each pool's outcome and reason in `--output json`,
+//! the summary counts, the backups (exactly one per attempted write), the final server
+//! state and the exit code. How poolsync reads the pools (one GET each or filter-by-names)
+//! is not asserted: the fake's scripted reads hold either way.
+
+use crate::fake::scenario::{Ran, Scenario};
+use crate::fake::{DEFAULTS, Patch, Read};
+use crate::mock::{current, json_lines, merged};
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use wiremock::ResponseTemplate;
+
+/// A scenario serving kubernetes pools `names`, all holding `current()`.
+fn pools(names: &[&str]) -> Scenario {
+    names
+        .iter()
+        .fold(Scenario::new(), |s, name| s.pool(name, current()))
+}
+
+/// Runs `update <args> --output json`.
+async fn batch(scenario: Scenario, args: &[&str]) -> Ran {
+    let mut scenario = scenario.args(["update"]);
+    for arg in args {
+        scenario = scenario.args([*arg]);
+    }
+    scenario.args(["--output", "json"]).run().await
+}
+
+/// Each pool's JSON line by name; checks the summary's total against the lines.
+fn by_pool(ran: &Ran) -> (BTreeMap<String, Value>, Value) {
+    let (lines, summary) = json_lines(&ran.out);
+    assert_eq!(summary["total"], lines.len(), "{}", ran.out);
+    let pools = lines
+        .into_iter()
+        .map(|l| (l["pool"].as_str().unwrap_or_default().to_string(), l))
+        .collect();
+    (pools, summary)
+}
+
+/// The summary's outcome counts that are not zero.
+fn counts(summary: &Value) -> BTreeMap<String, u64> {
+    summary["outcomes"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter_map(|(k, n)| n.as_u64().filter(|n| *n != 0).map(|n| (k.clone(), n)))
+        .collect()
+}
+
+fn want_counts(pairs: &[(&str, u64)]) -> BTreeMap<String, u64> {
+    pairs.iter().map(|(k, n)| (k.to_string(), *n)).collect()
+}
+
+/// Exactly one PATCH per pool in `names` (none for the others of `all`), each of the
+/// merged template.
+#[track_caller]
+fn assert_patched(ran: &Ran, all: &[&str], names: &[&str]) {
+    for name in all {
+        let bodies = ran.patch_bodies(name);
+        let want = usize::from(names.contains(name));
+        assert_eq!(bodies.len(), want, "PATCHes of {name}; {:#?}", ran.routes);
+        for body in bodies {
+            assert_eq!(body, json!({"base_job_template": merged()}), "{name}");
+        }
+    }
+}
+
+/// The pools with a backup (one file each), sorted.
+#[track_caller]
+fn backed_up(ran: &Ran, n: usize) -> Vec<String> {
+    let files = ran.backups(n);
+    let mut pools: Vec<String> = files
+        .iter()
+        .filter_map(|f| {
+            f.parent()?
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+        })
+        .collect();
+    pools.sort();
+    pools.dedup();
+    assert_eq!(pools.len(), n, "more than one backup of a pool: {files:?}");
+    pools
+}
+
+fn error(pools: &BTreeMap<String, Value>, name: &str) -> String {
+    pools[name]["error"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// A pool listed by `--all` but deleted before its re-read (404): that pool failed ("was
+/// not found"), the others are updated, exit 1, and the summary counts both.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pool_deleted_between_list_and_update() {
+    let scenario = pools(&["a", "b", "c"]).reads("b", vec![Read::Stored, Read::Deleted]);
+    let ran = batch(scenario, &["--all"]).await;
+    ran.code(1);
+    let (pools, summary) = by_pool(&ran);
+    assert_eq!(pools["a"]["outcome"], "updated", "{}", ran.out);
+    assert_eq!(pools["c"]["outcome"], "updated", "{}", ran.out);
+    assert_eq!(pools["b"]["outcome"], "failed", "{}", ran.out);
+    let want = format!("work pool \"b\" was not found at {}", ran.api);
+    assert!(error(&pools, "b").contains(&want), "{}", ran.out);
+    assert_eq!(
+        counts(&summary),
+        want_counts(&[("updated", 2), ("failed", 1)])
+    );
+    assert_patched(&ran, &["a", "b", "c"], &["a", "c"]);
+    assert_eq!(backed_up(&ran, 2), ["a", "c"]);
+    assert_eq!(ran.fake.stored("b"), None);
+    assert_eq!(ran.stored("a"), merged());
+}
+
+/// One pool of a batch changes between the listing and its re-read: conflict with the
+/// "run poolsync again" message, no PATCH or backup for it; the others are updated.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_edit_in_a_batch_spares_the_other_pools() {
+    let mut edited = current();
+    edited["job_configuration"]["image"] = json!("fixed:1");
+    let scenario = pools(&["a", "b", "c"]).reads(
+        "b",
+        vec![
+            Read::Stored,
+            Read::EditedBy(edited.clone(), "2024-05-05T05:05:05Z"),
+        ],
+    );
+    let ran = batch(scenario, &["--all"]).await;
+    ran.code(1);
+    let (pools, summary) = by_pool(&ran);
+    assert_eq!(pools["b"]["outcome"], "conflict", "{}", ran.out);
+    let error = error(&pools, "b");
+    assert!(
+        error.contains("work pool \"b\" changed on the server")
+            && error.contains("2024-05-05T05:05:05Z")
+            && error.contains("nothing was written; run poolsync again"),
+        "{error}"
+    );
+    assert_eq!(
+        counts(&summary),
+        want_counts(&[("updated", 2), ("conflict", 1)])
+    );
+    assert_patched(&ran, &["a", "b", "c"], &["a", "c"]);
+    assert_eq!(backed_up(&ran, 2), ["a", "c"]);
+    assert_eq!(ran.stored("b"), edited, "the other writer's template stays");
+}
+
+/// A 422 with the server's `exception_detail` on one pool's PATCH: that pool failed with
+/// the `msg` text (not retried; its backup exists, a write was attempted); others updated.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn patch_422_in_a_batch_fails_that_pool_only() {
+    let invalid = ResponseTemplate::new(422).set_body_json(json!({
+        "exception_message": "Invalid request received.",
+        "exception_detail": [{"loc": ["body", "base_job_template"],
+            "msg": "Value error, The variables specified in the job configuration template must be present as properties in the variables schema.",
+            "type": "value_error"}],
+        "request_body": {}
+    }));
+    let scenario = pools(&["a", "b", "c"])
+        .patches("b", vec![Patch::Reply(invalid)])
+        .retries(5);
+    let ran = batch(scenario, &["a", "b", "c"]).await;
+    ran.code(1);
+    let (pools, summary) = by_pool(&ran);
+    assert_eq!(pools["b"]["outcome"], "failed", "{}", ran.out);
+    let error = error(&pools, "b");
+    let head = format!("PATCH {}/work_pools/b returned 422", ran.api);
+    assert!(error.starts_with(&head), "{error}");
+    assert!(
+        error.contains(
+            "Value error, The variables specified in the job configuration template must be present"
+        ),
+        "{error}"
+    );
+    assert_eq!(
+        counts(&summary),
+        want_counts(&[("updated", 2), ("failed", 1)])
+    );
+    assert_eq!(summary["retries"], 0);
+    assert_patched(&ran, &["a", "b", "c"], &["a", "b", "c"]);
+    assert_eq!(backed_up(&ran, 3), ["a", "b", "c"]);
+    assert_eq!(ran.stored("b"), current());
+}
+
+/// `--all` over reserved names (`prefect-...`, `PREFECT...`) and a pool whose PATCH is
+/// refused with 403: the reserved pools are skipped with the reason and never written;
+/// the 403 pool failed with the server's detail; the rest is updated.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reserved_names_are_skipped_and_403_fails_with_the_detail() {
+    let forbidden = ResponseTemplate::new(403)
+        .set_body_json(json!({"detail": "Not authorized: missing scope manage_work_pools"}));
+    let scenario = pools(&["a", "PREFECTY", "locked"])
+        .typed_pool("prefect-managed-x", "prefect:managed", current())
+        .patches("locked", vec![Patch::Reply(forbidden)])
+        .retries(5);
+    let ran = batch(scenario, &["--all"]).await;
+    ran.code(1);
+    let (pools, summary) = by_pool(&ran);
+    for name in ["prefect-managed-x", "PREFECTY"] {
+        assert_eq!(pools[name]["outcome"], "skipped", "{}", ran.out);
+        let want = format!("work pool \"{name}\" has a reserved name");
+        assert!(error(&pools, name).contains(&want), "{}", ran.out);
+        ran.requests(&format!("GET /work_pools/{name}"), 0);
+    }
+    assert_eq!(pools["locked"]["outcome"], "failed", "{}", ran.out);
+    let want = format!(
+        "PATCH {}/work_pools/locked returned 403: Not authorized: missing scope manage_work_pools",
+        ran.api
+    );
+    assert_eq!(error(&pools, "locked"), want);
+    assert_eq!(
+        counts(&summary),
+        want_counts(&[("updated", 1), ("skipped", 2), ("failed", 1)])
+    );
+    let all = ["a", "PREFECTY", "locked", "prefect-managed-x"];
+    assert_patched(&ran, &all, &["a", "locked"]);
+    assert_eq!(backed_up(&ran, 2), ["a", "locked"]);
+}
+
+/// Named pools with a reserved one: it is read once (to learn it exists), skipped, never
+/// written. A skipped pool alone does not fail a batch: exit 0 (a single reserved pool
+/// exits 1, see `mock_api.rs`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reserved_named_pool_in_a_batch_is_read_once_and_skipped() {
+    let ran = batch(pools(&["a", "Prefect-x"]), &["a", "Prefect-x"]).await;
+    ran.code(0);
+    let (pools, summary) = by_pool(&ran);
+    assert_eq!(pools["Prefect-x"]["outcome"], "skipped", "{}", ran.out);
+    assert!(
+        error(&pools, "Prefect-x").contains("reserved name"),
+        "{}",
+        ran.out
+    );
+    assert_eq!(
+        counts(&summary),
+        want_counts(&[("updated", 1), ("skipped", 1)])
+    );
+    assert_patched(&ran, &["a", "Prefect-x"], &["a"]);
+    assert_eq!(backed_up(&ran, 1), ["a"]);
+    assert!(
+        ran.routes
+            .iter()
+            .filter(|r| r.contains("Prefect-x"))
+            .count()
+            <= 1,
+        "{:#?}",
+        ran.routes
+    );
+}
+
+fn defaults_down() -> ResponseTemplate {
+    ResponseTemplate::new(503).set_body_json(json!({"exception_message": "Service Unavailable"}))
+}
+
+/// The defaults endpoint is down (503 forever, no retries): every pool of the batch failed
+/// with the defaults URL in its reason; nothing written or backed up.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn defaults_down_fails_every_pool_without_a_write() {
+    let scenario = pools(&["a", "b", "c"]).defaults_reply(defaults_down());
+    let ran = batch(scenario, &["--all"]).await;
+    ran.code(1);
+    let (pools, summary) = by_pool(&ran);
+    let url = format!("GET {}{DEFAULTS} returned 503", ran.api);
+    for name in ["a", "b", "c"] {
+        assert_eq!(pools[name]["outcome"], "failed", "{}", ran.out);
+        assert!(error(&pools, name).contains(&url), "{}", ran.out);
+        assert_eq!(pools[name]["merged"], Value::Null, "{}", ran.out);
+        assert_eq!(ran.stored(name), current());
+    }
+    assert_eq!(counts(&summary), want_counts(&[("failed", 3)]));
+    assert_patched(&ran, &["a", "b", "c"], &[]);
+    ran.backups(0);
+}
+
+/// The defaults are fetched once per run, and a failed fetch is remembered too: a down
+/// endpoint is asked once for the whole batch.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn defaults_down_is_asked_once_per_run() {
+    let scenario = pools(&["a", "b", "c"]).defaults_reply(defaults_down());
+    let ran = batch(scenario, &["--all"]).await;
+    ran.code(1).requests(&format!("GET {DEFAULTS}"), 1);
+}

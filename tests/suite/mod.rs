@@ -1,0 +1,21 @@
+//! The tests, a module per feature. Real-server modules use `crate::support`; the fault,
+//! safety, secret and batch modules on the fake API use `crate::fake`.
+
+mod batch;
+mod csrf_server;
+mod faults;
+mod faults_batch;
+mod help;
+mod mock_api;
+mod mock_retry;
+mod offline;
+mod pipes;
+mod precommit;
+mod properties;
+mod properties_checks;
+mod safety;
+mod secrets;
+mod server_harness;
+mod three_way;
+mod trust_policy;
+mod update;
