@@ -9,6 +9,7 @@ mod help;
 mod mock_api;
 mod mock_retry;
 mod offline;
+mod pacing;
 mod pipes;
 mod precommit;
 mod properties;
