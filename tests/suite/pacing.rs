@@ -209,15 +209,18 @@ async fn fifty_named_pools_cost_one_request_per_pool_and_five_more() {
     assert!(per_pool <= 1.15, "{per_pool:.3} requests per updated pool");
 }
 
-/// A 429 storm on 20 pools: from the fifth PATCH on, the fake answers every request 429 with
-/// `Retry-After: 1` for one second, and holds the PATCHes it accepts 300 ms, so their workers
-/// are free again in the middle of the storm. Every worker waits the pause out: after the
-/// first 429, only requests already sent arrive (within 150 ms of it, at most one per
-/// worker), then nothing until the second is over. Nothing fails, every pool is PATCHed
-/// once, and the summary counts each 429 the fake sent and at least the second waited.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_429_storm_pauses_every_worker() {
-    let pools = names(20);
+/// Pools worked on at once and writes in flight (`--concurrency`'s default).
+const CONCURRENCY: usize = 8;
+
+/// A 429 storm on `n` pools: from the fifth PATCH on, the fake answers every request 429
+/// with `Retry-After: 1` for one second, and holds the PATCHes it accepts 300 ms, so their
+/// workers are free again in the middle of the storm. Every worker waits the pause out:
+/// after the first 429 only requests already sent arrive (within 150 ms of it), at most
+/// [`CONCURRENCY`] PATCHes arrive before the pause ends (the writes that can be in flight),
+/// and the first request after it is answered. Nothing fails, every pool is PATCHed once,
+/// and the summary counts each 429 the fake sent and at least the second waited.
+async fn storm(n: usize) {
+    let pools = names(n);
     let scenario = stale(&pools)
         .storm(4, Duration::from_secs(1), "1")
         .hold_patches(Duration::from_millis(300));
@@ -229,14 +232,23 @@ async fn a_429_storm_pauses_every_worker() {
     let throttled: Vec<&Seen> = log.iter().filter(|s| s.pushback == Some(429)).collect();
     let start = throttled.first().expect("the storm threw 429s").at;
     let end = start + Duration::from_secs(1);
-    let during: Vec<f64> = log
+    let during: Vec<String> = log
         .iter()
         .filter(|s| s.at > start && s.at < end)
-        .map(|s| secs(start, s.at))
+        .map(|s| format!("{:.3} {}", secs(start, s.at), s.route))
         .collect();
+    let late = log
+        .iter()
+        .filter(|s| s.at > start && s.at < end)
+        .any(|s| secs(start, s.at) >= 0.150);
+    let patches = log
+        .iter()
+        .filter(|s| s.route.starts_with("PATCH") && s.at < end)
+        .count();
     assert!(
-        during.iter().all(|t| *t < 0.150) && during.len() < 8,
-        "requests arrived during the pause, seconds after the first 429: {during:?}"
+        !late && during.len() <= CONCURRENCY && patches <= CONCURRENCY,
+        "{patches} PATCHes before the pause ended; requests during it, seconds after the \
+         first 429: {during:#?}"
     );
     let after = log
         .iter()
@@ -260,6 +272,20 @@ async fn a_429_storm_pauses_every_worker() {
         ran.out
     );
     assert_eq!(summary["outcomes"]["failed"], 0);
+}
+
+/// [`storm`] on 20 pools: one chunk, whose PATCHes all hold a write slot when the 429 comes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_429_storm_pauses_every_worker() {
+    storm(20).await;
+}
+
+/// [`storm`] on 60 pools: two chunks in flight (50 and 10), so PATCHes of the second wait
+/// for a write slot when the 429 comes; they must wait out the pause too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "src bug for the lead: a PATCH admitted before a 429 and then waiting for a write slot is sent during the pause"]
+async fn a_429_storm_pauses_writes_waiting_for_a_slot() {
+    storm(60).await;
 }
 
 /// 503s to concurrent writes on 60 pools: of the first 24 PATCHes, each that arrives while
