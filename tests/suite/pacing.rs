@@ -160,6 +160,45 @@ async fn all_50_pools_cost_one_request_per_pool_and_six_more() {
     assert!(per_pool <= 1.15, "{per_pool:.3} requests per updated pool");
 }
 
+/// `update --all` over 250 stale pools, more than one listing page (200): the pages at
+/// offsets 0 and 200, then the re-list of both; five chunks of 50, each one re-read and one
+/// read-back by its names; one PATCH per pool, the CSRF probe and one defaults GET. Exactly
+/// 266 requests (1.06 per updated pool), which the summary reports.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn all_250_pools_page_relist_and_chunk_by_50() {
+    let pools: Vec<String> = (0..250).map(|i| format!("p{i:03}")).collect();
+    let ran = update(stale(&pools), &["--all".into()]).await;
+    ran.code(0);
+    let summary = all_updated(&ran, &pools);
+    let log = ran.fake.log();
+    let counts = routes(&log);
+
+    let listing: Vec<Option<u64>> = of(&log, FILTER)
+        .iter()
+        .filter(|s| s.names.is_none())
+        .map(|s| s.offset)
+        .collect();
+    assert_eq!(
+        listing,
+        [Some(0), Some(200), Some(0), Some(200)],
+        "{counts:#?}"
+    );
+    let reads = by_name_reads(&log);
+    assert_eq!(reads.len(), 10, "{counts:#?}");
+    let mut chunks: Vec<Vec<String>> = reads.clone();
+    chunks.sort();
+    chunks.dedup();
+    assert_eq!(chunks.len(), 5, "each chunk read twice: {reads:?}");
+    assert!(chunks.iter().all(|c| c.len() == 50), "{reads:?}");
+    let mut covered: Vec<String> = chunks.concat();
+    covered.sort();
+    assert_eq!(covered, pools, "the chunks hold every pool once");
+
+    let want = 4 + 1 + 1 + 5 * 2 + pools.len();
+    assert_eq!(log.len(), want, "{counts:#?}");
+    assert_eq!(summary["requests"], want, "{}", ran.out);
+}
+
 /// `update p00 p01 ... p49` (50 names): the CSRF probe, one defaults GET, then three
 /// `POST /work_pools/filter` by all 50 names (the read, the chunk's re-read before any PATCH
 /// and its read-back after them) and one PATCH per pool; no listing page and no per-pool
@@ -345,16 +384,16 @@ async fn contention_503s_lower_the_writes_in_flight_and_successes_raise_them() {
     );
 }
 
-/// `--max-rps 5` on 20 pools, against a fake that allows 5 requests per second (a token
-/// bucket, three at once: a write waits for the CSRF probe it triggered, so those two arrive
-/// together) and answers 429 above it: no request is throttled, the requests
-/// arrive at least 0.18 s apart on average (0.2 s less jitter), and every pool is updated.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn max_rps_spaces_the_requests_and_needs_no_429() {
-    let pools = names(20);
-    let scenario = stale(&pools).bucket(5.0, 3.0);
-    let args: Vec<String> = ["--all", "--max-rps", "5"].map(String::from).into();
-    let ran = update(scenario, &args).await;
+/// A run paced at 5 requests per second (`--max-rps 5` or `POOLSYNC_MAX_RPS=5`) on `n`
+/// pools, against a fake that allows 5 requests per second (a token bucket, three at once:
+/// a write waits for the CSRF probe it triggered, so those two arrive together) and answers
+/// 429 above it: no request is throttled, the requests arrive at least 0.18 s apart on
+/// average (0.2 s less jitter), and every pool is updated.
+async fn paced_at_5(n: usize, scenario: fn(Scenario) -> Scenario, flags: &[&str]) {
+    let pools = names(n);
+    let mut args = vec!["--all".to_string()];
+    args.extend(flags.iter().map(|f| f.to_string()));
+    let ran = update(scenario(stale(&pools).bucket(5.0, 3.0)), &args).await;
     ran.code(0);
     let summary = all_updated(&ran, &pools);
     let log = ran.fake.log();
@@ -368,6 +407,18 @@ async fn max_rps_spaces_the_requests_and_needs_no_429() {
         "{} requests in {span:.2} s: {gap:.3} s apart on average",
         log.len()
     );
+}
+
+/// [`paced_at_5`] with `--max-rps 5` on 20 pools.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn max_rps_spaces_the_requests_and_needs_no_429() {
+    paced_at_5(20, |s| s, &["--max-rps", "5"]).await;
+}
+
+/// [`paced_at_5`] with `POOLSYNC_MAX_RPS=5` on 8 pools.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn max_rps_from_the_environment_paces_too() {
+    paced_at_5(8, |s| s.env("POOLSYNC_MAX_RPS", "5"), &[]).await;
 }
 
 fn applied_but_500() -> Patch {
