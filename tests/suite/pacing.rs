@@ -469,6 +469,30 @@ async fn a_500_whose_write_landed_on_one_pool_is_updated_with_a_note() {
     assert_eq!(ran.stored("k8s"), merged());
 }
 
+/// The contrast: a PATCH answered 500 that the server did not apply is read back too (a
+/// third GET), found unchanged, and `failed` with the 500; no note, exit 1.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_500_whose_write_did_not_land_fails_after_the_read_back() {
+    let boom = ResponseTemplate::new(500).set_body_json(serde_json::json!({"detail": "db down"}));
+    let ran = Scenario::new()
+        .pool("k8s", current())
+        .patches("k8s", vec![Patch::Reply(boom)])
+        .args(["update", "k8s"])
+        .run()
+        .await;
+    ran.code(1)
+        .requests("PATCH /work_pools/k8s", 1)
+        .requests("GET /work_pools/k8s", 3)
+        .stdout_ends("k8s: failed\n")
+        .stderr_has("returned 500: db down");
+    assert!(
+        !ran.out.stdout.contains("holds the new template"),
+        "{}",
+        ran.out
+    );
+    assert_eq!(ran.stored("k8s"), current());
+}
+
 /// `update --all` over 50 pools where `p17` is deleted after the listing, just before the
 /// chunk's re-read: `p17` is `failed` ("was not found", never PATCHed, no backup), the other
 /// 49 are updated, exit 1.
