@@ -5,6 +5,7 @@ mod batch;
 mod csrf_server;
 mod faults;
 mod faults_batch;
+mod faults_wire;
 mod help;
 mod mock_api;
 mod mock_retry;
