@@ -178,3 +178,30 @@ async fn max_rps_spaces_the_requests_and_needs_no_429() {
 async fn max_rps_from_the_environment_paces_too() {
     paced_at_5(8, |s| s.env("POOLSYNC_MAX_RPS", "5"), &[]).await;
 }
+
+/// A single early 429 does not pin the pace far below what the server allows: `--max-rps 5`
+/// on 20 pools against a bucket of 5 per second, two at once (the CSRF probe and the write
+/// that triggered it arrive together, so one request in the first second is throttled).
+/// From the first request after the pause on, they still arrive at most 0.3 s apart on
+/// average (at least two thirds of the budget); nothing fails.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "src bug for the lead: the learned rate counts answers over at least 1 s, so a 429 after 2 answers sets 1.9 rps for the rest of the run"]
+async fn an_early_429_keeps_the_pace_near_the_budget() {
+    let pools = names(20);
+    let args: Vec<String> = ["--all", "--max-rps", "5"].map(String::from).into();
+    let ran = update(stale(&pools).bucket(5.0, 2.0), &args).await;
+    ran.code(0);
+    all_updated(&ran, &pools);
+    let log = ran.fake.log();
+    let last = log
+        .iter()
+        .rposition(|s| s.pushback.is_some())
+        .expect("the bucket throttled a request");
+    let after = &log[last + 1..];
+    let gap = secs(after[0].at, after[after.len() - 1].at) / (after.len() - 1) as f64;
+    assert!(
+        gap <= 0.3,
+        "{} requests after the last 429, {gap:.3} s apart on average",
+        after.len()
+    );
+}
