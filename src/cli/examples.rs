@@ -40,7 +40,8 @@ Examples:
 pub const TRUST_POLICY: &str = "\
 Examples:
   poolsync trust-policy --aws-account 123456789012 --prefect-account 9c0a5c36-2b38-4a43-9e77-1f2f8e3c1a01
-  poolsync trust-policy --check policy.json";
+  poolsync trust-policy --check policy.json
+  poolsync trust-policy --check main.tf --issuer app.crewai.com --audience sts.amazonaws.com";
 
 pub const COMPLETIONS: &str = "\
 Examples:

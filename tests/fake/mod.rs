@@ -4,13 +4,18 @@
 //! answer, a pool whose GETs echo the request's credentials, a route outside the API such as
 //! a redirect's target) and count requests per route afterwards; a second fake stands for
 //! another origin. [`Scenario`](scenario::Scenario) drives it.
+//! [`pushback`] records when each request came and scripts 429 storms, a token bucket and
+//! 503s to concurrent PATCHes.
 
+pub mod pushback;
 pub mod scenario;
 
 use crate::mock;
+use pushback::{Bucket, Seen, Storm};
 use serde_json::{Value, json};
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 use wiremock::matchers::any;
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
@@ -42,6 +47,8 @@ pub enum Patch {
     Store,
     /// Answers this, stores nothing.
     Reply(ResponseTemplate),
+    /// Stores the template but answers this (a server that applied the write, then failed).
+    StoreAndReply(ResponseTemplate),
 }
 
 /// Builds a reply from the `Authorization` header a request carried (`none` without one).
@@ -68,6 +75,9 @@ struct State {
     echoes: HashMap<String, Echo>,
     extra: HashMap<String, ResponseTemplate>,
     writes: u64,
+    /// Pools deleted just before the first request that reads them by name.
+    vanish: HashSet<String>,
+    pushback: pushback::Pushback,
 }
 
 /// The fake API: a wiremock server whose every request goes to [`Fake::answer`].
@@ -80,7 +90,13 @@ struct Responder(Arc<Mutex<State>>);
 
 impl Respond for Responder {
     fn respond(&self, request: &Request) -> ResponseTemplate {
-        answer(&mut lock(&self.0), request)
+        let mut state = lock(&self.0);
+        let (now, route) = (Instant::now(), route(request));
+        let (pushback, reply) = match state.pushback.refuse(now, &route) {
+            Some((status, reply)) => (Some(status), reply),
+            None => (None, answer(&mut state, request)),
+        };
+        state.pushback.record(request, now, route, pushback, reply)
     }
 }
 
@@ -162,6 +178,50 @@ impl Fake {
         lock(&self.state).csrf_replies = replies.into();
     }
 
+    /// Deletes the pool just before the first request that reads it by name (a GET of it, or
+    /// a `POST /work_pools/filter` whose name filter holds it); listing pages do not count.
+    pub fn vanish(&self, name: &str) {
+        lock(&self.state).vanish.insert(name.into());
+    }
+
+    /// From PATCH number `after` on (0-based), every request answers 429 with
+    /// `Retry-After: retry_after` for `window`.
+    pub fn storm(&self, after: usize, window: Duration, retry_after: &'static str) {
+        lock(&self.state).pushback.storm = Some(Storm {
+            after,
+            window,
+            retry_after,
+            started: None,
+        });
+    }
+
+    /// Allows `rate` requests per second, `burst` at once; above it answers 429 with
+    /// `Retry-After: 1`.
+    pub fn bucket(&self, rate: f64, burst: f64) {
+        lock(&self.state).pushback.bucket = Some(Bucket {
+            rate,
+            burst,
+            tokens: burst,
+            last: None,
+        });
+    }
+
+    /// Of the first `first` PATCHes, each that arrives while another PATCH is in flight
+    /// answers 503; later PATCHes are accepted at any concurrency.
+    pub fn contention(&self, first: usize) {
+        lock(&self.state).pushback.contention = Some(first);
+    }
+
+    /// Every PATCH the API answers is answered `hold` after it arrived.
+    pub fn hold_patches(&self, hold: Duration) {
+        lock(&self.state).pushback.patch_hold = Some(hold);
+    }
+
+    /// Every request so far, in the order they arrived.
+    pub fn log(&self) -> Vec<Seen> {
+        lock(&self.state).pushback.log.clone()
+    }
+
     /// The stored template of a pool, `None` once it is gone.
     pub fn stored(&self, name: &str) -> Option<Value> {
         lock(&self.state)
@@ -214,6 +274,9 @@ fn answer(state: &mut State, request: &Request) -> ResponseTemplate {
 }
 
 fn read(state: &mut State, name: &str) -> ResponseTemplate {
+    if state.vanish.remove(name) {
+        state.pools.remove(name);
+    }
     if let Some(reply) = state.always.get(name) {
         return reply.clone();
     }
@@ -251,6 +314,11 @@ fn filter(state: &mut State, request: &Request) -> ResponseTemplate {
         body["work_pools"][field]["any_"].as_array().cloned()
     };
     let (types, names) = (any("type"), any("name"));
+    for name in names.iter().flatten().filter_map(Value::as_str) {
+        if state.vanish.remove(name) {
+            state.pools.remove(name);
+        }
+    }
     let offset = body["offset"].as_u64().unwrap_or(0) as usize;
     let limit = body["limit"].as_u64().unwrap_or(200) as usize;
     let listed: Vec<String> = state
@@ -287,6 +355,7 @@ fn patch(state: &mut State, name: &str, request: &Request) -> ResponseTemplate {
     let (store, reply) = match scripted.unwrap_or(Patch::Store) {
         Patch::Store => (true, ResponseTemplate::new(204)),
         Patch::Reply(reply) => (false, reply),
+        Patch::StoreAndReply(reply) => (true, reply),
     };
     let Some(pool) = state.pools.get_mut(name) else {
         return json_reply(404, json!({"detail": "Work pool not found."}));

@@ -19,6 +19,7 @@ use super::{Csrf, Fake, Patch, Read};
 use crate::mock::{self, Out};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 use tempfile::TempDir;
 use wiremock::ResponseTemplate;
 
@@ -95,6 +96,33 @@ impl Scenario {
     pub fn route(self, route: &str, reply: ResponseTemplate) -> Scenario {
         let route = route.to_string();
         self.with(move |fake| fake.route(&route, reply))
+    }
+
+    /// The pool is deleted just before the first request that reads it by name.
+    pub fn vanish(self, name: &str) -> Scenario {
+        let name = name.to_string();
+        self.with(move |fake| fake.vanish(&name))
+    }
+
+    /// From PATCH number `after` on, every request answers 429 with `Retry-After` for
+    /// `window` (see [`Fake::storm`]).
+    pub fn storm(self, after: usize, window: Duration, retry_after: &'static str) -> Scenario {
+        self.with(move |fake| fake.storm(after, window, retry_after))
+    }
+
+    /// A token bucket of `rate` requests per second, `burst` at once (see [`Fake::bucket`]).
+    pub fn bucket(self, rate: f64, burst: f64) -> Scenario {
+        self.with(move |fake| fake.bucket(rate, burst))
+    }
+
+    /// 503 to concurrent PATCHes among the first `first` (see [`Fake::contention`]).
+    pub fn contention(self, first: usize) -> Scenario {
+        self.with(move |fake| fake.contention(first))
+    }
+
+    /// Every accepted PATCH is answered `hold` after it arrived.
+    pub fn hold_patches(self, hold: Duration) -> Scenario {
+        self.with(move |fake| fake.hold_patches(hold))
     }
 
     /// The defaults document (self-hosted and Cloud routes alike).

@@ -4,7 +4,14 @@
 use crate::mock;
 
 const ONLINE: [&str; 4] = ["update", "default", "validate", "rollback"];
-const OFFLINE: [&str; 5] = ["merge", "schema", "trust-policy", "completions", "backups"];
+const OFFLINE: [&str; 6] = [
+    "merge",
+    "schema",
+    "trust-policy",
+    "springboard",
+    "completions",
+    "backups",
+];
 const CONNECTION: [&str; 5] = [
     "--api-url",
     "--api-key",

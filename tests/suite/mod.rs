@@ -16,6 +16,7 @@ mod interrupts;
 mod mock_api;
 mod mock_retry;
 mod offline;
+mod pacing;
 mod pipes;
 mod precommit;
 mod properties;

@@ -1,0 +1,345 @@
+//! Batches at the pace of the API (issue 8), on the fake API: what 50- and 250-pool batches
+//! cost in requests per route, a 5xx whose write landed (or did not), and a pool deleted
+//! between its listing and its re-read. [`pushback`]: 429 storms, 503s, `--max-rps`.
+
+mod pushback;
+
+use crate::fake::pushback::Seen;
+use crate::fake::scenario::{Ran, Scenario};
+use crate::fake::{DEFAULTS, Patch};
+use crate::mock::{current, json_lines, merged};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use wiremock::ResponseTemplate;
+
+const FILTER: &str = "POST /work_pools/filter";
+
+/// `p00`, `p01`, ... : `n` pool names, in the order the fake lists them.
+fn names(n: usize) -> Vec<String> {
+    (0..n).map(|i| format!("p{i:02}")).collect()
+}
+
+/// A scenario serving kubernetes pools `names`, all holding `current()` (all stale).
+fn stale(names: &[String]) -> Scenario {
+    names
+        .iter()
+        .fold(Scenario::new(), |s, name| s.pool(name, current()))
+}
+
+/// `update <args> --output json`.
+async fn update(scenario: Scenario, args: &[String]) -> Ran {
+    let mut scenario = scenario.args(["update"]);
+    for arg in args {
+        scenario = scenario.args([arg.as_str()]);
+    }
+    scenario.args(["--output", "json"]).run().await
+}
+
+/// Each pool's JSON line by name, and the summary (whose total matches the lines).
+#[track_caller]
+fn by_pool(ran: &Ran) -> (BTreeMap<String, Value>, Value) {
+    let (lines, summary) = json_lines(&ran.out);
+    assert_eq!(summary["total"], lines.len(), "{}", ran.out);
+    let pools = lines
+        .into_iter()
+        .map(|l| (l["pool"].as_str().unwrap_or_default().to_string(), l))
+        .collect();
+    (pools, summary)
+}
+
+/// Every pool of `names` ended `updated`, the fake holds the merged template for it, and
+/// it was PATCHed (accepted by the API, not refused by pushback) exactly once.
+#[track_caller]
+fn all_updated(ran: &Ran, names: &[String]) -> Value {
+    let (pools, summary) = by_pool(ran);
+    assert_eq!(pools.len(), names.len(), "{}", ran.out);
+    for name in names {
+        assert_eq!(pools[name]["outcome"], "updated", "{name}; {}", ran.out);
+        assert_eq!(ran.stored(name), merged(), "{name}");
+    }
+    let log = ran.fake.log();
+    for name in names {
+        let route = format!("PATCH /work_pools/{name}");
+        let accepted = log
+            .iter()
+            .filter(|s| s.route == route && s.pushback.is_none())
+            .count();
+        assert_eq!(accepted, 1, "accepted PATCHes of {name}");
+    }
+    assert_eq!(summary["outcomes"]["updated"], names.len(), "{}", ran.out);
+    summary
+}
+
+/// The requests of `route`.
+fn of<'l>(log: &'l [Seen], route: &str) -> Vec<&'l Seen> {
+    log.iter().filter(|s| s.route == route).collect()
+}
+
+/// The `POST /work_pools/filter` requests that read pools by name, each as its sorted names.
+fn by_name_reads(log: &[Seen]) -> Vec<Vec<String>> {
+    of(log, FILTER)
+        .into_iter()
+        .filter_map(|s| s.names.clone())
+        .map(|mut n| {
+            n.sort();
+            n
+        })
+        .collect()
+}
+
+/// Seconds from `from` to `to`.
+fn secs(from: std::time::Instant, to: std::time::Instant) -> f64 {
+    to.saturating_duration_since(from).as_secs_f64()
+}
+
+/// How many requests per route, for failure messages.
+fn routes(log: &[Seen]) -> BTreeMap<String, usize> {
+    let mut count = BTreeMap::new();
+    for seen in log {
+        let key = match &seen.names {
+            Some(names) => format!("{} by {} names", seen.route, names.len()),
+            None => seen.route.clone(),
+        };
+        *count.entry(key).or_insert(0) += 1;
+    }
+    count
+}
+
+/// `update --all` over 50 stale pools (one listing page of 200): the CSRF probe, one
+/// defaults GET, the listing page and the one re-list from offset 0, then for the one chunk
+/// of 50 a re-read by names before any PATCH and a read-back by names after every PATCH was
+/// answered, and one PATCH per pool; no per-pool GET. Exactly 56 requests (1.12 per updated
+/// pool, at most 1.15), and the summary counts the same 56.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn all_50_pools_cost_one_request_per_pool_and_six_more() {
+    let pools = names(50);
+    let ran = update(stale(&pools), &["--all".into()]).await;
+    ran.code(0);
+    let summary = all_updated(&ran, &pools);
+    let log = ran.fake.log();
+    let counts = routes(&log);
+
+    assert_eq!(of(&log, "GET /csrf-token").len(), 1, "{counts:#?}");
+    assert_eq!(of(&log, &format!("GET {DEFAULTS}")).len(), 1, "{counts:#?}");
+    let listing: Vec<Option<u64>> = of(&log, FILTER)
+        .iter()
+        .filter(|s| s.names.is_none())
+        .map(|s| s.offset)
+        .collect();
+    assert_eq!(listing, [Some(0), Some(0)], "the page, then the re-list");
+    assert_eq!(
+        by_name_reads(&log),
+        [pools.clone(), pools.clone()],
+        "one re-read and one read-back of the chunk; {counts:#?}"
+    );
+    assert!(
+        !log.iter().any(|s| s.route.starts_with("GET /work_pools/")),
+        "no per-pool GET; {counts:#?}"
+    );
+    let patches: Vec<&Seen> = log
+        .iter()
+        .filter(|s| s.route.starts_with("PATCH"))
+        .collect();
+    assert_eq!(patches.len(), 50, "{counts:#?}");
+
+    let reads: Vec<&Seen> = of(&log, FILTER)
+        .into_iter()
+        .filter(|s| s.names.is_some())
+        .collect();
+    let first_patch = patches.iter().map(|s| s.at).min().expect("patches");
+    let last_answer = patches.iter().map(|s| s.done).max().expect("patches");
+    assert!(reads[0].at <= first_patch, "the re-read comes first");
+    assert!(reads[1].at >= last_answer, "the read-back comes last");
+
+    let listing_pages = 1 + 1;
+    let per_chunk = 2;
+    let want = listing_pages + 1 + 1 + per_chunk + pools.len();
+    assert_eq!(log.len(), want, "{counts:#?}");
+    assert_eq!(summary["requests"], want, "{}", ran.out);
+    let per_pool = log.len() as f64 / pools.len() as f64;
+    assert!(per_pool <= 1.15, "{per_pool:.3} requests per updated pool");
+}
+
+/// `update --all` over 250 stale pools, more than one listing page (200): the pages at
+/// offsets 0 and 200, then the re-list of both; five chunks of 50, each one re-read and one
+/// read-back by its names; one PATCH per pool, the CSRF probe and one defaults GET. Exactly
+/// 266 requests (1.06 per updated pool), which the summary reports.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn all_250_pools_page_relist_and_chunk_by_50() {
+    let pools: Vec<String> = (0..250).map(|i| format!("p{i:03}")).collect();
+    let ran = update(stale(&pools), &["--all".into()]).await;
+    ran.code(0);
+    let summary = all_updated(&ran, &pools);
+    let log = ran.fake.log();
+    let counts = routes(&log);
+
+    let listing: Vec<Option<u64>> = of(&log, FILTER)
+        .iter()
+        .filter(|s| s.names.is_none())
+        .map(|s| s.offset)
+        .collect();
+    assert_eq!(
+        listing,
+        [Some(0), Some(200), Some(0), Some(200)],
+        "{counts:#?}"
+    );
+    let reads = by_name_reads(&log);
+    assert_eq!(reads.len(), 10, "{counts:#?}");
+    let mut chunks: Vec<Vec<String>> = reads.clone();
+    chunks.sort();
+    chunks.dedup();
+    assert_eq!(chunks.len(), 5, "each chunk read twice: {reads:?}");
+    assert!(chunks.iter().all(|c| c.len() == 50), "{reads:?}");
+    let mut covered: Vec<String> = chunks.concat();
+    covered.sort();
+    assert_eq!(covered, pools, "the chunks hold every pool once");
+
+    let want = 4 + 1 + 1 + 5 * 2 + pools.len();
+    assert_eq!(log.len(), want, "{counts:#?}");
+    assert_eq!(summary["requests"], want, "{}", ran.out);
+}
+
+/// `update p00 p01 ... p49` (50 names): the CSRF probe, one defaults GET, then three
+/// `POST /work_pools/filter` by all 50 names (the read, the chunk's re-read before any PATCH
+/// and its read-back after them) and one PATCH per pool; no listing page and no per-pool
+/// GET. Exactly 55 requests (1.10 per updated pool), which the summary reports.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fifty_named_pools_cost_one_request_per_pool_and_five_more() {
+    let pools = names(50);
+    let ran = update(stale(&pools), &pools).await;
+    ran.code(0);
+    let summary = all_updated(&ran, &pools);
+    let log = ran.fake.log();
+    let counts = routes(&log);
+
+    assert_eq!(of(&log, "GET /csrf-token").len(), 1, "{counts:#?}");
+    assert_eq!(of(&log, &format!("GET {DEFAULTS}")).len(), 1, "{counts:#?}");
+    assert!(
+        of(&log, FILTER).iter().all(|s| s.names.is_some()),
+        "no listing page; {counts:#?}"
+    );
+    assert_eq!(
+        by_name_reads(&log),
+        [pools.clone(), pools.clone(), pools.clone()],
+        "the read, the re-read and the read-back; {counts:#?}"
+    );
+    assert!(
+        !log.iter().any(|s| s.route.starts_with("GET /work_pools/")),
+        "no per-pool GET; {counts:#?}"
+    );
+    let patches: Vec<&Seen> = log
+        .iter()
+        .filter(|s| s.route.starts_with("PATCH"))
+        .collect();
+    assert_eq!(patches.len(), 50, "{counts:#?}");
+    let reads: Vec<&Seen> = of(&log, FILTER);
+    let first_patch = patches.iter().map(|s| s.at).min().expect("patches");
+    let last_answer = patches.iter().map(|s| s.done).max().expect("patches");
+    assert!(
+        reads[1].at <= first_patch,
+        "the re-read comes before the PATCHes"
+    );
+    assert!(reads[2].at >= last_answer, "the read-back comes last");
+
+    let want = 1 + 1 + 3 + pools.len();
+    assert_eq!(log.len(), want, "{counts:#?}");
+    assert_eq!(summary["requests"], want, "{}", ran.out);
+    let per_pool = log.len() as f64 / pools.len() as f64;
+    assert!(per_pool <= 1.15, "{per_pool:.3} requests per updated pool");
+}
+
+fn applied_but_500() -> Patch {
+    Patch::StoreAndReply(
+        ResponseTemplate::new(500)
+            .set_body_json(serde_json::json!({"exception_message": "Internal Server Error"})),
+    )
+}
+
+/// A batch PATCH answered 500 that the server applied: the read-back finds the new template,
+/// so the pool is `updated` with a note naming the error (not retried: one PATCH); the run
+/// exits 0.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_500_whose_write_landed_is_updated_with_a_note() {
+    let pools: Vec<String> = ["a", "b", "c"].map(String::from).into();
+    let scenario = stale(&pools)
+        .patches("b", vec![applied_but_500()])
+        .retries(5);
+    let ran = update(scenario, &pools).await;
+    ran.code(0).requests("PATCH /work_pools/b", 1);
+    all_updated(&ran, &pools);
+    let (lines, _) = by_pool(&ran);
+    let note = lines["b"]["note"].as_str().unwrap_or_default();
+    let error = format!("PATCH {}/work_pools/b returned 500", ran.api);
+    assert!(
+        note.contains(&error) && note.contains("holds the new template"),
+        "note {note:?}; {}",
+        ran.out
+    );
+    assert_eq!(lines["a"]["note"], Value::Null);
+}
+
+/// The same for one pool (`update POOL`, GET/GET/PATCH/GET): `updated`, and the note on its
+/// line; exit 0.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_500_whose_write_landed_on_one_pool_is_updated_with_a_note() {
+    let ran = Scenario::new()
+        .pool("k8s", current())
+        .patches("k8s", vec![applied_but_500()])
+        .args(["update", "k8s"])
+        .run()
+        .await;
+    ran.code(0)
+        .requests("PATCH /work_pools/k8s", 1)
+        .requests("GET /work_pools/k8s", 3)
+        .stdout_has("k8s: updated (the server answered an error (PATCH ")
+        .stdout_has("returned 500");
+    assert_eq!(ran.stored("k8s"), merged());
+}
+
+/// The contrast: a PATCH answered 500 that the server did not apply is read back too (a
+/// third GET), found unchanged, and `failed` with the 500; no note, exit 1.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_500_whose_write_did_not_land_fails_after_the_read_back() {
+    let boom = ResponseTemplate::new(500).set_body_json(serde_json::json!({"detail": "db down"}));
+    let ran = Scenario::new()
+        .pool("k8s", current())
+        .patches("k8s", vec![Patch::Reply(boom)])
+        .args(["update", "k8s"])
+        .run()
+        .await;
+    ran.code(1)
+        .requests("PATCH /work_pools/k8s", 1)
+        .requests("GET /work_pools/k8s", 3)
+        .stdout_ends("k8s: failed\n")
+        .stderr_has("returned 500: db down");
+    assert!(
+        !ran.out.stdout.contains("holds the new template"),
+        "{}",
+        ran.out
+    );
+    assert_eq!(ran.stored("k8s"), current());
+}
+
+/// `update --all` over 50 pools where `p17` is deleted after the listing, just before the
+/// chunk's re-read: `p17` is `failed` ("was not found", never PATCHed, no backup), the other
+/// 49 are updated, exit 1.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pool_deleted_before_the_re_read_fails_alone() {
+    let pools = names(50);
+    let ran = update(stale(&pools).vanish("p17"), &["--all".into()]).await;
+    ran.code(1).requests("PATCH /work_pools/p17", 0);
+    let (lines, summary) = by_pool(&ran);
+    assert_eq!(lines["p17"]["outcome"], "failed", "{}", ran.out);
+    let want = format!("work pool \"p17\" was not found at {}", ran.api);
+    let error = lines["p17"]["error"].as_str().unwrap_or_default();
+    assert!(error.contains(&want), "{error}");
+    let others: Vec<String> = pools.into_iter().filter(|n| n != "p17").collect();
+    for name in &others {
+        assert_eq!(lines[name]["outcome"], "updated", "{name}; {}", ran.out);
+        assert_eq!(ran.stored(name), merged());
+    }
+    assert_eq!(summary["outcomes"]["updated"], 49);
+    assert_eq!(summary["outcomes"]["failed"], 1);
+    ran.backups(49);
+    assert_eq!(ran.fake.stored("p17"), None);
+}

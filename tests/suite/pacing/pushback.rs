@@ -1,0 +1,207 @@
+//! Pushback (issue 8): a 429 storm every worker waits out, 503s that lower the writes in
+//! flight and successes that raise them again, `--max-rps` and `POOLSYNC_MAX_RPS`.
+
+use super::{all_updated, names, routes, secs, stale, update};
+use crate::fake::pushback::Seen;
+use crate::fake::scenario::Scenario;
+use std::time::Duration;
+
+/// Pools worked on at once and writes in flight (`--concurrency`'s default).
+const CONCURRENCY: usize = 8;
+
+/// A 429 storm on `n` pools: from the fifth PATCH on, the fake answers every request 429
+/// with `Retry-After: 1` for one second, and holds the PATCHes it accepts 300 ms, so their
+/// workers are free again in the middle of the storm. Every worker waits the pause out:
+/// after the first 429 only requests already sent arrive (within 150 ms of it), at most
+/// [`CONCURRENCY`] PATCHes arrive before the pause ends (the writes that can be in flight),
+/// and the first request after it is answered. Nothing fails, every pool is PATCHed once,
+/// and the summary counts each 429 the fake sent and at least the second waited.
+async fn storm(n: usize) {
+    let pools = names(n);
+    let scenario = stale(&pools)
+        .storm(4, Duration::from_secs(1), "1")
+        .hold_patches(Duration::from_millis(300));
+    let ran = update(scenario, &["--all".into()]).await;
+    ran.code(0);
+    let summary = all_updated(&ran, &pools);
+    let log = ran.fake.log();
+
+    let throttled: Vec<&Seen> = log.iter().filter(|s| s.pushback == Some(429)).collect();
+    let start = throttled.first().expect("the storm threw 429s").at;
+    let end = start + Duration::from_secs(1);
+    let during: Vec<String> = log
+        .iter()
+        .filter(|s| s.at > start && s.at < end)
+        .map(|s| format!("{:.3} {}", secs(start, s.at), s.route))
+        .collect();
+    let late = log
+        .iter()
+        .filter(|s| s.at > start && s.at < end)
+        .any(|s| secs(start, s.at) >= 0.150);
+    let patches = log
+        .iter()
+        .filter(|s| s.route.starts_with("PATCH") && s.at < end)
+        .count();
+    assert!(
+        !late && during.len() <= CONCURRENCY && patches <= CONCURRENCY,
+        "{patches} PATCHes before the pause ended; requests during it, seconds after the \
+         first 429: {during:#?}"
+    );
+    let after = log
+        .iter()
+        .find(|s| s.at >= end)
+        .expect("requests after the storm");
+    assert!(
+        after.pushback.is_none(),
+        "the first request after the storm was throttled"
+    );
+
+    assert_eq!(summary["throttled"], throttled.len(), "{}", ran.out);
+    assert!(
+        summary["retries"].as_u64() >= Some(throttled.len() as u64),
+        "{}",
+        ran.out
+    );
+    let waited = summary["waited_seconds"].as_f64().unwrap_or_default();
+    assert!(
+        waited >= 0.95 && waited <= ran.out.elapsed.as_secs_f64(),
+        "waited_seconds {waited}; {}",
+        ran.out
+    );
+    assert_eq!(summary["outcomes"]["failed"], 0);
+}
+
+/// [`storm`] on 20 pools: one chunk, whose PATCHes all hold a write slot when the 429 comes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_429_storm_pauses_every_worker() {
+    storm(20).await;
+}
+
+/// [`storm`] on 60 pools: two chunks in flight (50 and 10), so PATCHes of the second wait
+/// for a write slot when the 429 comes; they must wait out the pause too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "src bug for the lead: a PATCH admitted before a 429 and then waiting for a write slot is sent during the pause"]
+async fn a_429_storm_pauses_writes_waiting_for_a_slot() {
+    storm(60).await;
+}
+
+/// 503s to concurrent writes on 60 pools: of the first 24 PATCHes, each that arrives while
+/// another PATCH is in flight (the fake holds accepted PATCHes 30 ms) is answered 503; later
+/// PATCHes are accepted at any concurrency. The writes in flight come down to one (a run of
+/// at least 8 PATCHes in a row, each alone at the server) and later go back up (a PATCH after
+/// that run arrives while another is in flight). Every pool is updated, each accepted once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn contention_503s_lower_the_writes_in_flight_and_successes_raise_them() {
+    let pools = names(60);
+    let scenario = stale(&pools)
+        .contention(24)
+        .hold_patches(Duration::from_millis(30))
+        .retries(6);
+    let ran = update(scenario, &["--all".into()]).await;
+    ran.code(0);
+    all_updated(&ran, &pools);
+    let log = ran.fake.log();
+
+    let patches: Vec<&Seen> = log
+        .iter()
+        .filter(|s| s.route.starts_with("PATCH"))
+        .collect();
+    let in_flight: Vec<usize> = patches
+        .iter()
+        .map(|p| {
+            1 + patches
+                .iter()
+                .filter(|o| o.accepted_patch() && o.at < p.at && o.done > p.at)
+                .count()
+        })
+        .collect();
+    let first_503 = patches
+        .iter()
+        .position(|p| p.pushback == Some(503))
+        .expect("the fake answered 503s");
+    let mut run = 0;
+    let mut alone_until = None;
+    for (i, n) in in_flight.iter().enumerate().skip(first_503) {
+        run = if *n == 1 { run + 1 } else { 0 };
+        if run >= 8 {
+            alone_until = Some(i);
+            break;
+        }
+    }
+    let profile: Vec<String> = patches
+        .iter()
+        .zip(&in_flight)
+        .map(|(p, n)| format!("{n}{}", if p.pushback.is_some() { "x" } else { "" }))
+        .collect();
+    let Some(alone_until) = alone_until else {
+        panic!("the writes in flight never came down to one: {profile:?}");
+    };
+    assert!(
+        in_flight[alone_until..].iter().any(|n| *n > 1),
+        "the writes in flight never went back up: {profile:?}"
+    );
+}
+
+/// A run paced at 5 requests per second (`--max-rps 5` or `POOLSYNC_MAX_RPS=5`) on `n`
+/// pools, against a fake that allows 5 requests per second (a token bucket, three at once:
+/// a write waits for the CSRF probe it triggered, so those two arrive together) and answers
+/// 429 above it: no request is throttled, the requests arrive at least 0.18 s apart on
+/// average (0.2 s less jitter), and every pool is updated.
+async fn paced_at_5(n: usize, scenario: fn(Scenario) -> Scenario, flags: &[&str]) {
+    let pools = names(n);
+    let mut args = vec!["--all".to_string()];
+    args.extend(flags.iter().map(|f| f.to_string()));
+    let ran = update(scenario(stale(&pools).bucket(5.0, 3.0)), &args).await;
+    ran.code(0);
+    let summary = all_updated(&ran, &pools);
+    let log = ran.fake.log();
+    let throttled = log.iter().filter(|s| s.pushback.is_some()).count();
+    assert_eq!(throttled, 0, "{:#?}", routes(&log));
+    assert_eq!(summary["throttled"], 0);
+    let span = secs(log[0].at, log[log.len() - 1].at);
+    let gap = span / (log.len() - 1) as f64;
+    assert!(
+        gap >= 0.18,
+        "{} requests in {span:.2} s: {gap:.3} s apart on average",
+        log.len()
+    );
+}
+
+/// [`paced_at_5`] with `--max-rps 5` on 20 pools.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn max_rps_spaces_the_requests_and_needs_no_429() {
+    paced_at_5(20, |s| s, &["--max-rps", "5"]).await;
+}
+
+/// [`paced_at_5`] with `POOLSYNC_MAX_RPS=5` on 8 pools.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn max_rps_from_the_environment_paces_too() {
+    paced_at_5(8, |s| s.env("POOLSYNC_MAX_RPS", "5"), &[]).await;
+}
+
+/// A single early 429 does not pin the pace far below what the server allows: `--max-rps 5`
+/// on 20 pools against a bucket of 5 per second, two at once (the CSRF probe and the write
+/// that triggered it arrive together, so one request in the first second is throttled).
+/// From the first request after the pause on, they still arrive at most 0.3 s apart on
+/// average (at least two thirds of the budget); nothing fails.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "src bug for the lead: the learned rate counts answers over at least 1 s, so a 429 after 2 answers sets 1.9 rps for the rest of the run"]
+async fn an_early_429_keeps_the_pace_near_the_budget() {
+    let pools = names(20);
+    let args: Vec<String> = ["--all", "--max-rps", "5"].map(String::from).into();
+    let ran = update(stale(&pools).bucket(5.0, 2.0), &args).await;
+    ran.code(0);
+    all_updated(&ran, &pools);
+    let log = ran.fake.log();
+    let last = log
+        .iter()
+        .rposition(|s| s.pushback.is_some())
+        .expect("the bucket throttled a request");
+    let after = &log[last + 1..];
+    let gap = secs(after[0].at, after[after.len() - 1].at) / (after.len() - 1) as f64;
+    assert!(
+        gap <= 0.3,
+        "{} requests after the last 429, {gap:.3} s apart on average",
+        after.len()
+    );
+}
