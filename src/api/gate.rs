@@ -55,10 +55,13 @@ impl Gate {
                 return;
             }
             let start = Instant::now();
-            let pushback = lock(&self.pacer).paused(start);
+            // Only the part of the wait that a pause imposed counts as pushback, not pacing.
+            let paused_until = lock(&self.pacer)
+                .paused_until()
+                .filter(|until| *until > start);
             tokio::time::sleep(wait).await;
-            if pushback {
-                self.waited(start, Instant::now());
+            if let Some(until) = paused_until {
+                self.waited(start, until.min(Instant::now()));
             }
             if !lock(&self.pacer).paused(Instant::now()) {
                 return;
@@ -133,6 +136,15 @@ impl WriteSlot<'_> {
         self.open = false;
         lock(&self.gate.writes).end(self.epoch, contended);
         self.gate.write_free.notify_waiters();
+    }
+}
+
+impl WriteSlot<'_> {
+    /// The write was answered, but the answer says nothing about contention (a 429): the
+    /// slot is freed and the limit stays as it is.
+    pub fn release(self) {
+        // Dropping an open slot frees it without a verdict.
+        drop(self);
     }
 }
 

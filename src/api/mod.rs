@@ -329,11 +329,13 @@ impl Client {
         let write = method == Method::PATCH;
         let (mut attempt, mut throttled) = (0u32, 0u32);
         loop {
-            self.gate.admit().await;
+            // A write first waits for a slot, then for the gate: a 429 that came while it
+            // waited for the slot still holds it back.
             let slot = match write {
                 true => Some(self.gate.write_slot().await),
                 false => None,
             };
+            self.gate.admit().await;
             let mut request = self.http.request(method.clone(), &url);
             if let Some(body) = body {
                 request = request.json(body);
@@ -367,7 +369,11 @@ impl Client {
                         .map(str::to_string);
                     let read = body::read(response, &method, &url).await;
                     if let Some(slot) = slot {
-                        slot.end(status == StatusCode::SERVICE_UNAVAILABLE);
+                        match status {
+                            // A throttle says nothing about how many writes the server takes.
+                            StatusCode::TOO_MANY_REQUESTS => slot.release(),
+                            _ => slot.end(status == StatusCode::SERVICE_UNAVAILABLE),
+                        }
                     }
                     match read? {
                         Ok(body) => {

@@ -84,6 +84,11 @@ impl Pacer {
         at - now
     }
 
+    /// When the pause of the last throttle ends.
+    pub fn paused_until(&self) -> Option<Instant> {
+        self.paused_until
+    }
+
     /// Whether a pause (a throttle) is in force at `now`.
     pub fn paused(&self, now: Instant) -> bool {
         self.paused_until.is_some_and(|until| until > now)
