@@ -2,9 +2,8 @@
 //! batch's progress bar, table and counts; JSON objects (one per pool, then a summary).
 
 use super::outcome::{Outcome, Report};
-use super::plan::Mode;
+use super::plan::{Format, Mode};
 use crate::api::Pushback;
-use crate::cli::OutputFormat;
 use crate::diff;
 use crate::display::escape;
 use crate::error::{Error, Result};
@@ -12,27 +11,6 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::io::Write;
-
-/// How reports are printed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    /// A diff (one pool) or a table (many), then a summary line.
-    Text,
-    /// JSON: one object per pool (JSON lines for many), then a summary object.
-    Json,
-    /// RFC 6902 JSON Patch (one pool only).
-    JsonPatch,
-}
-
-impl From<OutputFormat> for Format {
-    fn from(format: OutputFormat) -> Format {
-        match format {
-            OutputFormat::Text => Format::Text,
-            OutputFormat::Json => Format::Json,
-            OutputFormat::JsonPatch => Format::JsonPatch,
-        }
-    }
-}
 
 /// Counts per outcome, and what the run cost in requests and pushback.
 #[derive(Debug, Default)]

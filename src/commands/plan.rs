@@ -2,14 +2,34 @@
 //! at once, the request budget, the exit rule and the per-pool options. Nothing after this
 //! file looks at a clap type.
 
-use super::output::Format;
-use crate::cli::{self, UpdateArgs};
+use crate::cli::{self, OutputFormat, UpdateArgs};
 use crate::error::{Error, Result};
 use crate::merge::Strategy;
 use crate::{exit, input};
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use serde_json::Value;
 use std::path::PathBuf;
+
+/// How reports are printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// A diff (one pool) or a table (many), then a summary line.
+    Text,
+    /// JSON: one object per pool (JSON lines for many), then a summary object.
+    Json,
+    /// RFC 6902 JSON Patch (one pool only).
+    JsonPatch,
+}
+
+impl From<OutputFormat> for Format {
+    fn from(format: OutputFormat) -> Format {
+        match format {
+            OutputFormat::Text => Format::Text,
+            OutputFormat::Json => Format::Json,
+            OutputFormat::JsonPatch => Format::JsonPatch,
+        }
+    }
+}
 
 /// Pools whose writes share one conflict re-read and one read-back request.
 pub const CHUNK: usize = 50;
