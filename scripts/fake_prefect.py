@@ -3,7 +3,8 @@
 Serves M generated stale kubernetes pools without a database, so poolsync's peak RSS can be
 measured over more pools than a real server holds comfortably:
 
-    POST  /api/work_pools/filter                          pages of the M pools, generated per page
+    POST  /api/work_pools/filter                          pages of the M pools, generated per page,
+                                                          or the pools named in work_pools.name.any_
     GET   /api/collections/views/aggregate-worker-metadata  the file shipped with prefect
     GET   /api/csrf-token                                 422 "CSRF protection is disabled."
     GET   /api/work_pools/{name}                          the pool (with any PATCHed template)
@@ -121,6 +122,11 @@ class Handler(BaseHTTPRequestHandler):
             return self.reply(404, b'{"detail":"Not found"}')
         self.count("POST filter")
         query = json.loads(raw or b"{}")
+        names = ((query.get("work_pools") or {}).get("name") or {}).get("any_")
+        if names is not None:  # poolsync's chunked re-read and read-back: by name
+            found = [self.state.index(n) for n in names]
+            page = [self.state.pool(i) for i in found if i is not None]
+            return self.reply(200, json.dumps(page).encode())
         offset = int(query.get("offset") or 0)
         limit = min(int(query.get("limit") or 200), 200)
         end = min(offset + limit, self.state.pools)

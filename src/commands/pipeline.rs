@@ -18,8 +18,9 @@ use indicatif::ProgressBar;
 use std::collections::HashSet;
 use std::sync::Arc;
 
-/// Chunks of writes in flight at once: the next chunk's re-read overlaps this one's PATCHes.
-const CHUNKS_IN_FLIGHT: usize = 2;
+/// Chunks of writes in flight at once: the next chunks' re-reads and PATCHes overlap a chunk
+/// waiting for its slowest write (a retried 503) before its read-back.
+const CHUNKS_IN_FLIGHT: usize = 4;
 
 /// Runs `update` as planned; returns the exit code.
 pub async fn run(plan: Plan, client: Client) -> Result<u8> {
