@@ -199,6 +199,7 @@ impl Walk {
         let mut added = uses(default);
         // The server counts keys below job_configuration's own, as strings.
         if current.is_none()
+            && pointer.starts_with("/job_configuration/")
             && pointer.split('/').count() > 3
             && let Some((_, key)) = pointer.rsplit_once('/')
         {

@@ -571,3 +571,24 @@ fn serializes_snake_case_and_skips_absent_base() {
         json!({"pointer": "/a", "kind": "added", "default": 1, "current": null})
     );
 }
+
+/// A placeholder-looking key added upstream outside `job_configuration` (here under
+/// `variables`) is no placeholder: it is added, not a conflict, even when the user deleted
+/// the variable it names (found by the 100k-case property run).
+#[test]
+fn placeholder_keys_outside_job_configuration_are_plain_additions() {
+    let base = tpl(json!({}), json!({"properties": {"c": {"type": "string"}}}));
+    let default = tpl(json!({}), json!({"properties": {"b": {"{{ c }}": null}}}));
+    let current = tpl(json!({}), json!({"properties": {"b": {"type": "string"}}}));
+    let merged = merge3(Some(&base), &default, &current, Strategy::Schema);
+    let kinds: Vec<_> = merged
+        .upstream
+        .iter()
+        .map(|u| (u.pointer.as_str(), u.kind))
+        .collect();
+    assert!(
+        kinds.contains(&("/variables/properties/b/{{ c }}", Added)),
+        "{kinds:?}"
+    );
+    assert!(!kinds.iter().any(|(_, k)| *k == Conflict), "{kinds:?}");
+}
