@@ -95,9 +95,10 @@ pub async fn run(client: Client, args: &RollbackArgs, color: bool) -> Result<u8>
         );
         return Ok(exit::SUCCESS);
     }
+    let mut report = Report::new(&args.pool);
+    report.merged = Some(target);
     let pending = Pending {
         pool,
-        template: target,
         // The base that belongs to the restored template is the one its write started from.
         record: Record {
             kind: Kind::Rollback,
@@ -106,7 +107,7 @@ pub async fn run(client: Client, args: &RollbackArgs, color: bool) -> Result<u8>
             base_source: saved.base_source.clone(),
             restored: Some(saved.created.clone()),
         },
-        report: Report::new(&args.pool),
+        report,
     };
     let writer = SafeWrite::new(&client, Some(&dir), 1);
     let report = writer.chunk(vec![pending], &Stop::default()).await.pop();

@@ -23,6 +23,8 @@ pub struct Context {
     pub options: SyncOptions,
     /// Fetched once per run; a failure is kept too, so pools do not each retry it.
     defaults: OnceCell<Result<Defaults, Arc<Error>>>,
+    /// Each type's default, found once and shared by its pools.
+    found: std::sync::Mutex<std::collections::HashMap<String, Arc<Value>>>,
 }
 
 /// Which pool to work on: a name still to read, or a pool a listing already returned.
@@ -36,13 +38,11 @@ pub enum Target {
     Unreadable(String, Error),
 }
 
-/// A pool whose merged template is to be written.
+/// A pool whose merged template (its report's `merged`) is to be written.
 #[derive(Debug)]
 pub struct Pending {
     /// The pool as poolsync read it (the conflict check compares against it).
     pub pool: WorkPool,
-    /// What to write.
-    pub template: Value,
     /// What the backup records besides the pool: the kind of write, the default merged in
     /// (the next base once the write is confirmed) and the base used.
     pub record: Record,
@@ -50,13 +50,20 @@ pub struct Pending {
     pub report: Report,
 }
 
+impl Pending {
+    /// What to write: the merged template of the report.
+    pub fn template(&self) -> &Value {
+        self.report.merged.as_ref().unwrap_or(&Value::Null)
+    }
+}
+
 /// What a backup records about the write it precedes.
 #[derive(Debug, Clone)]
 pub struct Record {
     /// An update or a rollback.
     pub kind: backup::Kind,
-    /// The default merged in.
-    pub default: Option<Value>,
+    /// The default merged in (shared by every pool of its type).
+    pub default: Option<Arc<Value>>,
     /// The base the merge used (for a rollback: the base that belongs to the restored template).
     pub base: Option<Value>,
     /// Where that base came from, as reported.
@@ -81,12 +88,29 @@ impl Context {
             client,
             options,
             defaults: OnceCell::new(),
+            found: std::sync::Mutex::default(),
         }
     }
 
     /// The template to merge into a pool of `pool_type`: `--template`, else the server's
     /// default for that type (the defaults are fetched once per run).
-    async fn default_for(&self, pool_type: &str) -> Result<Value> {
+    async fn default_for(&self, pool_type: &str) -> Result<Arc<Value>> {
+        if let Some(hit) = self.found().get(pool_type) {
+            return Ok(Arc::clone(hit));
+        }
+        let default = Arc::new(self.find_default(pool_type).await?);
+        self.found()
+            .insert(pool_type.to_string(), Arc::clone(&default));
+        Ok(default)
+    }
+
+    fn found(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, Arc<Value>>> {
+        self.found
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    async fn find_default(&self, pool_type: &str) -> Result<Value> {
         if let Some(template) = &self.options.template {
             return Ok(template.clone());
         }
@@ -148,9 +172,8 @@ pub async fn prepare(ctx: &Context, target: Target) -> Step {
     };
     let mut report = Report::new(&name);
     match plan_write(ctx, target, &mut report).await {
-        Ok(Some((pool, template, record))) => Step::Write(Box::new(Pending {
+        Ok(Some((pool, record))) => Step::Write(Box::new(Pending {
             pool,
-            template,
             record,
             report,
         })),
@@ -164,7 +187,7 @@ async fn plan_write(
     ctx: &Context,
     target: Target,
     report: &mut Report,
-) -> Result<Option<(WorkPool, Value, Record)>> {
+) -> Result<Option<(WorkPool, Record)>> {
     let pool = match target {
         Target::Pool(pool) => pool,
         Target::Name(name) => ctx.client.read_pool(&name).await?,
@@ -195,10 +218,11 @@ async fn plan_write(
         ctx.options.strategy,
     );
     report.current = Some(current.clone());
-    report.merged = Some(merged.template.clone());
+    report.merged = Some(merged.template);
     report.warnings = merged.warnings;
     report.upstream = merged.upstream;
-    report.violations = super::checks::before_write(&merged.template);
+    let template = report.merged.as_ref().unwrap_or(&Value::Null);
+    report.violations = super::checks::before_write(template);
     if ctx.options.check_deployments {
         let found = super::deployments::check(&ctx.client, &pool.name).await?;
         report.violations.extend(found);
@@ -210,7 +234,7 @@ async fn plan_write(
             violations: report.violations.clone(),
         });
     }
-    if merged.template == current {
+    if report.merged.as_ref() == Some(&current) {
         report.outcome = Outcome::UpToDate;
         return Ok(None);
     }
@@ -225,5 +249,5 @@ async fn plan_write(
         base_source,
         restored: None,
     };
-    Ok(Some((pool, merged.template, record)))
+    Ok(Some((pool, record)))
 }

@@ -69,7 +69,7 @@ impl<'a> SafeWrite<'a> {
                 }
                 let result = self
                     .client
-                    .update_template(&ready.pending.pool.name, &ready.pending.template)
+                    .update_template(&ready.pending.pool.name, ready.pending.template())
                     .await;
                 (ready, result)
             })
@@ -126,11 +126,11 @@ impl<'a> SafeWrite<'a> {
         let pool = serde_json::to_value(fresh).unwrap_or(Value::Null);
         let record = &pending.record;
         let mut backup = Backup::new(self.client.base_url(), pool, record.kind);
-        backup.default = record.default.clone();
+        backup.default = record.default.as_deref().cloned();
         backup.base = record.base.clone();
         backup.base_source = record.base_source.clone();
         backup.restored = record.restored.clone();
-        backup.merged = Some(pending.template.clone());
+        backup.merged = Some(pending.template().clone());
         backup::write(dir, &backup)
     }
 
@@ -154,12 +154,12 @@ impl<'a> SafeWrite<'a> {
 /// backup unconfirmed, so no base changes.
 fn confirm(ready: Ready, sent: Result<()>, held: Option<&Value>) -> Report {
     let Ready { pending, backup } = ready;
-    if held != Some(&pending.template) {
+    if held != Some(pending.template()) {
         return match sent {
             Err(e) => pending.report.fail(e),
             Ok(()) => {
                 let difference = match held {
-                    Some(stored) => crate::diff::json_patch(&pending.template, stored).to_string(),
+                    Some(stored) => crate::diff::json_patch(pending.template(), stored).to_string(),
                     None => "the pool is gone".to_string(),
                 };
                 let pool = pending.pool.name.clone();
