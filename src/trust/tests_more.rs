@@ -12,13 +12,14 @@ const CREW: &str = "app.crewai.com";
 const ORG: &str = "4b1d2c3e-5f60-4a7b-8c9d-0e1f2a3b4c5d";
 
 /// name, policy, and each expected finding's level, pointer and message fragment.
-type Case = (
+pub(super) type Case = (
     &'static str,
     Value,
     Vec<(Level, &'static str, &'static str)>,
 );
 
-fn run(cases: Vec<Case>, lint: impl Fn(&Value) -> Vec<Finding>) {
+/// Lints each case and checks every finding's level, pointer and message fragment, in order.
+pub(super) fn run(cases: Vec<Case>, lint: impl Fn(&Value) -> Vec<Finding>) {
     for (name, policy, want) in cases {
         let got: Vec<(Level, String, String)> = lint(&policy)
             .into_iter()
