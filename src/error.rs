@@ -113,15 +113,15 @@ pub enum Error {
         url: String,
     },
 
-    /// A pool whose name no URL path can carry (`.` or `..`).
+    /// A request for a pool named `.` or `..` that would have to pass a proxy.
     #[error(
-        "work pool {pool:?} cannot be addressed over http: url paths resolve `.` and `..` \
-         (percent-encoded too), so a request would reach another endpoint; create a pool \
-         under another name from its template and delete this one"
+        "{url} cannot be sent through a proxy: its path holds a dot segment (a pool named \
+         `.` or `..`), which a proxy may resolve and send elsewhere; add the api host to \
+         NO_PROXY for this run, or recreate the pool under another name"
     )]
     UnaddressablePool {
-        /// The pool name.
-        pool: String,
+        /// The request URL.
+        url: String,
     },
 
     /// Prefect refuses template changes to pools whose name starts with `prefect`.

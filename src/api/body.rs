@@ -1,34 +1,38 @@
 //! Reading a response body with a ceiling: no Prefect answer comes near 64 MiB (the same
 //! cap as input files), and a server that sends more is refused before it fills memory.
 
+use super::wire::{Body, Failure};
 use crate::error::{Error, Result};
 use bytes::{Bytes, BytesMut};
 
 /// The largest response body read.
 pub const MAX_BODY: usize = 64 * 1024 * 1024;
 
-/// Reads `response`'s body, at most [`MAX_BODY`] bytes. The outer error is a body over the
-/// cap (final); the inner one a transport failure mid-body (which the caller may retry).
+/// Reads a body of `announced` bytes (if the server said), at most [`MAX_BODY`]. The
+/// outer error is a body over the cap (final); the inner one a transport failure
+/// mid-body (which the caller may retry).
 pub(super) async fn read(
-    response: reqwest::Response,
+    body: Body,
+    announced: Option<u64>,
     method: &reqwest::Method,
     url: &str,
-) -> Result<Result<Bytes, reqwest::Error>> {
-    read_capped(response, MAX_BODY, method, url).await
+) -> Result<Result<Bytes, Failure>> {
+    read_capped(body, announced, MAX_BODY, method, url).await
 }
 
 async fn read_capped(
-    mut response: reqwest::Response,
+    mut response: Body,
+    announced: Option<u64>,
     cap: usize,
     method: &reqwest::Method,
     url: &str,
-) -> Result<Result<Bytes, reqwest::Error>> {
+) -> Result<Result<Bytes, Failure>> {
     let too_large = || Error::ResponseTooLarge {
         method: method.to_string(),
         url: url.to_string(),
         limit_mib: cap / (1024 * 1024),
     };
-    let announced = response.content_length().unwrap_or(0);
+    let announced = announced.unwrap_or(0);
     if announced > cap as u64 {
         return Err(too_large());
     }
@@ -54,10 +58,18 @@ mod tests {
     use wiremock::matchers::any;
     use wiremock::{Mock, MockServer, ResponseTemplate};
 
-    async fn get(server: &MockServer, cap: usize) -> Result<Result<Bytes, reqwest::Error>> {
+    async fn get(server: &MockServer, cap: usize) -> Result<Result<Bytes, Failure>> {
         let url = server.uri();
         let response = reqwest::get(&url).await.unwrap();
-        read_capped(response, cap, &reqwest::Method::GET, &url).await
+        let announced = response.content_length();
+        read_capped(
+            Body::Http(response),
+            announced,
+            cap,
+            &reqwest::Method::GET,
+            &url,
+        )
+        .await
     }
 
     #[tokio::test]

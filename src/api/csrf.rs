@@ -4,7 +4,8 @@
 
 use super::{Client, Reply};
 use crate::error::{Error, Result};
-use reqwest::{RequestBuilder, StatusCode};
+use reqwest::StatusCode;
+use reqwest::header::{HeaderName, HeaderValue};
 use tokio::sync::Mutex;
 
 #[derive(Debug)]
@@ -29,22 +30,30 @@ impl Csrf {
         }
     }
 
-    /// Adds the CSRF headers to a write request, fetching a token the first time.
-    pub(super) async fn apply(
-        &self,
-        client: &Client,
-        request: RequestBuilder,
-    ) -> Result<RequestBuilder> {
+    /// The CSRF headers of a write request, fetching a token the first time.
+    pub(super) async fn headers(&self, client: &Client) -> Result<Vec<(HeaderName, HeaderValue)>> {
         let mut state = self.state.lock().await;
         if matches!(*state, State::Unknown) {
             *state = fetch(client).await?;
         }
-        Ok(match &*state {
-            State::Token { token, client } => request
-                .header("Prefect-Csrf-Token", token)
-                .header("Prefect-Csrf-Client", client),
-            _ => request,
-        })
+        let State::Token { token, client } = &*state else {
+            return Ok(Vec::new());
+        };
+        let value = |text: &str| {
+            let mut value = HeaderValue::from_str(text).map_err(|_| Error::Shape {
+                input: "the csrf token from the server".into(),
+                message: "is not a valid http header value; check the server".into(),
+            })?;
+            value.set_sensitive(true);
+            Ok::<_, Error>(value)
+        };
+        Ok(vec![
+            (HeaderName::from_static("prefect-csrf-token"), value(token)?),
+            (
+                HeaderName::from_static("prefect-csrf-client"),
+                value(client)?,
+            ),
+        ])
     }
 
     /// Whether a reply is the server refusing our CSRF token (expired or missing).

@@ -2,18 +2,16 @@
 //! failed request, the `detail` of an error body, and the path encoding of pool names.
 
 use super::redact::Redactor;
+use super::wire::Failure;
 use crate::error::Error;
 use reqwest::Method;
 use serde_json::Value;
 
-pub(super) fn retryable(error: &reqwest::Error) -> bool {
-    error.is_connect() || error.is_timeout() || error.is_request() || error.is_body()
-}
-
-pub(super) fn transport_error(method: &Method, url: &str, error: &reqwest::Error) -> Error {
+pub(super) fn transport_error(method: &Method, url: &str, failure: &Failure) -> Error {
     // The top-level message repeats the URL; the chain below it says what happened.
+    let error = failure.as_error();
     let mut causes = Vec::new();
-    let mut source = std::error::Error::source(error);
+    let mut source = error.source();
     while let Some(inner) = source {
         causes.push(inner.to_string());
         source = inner.source();
@@ -23,11 +21,11 @@ pub(super) fn transport_error(method: &Method, url: &str, error: &reqwest::Error
     } else {
         causes.join(": ")
     };
-    let hint = if error.is_timeout() {
+    let hint = if failure.is_timeout() {
         "the server did not answer in time; raise --timeout or check the server's load"
-    } else if error.is_redirect() {
+    } else if failure.is_redirect() {
         "poolsync follows no redirect to another server"
-    } else if error.is_connect() {
+    } else if failure.is_connect() {
         "check that the server is running and the api url is right"
     } else {
         "check the network and the api url"
@@ -55,14 +53,14 @@ pub fn encode(segment: &str) -> String {
     out
 }
 
-/// `/work_pools/{name}`, the path of one pool. `.` and `..` cannot be sent: URL parsers
-/// resolve them as dot segments, percent-encoded too (`%2E%2E`, per the URL standard), so
-/// the request would reach another endpoint; such a pool is refused before any request.
-pub(super) fn pool_path(name: &str) -> Result<String, Error> {
-    if matches!(name, "." | "..") {
-        return Err(Error::UnaddressablePool { pool: name.into() });
+/// `/work_pools/{name}`, the path of one pool. The names `.` and `..` are encoded whole
+/// (`%2E`, `%2E%2E`); URL parsers still resolve those as dot segments, so such paths go
+/// through the [`verbatim`](super::verbatim) client.
+pub(super) fn pool_path(name: &str) -> String {
+    match name {
+        "." | ".." => format!("/work_pools/{}", name.replace('.', "%2E")),
+        _ => format!("/work_pools/{}", encode(name)),
     }
-    Ok(format!("/work_pools/{}", encode(name)))
 }
 
 /// The server's explanation of an error: `detail`, or a 422's `exception_detail` messages,
@@ -153,19 +151,20 @@ mod tests {
     }
 
     #[test]
-    fn pool_paths_survive_url_parsing_or_are_refused() {
+    fn pool_paths_survive_url_parsing_or_take_the_verbatim_client() {
         for name in ["...", "..x", ". ", "a/..", "%2E%2E", "?x", "#"] {
-            let path = pool_path(name).unwrap();
+            let path = pool_path(name);
             let url = reqwest::Url::parse(&format!("http://h/api{path}")).unwrap();
             assert_eq!(url.path(), format!("/api{path}"), "{name:?}");
             assert_eq!(url.query(), None, "{name:?}");
+            assert!(!super::super::verbatim::needed(&path), "{name:?}");
         }
-        for name in [".", ".."] {
-            let err = pool_path(name).unwrap_err().to_string();
-            assert!(err.contains(&format!("{name:?}")), "{err}");
+        for (name, want) in [(".", "/work_pools/%2E"), ("..", "/work_pools/%2E%2E")] {
+            assert_eq!(pool_path(name), want);
+            assert!(super::super::verbatim::needed(want), "{name:?}");
+            // Why: the URL standard resolves encoded dot segments too.
+            let url = reqwest::Url::parse(&format!("http://h/api{want}")).unwrap();
+            assert_ne!(url.path(), format!("/api{want}"));
         }
-        // Why: the URL standard resolves encoded dot segments too.
-        let url = reqwest::Url::parse("http://h/api/work_pools/%2E%2E").unwrap();
-        assert_eq!(url.path(), "/api/");
     }
 }

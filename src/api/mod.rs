@@ -10,7 +10,10 @@ mod pace;
 mod redact;
 mod redirect;
 mod retry;
+mod send;
 mod types;
+mod verbatim;
+mod wire;
 
 pub use gate::Pushback;
 pub use listing::Listed;
@@ -19,8 +22,8 @@ pub use retry::{RETRY_STATUSES, RetryPolicy};
 use gate::Gate;
 pub use types::{Defaults, Deployment, WorkPool};
 
+use failure::detail;
 pub use failure::encode;
-use failure::{detail, retryable, transport_error};
 
 use crate::config::{Auth, Config};
 use crate::error::{Error, Result};
@@ -36,6 +39,9 @@ pub const PAGE_SIZE: usize = 200;
 /// Tries of one request answered `429` before it is given up: a throttle says "wait", not
 /// "broken", so it gets many more tries than other failures (each waits its `Retry-After`).
 pub const MAX_THROTTLED_TRIES: u32 = 30;
+
+/// The `User-Agent` of every request.
+const AGENT: &str = concat!("poolsync/", env!("CARGO_PKG_VERSION"));
 
 /// Writes in flight until a budget says otherwise.
 const DEFAULT_WRITES: usize = 8;
@@ -56,6 +62,8 @@ pub struct Client {
     auth_note: &'static str,
     /// Blanks the credentials out of every server text shown.
     redactor: redact::Redactor,
+    /// For the paths `reqwest` would rewrite (pools named `.` and `..`).
+    verbatim: verbatim::Verbatim,
 }
 
 /// A response that got through: its status and body.
@@ -103,8 +111,11 @@ impl Client {
             value.set_sensitive(true);
             headers.insert(name, value);
         }
+        let mut verbatim_headers = headers.clone();
+        verbatim_headers.insert(reqwest::header::USER_AGENT, HeaderValue::from_static(AGENT));
+        let mut roots = Vec::new();
         let mut builder = reqwest::Client::builder()
-            .user_agent(concat!("poolsync/", env!("CARGO_PKG_VERSION")))
+            .user_agent(AGENT)
             .default_headers(headers)
             .timeout(config.timeout)
             .connect_timeout(config.timeout.min(std::time::Duration::from_secs(10)))
@@ -128,6 +139,7 @@ impl Client {
             for cert in certs {
                 builder = builder.add_root_certificate(cert);
             }
+            roots = verbatim::roots(&pem);
         }
         let http = builder.build().map_err(|e| Error::Setting {
             name: "http client".into(),
@@ -152,6 +164,12 @@ impl Client {
                 Auth::Basic(_) => " [authorization: Basic <redacted>]",
             },
             redactor: redact::Redactor::new(&config.auth),
+            verbatim: verbatim::Verbatim::new(verbatim::Settings {
+                headers: verbatim_headers,
+                timeout: config.timeout,
+                tls_insecure: config.tls_insecure,
+                roots,
+            }),
         })
     }
 
@@ -184,7 +202,7 @@ impl Client {
 
     /// `GET /work_pools/{name}`.
     pub async fn read_pool(&self, name: &str) -> Result<WorkPool> {
-        let path = failure::pool_path(name)?;
+        let path = failure::pool_path(name);
         let reply = self.send(Method::GET, &path, None).await?;
         match reply.status {
             StatusCode::NOT_FOUND => Err(Error::PoolNotFound {
@@ -248,7 +266,7 @@ impl Client {
 
     /// `PATCH /work_pools/{name}` with only the new base job template.
     pub async fn update_template(&self, name: &str, template: &Value) -> Result<()> {
-        let path = failure::pool_path(name)?;
+        let path = failure::pool_path(name);
         let body = json!({ "base_job_template": template });
         let reply = self.send(Method::PATCH, &path, Some(&body)).await?;
         match reply.status {
@@ -317,105 +335,6 @@ impl Client {
             status: reply.status.as_u16(),
             detail: detail(&reply.body, &self.redactor),
             tries: reply.tries,
-        }
-    }
-
-    /// Sends one request through the gate, retrying transient failures; returns whatever
-    /// status came last. A `429` pauses every request of this client for its `Retry-After`
-    /// and is retried up to [`MAX_THROTTLED_TRIES`] times; other transient failures back off
-    /// up to `max_retries` times. Writes take a slot of the adaptive write limit.
-    async fn send(&self, method: Method, path: &str, body: Option<&Value>) -> Result<Reply> {
-        let url = format!("{}{path}", self.base);
-        let write = method == Method::PATCH;
-        let (mut attempt, mut throttled) = (0u32, 0u32);
-        loop {
-            // A write first waits for a slot, then for the gate: a 429 that came while it
-            // waited for the slot still holds it back.
-            let slot = match write {
-                true => Some(self.gate.write_slot().await),
-                false => None,
-            };
-            self.gate.admit().await;
-            let mut request = self.http.request(method.clone(), &url);
-            if let Some(body) = body {
-                request = request.json(body);
-            }
-            if method != Method::GET {
-                request = self.csrf.apply(self, request).await?;
-            }
-            let started = std::time::Instant::now();
-            let sent = request.send().await;
-            self.requests.fetch_add(1, Ordering::Relaxed);
-            let tries = attempt + throttled + 1;
-            if self.verbose {
-                let answer = match &sent {
-                    Ok(response) => response.status().to_string(),
-                    Err(e) => format!("error: {}", transport_error(&method, &url, e)),
-                };
-                let ms = started.elapsed().as_millis();
-                eprintln!(
-                    "poolsync: {method} {url}{} -> {answer} in {ms} ms (attempt {tries})",
-                    self.auth_note,
-                );
-            }
-            let mut retry_after = None;
-            let error = match sent {
-                Ok(response) => {
-                    let status = response.status();
-                    retry_after = response
-                        .headers()
-                        .get(reqwest::header::RETRY_AFTER)
-                        .and_then(|v| v.to_str().ok())
-                        .map(str::to_string);
-                    let read = body::read(response, &method, &url).await;
-                    if let Some(slot) = slot {
-                        match status {
-                            // A throttle says nothing about how many writes the server takes.
-                            StatusCode::TOO_MANY_REQUESTS => slot.release(),
-                            _ => slot.end(status == StatusCode::SERVICE_UNAVAILABLE),
-                        }
-                    }
-                    match read? {
-                        Ok(body) => {
-                            let reply = Reply {
-                                status,
-                                body,
-                                tries,
-                            };
-                            if status == StatusCode::TOO_MANY_REQUESTS {
-                                let wait = self.policy.delay(1, retry_after.as_deref());
-                                self.gate.throttle(wait);
-                                if throttled + 1 >= MAX_THROTTLED_TRIES {
-                                    return Ok(reply);
-                                }
-                                throttled += 1;
-                                self.retries.fetch_add(1, Ordering::Relaxed);
-                                continue;
-                            }
-                            self.gate.through();
-                            if self.csrf.rejected(&reply.status, &reply.body) && attempt == 0 {
-                                self.csrf.reset().await;
-                            } else if !self.policy.retries_status(status.as_u16())
-                                || attempt >= self.policy.max_retries
-                            {
-                                return Ok(reply);
-                            }
-                            None
-                        }
-                        Err(e) => Some(e),
-                    }
-                }
-                Err(e) => Some(e),
-            };
-            if let Some(error) = &error
-                && (attempt >= self.policy.max_retries || !retryable(error))
-            {
-                return Err(transport_error(&method, &url, error).after(tries));
-            }
-            attempt += 1;
-            self.retries.fetch_add(1, Ordering::Relaxed);
-            let wait = self.policy.delay(attempt, retry_after.as_deref());
-            self.gate.back_off(wait).await;
         }
     }
 }

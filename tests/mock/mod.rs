@@ -169,13 +169,30 @@ pub fn json_lines(out: &Out) -> (Vec<Value>, Value) {
     (lines, summary["summary"].clone())
 }
 
-/// One HTTP/1.1 request read off a raw socket: its request line and body.
-pub fn read_request(reader: &mut BufReader<TcpStream>) -> Option<(String, Vec<u8>)> {
+/// One HTTP/1.1 request as a raw server saw it.
+#[derive(Debug, Clone)]
+pub struct Sent {
+    /// `METHOD target HTTP/1.1`, the target exactly as sent.
+    pub line: String,
+    /// Header names (lowercase) and values, in order.
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Sent {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        let found = self.headers.iter().find(|(n, _)| n == name);
+        found.map(|(_, value)| value.as_str())
+    }
+}
+
+/// One HTTP/1.1 request read off a raw socket.
+pub fn read_request(reader: &mut BufReader<TcpStream>) -> Option<Sent> {
     let mut line = String::new();
     if reader.read_line(&mut line).ok()? == 0 {
         return None;
     }
-    let mut length = 0;
+    let (mut length, mut headers) = (0, Vec::new());
     loop {
         let mut header = String::new();
         if reader.read_line(&mut header).ok()? == 0 {
@@ -184,18 +201,24 @@ pub fn read_request(reader: &mut BufReader<TcpStream>) -> Option<(String, Vec<u8
         if header == "\r\n" {
             break;
         }
-        if let Some((name, value)) = header.split_once(':')
-            && name.eq_ignore_ascii_case("content-length")
-        {
-            length = value.trim().parse().ok()?;
+        if let Some((name, value)) = header.split_once(':') {
+            let (name, value) = (name.to_ascii_lowercase(), value.trim().to_string());
+            if name == "content-length" {
+                length = value.parse().ok()?;
+            }
+            headers.push((name, value));
         }
     }
     let mut body = vec![0; length];
     reader.read_exact(&mut body).ok()?;
-    Some((line.trim_end().to_string(), body))
+    Some(Sent {
+        line: line.trim_end().to_string(),
+        headers,
+        body,
+    })
 }
 
-pub type Seen = Arc<Mutex<Vec<(String, Vec<u8>)>>>;
+pub type Seen = Arc<Mutex<Vec<Sent>>>;
 
 /// A raw HTTP/1.1 server on 127.0.0.1: `answer(request line, i-th request)` gives the
 /// bytes to write and whether to close the connection after them. Returns its API URL and
@@ -211,10 +234,11 @@ pub fn raw_server(answer: fn(&str, usize) -> (String, bool)) -> (String, Seen) {
             std::thread::spawn(move || {
                 let mut reader = BufReader::new(stream.try_clone().unwrap());
                 let mut stream = stream;
-                while let Some((line, body)) = read_request(&mut reader) {
+                while let Some(sent) = read_request(&mut reader) {
+                    let line = sent.line.clone();
                     let n = {
                         let mut log = log.lock().unwrap();
-                        log.push((line.clone(), body));
+                        log.push(sent);
                         log.len() - 1
                     };
                     let (bytes, close) = answer(&line, n);

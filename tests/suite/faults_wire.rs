@@ -28,7 +28,7 @@ async fn connection_closed_mid_body_on_the_read() {
         .lock()
         .expect("log")
         .iter()
-        .map(|r| r.0.clone())
+        .map(|r| r.line.clone())
         .collect();
     assert_eq!(seen, [format!("GET /api/work_pools/{POOL} HTTP/1.1")]);
     assert!(mock::files_under(dir.path()).is_empty());
@@ -68,7 +68,7 @@ async fn connection_closed_mid_body_on_the_patch_reply() {
     );
     assert!(out.stdout.ends_with(&format!("{POOL}: failed\n")), "{out}");
     let seen = seen.lock().expect("log").clone();
-    let lines: Vec<&str> = seen.iter().map(|r| r.0.as_str()).collect();
+    let lines: Vec<&str> = seen.iter().map(|r| r.line.as_str()).collect();
     assert_eq!(
         lines.iter().filter(|l| l.starts_with("PATCH")).count(),
         1,
@@ -86,9 +86,9 @@ async fn connection_closed_mid_body_on_the_patch_reply() {
     );
     let patch = seen
         .iter()
-        .find(|r| r.0.starts_with("PATCH"))
+        .find(|r| r.line.starts_with("PATCH"))
         .expect("a PATCH");
-    let body: Value = serde_json::from_slice(&patch.1).expect("json");
+    let body: Value = serde_json::from_slice(&patch.body).expect("json");
     assert_eq!(body, json!({"base_job_template": merged()}));
     assert_eq!(mock::files_under(dir.path()).len(), 1);
 }

@@ -153,7 +153,12 @@ async fn a_response_body_over_64_mib_is_refused() {
         out.code(1);
         let want = format!("the response to GET {url}/work_pools/k8s is larger than 64 MiB");
         assert!(out.stderr.contains(&want), "{out}");
-        let lines: Vec<String> = seen.lock().unwrap().iter().map(|r| r.0.clone()).collect();
+        let lines: Vec<String> = seen
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|r| r.line.clone())
+            .collect();
         assert_eq!(
             lines,
             ["GET /api/work_pools/k8s HTTP/1.1"],

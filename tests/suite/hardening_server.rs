@@ -1,8 +1,8 @@
 //! Hostile names on the real Prefect server. The server accepts pools named `.` and `..`
-//! (and routes `/work_pools/%2E%2E` to them), but every URL parser that follows the URL
-//! standard, reqwest's included, resolves `%2E%2E` as a dot segment: no request of
-//! poolsync's can name such a pool. poolsync must say so by name, send nothing to the
-//! endpoint the resolved path would reach, and still update the other pools of the run.
+//! and routes `/work_pools/%2E%2E` to them, but every URL parser that follows the URL
+//! standard, reqwest's included, resolves `%2E%2E` as a dot segment. poolsync sends those
+//! requests through its verbatim client; these tests show the pools really change, and that
+//! nothing reaches the endpoint a resolved path would name.
 
 use crate::support::{api_url, create_pool, default_template, poolsync, read_template, unique};
 use serde_json::{Value, json};
@@ -68,40 +68,75 @@ impl Drop for DotPools {
     }
 }
 
-/// `update . .. POOL`: the dot pools fail by name with the reason, unchanged; POOL is
-/// updated; the run exits 1.
+/// The JSON lines of a run, by pool.
+fn reports(out: &assert_cmd::assert::Assert) -> Vec<Value> {
+    let stdout = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+    stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect()
+}
+
+fn outcome(lines: &[Value], pool: &str) -> String {
+    let line = lines
+        .iter()
+        .find(|l| l["pool"] == pool)
+        .unwrap_or_else(|| panic!("no report of {pool:?}: {lines:?}"));
+    line["outcome"].as_str().unwrap_or_default().to_string()
+}
+
+/// One scenario (the dot pools are server-wide names, so one test owns them): `update . ..
+/// POOL` updates all three; `rollback ..` restores `..` alone; `update --all --name '.*'`
+/// finds both dot pools through the listing and updates `..` again.
 #[test]
-fn pools_named_dot_and_dot_dot_fail_by_name_and_the_rest_update() {
+fn pools_named_dot_and_dot_dot_update_and_roll_back() {
     let _dots = DotPools::create();
     let other = unique("beside-dots");
     create_pool(&other, "process", &json!({}));
     let backups = tempfile::tempdir().unwrap();
+    let dir = backups.path().to_str().unwrap();
+    let want = default_template("process");
 
     let out = poolsync()
-        .args(["update", ".", "..", &other, "--output", "json"])
-        .args(["--backup-dir", backups.path().to_str().unwrap()])
+        .args(["update", ".", "..", &other, "--output", "json", "-v"])
+        .args(["--backup-dir", dir, "--api-url", api_url()])
+        .assert()
+        .code(0);
+    let lines = reports(&out);
+    let log = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    for name in [".", "..", other.as_str()] {
+        assert_eq!(outcome(&lines, name), "updated", "{name:?}: {lines:?}");
+    }
+    assert_eq!(DotPools::template("."), want);
+    assert_eq!(DotPools::template(".."), want);
+    assert_eq!(read_template(&other), want);
+    for path in ["/work_pools/%2E ->", "/work_pools/%2E%2E ->"] {
+        assert!(log.contains(&format!("PATCH {}{path}", api_url())), "{log}");
+    }
+    // Nothing went to the paths the dot segments resolve to.
+    for resolved in ["/work_pools/ ->", "/work_pools ->", "/api/ ->", "/api ->"] {
+        assert!(!log.contains(resolved), "{resolved}: {log}");
+    }
+
+    poolsync()
+        .args(["rollback", "..", "--latest", "--backup-dir", dir])
         .args(["--api-url", api_url()])
         .assert()
-        .code(1);
-    let stdout = String::from_utf8_lossy(&out.get_output().stdout).to_string();
-    let lines: Vec<Value> = stdout
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
-    let report = |name: &str| {
-        lines
-            .iter()
-            .find(|l| l["pool"] == name)
-            .unwrap_or_else(|| panic!("no report of {name:?}: {stdout}"))
-            .clone()
-    };
-    for name in [".", ".."] {
-        let line = report(name);
-        assert_eq!(line["outcome"], "failed", "{line}");
-        let error = line["error"].as_str().unwrap_or_default();
-        assert!(error.contains("cannot be addressed"), "{line}");
-        assert_eq!(DotPools::template(name), json!({}), "{name:?} changed");
-    }
-    assert_eq!(report(&other)["outcome"], "updated", "{stdout}");
-    assert_eq!(read_template(&other), default_template("process"));
+        .code(0);
+    assert_eq!(DotPools::template(".."), json!({}));
+    assert_eq!(
+        DotPools::template("."),
+        want,
+        "rolling back `..` touched `.`"
+    );
+
+    let out = poolsync()
+        .args(["update", "--all", "--name", ".*", "--output", "json"])
+        .args(["--backup-dir", dir, "--api-url", api_url()])
+        .assert()
+        .code(0);
+    let lines = reports(&out);
+    assert_eq!(outcome(&lines, ".."), "updated", "{lines:?}");
+    assert_eq!(outcome(&lines, "."), "up_to_date", "{lines:?}");
+    assert_eq!(DotPools::template(".."), want);
 }

@@ -28,3 +28,4 @@ mod server_harness;
 mod three_way;
 mod trust_policy;
 mod update;
+mod verbatim;

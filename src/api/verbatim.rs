@@ -1,0 +1,257 @@
+//! Requests whose path must reach the server as written. A pool named `.` or `..` is the
+//! path segment `%2E` or `%2E%2E`, and the URL standard resolves those as dot segments
+//! even percent-encoded, so `reqwest` (over `url::Url`) would send the request to
+//! `/work_pools/` or `/` instead. These few requests go through hyper with an `http::Uri`,
+//! which keeps the path as it is, over the same TLS settings, headers and timeout.
+//!
+//! They follow no redirect (a 3xx is an answer like any other) and take no proxy: if the
+//! environment names a proxy for the API's host, the request is refused, since a proxy may
+//! resolve the dot segment itself.
+
+use super::wire::{Answer, Body, Failure as WireFailure, retry_after};
+use crate::error::{Error, Result};
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper_rustls::HttpsConnector;
+use hyper_util::client::legacy::{Client, connect::HttpConnector};
+use hyper_util::client::proxy::matcher::Matcher;
+use hyper_util::rt::TokioExecutor;
+use reqwest::Method;
+use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
+use rustls::pki_types::CertificateDer;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Why a verbatim request got no answer.
+#[derive(Debug, thiserror::Error)]
+pub(super) enum Failure {
+    #[error("no answer within the timeout")]
+    Timeout,
+    #[error(transparent)]
+    Request(hyper_util::client::legacy::Error),
+    #[error(transparent)]
+    Body(hyper::Error),
+}
+
+/// Whether `path` has a segment that URL parsers resolve as `.` or `..`.
+pub(super) fn needed(path: &str) -> bool {
+    let path = path.split(['?', '#']).next().unwrap_or_default();
+    path.split('/').any(|segment| {
+        let decoded = segment.to_ascii_lowercase().replace("%2e", ".");
+        matches!(decoded.as_str(), "." | "..")
+    })
+}
+
+/// What the verbatim client is built from, kept until the first request needs it.
+#[derive(Debug)]
+pub(super) struct Settings {
+    /// Sent with every request: user agent, authorization, custom headers.
+    pub headers: HeaderMap,
+    pub timeout: Duration,
+    pub tls_insecure: bool,
+    /// Roots added to the platform's (`PREFECT_API_SSL_CERT_FILE`).
+    pub roots: Vec<CertificateDer<'static>>,
+}
+
+/// The certificates of a PEM bundle (already checked by `reqwest`), for rustls.
+pub(super) fn roots(pem: &[u8]) -> Vec<CertificateDer<'static>> {
+    use rustls::pki_types::pem::PemObject as _;
+    CertificateDer::pem_slice_iter(pem).flatten().collect()
+}
+
+type Hyper = Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
+
+/// The verbatim client: built on first use, since almost no run needs it.
+#[derive(Debug)]
+pub(super) struct Verbatim {
+    settings: Settings,
+    client: tokio::sync::OnceCell<Hyper>,
+}
+
+impl Verbatim {
+    pub(super) fn new(settings: Settings) -> Verbatim {
+        Verbatim {
+            settings,
+            client: tokio::sync::OnceCell::new(),
+        }
+    }
+
+    /// Sends one request to `url` exactly as written. The outer error means it cannot be
+    /// sent at all (a proxy is set for the host, or the TLS settings are unusable).
+    pub(super) async fn send(
+        &self,
+        method: &Method,
+        url: &str,
+        body: Option<&serde_json::Value>,
+        extra: &[(HeaderName, HeaderValue)],
+    ) -> Result<std::result::Result<Answer, WireFailure>> {
+        let uri: hyper::Uri = url.parse().map_err(|e| Error::Setting {
+            name: "api url".into(),
+            message: format!("{url} is not a valid request target: {e}"),
+        })?;
+        if Matcher::from_env().intercept(&uri).is_some() {
+            return Err(Error::UnaddressablePool { url: url.into() });
+        }
+        let client = self
+            .client
+            .get_or_try_init(|| async { self.build() })
+            .await?;
+        let mut request = hyper::Request::builder().method(method.clone()).uri(uri);
+        if let Some(headers) = request.headers_mut() {
+            headers.extend(self.settings.headers.clone());
+            headers.extend(extra.iter().cloned());
+            if body.is_some() {
+                headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            }
+        }
+        let bytes = body.map(|b| Bytes::from(b.to_string())).unwrap_or_default();
+        let request = request.body(Full::new(bytes)).map_err(|e| Error::Setting {
+            name: "request".into(),
+            message: e.to_string(),
+        })?;
+        let deadline = tokio::time::Instant::now() + self.settings.timeout;
+        let sent = match tokio::time::timeout_at(deadline, client.request(request)).await {
+            Err(_) => Err(Failure::Timeout),
+            Ok(sent) => sent.map_err(Failure::Request),
+        };
+        Ok(sent
+            .map(|response| {
+                let (head, incoming) = response.into_parts();
+                let length = head
+                    .headers
+                    .get(reqwest::header::CONTENT_LENGTH)
+                    .and_then(|v| v.to_str().ok()?.parse().ok());
+                Answer {
+                    status: head.status,
+                    retry_after: retry_after(&head.headers),
+                    length,
+                    body: Body::Verbatim { incoming, deadline },
+                }
+            })
+            .map_err(WireFailure::Verbatim))
+    }
+
+    fn build(&self) -> Result<Hyper> {
+        let tls = tls_config(&self.settings)?;
+        let mut http = HttpConnector::new();
+        http.enforce_http(false);
+        http.set_connect_timeout(Some(self.settings.timeout.min(Duration::from_secs(10))));
+        let https = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_tls_config(tls)
+            .https_or_http()
+            .enable_http1()
+            .wrap_connector(http);
+        Ok(Client::builder(TokioExecutor::new()).build(https))
+    }
+}
+
+/// The TLS settings of the main client, for rustls: the platform's roots plus the extra
+/// ones, or any certificate under `PREFECT_API_TLS_INSECURE_SKIP_VERIFY`.
+fn tls_config(settings: &Settings) -> Result<rustls::ClientConfig> {
+    let bad = |e: rustls::Error| Error::Setting {
+        name: "tls".into(),
+        message: format!("{e}; check PREFECT_API_SSL_CERT_FILE"),
+    };
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .map_err(bad)?;
+    let verifier: Arc<dyn rustls::client::danger::ServerCertVerifier> = match settings.tls_insecure
+    {
+        true => Arc::new(AnyCertificate(provider)),
+        false => Arc::new(
+            rustls_platform_verifier::Verifier::new_with_extra_roots(
+                settings.roots.iter().cloned(),
+                provider,
+            )
+            .map_err(bad)?,
+        ),
+    };
+    // ALPN is the connector's to set (`http/1.1`).
+    Ok(builder
+        .dangerous()
+        .with_custom_certificate_verifier(verifier)
+        .with_no_client_auth())
+}
+
+/// Takes any certificate (the user turned verification off), still checking that the
+/// handshake is signed by the certificate presented.
+#[derive(Debug)]
+struct AnyCertificate(Arc<rustls::crypto::CryptoProvider>);
+
+impl rustls::client::danger::ServerCertVerifier for AnyCertificate {
+    fn verify_server_cert(
+        &self,
+        _: &CertificateDer<'_>,
+        _: &[CertificateDer<'_>],
+        _: &rustls::pki_types::ServerName<'_>,
+        _: &[u8],
+        _: rustls::pki_types::UnixTime,
+    ) -> std::result::Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        Ok(rustls::client::danger::ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> std::result::Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        let algorithms = &self.0.signature_verification_algorithms;
+        rustls::crypto::verify_tls12_signature(message, cert, dss, algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> std::result::Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        let algorithms = &self.0.signature_verification_algorithms;
+        rustls::crypto::verify_tls13_signature(message, cert, dss, algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Building the client is where a bad TLS or connector setting would show (it once
+    /// panicked on a preset ALPN list): both verification modes build.
+    #[test]
+    fn builds_under_either_tls_setting() {
+        for tls_insecure in [false, true] {
+            let verbatim = Verbatim::new(Settings {
+                headers: HeaderMap::new(),
+                timeout: Duration::from_secs(5),
+                tls_insecure,
+                roots: Vec::new(),
+            });
+            assert!(verbatim.build().is_ok(), "tls_insecure={tls_insecure}");
+        }
+    }
+
+    #[test]
+    fn only_dot_segments_need_the_verbatim_client() {
+        for path in [
+            "/work_pools/%2E%2E",
+            "/work_pools/%2e",
+            "/work_pools/.%2E",
+            "/a/../b",
+        ] {
+            assert!(needed(path), "{path}");
+        }
+        for path in [
+            "/work_pools/a.b",
+            "/work_pools/...",
+            "/work_pools/%2E%2E%2E",
+            "/x?y=..",
+        ] {
+            assert!(!needed(path), "{path}");
+        }
+    }
+}

@@ -1,0 +1,116 @@
+//! One request on the wire and its answer, whichever way it went: through `reqwest` (every
+//! request but a few), or [`verbatim`](super::verbatim) for a path a URL parser would
+//! rewrite. The send loop sees one shape for both.
+
+use super::verbatim;
+use bytes::Bytes;
+use http_body_util::BodyExt as _;
+use reqwest::StatusCode;
+
+/// A request that got no answer, or lost its body midway.
+#[derive(Debug)]
+pub(super) enum Failure {
+    /// Through `reqwest`.
+    Http(reqwest::Error),
+    /// Through the verbatim client.
+    Verbatim(verbatim::Failure),
+}
+
+impl Failure {
+    /// Whether sending again may help: the connection, the timeout or the body failed.
+    pub(super) fn retryable(&self) -> bool {
+        match self {
+            Failure::Http(e) => e.is_connect() || e.is_timeout() || e.is_request() || e.is_body(),
+            Failure::Verbatim(_) => true,
+        }
+    }
+
+    pub(super) fn is_timeout(&self) -> bool {
+        match self {
+            Failure::Http(e) => e.is_timeout(),
+            Failure::Verbatim(e) => matches!(e, verbatim::Failure::Timeout),
+        }
+    }
+
+    pub(super) fn is_connect(&self) -> bool {
+        match self {
+            Failure::Http(e) => e.is_connect(),
+            Failure::Verbatim(verbatim::Failure::Request(e)) => e.is_connect(),
+            Failure::Verbatim(_) => false,
+        }
+    }
+
+    pub(super) fn is_redirect(&self) -> bool {
+        matches!(self, Failure::Http(e) if e.is_redirect())
+    }
+
+    /// The error itself, for its message and its chain of causes.
+    pub(super) fn as_error(&self) -> &(dyn std::error::Error + 'static) {
+        match self {
+            Failure::Http(e) => e,
+            Failure::Verbatim(e) => e,
+        }
+    }
+}
+
+/// The head of an answer, with its body still to read.
+pub(super) struct Answer {
+    pub status: StatusCode,
+    pub retry_after: Option<String>,
+    /// The announced `Content-Length`, if any.
+    pub length: Option<u64>,
+    pub body: Body,
+}
+
+/// An answer's body, read chunk by chunk.
+pub(super) enum Body {
+    Http(reqwest::Response),
+    Verbatim {
+        incoming: hyper::body::Incoming,
+        /// The request's timeout covers its body too, as `reqwest`'s does.
+        deadline: tokio::time::Instant,
+    },
+}
+
+impl Answer {
+    pub(super) fn of_http(response: reqwest::Response) -> Answer {
+        Answer {
+            status: response.status(),
+            retry_after: retry_after(response.headers()),
+            length: response.content_length(),
+            body: Body::Http(response),
+        }
+    }
+}
+
+/// The `Retry-After` header, as text.
+pub(super) fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<String> {
+    headers
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+}
+
+impl Body {
+    /// The next chunk, `None` at the end.
+    pub(super) async fn chunk(&mut self) -> Result<Option<Bytes>, Failure> {
+        match self {
+            Body::Http(response) => response.chunk().await.map_err(Failure::Http),
+            Body::Verbatim { incoming, deadline } => loop {
+                let frame = tokio::time::timeout_at(*deadline, incoming.frame())
+                    .await
+                    .map_err(|_| Failure::Verbatim(verbatim::Failure::Timeout))?;
+                match frame {
+                    None => return Ok(None),
+                    Some(Err(e)) => return Err(Failure::Verbatim(verbatim::Failure::Body(e))),
+                    // Trailers carry nothing poolsync reads.
+                    Some(Ok(frame)) => {
+                        if let Ok(data) = frame.into_data() {
+                            return Ok(Some(data));
+                        }
+                    }
+                }
+            },
+        }
+    }
+}
