@@ -13,14 +13,14 @@ pub mod actions;
 pub mod assume_role;
 mod condition;
 mod document;
+#[cfg(test)]
+mod finding_table;
 mod issuer;
 pub mod springboard;
 mod statement;
 pub mod terraform;
 #[cfg(test)]
 mod tests;
-#[cfg(test)]
-mod tests_more;
 
 pub use issuer::{Issuer, SubjectRule};
 

@@ -3,6 +3,9 @@
 //! actions, `"*"` principals without conditions, third parties without `sts:ExternalId`,
 //! and `Effect` values IAM refuses.
 
+#[cfg(test)]
+mod tests;
+
 use super::condition::{Compare, check_like_without_wildcard, compare};
 use super::document::{Effect, effect};
 use super::{Expect, Findings, actions, items, token, wildcard_match};

@@ -1,0 +1,47 @@
+//! What the finding tables share: the row, the runner that checks one table, and the
+//! expectation the tables beyond Prefect Cloud's first hop lint with (the AWS account
+//! alone).
+
+use super::{Expect, Finding, Level};
+use pretty_assertions::assert_eq;
+use serde_json::Value;
+
+pub(super) const AWS: &str = "123456789012";
+
+/// name, policy, and each expected finding's level, pointer and message fragment.
+pub(super) type Case = (
+    &'static str,
+    Value,
+    Vec<(Level, &'static str, &'static str)>,
+);
+
+/// Lints each case and checks every finding's level, pointer and message fragment, in order.
+pub(super) fn run(cases: Vec<Case>, lint: impl Fn(&Value) -> Vec<Finding>) {
+    for (name, policy, want) in cases {
+        let got: Vec<(Level, String, String)> = lint(&policy)
+            .into_iter()
+            .map(|f| (f.level, f.pointer, f.message))
+            .collect();
+        assert_eq!(got.len(), want.len(), "{name}: {got:#?}");
+        for ((level, pointer, message), (want_level, want_pointer, fragment)) in
+            got.iter().zip(&want)
+        {
+            assert_eq!(
+                (level, pointer.as_str()),
+                (want_level, *want_pointer),
+                "{name}: {message}"
+            );
+            assert!(
+                message.contains(fragment),
+                "{name}: {message:?} lacks {fragment:?}"
+            );
+        }
+    }
+}
+
+pub(super) fn expect() -> Expect {
+    Expect {
+        aws_account: Some(AWS.into()),
+        prefect_account: None,
+    }
+}
