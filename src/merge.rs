@@ -5,9 +5,11 @@
 
 mod keyed;
 mod three_way;
+mod upstream;
 mod wiring;
 
-pub use three_way::{Upstream, UpstreamKind, merge3};
+pub use three_way::merge3;
+pub use upstream::{Upstream, UpstreamKind};
 
 use crate::violation::escape_token;
 use serde::Serialize;
@@ -378,3 +380,7 @@ fn document_position(root: &Value, pointer: &str) -> Vec<usize> {
 #[cfg(test)]
 #[path = "merge/tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "merge/jq_tests.rs"]
+mod jq_tests;

@@ -37,7 +37,7 @@ impl Row {
 
 /// Runs `backups`. Unreadable files are reported on stderr and left out.
 pub fn run(args: &BackupsArgs) -> Result<u8> {
-    let dir = backup_dir(&args.backup_dir)?;
+    let dir = backup_dir(&args.backups.backup_dir)?;
     let mut rows = Vec::new();
     for entry in backup::list(&dir, None, args.pool.as_deref())? {
         match backup::read(&entry.path) {

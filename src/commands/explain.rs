@@ -18,7 +18,7 @@ pub async fn run(connection: &ConnectionArgs, args: &ExplainArgs, color: bool) -
         ));
     }
     let source = super::plan::base_source(args.base.as_ref(), false)?;
-    let (subject, pool_type, current, backup) = match (&args.file, &args.pool) {
+    let (subject, pool_type, current, backup) = match (&args.file, &args.target.pool) {
         (Some(file), _) => {
             let pool_type = args.pool_type.clone().unwrap_or_default();
             (
@@ -31,7 +31,11 @@ pub async fn run(connection: &ConnectionArgs, args: &ExplainArgs, color: bool) -
         (None, Some(name)) => {
             let client = super::client(connection)?;
             let pool: WorkPool = client.read_pool(name).await?;
-            let dir = args.backup_dir.clone().or_else(crate::backup::default_dir);
+            let dir = args
+                .backups
+                .backup_dir
+                .clone()
+                .or_else(crate::backup::default_dir);
             let backup = match dir {
                 Some(dir) if source.wants_backup() => backup_base(&dir, client.base_url(), &pool)?,
                 _ => None,

@@ -138,7 +138,7 @@ fn merge_files(args: &MergeArgs) -> Result<u8> {
 }
 
 async fn validate(connection: &crate::cli::ConnectionArgs, args: &ValidateArgs) -> Result<u8> {
-    match (args.file.as_slice(), &args.pool) {
+    match (args.file.as_slice(), &args.target.pool) {
         ([], Some(pool)) => {
             let client = client(connection)?;
             let pool = client.read_pool(pool).await?;

@@ -6,9 +6,11 @@
 //! array, a duplicate name, a mixed array) stays atomic, as in jq. The merged array lists the
 //! current template's elements in its order, then the elements only the default has, in the
 //! default's order.
+//!
+//! The two-way merge of such arrays is here; the three-way merge (`three_way.rs`) merges
+//! the elements [`pair`] matches by name.
 
 use super::Warning;
-use super::three_way::{Walk, merge_value};
 use crate::violation::escape_token;
 use serde_json::Value;
 
@@ -89,51 +91,56 @@ pub(super) fn merge_two(
     }
 }
 
-/// The three-way merge of two keyed arrays at `pointer`, each element merged with the
-/// base's element of the same name (none when the base is not a keyed array); `None` when
-/// `default` or `current` is not keyed, so the caller treats the arrays as one value.
-///
-/// An element's reports are located by its index in the merged array; an element that is
-/// not in it by its index in current (removed upstream) or in default (deleted by the user,
-/// or not added because it uses a variable the user deleted).
-pub(super) fn merge_three(
-    base: Option<&Value>,
-    default: &[Value],
-    current: &[Value],
-    pointer: &str,
-    walk: &mut Walk,
-) -> Option<Value> {
+/// An element of a keyed array, paired by name with the elements of the same name in the
+/// other arrays of a three-way merge.
+pub(super) enum Paired<'a> {
+    /// Current's element at index `at`, with the base's and the default's of its name.
+    Current {
+        at: usize,
+        item: &'a Value,
+        base: Option<&'a Value>,
+        default: Option<&'a Value>,
+    },
+    /// An element at index `at` that only the default has, with the base's of its name.
+    OnlyDefault {
+        at: usize,
+        item: &'a Value,
+        base: Option<&'a Value>,
+    },
+}
+
+/// Pairs the elements of two keyed arrays, and the base's (none when the base is not a
+/// keyed array), by name: current's elements in its order, then those only the default has,
+/// in its order; `None` when `default` or `current` is not keyed.
+pub(super) fn pair<'a>(
+    base: Option<&'a Value>,
+    default: &'a [Value],
+    current: &'a [Value],
+) -> Option<Vec<Paired<'a>>> {
     let (theirs, ours) = (names(default)?, names(current)?);
     let base = base.and_then(Value::as_array).map(Vec::as_slice);
     let old = base.and_then(names).unwrap_or_default();
     let base = base.unwrap_or_default();
     let in_base = |name: &str| find(&old, base, name).map(|(_, item)| item);
-    let mut out = Vec::new();
+    let mut paired = Vec::with_capacity(ours.len() + theirs.len());
     for (at, (name, item)) in ours.iter().zip(current).enumerate() {
-        let (b, d) = (in_base(name), find(&theirs, default, name).map(|f| f.1));
-        // Removed upstream and untouched: it goes, so it keeps current's index.
-        let index = if d.is_none() && b == Some(item) {
-            at
-        } else {
-            out.len()
-        };
-        let here = format!("{pointer}/{index}");
-        out.extend(merge_value(b, d, Some(item), &here, walk));
+        paired.push(Paired::Current {
+            at,
+            item,
+            base: in_base(name),
+            default: find(&theirs, default, name).map(|(_, item)| item),
+        });
     }
     for (at, (name, item)) in theirs.iter().zip(default).enumerate() {
-        if ours.contains(name) {
-            continue;
+        if !ours.contains(name) {
+            paired.push(Paired::OnlyDefault {
+                at,
+                item,
+                base: in_base(name),
+            });
         }
-        let b = in_base(name);
-        // Not added (deleted by the user, or holding a placeholder of a variable the user
-        // deleted): it keeps default's index.
-        let next = format!("{pointer}/{}", out.len());
-        let added = b.is_none() && !walk.revives_deleted(&next, item, None);
-        let index = if added { out.len() } else { at };
-        let here = format!("{pointer}/{index}");
-        out.extend(merge_value(b, Some(item), None, &here, walk));
     }
-    Some(Value::Array(out))
+    Some(paired)
 }
 
 #[cfg(test)]

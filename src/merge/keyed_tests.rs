@@ -1,26 +1,9 @@
-use super::super::{Strategy, Upstream, UpstreamKind, Warning, merge, merge3};
+use super::super::{Strategy, UpstreamKind, Warning, merge, merge3};
+use crate::merge::upstream::tests::up;
 use pretty_assertions::assert_eq;
 use serde_json::{Value, json};
 
 use UpstreamKind::{Added, Conflict, Removed, Updated};
-
-/// A report at `pointer`; `null` in a slot means absent there.
-pub(super) fn up(
-    pointer: &str,
-    kind: UpstreamKind,
-    base: Value,
-    default: Value,
-    current: Value,
-) -> Upstream {
-    let some = |v: Value| (!v.is_null()).then_some(v);
-    Upstream {
-        pointer: pointer.into(),
-        kind,
-        base: some(base),
-        default: some(default),
-        current: some(current),
-    }
-}
 
 /// A document holding `items` as its `c` array.
 fn doc(items: Value) -> Value {

@@ -3,7 +3,7 @@
 //! placeholders in new keys and keyed array elements.
 
 use super::super::{Strategy, Upstream, UpstreamKind, merge, merge3};
-use super::tests::up;
+use crate::merge::upstream::tests::up;
 use crate::template::check;
 use pretty_assertions::assert_eq;
 use serde_json::{Value, json};

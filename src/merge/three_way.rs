@@ -4,117 +4,16 @@
 //! new value or be removed with it, while a value the user changed is kept, and a value both
 //! sides changed differently is kept and reported as a conflict.
 
+use super::keyed::{self, Paired};
+use super::upstream::{Upstream, UpstreamKind};
+use super::wiring;
 use super::{
     Merged, Strategy, Warning, both_definitions, document_position, keep_defined, kind_changes,
     merge, null_hides_object, properties, required,
 };
-use super::{keyed, wiring};
 use crate::template::{job_placeholders, placeholders};
 use crate::violation::escape_token;
-use serde::Serialize;
 use serde_json::{Map, Value};
-use std::fmt;
-
-/// What upstream did at one pointer, as the three-way merge saw it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum UpstreamKind {
-    /// The user had not touched it: upstream's new value was taken.
-    Updated,
-    /// New upstream (absent from base and current): taken.
-    Added,
-    /// The user had not touched it: removed, as upstream did.
-    Removed,
-    /// Both sides changed it differently: the user's value (or deletion) was kept.
-    Conflict,
-}
-
-/// One upstream change the three-way merge applied or, on a conflict, did not apply.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Upstream {
-    /// JSON pointer in the templates ("" is the whole template). Inside an array keyed by
-    /// `name` the index is the element's in the merged template, or, for an element not in
-    /// it, in current (removed upstream) or the default (not added).
-    pub pointer: String,
-    /// What happened.
-    pub kind: UpstreamKind,
-    /// The base's value; `None` when absent there.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub base: Option<Value>,
-    /// The new default's value; `None` when absent there.
-    pub default: Option<Value>,
-    /// The current template's value; `None` when absent there.
-    pub current: Option<Value>,
-}
-
-impl fmt::Display for Upstream {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let pointer = if self.pointer.is_empty() {
-            "/"
-        } else {
-            &self.pointer
-        };
-        let show = |value: &Option<Value>, absent: &str| {
-            value.as_ref().map_or_else(|| absent.to_string(), short)
-        };
-        match self.kind {
-            UpstreamKind::Updated => write!(
-                f,
-                "{pointer}: upstream update {} -> {}",
-                show(&self.base, "absent"),
-                show(&self.default, "absent")
-            ),
-            UpstreamKind::Added => {
-                write!(
-                    f,
-                    "{pointer}: added upstream {}",
-                    show(&self.default, "absent")
-                )
-            }
-            UpstreamKind::Removed => write!(f, "{pointer}: removed upstream"),
-            // Only the moved-placeholder rule makes a conflict where current equals base.
-            UpstreamKind::Conflict if self.current == self.base => {
-                let kept = if self.current.is_some() {
-                    "kept yours"
-                } else {
-                    "left it out"
-                };
-                write!(
-                    f,
-                    "{pointer}: conflict: upstream {} uses a variable you deleted; {kept}",
-                    show(&self.default, "removed")
-                )
-            }
-            UpstreamKind::Conflict => {
-                let kept = if self.current.is_some() {
-                    "kept yours"
-                } else {
-                    "kept it deleted"
-                };
-                write!(
-                    f,
-                    "{pointer}: conflict: base {}, upstream {}, yours {}; {kept}",
-                    show(&self.base, "absent"),
-                    show(&self.default, "removed"),
-                    show(&self.current, "deleted")
-                )
-            }
-        }
-    }
-}
-
-/// Longest value text [`Upstream`]'s display prints before cutting it with `...`.
-const SHORT: usize = 80;
-
-/// A value as compact JSON, cut to [`SHORT`] characters.
-fn short(value: &Value) -> String {
-    let text = value.to_string();
-    if text.chars().count() <= SHORT {
-        return text;
-    }
-    let cut: String = text.chars().take(SHORT - 3).collect();
-    format!("{cut}...")
-}
 
 /// Merges `current` into `default`, using `base` (the default `current` was last synced
 /// from) to tell the user's changes from stale defaults.
@@ -173,7 +72,7 @@ pub fn merge3(
 }
 
 /// The state of one three-way walk: the variables the user deleted, and the reports.
-pub(super) struct Walk {
+struct Walk {
     /// Variables in the base's `variables.properties` that current's no longer has.
     deleted: Vec<String>,
     /// What upstream did, in merge order.
@@ -184,12 +83,7 @@ impl Walk {
     /// Whether taking `default` at `pointer` instead of `current` would add, inside
     /// `job_configuration`, a placeholder of a variable the user deleted (in the value, or in
     /// the member's key when current has no such member).
-    pub(super) fn revives_deleted(
-        &self,
-        pointer: &str,
-        default: &Value,
-        current: Option<&Value>,
-    ) -> bool {
+    fn revives_deleted(&self, pointer: &str, default: &Value, current: Option<&Value>) -> bool {
         let uses = |value: &Value| match pointer {
             "/job_configuration" => job_placeholders(value),
             _ if pointer.starts_with("/job_configuration/") => placeholders(value),
@@ -240,7 +134,7 @@ fn conflict_within(upstream: &[Upstream], pointer: &str) -> bool {
 
 /// The merged value at `pointer` from the base, default and current values there (`None`:
 /// absent), recording what upstream did in `walk`; `None` leaves the key out.
-pub(super) fn merge_value(
+fn merge_value(
     base: Option<&Value>,
     default: Option<&Value>,
     current: Option<&Value>,
@@ -256,7 +150,7 @@ pub(super) fn merge_value(
         }
         // Untouched arrays take the default whole (its order too), below.
         (Some(Value::Array(default)), Some(Value::Array(items))) if current != base => {
-            if let Some(merged) = keyed::merge_three(base, default, items, pointer, walk) {
+            if let Some(merged) = merge_keyed(base, default, items, pointer, walk) {
                 return Some(merged);
             }
         }
@@ -293,6 +187,52 @@ pub(super) fn merge_value(
         }
         current.cloned()
     }
+}
+
+/// The three-way merge of two keyed arrays at `pointer`, each element merged with the
+/// base's element of the same name (none when the base is not a keyed array); `None` when
+/// `default` or `current` is not keyed, so the caller treats the arrays as one value.
+///
+/// An element's reports are located by its index in the merged array; an element that is
+/// not in it by its index in current (removed upstream) or in default (deleted by the user,
+/// or not added because it uses a variable the user deleted).
+fn merge_keyed(
+    base: Option<&Value>,
+    default: &[Value],
+    current: &[Value],
+    pointer: &str,
+    walk: &mut Walk,
+) -> Option<Value> {
+    let mut out = Vec::new();
+    for paired in keyed::pair(base, default, current)? {
+        let (b, d, c, index) = match paired {
+            Paired::Current {
+                at,
+                item,
+                base,
+                default,
+            } => {
+                // Removed upstream and untouched: it goes, so it keeps current's index.
+                let index = if default.is_none() && base == Some(item) {
+                    at
+                } else {
+                    out.len()
+                };
+                (base, default, Some(item), index)
+            }
+            Paired::OnlyDefault { at, item, base } => {
+                // Not added (deleted by the user, or holding a placeholder of a variable the
+                // user deleted): it keeps default's index.
+                let next = format!("{pointer}/{}", out.len());
+                let added = base.is_none() && !walk.revives_deleted(&next, item, None);
+                let index = if added { out.len() } else { at };
+                (base, Some(item), None, index)
+            }
+        };
+        let here = format!("{pointer}/{index}");
+        out.extend(merge_value(b, d, c, &here, walk));
+    }
+    Some(Value::Array(out))
 }
 
 /// Merges two objects key by key: `default`'s keys in order, then `current`'s other keys.
@@ -370,3 +310,7 @@ fn filter_required(template: &mut Value, out: &mut Vec<Warning>) {
 #[cfg(test)]
 #[path = "three_way_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "three_way_variables_tests.rs"]
+mod variables_tests;

@@ -1,0 +1,40 @@
+//! The values of `--strategy` and `--base`: how `update`, `merge` and `explain` merge and
+//! compare templates.
+
+use clap::ValueEnum;
+use std::path::PathBuf;
+
+/// How to merge the current template into the default (`--strategy`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StrategyArg {
+    /// jq's merge plus `variables.required` union and schema warnings.
+    Schema,
+    /// Exactly `jq -s '.[0] * .[1]'` (default as base, current wins).
+    Jq,
+}
+
+/// `--base`: where a three-way merge's base comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BaseArg {
+    /// A backup of the same pool, else the inferred released default.
+    Auto,
+    /// Only a backup of the same pool.
+    Backup,
+    /// No base: two-way.
+    None,
+    /// A template file (`./auto` for a file named `auto`).
+    File(PathBuf),
+}
+
+impl std::str::FromStr for BaseArg {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(match s {
+            "auto" => BaseArg::Auto,
+            "backup" => BaseArg::Backup,
+            "none" => BaseArg::None,
+            path => BaseArg::File(PathBuf::from(path)),
+        })
+    }
+}
