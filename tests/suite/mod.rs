@@ -13,6 +13,7 @@ mod hardening_server;
 mod help;
 mod history;
 mod interrupts;
+mod listing_churn;
 mod mock_api;
 mod mock_retry;
 mod offline;

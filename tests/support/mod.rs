@@ -4,6 +4,8 @@
 //!
 //! Use from an integration test file with `mod support;`.
 
+pub mod proxy;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command as StdCommand, Stdio};
 use std::sync::OnceLock;

@@ -1,0 +1,140 @@
+//! Pools deleted during `update --all` on the real server. Offset paging shifts when pools
+//! before the offset go away: deleting ten pools of the first page just before the second
+//! page is read makes that page skip ten pools; pools created then, early in the order, are
+//! behind the offset too. The final re-list must find them all, and every listed pool gets
+//! exactly one outcome. A forwarding proxy deletes and creates at that exact point.
+
+use crate::support::{api_url, create_pool, delete_pool, poolsync, proxy, read_template, send};
+use crate::support::{default_template, unique};
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+/// More than one listing page (200).
+const POOLS: usize = 230;
+const DELETED: usize = 10;
+const CREATED: usize = 3;
+
+/// The names of the first listing page of pools of `kind`, as the server orders them.
+fn first_page(kind: &str) -> Vec<String> {
+    let url = format!("{}/work_pools/filter", api_url());
+    let body = json!({"limit": 200, "offset": 0, "work_pools": {"type": {"any_": [kind]}}});
+    let (response, _) = send("list the first page", |c| c.post(&url).json(&body));
+    let pools: Vec<Value> = response.json().expect("pools");
+    pools
+        .iter()
+        .filter_map(|p| p["name"].as_str().map(String::from))
+        .collect()
+}
+
+/// Whether a request is the listing's page at `offset`.
+fn is_page(sent: &crate::mock::Sent, offset: u64) -> bool {
+    let body: Value = serde_json::from_slice(&sent.body).unwrap_or(Value::Null);
+    sent.line.starts_with("POST /api/work_pools/filter") && body["offset"] == json!(offset)
+}
+
+#[test]
+fn pools_deleted_during_a_batch_make_paging_skip_none_of_the_others() {
+    // A pool type of this test's own: no other test's pools are listed.
+    let kind = unique("churn");
+    let names: Vec<String> = (0..POOLS).map(|i| format!("{kind}-{i:03}")).collect();
+    for name in &names {
+        create_pool(name, &kind, &json!({}));
+    }
+    let want = default_template("process");
+    let dir = tempfile::tempdir().expect("dir");
+    let template = dir.path().join("default.json");
+    std::fs::write(&template, want.to_string()).expect("template");
+
+    // Sorted among the first pools, so only the re-list can see them.
+    let created: Vec<String> = (0..CREATED).map(|i| format!("{kind}-{i:03}-new")).collect();
+    let deleted: Arc<Mutex<Vec<String>>> = Arc::default();
+    let url = {
+        let (deleted, kind, created) = (deleted.clone(), kind.clone(), created.clone());
+        proxy::forward(move |sent| {
+            let mut deleted = deleted.lock().expect("lock");
+            if is_page(sent, 200) && deleted.is_empty() {
+                for name in first_page(&kind).into_iter().take(DELETED) {
+                    delete_pool(&name);
+                    deleted.push(name);
+                }
+                for name in &created {
+                    create_pool(name, &kind, &json!({}));
+                }
+            }
+        })
+    };
+    let out = poolsync()
+        .args(["update", "--all", "--type", &kind, "--output", "json"])
+        .args(["--template", template.to_str().expect("path")])
+        .args([
+            "--backup-dir",
+            dir.path().join("backups").to_str().expect("path"),
+        ])
+        .args(["--api-url", &url])
+        .output()
+        .expect("run poolsync");
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let mut lines: Vec<Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    let summary = lines.pop().expect("a summary line")["summary"].clone();
+    let deleted = deleted.lock().expect("lock").clone();
+    assert_eq!(
+        deleted.len(),
+        DELETED,
+        "the second page was never read: {stderr}"
+    );
+
+    let mut outcomes: BTreeMap<String, String> = BTreeMap::new();
+    for line in &lines {
+        let pool = line["pool"].as_str().expect("pool").to_string();
+        let outcome = line["outcome"].as_str().expect("outcome").to_string();
+        assert!(
+            outcomes.insert(pool.clone(), outcome).is_none(),
+            "{pool} twice"
+        );
+    }
+    for name in names.iter().chain(&created) {
+        let outcome = outcomes.get(name).map(String::as_str);
+        if deleted.contains(name) {
+            // Gone before or after its turn: updated, or failed as not found.
+            assert!(
+                matches!(outcome, Some("updated" | "failed")),
+                "{name}: {outcome:?}"
+            );
+        } else {
+            assert_eq!(outcome, Some("updated"), "{name} missed; {stderr}");
+            assert_eq!(read_template(name), want, "{name} not updated");
+        }
+    }
+    let want_count = POOLS + CREATED;
+    assert_eq!(
+        outcomes.len(),
+        want_count,
+        "only the pools of this test, each once"
+    );
+    // The summary counts what was processed: the same outcomes as the lines.
+    let mut tally: BTreeMap<String, u64> = BTreeMap::new();
+    for outcome in outcomes.values() {
+        *tally.entry(outcome.clone()).or_default() += 1;
+    }
+    let counted: BTreeMap<String, u64> = summary["outcomes"]
+        .as_object()
+        .expect("outcomes")
+        .iter()
+        .filter_map(|(k, n)| n.as_u64().filter(|n| *n != 0).map(|n| (k.clone(), n)))
+        .collect();
+    assert_eq!(counted, tally, "{summary}");
+    let failed = outcomes.values().filter(|o| *o == "failed").count();
+    assert_eq!(
+        out.status.code(),
+        Some(if failed == 0 { 0 } else { 1 }),
+        "{stderr}"
+    );
+    for name in names.iter().chain(&created) {
+        delete_pool(name);
+    }
+}

@@ -1,0 +1,86 @@
+//! A forwarding proxy in front of the real server, for what must happen at an exact point
+//! of a run: `hook` sees every request before it is forwarded (and may act on the real
+//! server, say delete pools), then the request goes on unchanged and its answer comes back
+//! as the server gave it, 503s included.
+
+use super::api_url;
+use crate::mock::{Sent, read_request};
+use std::io::{BufReader, Write};
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Starts the proxy; returns its API URL (same path as the real server's).
+pub fn forward(hook: impl Fn(&Sent) + Send + Sync + 'static) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind proxy");
+    let real = api_url().to_string();
+    let path = real.splitn(4, '/').nth(3).unwrap_or_default().to_string();
+    let url = format!("http://{}/{path}", listener.local_addr().expect("addr"));
+    let origin = real.trim_end_matches(&format!("/{path}")).to_string();
+    let hook = Arc::new(hook);
+    let client = reqwest::blocking::Client::builder()
+        .timeout(Duration::from_secs(60))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("proxy client");
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let (hook, client, origin) = (hook.clone(), client.clone(), origin.clone());
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(stream.try_clone().expect("stream"));
+                let mut stream = stream;
+                while let Some(sent) = read_request(&mut reader) {
+                    hook(&sent);
+                    let reply = relay(&client, &origin, &sent);
+                    if stream.write_all(&reply).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    url
+}
+
+/// Sends `sent` on to the real server; the raw HTTP/1.1 answer to write back.
+fn relay(client: &reqwest::blocking::Client, origin: &str, sent: &Sent) -> Vec<u8> {
+    let mut parts = sent.line.split(' ');
+    let (method, target) = (parts.next().unwrap_or("GET"), parts.next().unwrap_or("/"));
+    let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+    let mut request = client.request(method, format!("{origin}{target}"));
+    for (name, value) in &sent.headers {
+        if !matches!(name.as_str(), "host" | "content-length" | "connection") {
+            request = request.header(name, value);
+        }
+    }
+    let (status, kind, body) = match request.body(sent.body.clone()).send() {
+        Ok(response) => {
+            let status = response.status();
+            let kind = response
+                .headers()
+                .get(reqwest::header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("application/json")
+                .to_string();
+            (
+                status,
+                kind,
+                response.bytes().map(|b| b.to_vec()).unwrap_or_default(),
+            )
+        }
+        Err(e) => (
+            reqwest::StatusCode::BAD_GATEWAY,
+            "text/plain".into(),
+            e.to_string().into_bytes(),
+        ),
+    };
+    let mut reply = format!(
+        "HTTP/1.1 {} {}\r\ncontent-type: {kind}\r\ncontent-length: {}\r\n\r\n",
+        status.as_u16(),
+        status.canonical_reason().unwrap_or(""),
+        body.len()
+    )
+    .into_bytes();
+    reply.extend(body);
+    reply
+}
