@@ -42,6 +42,10 @@ pub struct Cli {
     )]
     pub color: ColorChoice,
 
+    /// Connection flags before the command apply to it (flags after the command win).
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+
     /// The command to run.
     #[command(subcommand)]
     pub command: Command,

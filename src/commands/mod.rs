@@ -36,17 +36,21 @@ pub async fn run(cli: Cli) -> Result<u8> {
             std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
         }
     };
+    let outer = &cli.connection;
     match cli.command {
-        Command::Update(args) => update(&args.connection, &args, color).await,
+        Command::Update(args) => update(&args.connection.under(outer), &args, color).await,
         Command::Default(args) if args.history || args.release.is_some() => history::run(&args),
-        Command::Default(args) => default(&args.connection, &args).await,
-        Command::Explain(args) => explain::run(&args.connection, &args, color).await,
+        Command::Default(args) => default(&args.connection.under(outer), &args).await,
+        Command::Explain(args) => explain::run(&args.connection.under(outer), &args, color).await,
         Command::Merge(args) => merge_files(&args),
-        Command::Validate(args) => validate(&args.connection, &args).await,
+        Command::Validate(args) => validate(&args.connection.under(outer), &args).await,
         Command::Schema => print_json(&identity::schema()),
         Command::TrustPolicy(args) => trust::run(&args),
         Command::Springboard(args) => springboard::run(&args),
-        Command::Rollback(args) => rollback::run(client(&args.connection)?, &args, color).await,
+        Command::Rollback(args) => {
+            let client = client(&args.connection.under(outer))?;
+            rollback::run(client, &args, color).await
+        }
         Command::Backups(args) => backups::run(&args),
         Command::Completions(args) => {
             let mut command = <Cli as clap::CommandFactory>::command();

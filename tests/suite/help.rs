@@ -91,8 +91,7 @@ fn every_command_help_ends_with_examples() {
     }
 }
 
-/// Connection flags belong to the command now: after it they work, before it they are a
-/// usage error.
+/// Connection flags after the command work (with `--timeout`).
 #[test]
 fn connection_flags_follow_the_command() {
     mock::poolsync()
@@ -109,14 +108,41 @@ fn connection_flags_follow_the_command() {
         .assert()
         .code(1)
         .stderr(predicates::str::contains("127.0.0.1:9"));
-    mock::poolsync()
-        .args([
-            "--api-url",
-            "http://127.0.0.1:9/api",
-            "default",
-            "--type",
-            "process",
-        ])
+}
+
+/// Connection flags before the command apply to it (as `prefect --profile X ...`), and the
+/// same flag after the command wins: the request goes to the URL that won. Before an offline
+/// command they are accepted and change nothing.
+#[test]
+fn connection_flags_before_the_command_apply_and_lose_to_those_after_it() {
+    let run = |args: &[&str]| {
+        let out = mock::poolsync()
+            .env("PREFECT_CLIENT_MAX_RETRIES", "0")
+            .args(args)
+            .assert()
+            .code(1);
+        String::from_utf8_lossy(&out.get_output().stderr).into_owned()
+    };
+    let before = ["--api-url", "http://127.0.0.1:9/api", "-v"];
+    let err = run(&[&before[..], &["update", "p"]].concat());
+    assert!(
+        err.contains("GET http://127.0.0.1:9/api/work_pools/p"),
+        "{err}"
+    );
+    assert!(
+        err.contains("poolsync: GET"),
+        "-v before the command: {err}"
+    );
+    let err = run(&[
+        &before[..],
+        &["update", "p", "--api-url", "http://127.0.0.1:8/api"],
+    ]
+    .concat());
+    assert!(err.contains("http://127.0.0.1:8/api/work_pools/p"), "{err}");
+    assert!(!err.contains("127.0.0.1:9"), "{err}");
+    let out = mock::poolsync()
+        .args(["--profile", "nowhere", "schema"])
         .assert()
-        .code(2);
+        .success();
+    assert!(out.get_output().stdout.starts_with(b"{"));
 }
