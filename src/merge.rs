@@ -108,7 +108,8 @@ pub fn merge(default: &Value, current: &Value, strategy: Strategy) -> Merged {
 }
 
 /// Warns wherever `current` holds `null` at a key where `default` holds an object, walking
-/// every pair of objects that jq merges recursively.
+/// every pair of objects that jq merges recursively, and the elements of keyed arrays
+/// (paired by name, as the schema strategy merges them).
 fn null_hides_object(
     default: &Map<String, Value>,
     current: &Map<String, Value>,
@@ -120,12 +121,25 @@ fn null_hides_object(
         match (base, current.get(key)) {
             (Value::Object(_), Some(Value::Null)) => out.push(Warning {
                 pointer: here,
-                message: "current value is null and hides the default object; remove it to \
-                          take the default"
+                message: "current value is null and hides the default object; to take the \
+                          default, copy its value here (`poolsync default --type TYPE`)"
                     .into(),
             }),
             (Value::Object(base), Some(Value::Object(value))) => {
                 null_hides_object(base, value, &here, out);
+            }
+            (Value::Array(base), Some(Value::Array(value))) => {
+                for paired in keyed::pair(None, base, value).into_iter().flatten() {
+                    if let keyed::Paired::Current {
+                        at,
+                        item: Value::Object(item),
+                        default: Some(Value::Object(theirs)),
+                        ..
+                    } = paired
+                    {
+                        null_hides_object(theirs, item, &format!("{here}/{at}"), out);
+                    }
+                }
             }
             _ => {}
         }

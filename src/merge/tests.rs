@@ -71,8 +71,8 @@ fn schema_required_drops_names_undefined_after_merge() {
         vec![
             Warning {
                 pointer: "/variables/properties/b".into(),
-                message: "current value is null and hides the default object; remove it to take \
-                          the default"
+                message: "current value is null and hides the default object; to take the \
+                          default, copy its value here (`poolsync default --type TYPE`)"
                     .into(),
             },
             Warning {
@@ -179,15 +179,30 @@ fn schema_warnings_table() {
             vec![
                 (
                     "/job_configuration/a/b",
-                    "current value is null and hides the default object; remove it to take the \
-                     default",
+                    "current value is null and hides the default object; to take the default, \
+                     copy its value here (`poolsync default --type TYPE`)",
                 ),
                 (
                     "/job_configuration/z",
-                    "current value is null and hides the default object; remove it to take the \
-                     default",
+                    "current value is null and hides the default object; to take the default, \
+                     copy its value here (`poolsync default --type TYPE`)",
                 ),
             ],
+        ),
+        (
+            "null hides a default object inside a keyed array element, at current's index",
+            json!({"job_configuration": {"containers": [
+                {"name": "prefect-job", "resources": {"limits": {}}}
+            ]}}),
+            json!({"job_configuration": {"containers": [
+                {"name": "sidecar"},
+                {"name": "prefect-job", "resources": null}
+            ]}}),
+            vec![(
+                "/job_configuration/containers/1/resources",
+                "current value is null and hides the default object; to take the default, \
+                 copy its value here (`poolsync default --type TYPE`)",
+            )],
         ),
         (
             "null over a scalar is not noteworthy",
