@@ -8,7 +8,7 @@
 //! environment names a proxy for the API's host, the request is refused, since a proxy may
 //! resolve the dot segment itself.
 
-use super::wire::{Answer, Body, Failure as WireFailure, retry_after};
+use super::wire::{Answer, Body, Failure as WireFailure, HyperFailure as Failure, retry_after};
 use crate::error::{Error, Result};
 use bytes::Bytes;
 use http_body_util::Full;
@@ -21,17 +21,6 @@ use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
 use rustls::pki_types::CertificateDer;
 use std::sync::Arc;
 use std::time::Duration;
-
-/// Why a verbatim request got no answer.
-#[derive(Debug, thiserror::Error)]
-pub(super) enum Failure {
-    #[error("no answer within the timeout")]
-    Timeout,
-    #[error(transparent)]
-    Request(hyper_util::client::legacy::Error),
-    #[error(transparent)]
-    Body(hyper::Error),
-}
 
 /// Whether `path` has a segment that URL parsers resolve as `.` or `..`.
 pub(super) fn needed(path: &str) -> bool {
@@ -125,10 +114,10 @@ impl Verbatim {
                     status: head.status,
                     retry_after: retry_after(&head.headers),
                     length,
-                    body: Body::Verbatim { incoming, deadline },
+                    body: Body::Hyper { incoming, deadline },
                 }
             })
-            .map_err(WireFailure::Verbatim))
+            .map_err(WireFailure::Hyper))
     }
 
     fn build(&self) -> Result<Hyper> {

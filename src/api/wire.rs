@@ -1,8 +1,7 @@
 //! One request on the wire and its answer, whichever way it went: through `reqwest` (every
-//! request but a few), or [`verbatim`](super::verbatim) for a path a URL parser would
-//! rewrite. The send loop sees one shape for both.
+//! request but a few), or through hyper for a path a URL parser would rewrite (the verbatim
+//! client). The send loop sees one shape for both.
 
-use super::verbatim;
 use bytes::Bytes;
 use http_body_util::BodyExt as _;
 use reqwest::StatusCode;
@@ -12,8 +11,19 @@ use reqwest::StatusCode;
 pub(super) enum Failure {
     /// Through `reqwest`.
     Http(reqwest::Error),
-    /// Through the verbatim client.
-    Verbatim(verbatim::Failure),
+    /// Through hyper (the verbatim client).
+    Hyper(HyperFailure),
+}
+
+/// Why a request sent through hyper got no answer.
+#[derive(Debug, thiserror::Error)]
+pub(super) enum HyperFailure {
+    #[error("no answer within the timeout")]
+    Timeout,
+    #[error(transparent)]
+    Request(hyper_util::client::legacy::Error),
+    #[error(transparent)]
+    Body(hyper::Error),
 }
 
 impl Failure {
@@ -21,22 +31,22 @@ impl Failure {
     pub(super) fn retryable(&self) -> bool {
         match self {
             Failure::Http(e) => e.is_connect() || e.is_timeout() || e.is_request() || e.is_body(),
-            Failure::Verbatim(_) => true,
+            Failure::Hyper(_) => true,
         }
     }
 
     pub(super) fn is_timeout(&self) -> bool {
         match self {
             Failure::Http(e) => e.is_timeout(),
-            Failure::Verbatim(e) => matches!(e, verbatim::Failure::Timeout),
+            Failure::Hyper(e) => matches!(e, HyperFailure::Timeout),
         }
     }
 
     pub(super) fn is_connect(&self) -> bool {
         match self {
             Failure::Http(e) => e.is_connect(),
-            Failure::Verbatim(verbatim::Failure::Request(e)) => e.is_connect(),
-            Failure::Verbatim(_) => false,
+            Failure::Hyper(HyperFailure::Request(e)) => e.is_connect(),
+            Failure::Hyper(_) => false,
         }
     }
 
@@ -48,7 +58,7 @@ impl Failure {
     pub(super) fn as_error(&self) -> &(dyn std::error::Error + 'static) {
         match self {
             Failure::Http(e) => e,
-            Failure::Verbatim(e) => e,
+            Failure::Hyper(e) => e,
         }
     }
 }
@@ -65,7 +75,7 @@ pub(super) struct Answer {
 /// An answer's body, read chunk by chunk.
 pub(super) enum Body {
     Http(reqwest::Response),
-    Verbatim {
+    Hyper {
         incoming: hyper::body::Incoming,
         /// The request's timeout covers its body too, as `reqwest`'s does.
         deadline: tokio::time::Instant,
@@ -96,13 +106,13 @@ impl Body {
     pub(super) async fn chunk(&mut self) -> Result<Option<Bytes>, Failure> {
         match self {
             Body::Http(response) => response.chunk().await.map_err(Failure::Http),
-            Body::Verbatim { incoming, deadline } => loop {
+            Body::Hyper { incoming, deadline } => loop {
                 let frame = tokio::time::timeout_at(*deadline, incoming.frame())
                     .await
-                    .map_err(|_| Failure::Verbatim(verbatim::Failure::Timeout))?;
+                    .map_err(|_| Failure::Hyper(HyperFailure::Timeout))?;
                 match frame {
                     None => return Ok(None),
-                    Some(Err(e)) => return Err(Failure::Verbatim(verbatim::Failure::Body(e))),
+                    Some(Err(e)) => return Err(Failure::Hyper(HyperFailure::Body(e))),
                     // Trailers carry nothing poolsync reads.
                     Some(Ok(frame)) => {
                         if let Ok(data) = frame.into_data() {
