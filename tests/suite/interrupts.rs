@@ -2,42 +2,10 @@
 //! flight, prints the report so far and exits 130; a write that never landed changes no
 //! three-way base, so the next run still shows its pool as pending.
 
-use crate::support::{api_url, create_pool, default_template, unique};
-use serde_json::{Value, json};
-use std::collections::BTreeMap;
+use crate::support::{api_url, create_pool, outcomes, stale_kubernetes as stale, unique};
+use serde_json::json;
 use std::process::{Command, Stdio};
 use std::time::Duration;
-
-/// Today's kubernetes default less one optional variable: a two-way merge brings it back.
-fn stale() -> Value {
-    let mut template = default_template("kubernetes");
-    template["variables"]["properties"]
-        .as_object_mut()
-        .expect("properties")
-        .shift_remove("finished_job_ttl");
-    let config = template["job_configuration"].to_string();
-    template["job_configuration"] =
-        serde_json::from_str(&config.replace("\"{{ finished_job_ttl }}\"", "null")).expect("json");
-    template
-}
-
-fn outcomes(stdout: &str) -> (BTreeMap<String, String>, Value) {
-    let mut pools = BTreeMap::new();
-    let mut summary = Value::Null;
-    for line in stdout.lines() {
-        let value: Value = serde_json::from_str(line).expect("a json line");
-        match value.get("summary") {
-            Some(s) => summary = s.clone(),
-            None => {
-                pools.insert(
-                    value["pool"].as_str().expect("pool").to_string(),
-                    value["outcome"].as_str().expect("outcome").to_string(),
-                );
-            }
-        }
-    }
-    (pools, summary)
-}
 
 /// SIGINT while a paced batch writes: exit 130 with a JSON report of the pools reached;
 /// then a dry run whose base may come only from backups shows every pool that was not

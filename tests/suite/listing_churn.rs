@@ -62,6 +62,7 @@ fn pools_deleted_during_a_batch_make_paging_skip_none_of_the_others() {
                     create_pool(name, &kind, &json!({}));
                 }
             }
+            None
         })
     };
     let out = poolsync()

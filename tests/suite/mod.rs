@@ -1,6 +1,7 @@
 //! The tests, a module per feature. Real-server modules use `crate::support`; the fault,
 //! safety, secret and batch modules on the fake API use `crate::fake`.
 
+mod bases;
 mod batch;
 mod csrf_server;
 mod faults;

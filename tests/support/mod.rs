@@ -327,3 +327,37 @@ pub fn create_deployment(flow: &str, name: &str, pool: &str, job_variables: &Val
         .unwrap_or_default()
         .to_string()
 }
+
+/// Today's kubernetes default less one optional variable (`finished_job_ttl`, unwired): a
+/// two-way merge brings it back, while a three-way merge whose base is today's default reads
+/// its absence as the user's deletion and changes nothing.
+pub fn stale_kubernetes() -> Value {
+    let mut template = default_template("kubernetes");
+    template["variables"]["properties"]
+        .as_object_mut()
+        .expect("properties")
+        .shift_remove("finished_job_ttl");
+    let config = template["job_configuration"].to_string();
+    template["job_configuration"] =
+        serde_json::from_str(&config.replace("\"{{ finished_job_ttl }}\"", "null")).expect("json");
+    template
+}
+
+/// A JSON-lines report of `poolsync update --output json`: each pool's outcome, and the
+/// summary (`Null` for a single pool, which prints none).
+pub fn outcomes(stdout: &str) -> (std::collections::BTreeMap<String, String>, Value) {
+    let mut pools = std::collections::BTreeMap::new();
+    let mut summary = Value::Null;
+    for line in stdout.lines() {
+        let value: Value = serde_json::from_str(line).expect("a json line");
+        match value.get("summary") {
+            Some(s) => summary = s.clone(),
+            None => {
+                let pool = value["pool"].as_str().expect("pool").to_string();
+                let outcome = value["outcome"].as_str().expect("outcome").to_string();
+                pools.insert(pool, outcome);
+            }
+        }
+    }
+    (pools, summary)
+}

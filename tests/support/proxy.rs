@@ -1,7 +1,8 @@
 //! A forwarding proxy in front of the real server, for what must happen at an exact point
 //! of a run: `hook` sees every request before it is forwarded (and may act on the real
-//! server, say delete pools), then the request goes on unchanged and its answer comes back
-//! as the server gave it, 503s included.
+//! server, say delete pools). It may answer the request itself (a status and a JSON body;
+//! the server never sees it); otherwise the request goes on unchanged and its answer comes
+//! back as the server gave it, 503s included.
 
 use super::api_url;
 use crate::mock::{Sent, read_request};
@@ -10,8 +11,11 @@ use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
 
+/// What the hook says of one request: `None` forwards it.
+pub type Answer = Option<(u16, serde_json::Value)>;
+
 /// Starts the proxy; returns its API URL (same path as the real server's).
-pub fn forward(hook: impl Fn(&Sent) + Send + Sync + 'static) -> String {
+pub fn forward(hook: impl Fn(&Sent) -> Answer + Send + Sync + 'static) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind proxy");
     let real = api_url().to_string();
     let path = real.splitn(4, '/').nth(3).unwrap_or_default().to_string();
@@ -30,8 +34,10 @@ pub fn forward(hook: impl Fn(&Sent) + Send + Sync + 'static) -> String {
                 let mut reader = BufReader::new(stream.try_clone().expect("stream"));
                 let mut stream = stream;
                 while let Some(sent) = read_request(&mut reader) {
-                    hook(&sent);
-                    let reply = relay(&client, &origin, &sent);
+                    let reply = match hook(&sent) {
+                        Some((status, body)) => reply(status, "application/json", body.to_string()),
+                        None => relay(&client, &origin, &sent),
+                    };
                     if stream.write_all(&reply).is_err() {
                         return;
                     }
@@ -55,7 +61,7 @@ fn relay(client: &reqwest::blocking::Client, origin: &str, sent: &Sent) -> Vec<u
     }
     let (status, kind, body) = match request.body(sent.body.clone()).send() {
         Ok(response) => {
-            let status = response.status();
+            let status = response.status().as_u16();
             let kind = response
                 .headers()
                 .get(reqwest::header::CONTENT_TYPE)
@@ -68,19 +74,23 @@ fn relay(client: &reqwest::blocking::Client, origin: &str, sent: &Sent) -> Vec<u
                 response.bytes().map(|b| b.to_vec()).unwrap_or_default(),
             )
         }
-        Err(e) => (
-            reqwest::StatusCode::BAD_GATEWAY,
-            "text/plain".into(),
-            e.to_string().into_bytes(),
-        ),
+        Err(e) => (502, "text/plain".into(), e.to_string().into_bytes()),
     };
-    let mut reply = format!(
-        "HTTP/1.1 {} {}\r\ncontent-type: {kind}\r\ncontent-length: {}\r\n\r\n",
-        status.as_u16(),
-        status.canonical_reason().unwrap_or(""),
+    reply(status, &kind, body)
+}
+
+/// A raw HTTP/1.1 answer.
+fn reply(status: u16, kind: &str, body: impl Into<Vec<u8>>) -> Vec<u8> {
+    let body = body.into();
+    let reason = reqwest::StatusCode::from_u16(status)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+        .unwrap_or("");
+    let head = format!(
+        "HTTP/1.1 {status} {reason}\r\ncontent-type: {kind}\r\ncontent-length: {}\r\n\r\n",
         body.len()
-    )
-    .into_bytes();
+    );
+    let mut reply = head.into_bytes();
     reply.extend(body);
     reply
 }
