@@ -327,3 +327,66 @@ pub fn create_deployment(flow: &str, name: &str, pool: &str, job_variables: &Val
         .unwrap_or_default()
         .to_string()
 }
+
+/// A `poolsync` run against the shared server: `poolsync ARGS [--backup-dir DIR] --api-url
+/// URL`, the connection flag last. [`OnServer::code`] runs it.
+pub struct OnServer(assert_cmd::Command);
+
+/// `poolsync ARGS`, to be run against the shared server.
+pub fn on_server<const N: usize>(args: [&str; N]) -> OnServer {
+    let mut cmd = poolsync();
+    cmd.args(args);
+    OnServer(cmd)
+}
+
+impl OnServer {
+    /// Back up into `dir`.
+    pub fn backup_dir(mut self, dir: &Path) -> OnServer {
+        self.0.arg("--backup-dir").arg(dir);
+        self
+    }
+
+    /// Runs it with `--api-url` of the shared server; asserts the exit code.
+    #[track_caller]
+    pub fn code(mut self, want: i32) -> Printed {
+        let out = self.0.args(["--api-url", api_url()]).assert().code(want);
+        let out = out.get_output();
+        Printed {
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            raw: out.stdout.clone(),
+        }
+    }
+}
+
+/// What a finished run printed.
+pub struct Printed {
+    pub stdout: String,
+    pub stderr: String,
+    raw: Vec<u8>,
+}
+
+impl Printed {
+    #[track_caller]
+    pub fn stdout_has(&self, text: &str) -> &Printed {
+        assert_has("stdout", &self.stdout, text);
+        self
+    }
+
+    #[track_caller]
+    pub fn stderr_has(&self, text: &str) -> &Printed {
+        assert_has("stderr", &self.stderr, text);
+        self
+    }
+
+    /// Stdout as one JSON document.
+    #[track_caller]
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.raw).unwrap_or_else(|e| panic!("{e}: {}", self.stdout))
+    }
+}
+
+#[track_caller]
+fn assert_has(stream: &str, printed: &str, text: &str) {
+    assert!(printed.contains(text), "{stream} lacks {text:?}: {printed}");
+}
