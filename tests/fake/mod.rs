@@ -23,6 +23,10 @@ use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 pub const DEFAULTS: &str = "/collections/views/aggregate-worker-metadata";
 /// Prefect Cloud's defaults route.
 pub const CLOUD_DEFAULTS: &str = "/collections/work_pool_types";
+/// The routes of [`mock::POOL`]'s write and read, and of the CSRF token.
+pub const POOL_PATCH: &str = "PATCH /work_pools/k8s";
+pub const POOL_READ: &str = "GET /work_pools/k8s";
+pub const CSRF_TOKEN: &str = "GET /csrf-token";
 
 /// What one scripted read of a pool answers. A read is a `GET /work_pools/{name}` or the
 /// pool's appearance in a `POST /work_pools/filter` page, so scripts hold whichever way

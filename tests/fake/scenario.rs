@@ -17,7 +17,8 @@
 
 use super::{Csrf, Fake, Patch, Read};
 use crate::mock::{self, Out};
-use serde_json::Value;
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use tempfile::TempDir;
@@ -57,6 +58,24 @@ impl Scenario {
         }
         .defaults(mock::defaults("kubernetes", "kubernetes"))
         .csrf(Csrf::Disabled)
+    }
+
+    /// `update POOL` of one kubernetes pool [`mock::POOL`] storing [`mock::current()`], with
+    /// `retries` client retries (5 is the client's default).
+    pub fn update_pool(retries: u32) -> Scenario {
+        Scenario::new()
+            .pool(mock::POOL, mock::current())
+            .retries(retries)
+            .args(["update", mock::POOL])
+    }
+
+    /// Kubernetes pools `names`, each storing [`mock::current()`] (so each is stale).
+    pub fn stale_pools(names: &[impl AsRef<str>]) -> Scenario {
+        let mut scenario = Scenario::new();
+        for name in names {
+            scenario = scenario.pool(name.as_ref(), mock::current());
+        }
+        scenario
     }
 
     fn with(mut self, step: impl FnOnce(&Fake) + Send + 'static) -> Scenario {
@@ -147,6 +166,14 @@ impl Scenario {
     pub fn args<const N: usize>(mut self, args: [&str; N]) -> Scenario {
         self.args.extend(args.iter().map(|a| a.to_string()));
         self
+    }
+
+    /// `update ARGS --output json`: a batch whose lines [`Ran::by_pool`] reads.
+    pub fn update_json(mut self, args: &[impl AsRef<str>]) -> Scenario {
+        self.args.push("update".into());
+        self.args
+            .extend(args.iter().map(|a| a.as_ref().to_string()));
+        self.args(["--output", "json"])
     }
 
     pub fn env(mut self, name: &str, value: &str) -> Scenario {
@@ -243,31 +270,27 @@ impl Ran {
 
     #[track_caller]
     pub fn stdout_has(&self, text: &str) -> &Ran {
-        assert!(
-            self.out.stdout.contains(text),
-            "stdout lacks {text:?}; {}",
-            self.out
-        );
-        self
+        self.printed(self.out.stdout.contains(text), "stdout lacks", text)
     }
 
     #[track_caller]
     pub fn stdout_ends(&self, text: &str) -> &Ran {
-        assert!(
+        self.printed(
             self.out.stdout.ends_with(text),
-            "stdout does not end with {text:?}; {}",
-            self.out
-        );
-        self
+            "stdout does not end with",
+            text,
+        )
     }
 
     #[track_caller]
     pub fn stderr_has(&self, text: &str) -> &Ran {
-        assert!(
-            self.out.stderr.contains(text),
-            "stderr lacks {text:?}; {}",
-            self.out
-        );
+        self.printed(self.out.stderr.contains(text), "stderr lacks", text)
+    }
+
+    /// Asserts `holds`, a check of the output against `text`, showing the output otherwise.
+    #[track_caller]
+    fn printed(&self, holds: bool, failure: &str, text: &str) -> &Ran {
+        assert!(holds, "{failure} {text:?}; {}", self.out);
         self
     }
 
@@ -307,6 +330,37 @@ impl Ran {
             .filter(|r| super::route(r) == route)
             .map(|r| r.body_json().expect("PATCH body is json"))
             .collect()
+    }
+
+    /// Exactly `n` PATCHes of `pool`, each of exactly the merged template (no partial write).
+    #[track_caller]
+    pub fn patched_merged(&self, pool: &str, n: usize) -> &Ran {
+        let sent = self.patch_bodies(pool);
+        assert_eq!(sent.len(), n, "PATCHes of {pool}: {sent:?}; {}", self.out);
+        for body in sent {
+            let want = json!({"base_job_template": mock::merged()});
+            assert_eq!(body, want, "PATCH of {pool}: partial write");
+        }
+        self
+    }
+
+    /// The `name` header of every PATCH, in order (`None` where missing or not text).
+    pub fn patch_headers(&self, name: &str) -> Vec<Option<&str>> {
+        let patches = self.requests.iter().filter(|r| r.method == "PATCH");
+        patches.map(|r| mock::header_is(r, name)).collect()
+    }
+
+    /// Each pool's `--output json` line by name, and the summary (whose total matches the
+    /// lines).
+    #[track_caller]
+    pub fn by_pool(&self) -> (BTreeMap<String, Value>, Value) {
+        let (lines, summary) = mock::json_lines(&self.out);
+        assert_eq!(summary["total"], lines.len(), "{}", self.out);
+        let pools = lines
+            .into_iter()
+            .map(|l| (l["pool"].as_str().unwrap_or_default().to_string(), l))
+            .collect();
+        (pools, summary)
     }
 
     /// Exactly `n` backup files; returns them.

@@ -124,6 +124,11 @@ pub fn pool_reply(name: &str, pool_type: &str, template: &Value) -> ResponseTemp
     }))
 }
 
+/// An error reply with Prefect's `{"detail": ...}` body.
+pub fn detail(status: u16, detail: &str) -> ResponseTemplate {
+    ResponseTemplate::new(status).set_body_json(json!({ "detail": detail }))
+}
+
 /// A request header's value, when it is there and text.
 pub fn header_is<'r>(request: &'r Request, name: &str) -> Option<&'r str> {
     request.headers.get(name).and_then(|v| v.to_str().ok())

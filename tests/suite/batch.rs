@@ -5,7 +5,7 @@ use crate::support;
 use pretty_assertions::assert_eq;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
-use support::{api_url, create_pool, default_template, poolsync, read_pool, unique};
+use support::{api_url, create_pool, default_template, on_server, poolsync, read_pool, unique};
 
 const TYPES: [&str; 4] = ["kubernetes", "ecs", "docker", "process"];
 
@@ -214,20 +214,9 @@ fn named_pools_one_missing() {
     create_pool(&a, "kubernetes", &stale("kubernetes", 3));
     create_pool(&b, "process", &stale("process", 4));
     let missing = unique("named-missing");
-    let out = poolsync()
-        .args([
-            "update",
-            &a,
-            &missing,
-            &b,
-            "--base",
-            "none",
-            "--api-url",
-            api_url(),
-        ])
-        .assert()
-        .code(1);
-    let stdout = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+    let stdout = on_server(["update", &a, &missing, &b, "--base", "none"])
+        .code(1)
+        .stdout;
     assert!(
         stdout.lines().next().unwrap().starts_with("POOL "),
         "{stdout}"

@@ -7,35 +7,13 @@
 //! short on the wire in `faults_wire.rs`.
 
 use crate::fake::scenario::{Ran, Scenario};
-use crate::fake::{Patch, Read};
-use crate::mock::{self, POOL, current, merged, pool_body};
+use crate::fake::{CSRF_TOKEN, POOL_PATCH, POOL_READ, Patch, Read};
+use crate::mock::{self, POOL, current, detail, merged, pool_body};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use tempfile::TempDir;
 use wiremock::ResponseTemplate;
-
-const PATCH: &str = "PATCH /work_pools/k8s";
-const READ: &str = "GET /work_pools/k8s";
-
-/// `update POOL` of the stored `current()` template.
-fn update() -> Scenario {
-    Scenario::new().pool(POOL, current()).args(["update", POOL])
-}
-
-/// Exactly `n` PATCHes reached the server, each of the pool with exactly the merged template.
-#[track_caller]
-fn assert_patched_merged(ran: &Ran, n: usize) {
-    let sent = ran.patch_bodies(POOL);
-    assert_eq!(sent.len(), n, "PATCH count: {sent:?}");
-    for body in sent {
-        assert_eq!(
-            body,
-            json!({"base_job_template": merged()}),
-            "partial write"
-        );
-    }
-}
 
 /// Exactly `n` backup files, each of POOL as read, with the merged template.
 #[track_caller]
@@ -58,14 +36,13 @@ fn assert_backups(ran: &Ran, n: usize) -> Vec<PathBuf> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn patch_429_with_retry_after_then_204_updates() {
     let throttled = ResponseTemplate::new(429).insert_header("Retry-After", "1");
-    let ran = update()
+    let ran = Scenario::update_pool(1)
         .patches(POOL, vec![Patch::Reply(throttled), Patch::Store])
-        .retries(1)
         .run()
         .await;
     ran.code(0).stdout_ends(&format!("{POOL}: updated\n"));
     assert!(ran.out.elapsed >= Duration::from_millis(950), "{}", ran.out);
-    assert_patched_merged(&ran, 2);
+    ran.patched_merged(POOL, 2);
     assert_backups(&ran, 1);
     assert_eq!(ran.stored(POOL), merged());
 }
@@ -74,10 +51,8 @@ async fn patch_429_with_retry_after_then_204_updates() {
 /// status and the detail; the backup of the attempted write exists.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn patch_500_is_not_retried_and_leaves_a_backup() {
-    let boom = ResponseTemplate::new(500).set_body_json(json!({"detail": "db exploded"}));
-    let ran = update()
-        .patches(POOL, vec![Patch::Reply(boom)])
-        .retries(5)
+    let ran = Scenario::update_pool(5)
+        .patches(POOL, vec![Patch::Reply(detail(500, "db exploded"))])
         .run()
         .await;
     ran.code(1)
@@ -86,7 +61,7 @@ async fn patch_500_is_not_retried_and_leaves_a_backup() {
             "PATCH {}/work_pools/{POOL} returned 500: db exploded",
             ran.api
         ));
-    assert_patched_merged(&ran, 1);
+    ran.patched_merged(POOL, 1);
     assert_backups(&ran, 1);
     assert_eq!(ran.stored(POOL), current());
 }
@@ -100,12 +75,12 @@ async fn patch_502_and_503_forever_stop_after_max_retries() {
             .iter()
             .map(|s| Patch::Reply(ResponseTemplate::new(*s).insert_header("Retry-After", "0")))
             .collect();
-        let ran = update().patches(POOL, replies).retries(1).run().await;
+        let ran = Scenario::update_pool(1).patches(POOL, replies).run().await;
         ran.code(1).stderr_has(&format!(
             "PATCH {}/work_pools/{POOL} returned {}",
             ran.api, statuses[1]
         ));
-        assert_patched_merged(&ran, 2);
+        ran.patched_merged(POOL, 2);
         assert_backups(&ran, 1);
         assert_eq!(ran.stored(POOL), current(), "{statuses:?}");
     }
@@ -116,7 +91,7 @@ async fn patch_502_and_503_forever_stop_after_max_retries() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn patch_slower_than_timeout_fails_after_the_backup() {
     let slow = ResponseTemplate::new(204).set_delay(Duration::from_secs(3));
-    let ran = update()
+    let ran = Scenario::update_pool(0)
         .patches(POOL, vec![Patch::Reply(slow)])
         .args(["--timeout", "0.5"])
         .run()
@@ -125,7 +100,7 @@ async fn patch_slower_than_timeout_fails_after_the_backup() {
         .stderr_has(&format!("PATCH {}/work_pools/{POOL} failed", ran.api))
         .stderr_has("timed out");
     assert!(ran.out.elapsed < Duration::from_millis(2500), "{}", ran.out);
-    assert_patched_merged(&ran, 1);
+    ran.patched_merged(POOL, 1);
     assert_backups(&ran, 1);
 }
 
@@ -135,12 +110,12 @@ async fn patch_slower_than_timeout_fails_after_the_backup() {
 async fn malformed_defaults_json_writes_nothing() {
     let garbage =
         ResponseTemplate::new(200).set_body_raw(r#"{"prefect-kubernetes": {"#, "text/json");
-    let ran = update().defaults_reply(garbage).run().await;
+    let ran = Scenario::update_pool(0).defaults_reply(garbage).run().await;
     ran.code(1)
         .stderr_has(&format!("GET {}{}", ran.api, crate::fake::DEFAULTS))
         .stderr_has("not valid json")
         .stdout_ends(&format!("{POOL}: failed\n"))
-        .requests(PATCH, 0);
+        .requests(POOL_PATCH, 0);
     assert_backups(&ran, 0);
 }
 
@@ -161,14 +136,17 @@ async fn template_that_is_not_an_object_fails_naming_the_pool() {
     ];
     for (kind, body) in cases {
         let reply = Read::Reply(ResponseTemplate::new(200).set_body_json(&body));
-        let ran = update().reads(POOL, vec![reply]).run().await;
+        let ran = Scenario::update_pool(0)
+            .reads(POOL, vec![reply])
+            .run()
+            .await;
         ran.code(1)
             .stderr_has(&format!(
                 "base_job_template of work pool \"{POOL}\": is a json {kind}, not an object"
             ))
             .stdout_ends(&format!("{POOL}: failed\n"))
-            .requests(READ, 1)
-            .requests(PATCH, 0);
+            .requests(POOL_READ, 1)
+            .requests(POOL_PATCH, 0);
         assert_backups(&ran, 0);
     }
 }
@@ -185,7 +163,7 @@ async fn template_without_variables_takes_the_defaults_sections() {
         .args(["update", POOL])
         .run()
         .await;
-    ran.code(0).requests(PATCH, 1);
+    ran.code(0).requests(POOL_PATCH, 1);
     assert_eq!(ran.patch_bodies(POOL), [json!({"base_job_template": want})]);
     assert_eq!(ran.stored(POOL), want);
     ran.backups(1);
@@ -208,8 +186,8 @@ async fn template_without_variables_and_an_unknown_placeholder_is_invalid() {
             "merged template for work pool \"{POOL}\" is invalid"
         ))
         .stderr_has("gpu")
-        .requests(READ, 1)
-        .requests(PATCH, 0);
+        .requests(POOL_READ, 1)
+        .requests(POOL_PATCH, 0);
     assert_eq!(ran.stored(POOL), stored);
     ran.backups(0);
 }
@@ -221,7 +199,7 @@ async fn read_back_mismatch_fails_naming_the_backup() {
     let mut other = merged();
     other["variables"]["properties"]["cpu"]["default"] = json!("250m");
     let read_back = mock::pool_reply(POOL, "kubernetes", &other);
-    let ran = update()
+    let ran = Scenario::update_pool(0)
         .reads(
             POOL,
             vec![Read::Stored, Read::Stored, Read::Reply(read_back)],
@@ -236,8 +214,8 @@ async fn read_back_mismatch_fails_naming_the_backup() {
         .stderr_has("250m")
         .stderr_has(&backup.display().to_string())
         .stdout_ends(&format!("{POOL}: failed\n"))
-        .requests(READ, 3);
-    assert_patched_merged(&ran, 1);
+        .requests(POOL_READ, 3);
+    ran.patched_merged(POOL, 1);
 }
 
 /// A server that stores JSON with its own key order (PostgreSQL's JSONB sorts keys by
@@ -252,12 +230,12 @@ async fn read_back_with_other_key_order_is_not_a_mismatch() {
     let read_back: Value = serde_json::from_str(reordered).expect("json");
     assert_eq!(read_back["base_job_template"], merged(), "same template");
     let raw = ResponseTemplate::new(200).set_body_raw(reordered, "application/json");
-    let ran = update()
+    let ran = Scenario::update_pool(0)
         .reads(POOL, vec![Read::Stored, Read::Stored, Read::Reply(raw)])
         .run()
         .await;
     ran.code(0).stdout_ends(&format!("{POOL}: updated\n"));
-    assert_patched_merged(&ran, 1);
+    ran.patched_merged(POOL, 1);
     assert_backups(&ran, 1);
 }
 
@@ -268,13 +246,13 @@ async fn unwritable_backup_dir_sends_no_patch() {
     let dir = TempDir::new().expect("dir");
     let blocker = dir.path().join("not-a-dir");
     std::fs::write(&blocker, "x").expect("blocker");
-    let ran = update().backup_dir(&blocker).run().await;
+    let ran = Scenario::update_pool(0).backup_dir(&blocker).run().await;
     ran.code(1)
         .stderr_has("failed to write backup")
         .stderr_has(&blocker.display().to_string())
         .stdout_ends(&format!("{POOL}: failed\n"))
-        .requests(PATCH, 0)
-        .requests("GET /csrf-token", 0);
+        .requests(POOL_PATCH, 0)
+        .requests(CSRF_TOKEN, 0);
     assert_eq!(std::fs::read_to_string(&blocker).expect("blocker"), "x");
     assert_eq!(ran.stored(POOL), current());
 }
@@ -294,7 +272,7 @@ async fn concurrent_edit_is_a_conflict_without_a_write() {
         ("2024-01-01T00:00:00Z", "its base job template changed"),
     ];
     for (updated, what) in cases {
-        let ran = update()
+        let ran = Scenario::update_pool(0)
             .reads(
                 POOL,
                 vec![Read::Stored, Read::EditedBy(edited.clone(), updated)],
@@ -306,8 +284,8 @@ async fn concurrent_edit_is_a_conflict_without_a_write() {
             .stderr_has(&format!(
                 "work pool \"{POOL}\" changed on the server while poolsync worked on it ({what}); nothing was written; run poolsync again"
             ))
-            .requests(READ, 2)
-            .requests(PATCH, 0);
+            .requests(POOL_READ, 2)
+            .requests(POOL_PATCH, 0);
         assert_eq!(
             ran.stored(POOL),
             edited,
@@ -348,8 +326,8 @@ async fn rollback_conflict_writes_nothing() {
         .stderr_has(&format!(
             "work pool \"{POOL}\" changed on the server while poolsync worked on it (updated 2024-02-01T00:00:00Z -> 2024-03-01T00:00:00Z); nothing was written"
         ))
-        .requests(READ, 2)
-        .requests(PATCH, 0);
+        .requests(POOL_READ, 2)
+        .requests(POOL_PATCH, 0);
     assert!(!ran.out.stdout.contains("rolled back"), "{}", ran.out);
     assert_backups(&ran, 0);
 }

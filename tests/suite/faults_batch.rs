@@ -9,37 +9,10 @@
 
 use crate::fake::scenario::{Ran, Scenario};
 use crate::fake::{DEFAULTS, Patch, Read};
-use crate::mock::{current, json_lines, merged};
+use crate::mock::{current, detail, merged};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use wiremock::ResponseTemplate;
-
-/// A scenario serving kubernetes pools `names`, all holding `current()`.
-fn pools(names: &[&str]) -> Scenario {
-    names
-        .iter()
-        .fold(Scenario::new(), |s, name| s.pool(name, current()))
-}
-
-/// Runs `update <args> --output json`.
-async fn batch(scenario: Scenario, args: &[&str]) -> Ran {
-    let mut scenario = scenario.args(["update"]);
-    for arg in args {
-        scenario = scenario.args([*arg]);
-    }
-    scenario.args(["--output", "json"]).run().await
-}
-
-/// Each pool's JSON line by name; checks the summary's total against the lines.
-fn by_pool(ran: &Ran) -> (BTreeMap<String, Value>, Value) {
-    let (lines, summary) = json_lines(&ran.out);
-    assert_eq!(summary["total"], lines.len(), "{}", ran.out);
-    let pools = lines
-        .into_iter()
-        .map(|l| (l["pool"].as_str().unwrap_or_default().to_string(), l))
-        .collect();
-    (pools, summary)
-}
 
 /// The summary's outcome counts that are not zero.
 fn counts(summary: &Value) -> BTreeMap<String, u64> {
@@ -60,12 +33,7 @@ fn want_counts(pairs: &[(&str, u64)]) -> BTreeMap<String, u64> {
 #[track_caller]
 fn assert_patched(ran: &Ran, all: &[&str], names: &[&str]) {
     for name in all {
-        let bodies = ran.patch_bodies(name);
-        let want = usize::from(names.contains(name));
-        assert_eq!(bodies.len(), want, "PATCHes of {name}; {:#?}", ran.routes);
-        for body in bodies {
-            assert_eq!(body, json!({"base_job_template": merged()}), "{name}");
-        }
+        ran.patched_merged(name, usize::from(names.contains(name)));
     }
 }
 
@@ -105,10 +73,13 @@ fn error(pools: &BTreeMap<String, Value>, name: &str) -> String {
 /// not found"), the others are updated, exit 1, and the summary counts both.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pool_deleted_between_list_and_update() {
-    let scenario = pools(&["a", "b", "c"]).reads("b", vec![Read::Stored, Read::Deleted]);
-    let ran = batch(scenario, &["--all"]).await;
+    let ran = Scenario::stale_pools(&["a", "b", "c"])
+        .reads("b", vec![Read::Stored, Read::Deleted])
+        .update_json(&["--all"])
+        .run()
+        .await;
     ran.code(1);
-    let (pools, summary) = by_pool(&ran);
+    let (pools, summary) = ran.by_pool();
     assert_eq!(pools["a"]["outcome"], "updated", "{}", ran.out);
     assert_eq!(pools["c"]["outcome"], "updated", "{}", ran.out);
     assert_eq!(pools["b"]["outcome"], "failed", "{}", ran.out);
@@ -130,16 +101,19 @@ async fn pool_deleted_between_list_and_update() {
 async fn concurrent_edit_in_a_batch_spares_the_other_pools() {
     let mut edited = current();
     edited["job_configuration"]["image"] = json!("fixed:1");
-    let scenario = pools(&["a", "b", "c"]).reads(
-        "b",
-        vec![
-            Read::Stored,
-            Read::EditedBy(edited.clone(), "2024-05-05T05:05:05Z"),
-        ],
-    );
-    let ran = batch(scenario, &["--all"]).await;
+    let ran = Scenario::stale_pools(&["a", "b", "c"])
+        .reads(
+            "b",
+            vec![
+                Read::Stored,
+                Read::EditedBy(edited.clone(), "2024-05-05T05:05:05Z"),
+            ],
+        )
+        .update_json(&["--all"])
+        .run()
+        .await;
     ran.code(1);
-    let (pools, summary) = by_pool(&ran);
+    let (pools, summary) = ran.by_pool();
     assert_eq!(pools["b"]["outcome"], "conflict", "{}", ran.out);
     let error = error(&pools, "b");
     assert!(
@@ -168,12 +142,14 @@ async fn patch_422_in_a_batch_fails_that_pool_only() {
             "type": "value_error"}],
         "request_body": {}
     }));
-    let scenario = pools(&["a", "b", "c"])
+    let ran = Scenario::stale_pools(&["a", "b", "c"])
         .patches("b", vec![Patch::Reply(invalid)])
-        .retries(5);
-    let ran = batch(scenario, &["a", "b", "c"]).await;
+        .retries(5)
+        .update_json(&["a", "b", "c"])
+        .run()
+        .await;
     ran.code(1);
-    let (pools, summary) = by_pool(&ran);
+    let (pools, summary) = ran.by_pool();
     assert_eq!(pools["b"]["outcome"], "failed", "{}", ran.out);
     let error = error(&pools, "b");
     let head = format!("PATCH {}/work_pools/b returned 422", ran.api);
@@ -199,15 +175,16 @@ async fn patch_422_in_a_batch_fails_that_pool_only() {
 /// the 403 pool failed with the server's detail; the rest is updated.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reserved_names_are_skipped_and_403_fails_with_the_detail() {
-    let forbidden = ResponseTemplate::new(403)
-        .set_body_json(json!({"detail": "Not authorized: missing scope manage_work_pools"}));
-    let scenario = pools(&["a", "PREFECTY", "locked"])
+    let forbidden = detail(403, "Not authorized: missing scope manage_work_pools");
+    let ran = Scenario::stale_pools(&["a", "PREFECTY", "locked"])
         .typed_pool("prefect-managed-x", "prefect:managed", current())
         .patches("locked", vec![Patch::Reply(forbidden)])
-        .retries(5);
-    let ran = batch(scenario, &["--all"]).await;
+        .retries(5)
+        .update_json(&["--all"])
+        .run()
+        .await;
     ran.code(1);
-    let (pools, summary) = by_pool(&ran);
+    let (pools, summary) = ran.by_pool();
     for name in ["prefect-managed-x", "PREFECTY"] {
         assert_eq!(pools[name]["outcome"], "skipped", "{}", ran.out);
         let want = format!("work pool \"{name}\" has a reserved name");
@@ -234,9 +211,12 @@ async fn reserved_names_are_skipped_and_403_fails_with_the_detail() {
 /// exits 1, see `mock_api.rs`).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reserved_named_pool_in_a_batch_is_read_once_and_skipped() {
-    let ran = batch(pools(&["a", "Prefect-x"]), &["a", "Prefect-x"]).await;
+    let ran = Scenario::stale_pools(&["a", "Prefect-x"])
+        .update_json(&["a", "Prefect-x"])
+        .run()
+        .await;
     ran.code(0);
-    let (pools, summary) = by_pool(&ran);
+    let (pools, summary) = ran.by_pool();
     assert_eq!(pools["Prefect-x"]["outcome"], "skipped", "{}", ran.out);
     assert!(
         error(&pools, "Prefect-x").contains("reserved name"),
@@ -260,18 +240,23 @@ async fn reserved_named_pool_in_a_batch_is_read_once_and_skipped() {
     );
 }
 
-fn defaults_down() -> ResponseTemplate {
-    ResponseTemplate::new(503).set_body_json(json!({"exception_message": "Service Unavailable"}))
+/// `update --all --output json` of pools `a`, `b` and `c` while the defaults endpoint
+/// answers 503 forever (no retries).
+fn defaults_down() -> Scenario {
+    let down = ResponseTemplate::new(503)
+        .set_body_json(json!({"exception_message": "Service Unavailable"}));
+    Scenario::stale_pools(&["a", "b", "c"])
+        .defaults_reply(down)
+        .update_json(&["--all"])
 }
 
 /// The defaults endpoint is down (503 forever, no retries): every pool of the batch failed
 /// with the defaults URL in its reason; nothing written or backed up.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn defaults_down_fails_every_pool_without_a_write() {
-    let scenario = pools(&["a", "b", "c"]).defaults_reply(defaults_down());
-    let ran = batch(scenario, &["--all"]).await;
+    let ran = defaults_down().run().await;
     ran.code(1);
-    let (pools, summary) = by_pool(&ran);
+    let (pools, summary) = ran.by_pool();
     let url = format!("GET {}{DEFAULTS} returned 503", ran.api);
     for name in ["a", "b", "c"] {
         assert_eq!(pools[name]["outcome"], "failed", "{}", ran.out);
@@ -288,7 +273,6 @@ async fn defaults_down_fails_every_pool_without_a_write() {
 /// endpoint is asked once for the whole batch.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn defaults_down_is_asked_once_per_run() {
-    let scenario = pools(&["a", "b", "c"]).defaults_reply(defaults_down());
-    let ran = batch(scenario, &["--all"]).await;
+    let ran = defaults_down().run().await;
     ran.code(1).requests(&format!("GET {DEFAULTS}"), 1);
 }

@@ -2,43 +2,76 @@
 //! connection mid-body on the read or on the PATCH. Nothing partial is written, and a backup
 //! exists exactly when the PATCH was sent.
 
-use crate::mock::{self, POOL, current, cut_short, http_json, merged, pool_body, raw_server};
+use crate::mock::{self, Out, POOL, Sent, current, cut_short, http_json, merged, pool_body};
 use serde_json::{Value, json};
+use std::path::PathBuf;
 use tempfile::TempDir;
 
-/// The pool read's reply is cut mid-body: exit 1, the error names the URL and the body
-/// error, nothing but that one read was sent, no backup.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn connection_closed_mid_body_on_the_read() {
-    let (url, seen) = raw_server(|_, _| cut_short());
+/// What `update POOL` did against a raw server.
+struct Wire {
+    /// The server's API URL.
+    url: String,
+    out: Out,
+    /// Every request the server saw, in order.
+    sent: Vec<Sent>,
+    backups: Vec<PathBuf>,
+}
+
+impl Wire {
+    /// The request lines the server saw, in order.
+    fn lines(&self) -> Vec<&str> {
+        self.sent.iter().map(|r| r.line.as_str()).collect()
+    }
+
+    /// Exit 1, and stderr names the request that failed: `METHOD {url}/work_pools/{POOL}`.
+    #[track_caller]
+    fn failed_on(&self, method: &str) -> &Out {
+        self.out.code(1);
+        let want = format!("{method} {}/work_pools/{POOL} failed", self.url);
+        assert!(self.out.stderr.contains(&want), "{}", self.out);
+        &self.out
+    }
+}
+
+/// `update POOL` with retries off and a fresh backup folder, against a raw server whose
+/// replies `answer` gives (see [`mock::raw_server`]).
+async fn update(answer: fn(&str, usize) -> (String, bool)) -> Wire {
+    let (url, seen) = mock::raw_server(answer);
     let dir = TempDir::new().expect("dir");
     let mut cmd = mock::poolsync();
     cmd.env("PREFECT_CLIENT_MAX_RETRIES", "0")
         .args(["update", POOL, "--api-url", &url, "--backup-dir"])
         .arg(dir.path());
     let out = mock::run(cmd).await;
-    out.code(1);
-    assert!(
-        out.stderr
-            .contains(&format!("GET {url}/work_pools/{POOL} failed")),
-        "{out}"
-    );
+    let sent = seen.lock().expect("log").clone();
+    let backups = mock::files_under(dir.path());
+    Wire {
+        url,
+        out,
+        sent,
+        backups,
+    }
+}
+
+/// The pool read's reply is cut mid-body: exit 1, the error names the URL and the body
+/// error, nothing but that one read was sent, no backup.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connection_closed_mid_body_on_the_read() {
+    let wire = update(|_, _| cut_short()).await;
+    let out = wire.failed_on("GET");
     assert!(out.stderr.contains("body"), "cause not named; {out}");
-    let seen: Vec<String> = seen
-        .lock()
-        .expect("log")
-        .iter()
-        .map(|r| r.line.clone())
-        .collect();
-    assert_eq!(seen, [format!("GET /api/work_pools/{POOL} HTTP/1.1")]);
-    assert!(mock::files_under(dir.path()).is_empty());
+    assert_eq!(
+        wire.lines(),
+        [format!("GET /api/work_pools/{POOL} HTTP/1.1")]
+    );
+    assert!(wire.backups.is_empty());
 }
 
 /// The PATCH's reply is cut mid-body (the write may have landed): failed, exit 1, the
 /// error names the URL; the one PATCH held exactly the merged template; one backup.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connection_closed_mid_body_on_the_patch_reply() {
-    let (url, seen) = raw_server(|line, _| {
+    let wire = update(|line, _| {
         if line.starts_with("PATCH ") {
             cut_short()
         } else if line.starts_with("GET /api/csrf-token") {
@@ -53,22 +86,11 @@ async fn connection_closed_mid_body_on_the_patch_reply() {
         } else {
             http_json("418 I'm a teapot", &json!({"detail": "unexpected"}))
         }
-    });
-    let dir = TempDir::new().expect("dir");
-    let mut cmd = mock::poolsync();
-    cmd.env("PREFECT_CLIENT_MAX_RETRIES", "0")
-        .args(["update", POOL, "--api-url", &url, "--backup-dir"])
-        .arg(dir.path());
-    let out = mock::run(cmd).await;
-    out.code(1);
-    assert!(
-        out.stderr
-            .contains(&format!("PATCH {url}/work_pools/{POOL} failed")),
-        "{out}"
-    );
+    })
+    .await;
+    let out = wire.failed_on("PATCH");
     assert!(out.stdout.ends_with(&format!("{POOL}: failed\n")), "{out}");
-    let seen = seen.lock().expect("log").clone();
-    let lines: Vec<&str> = seen.iter().map(|r| r.line.as_str()).collect();
+    let lines = wire.lines();
     assert_eq!(
         lines.iter().filter(|l| l.starts_with("PATCH")).count(),
         1,
@@ -84,11 +106,12 @@ async fn connection_closed_mid_body_on_the_patch_reply() {
         lines.iter().all(|l| known.iter().any(|k| l.starts_with(k))),
         "{lines:?}"
     );
-    let patch = seen
+    let patch = wire
+        .sent
         .iter()
         .find(|r| r.line.starts_with("PATCH"))
         .expect("a PATCH");
     let body: Value = serde_json::from_slice(&patch.body).expect("json");
     assert_eq!(body, json!({"base_job_template": merged()}));
-    assert_eq!(mock::files_under(dir.path()).len(), 1);
+    assert_eq!(wire.backups.len(), 1);
 }

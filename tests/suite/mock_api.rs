@@ -3,22 +3,11 @@
 //! time-outs are in `mock_retry.rs`. Each test counts the requests per route.
 
 use crate::fake::scenario::{Ran, Scenario};
-use crate::fake::{CLOUD_DEFAULTS, Csrf, DEFAULTS, Read};
-use crate::mock::{POOL, current, header_is, merged, newer_default};
+use crate::fake::{CLOUD_DEFAULTS, CSRF_TOKEN, Csrf, DEFAULTS, POOL_PATCH, Read};
+use crate::mock::{POOL, current, detail, header_is, merged, newer_default};
 use base64::Engine;
 use serde_json::{Value, json};
 use wiremock::ResponseTemplate;
-
-const PATCH: &str = "PATCH /work_pools/k8s";
-const CSRF: &str = "GET /csrf-token";
-
-/// `update POOL` of the stored `current()` template, the client's default retries (5).
-fn update() -> Scenario {
-    Scenario::new()
-        .pool(POOL, current())
-        .retries(5)
-        .args(["update", POOL])
-}
 
 /// Every request carried `name: value`.
 #[track_caller]
@@ -39,7 +28,7 @@ fn every_request_has(ran: &Ran, name: &str, value: &str) {
 /// Bearer key, the merged template is PATCHed, `/csrf-token` is never asked, and the key is
 /// printed nowhere.
 async fn cloud_update_with_key(key_from_env: bool) {
-    let scenario = update().cloud();
+    let scenario = Scenario::update_pool(5).cloud();
     let scenario = match key_from_env {
         true => scenario.env("PREFECT_API_KEY", "pnu_sentinel"),
         false => scenario.args(["--api-key", "pnu_sentinel"]),
@@ -49,8 +38,8 @@ async fn cloud_update_with_key(key_from_env: bool) {
         .stdout_ends(&format!("{POOL}: updated\n"))
         .requests(&format!("GET {CLOUD_DEFAULTS}"), 1)
         .requests(&format!("GET {DEFAULTS}"), 0)
-        .requests(CSRF, 0)
-        .requests(PATCH, 1);
+        .requests(CSRF_TOKEN, 0)
+        .requests(POOL_PATCH, 1);
     every_request_has(&ran, "authorization", "Bearer pnu_sentinel");
     assert!(
         ran.requests
@@ -94,14 +83,11 @@ async fn cloud_default_is_matched_by_type_not_key() {
             "k8s-worker-v2": {"type": "kubernetes", "default_base_job_configuration": newer_default()}
         }
     });
-    let ran = update().cloud().defaults(body).run().await;
+    let ran = Scenario::update_pool(5).cloud().defaults(body).run().await;
     ran.code(0)
         .requests(&format!("GET {CLOUD_DEFAULTS}"), 1)
-        .requests(PATCH, 1);
-    assert_eq!(
-        ran.patch_bodies(POOL),
-        [json!({"base_job_template": merged()})]
-    );
+        .requests(POOL_PATCH, 1);
+    ran.patched_merged(POOL, 1);
 }
 
 /// Self-hosted with CSRF on: one token for the whole run, and every write carries
@@ -116,7 +102,7 @@ async fn csrf_token_is_fetched_once_and_sent_on_every_write() {
         .run()
         .await;
     ran.code(0)
-        .requests(CSRF, 1)
+        .requests(CSRF_TOKEN, 1)
         .requests("PATCH /work_pools/a", 1)
         .requests("PATCH /work_pools/b", 1);
     let issued_to = ran
@@ -127,13 +113,10 @@ async fn csrf_token_is_fetched_once_and_sent_on_every_write() {
         .map(|(_, v)| v.to_string())
         .expect("csrf-token asked with ?client=");
     assert!(uuid_like(&issued_to), "client id {issued_to:?}");
-    for patch in ran.requests.iter().filter(|r| r.method.as_str() == "PATCH") {
-        assert_eq!(header_is(patch, "prefect-csrf-token"), Some("tok-1"));
-        assert_eq!(
-            header_is(patch, "prefect-csrf-client"),
-            Some(issued_to.as_str())
-        );
-    }
+    let tokens = ran.patch_headers("prefect-csrf-token");
+    assert_eq!(tokens, [Some("tok-1"); 2]);
+    let clients = ran.patch_headers("prefect-csrf-client");
+    assert_eq!(clients, [Some(issued_to.as_str()); 2]);
     assert_eq!(ran.stored("a"), merged());
     assert_eq!(ran.stored("b"), merged());
 }
@@ -141,8 +124,8 @@ async fn csrf_token_is_fetched_once_and_sent_on_every_write() {
 /// Self-hosted with CSRF disabled (422 from `/csrf-token`): writes go without CSRF headers.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn csrf_disabled_writes_carry_no_csrf_headers() {
-    let ran = update().csrf(Csrf::Disabled).run().await;
-    ran.code(0).requests(CSRF, 1).requests(PATCH, 1);
+    let ran = Scenario::update_pool(5).csrf(Csrf::Disabled).run().await;
+    ran.code(0).requests(CSRF_TOKEN, 1).requests(POOL_PATCH, 1);
     for patch in ran.requests.iter().filter(|r| r.method.as_str() == "PATCH") {
         assert!(!patch.headers.contains_key("prefect-csrf-token"));
         assert!(!patch.headers.contains_key("prefect-csrf-client"));
@@ -156,18 +139,13 @@ async fn rejected_csrf_token_is_refreshed_and_the_write_resent() {
     let old = ResponseTemplate::new(200).set_body_json(
         json!({"token": "old", "client": "c", "expiration": "2999-01-01T00:00:00Z"}),
     );
-    let ran = update()
+    let ran = Scenario::update_pool(5)
         .csrf(Csrf::Token("new"))
         .csrf_replies(vec![old])
         .run()
         .await;
-    ran.code(0).requests(CSRF, 2).requests(PATCH, 2);
-    let tokens: Vec<Option<&str>> = ran
-        .requests
-        .iter()
-        .filter(|r| r.method.as_str() == "PATCH")
-        .map(|r| header_is(r, "prefect-csrf-token"))
-        .collect();
+    ran.code(0).requests(CSRF_TOKEN, 2).requests(POOL_PATCH, 2);
+    let tokens = ran.patch_headers("prefect-csrf-token");
     assert_eq!(tokens, [Some("old"), Some("new")]);
     assert_eq!(ran.stored(POOL), merged());
 }
@@ -176,11 +154,11 @@ async fn rejected_csrf_token_is_refreshed_and_the_write_resent() {
 /// the CSRF token request included.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn auth_string_is_sent_as_basic_auth() {
-    let ran = update()
+    let ran = Scenario::update_pool(5)
         .env("PREFECT_API_AUTH_STRING", "user:p@ss:word")
         .run()
         .await;
-    ran.code(0).requests(CSRF, 1).requests(PATCH, 1);
+    ran.code(0).requests(CSRF_TOKEN, 1).requests(POOL_PATCH, 1);
     let basic = base64::engine::general_purpose::STANDARD.encode("user:p@ss:word");
     every_request_has(&ran, "authorization", &format!("Basic {basic}"));
     assert!(
@@ -193,11 +171,11 @@ async fn auth_string_is_sent_as_basic_auth() {
 /// `PREFECT_CLIENT_CUSTOM_HEADERS` adds its headers to every request.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn custom_headers_are_sent_on_every_request() {
-    let ran = update()
+    let ran = Scenario::update_pool(5)
         .env("PREFECT_CLIENT_CUSTOM_HEADERS", r#"{"X-Team": "data"}"#)
         .run()
         .await;
-    ran.code(0).requests(CSRF, 1).requests(PATCH, 1);
+    ran.code(0).requests(CSRF_TOKEN, 1).requests(POOL_PATCH, 1);
     every_request_has(&ran, "x-team", "data");
 }
 
@@ -234,14 +212,14 @@ async fn reserved_pool_is_not_written() {
 /// A dry run writes nothing (no PATCH, no CSRF token) and `--detailed-exitcode` exits 3.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dry_run_writes_nothing_and_exits_3_with_detailed_exitcode() {
-    let ran = update()
+    let ran = Scenario::update_pool(5)
         .args(["--dry-run", "--detailed-exitcode"])
         .run()
         .await;
     ran.code(3)
         .stdout_has("would change (dry run, nothing sent)")
-        .requests(PATCH, 0)
-        .requests(CSRF, 0);
+        .requests(POOL_PATCH, 0)
+        .requests(CSRF_TOKEN, 0);
     assert_eq!(ran.stored(POOL), current());
     ran.backups(0);
 }
@@ -254,7 +232,7 @@ async fn up_to_date_pool_is_not_written() {
         .args(["update", POOL])
         .run()
         .await;
-    ran.code(0).requests(PATCH, 0);
+    ran.code(0).requests(POOL_PATCH, 0);
     // The fixture is no released default: no base is inferred, and the run says so.
     assert!(
         ran.out.stdout.starts_with("base: none, merging two-way: "),
@@ -275,22 +253,25 @@ async fn up_to_date_pool_is_not_written() {
 /// is written and the 500 is not retried.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn defaults_500_is_a_clear_error() {
-    let boom = ResponseTemplate::new(500).set_body_json(json!({"detail": "boom"}));
-    let ran = update().defaults_reply(boom).run().await;
+    let boom = detail(500, "boom");
+    let ran = Scenario::update_pool(5).defaults_reply(boom).run().await;
     ran.code(1)
         .stderr_has(&format!("{}{DEFAULTS}", ran.api))
         .stderr_has("500")
         .stderr_has("boom")
         .requests(&format!("GET {DEFAULTS}"), 1)
-        .requests(PATCH, 0);
+        .requests(POOL_PATCH, 0);
 }
 
 /// `--output json-patch` prints RFC 6902 operations that turn the stored template into
 /// exactly the template that was PATCHed.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn json_patch_output_turns_current_into_the_patched_template() {
-    let ran = update().args(["--output", "json-patch"]).run().await;
-    ran.code(0).requests(PATCH, 1);
+    let ran = Scenario::update_pool(5)
+        .args(["--output", "json-patch"])
+        .run()
+        .await;
+    ran.code(0).requests(POOL_PATCH, 1);
     let ops: Value =
         serde_json::from_str(&ran.out.stdout).unwrap_or_else(|e| panic!("{e}: {}", ran.out));
     assert!(ops.as_array().is_some_and(|a| !a.is_empty()), "{}", ran.out);

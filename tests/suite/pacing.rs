@@ -6,8 +6,8 @@ mod pushback;
 
 use crate::fake::pushback::Seen;
 use crate::fake::scenario::{Ran, Scenario};
-use crate::fake::{DEFAULTS, Patch};
-use crate::mock::{current, json_lines, merged};
+use crate::fake::{CSRF_TOKEN, DEFAULTS, POOL_PATCH, POOL_READ, Patch};
+use crate::mock::{POOL, current, detail, merged};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use wiremock::ResponseTemplate;
@@ -19,39 +19,11 @@ fn names(n: usize) -> Vec<String> {
     (0..n).map(|i| format!("p{i:02}")).collect()
 }
 
-/// A scenario serving kubernetes pools `names`, all holding `current()` (all stale).
-fn stale(names: &[String]) -> Scenario {
-    names
-        .iter()
-        .fold(Scenario::new(), |s, name| s.pool(name, current()))
-}
-
-/// `update <args> --output json`.
-async fn update(scenario: Scenario, args: &[String]) -> Ran {
-    let mut scenario = scenario.args(["update"]);
-    for arg in args {
-        scenario = scenario.args([arg.as_str()]);
-    }
-    scenario.args(["--output", "json"]).run().await
-}
-
-/// Each pool's JSON line by name, and the summary (whose total matches the lines).
-#[track_caller]
-fn by_pool(ran: &Ran) -> (BTreeMap<String, Value>, Value) {
-    let (lines, summary) = json_lines(&ran.out);
-    assert_eq!(summary["total"], lines.len(), "{}", ran.out);
-    let pools = lines
-        .into_iter()
-        .map(|l| (l["pool"].as_str().unwrap_or_default().to_string(), l))
-        .collect();
-    (pools, summary)
-}
-
 /// Every pool of `names` ended `updated`, the fake holds the merged template for it, and
 /// it was PATCHed (accepted by the API, not refused by pushback) exactly once.
 #[track_caller]
 fn all_updated(ran: &Ran, names: &[String]) -> Value {
-    let (pools, summary) = by_pool(ran);
+    let (pools, summary) = ran.by_pool();
     assert_eq!(pools.len(), names.len(), "{}", ran.out);
     for name in names {
         assert_eq!(pools[name]["outcome"], "updated", "{name}; {}", ran.out);
@@ -70,9 +42,35 @@ fn all_updated(ran: &Ran, names: &[String]) -> Value {
     summary
 }
 
+/// Runs `update ARGS --output json` on `scenario`, which must exit 0 with every pool of
+/// `pools` updated ([`all_updated`]); returns the run and its summary.
+async fn run_all_updated(
+    scenario: Scenario,
+    args: &[impl AsRef<str>],
+    pools: &[String],
+) -> (Ran, Value) {
+    let ran = scenario.update_json(args).run().await;
+    ran.code(0);
+    let summary = all_updated(&ran, pools);
+    (ran, summary)
+}
+
 /// The requests of `route`.
 fn of<'l>(log: &'l [Seen], route: &str) -> Vec<&'l Seen> {
     log.iter().filter(|s| s.route == route).collect()
+}
+
+/// The PATCHes, accepted or refused, in order.
+fn patches(log: &[Seen]) -> Vec<&Seen> {
+    log.iter()
+        .filter(|s| s.route.starts_with("PATCH"))
+        .collect()
+}
+
+/// The offsets of the listing pages (`POST /work_pools/filter` by no names), in order.
+fn listing_offsets(log: &[Seen]) -> Vec<Option<u64>> {
+    let pages = of(log, FILTER).into_iter().filter(|s| s.names.is_none());
+    pages.map(|s| s.offset).collect()
 }
 
 /// The `POST /work_pools/filter` requests that read pools by name, each as its sorted names.
@@ -105,6 +103,40 @@ fn routes(log: &[Seen]) -> BTreeMap<String, usize> {
     count
 }
 
+/// One CSRF probe, one defaults GET, no per-pool GET, and `n` PATCHes.
+#[track_caller]
+fn assert_fixed_costs(log: &[Seen], n: usize) {
+    let counts = routes(log);
+    assert_eq!(of(log, CSRF_TOKEN).len(), 1, "{counts:#?}");
+    assert_eq!(of(log, &format!("GET {DEFAULTS}")).len(), 1, "{counts:#?}");
+    assert!(
+        !log.iter().any(|s| s.route.starts_with("GET /work_pools/")),
+        "no per-pool GET; {counts:#?}"
+    );
+    assert_eq!(patches(log).len(), n, "{counts:#?}");
+}
+
+/// `re_read` came before the first PATCH, `read_back` after every PATCH was answered.
+#[track_caller]
+fn assert_reads_around_the_patches(log: &[Seen], re_read: &Seen, read_back: &Seen) {
+    let patches = patches(log);
+    let first_patch = patches.iter().map(|s| s.at).min().expect("patches");
+    let last_answer = patches.iter().map(|s| s.done).max().expect("patches");
+    assert!(
+        re_read.at <= first_patch,
+        "the re-read comes before the PATCHes"
+    );
+    assert!(read_back.at >= last_answer, "the read-back comes last");
+}
+
+/// Exactly `want` requests reached the fake, and the summary reports as many.
+#[track_caller]
+fn assert_requests(ran: &Ran, summary: &Value, want: usize) {
+    let log = ran.fake.log();
+    assert_eq!(log.len(), want, "{:#?}", routes(&log));
+    assert_eq!(summary["requests"], want, "{}", ran.out);
+}
+
 /// `update --all` over 50 stale pools (one listing page of 200): the CSRF probe, one
 /// defaults GET, the listing page and the one re-list from offset 0, then for the one chunk
 /// of 50 a re-read by names before any PATCH and a read-back by names after every PATCH was
@@ -113,49 +145,28 @@ fn routes(log: &[Seen]) -> BTreeMap<String, usize> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn all_50_pools_cost_one_request_per_pool_and_six_more() {
     let pools = names(50);
-    let ran = update(stale(&pools), &["--all".into()]).await;
-    ran.code(0);
-    let summary = all_updated(&ran, &pools);
+    let (ran, summary) = run_all_updated(Scenario::stale_pools(&pools), &["--all"], &pools).await;
     let log = ran.fake.log();
     let counts = routes(&log);
 
-    assert_eq!(of(&log, "GET /csrf-token").len(), 1, "{counts:#?}");
-    assert_eq!(of(&log, &format!("GET {DEFAULTS}")).len(), 1, "{counts:#?}");
-    let listing: Vec<Option<u64>> = of(&log, FILTER)
-        .iter()
-        .filter(|s| s.names.is_none())
-        .map(|s| s.offset)
-        .collect();
+    assert_fixed_costs(&log, 50);
+    let listing = listing_offsets(&log);
     assert_eq!(listing, [Some(0), Some(0)], "the page, then the re-list");
     assert_eq!(
         by_name_reads(&log),
         [pools.clone(), pools.clone()],
         "one re-read and one read-back of the chunk; {counts:#?}"
     );
-    assert!(
-        !log.iter().any(|s| s.route.starts_with("GET /work_pools/")),
-        "no per-pool GET; {counts:#?}"
-    );
-    let patches: Vec<&Seen> = log
-        .iter()
-        .filter(|s| s.route.starts_with("PATCH"))
-        .collect();
-    assert_eq!(patches.len(), 50, "{counts:#?}");
-
     let reads: Vec<&Seen> = of(&log, FILTER)
         .into_iter()
         .filter(|s| s.names.is_some())
         .collect();
-    let first_patch = patches.iter().map(|s| s.at).min().expect("patches");
-    let last_answer = patches.iter().map(|s| s.done).max().expect("patches");
-    assert!(reads[0].at <= first_patch, "the re-read comes first");
-    assert!(reads[1].at >= last_answer, "the read-back comes last");
+    assert_reads_around_the_patches(&log, reads[0], reads[1]);
 
     let listing_pages = 1 + 1;
     let per_chunk = 2;
     let want = listing_pages + 1 + 1 + per_chunk + pools.len();
-    assert_eq!(log.len(), want, "{counts:#?}");
-    assert_eq!(summary["requests"], want, "{}", ran.out);
+    assert_requests(&ran, &summary, want);
     let per_pool = log.len() as f64 / pools.len() as f64;
     assert!(per_pool <= 1.15, "{per_pool:.3} requests per updated pool");
 }
@@ -167,19 +178,12 @@ async fn all_50_pools_cost_one_request_per_pool_and_six_more() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn all_250_pools_page_relist_and_chunk_by_50() {
     let pools: Vec<String> = (0..250).map(|i| format!("p{i:03}")).collect();
-    let ran = update(stale(&pools), &["--all".into()]).await;
-    ran.code(0);
-    let summary = all_updated(&ran, &pools);
+    let (ran, summary) = run_all_updated(Scenario::stale_pools(&pools), &["--all"], &pools).await;
     let log = ran.fake.log();
     let counts = routes(&log);
 
-    let listing: Vec<Option<u64>> = of(&log, FILTER)
-        .iter()
-        .filter(|s| s.names.is_none())
-        .map(|s| s.offset)
-        .collect();
     assert_eq!(
-        listing,
+        listing_offsets(&log),
         [Some(0), Some(200), Some(0), Some(200)],
         "{counts:#?}"
     );
@@ -194,9 +198,7 @@ async fn all_250_pools_page_relist_and_chunk_by_50() {
     covered.sort();
     assert_eq!(covered, pools, "the chunks hold every pool once");
 
-    let want = 4 + 1 + 1 + 5 * 2 + pools.len();
-    assert_eq!(log.len(), want, "{counts:#?}");
-    assert_eq!(summary["requests"], want, "{}", ran.out);
+    assert_requests(&ran, &summary, 4 + 1 + 1 + 5 * 2 + pools.len());
 }
 
 /// `update p00 p01 ... p49` (50 names): the CSRF probe, one defaults GET, then three
@@ -206,14 +208,11 @@ async fn all_250_pools_page_relist_and_chunk_by_50() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fifty_named_pools_cost_one_request_per_pool_and_five_more() {
     let pools = names(50);
-    let ran = update(stale(&pools), &pools).await;
-    ran.code(0);
-    let summary = all_updated(&ran, &pools);
+    let (ran, summary) = run_all_updated(Scenario::stale_pools(&pools), &pools, &pools).await;
     let log = ran.fake.log();
     let counts = routes(&log);
 
-    assert_eq!(of(&log, "GET /csrf-token").len(), 1, "{counts:#?}");
-    assert_eq!(of(&log, &format!("GET {DEFAULTS}")).len(), 1, "{counts:#?}");
+    assert_fixed_costs(&log, 50);
     assert!(
         of(&log, FILTER).iter().all(|s| s.names.is_some()),
         "no listing page; {counts:#?}"
@@ -223,27 +222,10 @@ async fn fifty_named_pools_cost_one_request_per_pool_and_five_more() {
         [pools.clone(), pools.clone(), pools.clone()],
         "the read, the re-read and the read-back; {counts:#?}"
     );
-    assert!(
-        !log.iter().any(|s| s.route.starts_with("GET /work_pools/")),
-        "no per-pool GET; {counts:#?}"
-    );
-    let patches: Vec<&Seen> = log
-        .iter()
-        .filter(|s| s.route.starts_with("PATCH"))
-        .collect();
-    assert_eq!(patches.len(), 50, "{counts:#?}");
     let reads: Vec<&Seen> = of(&log, FILTER);
-    let first_patch = patches.iter().map(|s| s.at).min().expect("patches");
-    let last_answer = patches.iter().map(|s| s.done).max().expect("patches");
-    assert!(
-        reads[1].at <= first_patch,
-        "the re-read comes before the PATCHes"
-    );
-    assert!(reads[2].at >= last_answer, "the read-back comes last");
+    assert_reads_around_the_patches(&log, reads[1], reads[2]);
 
-    let want = 1 + 1 + 3 + pools.len();
-    assert_eq!(log.len(), want, "{counts:#?}");
-    assert_eq!(summary["requests"], want, "{}", ran.out);
+    assert_requests(&ran, &summary, 1 + 1 + 3 + pools.len());
     let per_pool = log.len() as f64 / pools.len() as f64;
     assert!(per_pool <= 1.15, "{per_pool:.3} requests per updated pool");
 }
@@ -261,13 +243,12 @@ fn applied_but_500() -> Patch {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_500_whose_write_landed_is_updated_with_a_note() {
     let pools: Vec<String> = ["a", "b", "c"].map(String::from).into();
-    let scenario = stale(&pools)
+    let scenario = Scenario::stale_pools(&pools)
         .patches("b", vec![applied_but_500()])
         .retries(5);
-    let ran = update(scenario, &pools).await;
-    ran.code(0).requests("PATCH /work_pools/b", 1);
-    all_updated(&ran, &pools);
-    let (lines, _) = by_pool(&ran);
+    let (ran, _) = run_all_updated(scenario, &pools, &pools).await;
+    ran.requests("PATCH /work_pools/b", 1);
+    let (lines, _) = ran.by_pool();
     let note = lines["b"]["note"].as_str().unwrap_or_default();
     let error = format!("PATCH {}/work_pools/b returned 500", ran.api);
     assert!(
@@ -278,38 +259,34 @@ async fn a_500_whose_write_landed_is_updated_with_a_note() {
     assert_eq!(lines["a"]["note"], Value::Null);
 }
 
+/// `update POOL` whose PATCH answers `patch`; asserts the pool was PATCHed once and read
+/// three times (GET/GET/PATCH/GET: the read, the re-read and the read-back).
+async fn patch_then_read_back(patch: Patch) -> Ran {
+    let ran = Scenario::update_pool(0)
+        .patches(POOL, vec![patch])
+        .run()
+        .await;
+    ran.requests(POOL_PATCH, 1).requests(POOL_READ, 3);
+    ran
+}
+
 /// The same for one pool (`update POOL`, GET/GET/PATCH/GET): `updated`, and the note on its
 /// line; exit 0.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_500_whose_write_landed_on_one_pool_is_updated_with_a_note() {
-    let ran = Scenario::new()
-        .pool("k8s", current())
-        .patches("k8s", vec![applied_but_500()])
-        .args(["update", "k8s"])
-        .run()
-        .await;
+    let ran = patch_then_read_back(applied_but_500()).await;
     ran.code(0)
-        .requests("PATCH /work_pools/k8s", 1)
-        .requests("GET /work_pools/k8s", 3)
         .stdout_has("k8s: updated (the server answered an error (PATCH ")
         .stdout_has("returned 500");
-    assert_eq!(ran.stored("k8s"), merged());
+    assert_eq!(ran.stored(POOL), merged());
 }
 
 /// The contrast: a PATCH answered 500 that the server did not apply is read back too (a
 /// third GET), found unchanged, and `failed` with the 500; no note, exit 1.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_500_whose_write_did_not_land_fails_after_the_read_back() {
-    let boom = ResponseTemplate::new(500).set_body_json(serde_json::json!({"detail": "db down"}));
-    let ran = Scenario::new()
-        .pool("k8s", current())
-        .patches("k8s", vec![Patch::Reply(boom)])
-        .args(["update", "k8s"])
-        .run()
-        .await;
+    let ran = patch_then_read_back(Patch::Reply(detail(500, "db down"))).await;
     ran.code(1)
-        .requests("PATCH /work_pools/k8s", 1)
-        .requests("GET /work_pools/k8s", 3)
         .stdout_ends("k8s: failed\n")
         .stderr_has("returned 500: db down");
     assert!(
@@ -317,7 +294,7 @@ async fn a_500_whose_write_did_not_land_fails_after_the_read_back() {
         "{}",
         ran.out
     );
-    assert_eq!(ran.stored("k8s"), current());
+    assert_eq!(ran.stored(POOL), current());
 }
 
 /// `update --all` over 50 pools where `p17` is deleted after the listing, just before the
@@ -326,9 +303,13 @@ async fn a_500_whose_write_did_not_land_fails_after_the_read_back() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_pool_deleted_before_the_re_read_fails_alone() {
     let pools = names(50);
-    let ran = update(stale(&pools).vanish("p17"), &["--all".into()]).await;
+    let ran = Scenario::stale_pools(&pools)
+        .vanish("p17")
+        .update_json(&["--all"])
+        .run()
+        .await;
     ran.code(1).requests("PATCH /work_pools/p17", 0);
-    let (lines, summary) = by_pool(&ran);
+    let (lines, summary) = ran.by_pool();
     assert_eq!(lines["p17"]["outcome"], "failed", "{}", ran.out);
     let want = format!("work pool \"p17\" was not found at {}", ran.api);
     let error = lines["p17"]["error"].as_str().unwrap_or_default();

@@ -4,7 +4,7 @@ use crate::support;
 
 use pretty_assertions::assert_eq;
 use serde_json::{Value, json};
-use support::{api_url, create_pool, default_template, poolsync, read_pool, unique};
+use support::{api_url, create_pool, default_template, on_server, poolsync, read_pool, unique};
 
 fn stale() -> Value {
     let mut template = default_template("process");
@@ -18,28 +18,11 @@ fn stale() -> Value {
     template
 }
 
+/// The backup files under `dir`, sorted.
 fn backups_of(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut files: Vec<_> = walk(dir)
-        .into_iter()
-        .filter(|p| p.extension().is_some_and(|e| e == "json"))
-        .collect();
-    files.sort();
+    let files = crate::mock::files_under(dir).into_iter();
     files
-}
-
-fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return Vec::new();
-    };
-    entries
-        .flatten()
-        .flat_map(|e| {
-            if e.path().is_dir() {
-                walk(&e.path())
-            } else {
-                vec![e.path()]
-            }
-        })
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
         .collect()
 }
 
@@ -52,21 +35,10 @@ fn update_backs_up_and_rollback_restores() {
     create_pool(&name, "process", &original);
     let before = read_pool(&name);
     let dir = tempfile::tempdir().unwrap();
-    let dir_arg = dir.path().to_str().unwrap();
 
-    poolsync()
-        .args([
-            "update",
-            &name,
-            "--base",
-            "none",
-            "--backup-dir",
-            dir_arg,
-            "--api-url",
-            api_url(),
-        ])
-        .assert()
-        .success();
+    on_server(["update", &name, "--base", "none"])
+        .backup_dir(dir.path())
+        .code(0);
     let files = backups_of(dir.path());
     assert_eq!(files.len(), 1, "{files:?}");
     let backup: Value = serde_json::from_str(&std::fs::read_to_string(&files[0]).unwrap()).unwrap();
@@ -97,7 +69,8 @@ fn update_backs_up_and_rollback_restores() {
     );
 
     let listed = poolsync()
-        .args(["backups", &name, "--backup-dir", dir_arg])
+        .args(["backups", &name, "--backup-dir"])
+        .arg(dir.path())
         .assert()
         .success();
     assert!(
@@ -105,37 +78,16 @@ fn update_backs_up_and_rollback_restores() {
     );
 
     let updated = read_pool(&name);
-    let out = poolsync()
-        .args([
-            "rollback",
-            &name,
-            "--latest",
-            "--dry-run",
-            "--backup-dir",
-            dir_arg,
-            "--api-url",
-            api_url(),
-        ])
-        .assert()
-        .success();
-    let stdout = String::from_utf8_lossy(&out.get_output().stdout).to_string();
-    assert!(stdout.contains("-    \"stream_output\""), "{stdout}");
-    assert!(stdout.contains("would roll back"), "{stdout}");
+    on_server(["rollback", &name, "--latest", "--dry-run"])
+        .backup_dir(dir.path())
+        .code(0)
+        .stdout_has("-    \"stream_output\"")
+        .stdout_has("would roll back");
     assert_eq!(read_pool(&name), updated);
 
-    poolsync()
-        .args([
-            "rollback",
-            &name,
-            "--to",
-            files[0].to_str().unwrap(),
-            "--backup-dir",
-            dir_arg,
-            "--api-url",
-            api_url(),
-        ])
-        .assert()
-        .success();
+    on_server(["rollback", &name, "--to", files[0].to_str().unwrap()])
+        .backup_dir(dir.path())
+        .code(0);
     assert_eq!(read_pool(&name)["base_job_template"], original);
     assert_eq!(
         backups_of(dir.path()).len(),
@@ -151,14 +103,10 @@ fn unwritable_backup_dir_sends_nothing() {
     create_pool(&name, "process", &stale());
     let before = read_pool(&name);
     let blocker = tempfile::NamedTempFile::new().unwrap();
-    let out = poolsync()
-        .args(["update", &name, "--base", "none", "--backup-dir"])
-        .arg(blocker.path())
-        .args(["--api-url", api_url()])
-        .assert()
-        .code(1);
-    let stderr = String::from_utf8_lossy(&out.get_output().stderr).to_string();
-    assert!(stderr.contains("failed to write backup"), "{stderr}");
+    on_server(["update", &name, "--base", "none"])
+        .backup_dir(blocker.path())
+        .code(1)
+        .stderr_has("failed to write backup");
     assert_eq!(read_pool(&name), before);
 }
 
@@ -169,44 +117,15 @@ fn rollback_refuses_another_pools_backup() {
     create_pool(&a, "process", &stale());
     create_pool(&b, "process", &stale());
     let dir = tempfile::tempdir().unwrap();
-    let dir_arg = dir.path().to_str().unwrap();
-    poolsync()
-        .args([
-            "update",
-            &a,
-            "--base",
-            "none",
-            "--backup-dir",
-            dir_arg,
-            "--api-url",
-            api_url(),
-        ])
-        .assert()
-        .success();
+    on_server(["update", &a, "--base", "none"])
+        .backup_dir(dir.path())
+        .code(0);
     let file = backups_of(dir.path()).pop().unwrap();
-    let out = poolsync()
-        .args([
-            "rollback",
-            &b,
-            "--to",
-            file.to_str().unwrap(),
-            "--api-url",
-            api_url(),
-        ])
-        .assert()
-        .code(2);
-    assert!(String::from_utf8_lossy(&out.get_output().stderr).contains("is a backup of work pool"));
-    let out = poolsync()
-        .args([
-            "rollback",
-            &b,
-            "--latest",
-            "--backup-dir",
-            dir_arg,
-            "--api-url",
-            api_url(),
-        ])
-        .assert()
-        .code(2);
-    assert!(String::from_utf8_lossy(&out.get_output().stderr).contains("no backup of work pool"));
+    on_server(["rollback", &b, "--to", file.to_str().unwrap()])
+        .code(2)
+        .stderr_has("is a backup of work pool");
+    on_server(["rollback", &b, "--latest"])
+        .backup_dir(dir.path())
+        .code(2)
+        .stderr_has("no backup of work pool");
 }

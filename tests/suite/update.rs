@@ -4,7 +4,7 @@ use crate::support;
 
 use pretty_assertions::assert_eq;
 use serde_json::{Value, json};
-use support::{create_pool, default_template, poolsync, read_pool, server, unique};
+use support::{create_pool, default_template, on_server, poolsync, read_pool, server, unique};
 
 /// A kubernetes template as an old release shipped it, customised by its user: some
 /// variables missing, the image, namespace and env defaults changed.
@@ -48,28 +48,15 @@ fn update_merges_default_keeps_customisations_and_is_idempotent() {
     let name = unique("k8s-stale");
     create_pool(&name, "kubernetes", &stale_kubernetes());
 
-    let out = poolsync()
-        // Two-way: its variables were deleted from today's default, which a first run's
-        // inferred base would keep deleted as customisations (see tests/first_run.rs).
-        .args([
-            "update",
-            &name,
-            "--base",
-            "none",
-            "--api-url",
-            &server().url,
-        ])
-        .assert()
-        .success();
-    let stdout = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+    // Two-way: its variables were deleted from today's default, which a first run's
+    // inferred base would keep deleted as customisations (see tests/first_run.rs).
+    let out = on_server(["update", &name, "--base", "none"]).code(0);
+    out.stdout_has("+    \"cluster_config\": \"{{ cluster_config }}\",")
+        .stdout_has("+      \"cluster_config\": {");
     assert!(
-        stdout.contains("+    \"cluster_config\": \"{{ cluster_config }}\","),
-        "{stdout}"
-    );
-    assert!(stdout.contains("+      \"cluster_config\": {"), "{stdout}");
-    assert!(
-        stdout.trim_end().ends_with(&format!("{name}: updated")),
-        "{stdout}"
+        out.stdout.trim_end().ends_with(&format!("{name}: updated")),
+        "{}",
+        out.stdout
     );
 
     let stored = read_pool(&name);
@@ -96,11 +83,7 @@ fn update_merges_default_keeps_customisations_and_is_idempotent() {
         );
     }
 
-    let again = poolsync()
-        .args(["update", &name, "--api-url", &server().url])
-        .assert()
-        .success();
-    let stdout = String::from_utf8_lossy(&again.get_output().stdout).to_string();
+    let stdout = on_server(["update", &name]).code(0).stdout;
     assert!(stdout.starts_with("base: "), "{stdout}");
     assert!(
         stdout.ends_with(&format!("\n{name}: up to date, nothing sent\n")),
@@ -120,42 +103,25 @@ fn dry_run_shows_diff_and_leaves_server_unchanged() {
     create_pool(&name, "kubernetes", &stale_kubernetes());
     let before = read_pool(&name);
 
-    let out = poolsync()
-        .args([
-            "update",
-            &name,
-            "--dry-run",
-            "--detailed-exitcode",
-            "--base",
-            "none",
-            "--api-url",
-            &server().url,
-        ])
-        .assert()
-        .code(3);
-    let stdout = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+    let out = on_server([
+        "update",
+        &name,
+        "--dry-run",
+        "--detailed-exitcode",
+        "--base",
+        "none",
+    ])
+    .code(3);
+    out.stdout_has("would change (dry run, nothing sent)");
     assert!(
-        stdout.starts_with(&format!("--- {name} (current)\n+++ {name} (merged)\n")),
-        "{stdout}"
-    );
-    assert!(
-        stdout.contains("would change (dry run, nothing sent)"),
-        "{stdout}"
+        out.stdout
+            .starts_with(&format!("--- {name} (current)\n+++ {name} (merged)\n")),
+        "{}",
+        out.stdout
     );
     assert_eq!(read_pool(&name), before);
 
-    poolsync()
-        .args([
-            "update",
-            &name,
-            "--dry-run",
-            "--base",
-            "none",
-            "--api-url",
-            &server().url,
-        ])
-        .assert()
-        .code(0);
+    on_server(["update", &name, "--dry-run", "--base", "none"]).code(0);
     assert_eq!(read_pool(&name), before);
 }
 
@@ -165,20 +131,9 @@ fn json_output_describes_the_change() {
     let name = unique("k8s-json");
     let stale = stale_kubernetes();
     create_pool(&name, "kubernetes", &stale);
-    let out = poolsync()
-        .args([
-            "update",
-            &name,
-            "--output",
-            "json",
-            "--base",
-            "none",
-            "--api-url",
-            &server().url,
-        ])
-        .assert()
-        .success();
-    let report: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    let report = on_server(["update", &name, "--output", "json", "--base", "none"])
+        .code(0)
+        .json();
     assert_eq!(report["pool"], json!(name));
     assert_eq!(report["type"], json!("kubernetes"));
     assert_eq!(report["outcome"], json!("updated"));
@@ -202,28 +157,13 @@ fn managed_pool_updates_from_template_file() {
         &managed_fixture("managed-legacy.json"),
     );
 
-    let out = poolsync()
-        .args(["update", &name, "--api-url", &server().url])
-        .assert()
-        .code(1);
-    let stderr = String::from_utf8_lossy(&out.get_output().stderr).to_string();
-    assert!(
-        stderr.contains("no default base job template for work pool type \"prefect:managed\""),
-        "{stderr}"
-    );
-    assert!(stderr.contains("--template FILE"), "{stderr}");
+    on_server(["update", &name])
+        .code(1)
+        .stderr_has("no default base job template for work pool type \"prefect:managed\"")
+        .stderr_has("--template FILE");
 
-    poolsync()
-        .args([
-            "update",
-            &name,
-            "--template",
-            &fixture_path("managed-inline.json"),
-            "--api-url",
-            &server().url,
-        ])
-        .assert()
-        .success();
+    let inline = fixture_path("managed-inline.json");
+    on_server(["update", &name, "--template", &inline]).code(0);
     let stored = read_pool(&name)["base_job_template"].clone();
     assert!(
         stored["variables"]["properties"]
@@ -234,10 +174,7 @@ fn managed_pool_updates_from_template_file() {
         stored["job_configuration"]["federated_identity"],
         json!("{{ federated_identity }}")
     );
-    poolsync()
-        .args(["validate", &name, "--api-url", &server().url])
-        .assert()
-        .success();
+    on_server(["validate", &name]).code(0);
 }
 
 /// A customised identity with an invalid role ARN blocks the push and names the pointer.
@@ -250,59 +187,38 @@ fn invalid_role_arn_blocks_the_push() {
         &managed_fixture("managed-invalid-arn.json"),
     );
     let before = read_pool(&name);
-    let out = poolsync()
-        .args([
-            "update",
-            &name,
-            "--template",
-            &fixture_path("managed-ref.json"),
-            "--api-url",
-            &server().url,
-        ])
-        .assert()
-        .code(1);
-    let stderr = String::from_utf8_lossy(&out.get_output().stderr).to_string();
-    assert!(stderr.contains("nothing was pushed"), "{stderr}");
-    assert!(stderr.contains("aws_role_arn"), "{stderr}");
-    assert!(stderr.contains("fix:"), "{stderr}");
+    on_server([
+        "update",
+        &name,
+        "--template",
+        &fixture_path("managed-ref.json"),
+    ])
+    .code(1)
+    .stderr_has("nothing was pushed")
+    .stderr_has("aws_role_arn")
+    .stderr_has("fix:");
     assert_eq!(read_pool(&name), before);
 }
 
 /// `default --type` prints what the server serves for that type.
 #[test]
 fn default_prints_the_servers_template() {
-    let out = poolsync()
-        .args([
-            "default",
-            "--type",
-            "kubernetes",
-            "--api-url",
-            &server().url,
-        ])
-        .assert()
-        .success();
-    let printed: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    let printed = on_server(["default", "--type", "kubernetes"])
+        .code(0)
+        .json();
     assert_eq!(printed, default_template("kubernetes"));
 
-    let out = poolsync()
-        .args(["default", "--type", "nope", "--api-url", &server().url])
-        .assert()
-        .code(1);
-    assert!(String::from_utf8_lossy(&out.get_output().stderr).contains("\"nope\""));
+    on_server(["default", "--type", "nope"])
+        .code(1)
+        .stderr_has("\"nope\"");
 }
 
 /// A missing pool is an error naming it.
 #[test]
 fn missing_pool_is_a_clear_error() {
-    let out = poolsync()
-        .args(["update", "no-such-pool-xyz", "--api-url", &server().url])
-        .assert()
-        .code(1);
-    let stderr = String::from_utf8_lossy(&out.get_output().stderr).to_string();
-    assert!(
-        stderr.contains("work pool \"no-such-pool-xyz\" was not found"),
-        "{stderr}"
-    );
+    on_server(["update", "no-such-pool-xyz"])
+        .code(1)
+        .stderr_has("work pool \"no-such-pool-xyz\" was not found");
 }
 
 /// The connection comes from the environment and the active profile when no flag is given.
@@ -345,75 +261,44 @@ fn deployment_overrides_are_checked() {
         &managed_fixture("managed-legacy.json"),
     );
     let identity = |arn: &str, region: &str| json!({"federated_identity": {"kind": "aws", "aws_role_arn": arn, "aws_region_name": region}});
-    support::create_deployment(
-        "etl",
-        &format!("{name}-ok"),
-        &name,
-        &identity("arn:aws:iam::123456789012:role/etl", "eu-west-1"),
-    );
-    support::create_deployment(
-        "etl",
-        &format!("{name}-bad-arn"),
-        &name,
-        &identity("arn:aws:iam::1:role/etl", "eu-west-1"),
-    );
-    support::create_deployment(
-        "etl",
-        &format!("{name}-cn"),
-        &name,
-        &identity("arn:aws-cn:iam::123456789012:role/etl", "us-east-1"),
-    );
-    support::create_deployment(
-        "etl",
-        &format!("{name}-none"),
-        &name,
-        &json!({"image": "x"}),
-    );
+    for (deployment, job_variables) in [
+        (
+            "ok",
+            identity("arn:aws:iam::123456789012:role/etl", "eu-west-1"),
+        ),
+        ("bad-arn", identity("arn:aws:iam::1:role/etl", "eu-west-1")),
+        (
+            "cn",
+            identity("arn:aws-cn:iam::123456789012:role/etl", "us-east-1"),
+        ),
+        ("none", json!({"image": "x"})),
+    ] {
+        let deployment = format!("{name}-{deployment}");
+        support::create_deployment("etl", &deployment, &name, &job_variables);
+    }
 
-    poolsync()
-        .args(["validate", &name, "--api-url", &server().url])
-        .assert()
-        .success();
-    let out = poolsync()
-        .args([
-            "validate",
-            &name,
-            "--deployments",
-            "--api-url",
-            &server().url,
-        ])
-        .assert()
-        .code(1);
-    let stderr = String::from_utf8_lossy(&out.get_output().stderr).to_string();
-    assert!(
-        stderr.contains(&format!(
-            "/job_variables/federated_identity/aws_role_arn: in deployment \"{name}-bad-arn\""
-        )),
-        "{stderr}"
-    );
-    assert!(
-        stderr.contains(&format!(
-            "/job_variables/federated_identity/aws_region_name: in deployment \"{name}-cn\""
-        )),
-        "{stderr}"
-    );
+    on_server(["validate", &name]).code(0);
+    let out = on_server(["validate", &name, "--deployments"]).code(1);
+    out.stderr_has(&format!(
+        "/job_variables/federated_identity/aws_role_arn: in deployment \"{name}-bad-arn\""
+    ))
+    .stderr_has(&format!(
+        "/job_variables/federated_identity/aws_region_name: in deployment \"{name}-cn\""
+    ));
+    let stderr = &out.stderr;
     assert!(!stderr.contains(&format!("\"{name}-ok\"")), "{stderr}");
     assert_eq!(stderr.matches("fix:").count(), 2, "{stderr}");
 
     let before = read_pool(&name);
     let template = fixture_path("managed-inline.json");
-    let out = poolsync()
-        .args([
-            "update",
-            &name,
-            "--template",
-            &template,
-            "--check-deployments",
-            "--api-url",
-            &server().url,
-        ])
-        .assert()
-        .code(1);
-    assert!(String::from_utf8_lossy(&out.get_output().stderr).contains("nothing was pushed"));
+    on_server([
+        "update",
+        &name,
+        "--template",
+        &template,
+        "--check-deployments",
+    ])
+    .code(1)
+    .stderr_has("nothing was pushed");
     assert_eq!(read_pool(&name), before);
 }

@@ -5,6 +5,9 @@
 //! Use from an integration test file with `mod support;`.
 
 pub mod proxy;
+mod run;
+
+pub use run::{on_server, outcomes};
 
 use std::path::{Path, PathBuf};
 use std::process::{Command as StdCommand, Stdio};
@@ -341,23 +344,4 @@ pub fn stale_kubernetes() -> Value {
     template["job_configuration"] =
         serde_json::from_str(&config.replace("\"{{ finished_job_ttl }}\"", "null")).expect("json");
     template
-}
-
-/// A JSON-lines report of `poolsync update --output json`: each pool's outcome, and the
-/// summary (`Null` for a single pool, which prints none).
-pub fn outcomes(stdout: &str) -> (std::collections::BTreeMap<String, String>, Value) {
-    let mut pools = std::collections::BTreeMap::new();
-    let mut summary = Value::Null;
-    for line in stdout.lines() {
-        let value: Value = serde_json::from_str(line).expect("a json line");
-        match value.get("summary") {
-            Some(s) => summary = s.clone(),
-            None => {
-                let pool = value["pool"].as_str().expect("pool").to_string();
-                let outcome = value["outcome"].as_str().expect("outcome").to_string();
-                pools.insert(pool, outcome);
-            }
-        }
-    }
-    (pools, summary)
 }

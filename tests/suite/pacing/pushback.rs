@@ -1,7 +1,7 @@
 //! Pushback (issue 8): a 429 storm every worker waits out, 503s that lower the writes in
 //! flight and successes that raise them again, `--max-rps` and `POOLSYNC_MAX_RPS`.
 
-use super::{all_updated, names, routes, secs, stale, update};
+use super::{names, patches, routes, run_all_updated, secs};
 use crate::fake::pushback::Seen;
 use crate::fake::scenario::Scenario;
 use std::time::Duration;
@@ -18,12 +18,10 @@ const CONCURRENCY: usize = 8;
 /// and the summary counts each 429 the fake sent and at least the second waited.
 async fn storm(n: usize) {
     let pools = names(n);
-    let scenario = stale(&pools)
+    let scenario = Scenario::stale_pools(&pools)
         .storm(4, Duration::from_secs(1), "1")
         .hold_patches(Duration::from_millis(300));
-    let ran = update(scenario, &["--all".into()]).await;
-    ran.code(0);
-    let summary = all_updated(&ran, &pools);
+    let (ran, summary) = run_all_updated(scenario, &["--all"], &pools).await;
     let log = ran.fake.log();
 
     let throttled: Vec<&Seen> = log.iter().filter(|s| s.pushback == Some(429)).collect();
@@ -38,10 +36,7 @@ async fn storm(n: usize) {
         .iter()
         .filter(|s| s.at > start && s.at < end)
         .any(|s| secs(start, s.at) >= 0.150);
-    let patches = log
-        .iter()
-        .filter(|s| s.route.starts_with("PATCH") && s.at < end)
-        .count();
+    let patches = patches(&log).iter().filter(|s| s.at < end).count();
     assert!(
         !late && during.len() <= CONCURRENCY && patches <= CONCURRENCY,
         "{patches} PATCHes before the pause ended; requests during it, seconds after the \
@@ -92,19 +87,14 @@ async fn a_429_storm_pauses_writes_waiting_for_a_slot() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn contention_503s_lower_the_writes_in_flight_and_successes_raise_them() {
     let pools = names(60);
-    let scenario = stale(&pools)
+    let scenario = Scenario::stale_pools(&pools)
         .contention(24)
         .hold_patches(Duration::from_millis(30))
         .retries(6);
-    let ran = update(scenario, &["--all".into()]).await;
-    ran.code(0);
-    all_updated(&ran, &pools);
+    let (ran, _) = run_all_updated(scenario, &["--all"], &pools).await;
     let log = ran.fake.log();
 
-    let patches: Vec<&Seen> = log
-        .iter()
-        .filter(|s| s.route.starts_with("PATCH"))
-        .collect();
+    let patches = patches(&log);
     let in_flight: Vec<usize> = patches
         .iter()
         .map(|p| {
@@ -148,11 +138,9 @@ async fn contention_503s_lower_the_writes_in_flight_and_successes_raise_them() {
 /// average (0.2 s less jitter), and every pool is updated.
 async fn paced_at_5(n: usize, scenario: fn(Scenario) -> Scenario, flags: &[&str]) {
     let pools = names(n);
-    let mut args = vec!["--all".to_string()];
-    args.extend(flags.iter().map(|f| f.to_string()));
-    let ran = update(scenario(stale(&pools).bucket(5.0, 3.0)), &args).await;
-    ran.code(0);
-    let summary = all_updated(&ran, &pools);
+    let args = [&["--all"], flags].concat();
+    let scenario = scenario(Scenario::stale_pools(&pools).bucket(5.0, 3.0));
+    let (ran, summary) = run_all_updated(scenario, &args, &pools).await;
     let log = ran.fake.log();
     let throttled = log.iter().filter(|s| s.pushback.is_some()).count();
     assert_eq!(throttled, 0, "{:#?}", routes(&log));
@@ -186,10 +174,8 @@ async fn max_rps_from_the_environment_paces_too() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_early_429_keeps_the_pace_near_the_budget() {
     let pools = names(20);
-    let args: Vec<String> = ["--all", "--max-rps", "5"].map(String::from).into();
-    let ran = update(stale(&pools).bucket(5.0, 2.0), &args).await;
-    ran.code(0);
-    all_updated(&ran, &pools);
+    let scenario = Scenario::stale_pools(&pools).bucket(5.0, 2.0);
+    let (ran, _) = run_all_updated(scenario, &["--all", "--max-rps", "5"], &pools).await;
     let log = ran.fake.log();
     let last = log
         .iter()
