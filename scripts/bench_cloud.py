@@ -226,7 +226,9 @@ class Cloud:
         print()
         print("\n".join(targets))
         print()
-        print(f"concurrency {a.concurrency}; 1-min load after each row: {', '.join(self.b.loads)}")
+        from bench_run import database
+        print(f"database {database(a)}; concurrency {a.concurrency}; "
+              f"1-min load after each row: {', '.join(self.b.loads)}")
 
 
 def log(msg: str) -> None:

@@ -50,6 +50,8 @@ def parse_args(argv=None):
     p.add_argument("--skip-rss", action="store_true", help="skip the peak RSS run")
     p.add_argument("--rss-pools", type=int, default=10000, help="pools of the fake API (M)")
     p.add_argument("--floor-chunk", type=int, default=50, help="the floor's --chunk (K)")
+    p.add_argument("--postgres", action="store_true",
+                   help="the bench server keeps its database in PostgreSQL, not SQLite")
     c = p.add_argument_group("cloud-like link (--cloud; see BENCHMARKS.md)")
     c.add_argument("--cloud", action="store_true",
                    help="instead of the plain rows: poolsync, the Python loop and the floor "
@@ -400,7 +402,12 @@ class Bench:
         print()
         print("\n".join(targets))
         print()
-        print(f"concurrency {self.args.concurrency}; 1-min load after each row: {', '.join(self.loads)}")
+        print(f"database {database(self.args)}; concurrency {self.args.concurrency}; "
+              f"1-min load after each row: {', '.join(self.loads)}")
+
+
+def database(args) -> str:
+    return "PostgreSQL (--postgres)" if args.postgres else "SQLite"
 
 
 def main() -> int:

@@ -8,6 +8,7 @@ mod explain;
 mod history;
 mod outcome;
 mod output;
+mod paging;
 mod pipeline;
 mod plan;
 mod rollback;

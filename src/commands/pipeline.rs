@@ -1,12 +1,14 @@
 //! Running `update` from a [`Plan`]: one stream of targets and one drain loop for one pool
 //! and for many; only the printer differs.
 //!
-//! targets (names read in chunks, or listing pages fetched as the workers need them, then one
-//! re-list that catches pools the offset paging skipped) -> [`prepare`] each, `concurrency` at
+//! targets (names read in chunks, or listing pages fetched as the workers need them, pages
+//! that overlap by one pool so a shift is seen, and then a re-list that catches what it
+//! skipped) -> [`prepare`] each, `concurrency` at
 //! once -> group what is ready into chunks -> [`SafeWrite::chunk`] (one re-read, the PATCHes,
 //! one read-back) -> print each report as it ends -> the exit rule.
 
 use super::output::{Printer, Tally};
+use super::paging::Paging;
 use super::plan::{Mode, Plan, Selection};
 use super::signals::{self, Stop};
 use super::update::{Context, Step, Target, prepare};
@@ -121,15 +123,11 @@ fn targets(
                 .boxed()
         }
         Selection::All { types, filter } => {
-            let listing = Listing {
-                offset: 0,
-                relist: false,
-                seen: HashSet::new(),
-                done: false,
-            };
+            let listing = Paging::default();
+            let seen: HashSet<String> = HashSet::new();
             stream::unfold(
-                (listing, types, filter, bar),
-                move |(mut listing, types, filter, bar)| async move {
+                (listing, seen, types, filter, bar),
+                move |(mut listing, mut seen, types, filter, bar)| async move {
                     if listing.done {
                         return None;
                     }
@@ -137,14 +135,14 @@ fn targets(
                         Ok(page) => page,
                         Err(e) => {
                             listing.done = true;
-                            return Some((vec![Err(e)], (listing, types, filter, bar)));
+                            return Some((vec![Err(e)], (listing, seen, types, filter, bar)));
                         }
                     };
-                    let full = page.len() == PAGE_SIZE;
+                    listing.advance(page.iter().map(Listed::name));
                     let new: Vec<Result<Target>> = page
                         .into_iter()
                         .filter(|listed| filter.matches(listed.name()))
-                        .filter(|listed| listing.seen.insert(listed.name().to_string()))
+                        .filter(|listed| seen.insert(listed.name().to_string()))
                         .map(|listed| {
                             Ok(match listed {
                                 Listed::Pool(pool) => Target::Pool(pool),
@@ -155,34 +153,11 @@ fn targets(
                         })
                         .collect();
                     bar.inc_length(new.len() as u64);
-                    listing.advance(full);
-                    Some((new, (listing, types, filter, bar)))
+                    Some((new, (listing, seen, types, filter, bar)))
                 },
             )
             .flat_map(stream::iter)
             .boxed()
-        }
-    }
-}
-
-/// Where the listing is: offset paging, then one re-list from the start, since offsets
-/// shift when pools are deleted during the run and a pool could be skipped.
-struct Listing {
-    offset: usize,
-    relist: bool,
-    seen: HashSet<String>,
-    done: bool,
-}
-
-impl Listing {
-    fn advance(&mut self, full_page: bool) {
-        match (full_page, self.relist) {
-            (true, _) => self.offset += PAGE_SIZE,
-            (false, false) => {
-                self.relist = true;
-                self.offset = 0;
-            }
-            (false, true) => self.done = true,
         }
     }
 }
@@ -215,31 +190,5 @@ async fn named(client: &Client, names: Vec<String>) -> Vec<Result<Target>> {
                 .map(|name| Ok(Target::Unreadable(name, Error::Shared(Arc::clone(&shared)))))
                 .collect()
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_listing_pages_then_relists_once() {
-        let mut listing = Listing {
-            offset: 0,
-            relist: false,
-            seen: HashSet::new(),
-            done: false,
-        };
-        listing.advance(true);
-        assert_eq!((listing.offset, listing.relist), (PAGE_SIZE, false));
-        listing.advance(false);
-        assert_eq!(
-            (listing.offset, listing.relist, listing.done),
-            (0, true, false)
-        );
-        listing.advance(true);
-        assert_eq!(listing.offset, PAGE_SIZE);
-        listing.advance(false);
-        assert!(listing.done);
     }
 }

@@ -81,6 +81,8 @@ struct State {
     writes: u64,
     /// Pools deleted just before the first request that reads them by name.
     vanish: HashSet<String>,
+    /// Pools deleted just before the first listing page after the first (offset > 0).
+    mid_listing: Vec<String>,
     pushback: pushback::Pushback,
 }
 
@@ -186,6 +188,11 @@ impl Fake {
     /// a `POST /work_pools/filter` whose name filter holds it); listing pages do not count.
     pub fn vanish(&self, name: &str) {
         lock(&self.state).vanish.insert(name.into());
+    }
+
+    /// Deletes the pools just before the first listing page at an offset above 0.
+    pub fn delete_mid_listing(&self, names: &[String]) {
+        lock(&self.state).mid_listing.extend(names.iter().cloned());
     }
 
     /// From PATCH number `after` on (0-based), every request answers 429 with
@@ -325,6 +332,11 @@ fn filter(state: &mut State, request: &Request) -> ResponseTemplate {
     }
     let offset = body["offset"].as_u64().unwrap_or(0) as usize;
     let limit = body["limit"].as_u64().unwrap_or(200) as usize;
+    if names.is_none() && offset > 0 {
+        for name in std::mem::take(&mut state.mid_listing) {
+            state.pools.remove(&name);
+        }
+    }
     let listed: Vec<String> = state
         .pools
         .values()

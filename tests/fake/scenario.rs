@@ -123,6 +123,12 @@ impl Scenario {
         self.with(move |fake| fake.vanish(&name))
     }
 
+    /// The pools are deleted just before the second listing page is served (paging shifts).
+    pub fn delete_mid_listing(self, names: &[&str]) -> Scenario {
+        let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+        self.with(move |fake| fake.delete_mid_listing(&names))
+    }
+
     /// From PATCH number `after` on, every request answers 429 with `Retry-After` for
     /// `window` (see [`Fake::storm`]).
     pub fn storm(self, after: usize, window: Duration, retry_after: &'static str) -> Scenario {

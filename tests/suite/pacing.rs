@@ -137,13 +137,13 @@ fn assert_requests(ran: &Ran, summary: &Value, want: usize) {
     assert_eq!(summary["requests"], want, "{}", ran.out);
 }
 
-/// `update --all` over 50 stale pools (one listing page of 200): the CSRF probe, one
-/// defaults GET, the listing page and the one re-list from offset 0, then for the one chunk
-/// of 50 a re-read by names before any PATCH and a read-back by names after every PATCH was
-/// answered, and one PATCH per pool; no per-pool GET. Exactly 56 requests (1.12 per updated
-/// pool, at most 1.15), and the summary counts the same 56.
+/// `update --all` over 50 stale pools (one listing page of 200, short, so the listing ends
+/// there): the CSRF probe, one defaults GET, the listing page, then for the one chunk of 50 a
+/// re-read by names before any PATCH and a read-back by names after every PATCH was
+/// answered, and one PATCH per pool; no per-pool GET. Exactly 55 requests (1.10 per updated
+/// pool, at most 1.15), and the summary counts the same 55.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn all_50_pools_cost_one_request_per_pool_and_six_more() {
+async fn all_50_pools_cost_one_request_per_pool_and_five_more() {
     let pools = names(50);
     let (ran, summary) = run_all_updated(Scenario::stale_pools(&pools), &["--all"], &pools).await;
     let log = ran.fake.log();
@@ -151,7 +151,7 @@ async fn all_50_pools_cost_one_request_per_pool_and_six_more() {
 
     assert_fixed_costs(&log, 50);
     let listing = listing_offsets(&log);
-    assert_eq!(listing, [Some(0), Some(0)], "the page, then the re-list");
+    assert_eq!(listing, [Some(0)], "one page, no second pass");
     assert_eq!(
         by_name_reads(&log),
         [pools.clone(), pools.clone()],
@@ -163,7 +163,7 @@ async fn all_50_pools_cost_one_request_per_pool_and_six_more() {
         .collect();
     assert_reads_around_the_patches(&log, reads[0], reads[1]);
 
-    let listing_pages = 1 + 1;
+    let listing_pages = 1;
     let per_chunk = 2;
     let want = listing_pages + 1 + 1 + per_chunk + pools.len();
     assert_requests(&ran, &summary, want);
@@ -172,21 +172,18 @@ async fn all_50_pools_cost_one_request_per_pool_and_six_more() {
 }
 
 /// `update --all` over 250 stale pools, more than one listing page (200): the pages at
-/// offsets 0 and 200, then the re-list of both; five chunks of 50, each one re-read and one
+/// offsets 0 and 199 (the second starts on the first's last pool, which is still there, so
+/// nothing shifted and there is no second pass); five chunks of 50, each one re-read and one
 /// read-back by its names; one PATCH per pool, the CSRF probe and one defaults GET. Exactly
-/// 266 requests (1.06 per updated pool), which the summary reports.
+/// 264 requests (1.06 per updated pool), which the summary reports.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn all_250_pools_page_relist_and_chunk_by_50() {
+async fn all_250_pools_page_with_one_pool_of_overlap_and_chunk_by_50() {
     let pools: Vec<String> = (0..250).map(|i| format!("p{i:03}")).collect();
     let (ran, summary) = run_all_updated(Scenario::stale_pools(&pools), &["--all"], &pools).await;
     let log = ran.fake.log();
     let counts = routes(&log);
 
-    assert_eq!(
-        listing_offsets(&log),
-        [Some(0), Some(200), Some(0), Some(200)],
-        "{counts:#?}"
-    );
+    assert_eq!(listing_offsets(&log), [Some(0), Some(199)], "{counts:#?}");
     let reads = by_name_reads(&log);
     assert_eq!(reads.len(), 10, "{counts:#?}");
     let mut chunks: Vec<Vec<String>> = reads.clone();
@@ -198,7 +195,34 @@ async fn all_250_pools_page_relist_and_chunk_by_50() {
     covered.sort();
     assert_eq!(covered, pools, "the chunks hold every pool once");
 
-    assert_requests(&ran, &summary, 4 + 1 + 1 + 5 * 2 + pools.len());
+    assert_requests(&ran, &summary, 2 + 1 + 1 + 5 * 2 + pools.len());
+}
+
+/// 250 pools, and three of the first page deleted just before the second page: that page
+/// starts three pools later than the first page's last pool, so the listing pages once more
+/// from 0 (offsets 0, 199, 0, 199) and finds the three pools the shift skipped. Every
+/// remaining pool is updated once; the deleted ones that were listed fail as not found.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shifted_page_makes_the_listing_page_once_more_and_skip_nothing() {
+    let pools: Vec<String> = (0..250).map(|i| format!("p{i:03}")).collect();
+    let gone = ["p000", "p001", "p002"];
+    let scenario = Scenario::stale_pools(&pools).delete_mid_listing(&gone);
+    let ran = scenario.update_json(&["--all"]).run().await;
+    let log = ran.fake.log();
+    assert_eq!(
+        listing_offsets(&log),
+        [Some(0), Some(199), Some(0), Some(199)],
+        "{:#?}",
+        routes(&log)
+    );
+    let (lines, summary) = ran.by_pool();
+    for name in pools.iter().filter(|p| !gone.contains(&p.as_str())) {
+        assert_eq!(lines[name]["outcome"], "updated", "{name}; {}", ran.out);
+    }
+    // Each of the 250 listed once: 247 updated, the 3 deleted ones failed as not found.
+    assert_eq!(lines.len(), 250, "{}", ran.out);
+    assert_eq!(summary["outcomes"]["updated"], 247, "{}", ran.out);
+    assert_eq!(summary["outcomes"]["failed"], 3, "{}", ran.out);
 }
 
 /// `update p00 p01 ... p49` (50 names): the CSRF probe, one defaults GET, then three
