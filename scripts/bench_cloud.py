@@ -221,14 +221,8 @@ class Cloud:
             if f and p:
                 targets.append(f"- info ({tag}): poolsync takes {p['wall'] / f['wall']:.2f}x the batched "
                                f"floor's time and {p['served'] / max(f['served'], 1):.2f}x its requests")
-        print()
-        print("\n".join(lines))
-        print()
-        print("\n".join(targets))
-        print()
-        from bench_run import database
-        print(f"database {database(a)}; concurrency {a.concurrency}; "
-              f"1-min load after each row: {', '.join(self.b.loads)}")
+        from bench_run import print_report
+        print_report(lines, targets, a, self.b.loads)
 
 
 def log(msg: str) -> None:

@@ -397,17 +397,19 @@ class Bench:
                    mib < 64 and self.results["rss_ok"], f"{mib:.1f} MiB", speed=False)
         if not real_ok:
             targets.append("- FAIL: poolsync's real update did not update every pool (see its note)")
-        print()
-        print("\n".join(lines))
-        print()
-        print("\n".join(targets))
-        print()
-        print(f"database {database(self.args)}; concurrency {self.args.concurrency}; "
-              f"1-min load after each row: {', '.join(self.loads)}")
+        print_report(lines, targets, self.args, self.loads)
 
 
-def database(args) -> str:
-    return "PostgreSQL (--postgres)" if args.postgres else "SQLite"
+def print_report(lines, targets, args, loads) -> None:
+    """The table, the targets and the conditions of the run, as scripts/bench prints them."""
+    database = "PostgreSQL (--postgres)" if args.postgres else "SQLite"
+    print()
+    print("\n".join(lines))
+    print()
+    print("\n".join(targets))
+    print()
+    print(f"database {database}; concurrency {args.concurrency}; "
+          f"1-min load after each row: {', '.join(loads)}")
 
 
 def main() -> int:
