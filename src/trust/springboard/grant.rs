@@ -1,6 +1,6 @@
 //! What both lints of the pair judge the same way: whether a statement's actions cover
-//! `sts:AssumeRole` (or misspell it), the finding of a `Deny` that takes it back, and the
-//! order findings are reported in.
+//! `sts:AssumeRole` (or misspell it), the finding of a `Deny` that takes it back, what is
+//! reported when nothing grants the call, and the order findings are reported in.
 
 use crate::trust::assume_role::{ASSUME_ROLE, has_condition};
 use crate::trust::{Finding, Findings, actions, items, wildcard_match};
@@ -82,5 +82,30 @@ pub(super) fn deny(out: &mut Findings, pointer: &str, statement: &Value, what: &
             format!("this Deny of {what} cancels the chain: a Deny overrides every Allow"),
             "remove the statement, or narrow it with a Condition",
         );
+    }
+}
+
+/// Nothing grants the call. Each statement that grants it for the wrong target (`wrong`:
+/// its pointer and the target it names) is an error saying so, with `fix`; with none of those
+/// and nothing else `reported`, one error at `/Statement` says that no statement grants it.
+pub(super) struct Ungranted<'a> {
+    pub wrong: &'a [(String, String)],
+    pub reported: bool,
+    pub fix: &'a str,
+    /// The message for one statement, from the target it names.
+    pub misdirected: &'a dyn Fn(&str) -> String,
+    /// The message when no statement grants it, and what to add.
+    pub none: (String, &'a str),
+}
+
+impl Ungranted<'_> {
+    pub(super) fn report(self, out: &mut Findings) {
+        for (at, named) in self.wrong {
+            out.error(at.clone(), (self.misdirected)(named), self.fix);
+        }
+        if self.wrong.is_empty() && !self.reported {
+            let (message, add) = self.none;
+            out.error("/Statement", message, add);
+        }
     }
 }

@@ -2,7 +2,7 @@
 //! assume, and the actions beside `sts:AssumeRole`.
 
 use super::Pair;
-use super::grant::{Covers, covers, deny, in_document_order, misspelt};
+use super::grant::{Covers, Ungranted, covers, deny, in_document_order, misspelt};
 use crate::trust::assume_role::ASSUME_ROLE;
 use crate::trust::document::{self, Effect};
 use crate::trust::{Finding, Findings, actions, items, statements, wildcard_match};
@@ -120,22 +120,21 @@ pub fn check_permissions(policy: &Value, pair: &Pair) -> Vec<Finding> {
         }
     }
     if !granted {
-        for (at, named) in &wrong {
-            out.error(
-                at.clone(),
+        Ungranted {
+            wrong: &wrong,
+            reported,
+            fix: &fix_resource,
+            misdirected: &|named| {
                 format!(
                     "the statement allows {ASSUME_ROLE} on {named}, not on the second role {to}"
-                ),
-                fix_resource.clone(),
-            );
-        }
-        if wrong.is_empty() && !reported {
-            out.error(
-                "/Statement",
+                )
+            },
+            none: (
                 format!("no statement allows {ASSUME_ROLE} on {to}"),
                 "add the permissions_policy statement `poolsync springboard` prints",
-            );
+            ),
         }
+        .report(&mut out);
     }
     in_document_order(out.0)
 }

@@ -1,7 +1,7 @@
 //! The second role's trust policy, linted against the pair: which principal names the
 //! springboard, and the `sts:ExternalId` the statement requires.
 
-use super::grant::{Covers, covers, deny, in_document_order, misspelt};
+use super::grant::{Covers, Ungranted, covers, deny, in_document_order, misspelt};
 use super::{Pair, Role};
 use crate::trust::assume_role::{ASSUME_ROLE, has_condition};
 use crate::trust::condition::{Compare, compare};
@@ -189,26 +189,25 @@ pub fn check_trust(policy: &Value, pair: &Pair) -> Vec<Finding> {
         }
     }
     if !granted {
-        for (at, named) in &wrong {
-            out.error(
-                at.clone(),
+        Ungranted {
+            wrong: &wrong,
+            reported,
+            fix: &fix_principal,
+            misdirected: &|named| {
                 format!(
                     "the statement allows {ASSUME_ROLE} to {named}, not to the springboard {}",
                     from.arn
-                ),
-                fix_principal.clone(),
-            );
-        }
-        if wrong.is_empty() && !reported {
-            out.error(
-                "/Statement",
+                )
+            },
+            none: (
                 format!(
                     "no statement allows {} to call {ASSUME_ROLE} on this role",
                     from.arn
                 ),
                 "add the trust_policy statement `poolsync springboard` prints",
-            );
+            ),
         }
+        .report(&mut out);
     }
     in_document_order(out.0)
 }
