@@ -4,7 +4,7 @@
 //! The fake API answers what it does not serve with 418, and each test checks the requests
 //! it saw, so an unexpected request fails the test.
 
-use crate::fake::scenario::Scenario;
+use crate::fake::scenario::{Ran, Scenario};
 use crate::fake::{DEFAULTS, Fake, Read};
 use crate::mock::{self, Seen, current, json_lines, pool_reply, poolsync, raw_server, run};
 use base64::Engine as _;
@@ -15,6 +15,16 @@ const KEY: &str = "pnu_HARDEN_SENTINEL_93bd";
 const AUTH: &str = "admin:HARDEN_pw_5521";
 const LIST: &str = "POST /work_pools/filter";
 const CSRF: &str = "GET /csrf-token";
+
+/// The requests of `update --all --dry-run` over one listing page, each once, and no other:
+/// the page, the defaults, the CSRF probe.
+fn dry_run_of_one_page(ran: &Ran) -> &Ran {
+    let defaults = format!("GET {DEFAULTS}");
+    ran.requests(LIST, 1)
+        .requests(&defaults, 1)
+        .requests(CSRF, 1)
+        .only_routes(&[LIST, &defaults, CSRF])
+}
 
 /// `1` inside `depth` arrays.
 fn nested(depth: usize) -> Value {
@@ -33,12 +43,7 @@ async fn a_pool_too_deep_to_parse_fails_by_name_and_the_page_goes_on() {
         .args(["update", "--all", "--dry-run", "--output", "json"])
         .run()
         .await;
-    ran.code(1)
-        .requests(LIST, 1)
-        .requests(&format!("GET {DEFAULTS}"), 1)
-        .requests(CSRF, 1)
-        .only_routes(&[LIST, &format!("GET {DEFAULTS}"), CSRF])
-        .backups(0);
+    dry_run_of_one_page(ran.code(1)).backups(0);
     let offsets: Vec<Value> = ran
         .requests
         .iter()
@@ -286,11 +291,7 @@ async fn control_characters_in_names_are_escaped_in_text_output() {
         .args(["update", "--all", "--dry-run"])
         .run()
         .await;
-    ran.code(0)
-        .requests(LIST, 1)
-        .requests(&format!("GET {DEFAULTS}"), 1)
-        .requests(CSRF, 1)
-        .only_routes(&[LIST, &format!("GET {DEFAULTS}"), CSRF])
+    dry_run_of_one_page(ran.code(0))
         .stdout_has("evil\\u{1b}[2J\\nforged")
         .backups(0);
     let out = &ran.out;
