@@ -1,5 +1,6 @@
 //! The Prefect REST client: one `reqwest` client with connection reuse, authentication,
-//! custom headers, CSRF tokens for self-hosted servers, and retries of transient failures.
+//! custom headers, CSRF tokens for self-hosted servers, and retries of transient failures;
+//! requests for pools named `.` or `..` take the verbatim client instead (same settings).
 
 mod body;
 mod csrf;
