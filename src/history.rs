@@ -6,6 +6,8 @@
 //! released default that best explains a pool's template (the base of a first three-way run).
 
 pub mod choice;
+mod evidence;
+pub mod file;
 pub mod infer;
 mod origin;
 
@@ -176,6 +178,16 @@ pub fn embedded() -> Result<&'static History> {
             input: "poolsync's embedded default history".into(),
             message: message.clone(),
         })
+}
+
+/// The history to infer bases from: `--history-file FILE` when given (read once; it replaces
+/// the embedded history), else the embedded one.
+pub fn select(file: Option<&std::path::Path>) -> Result<&'static History> {
+    match file {
+        None => embedded(),
+        // Read once per process and kept for its life, like the embedded history.
+        Some(path) => Ok(Box::leak(Box::new(file::read(path)?))),
+    }
 }
 
 /// A release's numeric parts, for ordering (`2.20.27` after `2.9.0`).

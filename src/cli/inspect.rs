@@ -3,7 +3,7 @@
 
 use super::backups::BackupDirArgs;
 use super::connection::ConnectionArgs;
-use super::merging::BaseArg;
+use super::merging::{BaseArg, HistoryArgs};
 use super::update::OutputFormat;
 use clap::Args;
 use std::path::PathBuf;
@@ -94,6 +94,10 @@ pub struct ExplainArgs {
     /// default), `backup`, or a template FILE [default: auto]
     #[arg(long, value_name = "auto|backup|FILE")]
     pub base: Option<BaseArg>,
+
+    /// Where inferred bases come from.
+    #[command(flatten)]
+    pub history: HistoryArgs,
 
     /// Where backups are.
     #[command(flatten)]

@@ -1,7 +1,7 @@
 //! The values of `--strategy` and `--base`: how `update`, `merge` and `explain` merge and
 //! compare templates.
 
-use clap::ValueEnum;
+use clap::{Args, ValueEnum};
 use std::path::PathBuf;
 
 /// How to merge the current template into the default (`--strategy`).
@@ -37,4 +37,14 @@ impl std::str::FromStr for BaseArg {
             path => BaseArg::File(PathBuf::from(path)),
         })
     }
+}
+
+/// `--history-file`: the released defaults a base is inferred from.
+#[derive(Debug, Clone, Default, Args)]
+pub struct HistoryArgs {
+    /// Infer bases from this history instead of the embedded one: a JSON array of the objects
+    /// `poolsync default --type T --history --output json` prints (your own worker types or
+    /// golden templates as entries of their own).
+    #[arg(long, value_name = "FILE", env = "POOLSYNC_HISTORY_FILE")]
+    pub history_file: Option<PathBuf>,
 }

@@ -1,7 +1,7 @@
 //! The args of the commands that work offline: `merge`, `trust-policy`, `springboard` and
 //! `completions`.
 
-use super::merging::{BaseArg, StrategyArg};
+use super::merging::{BaseArg, HistoryArgs, StrategyArg};
 use clap::Args;
 use std::path::PathBuf;
 
@@ -24,6 +24,10 @@ pub struct MergeArgs {
     /// The work pool type, for `--base auto`.
     #[arg(long = "type", value_name = "TYPE")]
     pub pool_type: Option<String>,
+
+    /// Where inferred bases come from.
+    #[command(flatten)]
+    pub history: HistoryArgs,
 
     /// How to merge the current template into the default.
     #[arg(long, value_name = "STRATEGY", default_value = "schema")]

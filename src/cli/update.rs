@@ -1,7 +1,7 @@
 //! The args of `poolsync update`: which pools, how to merge them, how fast, what to print.
 
 use super::connection::ConnectionArgs;
-use super::merging::{BaseArg, StrategyArg};
+use super::merging::{BaseArg, HistoryArgs, StrategyArg};
 use clap::{Args, ValueEnum};
 use std::path::PathBuf;
 
@@ -73,6 +73,10 @@ pub struct UpdateArgs {
     /// Merge two-way (the same as `--base none`).
     #[arg(long)]
     pub no_base: bool,
+
+    /// Where inferred bases come from.
+    #[command(flatten)]
+    pub history: HistoryArgs,
 
     /// Output format.
     #[arg(long, value_name = "FORMAT", default_value = "text")]

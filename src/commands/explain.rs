@@ -45,7 +45,9 @@ pub async fn run(connection: &ConnectionArgs, args: &ExplainArgs, color: bool) -
         }
         (None, None) => return Err(Error::Usage("give a POOL or --file FILE --type T".into())),
     };
-    let choice = history::choose(&source, backup, history::embedded()?, &pool_type, &current);
+    let history = history::select(args.history.history_file.as_deref())?;
+    // What was customised: values equal to any plausible origin's count as untouched.
+    let choice = history::choose(&source, backup, history, &pool_type, &current, &current);
     print!("{}", explain(&subject, &choice, &current, color)?);
     Ok(crate::exit::SUCCESS)
 }

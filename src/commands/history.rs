@@ -64,6 +64,7 @@ pub fn run(args: &DefaultArgs) -> Result<u8> {
                 "first": d.first(),
                 "last": d.last(),
                 "release_count": d.releases.len(),
+                "release_list": d.releases,
                 "variables": d.variables(),
                 "template": d.template,
             })).collect::<Vec<_>>(),

@@ -109,9 +109,10 @@ fn merge_files(args: &MergeArgs) -> Result<u8> {
     let base = match (&args.base, &args.pool_type) {
         (None, _) => None,
         (Some(BaseArg::Auto), Some(pool_type)) => Some(crate::history::infer(
-            crate::history::embedded()?,
+            crate::history::select(args.history.history_file.as_deref())?,
             pool_type,
             &current,
+            &default,
         )),
         (Some(BaseArg::Auto), None) => {
             return Err(Error::Usage(

@@ -114,6 +114,8 @@ pub struct SyncOptions {
     pub check_deployments: bool,
     /// Where the three-way merge's base comes from.
     pub base: Base,
+    /// The released defaults an inferred base comes from (`--history-file`, else embedded).
+    pub history: &'static crate::history::History,
 }
 
 /// How a run's outcomes become its exit code.
@@ -191,6 +193,7 @@ impl Plan {
                 backup_dir: args.backup_dir.clone().or_else(crate::backup::default_dir),
                 check_deployments: args.check_deployments,
                 base,
+                history: crate::history::select(args.history.history_file.as_deref())?,
             },
         })
     }

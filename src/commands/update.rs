@@ -130,7 +130,7 @@ impl Context {
 
     /// The base for `pool` (see [`crate::history::choose`]); a backup that cannot be read
     /// is reported, not ignored.
-    fn base_for(&self, pool: &WorkPool) -> Result<BaseChoice> {
+    fn base_for(&self, pool: &WorkPool, default: &Value) -> Result<BaseChoice> {
         if self.options.strategy == Strategy::Jq && self.options.base != Base::Off {
             return Ok(BaseChoice::none("--strategy jq merges two-way"));
         }
@@ -143,9 +143,10 @@ impl Context {
         Ok(crate::history::choose(
             &self.options.base,
             backup,
-            crate::history::embedded()?,
+            self.options.history,
             &pool.pool_type,
             &pool.base_job_template,
+            default,
         ))
     }
 }
@@ -208,7 +209,7 @@ async fn plan_write(
             ),
         });
     }
-    let base = ctx.base_for(&pool)?;
+    let base = ctx.base_for(&pool, &default)?;
     let base_source = base.template.as_ref().map(|_| base.origin.to_string());
     report.base = Some(base.origin);
     let merged = merge::merge3(

@@ -29,14 +29,15 @@ impl Source {
     }
 }
 
-/// The base for a pool of `pool_type` holding `current`, given `backup` (the path and the
-/// default recorded in the newest backup of this same pool, if any).
+/// The base for a pool of `pool_type` holding `current`, to be merged with `default`, given
+/// `backup` (the path and the default recorded in the newest backup of this same pool, if any).
 pub fn choose(
     source: &Source,
     backup: Option<(PathBuf, Value)>,
     history: &History,
     pool_type: &str,
     current: &Value,
+    default: &Value,
 ) -> BaseChoice {
     let from_backup = |(path, template)| BaseChoice {
         template: Some(template),
@@ -53,7 +54,7 @@ pub fn choose(
         }),
         Source::Auto => backup
             .map(from_backup)
-            .unwrap_or_else(|| infer(history, pool_type, current)),
+            .unwrap_or_else(|| infer(history, pool_type, current, default)),
     }
 }
 
@@ -77,10 +78,10 @@ mod tests {
     fn auto_prefers_the_backup_then_infers() {
         let current = json!({"variables": {"a": 1, "b": 2}});
         let backup = Some(("/b.json".into(), json!({"x": 1})));
-        let with = choose(&Source::Auto, backup, &history(), "t", &current);
+        let with = choose(&Source::Auto, backup, &history(), "t", &current, &current);
         assert_eq!(with.origin, Origin::Backup("/b.json".into()));
         assert_eq!(with.template, Some(json!({"x": 1})));
-        let without = choose(&Source::Auto, None, &history(), "t", &current);
+        let without = choose(&Source::Auto, None, &history(), "t", &current, &current);
         assert!(matches!(without.origin, Origin::History { .. }));
         assert_eq!(without.template, Some(current));
     }
@@ -89,7 +90,7 @@ mod tests {
     fn backup_without_one_and_off_merge_two_way() {
         let current = json!({"variables": {"a": 1, "b": 2}});
         for source in [Source::Backup, Source::Off] {
-            let choice = choose(&source, None, &history(), "t", &current);
+            let choice = choose(&source, None, &history(), "t", &current, &current);
             assert_eq!(choice.template, None, "{source:?}");
             assert!(matches!(choice.origin, Origin::None(_)));
         }
@@ -102,7 +103,7 @@ mod tests {
             template: json!({"f": 1}),
         };
         let backup = Some(("/b.json".into(), json!({"x": 1})));
-        let choice = choose(&source, backup, &history(), "t", &json!({}));
+        let choice = choose(&source, backup, &history(), "t", &json!({}), &json!({}));
         assert_eq!(choice.origin, Origin::File("/f.json".into()));
         assert_eq!(choice.template, Some(json!({"f": 1})));
     }

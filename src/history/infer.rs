@@ -15,8 +15,8 @@
 //! would bring the deleted variable back. The count still prefers 2.19.0, which explains
 //! the pool's `vpcAccess` as well.
 
-use super::History;
 use super::origin::{BaseChoice, Origin, percent, ratio};
+use super::{History, evidence};
 use serde_json::Value;
 
 /// The lowest score taken as a base. Below it the pool is not recognisably made from any
@@ -91,24 +91,32 @@ pub fn agreement(candidate: &Value, current: Option<&Value>) -> Agreement {
     }
 }
 
-/// The released default of `pool_type` that best explains `current`, or none (with the
-/// reason) when poolsync knows no default of that type or the best scores below
-/// [`THRESHOLD`].
-pub fn infer(history: &History, pool_type: &str, current: &Value) -> BaseChoice {
-    let mut best: Option<(usize, Agreement)> = None;
-    for (i, candidate) in history.defaults(pool_type).iter().enumerate() {
-        let found = agreement(&candidate.template, Some(current));
-        // Candidates are oldest first, so `>=` lets the newer win a tie.
-        if best.is_none_or(|(_, b)| found.at_least(b)) {
-            best = Some((i, found));
-        }
-    }
-    let Some((i, found)) = best else {
+/// How close to the best candidate another must come to be a plausible origin: within this
+/// share of the best's matched leaves (and at least [`THRESHOLD`] itself).
+pub const PLAUSIBLE: f64 = 0.1;
+
+/// The base for `current` from the released defaults of `pool_type`: put together from every
+/// plausible origin (see `evidence.rs`), given the new `default`; or none (with the reason)
+/// when poolsync knows no default of that type or the best scores below [`THRESHOLD`].
+pub fn infer(history: &History, pool_type: &str, current: &Value, default: &Value) -> BaseChoice {
+    let candidates = history.defaults(pool_type);
+    let mut ranked: Vec<(usize, Agreement)> = candidates
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (i, agreement(&c.template, Some(current))))
+        .collect();
+    // Best first; candidates are oldest first, so on a tie the newer ranks higher.
+    ranked.sort_by(|(i, a), (j, b)| match (a.at_least(*b), b.at_least(*a)) {
+        (true, true) => j.cmp(i),
+        (true, false) => std::cmp::Ordering::Less,
+        _ => std::cmp::Ordering::Greater,
+    });
+    let Some(&(i, found)) = ranked.first() else {
         return BaseChoice::none(format!(
             "poolsync knows no released default of type {pool_type:?}"
         ));
     };
-    let candidate = &history.defaults(pool_type)[i];
+    let candidate = &candidates[i];
     let score = found.score();
     if score < THRESHOLD {
         return BaseChoice::none(format!(
@@ -119,8 +127,27 @@ pub fn infer(history: &History, pool_type: &str, current: &Value) -> BaseChoice 
             percent(THRESHOLD)
         ));
     }
+    // An exact match leaves no doubt; otherwise every candidate nearly as good is evidence.
+    let exact = found.matched == found.leaves && found.leaves == leaves(current);
+    let floor = match exact {
+        true => f64::INFINITY,
+        false => found.matched as f64 * (1.0 - PLAUSIBLE),
+    };
+    let plausible: Vec<usize> = ranked
+        .iter()
+        .skip(1)
+        .filter(|(_, a)| a.score() >= THRESHOLD && a.matched as f64 >= floor)
+        .map(|(i, _)| *i)
+        .collect();
+    let plausible: Vec<usize> = std::iter::once(i).chain(plausible).collect();
+    let origins: Vec<Option<&Value>> = plausible
+        .iter()
+        .map(|i| Some(&candidates[*i].template))
+        .collect();
+    let template = evidence::synthesize(Some(current), &origins, Some(default))
+        .unwrap_or_else(|| candidate.template.clone());
     BaseChoice {
-        template: Some(candidate.template.clone()),
+        template: Some(template),
         origin: Origin::History {
             pool_type: pool_type.to_string(),
             package: candidate.package.clone(),
@@ -128,6 +155,10 @@ pub fn infer(history: &History, pool_type: &str, current: &Value) -> BaseChoice 
             count: candidate.releases.len(),
             matched: found.matched,
             leaves: found.leaves,
+            plausible: plausible[1..]
+                .iter()
+                .map(|i| candidates[*i].label())
+                .collect(),
         },
     }
 }

@@ -166,7 +166,7 @@ fn differ_only_where_touched(true_base: &Value, inferred: &Value, touched: &[Str
 fn each_released_default_infers_to_itself_at_100_percent() {
     let history = embedded().expect("decodes");
     for (pool_type, released) in all_defaults() {
-        let choice = infer(history, pool_type, &released.template);
+        let choice = infer(history, pool_type, &released.template, &released.template);
         assert_eq!(
             choice.template.as_ref(),
             Some(&released.template),
@@ -208,7 +208,7 @@ proptest! {
             touched.extend(delete_optional_variable(&mut pool, pick));
         }
         pool["variables"]["properties"]["team_label"] = json!({"type": "string", "default": "data"});
-        let choice = infer(history, pool_type, &pool);
+        let choice = infer(history, pool_type, &pool, &pool);
         let inferred = choice.template.as_ref();
         prop_assert!(inferred.is_some(), "{pool_type} {}: {}", released.range(), choice.origin);
         let inferred = inferred.unwrap_or(&Value::Null);
@@ -230,7 +230,7 @@ fn threshold_separates_customised_true_bases_from_other_types() {
         let count = leaves(&released.template);
         let picks: Vec<usize> = (0..count / 5).map(|i| i * 5).collect();
         let (pool, _) = customise(&released.template, &picks);
-        let choice = infer(history, pool_type, &pool);
+        let choice = infer(history, pool_type, &pool, &pool);
         assert!(
             choice.origin.score() >= THRESHOLD,
             "{pool_type} {}: {}",
@@ -240,7 +240,7 @@ fn threshold_separates_customised_true_bases_from_other_types() {
         // Over half changed: no base.
         let picks: Vec<usize> = (0..count).filter(|i| i % 2 == 0 || i % 5 == 1).collect();
         let (pool, _) = customise(&released.template, &picks);
-        let choice = infer(history, pool_type, &pool);
+        let choice = infer(history, pool_type, &pool, &pool);
         assert_eq!(
             choice.template,
             None,
@@ -258,7 +258,7 @@ fn threshold_separates_customised_true_bases_from_other_types() {
             .into_iter()
             .filter(|(t, _)| *t != pool_type && !siblings(t, pool_type))
         {
-            let choice = infer(history, pool_type, &released.template);
+            let choice = infer(history, pool_type, &released.template, &released.template);
             assert_eq!(
                 choice.template,
                 None,
@@ -273,12 +273,13 @@ fn threshold_separates_customised_true_bases_from_other_types() {
 #[test]
 fn an_unknown_type_and_a_low_score_say_why() {
     let history = embedded().expect("decodes");
-    let unknown = infer(history, "no-such-type", &json!({}));
+    let unknown = infer(history, "no-such-type", &json!({}), &json!({}));
     assert!(unknown.origin.to_string().contains("no released default"));
     let empty = infer(
         history,
         "kubernetes",
         &json!({"job_configuration": {}, "variables": {}}),
+        &json!({}),
     );
     assert_eq!(empty.template, None);
     assert!(

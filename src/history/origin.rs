@@ -25,6 +25,9 @@ pub enum Origin {
         matched: usize,
         /// The candidate's leaves.
         leaves: usize,
+        /// The other plausible origins (nearly as good), whose evidence decided each value
+        /// too, best first.
+        plausible: Vec<String>,
     },
     /// No base: the merge is two-way, for this reason.
     None(String),
@@ -55,6 +58,7 @@ impl Origin {
                 count,
                 matched,
                 leaves,
+                plausible,
             } => json!({
                 "source": "history",
                 "pool_type": pool_type,
@@ -64,6 +68,7 @@ impl Origin {
                 "matched": matched,
                 "leaves": leaves,
                 "score": self.score(),
+                "plausible": plausible,
             }),
             Origin::None(reason) => json!({"source": "none", "reason": reason}),
         };
@@ -97,12 +102,27 @@ impl fmt::Display for Origin {
                 pool_type,
                 package,
                 releases,
+                plausible,
                 ..
-            } => write!(
-                f,
-                "{pool_type} default of {package} {releases}, inferred, {}% of its values match",
-                percent(self.score())
-            ),
+            } => {
+                write!(
+                    f,
+                    "{pool_type} default of {package} {releases}, inferred, {}% of its values match",
+                    percent(self.score())
+                )?;
+                match plausible.as_slice() {
+                    [] => Ok(()),
+                    [one] => write!(
+                        f,
+                        "; also plausible: {one}, values equal to either count as untouched"
+                    ),
+                    more => write!(
+                        f,
+                        "; also plausible: {}, values equal to any count as untouched",
+                        more.join(", ")
+                    ),
+                }
+            }
             Origin::None(reason) => write!(f, "none, merging two-way: {reason}"),
         }
     }
@@ -140,6 +160,7 @@ mod tests {
             count: 40,
             matched: 94,
             leaves: 100,
+            plausible: Vec::new(),
         };
         assert_eq!(
             origin.to_string(),

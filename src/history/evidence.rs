@@ -1,0 +1,136 @@
+//! Pure: one base from the evidence of every plausible origin of a pool.
+//!
+//! A single inferred candidate that differs from the pool's true origin turns each difference
+//! into a decision: absent reads as deleted, different as customised. So the base a first
+//! run merges from is put together key by key from every plausible origin (best first):
+//! - a key the pool lacks is the user's deletion only if every plausible origin had it;
+//!   otherwise the base lacks it too, so a key the new default has is an upstream addition;
+//! - a value equal to some plausible origin's value is an untouched default (the base holds
+//!   the pool's value, so the merge takes upstream's). A key the pool has that some plausible
+//!   origin lacks and the new default lacks too is kept: the base lacks it, as if the user
+//!   added it (removing a possibly customised key on a guess is the worse mistake);
+//! - anything else is a customisation: the base holds the best origin's value.
+//!
+//! Objects are decided key by key and arrays keyed by `name` element by element (as the
+//! merge pairs them); other arrays are one value.
+
+use crate::merge::keyed_names;
+use serde_json::{Map, Value};
+
+/// The base for `current` from `origins` (best first; `None` where an origin lacks the
+/// value), given the new `default` there; `None`: the base lacks it.
+pub fn synthesize(
+    current: Option<&Value>,
+    origins: &[Option<&Value>],
+    default: Option<&Value>,
+) -> Option<Value> {
+    let best = origins.iter().flatten().next().copied()?;
+    let every = origins.iter().all(Option::is_some);
+    let Some(current) = current else {
+        // Deleted by the user only if every plausible origin had it.
+        return every.then(|| best.clone());
+    };
+    if every && origins.iter().flatten().all(|o| *o == current) {
+        return Some(current.clone());
+    }
+    match current {
+        Value::Object(ours) => {
+            let theirs: Vec<Option<&Map<String, Value>>> = origins
+                .iter()
+                .map(|o| o.and_then(Value::as_object))
+                .collect();
+            if theirs.iter().all(Option::is_none) {
+                return Some(best.clone());
+            }
+            Some(Value::Object(objects(ours, &theirs, default)))
+        }
+        Value::Array(ours) if keyed_names(ours).is_some() => {
+            let theirs: Vec<Option<&Vec<Value>>> = origins
+                .iter()
+                .map(|o| {
+                    o.and_then(Value::as_array)
+                        .filter(|a| keyed_names(a).is_some())
+                })
+                .collect();
+            if theirs.iter().all(Option::is_none) {
+                return Some(best.clone());
+            }
+            Some(Value::Array(arrays(ours, &theirs, default)))
+        }
+        // An untouched default; kept (base absent) when upstream dropped it and some
+        // plausible origin never had it.
+        _ if origins.iter().flatten().any(|o| *o == current) => {
+            (every || default.is_some()).then(|| current.clone())
+        }
+        _ => Some(best.clone()),
+    }
+}
+
+/// Key by key: the best origin's keys first, then the other origins', then the pool's.
+fn objects(
+    ours: &Map<String, Value>,
+    theirs: &[Option<&Map<String, Value>>],
+    default: Option<&Value>,
+) -> Map<String, Value> {
+    let mut keys: Vec<&String> = Vec::new();
+    for map in theirs.iter().flatten().copied().chain([ours]) {
+        for key in map.keys() {
+            if !keys.contains(&key) {
+                keys.push(key);
+            }
+        }
+    }
+    let mut out = Map::new();
+    for key in keys {
+        let origins: Vec<Option<&Value>> =
+            theirs.iter().map(|m| m.and_then(|m| m.get(key))).collect();
+        let default = default.and_then(|d| d.get(key));
+        if let Some(value) = synthesize(ours.get(key), &origins, default) {
+            out.insert(key.clone(), value);
+        }
+    }
+    out
+}
+
+/// Element by element, paired by `name`: the pool's elements in its order, then the ones
+/// only origins have.
+fn arrays(ours: &[Value], theirs: &[Option<&Vec<Value>>], default: Option<&Value>) -> Vec<Value> {
+    let named = |items: &[Value], name: &str| -> Option<Value> {
+        items
+            .iter()
+            .find(|item| item.get("name").and_then(Value::as_str) == Some(name))
+            .cloned()
+    };
+    let mut names: Vec<String> = Vec::new();
+    for items in theirs.iter().flatten().map(|a| a.as_slice()).chain([ours]) {
+        for name in items.iter().filter_map(|i| i.get("name")?.as_str()) {
+            if !names.iter().any(|n| n == name) {
+                names.push(name.to_string());
+            }
+        }
+    }
+    // The pool's elements first, in its order.
+    names.sort_by_key(|name| {
+        ours.iter()
+            .position(|i| i.get("name").and_then(Value::as_str) == Some(name))
+            .unwrap_or(usize::MAX)
+    });
+    let default_items = default.and_then(Value::as_array);
+    names
+        .iter()
+        .filter_map(|name| {
+            let origins: Vec<Option<Value>> = theirs
+                .iter()
+                .map(|a| a.and_then(|a| named(a, name)))
+                .collect();
+            let origins: Vec<Option<&Value>> = origins.iter().map(Option::as_ref).collect();
+            let mine = named(ours, name);
+            let default = default_items.and_then(|d| named(d, name));
+            synthesize(mine.as_ref(), &origins, default.as_ref())
+        })
+        .collect()
+}
+
+#[cfg(test)]
+#[path = "evidence_tests.rs"]
+mod tests;
