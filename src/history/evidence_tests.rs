@@ -88,7 +88,7 @@ fn keyed_arrays_are_decided_element_by_element() {
     );
     let got = base(
         json!({"containers": [{"name": "prefect-job"}]}),
-        &[with.clone()],
+        std::slice::from_ref(&with),
         json!({}),
     );
     assert_eq!(
