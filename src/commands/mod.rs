@@ -140,6 +140,12 @@ fn merge_files(args: &MergeArgs) -> Result<u8> {
     for warning in &merged.warnings {
         eprintln!("warning: {}: {}", warning.pointer, warning.message);
     }
+    for kept in &merged.kept_out {
+        eprintln!("kept out: {kept}");
+    }
+    if !merged.kept_out.is_empty() {
+        eprintln!("kept out: {}", merge::HOW_TO_TAKE);
+    }
     print_json(&merged.template)
 }
 

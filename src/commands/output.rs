@@ -25,12 +25,18 @@ pub struct Tally {
     pub pushback: Pushback,
     /// The signal that stopped the run early, if one did.
     pub interrupted: Option<&'static str>,
+    /// Pools whose merged template leaves keys of the new default out, and those keys.
+    pub kept_out: (usize, usize),
 }
 
 impl Tally {
     /// Counts one report.
     pub fn add(&mut self, report: &Report) {
         *self.counts.entry(report.outcome).or_default() += 1;
+        if !report.kept_out.is_empty() {
+            self.kept_out.0 += 1;
+            self.kept_out.1 += report.kept_out.len();
+        }
     }
 
     fn count(&self, outcome: Outcome) -> usize {
@@ -139,8 +145,18 @@ impl Printer {
                         warning.message
                     )?;
                 }
+                for kept in &report.kept_out {
+                    writeln!(out, "kept out: {kept}")?;
+                }
+                if !report.kept_out.is_empty() {
+                    writeln!(out, "kept out: {}", crate::merge::HOW_TO_TAKE)?;
+                }
+                let kept = kept_out_note(&report);
                 let summary = match report.outcome {
                     Outcome::Updated => "updated",
+                    Outcome::UpToDate if !kept.is_empty() => {
+                        &format!("up to date, {kept}, nothing sent")
+                    }
                     Outcome::UpToDate => "up to date, nothing sent",
                     Outcome::WouldChange => "would change (dry run, nothing sent)",
                     Outcome::Invalid => "invalid, nothing sent",
@@ -171,7 +187,7 @@ impl Printer {
                     .map_err(stdout_error)
             }
             Format::Text => {
-                if report.outcome != Outcome::UpToDate {
+                if report.outcome != Outcome::UpToDate || !report.kept_out.is_empty() {
                     self.rows.push(row(&report));
                 }
                 Ok(())
@@ -215,6 +231,8 @@ impl Printer {
                 "throttled": tally.pushback.throttled,
                 "waited_seconds": tally.pushback.waited.as_secs_f64(),
                 "interrupted": tally.interrupted,
+                "kept_out_pools": tally.kept_out.0,
+                "kept_out_keys": tally.kept_out.1,
             }});
             return writeln!(out, "{summary}").map_err(stdout_error);
         }
@@ -256,6 +274,16 @@ impl Printer {
         };
         let plural = if total == 1 { "" } else { "s" };
         text += &format!("{total} pool{plural}: {counts}; {}\n", cost(tally));
+        if tally.kept_out.0 > 0 {
+            let (pools, keys) = tally.kept_out;
+            text += &format!(
+                "{pools} pool{} keep {keys} key{} of the new default out (read as your \
+                 deletions or conflicts, listed per pool); {}\n",
+                if pools == 1 { "" } else { "s" },
+                if keys == 1 { "" } else { "s" },
+                crate::merge::HOW_TO_TAKE
+            );
+        }
         if let Some(signal) = tally.interrupted {
             text += &format!("interrupted by {signal}: pools not reached were not listed\n");
         }
@@ -281,6 +309,15 @@ fn cost(tally: &Tally) -> String {
     parts.join(", ")
 }
 
+/// `2 upstream keys kept out`, or empty when nothing was.
+fn kept_out_note(report: &Report) -> String {
+    match report.kept_out.len() {
+        0 => String::new(),
+        1 => "1 upstream key kept out".into(),
+        n => format!("{n} upstream keys kept out"),
+    }
+}
+
 fn pointer(p: &str) -> &str {
     if p.is_empty() { "/" } else { p }
 }
@@ -292,10 +329,18 @@ fn row(report: &Report) -> Row {
             format!("{first} (+{} more)", report.violations.len() - 1)
         }
         (None, Some(first)) => first.to_string(),
-        (None, None) => match patch(report).as_array().map(Vec::len) {
-            Some(n) => format!("{n} change{}", if n == 1 { "" } else { "s" }),
-            None => String::new(),
-        },
+        (None, None) => {
+            let changes = match patch(report).as_array().map(Vec::len) {
+                Some(0) | None => String::new(),
+                Some(n) => format!("{n} change{}", if n == 1 { "" } else { "s" }),
+            };
+            let kept = kept_out_note(report);
+            match (changes.is_empty(), kept.is_empty()) {
+                (false, false) => format!("{changes}, {kept}"),
+                (true, _) => kept,
+                (false, true) => changes,
+            }
+        }
     };
     Row {
         pool: escape(&report.pool).into_owned(),
@@ -322,6 +367,7 @@ fn json_report(report: &Report) -> Value {
         "warnings": report.warnings,
         "violations": report.violations,
         "upstream": report.upstream,
+        "kept_out": report.kept_out,
         "base": report.base.as_ref().map(crate::history::Origin::to_json),
         "merged": report.merged,
         "error": report.error.as_ref().map(ToString::to_string),
