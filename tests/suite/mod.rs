@@ -8,6 +8,7 @@ mod faults;
 mod faults_batch;
 mod faults_wire;
 mod first_run;
+mod first_run_workers;
 mod hardening;
 mod hardening_backups;
 mod hardening_server;
