@@ -14,7 +14,7 @@ mod update;
 
 pub use backups::{BackupDirArgs, BackupsArgs, RollbackArgs};
 pub use connection::ConnectionArgs;
-pub use inspect::{DefaultArgs, ExplainArgs, PoolArg, ValidateArgs};
+pub use inspect::{DefaultArgs, ExplainArgs, PoolArg, ReportFormat, ValidateArgs};
 pub use merging::{BaseArg, StrategyArg};
 pub use offline::{CompletionsArgs, MergeArgs, SpringboardArgs, TrustPolicyArgs};
 pub use update::{OutputFormat, UpdateArgs};

@@ -6,6 +6,7 @@ mod checks;
 mod deployments;
 mod explain;
 mod history;
+mod markdown;
 mod outcome;
 mod output;
 mod paging;
@@ -143,6 +144,9 @@ fn merge_files(args: &MergeArgs) -> Result<u8> {
 }
 
 async fn validate(connection: &crate::cli::ConnectionArgs, args: &ValidateArgs) -> Result<u8> {
+    if args.output == crate::cli::ReportFormat::Markdown {
+        return markdown::validate::run(connection, args).await;
+    }
     match (args.file.as_slice(), &args.target.pool) {
         ([], Some(pool)) => {
             let client = client(connection)?;
