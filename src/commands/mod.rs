@@ -4,6 +4,7 @@
 mod backups;
 mod checks;
 mod deployments;
+mod diff;
 mod explain;
 mod history;
 mod markdown;
@@ -44,6 +45,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
         Command::Default(args) if args.history || args.release.is_some() => history::run(&args),
         Command::Default(args) => default(&args.connection.under(outer), &args).await,
         Command::Explain(args) => explain::run(&args.connection.under(outer), &args, color).await,
+        Command::Diff(args) => diff::run(&args.connection.under(outer), &args, color).await,
         Command::Merge(args) => merge_files(&args),
         Command::Validate(args) => validate(&args.connection.under(outer), &args).await,
         Command::Schema => print_json(&identity::schema()),
