@@ -112,22 +112,25 @@ fn entry(report: &Report, deployments: bool) -> Entry {
             "Blocking problems",
             report.violations.iter().map(ToString::to_string).collect(),
         ),
+        // An invalid pool's error repeats its blocking problems, listed above.
         Notes::of(
             "Error",
-            report.error.iter().map(ToString::to_string).collect(),
-        ),
-        Notes::of("Note", report.note.iter().cloned().collect()),
-        // The table says "none, two-way"; the reason is here.
-        Notes::of(
-            "Base",
             report
-                .base
+                .error
                 .iter()
-                .filter(|b| matches!(b, Origin::None(_)))
+                .filter(|e| !matches!(e, crate::Error::Invalid { .. }))
                 .map(ToString::to_string)
                 .collect(),
         ),
+        Notes::of("Note", report.note.iter().cloned().collect()),
     ];
+    let mut notes: Vec<Notes> = notes.into_iter().flatten().collect();
+    // The table says "none, two-way"; the reason is in the section, when there is one.
+    if let Some(origin @ Origin::None(_)) = &report.base
+        && (!diff.is_empty() || !notes.is_empty())
+    {
+        notes.extend(Notes::of("Base", vec![origin.to_string()]));
+    }
     Entry {
         pool: report.pool.clone(),
         pool_type: report.pool_type.clone().unwrap_or_default(),
@@ -146,7 +149,7 @@ fn entry(report: &Report, deployments: bool) -> Entry {
         deployments_broken: (deployments && changed.is_some())
             .then(|| broken_deployments(&report.violations)),
         diff,
-        notes: notes.into_iter().flatten().collect(),
+        notes,
     }
 }
 

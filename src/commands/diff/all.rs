@@ -166,8 +166,9 @@ async fn list(
 fn render(pairs: &[Pair], plan: &Plan, ln: &str, rn: &str) -> String {
     let count = |f: fn(&Status) -> bool| pairs.iter().filter(|p| f(&p.status)).count();
     let summary = format!(
-        "{} pools: {} same, {} differ, {} only in {ln}, {} only in {rn}{}",
+        "{} pool{}: {} same, {} differ, {} only in {ln}, {} only in {rn}{}",
         pairs.len(),
+        plural(pairs.len()),
         count(|s| *s == Status::Same),
         count(|s| matches!(s, Status::Differs(_))),
         count(|s| *s == Status::OnlyLeft),
