@@ -195,9 +195,19 @@ fn all_pairs_pools_of_two_servers_by_name() {
         "other",
         "--name",
         &glob,
+        "-v",
     ];
     let (code, stdout, stderr) = diff(&profiles, &args);
     assert_eq!(code, 1, "{stderr}");
+    // Each side is read through the paged listing, not pool by pool.
+    assert!(
+        stderr.matches("/work_pools/filter -> 200").count() >= 2,
+        "{stderr}"
+    );
+    let single_reads = stderr
+        .lines()
+        .filter(|l| l.contains("GET ") && l.contains("/work_pools/"));
+    assert_eq!(single_reads.count(), 0, "{stderr}");
     let want = format!(
         "differs: {tag}-differs (1 change, process)\nonly in dev: {tag}-left-only\n\
          only in other: {tag}-right-only\n4 pools: 1 same, 1 differ, 1 only in dev, 1 only in other\n"

@@ -95,7 +95,10 @@ fn a_dry_run_report_is_golden_and_renders_as_a_table_with_sections() {
         2,
         "{html}"
     );
-    assert!(html.contains("+        \"title\": \"Stream Output (`stdout` | log)\""), "{html}");
+    assert!(
+        html.contains("+        \"title\": \"Stream Output (`stdout` | log)\""),
+        "{html}"
+    );
 }
 
 /// `validate --output markdown` over files: a row per file, the invalid one's problems in
