@@ -3,9 +3,8 @@
 //! request), paired by name (pure: [`pair`]): one line per pair that differs, and each pool
 //! present on one side only.
 
-use super::{DIFFERENT, Plan, SAME, TROUBLE, What, narrow, side};
+use super::{DIFFERENT, Format, Listing, Plan, SAME, TROUBLE, What, narrow};
 use crate::api::{Client, Listed};
-use crate::cli::{ConnectionArgs, DiffFormat};
 use crate::commands::paging::Paging;
 use crate::commands::plan::NameFilter;
 use crate::diff;
@@ -92,7 +91,7 @@ pub fn pair(left: BTreeMap<String, Pool>, mut right: BTreeMap<String, Pool>) -> 
 }
 
 /// Lists both sides, pairs them and prints the result.
-pub async fn run(connection: &ConnectionArgs, plan: &Plan) -> Result<u8> {
+pub async fn run(plan: &Plan) -> Result<u8> {
     let What::All {
         left,
         right,
@@ -101,21 +100,13 @@ pub async fn run(connection: &ConnectionArgs, plan: &Plan) -> Result<u8> {
     else {
         return Err(Error::Usage("--all takes no sides".into()));
     };
-    let label = |which: &str, profile: &Option<String>| match profile {
-        Some(p) => p.clone(),
-        None => format!("{which} (default connection)"),
-    };
-    let (ln, rn) = (label("left", left), label("right", right));
-    let read = |which, profile: Option<String>| async move {
-        let client = side::client(connection, profile.as_deref())
-            .map_err(|e| side_error(which, &profile, e))?;
-        list(&client, filter, plan.only)
-            .await
-            .map_err(|e| side_error(which, &profile, e))
-    };
-    let (l, r) = futures::join!(read("left", left.clone()), read("right", right.clone()));
+    let (l, r) = futures::join!(
+        read(left, filter, plan.only),
+        read(right, filter, plan.only)
+    );
     let pairs = pair(l?, r?);
-    super::super::markdown::print(&render(&pairs, plan, &ln, &rn))?;
+    let (ln, rn) = (&left.label, &right.label);
+    super::super::markdown::print(&render(&pairs, plan, ln, rn))?;
     let trouble = pairs
         .iter()
         .any(|p| matches!(p.status, Status::Unreadable(..)));
@@ -129,16 +120,15 @@ pub async fn run(connection: &ConnectionArgs, plan: &Plan) -> Result<u8> {
     })
 }
 
-fn side_error(which: &'static str, profile: &Option<String>, error: Error) -> Error {
-    let spec = match profile {
-        Some(p) => format!("--{which}-profile {p}"),
-        None => "(default connection)".into(),
-    };
-    Error::Side {
-        side: which,
-        spec,
-        source: Box::new(error),
-    }
+/// One side's pools; an error names the side.
+async fn read(
+    side: &Listing,
+    filter: &NameFilter,
+    only: Option<&str>,
+) -> Result<BTreeMap<String, Pool>> {
+    list(&side.client, filter, only)
+        .await
+        .map_err(|e| side.error(e))
 }
 
 /// Every pool the listing returns whose name passes `filter`, narrowed to `only`.
@@ -180,7 +170,7 @@ fn render(pairs: &[Pair], plan: &Plan, ln: &str, rn: &str) -> String {
     );
     let side_name = |which: &str| if which == "left" { ln } else { rn };
     match plan.format {
-        DiffFormat::Text | DiffFormat::JsonPatch => {
+        Format::Text | Format::JsonPatch => {
             let mut out = String::new();
             for p in pairs {
                 let name = escape(&p.name);
@@ -203,7 +193,7 @@ fn render(pairs: &[Pair], plan: &Plan, ln: &str, rn: &str) -> String {
             }
             out + &summary + "\n"
         }
-        DiffFormat::Json => {
+        Format::Json => {
             let mut out = String::new();
             for p in pairs {
                 let (status, patch, error) = match &p.status {
@@ -228,7 +218,7 @@ fn render(pairs: &[Pair], plan: &Plan, ln: &str, rn: &str) -> String {
                 json!({"summary": {"left": ln, "right": rn, "text": summary}})
             )
         }
-        DiffFormat::Markdown => markdown::render(&Document {
+        Format::Markdown => markdown::render(&Document {
             title: format!("poolsync diff: {ln} vs {rn}"),
             summary,
             entries: pairs.iter().map(|p| entry(p, ln, rn)).collect(),

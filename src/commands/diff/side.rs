@@ -104,23 +104,16 @@ impl Side {
         })
     }
 
-    /// Reads the side's template (`connection`: the command's flags, for sides that name
-    /// no profile); an error names the side.
-    pub async fn read(&self, connection: &ConnectionArgs) -> Result<Read> {
-        let read = match &self.source {
-            Source::File(path) => input::read_template(path).map(|template| Read {
-                template,
-                pool_type: None,
-            }),
-            Source::Pool { profile, name } => match client(connection, profile.as_deref()) {
-                Ok(client) => client.read_pool(name).await.map(|pool| Read {
-                    template: pool.base_job_template,
-                    pool_type: Some(pool.pool_type),
-                }),
-                Err(e) => Err(e),
-            },
+    /// The side ready to read: a pool side gets the client of its server (`connection`:
+    /// the command's flags, for a side that names no profile); an error names the side.
+    pub fn reader(self, connection: &ConnectionArgs) -> Result<Reader> {
+        let client = match &self.source {
+            Source::File(_) => None,
+            Source::Pool { profile, .. } => {
+                Some(client(connection, profile.as_deref()).map_err(|e| self.error(e))?)
+            }
         };
-        read.map_err(|e| self.error(e))
+        Ok(Reader { side: self, client })
     }
 
     /// `error`, naming this side.
@@ -130,6 +123,35 @@ impl Side {
             spec: self.spec.clone(),
             source: Box::new(error),
         }
+    }
+}
+
+/// A side with what it needs to be read.
+#[derive(Debug)]
+pub struct Reader {
+    /// The side.
+    pub side: Side,
+    /// The client of a pool side's server.
+    client: Option<Client>,
+}
+
+impl Reader {
+    /// Reads the side's template (one `GET` for a pool); an error names the side.
+    pub async fn read(&self) -> Result<Read> {
+        let read = match (&self.side.source, &self.client) {
+            (Source::File(path), _) => input::read_template(path).map(|template| Read {
+                template,
+                pool_type: None,
+            }),
+            (Source::Pool { name, .. }, Some(client)) => {
+                client.read_pool(name).await.map(|pool| Read {
+                    template: pool.base_job_template,
+                    pool_type: Some(pool.pool_type),
+                })
+            }
+            (Source::Pool { .. }, None) => Err(Error::Usage("a pool side needs a client".into())),
+        };
+        read.map_err(|e| self.side.error(e))
     }
 }
 
