@@ -100,6 +100,21 @@ fn two_profiles_compare_pools_and_exit_like_diff() {
         json!([{"op": "replace", "path": "/variables/properties/command/default", "value": "python -m b"}])
     );
 
+    let (code, stdout, _) = diff(&profiles, &[&left, &right, "--output", "json"]);
+    assert_eq!(code, 1);
+    let report: Value = serde_json::from_str(&stdout).expect("a json object");
+    assert_eq!(
+        (&report["same"], &report["changes"]),
+        (&json!(false), &json!(1))
+    );
+
+    let (code, stdout, _) = diff(&profiles, &[&left, &right, "--output", "markdown"]);
+    assert_eq!(code, 1);
+    let html = crate::suite::markdown_report::to_html(&stdout);
+    assert_eq!(html.matches("<tr>").count(), 2, "{html}");
+    assert_eq!(html.matches("<details>").count(), 1, "{html}");
+    assert!(html.contains("<code class=\"language-diff\">"), "{html}");
+
     // The environment's url is for sides without a profile.
     let out = poolsync()
         .env("PREFECT_PROFILES_PATH", &profiles)
@@ -162,6 +177,15 @@ fn a_pool_against_a_file_ignores_key_order_and_names_the_side_in_trouble() {
         "{stderr}"
     );
     assert!(stderr.contains("is not valid json"), "{stderr}");
+
+    for usage in [
+        &["--all", "--output", "json-patch"][..],
+        &["-", "-"][..],
+        &[name.as_str()][..],
+    ] {
+        let (code, _, stderr) = diff(&profiles, usage);
+        assert_eq!(code, 2, "{usage:?}: {stderr}");
+    }
 
     let (code, _, stderr) = diff(&profiles, &["nowhere:x", file]);
     assert_eq!(code, 2, "{stderr}");

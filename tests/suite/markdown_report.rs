@@ -18,7 +18,7 @@ fn template(name: &str) -> Value {
 }
 
 /// The HTML GitHub-flavoured Markdown renders to (tables on).
-fn to_html(markdown: &str) -> String {
+pub(crate) fn to_html(markdown: &str) -> String {
     use pulldown_cmark::{Options, Parser, html};
     let mut out = String::new();
     html::push_html(&mut out, Parser::new_ext(markdown, Options::ENABLE_TABLES));
@@ -99,6 +99,29 @@ fn a_dry_run_report_is_golden_and_renders_as_a_table_with_sections() {
         html.contains("+        \"title\": \"Stream Output (`stdout` | log)\""),
         "{html}"
     );
+}
+
+/// One pool: the same report, with its one row and section; the exit code of text output.
+#[test]
+fn one_pool_gets_a_one_row_report() {
+    let name = unique("md-one");
+    create_pool(&name, "process", &template("stale.json"));
+    let default = fixture("default.json");
+    let default = default.to_str().expect("utf-8 path");
+    let args = [
+        "update",
+        &name,
+        "--dry-run",
+        "--output",
+        "markdown",
+        "--template",
+        default,
+    ];
+    let out = on_server(args).code(0);
+    let html = to_html(&out.stdout);
+    assert_eq!(html.matches("<tr>").count(), 2, "{html}");
+    assert!(html.contains("<td>would change</td>"), "{html}");
+    assert_eq!(html.matches("<details>").count(), 1, "{html}");
 }
 
 /// `validate --output markdown` over files: a row per file, the invalid one's problems in
