@@ -74,6 +74,8 @@ pub struct Printer {
     rows: Vec<Row>,
     /// One pool's error, handed to main to render once the run ends.
     held: Option<Error>,
+    /// `--output markdown`: the report printed when the run ends.
+    markdown: Option<super::markdown::Collector>,
 }
 
 impl Printer {
@@ -97,6 +99,10 @@ impl Printer {
             bar,
             rows: Vec::new(),
             held: None,
+            markdown: match format {
+                Format::Markdown(shape) => Some(super::markdown::Collector::new(shape)),
+                _ => None,
+            },
         }
     }
 
@@ -107,6 +113,14 @@ impl Printer {
 
     /// Prints or records one report.
     pub fn report(&mut self, report: Report) -> Result<()> {
+        if let Some(markdown) = &mut self.markdown {
+            markdown.add(&report);
+            self.held = self
+                .held
+                .take()
+                .or(report.error.filter(|_| self.mode == Mode::One));
+            return Ok(());
+        }
         match self.mode {
             Mode::One => self.single(report),
             Mode::Many => self.row(report),
@@ -119,6 +133,7 @@ impl Printer {
         match self.format {
             Format::Json => writeln!(out, "{}", json_report(&report)),
             Format::JsonPatch => writeln!(out, "{}", patch(&report)),
+            Format::Markdown(_) => Ok(()), // collected by `report`, printed by `finish`
             Format::Text => (|| {
                 if let (Some(current), Some(merged)) = (&report.current, &report.merged) {
                     let label = |what| format!("{} ({what})", escape(&report.pool));
@@ -192,11 +207,16 @@ impl Printer {
                 }
                 Ok(())
             }
+            Format::Markdown(_) => Ok(()), // collected by `report`, printed by `finish`
         }
     }
 
     /// Ends a run: a batch's table and counts (or JSON summary); one pool's held error.
     pub fn finish(&mut self, tally: &Tally) -> Result<Option<Error>> {
+        if let Some(markdown) = self.markdown.take() {
+            super::markdown::print(&markdown.render(tally))?;
+            return Ok(self.held.take());
+        }
         if self.mode == Mode::One {
             if let Some(signal) = tally.interrupted {
                 eprintln!("poolsync: interrupted by {signal}");

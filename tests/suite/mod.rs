@@ -4,6 +4,7 @@
 mod bases;
 mod batch;
 mod csrf_server;
+mod diff;
 mod faults;
 mod faults_batch;
 mod faults_wire;
@@ -16,6 +17,7 @@ mod help;
 mod history;
 mod interrupts;
 mod listing_churn;
+mod markdown_report;
 mod mock_api;
 mod mock_retry;
 mod offline;
