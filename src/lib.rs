@@ -8,6 +8,7 @@
 //! - [`merge`]: pure: jq-compatible and schema-aware merges.
 //! - [`template`]: pure: the server's placeholder and section checks.
 //! - [`identity`]: pure: the federated identity type, its schema, validation.
+//! - [`job_variables`]: pure: a deployment's job variables checked against a template.
 //! - [`trust`]: pure: the AWS IAM trust policy Prefect Cloud needs: generate and lint it.
 //! - [`diff`]: pure: unified text diff and JSON Patch.
 //! - [`display`]: pure: escaping untrusted names for the terminal.
@@ -29,6 +30,7 @@ pub mod error;
 pub mod history;
 pub mod identity;
 pub mod input;
+pub mod job_variables;
 pub mod merge;
 pub mod template;
 pub mod trust;
