@@ -9,6 +9,7 @@
 //! - [`template`]: pure: the server's placeholder and section checks.
 //! - [`identity`]: pure: the federated identity type, its schema, validation.
 //! - [`job_variables`]: pure: a deployment's job variables checked against a template.
+//! - [`prefect_yaml`]: pure: the deployments of a prefect.yaml, with their pools and job variables.
 //! - [`trust`]: pure: the AWS IAM trust policy Prefect Cloud needs: generate and lint it.
 //! - [`diff`]: pure: unified text diff and JSON Patch.
 //! - [`display`]: pure: escaping untrusted names for the terminal.
@@ -32,6 +33,7 @@ pub mod identity;
 pub mod input;
 pub mod job_variables;
 pub mod merge;
+pub mod prefect_yaml;
 pub mod template;
 pub mod trust;
 pub mod violation;

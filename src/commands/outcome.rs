@@ -91,6 +91,8 @@ pub struct Report {
     pub upstream: Vec<Upstream>,
     /// Where the merge's base came from, or why there was none.
     pub base: Option<crate::history::Origin>,
+    /// The deployments checked against the merged template (`--check-deployments`).
+    pub deployments: Option<super::deployments::Checked>,
 }
 
 impl Report {
@@ -108,6 +110,7 @@ impl Report {
             violations: Vec::new(),
             upstream: Vec::new(),
             base: None,
+            deployments: None,
         }
     }
 

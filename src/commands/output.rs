@@ -1,6 +1,7 @@
 //! How `update` reports are shown: a single pool's diff, warnings and summary line; a
 //! batch's progress bar, table and counts; JSON objects (one per pool, then a summary).
 
+use super::deployments::Counts;
 use super::outcome::{Outcome, Report};
 use super::plan::{Format, Mode};
 use crate::api::Pushback;
@@ -25,12 +26,19 @@ pub struct Tally {
     pub pushback: Pushback,
     /// The signal that stopped the run early, if one did.
     pub interrupted: Option<&'static str>,
+    /// What `--check-deployments` found, over every pool (`None`: not checked).
+    pub deployments: Option<Counts>,
 }
 
 impl Tally {
     /// Counts one report.
     pub fn add(&mut self, report: &Report) {
         *self.counts.entry(report.outcome).or_default() += 1;
+        if let Some(checked) = &report.deployments {
+            self.deployments
+                .get_or_insert_with(Counts::default)
+                .add(checked.counts());
+        }
     }
 
     fn count(&self, outcome: Outcome) -> usize {
@@ -66,6 +74,8 @@ pub struct Printer {
     color: bool,
     bar: ProgressBar,
     rows: Vec<Row>,
+    /// A batch's deployment findings, `POOL: finding`, printed after the table.
+    findings: Vec<String>,
     /// One pool's error, handed to main to render once the run ends.
     held: Option<Error>,
 }
@@ -90,6 +100,7 @@ impl Printer {
             color,
             bar,
             rows: Vec::new(),
+            findings: Vec::new(),
             held: None,
         }
     }
@@ -139,6 +150,12 @@ impl Printer {
                         warning.message
                     )?;
                 }
+                if let Some(checked) = &report.deployments {
+                    for found in &checked.findings {
+                        writeln!(out, "{}", escape(&found.to_string()))?;
+                    }
+                    writeln!(out, "deployments: {}", checked.counts())?;
+                }
                 let summary = match report.outcome {
                     Outcome::Updated => "updated",
                     Outcome::UpToDate => "up to date, nothing sent",
@@ -173,6 +190,10 @@ impl Printer {
             Format::Text => {
                 if report.outcome != Outcome::UpToDate {
                     self.rows.push(row(&report));
+                }
+                for found in report.deployments.iter().flat_map(|c| &c.findings) {
+                    let line = format!("{}: {found}", report.pool);
+                    self.findings.push(escape(&line).into_owned());
                 }
                 Ok(())
             }
@@ -215,6 +236,7 @@ impl Printer {
                 "throttled": tally.pushback.throttled,
                 "waited_seconds": tally.pushback.waited.as_secs_f64(),
                 "interrupted": tally.interrupted,
+                "deployments": tally.deployments,
             }});
             return writeln!(out, "{summary}").map_err(stdout_error);
         }
@@ -243,6 +265,13 @@ impl Printer {
                     r.detail
                 );
             }
+        }
+        for line in &self.findings {
+            text += line;
+            text.push('\n');
+        }
+        if let Some(counts) = &tally.deployments {
+            text += &format!("deployments: {counts}\n");
         }
         let counts: Vec<String> = Outcome::ALL
             .iter()
@@ -326,6 +355,10 @@ fn json_report(report: &Report) -> Value {
         "merged": report.merged,
         "error": report.error.as_ref().map(ToString::to_string),
         "note": report.note,
+        "deployments": report.deployments.as_ref().map(|checked| json!({
+            "counts": checked.counts(),
+            "findings": checked.findings,
+        })),
     })
 }
 
