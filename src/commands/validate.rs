@@ -56,7 +56,12 @@ async fn pool_check(connection: &ConnectionArgs, name: &str, deployments: bool) 
         let checked = deployments::check(&pool.base_job_template, &found, Options::default());
         violations.extend(report(&checked));
     }
-    finish(format!("work pool {:?}", pool.name), violations)
+    let name = format!("work pool {:?}", pool.name);
+    let subject = match deployments {
+        true => format!("the template of {name} or a deployment on it"),
+        false => format!("the template of {name}"),
+    };
+    finish(&subject, &name, violations)
 }
 
 /// Prints the warnings and the counts; returns the errors, as violations naming the deployment.
@@ -85,10 +90,9 @@ fn offline(file: &Path, files: &[std::path::PathBuf], pool: Option<&str>) -> Res
         violations.extend(report(&deployments::check(&template, &found, options)));
     }
     let names: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
-    finish(
-        format!("{} with the deployments of {}", file.display(), names.join(", ")),
-        violations,
-    )
+    let names = names.join(", ");
+    let subject = format!("{names} (its deployments checked against {})", file.display());
+    finish(&subject, &subject, violations)
 }
 
 /// The deployments of the prefect.yaml at `path` on `pool` (every one when the file uses
@@ -130,18 +134,20 @@ fn deployments_in(path: &Path, pool: Option<&str>) -> Result<Vec<Named>> {
 
 fn validate_file(file: &Path) -> Result<u8> {
     let template = input::read_template(file)?;
-    finish(file.display().to_string(), checks::before_write(&template))
+    let name = file.display().to_string();
+    let subject = format!("the template of {name}");
+    finish(&subject, &name, checks::before_write(&template))
 }
 
-fn finish(subject: String, violations: Vec<Violation>) -> Result<u8> {
+/// Fails with every violation of `subject`, else prints that `name` is valid.
+fn finish(subject: &str, name: &str, violations: Vec<Violation>) -> Result<u8> {
     if !violations.is_empty() {
         return Err(Error::Invalid {
             blocked: false,
-            subject: format!("the template of {subject}"),
+            subject: subject.to_string(),
             violations,
         });
     }
-    println!("{subject}: valid");
+    println!("{name}: valid");
     Ok(exit::SUCCESS)
 }
-

@@ -4,6 +4,7 @@
 mod bases;
 mod batch;
 mod csrf_server;
+mod deployments;
 mod faults;
 mod faults_batch;
 mod faults_wire;
@@ -21,6 +22,7 @@ mod offline;
 mod pacing;
 mod pipes;
 mod precommit;
+mod prefect_yaml;
 mod properties;
 mod properties_checks;
 mod rollback_checks;
