@@ -214,7 +214,11 @@ impl<'a> Lines<'a> {
         let mut items = Vec::new();
         let start = text.iter().position(|l| l.trim_end() == "deployments:");
         let mut indent = None;
-        for (at, line) in text.iter().enumerate().skip(start.map_or(text.len(), |s| s + 1)) {
+        for (at, line) in text
+            .iter()
+            .enumerate()
+            .skip(start.map_or(text.len(), |s| s + 1))
+        {
             let body = line.trim_start();
             if body.is_empty() || body.starts_with('#') {
                 continue;
@@ -237,11 +241,18 @@ impl<'a> Lines<'a> {
         let Some(&start) = self.items.get(index) else {
             return 0;
         };
-        let end = self.items.get(index + 1).copied().unwrap_or(self.text.len());
+        let end = self
+            .items
+            .get(index + 1)
+            .copied()
+            .unwrap_or(self.text.len());
         let inside = key.and_then(|key| {
             (start..end).find(|&at| {
                 let body = self.text[at].trim_start();
-                body.strip_prefix("- ").unwrap_or(body).trim_start().starts_with(key)
+                body.strip_prefix("- ")
+                    .unwrap_or(body)
+                    .trim_start()
+                    .starts_with(key)
             })
         });
         inside.unwrap_or(start) + 1

@@ -35,12 +35,24 @@ fn aliases_and_merge_keys_resolve() {
     let found = deployments(SHAPES).expect("parses");
     let summary: Vec<(&str, usize, &str, Value)> = found
         .iter()
-        .map(|d| (d.name.as_str(), d.index, d.pool.as_str(), d.job_variables.clone()))
+        .map(|d| {
+            (
+                d.name.as_str(),
+                d.index,
+                d.pool.as_str(),
+                d.job_variables.clone(),
+            )
+        })
         .collect();
     assert_eq!(
         summary,
         vec![
-            ("plain", 0, "k8s-prod", json!({"image": "{{ build-image.image }}", "namespace": "etl"})),
+            (
+                "plain",
+                0,
+                "k8s-prod",
+                json!({"image": "{{ build-image.image }}", "namespace": "etl"})
+            ),
             (
                 "merged",
                 1,
@@ -67,7 +79,10 @@ fn malformed_yaml_names_the_line() {
 fn a_deployment_without_a_work_pool_names_its_line() {
     let text = "deployments:\n  - name: a\n    work_pool: {name: p}\n  - name: b\n    entrypoint: f.py:f\n";
     let error = deployments(text).unwrap_err();
-    assert!(error.contains("deployments[1] (\"b\") at line 4: the deployment has no work_pool"), "{error}");
+    assert!(
+        error.contains("deployments[1] (\"b\") at line 4: the deployment has no work_pool"),
+        "{error}"
+    );
     assert!(error.contains("line 4"), "{error}");
 }
 
@@ -75,6 +90,9 @@ fn a_deployment_without_a_work_pool_names_its_line() {
 fn job_variables_that_are_not_a_mapping_name_the_line() {
     let text = "deployments:\n  - name: a\n    work_pool:\n      name: p\n      job_variables:\n        - memory\n";
     let error = deployments(text).unwrap_err();
-    assert!(error.contains("at line 5: its work_pool.job_variables must be a mapping"), "{error}");
+    assert!(
+        error.contains("at line 5: its work_pool.job_variables must be a mapping"),
+        "{error}"
+    );
     assert!(error.ends_with("not a list"), "{error}");
 }

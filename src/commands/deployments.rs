@@ -224,10 +224,13 @@ pub fn identity(deployments: &[Named]) -> Vec<Violation> {
     found
 }
 
+/// What a load found for one pool: its deployments, or the shared error of the listing.
+type Loaded = std::result::Result<Arc<Vec<Named>>, Arc<Error>>;
+
 /// The deployments of the pools a run has loaded, by pool name.
 #[derive(Debug, Default)]
 pub struct Store {
-    pools: Mutex<HashMap<String, std::result::Result<Arc<Vec<Named>>, Arc<Error>>>>,
+    pools: Mutex<HashMap<String, Loaded>>,
 }
 
 impl Store {
@@ -273,12 +276,7 @@ impl Store {
         self.lock().contains_key(pool)
     }
 
-    fn lock(
-        &self,
-    ) -> std::sync::MutexGuard<
-        '_,
-        HashMap<String, std::result::Result<Arc<Vec<Named>>, Arc<Error>>>,
-    > {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Loaded>> {
         self.pools.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
@@ -286,7 +284,10 @@ impl Store {
 /// The deployments on `pools`, with their flows' names, by pool.
 async fn read(client: &Client, pools: &[String]) -> Result<HashMap<String, Vec<Named>>> {
     let deployments = client.deployments_on(pools).await?;
-    let mut ids: Vec<String> = deployments.iter().filter_map(|d| d.flow_id.clone()).collect();
+    let mut ids: Vec<String> = deployments
+        .iter()
+        .filter_map(|d| d.flow_id.clone())
+        .collect();
     ids.sort_unstable();
     ids.dedup();
     let flows = match ids.is_empty() {

@@ -20,9 +20,7 @@ mod validate;
 mod write;
 
 use crate::api::Client;
-use crate::cli::{
-    BaseArg, Cli, ColorChoice, Command, DefaultArgs, MergeArgs, UpdateArgs,
-};
+use crate::cli::{BaseArg, Cli, ColorChoice, Command, DefaultArgs, MergeArgs, UpdateArgs};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::{exit, identity, input, merge};

@@ -7,12 +7,12 @@
 //! once -> group what is ready into chunks -> [`SafeWrite::chunk`] (one re-read, the PATCHes,
 //! one read-back) -> print each report as it ends -> the exit rule.
 
+use super::deployments::Store;
 use super::output::{Printer, Tally};
 use super::paging::Paging;
 use super::plan::{Mode, Plan, Selection};
 use super::signals::{self, Stop};
 use super::update::{Context, Step, Target, prepare};
-use super::deployments::Store;
 use super::write::SafeWrite;
 use crate::api::{Client, Listed, PAGE_SIZE};
 use crate::error::{Error, Result};

@@ -91,7 +91,10 @@ fn offline(file: &Path, files: &[std::path::PathBuf], pool: Option<&str>) -> Res
     }
     let names: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
     let names = names.join(", ");
-    let subject = format!("{names} (its deployments checked against {})", file.display());
+    let subject = format!(
+        "{names} (its deployments checked against {})",
+        file.display()
+    );
     finish(&subject, &subject, violations)
 }
 

@@ -29,7 +29,10 @@ pub fn compare(
         match finding.kind {
             Kind::Invalid if !was_invalid(&finding) => {
                 finding.kind = Kind::Breaks;
-                finding.message = format!("valid before the upgrade, invalid after: {}", finding.message);
+                finding.message = format!(
+                    "valid before the upgrade, invalid after: {}",
+                    finding.message
+                );
             }
             Kind::Ignored | Kind::Unwired if was_wired(&finding.key) => {
                 finding = changes_meaning(&finding, after);

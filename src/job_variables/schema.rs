@@ -91,7 +91,9 @@ pub(super) fn validate(
             pointer: pointer(&key, &rest),
             value: Some(error.instance().clone().into_owned()),
             message: match from_default {
-                true => format!("the pool's default of {key:?} does not match its schema: {reason}"),
+                true => {
+                    format!("the pool's default of {key:?} does not match its schema: {reason}")
+                }
                 false => format!("{key:?} does not match the pool's schema: {reason}"),
             },
             fix: match from_default {

@@ -20,7 +20,11 @@ pub(super) fn closest<'a>(key: &str, names: &[&'a str]) -> Vec<&'a str> {
             let candidate = normal(name);
             let similarity = strsim::jaro_winkler(&key, &candidate);
             let contains = key.len() >= 3 && (candidate.contains(&key) || key.contains(&candidate));
-            let score = if contains { 1.0 + similarity } else { similarity };
+            let score = if contains {
+                1.0 + similarity
+            } else {
+                similarity
+            };
             (score >= SIMILAR).then_some((score, *name))
         })
         .collect();
@@ -68,7 +72,10 @@ mod tests {
     fn a_misspelling_suggests_the_variable() {
         assert_eq!(closest("imgae", KUBERNETES)[0], "image");
         assert_eq!(closest("Namespace", KUBERNETES), vec!["namespace"]);
-        assert_eq!(closest("service-account-name", KUBERNETES)[0], "service_account_name");
+        assert_eq!(
+            closest("service-account-name", KUBERNETES)[0],
+            "service_account_name"
+        );
     }
 
     #[test]

@@ -43,14 +43,24 @@ fn run(job_variables: Value) -> Vec<Finding> {
 
 #[test]
 fn valid_wired_values_find_nothing() {
-    assert_eq!(run(json!({"namespace": "etl", "cpu": 2, "image": "x"})), vec![]);
+    assert_eq!(
+        run(json!({"namespace": "etl", "cpu": 2, "image": "x"})),
+        vec![]
+    );
 }
 
 #[test]
 fn a_wrong_type_is_invalid_at_its_pointer() {
     let found = run(json!({"namespace": "etl", "cpu": "two"}));
-    assert_eq!(kinds(&found), vec![(Kind::Invalid, "cpu", "/job_variables/cpu")]);
-    assert!(found[0].message.contains("not of type \"integer\""), "{}", found[0].message);
+    assert_eq!(
+        kinds(&found),
+        vec![(Kind::Invalid, "cpu", "/job_variables/cpu")]
+    );
+    assert!(
+        found[0].message.contains("not of type \"integer\""),
+        "{}",
+        found[0].message
+    );
     assert_eq!(found[0].value, Some(json!("two")));
 }
 
@@ -75,7 +85,10 @@ fn a_required_variable_without_default_must_be_set() {
 
 #[test]
 fn null_is_allowed_for_an_optional_field_but_not_a_required_one() {
-    assert_eq!(run(json!({"namespace": "etl", "cpu": null, "image": null})), vec![]);
+    assert_eq!(
+        run(json!({"namespace": "etl", "cpu": null, "image": null})),
+        vec![]
+    );
     let found = run(json!({"namespace": null}));
     assert_eq!(
         kinds(&found),
@@ -86,10 +99,15 @@ fn null_is_allowed_for_an_optional_field_but_not_a_required_one() {
 #[test]
 fn an_unknown_key_is_ignored_with_the_closest_names() {
     let found = run(json!({"namespace": "etl", "memory": "12Gi"}));
-    assert_eq!(kinds(&found), vec![(Kind::Ignored, "memory", "/job_variables/memory")]);
+    assert_eq!(
+        kinds(&found),
+        vec![(Kind::Ignored, "memory", "/job_variables/memory")]
+    );
     assert_eq!(found[0].severity(), Severity::Warning);
     assert!(
-        found[0].fix.contains("\"memory_limit\", \"memory_request\""),
+        found[0]
+            .fix
+            .contains("\"memory_limit\", \"memory_request\""),
         "{}",
         found[0].fix
     );
@@ -98,7 +116,10 @@ fn an_unknown_key_is_ignored_with_the_closest_names() {
 #[test]
 fn a_defined_variable_no_placeholder_uses_is_unwired() {
     let found = run(json!({"namespace": "etl", "labels": {"team": "data"}}));
-    assert_eq!(kinds(&found), vec![(Kind::Unwired, "labels", "/job_variables/labels")]);
+    assert_eq!(
+        kinds(&found),
+        vec![(Kind::Unwired, "labels", "/job_variables/labels")]
+    );
 }
 
 #[test]
@@ -108,7 +129,10 @@ fn an_invalid_default_is_dropped_and_required_is_then_not_checked() {
     assert_eq!(check(&template, &json!({}), Options::default()), vec![]);
     // Still, what the deployment sets is validated.
     let found = check(&template, &json!({"cpu": "x"}), Options::default());
-    assert_eq!(kinds(&found), vec![(Kind::Invalid, "cpu", "/job_variables/cpu")]);
+    assert_eq!(
+        kinds(&found),
+        vec![(Kind::Invalid, "cpu", "/job_variables/cpu")]
+    );
 }
 
 #[test]
@@ -120,7 +144,10 @@ fn a_block_reference_default_counts_as_set() {
     // A reference without an id is no default.
     template["variables"]["properties"]["namespace"]["default"] = json!({"$ref": {}});
     let found = check(&template, &json!({}), Options::default());
-    assert_eq!(kinds(&found), vec![(Kind::Invalid, "namespace", "/job_variables/namespace")]);
+    assert_eq!(
+        kinds(&found),
+        vec![(Kind::Invalid, "namespace", "/job_variables/namespace")]
+    );
 }
 
 #[test]
@@ -159,7 +186,10 @@ fn templated_values_are_unknown_only_when_asked() {
 
 #[test]
 fn no_variables_checks_nothing() {
-    assert_eq!(check(&json!({}), &json!({"x": 1}), Options::default()), vec![]);
+    assert_eq!(
+        check(&json!({}), &json!({"x": 1}), Options::default()),
+        vec![]
+    );
 }
 
 #[test]
@@ -180,7 +210,10 @@ fn a_retyped_variable_breaks_a_valid_deployment() {
         &json!({"namespace": "etl", "cpu": 2}),
         Options::default(),
     );
-    assert_eq!(kinds(&found), vec![(Kind::Breaks, "cpu", "/job_variables/cpu")]);
+    assert_eq!(
+        kinds(&found),
+        vec![(Kind::Breaks, "cpu", "/job_variables/cpu")]
+    );
     assert_eq!(found[0].severity(), Severity::Error);
     // Invalid before and after: still invalid, not a break.
     let found = compare(&template(), &after, &json!({"cpu": 2}), Options::default());
@@ -206,7 +239,11 @@ fn a_variable_removed_or_unwired_changes_meaning() {
     assert_eq!(
         kinds(&found),
         vec![
-            (Kind::ChangesMeaning, "memory_request", "/job_variables/memory_request"),
+            (
+                Kind::ChangesMeaning,
+                "memory_request",
+                "/job_variables/memory_request"
+            ),
             (Kind::ChangesMeaning, "cpu", "/job_variables/cpu"),
             (Kind::Unwired, "labels", "/job_variables/labels"),
         ]

@@ -41,7 +41,11 @@ fn pool_with_deployments(name: &str) -> Vec<(&'static str, String)> {
 
 /// How findings name a deployment: `flow/name (id)`.
 fn named(pool: &str, suffix: &str, ids: &[(&str, String)]) -> String {
-    let id = &ids.iter().find(|(s, _)| *s == suffix).expect("a deployment").1;
+    let id = &ids
+        .iter()
+        .find(|(s, _)| *s == suffix)
+        .expect("a deployment")
+        .1;
     format!("{FLOW}/{pool}-{suffix} ({id})")
 }
 
@@ -54,7 +58,10 @@ fn findings(report: &Value) -> Vec<(String, String, String)> {
         .map(|f| {
             (
                 f["kind"].as_str().unwrap_or_default().to_string(),
-                f["deployment"]["name"].as_str().unwrap_or_default().to_string(),
+                f["deployment"]["name"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
                 f["pointer"].as_str().unwrap_or_default().to_string(),
             )
         })
@@ -81,7 +88,11 @@ fn validate_warns_on_ignored_and_unwired_keys_and_fails_on_invalid_ones() {
         named(&pool, "unwired", &ids)
     ))
     .stdout_has("deployments: 3 checked, 0 broken, 0 invalid, 1 ignored keys, 1 unwired keys");
-    assert!(!out.stdout.contains(&format!("{pool}-ok")), "{}", out.stdout);
+    assert!(
+        !out.stdout.contains(&format!("{pool}-ok")),
+        "{}",
+        out.stdout
+    );
 
     let url = format!("{}/work_pools/{pool}", support::api_url());
     let body = json!({"base_job_template": template("process-v2.json")});
@@ -186,7 +197,10 @@ fn a_batch_reads_its_deployments_in_one_listing() {
     assert_eq!(count("/deployments/filter"), 1, "{}", out.stderr);
     assert_eq!(count("/flows/filter"), 1, "{}", out.stderr);
     let (outcomes, summary) = support::outcomes(&out.stdout);
-    assert_eq!(outcomes.values().collect::<Vec<_>>(), ["invalid", "invalid"]);
+    assert_eq!(
+        outcomes.values().collect::<Vec<_>>(),
+        ["invalid", "invalid"]
+    );
     assert_eq!(summary["deployments"]["checked"], 2);
     assert_eq!(summary["deployments"]["broken"], 2);
 }

@@ -46,7 +46,11 @@ fn a_wrong_type_fails_and_a_typo_warns() {
     );
     assert!(stderr.contains("prefect.yaml deployments[2]"), "{stderr}");
     assert!(stderr.contains("(got \"yes\")"), "{stderr}");
-    assert_eq!(stderr.matches("invalid in deployment").count(), 1, "{stderr}");
+    assert_eq!(
+        stderr.matches("invalid in deployment").count(),
+        1,
+        "{stderr}"
+    );
     assert!(
         stdout.contains("warning[ignored]: deployment backfill")
             && stdout.contains("/job_variables/memory:")
@@ -66,7 +70,10 @@ fn a_wrong_type_fails_and_a_typo_warns() {
 fn warnings_alone_pass() {
     let (code, stdout, stderr) = validate("prefect-warnings.yaml", None);
     assert_eq!(code, 0, "{stdout}{stderr}");
-    assert!(stdout.contains("warning[ignored]: deployment backfill"), "{stdout}");
+    assert!(
+        stdout.contains("warning[ignored]: deployment backfill"),
+        "{stdout}"
+    );
     assert!(stdout.contains("deployments: 2 checked"), "{stdout}");
     assert!(stdout.contains(": valid"), "{stdout}");
 }
@@ -88,7 +95,10 @@ fn several_pools_need_a_pick() {
 #[test]
 fn bad_input_names_the_file_and_line() {
     for (yaml, says) in [
-        ("malformed.yaml", "while scanning a quoted scalar at line 3 column 17"),
+        (
+            "malformed.yaml",
+            "while scanning a quoted scalar at line 3 column 17",
+        ),
         (
             "no-work-pool.yaml",
             "deployments[1] (\"adhoc\") at line 7: the deployment has no work_pool",
@@ -137,7 +147,13 @@ fn the_hook_checks_staged_prefect_yaml_files() {
     let run = |yaml: &str| {
         poolsync()
             .args(words.clone())
-            .args(["--file", &fixture(TEMPLATE), "--pool", "k8s-prod", "--prefect-yaml"])
+            .args([
+                "--file",
+                &fixture(TEMPLATE),
+                "--pool",
+                "k8s-prod",
+                "--prefect-yaml",
+            ])
             .arg(fixture(yaml))
             .output()
             .expect("runs")
