@@ -2,7 +2,6 @@
 
 pub const UPDATE: &str = "\
 Examples:
-  poolsync update my-pool --dry-run
   poolsync update my-pool --check-deployments --dry-run
   poolsync update --all --type kubernetes --exclude 'test-*' --output json
   poolsync update my-pool --api-url http://127.0.0.1:4200/api";
