@@ -113,9 +113,13 @@ pub struct Options {
     pub templated_unknown: bool,
 }
 
-/// The JSON pointer of `key` (and `rest`, already escaped) in a deployment.
+/// The JSON pointer of `key` (and `rest`, already escaped) in a deployment; no key: the
+/// whole `job_variables`.
 pub fn pointer(key: &str, rest: &str) -> String {
-    format!("/job_variables/{}{rest}", escape_token(key))
+    match key {
+        "" => "/job_variables".to_string(),
+        key => format!("/job_variables/{}{rest}", escape_token(key)),
+    }
 }
 
 /// Every finding for a deployment whose `job_variables` are these, on a pool whose base job

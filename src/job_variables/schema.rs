@@ -74,6 +74,14 @@ pub(super) fn validate(
                 found.push(missing(&key));
                 continue;
             }
+            (None, ValidationErrorKind::AdditionalProperties { unexpected }) => {
+                found.extend(
+                    unexpected
+                        .iter()
+                        .map(|key| not_allowed(key, values.get(key))),
+                );
+                continue;
+            }
             _ => (String::new(), String::new()),
         };
         let ty = properties
@@ -172,6 +180,21 @@ fn missing(key: &str) -> Finding {
         fix: format!(
             "set {key:?} in the deployment's job_variables, or give it a default in the pool"
         ),
+    }
+}
+
+/// A key the schema forbids (`additionalProperties: false`): the server refuses the run.
+fn not_allowed(key: &str, value: Option<&Value>) -> Finding {
+    Finding {
+        kind: Kind::Invalid,
+        key: key.to_string(),
+        pointer: pointer(key, ""),
+        value: value.cloned(),
+        message: format!(
+            "the pool's variables do not define {key:?} and allow no other keys, so the server \
+             refuses the run"
+        ),
+        fix: format!("remove {key:?} from the deployment's job_variables"),
     }
 }
 

@@ -251,3 +251,19 @@ fn a_variable_removed_or_unwired_changes_meaning() {
     assert!(found[0].message.contains("removes the variable"));
     assert!(found[1].message.contains("no placeholder"));
 }
+
+#[test]
+fn a_key_a_closed_schema_forbids_is_invalid_not_ignored() {
+    let mut template = template();
+    template["variables"]["additionalProperties"] = json!(false);
+    let found = check(
+        &template,
+        &json!({"namespace": "etl", "memory": "1Gi"}),
+        Options::default(),
+    );
+    assert_eq!(
+        kinds(&found),
+        vec![(Kind::Invalid, "memory", "/job_variables/memory")]
+    );
+    assert_eq!(found[0].value, Some(json!("1Gi")));
+}

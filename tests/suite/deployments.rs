@@ -156,6 +156,31 @@ fn a_breaking_upgrade_is_not_pushed_unless_allowed() {
         assert_eq!(read_pool(&pool), before, "{extra:?}: nothing pushed");
     }
 
+    // The text report names them too; the error says why nothing was pushed.
+    on_server([
+        "update",
+        &pool,
+        "--template",
+        &v2,
+        "--base",
+        &v1,
+        "--check-deployments",
+        "--dry-run",
+    ])
+    .code(1)
+    .stdout_has(&format!(
+        "error[breaks]: deployment {} /job_variables/threads: valid before the upgrade, \
+         invalid after",
+        named(&pool, "ok", &ids)
+    ))
+    .stdout_has(&format!(
+        "warning[changes meaning]: deployment {} /job_variables/env:",
+        named(&pool, "ok", &ids)
+    ))
+    .stdout_has("deployments: 3 checked, 1 broken, 0 invalid, 1 ignored keys, 1 unwired keys")
+    .stderr_has("nothing was pushed");
+    assert_eq!(read_pool(&pool), before);
+
     let report = upgrade(&["--allow-breaking-deployments"], 0);
     assert_eq!(report["outcome"], "updated");
     assert_eq!(findings(&report), expected);
