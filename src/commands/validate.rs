@@ -7,6 +7,7 @@ use super::deployments::{self, Checked, Named, Store};
 use crate::cli::{ConnectionArgs, ValidateArgs};
 use crate::error::{Error, Result};
 use crate::job_variables::{Options, Severity};
+use crate::display::escape;
 use crate::violation::Violation;
 use crate::{exit, input, prefect_yaml};
 use std::collections::BTreeSet;
@@ -69,7 +70,7 @@ fn report(checked: &Checked) -> Vec<Violation> {
     let mut errors = Vec::new();
     for found in &checked.findings {
         match found.severity {
-            Severity::Warning => println!("{found}"),
+            Severity::Warning => println!("{}", escape(&found.to_string())),
             Severity::Error => errors.push(found.violation()),
         }
     }
