@@ -5,9 +5,9 @@
 use super::checks;
 use super::deployments::{self, Checked, Named, Store};
 use crate::cli::{ConnectionArgs, ValidateArgs};
+use crate::display::escape;
 use crate::error::{Error, Result};
 use crate::job_variables::{Options, Severity};
-use crate::display::escape;
 use crate::violation::Violation;
 use crate::{exit, input, prefect_yaml};
 use std::collections::BTreeSet;
