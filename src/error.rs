@@ -247,6 +247,15 @@ pub enum Error {
         source: Box<Error>,
     },
 
+    /// A prefect.yaml that cannot be read as one; the message names the line.
+    #[error("{}: {message}", path.display())]
+    PrefectYaml {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong, where, and how to fix it.
+        message: String,
+    },
+
     /// Bad combination of arguments that clap cannot express.
     #[error("{0}")]
     Usage(String),

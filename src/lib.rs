@@ -8,6 +8,8 @@
 //! - [`merge`]: pure: jq-compatible and schema-aware merges.
 //! - [`template`]: pure: the server's placeholder and section checks.
 //! - [`identity`]: pure: the federated identity type, its schema, validation.
+//! - [`job_variables`]: pure: a deployment's job variables checked against a template.
+//! - [`prefect_yaml`]: pure: the deployments of a prefect.yaml, with their pools and job variables.
 //! - [`trust`]: pure: the AWS IAM trust policy Prefect Cloud needs: generate and lint it.
 //! - [`diff`]: pure: unified text diff and JSON Patch.
 //! - [`display`]: pure: escaping untrusted names for the terminal.
@@ -30,8 +32,10 @@ pub mod error;
 pub mod history;
 pub mod identity;
 pub mod input;
+pub mod job_variables;
 pub mod markdown;
 pub mod merge;
+pub mod prefect_yaml;
 pub mod template;
 pub mod trust;
 pub mod violation;

@@ -4,6 +4,7 @@
 
 mod body;
 mod csrf;
+mod deployments;
 mod failure;
 mod gate;
 mod listing;
@@ -242,27 +243,6 @@ impl Client {
             .send(Method::POST, "/work_pools/filter", Some(&body))
             .await?;
         self.parse(Method::POST, "/work_pools/filter", reply)
-    }
-
-    /// Every deployment that runs on the pool `pool`, paging through `POST /deployments/filter`.
-    pub async fn deployments_of(&self, pool: &str) -> Result<Vec<Deployment>> {
-        let mut all = Vec::new();
-        loop {
-            let body = json!({
-                "work_pools": {"name": {"any_": [pool]}},
-                "limit": PAGE_SIZE,
-                "offset": all.len(),
-            });
-            let reply = self
-                .send(Method::POST, "/deployments/filter", Some(&body))
-                .await?;
-            let page: Vec<Deployment> = self.parse(Method::POST, "/deployments/filter", reply)?;
-            let last = page.len() < PAGE_SIZE;
-            all.extend(page);
-            if last {
-                return Ok(all);
-            }
-        }
     }
 
     /// `PATCH /work_pools/{name}` with only the new base job template.

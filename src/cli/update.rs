@@ -45,10 +45,17 @@ pub struct UpdateArgs {
     #[arg(long)]
     pub dry_run: bool,
 
-    /// Also check the deployments on each pool: a `job_variables.federated_identity`
-    /// override that fails validation makes the pool invalid (nothing pushed).
+    /// Also check the deployments on each pool against the merged template: their
+    /// job_variables as the server will at flow-run creation, and their federated identity.
+    /// An upgrade that breaks a deployment (valid before, invalid after) makes the pool
+    /// invalid (nothing pushed); ignored, unwired and changed keys are warnings.
     #[arg(long)]
     pub check_deployments: bool,
+
+    /// With --check-deployments: push an upgrade even if it breaks deployments (the findings
+    /// are still reported).
+    #[arg(long, requires = "check_deployments")]
+    pub allow_breaking_deployments: bool,
 
     /// With --dry-run: exit 3 when changes are pending (like `terraform plan -detailed-exitcode`).
     #[arg(long)]

@@ -7,6 +7,7 @@
 //! once -> group what is ready into chunks -> [`SafeWrite::chunk`] (one re-read, the PATCHes,
 //! one read-back) -> print each report as it ends -> the exit rule.
 
+use super::deployments::Store;
 use super::output::{Printer, Tally};
 use super::paging::Paging;
 use super::plan::{Mode, Plan, Selection};
@@ -38,8 +39,10 @@ pub async fn run(plan: Plan, client: Client) -> Result<u8> {
     let (ctx, writer, stop_ref) = (&ctx, &writer, &stop);
 
     let running = stop.clone();
+    let store = ctx.options.check_deployments.then_some(&ctx.deployments);
     let steps = targets(
         &ctx.client,
+        store,
         plan.selection,
         plan.mode,
         plan.chunk,
@@ -99,13 +102,14 @@ pub async fn run(plan: Plan, client: Client) -> Result<u8> {
 
 /// The pools to work on, in the order they become known. An `Err` is a listing that failed:
 /// the run reports it and ends with it after the pools already found.
-fn targets(
-    client: &Client,
+fn targets<'a>(
+    client: &'a Client,
+    deployments: Option<&'a Store>,
     selection: Selection,
     mode: Mode,
     chunk: usize,
     bar: ProgressBar,
-) -> impl Stream<Item = Result<Target>> + '_ {
+) -> impl Stream<Item = Result<Target>> + 'a {
     match selection {
         Selection::Names(names) if mode == Mode::One => {
             bar.inc_length(names.len() as u64);
@@ -117,7 +121,14 @@ fn targets(
                 .chunks(chunk.min(PAGE_SIZE))
                 .map(<[String]>::to_vec)
                 .collect();
-            stream::iter(chunks)
+            // The deployments of every named pool, in one paged listing, before any pool runs.
+            let load = async move {
+                if let Some(store) = deployments {
+                    store.load(client, &names).await;
+                }
+            };
+            stream::once(load)
+                .flat_map(move |()| stream::iter(chunks.clone()))
                 .then(move |names| named(client, names))
                 .flat_map(stream::iter)
                 .boxed()
@@ -153,6 +164,17 @@ fn targets(
                         })
                         .collect();
                     bar.inc_length(new.len() as u64);
+                    if let Some(store) = deployments {
+                        // The deployments of the page's pools, in one paged listing.
+                        let names: Vec<String> = new
+                            .iter()
+                            .filter_map(|t| match t {
+                                Ok(Target::Pool(pool)) => Some(pool.name.clone()),
+                                _ => None,
+                            })
+                            .collect();
+                        store.load(client, &names).await;
+                    }
                     Some((new, (listing, seen, types, filter, bar)))
                 },
             )

@@ -25,6 +25,8 @@ pub struct Context {
     defaults: OnceCell<Result<Defaults, Arc<Error>>>,
     /// Each type's default, found once and shared by its pools.
     found: std::sync::Mutex<std::collections::HashMap<String, Arc<Value>>>,
+    /// The deployments of the pools, read a batch at a time (with `--check-deployments`).
+    pub deployments: super::deployments::Store,
 }
 
 /// Which pool to work on: a name still to read, or a pool a listing already returned.
@@ -89,6 +91,7 @@ impl Context {
             options,
             defaults: OnceCell::new(),
             found: std::sync::Mutex::default(),
+            deployments: super::deployments::Store::default(),
         }
     }
 
@@ -226,8 +229,19 @@ async fn plan_write(
     let template = report.merged.as_ref().unwrap_or(&Value::Null);
     report.violations = super::checks::before_write(template);
     if ctx.options.check_deployments {
-        let found = super::deployments::check(&ctx.client, &pool.name).await?;
-        report.violations.extend(found);
+        let deployments = ctx.deployments.of(&ctx.client, &pool.name).await?;
+        report
+            .violations
+            .extend(super::deployments::identity(&deployments));
+        let checked = super::deployments::compare(&current, template, &deployments);
+        if !ctx.options.allow_breaking_deployments {
+            report.violations.extend(
+                checked
+                    .of(crate::job_variables::Kind::Breaks)
+                    .map(super::deployments::Found::violation),
+            );
+        }
+        report.deployments = Some(checked);
     }
     if !report.violations.is_empty() {
         return Err(Error::Invalid {

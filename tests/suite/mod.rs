@@ -4,6 +4,7 @@
 mod bases;
 mod batch;
 mod csrf_server;
+mod deployments;
 mod diff;
 mod faults;
 mod faults_batch;
@@ -24,6 +25,7 @@ mod offline;
 mod pacing;
 mod pipes;
 mod precommit;
+mod prefect_yaml;
 mod properties;
 mod properties_checks;
 mod rollback_checks;
