@@ -102,6 +102,18 @@ pub enum Error {
         limit_mib: usize,
     },
 
+    /// `update --all`'s listing was cut short: the server's pages repeat or never end.
+    #[error(
+        "the listing of work pools at {url} was stopped: {why}; the pools listed before were \
+         processed; check that the api url points at a prefect server, or name the pools"
+    )]
+    ListingStopped {
+        /// The listing URL.
+        url: String,
+        /// What the pages did.
+        why: String,
+    },
+
     /// The pool does not exist on the server.
     #[error(
         "work pool {pool:?} was not found at {url}; check the name with `prefect work-pool ls`"
@@ -264,6 +276,12 @@ impl Error {
     /// error to report, the run ends quietly.
     pub fn is_broken_pipe(&self) -> bool {
         matches!(self, Error::Io { source, .. } if source.kind() == std::io::ErrorKind::BrokenPipe)
+    }
+
+    /// The message as shown on a terminal: its own line breaks kept, any control character
+    /// or bidi override that came from outside (a path, a name) escaped.
+    pub fn shown(&self) -> String {
+        crate::display::escape_text(&self.to_string()).into_owned()
     }
 
     /// The process exit code this error maps to (see README, "Exit codes").

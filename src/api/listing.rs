@@ -76,7 +76,7 @@ fn parse_one(text: &str, position: usize, input: &str, redactor: &Redactor) -> L
     };
     Listed::Unreadable {
         error: Error::Shape {
-            input: format!("work pool {name:?} in the response to {input}"),
+            input: format!("work pool {name:?} in {input}"),
             message,
         },
         name,

@@ -160,7 +160,7 @@ async fn validate(connection: &crate::cli::ConnectionArgs, args: &ValidateArgs) 
             let mut failed = 0;
             for file in files {
                 if let Err(error) = validate_file(file) {
-                    eprintln!("error: {error}");
+                    eprintln!("error: {}", error.shown());
                     failed += 1;
                 }
             }

@@ -2,6 +2,7 @@
 //! safety, secret and batch modules on the fake API use `crate::fake`.
 
 mod bases;
+mod bounds;
 mod batch;
 mod csrf_server;
 mod faults;
