@@ -125,6 +125,16 @@ pub enum Error {
         url: String,
     },
 
+    /// The api url lacks the `/api` path: the server answers `/api/health` below it.
+    #[error(
+        "the api url {url} answers 404 to api requests, but {url}/api/health answers: the \
+         url lacks its /api path; set PREFECT_API_URL (or --api-url) to {url}/api"
+    )]
+    ApiUrlWithoutApi {
+        /// The api url given.
+        url: String,
+    },
+
     /// A request for a pool named `.` or `..` that would have to pass a proxy.
     #[error(
         "{url} cannot be sent through a proxy: its path holds a dot segment (a pool named \
@@ -287,7 +297,8 @@ impl Error {
     /// The process exit code this error maps to (see README, "Exit codes").
     pub fn exit_code(&self) -> u8 {
         match self {
-            Error::Usage(_) => crate::exit::USAGE,
+            // A setting that cannot work is a usage error whatever is wrong with it.
+            Error::Usage(_) | Error::Setting { .. } => crate::exit::USAGE,
             _ => crate::exit::ERROR,
         }
     }

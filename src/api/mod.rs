@@ -7,6 +7,7 @@ mod csrf;
 mod failure;
 mod gate;
 mod listing;
+mod misdirected;
 mod pace;
 mod redact;
 mod redirect;
@@ -206,10 +207,12 @@ impl Client {
         let path = failure::pool_path(name);
         let reply = self.send(Method::GET, &path, None).await?;
         match reply.status {
-            StatusCode::NOT_FOUND => Err(Error::PoolNotFound {
-                pool: name.into(),
-                url: self.base.clone(),
-            }),
+            StatusCode::NOT_FOUND => Err(self
+                .not_found(Error::PoolNotFound {
+                    pool: name.into(),
+                    url: self.base.clone(),
+                })
+                .await),
             _ => self.parse(Method::GET, &path, reply),
         }
     }
@@ -223,6 +226,10 @@ impl Client {
             body["work_pools"] = json!({"type": {"any_": types}});
         }
         let reply = self.send(Method::POST, path, Some(&body)).await?;
+        if reply.status == StatusCode::NOT_FOUND {
+            let error = self.status_error(Method::POST, path, &reply);
+            return Err(self.not_found(error).await);
+        }
         if !reply.status.is_success() {
             return Err(self.status_error(Method::POST, path, &reply));
         }
@@ -238,10 +245,13 @@ impl Client {
             "work_pools": {"name": {"any_": names}},
             "limit": names.len().clamp(1, PAGE_SIZE),
         });
-        let reply = self
-            .send(Method::POST, "/work_pools/filter", Some(&body))
-            .await?;
-        self.parse(Method::POST, "/work_pools/filter", reply)
+        let path = "/work_pools/filter";
+        let reply = self.send(Method::POST, path, Some(&body)).await?;
+        if reply.status == StatusCode::NOT_FOUND {
+            let error = self.status_error(Method::POST, path, &reply);
+            return Err(self.not_found(error).await);
+        }
+        self.parse(Method::POST, path, reply)
     }
 
     /// Every deployment that runs on the pool `pool`, paging through `POST /deployments/filter`.

@@ -16,6 +16,7 @@ mod help;
 mod history;
 mod interrupts;
 mod listing_churn;
+mod messages;
 mod mock_api;
 mod mock_retry;
 mod offline;
