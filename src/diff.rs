@@ -1,9 +1,9 @@
 //! Pure rendering of the change between two templates: a unified text diff of the
 //! pretty-printed JSON, and RFC 6902 JSON Patch operations.
 
+use crate::display::escape;
 use json_patch::PatchOperation;
 use serde_json::{Value, json};
-use crate::display::escape;
 use similar::{ChangeTag, TextDiff};
 
 /// Lines of unchanged context around each change in [`unified`].
@@ -250,7 +250,10 @@ mod tests {
         for raw in ['\u{9b}', '\u{202e}', '\u{2066}', '\u{85}'] {
             assert!(!got.contains(raw), "{raw:?} printed raw in {got:?}");
         }
-        assert!(got.contains(r#"+  "a": "\u{9b}2J\u{202e}evil\u{2066}""#), "{got}");
+        assert!(
+            got.contains(r#"+  "a": "\u{9b}2J\u{202e}evil\u{2066}""#),
+            "{got}"
+        );
     }
 
     #[test]

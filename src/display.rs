@@ -13,7 +13,9 @@ pub fn escape(name: &str) -> Cow<'_, str> {
 /// Like [`escape`], but keeps line breaks and tabs: for multi-line text (a diff, an error
 /// listing several problems) whose layout is poolsync's own.
 pub fn escape_text(text: &str) -> Cow<'_, str> {
-    escape_where(text, |c| (c.is_control() && c != '\n' && c != '\t') || is_bidi(c))
+    escape_where(text, |c| {
+        (c.is_control() && c != '\n' && c != '\t') || is_bidi(c)
+    })
 }
 
 /// The bidi embeddings, overrides and isolates (U+202A..U+202E, U+2066..U+2069), which

@@ -124,7 +124,7 @@ impl Client {
             .pool_max_idle_per_host(64)
             .redirect(redirect::policy(
                 config.verbose,
-                redact::Redactor::new(&config.auth),
+                redact::Redactor::new(&config.auth, &config.custom_headers),
             ))
             .tls_danger_accept_invalid_certs(config.tls_insecure);
         if let Some(path) = &config.ssl_cert_file {
@@ -165,7 +165,7 @@ impl Client {
                 Auth::Bearer(_) => " [authorization: Bearer <redacted>]",
                 Auth::Basic(_) => " [authorization: Basic <redacted>]",
             },
-            redactor: redact::Redactor::new(&config.auth),
+            redactor: redact::Redactor::new(&config.auth, &config.custom_headers),
             verbatim: verbatim::Verbatim::new(verbatim::Settings {
                 headers: verbatim_headers,
                 timeout: config.timeout,

@@ -150,7 +150,11 @@ mod tests {
             read += 1;
         }
         assert!(paging.done && read <= 12, "{read} pages read");
-        assert!(paging.stopped.is_some_and(|why| why.contains("do not add up")));
+        assert!(
+            paging
+                .stopped
+                .is_some_and(|why| why.contains("do not add up"))
+        );
     }
 
     #[test]
@@ -165,7 +169,11 @@ mod tests {
             advance(&mut paging, &page(from, len));
             read += 1;
         }
-        assert!(paging.relist && paging.stopped.is_none(), "{:?}", paging.stopped);
+        assert!(
+            paging.relist && paging.stopped.is_none(),
+            "{:?}",
+            paging.stopped
+        );
         assert!(read > 6, "{read}");
     }
 

@@ -11,7 +11,12 @@ fn full_page() -> Value {
     let pools: Vec<Value> = (0..200)
         .map(|i| {
             let name = format!("p{i:03}");
-            mock::pool_body(&name, "kubernetes", &mock::newer_default(), "2024-01-01T00:00:00Z")
+            mock::pool_body(
+                &name,
+                "kubernetes",
+                &mock::newer_default(),
+                "2024-01-01T00:00:00Z",
+            )
         })
         .collect();
     Value::Array(pools)
@@ -33,5 +38,9 @@ async fn a_listing_that_repeats_its_page_stops_and_says_why() {
         .requests("POST /work_pools/filter", 2)
         .stdout_has("200 pools: 200 up to date")
         .stderr_has("repeats the page before it");
-    assert!(!ran.out.stderr.contains("the response to the response"), "{}", ran.out);
+    assert!(
+        !ran.out.stderr.contains("the response to the response"),
+        "{}",
+        ran.out
+    );
 }

@@ -20,7 +20,8 @@ async fn an_unreadable_listed_pool_names_the_response_once() {
         .args(["update", "--all", "--dry-run"])
         .run()
         .await;
-    ran.code(1).stdout_has("work pool \"odd\" in the response to POST");
+    ran.code(1)
+        .stdout_has("work pool \"odd\" in the response to POST");
     let all = format!("{}{}", ran.out.stdout, ran.out.stderr);
     assert!(!all.contains("the response to the response"), "{}", ran.out);
 }
@@ -57,11 +58,7 @@ async fn a_same_origin_redirect_loop_is_called_a_loop() {
         .run()
         .await;
     ran.code(1).stderr_has("redirects in a loop");
-    assert!(
-        !ran.out.stderr.contains("another server"),
-        "{}",
-        ran.out
-    );
+    assert!(!ran.out.stderr.contains("another server"), "{}", ran.out);
 }
 
 fn prefect_ui(line: &str, _: usize) -> (String, bool) {
@@ -86,9 +83,30 @@ async fn an_api_url_without_api_points_at_the_url() {
         let out = run(cmd).await;
         out.code(1);
         assert!(
-            out.stderr.contains(&format!("set PREFECT_API_URL (or --api-url) to {root}/api")),
+            out.stderr
+                .contains(&format!("set PREFECT_API_URL (or --api-url) to {root}/api")),
             "{out}"
         );
         assert!(!out.stderr.contains("was not found"), "{out}");
     }
+}
+
+/// A server that reflects request headers gets the custom headers' values (a Cloudflare
+/// Access secret, say) redacted like keys, in the error and under `-v`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn custom_header_values_echoed_by_the_server_are_redacted() {
+    const SECRET: &str = "cf_SENTINEL_custom_4411";
+    let headers = json!({"CF-Access-Client-Secret": SECRET}).to_string();
+    let reflected = ResponseTemplate::new(400).set_body_json(json!({
+        "detail": format!("bad request; headers: cf-access-client-secret: {SECRET}")
+    }));
+    let ran = Scenario::update_pool(0)
+        .reads(mock::POOL, vec![Read::Reply(reflected)])
+        .env("PREFECT_CLIENT_CUSTOM_HEADERS", &headers)
+        .args(["--dry-run", "-v"])
+        .run()
+        .await;
+    ran.code(1).stderr_has("[redacted]");
+    let all = format!("{}{}", ran.out.stdout, ran.out.stderr);
+    assert!(!all.contains(SECRET), "{}", ran.out);
 }

@@ -2,8 +2,8 @@
 //! safety, secret and batch modules on the fake API use `crate::fake`.
 
 mod bases;
-mod bounds;
 mod batch;
+mod bounds;
 mod csrf_server;
 mod faults;
 mod faults_batch;
