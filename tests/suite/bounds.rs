@@ -44,3 +44,57 @@ async fn a_listing_that_repeats_its_page_stops_and_says_why() {
         ran.out
     );
 }
+
+/// A 41-line Terraform file whose locals double at every line (`l2 = [local.l1, local.l1]`):
+/// 2^38 values if evaluated. The trust linters refuse it within a second or two, in little
+/// memory (the run is capped at 1 GiB of address space), naming the file and the line.
+#[test]
+fn terraform_locals_that_double_at_every_line_are_refused_fast() {
+    let mut lines = vec!["locals {".to_string(), "  l0 = \"x\"".to_string()];
+    lines.extend((1..39).map(|i| format!("  l{i} = [local.l{}, local.l{}]", i - 1, i - 1)));
+    lines.push("}".into());
+    assert_eq!(lines.len(), 41);
+    let dir = tempfile::tempdir().expect("dir");
+    let file = dir.path().join("doubling.tf");
+    std::fs::write(&file, lines.join("\n") + "\n").expect("write");
+    let file = file.to_string_lossy().to_string();
+    let role = |name: &str| format!("arn:aws:iam::123456789012:role/{name}");
+    let springboard = [
+        "springboard".to_string(),
+        "--from-role".into(),
+        role("springboard"),
+        "--to-role".into(),
+        role("flows"),
+        "--check-trust".into(),
+        file.clone(),
+    ];
+    let check = ["trust-policy".to_string(), "--check".into(), file.clone()];
+    for args in [&check[..], &springboard[..]] {
+        let started = std::time::Instant::now();
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg("ulimit -v 1048576 && exec \"$0\" \"$@\"")
+            .arg(assert_cmd::cargo::cargo_bin("poolsync"))
+            .args(args)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", dir.path())
+            .output()
+            .expect("poolsync runs");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+        assert!(
+            started.elapsed().as_secs() < 10,
+            "{args:?}: {:?}",
+            started.elapsed()
+        );
+        for part in [
+            file.as_str(),
+            "terraform evaluation stopped at line",
+            "[local.l",
+        ] {
+            assert!(stderr.contains(part), "{args:?} lacks {part:?}: {stderr}");
+        }
+        assert!(!stderr.contains("memory allocation"), "{stderr}");
+    }
+}
