@@ -26,6 +26,7 @@ mod precommit;
 mod properties;
 mod properties_checks;
 mod rollback_checks;
+mod rollback_landing;
 mod safety;
 mod secrets;
 mod server_harness;
