@@ -323,7 +323,16 @@ impl Client {
             return Err(self.status_error(method, path, &reply));
         }
         let input = format!("the response to {method} {}{path}", self.base);
-        serde_json::from_slice(&reply.body).map_err(|source| self.json_error(input, source))
+        let parsed = serde_json::from_slice(&reply.body)
+            .map_err(|source| self.json_error(input.clone(), source))?;
+        let wide = crate::big_integers::find(&String::from_utf8_lossy(&reply.body));
+        match wide.is_empty() {
+            true => Ok(parsed),
+            false => Err(Error::Shape {
+                input,
+                message: crate::big_integers::refusal(&wide),
+            }),
+        }
     }
 
     /// A parse error; a serde message can quote the body, so it is redacted.

@@ -98,3 +98,38 @@ fn terraform_locals_that_double_at_every_line_are_refused_fast() {
         assert!(!stderr.contains("memory allocation"), "{stderr}");
     }
 }
+
+/// A pool template with an integer beyond 64 bits, written the way Prefect keeps it.
+const WIDE_POOL: &str = r#"{"name": "k8s", "type": "kubernetes", "updated": "2024-01-01T00:00:00Z",
+  "base_job_template": {"job_configuration": {"image": "{{ image }}"}, "variables": {
+    "type": "object", "properties": {"image": {"type": "string", "default": "a:1"},
+    "n": {"type": "integer", "default": 18446744073709551616}}}}}"#;
+
+/// An integer beyond 64 bits would come back as a float: the pool is refused by the
+/// integer's JSON pointer, and nothing is sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_integer_beyond_64_bits_is_refused_by_pointer() {
+    let wide = ResponseTemplate::new(200).set_body_raw(WIDE_POOL, "application/json");
+    let ran = Scenario::update_pool(0)
+        .reads(mock::POOL, vec![crate::fake::Read::Reply(wide)])
+        .run()
+        .await;
+    ran.code(1)
+        .requests("PATCH /work_pools/k8s", 0)
+        .stderr_has("/base_job_template/variables/properties/n/default")
+        .backups(0);
+
+    let dir = tempfile::tempdir().expect("dir");
+    let file = dir.path().join("default.json");
+    let template = r#"{"job_configuration": {"image": "{{ image }}"}, "variables": {
+        "properties": {"image": {"default": "a:2"}, "big": {"default": [-99999999999999999999]}}}}"#;
+    std::fs::write(&file, template).expect("write");
+    let ran = Scenario::update_pool(0)
+        .args(["--template", &file.to_string_lossy()])
+        .run()
+        .await;
+    ran.code(1)
+        .requests("PATCH /work_pools/k8s", 0)
+        .stderr_has("/variables/properties/big/default/0")
+        .stderr_has("default.json");
+}
