@@ -27,6 +27,9 @@ pub(super) fn transport_error(method: &Method, url: &str, failure: &Failure) -> 
         "poolsync follows no redirect to another server"
     } else if failure.is_redirect() {
         "the server redirects in a loop; check the api url and any proxy in front of the server"
+    } else if failure.is_certificate() {
+        "the server's tls certificate was not accepted; if your own CA signed it, set \
+         PREFECT_API_SSL_CERT_FILE to a PEM file holding that CA (or the certificate itself)"
     } else if failure.is_connect() {
         "check that the server is running and the api url is right"
     } else {

@@ -13,6 +13,7 @@ mod redact;
 mod redirect;
 mod retry;
 mod send;
+mod tls;
 mod types;
 mod verbatim;
 mod wire;
@@ -133,15 +134,11 @@ impl Client {
                 path: path.clone(),
                 source,
             })?;
-            let certs =
-                reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| Error::Setting {
-                    name: "PREFECT_API_SSL_CERT_FILE".into(),
-                    message: format!("{}: {e}; give a PEM certificate bundle", path.display()),
-                })?;
-            for cert in certs {
-                builder = builder.add_root_certificate(cert);
-            }
-            roots = verbatim::roots(&pem);
+            roots = tls::roots(path, &pem)?;
+            // poolsync's own verifier, which takes the CA file's certificates as curl does.
+            let mut tls = tls::client_config(config.tls_insecure, &roots)?;
+            tls.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+            builder = builder.tls_backend_preconfigured(tls);
         }
         let http = builder.build().map_err(|e| Error::Setting {
             name: "http client".into(),

@@ -31,6 +31,7 @@ mod safety;
 mod secrets;
 mod server_harness;
 mod three_way;
+mod tls;
 mod trust_policy;
 mod update;
 mod verbatim;
