@@ -19,10 +19,12 @@
 //! - [`backup`]: backup files written before every write, found again for rollback.
 //! - [`commands`]: one runner per subcommand.
 //! - [`input`]: reading JSON files and stdin with clear errors.
+//! - [`big_integers`]: pure: integers beyond 64 bits in JSON text, refused by pointer.
 //! - [`error`]: the one error type.
 
 pub mod api;
 pub mod backup;
+pub mod big_integers;
 pub mod cli;
 pub mod commands;
 pub mod config;

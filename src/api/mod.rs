@@ -8,11 +8,13 @@ mod deployments;
 mod failure;
 mod gate;
 mod listing;
+mod misdirected;
 mod pace;
 mod redact;
 mod redirect;
 mod retry;
 mod send;
+mod tls;
 mod types;
 mod verbatim;
 mod wire;
@@ -124,7 +126,7 @@ impl Client {
             .pool_max_idle_per_host(64)
             .redirect(redirect::policy(
                 config.verbose,
-                redact::Redactor::new(&config.auth),
+                redact::Redactor::new(&config.auth, &config.custom_headers),
             ))
             .tls_danger_accept_invalid_certs(config.tls_insecure);
         if let Some(path) = &config.ssl_cert_file {
@@ -133,15 +135,11 @@ impl Client {
                 path: path.clone(),
                 source,
             })?;
-            let certs =
-                reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| Error::Setting {
-                    name: "PREFECT_API_SSL_CERT_FILE".into(),
-                    message: format!("{}: {e}; give a PEM certificate bundle", path.display()),
-                })?;
-            for cert in certs {
-                builder = builder.add_root_certificate(cert);
-            }
-            roots = verbatim::roots(&pem);
+            roots = tls::roots(path, &pem)?;
+            // poolsync's own verifier, which takes the CA file's certificates as curl does.
+            let mut tls = tls::client_config(config.tls_insecure, &roots)?;
+            tls.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+            builder = builder.tls_backend_preconfigured(tls);
         }
         let http = builder.build().map_err(|e| Error::Setting {
             name: "http client".into(),
@@ -165,7 +163,7 @@ impl Client {
                 Auth::Bearer(_) => " [authorization: Bearer <redacted>]",
                 Auth::Basic(_) => " [authorization: Basic <redacted>]",
             },
-            redactor: redact::Redactor::new(&config.auth),
+            redactor: redact::Redactor::new(&config.auth, &config.custom_headers),
             verbatim: verbatim::Verbatim::new(verbatim::Settings {
                 headers: verbatim_headers,
                 timeout: config.timeout,
@@ -207,10 +205,12 @@ impl Client {
         let path = failure::pool_path(name);
         let reply = self.send(Method::GET, &path, None).await?;
         match reply.status {
-            StatusCode::NOT_FOUND => Err(Error::PoolNotFound {
-                pool: name.into(),
-                url: self.base.clone(),
-            }),
+            StatusCode::NOT_FOUND => Err(self
+                .not_found(Error::PoolNotFound {
+                    pool: name.into(),
+                    url: self.base.clone(),
+                })
+                .await),
             _ => self.parse(Method::GET, &path, reply),
         }
     }
@@ -224,6 +224,10 @@ impl Client {
             body["work_pools"] = json!({"type": {"any_": types}});
         }
         let reply = self.send(Method::POST, path, Some(&body)).await?;
+        if reply.status == StatusCode::NOT_FOUND {
+            let error = self.status_error(Method::POST, path, &reply);
+            return Err(self.not_found(error).await);
+        }
         if !reply.status.is_success() {
             return Err(self.status_error(Method::POST, path, &reply));
         }
@@ -239,10 +243,13 @@ impl Client {
             "work_pools": {"name": {"any_": names}},
             "limit": names.len().clamp(1, PAGE_SIZE),
         });
-        let reply = self
-            .send(Method::POST, "/work_pools/filter", Some(&body))
-            .await?;
-        self.parse(Method::POST, "/work_pools/filter", reply)
+        let path = "/work_pools/filter";
+        let reply = self.send(Method::POST, path, Some(&body)).await?;
+        if reply.status == StatusCode::NOT_FOUND {
+            let error = self.status_error(Method::POST, path, &reply);
+            return Err(self.not_found(error).await);
+        }
+        self.parse(Method::POST, path, reply)
     }
 
     /// `PATCH /work_pools/{name}` with only the new base job template.
@@ -293,7 +300,16 @@ impl Client {
             return Err(self.status_error(method, path, &reply));
         }
         let input = format!("the response to {method} {}{path}", self.base);
-        serde_json::from_slice(&reply.body).map_err(|source| self.json_error(input, source))
+        let parsed = serde_json::from_slice(&reply.body)
+            .map_err(|source| self.json_error(input.clone(), source))?;
+        let wide = crate::big_integers::find(&String::from_utf8_lossy(&reply.body));
+        match wide.is_empty() {
+            true => Ok(parsed),
+            false => Err(Error::Shape {
+                input,
+                message: crate::big_integers::refusal(&wide),
+            }),
+        }
     }
 
     /// A parse error; a serde message can quote the body, so it is redacted.

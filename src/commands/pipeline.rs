@@ -90,7 +90,7 @@ pub async fn run(plan: Plan, client: Client) -> Result<u8> {
     let held = printer.finish(&tally)?;
     if let Some(signal) = tally.interrupted {
         if let Some(error) = held.or(listing_error) {
-            eprintln!("error: {error}");
+            eprintln!("error: {}", error.shown());
         }
         return Ok(signals::exit_code_of(signal));
     }
@@ -150,7 +150,13 @@ fn targets<'a>(
                         }
                     };
                     listing.advance(page.iter().map(Listed::name));
-                    let new: Vec<Result<Target>> = page
+                    let stopped = listing.stopped.take().map(|why| {
+                        Err(Error::ListingStopped {
+                            url: format!("{}/work_pools/filter", client.base_url()),
+                            why,
+                        })
+                    });
+                    let mut new: Vec<Result<Target>> = page
                         .into_iter()
                         .filter(|listed| filter.matches(listed.name()))
                         .filter(|listed| seen.insert(listed.name().to_string()))
@@ -175,6 +181,7 @@ fn targets<'a>(
                             .collect();
                         store.load(client, &names).await;
                     }
+                    new.extend(stopped);
                     Some((new, (listing, seen, types, filter, bar)))
                 },
             )

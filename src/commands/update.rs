@@ -154,8 +154,8 @@ impl Context {
     }
 }
 
-/// The base recorded for `pool` in `dir` (see [`backup::recorded_base`]: the newest confirmed
-/// write of this very pool id), with the backup it came from.
+/// The base recorded for `pool` in `dir` (see [`backup::recorded_base`]: the newest write of
+/// this very pool id that landed), with the backup it came from.
 /// A backup only counts if it is of this very pool: a pool deleted and created again under
 /// the same name has a new id, and its old backups say nothing about it.
 pub(crate) fn backup_base(
@@ -164,7 +164,7 @@ pub(crate) fn backup_base(
     pool: &WorkPool,
 ) -> Result<Option<(PathBuf, Value)>> {
     let id = pool.rest.get("id").and_then(Value::as_str);
-    backup::recorded_base(dir, api_url, &pool.name, id)
+    backup::recorded_base(dir, api_url, &pool.name, id, &pool.base_job_template)
 }
 
 /// Runs one pool's path up to its write. Never fails: every error becomes the report's

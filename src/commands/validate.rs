@@ -33,7 +33,7 @@ pub async fn run(connection: &ConnectionArgs, args: &ValidateArgs) -> Result<u8>
             let mut failed = 0;
             for file in files {
                 if let Err(error) = validate_file(file) {
-                    eprintln!("error: {error}");
+                    eprintln!("error: {}", error.shown());
                     failed += 1;
                 }
             }

@@ -2,6 +2,8 @@
 //! command, the template fixtures the fake API serves, and a raw HTTP server for replies
 //! wiremock cannot send (a body cut short).
 
+pub mod tls;
+
 use assert_cmd::Command;
 use serde_json::{Value, json};
 use std::fmt;

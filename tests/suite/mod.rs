@@ -3,6 +3,7 @@
 
 mod bases;
 mod batch;
+mod bounds;
 mod csrf_server;
 mod deployments;
 mod diff;
@@ -19,6 +20,7 @@ mod history;
 mod interrupts;
 mod listing_churn;
 mod markdown_report;
+mod messages;
 mod mock_api;
 mod mock_retry;
 mod offline;
@@ -29,10 +31,12 @@ mod prefect_yaml;
 mod properties;
 mod properties_checks;
 mod rollback_checks;
+mod rollback_landing;
 mod safety;
 mod secrets;
 mod server_harness;
 mod three_way;
+mod tls;
 mod trust_policy;
 mod update;
 mod verbatim;
