@@ -326,9 +326,9 @@ impl Printer {
         if tally.kept_out.0 > 0 {
             let (pools, keys) = tally.kept_out;
             text += &format!(
-                "{pools} pool{} keep {keys} key{} of the new default out (read as your \
+                "{pools} pool{} {keys} key{} of the new default out (read as your \
                  deletions or conflicts, listed per pool); {}\n",
-                if pools == 1 { "" } else { "s" },
+                if pools == 1 { " keeps" } else { "s keep" },
                 if keys == 1 { "" } else { "s" },
                 crate::merge::HOW_TO_TAKE
             );

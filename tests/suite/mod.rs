@@ -17,6 +17,7 @@ mod hardening_backups;
 mod hardening_server;
 mod help;
 mod history;
+mod history_file;
 mod interrupts;
 mod listing_churn;
 mod markdown_report;
