@@ -18,6 +18,7 @@ mod wire;
 
 pub use gate::Pushback;
 pub use listing::Listed;
+pub use pace::MIN_MAX_RPS;
 pub use retry::{RETRY_STATUSES, RetryPolicy};
 
 use gate::Gate;

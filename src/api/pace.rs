@@ -15,6 +15,9 @@
 
 use std::time::{Duration, Instant};
 
+/// The lowest `--max-rps` taken (one request every 100 s): a lower one is refused by the
+/// flag's parser, and the pacer never spaces requests further apart than this.
+pub const MIN_MAX_RPS: f64 = 0.01;
 /// Share of the learned rate the pacer spends, so throttled answers stay rare.
 const HEADROOM: f64 = 0.95;
 /// The learned rate never drops below this many requests per second.
@@ -52,8 +55,8 @@ impl Pacer {
     /// A pacer starting at `now`; `ceiling` is `--max-rps`.
     pub fn new(now: Instant, ceiling: Option<f64>) -> Pacer {
         Pacer {
-            rate: ceiling,
-            ceiling,
+            rate: ceiling.map(|c| c.max(MIN_MAX_RPS)),
+            ceiling: ceiling.map(|c| c.max(MIN_MAX_RPS)),
             next_slot: None,
             paused_until: None,
             through: 0,
@@ -79,7 +82,7 @@ impl Pacer {
             if let Some(slot) = self.next_slot {
                 at = at.max(slot);
             }
-            self.next_slot = Some(at + Duration::from_secs_f64(1.0 / rate));
+            self.next_slot = Some(at + interval(rate));
         }
         at - now
     }
@@ -136,6 +139,14 @@ impl Pacer {
     fn capped(&self, rate: f64) -> f64 {
         self.ceiling.map_or(rate, |c| rate.min(c))
     }
+}
+
+/// The time between two requests at `rate` per second, at most that of [`MIN_MAX_RPS`]
+/// (a rate of 1e-20 would not convert, and 1e-10 would wait for centuries).
+pub fn interval(rate: f64) -> Duration {
+    let longest = 1.0 / MIN_MAX_RPS;
+    let secs = (1.0 / rate).min(longest);
+    Duration::try_from_secs_f64(secs).unwrap_or(Duration::from_secs_f64(longest))
 }
 
 /// Writes allowed in flight, additive increase and multiplicative decrease.

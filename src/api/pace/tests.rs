@@ -201,3 +201,16 @@ fn an_early_throttle_lowers_a_set_rate_by_a_fifth_at_most() {
     let rate = pacer.rate().expect("rate");
     assert!((rate - 3.0 * 0.95).abs() < 1e-9, "{rate}");
 }
+
+/// Issue 17: a ceiling of 1e-20 panicked converting 1e20 s, and 1e-10 waited for centuries.
+#[test]
+fn a_tiny_ceiling_spaces_requests_at_most_the_floor_apart() {
+    let t0 = Instant::now();
+    for ceiling in [1e-20, 1e-10, 0.0, MIN_MAX_RPS] {
+        let mut pacer = Pacer::new(t0, Some(ceiling));
+        assert_eq!(pacer.reserve(t0), Duration::ZERO);
+        assert_eq!(pacer.reserve(t0), secs(1.0 / MIN_MAX_RPS), "{ceiling}");
+    }
+    assert_eq!(interval(f64::MIN_POSITIVE), secs(100.0));
+    assert_eq!(interval(4.0), secs(0.25));
+}
