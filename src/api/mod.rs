@@ -6,6 +6,7 @@ mod body;
 mod csrf;
 mod failure;
 mod gate;
+mod interrupt;
 mod listing;
 mod pace;
 mod redact;
@@ -15,11 +16,15 @@ mod send;
 mod types;
 mod verbatim;
 mod wire;
+mod write;
 
 pub use gate::Pushback;
+pub use interrupt::Interrupt;
 pub use listing::Listed;
 pub use pace::MIN_MAX_RPS;
 pub use retry::{RETRY_STATUSES, RetryPolicy};
+pub use send::Tries;
+pub use write::{Attempt, Fresh, WINDOW_FLOOR};
 
 use gate::Gate;
 pub use types::{Defaults, Deployment, WorkPool};
@@ -32,7 +37,7 @@ use crate::error::{Error, Result};
 use base64::Engine as _;
 use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue};
 use reqwest::{Method, StatusCode};
-use serde_json::{Value, json};
+use serde_json::json;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// The most pools one `POST /work_pools/filter` may return.
@@ -66,6 +71,8 @@ pub struct Client {
     redactor: redact::Redactor,
     /// For the paths `reqwest` would rewrite (pools named `.` and `..`).
     verbatim: verbatim::Verbatim,
+    /// Cuts every wait, and stops every PATCH, once a signal came.
+    interrupt: Interrupt,
 }
 
 /// A response that got through: its status and body.
@@ -74,6 +81,8 @@ struct Reply {
     body: bytes::Bytes,
     /// How many times the request was sent.
     tries: u32,
+    /// The round trip of the try that got this answer.
+    took: std::time::Duration,
 }
 
 impl Client {
@@ -172,6 +181,7 @@ impl Client {
                 tls_insecure: config.tls_insecure,
                 roots,
             }),
+            interrupt: Interrupt::default(),
         })
     }
 
@@ -184,6 +194,12 @@ impl Client {
     /// server's `429`s) and at most `max_writes` writes in flight.
     pub fn paced(mut self, max_rps: Option<f64>, max_writes: usize) -> Client {
         self.gate = Gate::new(max_rps, max_writes);
+        self
+    }
+
+    /// Cuts this client's waits, and stops its PATCHes, once `interrupt` is raised.
+    pub fn interruptible(mut self, interrupt: Interrupt) -> Client {
+        self.interrupt = interrupt;
         self
     }
 
@@ -263,24 +279,6 @@ impl Client {
             if last {
                 return Ok(all);
             }
-        }
-    }
-
-    /// `PATCH /work_pools/{name}` with only the new base job template.
-    pub async fn update_template(&self, name: &str, template: &Value) -> Result<()> {
-        let path = failure::pool_path(name);
-        let body = json!({ "base_job_template": template });
-        let reply = self.send(Method::PATCH, &path, Some(&body)).await?;
-        match reply.status {
-            StatusCode::OK | StatusCode::NO_CONTENT => Ok(()),
-            StatusCode::NOT_FOUND => Err(Error::PoolNotFound {
-                pool: name.into(),
-                url: self.base.clone(),
-            }),
-            StatusCode::FORBIDDEN if WorkPool::is_reserved(name) => {
-                Err(Error::ReservedPool { pool: name.into() })
-            }
-            _ => Err(self.status_error(Method::PATCH, &path, &reply)),
         }
     }
 

@@ -74,17 +74,46 @@ impl Pacer {
     /// Reserves the next send slot: how long to wait from `now` before sending. Callers
     /// sleep that long and call again if a throttle arrived meanwhile ([`Pacer::paused`]).
     pub fn reserve(&mut self, now: Instant) -> Duration {
+        let slot = self.slot(now);
+        self.take(slot);
+        slot - now
+    }
+
+    /// [`Pacer::reserve`] for a request that must leave by `by` plus one pacing interval
+    /// ([`Pacer::latest`]): `None`, and nothing reserved, when its slot comes later.
+    pub fn reserve_by(&mut self, now: Instant, by: Instant) -> Option<Duration> {
+        let slot = self.slot(now);
+        if slot > self.latest(by) {
+            return None;
+        }
+        self.take(slot);
+        Some(slot - now)
+    }
+
+    /// The latest a request due by `by` may leave: one pacing interval later when paced,
+    /// since even the first request after a re-read waits for its slot.
+    pub fn latest(&self, by: Instant) -> Instant {
+        by + self.rate.map_or(Duration::ZERO, interval)
+    }
+
+    /// The next free send slot from `now`.
+    fn slot(&self, now: Instant) -> Instant {
         let mut at = now;
         if let Some(until) = self.paused_until {
             at = at.max(until);
         }
-        if let Some(rate) = self.rate {
-            if let Some(slot) = self.next_slot {
-                at = at.max(slot);
-            }
-            self.next_slot = Some(at + interval(rate));
+        if self.rate.is_some()
+            && let Some(slot) = self.next_slot
+        {
+            at = at.max(slot);
         }
-        at - now
+        at
+    }
+
+    fn take(&mut self, slot: Instant) {
+        if let Some(rate) = self.rate {
+            self.next_slot = Some(slot + interval(rate));
+        }
     }
 
     /// When the pause of the last throttle ends.

@@ -27,7 +27,9 @@ const CHUNKS_IN_FLIGHT: usize = 4;
 /// Runs `update` as planned; returns the exit code.
 pub async fn run(plan: Plan, client: Client) -> Result<u8> {
     let stop = Stop::listen();
-    let client = client.paced(plan.max_rps, plan.concurrency);
+    let client = client
+        .paced(plan.max_rps, plan.concurrency)
+        .interruptible(stop.interrupt());
     let ctx = Context::new(client, plan.sync);
     let writer = SafeWrite::new(
         &ctx.client,
@@ -86,6 +88,8 @@ pub async fn run(plan: Plan, client: Client) -> Result<u8> {
     tally.interrupted = stop.signal();
     let held = printer.finish(&tally)?;
     if let Some(signal) = tally.interrupted {
+        // A listing cut by the signal is no error of its own.
+        let listing_error = listing_error.filter(|e| !matches!(e, Error::Interrupted { .. }));
         if let Some(error) = held.or(listing_error) {
             eprintln!("error: {error}");
         }

@@ -214,3 +214,22 @@ fn a_tiny_ceiling_spaces_requests_at_most_the_floor_apart() {
     assert_eq!(interval(f64::MIN_POSITIVE), secs(100.0));
     assert_eq!(interval(4.0), secs(0.25));
 }
+
+/// A write due by a deadline takes its slot only when the slot comes in time: one pacing
+/// interval of grace, nothing reserved (nothing wasted) when it would be late.
+#[test]
+fn a_reservation_by_a_deadline_takes_nothing_when_late() {
+    let t0 = Instant::now();
+    let mut pacer = Pacer::new(t0, Some(2.0));
+    assert_eq!(pacer.reserve_by(t0, t0), Some(Duration::ZERO));
+    // The next slot is 0.5 s away: within one interval of a deadline at t0.
+    assert_eq!(pacer.reserve_by(t0, t0), Some(secs(0.5)));
+    // The one after that, 1 s away, is not.
+    assert_eq!(pacer.reserve_by(t0, t0), None);
+    assert_eq!(pacer.reserve_by(t0, t0 + secs(0.5)), Some(secs(1.0)));
+    // A pause past the deadline: late, whatever the pace.
+    let mut unpaced = Pacer::new(t0, None);
+    unpaced.throttle(t0, secs(5.0));
+    assert_eq!(unpaced.reserve_by(t0, t0 + secs(1.0)), None);
+    assert_eq!(unpaced.reserve(t0), secs(5.0));
+}
