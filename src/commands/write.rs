@@ -14,6 +14,8 @@
 //! backup is written again when the server's state moved, so it always holds what the
 //! server held just before the PATCH that was sent.
 
+#[cfg(test)]
+mod model;
 mod remote;
 mod verdict;
 

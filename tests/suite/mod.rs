@@ -3,6 +3,7 @@
 
 mod bases;
 mod batch;
+mod conflict_window;
 mod csrf_server;
 mod faults;
 mod faults_batch;
@@ -13,6 +14,7 @@ mod hardening_backups;
 mod hardening_server;
 mod help;
 mod history;
+mod interrupt_waits;
 mod interrupts;
 mod listing_churn;
 mod mock_api;
