@@ -77,6 +77,22 @@ impl Gate {
         }
     }
 
+    /// Books `n` send slots back to back (see [`Pacer::book`]).
+    pub fn book(&self, n: usize) -> Vec<Instant> {
+        lock(&self.pacer).book(Instant::now(), n)
+    }
+
+    /// Waits for a booked slot `at`; `false` when a pause (a `429`) is in force by then.
+    pub async fn admit_booked(&self, at: Instant) -> bool {
+        tokio::time::sleep_until(at.into()).await;
+        !lock(&self.pacer).paused(Instant::now())
+    }
+
+    /// The time between two requests, when the client paces.
+    pub fn interval(&self) -> Option<Duration> {
+        lock(&self.pacer).rate().map(super::pace::interval)
+    }
+
     /// The latest a request due by `by` may leave (one pacing interval later when paced).
     pub fn latest(&self, by: Instant) -> Instant {
         lock(&self.pacer).latest(by)

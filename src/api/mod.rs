@@ -24,7 +24,7 @@ pub use listing::Listed;
 pub use pace::MIN_MAX_RPS;
 pub use retry::{RETRY_STATUSES, RetryPolicy};
 pub use send::Tries;
-pub use write::{Attempt, Fresh, WINDOW_FLOOR};
+pub use write::{Attempt, Booking, Fresh, WINDOW_FLOOR};
 
 use gate::Gate;
 pub use types::{Defaults, Deployment, WorkPool};

@@ -96,6 +96,20 @@ impl Pacer {
         by + self.rate.map_or(Duration::ZERO, interval)
     }
 
+    /// Books `n` send slots back to back from `now` (a re-read and the PATCHes that follow
+    /// it, so no other request takes a slot between them); returns their times. Unpaced,
+    /// they all come at once (after any pause), and nothing is booked.
+    pub fn book(&mut self, now: Instant, n: usize) -> Vec<Instant> {
+        let first = self.slot(now);
+        let Some(rate) = self.rate else {
+            return vec![first; n];
+        };
+        let step = interval(rate);
+        let slots: Vec<Instant> = (0..n as u32).map(|i| first + step * i).collect();
+        self.next_slot = Some(first + step * n as u32);
+        slots
+    }
+
     /// The next free send slot from `now`.
     fn slot(&self, now: Instant) -> Instant {
         let mut at = now;

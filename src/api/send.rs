@@ -46,6 +46,17 @@ pub(super) enum Step {
     },
 }
 
+/// When a try may leave.
+#[derive(Debug, Clone, Copy)]
+enum Slot {
+    /// Whenever the gate admits it.
+    Any,
+    /// At a send slot booked for it (then as the gate admits it, if a pause came).
+    Booked(Instant),
+    /// By a deadline (plus one pacing interval), at a booked slot if it has one.
+    By(Instant, Option<Instant>),
+}
+
 /// What one try got: the answer read whole, or why there was none.
 struct Try {
     answer: std::result::Result<Reply, Failure>,
@@ -63,12 +74,24 @@ impl Client {
         path: &str,
         body: Option<&Value>,
     ) -> Result<Reply> {
+        self.send_booked(method, path, body, None).await
+    }
+
+    /// [`Client::send`], whose first try goes at the send slot `booked` if one was booked.
+    pub(super) async fn send_booked(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        mut booked: Option<Instant>,
+    ) -> Result<Reply> {
         let url = format!("{}{path}", self.base);
         let (mut attempt, mut throttled) = (0u32, 0u32);
         loop {
             let tries = attempt + throttled + 1;
+            let slot = booked.take().map_or(Slot::Any, Slot::Booked);
             let Some(tried) = self
-                .try_once(&method, path, &url, body, tries, None)
+                .try_once(&method, path, &url, body, tries, slot)
                 .await?
             else {
                 continue;
@@ -118,14 +141,15 @@ impl Client {
         path: &str,
         body: &Value,
         spent: Tries,
-        by: Instant,
+        (by, booked): (Instant, Option<Instant>),
     ) -> Result<Step> {
         let (method, url) = (Method::PATCH, format!("{}{path}", self.base));
         let mut csrf_renewed = false;
         loop {
             let tries = spent.sent() + 1 + u32::from(csrf_renewed);
+            let slot = Slot::By(by, booked.filter(|_| !csrf_renewed));
             let Some(tried) = self
-                .try_once(&method, path, &url, Some(body), tries, Some(by))
+                .try_once(&method, path, &url, Some(body), tries, slot)
                 .await?
             else {
                 return Ok(Step::Late);
@@ -203,8 +227,8 @@ impl Client {
     }
 
     /// One try: a write slot for a PATCH, the gate, the CSRF token, the exchange and its
-    /// log line. With `by`, a request that cannot leave by then (plus one pacing interval)
-    /// is not sent (`None`). No PATCH leaves once a signal came.
+    /// log line. A request due by a deadline that cannot leave by then (plus one pacing
+    /// interval) is not sent (`None`). No PATCH leaves once a signal came.
     async fn try_once(
         &self,
         method: &Method,
@@ -212,8 +236,13 @@ impl Client {
         url: &str,
         body: Option<&Value>,
         tries: u32,
-        by: Option<Instant>,
+        slot: Slot,
     ) -> Result<Option<Try>> {
+        let (by, booked) = match slot {
+            Slot::Any => (None, None),
+            Slot::Booked(at) => (None, Some(at)),
+            Slot::By(by, booked) => (Some(by), booked),
+        };
         let write = method == Method::PATCH;
         // A write first waits for a slot, then for the gate: a 429 that came while it
         // waited for the slot still holds it back.
@@ -228,12 +257,31 @@ impl Client {
                 }
             }
         };
-        if !self.cut(self.gate.admit(by)).await? {
-            return Ok(None);
+        let admitted = async {
+            match booked {
+                // A pause that came since the booking holds a read back as any other; a
+                // write goes back to be re-read.
+                Some(at) => match self.gate.admit_booked(at).await {
+                    true => true,
+                    false if by.is_some() => false,
+                    false => self.gate.admit(None).await,
+                },
+                None => self.gate.admit(by).await,
+            }
+        };
+        match self.interrupt.cut(admitted).await {
+            Ok(true) => {}
+            Ok(false) => return Ok(None),
+            Err(signal) if write => return Err(Error::Interrupted { signal }),
+            // After a signal a read goes at once: it confirms a write already answered, and
+            // the run is ending.
+            Err(_) => {}
         }
         let csrf = match method {
             &Method::GET => Vec::new(),
-            _ => self.cut(self.csrf.headers(self)).await??,
+            _ if write => self.cut(self.csrf.headers(self)).await??,
+            // A read's token fetch is a read too: it goes at once after a signal.
+            _ => self.csrf.headers(self).await?,
         };
         if by.is_some_and(|by| Instant::now() > self.gate.latest(by)) {
             return Ok(None);

@@ -25,6 +25,23 @@ pub struct Fresh {
     pub by: Instant,
 }
 
+/// Send slots booked back to back for one round of a safe write when the client paces:
+/// its re-read's, then one per PATCH, so no other request takes a slot between them.
+#[derive(Debug, Clone, Default)]
+pub struct Booking(Vec<Instant>);
+
+impl Booking {
+    /// The re-read's slot.
+    pub fn read(&self) -> Option<Instant> {
+        self.0.first().copied()
+    }
+
+    /// The slot of the round's PATCH number `i` (0-based).
+    pub fn patch(&self, i: usize) -> Option<Instant> {
+        self.0.get(i + 1).copied()
+    }
+}
+
 /// How one try of a PATCH went.
 #[derive(Debug)]
 pub enum Attempt {
@@ -48,11 +65,11 @@ pub enum Attempt {
 impl Client {
     /// The pools named, in one request (`GET` for one name, a filter by names for more),
     /// with the deadline of the PATCHes that follow it.
-    pub async fn read_fresh(&self, names: &[String]) -> Result<Fresh> {
+    pub async fn read_fresh(&self, names: &[String], booked: Option<Instant>) -> Result<Fresh> {
         let (pools, took) = match names {
             [name] => {
                 let path = failure::pool_path(name);
-                let reply = self.send(Method::GET, &path, None).await?;
+                let reply = self.send_booked(Method::GET, &path, None, booked).await?;
                 let took = reply.took;
                 match reply.status {
                     StatusCode::NOT_FOUND => (Vec::new(), took),
@@ -65,7 +82,8 @@ impl Client {
                     "work_pools": {"name": {"any_": names}},
                     "limit": names.len().clamp(1, PAGE_SIZE),
                 });
-                let reply = self.send(Method::POST, path, Some(&body)).await?;
+                let reply = self.send_booked(Method::POST, path, Some(&body), booked);
+                let reply = reply.await?;
                 let took = reply.took;
                 let pools: Vec<WorkPool> = self.parse(Method::POST, path, reply)?;
                 (pools, took)
@@ -77,18 +95,39 @@ impl Client {
         })
     }
 
+    /// How many PATCHes may follow one re-read and still leave in its window: all of them
+    /// unpaced; paced, as many as have a slot within [`WINDOW_FLOOR`] plus one interval.
+    pub fn writes_per_read(&self) -> usize {
+        match self.gate.interval() {
+            None => usize::MAX,
+            Some(step) => {
+                let fit = WINDOW_FLOOR.as_secs_f64() / step.as_secs_f64().max(1e-9);
+                (fit.floor() as usize).saturating_add(1)
+            }
+        }
+    }
+
+    /// Books the slots of a re-read and `patches` PATCHes when the client paces.
+    pub fn book(&self, patches: usize) -> Booking {
+        match self.gate.interval() {
+            None => Booking::default(),
+            Some(_) => Booking(self.gate.book(patches + 1)),
+        }
+    }
+
     /// One try of `PATCH /work_pools/{name}` with only the new base job template, to leave
-    /// by `by` (see [`Fresh::by`]); `spent` counts the tries before it.
+    /// by `.0` (see [`Fresh::by`]), at the slot `.1` booked for it if any; `spent` counts
+    /// the tries before it.
     pub async fn try_patch(
         &self,
         name: &str,
         template: &Value,
         spent: Tries,
-        by: Instant,
+        when: (Instant, Option<Instant>),
     ) -> Attempt {
         let path = failure::pool_path(name);
         let body = json!({ "base_job_template": template });
-        match self.send_write(&path, &body, spent, by).await {
+        match self.send_write(&path, &body, spent, when).await {
             Ok(Step::Answered(reply)) => Attempt::Answered(match reply.status {
                 StatusCode::OK | StatusCode::NO_CONTENT => Ok(()),
                 StatusCode::NOT_FOUND => Err(Error::PoolNotFound {

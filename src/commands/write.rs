@@ -114,10 +114,15 @@ impl<'a, R: Remote> SafeWrite<'a, R> {
             if items.is_empty() {
                 break;
             }
+            // Paced, a round holds only the PATCHes whose slots come within the window; the
+            // rest wait for the next round, nothing spent.
+            let later = items.split_off(items.len().min(self.remote.writes_per_read()));
+            let booking = self.remote.book(items.len());
             let names: Vec<String> = items.iter().map(|i| i.name().to_string()).collect();
-            let fresh = match self.remote.read(&names).await {
+            let fresh = match self.remote.read(&names, booking.read()).await {
                 Ok(fresh) => fresh,
                 Err(e) => {
+                    items.extend(later);
                     verdict::unread(items, e, &mut reports);
                     break;
                 }
@@ -131,15 +136,15 @@ impl<'a, R: Remote> SafeWrite<'a, R> {
                     Judged::Ended(report) => reports.push(report),
                 }
             }
-            let by = fresh.by;
-            let attempts: Vec<(Item, Attempt)> = stream::iter(ready)
-                .map(|item| async move {
+            let (by, booking) = (fresh.by, &booking);
+            let attempts: Vec<(Item, Attempt)> = stream::iter(ready.into_iter().enumerate())
+                .map(|(i, item)| async move {
                     if let Some(signal) = stop.signal() {
                         let refused = Attempt::Answered(Err(Error::Interrupted { signal }));
                         return (item, refused);
                     }
-                    let template = item.pending.template();
-                    let attempt = self.remote.patch(item.name(), template, item.tries, by);
+                    let (template, when) = (item.pending.template(), (by, booking.patch(i)));
+                    let attempt = self.remote.patch(item.name(), template, item.tries, when);
                     let attempt = attempt.await;
                     (item, attempt)
                 })
@@ -147,6 +152,7 @@ impl<'a, R: Remote> SafeWrite<'a, R> {
                 .collect()
                 .await;
             drop(turn);
+            items.extend(later);
             wait = Duration::ZERO;
             for (mut item, attempt) in attempts {
                 match attempt {
@@ -274,7 +280,7 @@ impl<'a, R: Remote> SafeWrite<'a, R> {
             return Vec::new();
         }
         let names: Vec<String> = sent.iter().map(|(i, _)| i.name().to_string()).collect();
-        match self.remote.read(&names).await {
+        match self.remote.read(&names, None).await {
             Ok(fresh) => sent
                 .into_iter()
                 .map(|(item, result)| {

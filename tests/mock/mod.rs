@@ -105,8 +105,18 @@ pub async fn run_signalled(mut cmd: std::process::Command, after: Duration, sign
                 text
             })
         };
-        let stdout = drain(child.stdout.take().map(|p| Box::new(p) as Box<dyn Read + Send>));
-        let stderr = drain(child.stderr.take().map(|p| Box::new(p) as Box<dyn Read + Send>));
+        let stdout = drain(
+            child
+                .stdout
+                .take()
+                .map(|p| Box::new(p) as Box<dyn Read + Send>),
+        );
+        let stderr = drain(
+            child
+                .stderr
+                .take()
+                .map(|p| Box::new(p) as Box<dyn Read + Send>),
+        );
         std::thread::sleep(after);
         let signalled = Instant::now();
         // SAFETY: kill(2) on our own child, not yet waited for, so its pid is still ours.

@@ -58,9 +58,21 @@ fn an_edit_while_a_patch_waits_out_a_503_is_a_conflict_not_lost() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     let (pools, _) = outcomes(&stdout);
 
-    let edited = edited.lock().expect("lock").clone().expect("the proxy saw a PATCH");
-    assert_eq!(read_template(&pool), edited, "the edit was overwritten: {stdout}{stderr}");
-    assert_eq!(pools.get(&pool).map(String::as_str), Some("conflict"), "{stdout}{stderr}");
+    let edited = edited
+        .lock()
+        .expect("lock")
+        .clone()
+        .expect("the proxy saw a PATCH");
+    assert_eq!(
+        read_template(&pool),
+        edited,
+        "the edit was overwritten: {stdout}{stderr}"
+    );
+    assert_eq!(
+        pools.get(&pool).map(String::as_str),
+        Some("conflict"),
+        "{stdout}{stderr}"
+    );
     assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
     assert_eq!(patches.load(Ordering::SeqCst), 1, "PATCHes sent: {stdout}");
 }

@@ -233,3 +233,15 @@ fn a_reservation_by_a_deadline_takes_nothing_when_late() {
     assert_eq!(unpaced.reserve_by(t0, t0 + secs(1.0)), None);
     assert_eq!(unpaced.reserve(t0), secs(5.0));
 }
+
+/// A booking takes slots back to back, and the next request queues behind all of them.
+#[test]
+fn a_booking_takes_consecutive_slots() {
+    let t0 = Instant::now();
+    let mut pacer = Pacer::new(t0, Some(4.0));
+    assert_eq!(pacer.book(t0, 3), [t0, t0 + secs(0.25), t0 + secs(0.5)]);
+    assert_eq!(pacer.reserve(t0), secs(0.75));
+    let mut unpaced = Pacer::new(t0, None);
+    assert_eq!(unpaced.book(t0, 2), [t0, t0]);
+    assert_eq!(unpaced.reserve(t0), Duration::ZERO);
+}

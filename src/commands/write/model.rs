@@ -9,7 +9,7 @@
 //! (the API has no conditional update) and may be lost.
 
 use super::{Remote, SafeWrite};
-use crate::api::{Attempt, Fresh, Tries, WorkPool};
+use crate::api::{Attempt, Booking, Fresh, Tries, WorkPool};
 use crate::backup::{self, Kind};
 use crate::commands::outcome::{Outcome, Report};
 use crate::commands::signals::Stop;
@@ -30,9 +30,15 @@ enum Answer {
     Ok,
     Throttled,
     /// `applied`: the server took the write before it answered.
-    Unavailable { applied: bool },
-    Internal { applied: bool },
-    Lost { applied: bool },
+    Unavailable {
+        applied: bool,
+    },
+    Internal {
+        applied: bool,
+    },
+    Lost {
+        applied: bool,
+    },
     /// Held past its window by a slot, the pace or a pause: not sent.
     Late,
 }
@@ -59,6 +65,8 @@ struct State {
 struct Model {
     state: RefCell<State>,
     backups: tempfile::TempDir,
+    /// PATCHes per re-read (a paced client's limit).
+    per_read: usize,
 }
 
 impl Model {
@@ -151,7 +159,15 @@ impl Remote for Model {
         URL
     }
 
-    async fn read(&self, names: &[String]) -> Result<Fresh> {
+    fn writes_per_read(&self) -> usize {
+        self.per_read
+    }
+
+    fn book(&self, _patches: usize) -> Booking {
+        Booking::default()
+    }
+
+    async fn read(&self, names: &[String], _booked: Option<Instant>) -> Result<Fresh> {
         self.tick();
         let mut state = self.state.borrow_mut();
         let mut pools = HashMap::new();
@@ -165,7 +181,13 @@ impl Remote for Model {
         Ok(Fresh { pools, by })
     }
 
-    async fn patch(&self, name: &str, template: &Value, spent: Tries, _by: Instant) -> Attempt {
+    async fn patch(
+        &self,
+        name: &str,
+        template: &Value,
+        spent: Tries,
+        _when: (Instant, Option<Instant>),
+    ) -> Attempt {
         let answer = self.state.borrow_mut().answers.pop_front();
         let answer = answer.unwrap_or(Answer::Ok);
         if matches!(answer, Answer::Late) {
@@ -260,6 +282,7 @@ proptest! {
         answers in prop::collection::vec(answer(), 0..24),
         edits in prop::collection::vec((0usize..30, 0usize..5), 0..6),
         concurrency in 1usize..4,
+        per_read in prop_oneof![Just(usize::MAX), 1usize..3],
     ) {
         let names: Vec<String> = (0..pools).map(|i| format!("p{i}")).collect();
         let start = Stored { version: 1, template: json!({"stale": true}) };
@@ -272,6 +295,7 @@ proptest! {
         let model = Model {
             state: RefCell::new(state),
             backups: tempfile::tempdir().expect("backup dir"),
+            per_read,
         };
         let chunk = names.iter().map(|n| pending(n, &start)).collect();
         let dir = model.backups.path().to_path_buf();

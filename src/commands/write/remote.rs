@@ -1,7 +1,7 @@
 //! What the safe write needs of a server, as a trait: the [`Client`] in a run, a model of a
 //! server with concurrent writers in the property tests.
 
-use crate::api::{Attempt, Client, Fresh, Tries};
+use crate::api::{Attempt, Booking, Client, Fresh, Tries};
 use crate::error::Result;
 use serde_json::Value;
 use std::time::{Duration, Instant};
@@ -10,10 +10,21 @@ use std::time::{Duration, Instant};
 pub(crate) trait Remote {
     /// The API base URL (backups record it).
     fn base_url(&self) -> &str;
-    /// The pools named, in one request, with the deadline of PATCHes based on them.
-    async fn read(&self, names: &[String]) -> Result<Fresh>;
-    /// One try of a PATCH of `name`'s template, to leave by `by`.
-    async fn patch(&self, name: &str, template: &Value, spent: Tries, by: Instant) -> Attempt;
+    /// How many PATCHes may follow one re-read within its window.
+    fn writes_per_read(&self) -> usize;
+    /// Books the send slots of a re-read and `patches` PATCHes (when paced).
+    fn book(&self, patches: usize) -> Booking;
+    /// The pools named, in one request (at the `booked` slot), with the deadline of
+    /// PATCHes based on them.
+    async fn read(&self, names: &[String], booked: Option<Instant>) -> Result<Fresh>;
+    /// One try of a PATCH of `name`'s template, to leave by `.0` (at the slot `.1`).
+    async fn patch(
+        &self,
+        name: &str,
+        template: &Value,
+        spent: Tries,
+        when: (Instant, Option<Instant>),
+    ) -> Attempt;
     /// A retry's wait; `Err` when a signal cut it.
     async fn wait(&self, wait: Duration) -> Result<()>;
 }
@@ -23,12 +34,26 @@ impl Remote for Client {
         Client::base_url(self)
     }
 
-    async fn read(&self, names: &[String]) -> Result<Fresh> {
-        self.read_fresh(names).await
+    fn writes_per_read(&self) -> usize {
+        Client::writes_per_read(self)
     }
 
-    async fn patch(&self, name: &str, template: &Value, spent: Tries, by: Instant) -> Attempt {
-        self.try_patch(name, template, spent, by).await
+    fn book(&self, patches: usize) -> Booking {
+        Client::book(self, patches)
+    }
+
+    async fn read(&self, names: &[String], booked: Option<Instant>) -> Result<Fresh> {
+        self.read_fresh(names, booked).await
+    }
+
+    async fn patch(
+        &self,
+        name: &str,
+        template: &Value,
+        spent: Tries,
+        when: (Instant, Option<Instant>),
+    ) -> Attempt {
+        self.try_patch(name, template, spent, when).await
     }
 
     async fn wait(&self, wait: Duration) -> Result<()> {
