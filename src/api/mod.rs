@@ -73,6 +73,8 @@ pub struct Client {
     verbatim: verbatim::Verbatim,
     /// Cuts every wait, and stops every PATCH, once a signal came.
     interrupt: Interrupt,
+    /// The PATCHes in flight, whose `303`s the redirect policy refuses.
+    writes: std::sync::Arc<redirect::Writes>,
 }
 
 /// A response that got through: its status and body.
@@ -125,6 +127,7 @@ impl Client {
         let mut verbatim_headers = headers.clone();
         verbatim_headers.insert(reqwest::header::USER_AGENT, HeaderValue::from_static(AGENT));
         let mut roots = Vec::new();
+        let writes = std::sync::Arc::new(redirect::Writes::default());
         let mut builder = reqwest::Client::builder()
             .user_agent(AGENT)
             .default_headers(headers)
@@ -134,6 +137,7 @@ impl Client {
             .redirect(redirect::policy(
                 config.verbose,
                 redact::Redactor::new(&config.auth),
+                std::sync::Arc::clone(&writes),
             ))
             .tls_danger_accept_invalid_certs(config.tls_insecure);
         if let Some(path) = &config.ssl_cert_file {
@@ -182,6 +186,7 @@ impl Client {
                 roots,
             }),
             interrupt: Interrupt::default(),
+            writes,
         })
     }
 

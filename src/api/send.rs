@@ -289,8 +289,10 @@ impl Client {
         if write && let Some(signal) = self.interrupt.signal() {
             return Err(Error::Interrupted { signal });
         }
+        let in_flight = write.then(|| super::redirect::Writes::enter(&self.writes, url));
         let started = Instant::now();
         let sent = self.exchange(method, path, url, body, csrf).await?;
+        drop(in_flight);
         self.requests.fetch_add(1, Ordering::Relaxed);
         if self.verbose {
             let answer = match &sent {
