@@ -61,6 +61,9 @@ struct Item {
     landed: Option<Error>,
     /// Re-reads because its PATCH could not leave in time.
     late: u32,
+    /// The signal that stopped its retry (it is read back only to see whether an earlier
+    /// PATCH landed).
+    stopped: Option<&'static str>,
 }
 
 /// What the re-read says of one pool.
@@ -301,6 +304,7 @@ impl Item {
             backup: None,
             landed: None,
             late: 0,
+            stopped: None,
         }
     }
 

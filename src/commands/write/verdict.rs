@@ -17,9 +17,17 @@ pub(super) fn confirm(item: Item, sent: Result<()>, held: Option<&Value>) -> Rep
     let backup = item.backup_path();
     let pending = item.pending;
     if held != Some(pending.template()) {
-        return match sent {
-            Err(e) => pending.report.fail(e),
-            Ok(()) => {
+        return match (sent, item.stopped) {
+            (Err(e), Some(signal)) => {
+                // Its retry was stopped, and the earlier try did not land: nothing written.
+                let mut report = pending.report.fail(Error::Interrupted { signal });
+                report.note = Some(format!(
+                    "an earlier PATCH was answered {e} and did not land"
+                ));
+                report
+            }
+            (Err(e), None) => pending.report.fail(e),
+            (Ok(()), _) => {
                 let difference = match held {
                     Some(stored) => crate::diff::json_patch(pending.template(), stored).to_string(),
                     None => "the pool is gone".to_string(),
@@ -92,7 +100,10 @@ pub(super) fn interrupted(
 ) {
     for mut item in items {
         match item.landed.take() {
-            Some(error) => sent.push((item, Err(error))),
+            Some(error) => {
+                item.stopped = Some(signal);
+                sent.push((item, Err(error)));
+            }
             None => reports.push(item.pending.report.fail(Error::Interrupted { signal })),
         }
     }
