@@ -4,8 +4,9 @@
 //! targets (names read in chunks, or listing pages fetched as the workers need them, pages
 //! that overlap by one pool so a shift is seen, and then a re-list that catches what it
 //! skipped) -> [`prepare`] each, `concurrency` at
-//! once -> group what is ready into chunks -> [`SafeWrite::chunk`] (one re-read, the PATCHes,
-//! one read-back) -> print each report as it ends -> the exit rule.
+//! once -> group what is ready into chunks -> [`SafeWrite::chunk`] (backups, one re-read, the
+//! PATCHes; the pools whose PATCH waited are re-read again; one read-back) -> print each
+//! report as it ends -> the exit rule.
 
 use super::output::{Printer, Tally};
 use super::paging::Paging;

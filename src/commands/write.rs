@@ -26,7 +26,7 @@ use super::signals::Stop;
 use super::update::Pending;
 use crate::api::{Attempt, Client, Tries, WorkPool};
 use crate::backup::{self, Backup};
-use crate::error::Error;
+use crate::error::{Error, Result};
 use futures::{StreamExt, stream};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -91,7 +91,7 @@ impl<'a, R: Remote> SafeWrite<'a, R> {
     /// no further PATCH starts: the pools not yet sent end `skipped`, nothing written.
     pub async fn chunk(&self, chunk: Vec<Pending>, stop: &Stop) -> Vec<Report> {
         let mut items: Vec<Item> = chunk.into_iter().map(Item::new).collect();
-        let (mut reports, mut sent) = (Vec::new(), Vec::new());
+        let mut ended = Ended::default();
         let mut wait = Duration::ZERO;
         while !items.is_empty() {
             let waited = match wait.is_zero() {
@@ -99,99 +99,80 @@ impl<'a, R: Remote> SafeWrite<'a, R> {
                 false => self.remote.wait(wait).await,
             };
             if let Some(signal) = stop.signal() {
-                verdict::interrupted(items, signal, &mut reports, &mut sent);
+                verdict::interrupted(items, signal, &mut ended);
                 break;
             }
             if let Err(e) = waited {
-                verdict::unread(items, e, &mut reports);
+                verdict::unread(items, e, &mut ended.reports);
                 break;
             }
-            let turn = self.turn.lock().await;
-            if let Some(signal) = stop.signal() {
-                verdict::interrupted(items, signal, &mut reports, &mut sent);
-                break;
-            }
-            // Backed up before the re-read, from the read the merge used: the re-read then
-            // only confirms the server still holds that, and no disk write delays a PATCH.
-            items = self.back_up_all(items, &mut reports);
-            if items.is_empty() {
-                break;
-            }
-            // Paced, a round holds only the PATCHes whose slots come within the window; the
-            // rest wait for the next round, nothing spent.
-            let later = items.split_off(items.len().min(self.remote.writes_per_read()));
-            let booking = self.remote.book(items.len());
-            let names: Vec<String> = items.iter().map(|i| i.name().to_string()).collect();
-            let fresh = match self.remote.read(&names, booking.read()).await {
-                Ok(fresh) => fresh,
-                Err(e) => {
-                    items.extend(later);
-                    verdict::unread(items, e, &mut reports);
-                    break;
-                }
-            };
-            let mut ready = Vec::new();
-            for item in items.drain(..) {
-                let held = fresh.pools.get(item.name());
-                match self.judge(item, held) {
-                    Judged::Ready(item) => ready.push(item),
-                    Judged::Landed(item, error) => sent.push((item, Err(error))),
-                    Judged::Ended(report) => reports.push(report),
-                }
-            }
-            let (by, booking) = (fresh.by, &booking);
-            let attempts: Vec<(Item, Attempt)> = stream::iter(ready.into_iter().enumerate())
-                .map(|(i, item)| async move {
-                    if let Some(signal) = stop.signal() {
-                        let refused = Attempt::Answered(Err(Error::Interrupted { signal }));
-                        return (item, refused);
-                    }
-                    let (template, when) = (item.pending.template(), (by, booking.patch(i)));
-                    let attempt = self.remote.patch(item.name(), template, item.tries, when);
-                    let attempt = attempt.await;
-                    (item, attempt)
-                })
-                .buffer_unordered(self.concurrency)
-                .collect()
-                .await;
-            drop(turn);
-            items.extend(later);
-            wait = Duration::ZERO;
-            for (mut item, attempt) in attempts {
-                match attempt {
-                    Attempt::Answered(Err(e)) if !may_have_landed(&e) => {
-                        reports.push(item.pending.report.fail(e));
-                    }
-                    Attempt::Answered(result) => sent.push((item, result)),
-                    Attempt::Late if item.late + 1 >= MAX_LATE => {
-                        let pool = item.name().to_string();
-                        let rounds = MAX_LATE;
-                        reports.push(item.pending.report.fail(Error::Unsent { pool, rounds }));
-                    }
-                    Attempt::Late => {
-                        item.late += 1;
-                        items.push(item);
-                    }
-                    Attempt::Retry {
-                        wait: backoff,
-                        error,
-                        throttled,
-                    } => {
-                        match throttled {
-                            true => item.tries.throttled += 1,
-                            false => item.tries.retries += 1,
-                        }
-                        if may_have_landed(&error) {
-                            item.landed = Some(error);
-                        }
-                        wait = wait.max(backoff);
-                        items.push(item);
-                    }
-                }
-            }
+            (items, wait) = self.round(items, stop, &mut ended).await;
         }
+        let Ended { mut reports, sent } = ended;
         reports.extend(self.read_back(sent).await);
         reports
+    }
+
+    /// One round, with the turn held: the backups, one re-read, and the PATCHes of the pools
+    /// that are unchanged. Returns the pools to try again, and how long to wait first.
+    async fn round(
+        &self,
+        items: Vec<Item>,
+        stop: &Stop,
+        ended: &mut Ended,
+    ) -> (Vec<Item>, Duration) {
+        let turn = self.turn.lock().await;
+        if let Some(signal) = stop.signal() {
+            verdict::interrupted(items, signal, ended);
+            return (Vec::new(), Duration::ZERO);
+        }
+        // Backed up before the re-read, from the read the merge used: the re-read then only
+        // confirms the server still holds that, and no disk write delays a PATCH.
+        let mut items = self.back_up_all(items, &mut ended.reports);
+        // Paced, a round holds only the PATCHes whose slots come within the window; the rest
+        // wait for the next round, nothing spent.
+        let later = items.split_off(items.len().min(self.remote.writes_per_read()));
+        if items.is_empty() {
+            return (later, Duration::ZERO);
+        }
+        let booking = self.remote.book(items.len());
+        let names: Vec<String> = items.iter().map(|i| i.name().to_string()).collect();
+        let fresh = match self.remote.read(&names, booking.read()).await {
+            Ok(fresh) => fresh,
+            Err(e) => {
+                items.extend(later);
+                verdict::unread(items, e, &mut ended.reports);
+                return (Vec::new(), Duration::ZERO);
+            }
+        };
+        let mut ready = Vec::new();
+        for item in items {
+            let held = fresh.pools.get(item.name());
+            match self.judge(item, held) {
+                Judged::Ready(item) => ready.push(item),
+                Judged::Landed(item, error) => ended.sent.push((item, Err(error))),
+                Judged::Ended(report) => ended.reports.push(report),
+            }
+        }
+        let (by, booking) = (fresh.by, &booking);
+        let attempts: Vec<(Item, Attempt)> = stream::iter(ready.into_iter().enumerate())
+            .map(|(i, item)| async move {
+                if let Some(signal) = stop.signal() {
+                    let refused = Attempt::Answered(Err(Error::Interrupted { signal }));
+                    return (item, refused);
+                }
+                let (template, when) = (item.pending.template(), (by, booking.patch(i)));
+                let attempt = self.remote.patch(item.name(), template, item.tries, when);
+                let attempt = attempt.await;
+                (item, attempt)
+            })
+            .buffer_unordered(self.concurrency)
+            .collect()
+            .await;
+        drop(turn);
+        let (mut again, wait) = settle(attempts, ended);
+        again.extend(later);
+        (again, wait)
     }
 
     /// Backs up each pool not backed up yet, from the read its merge used; a pool whose
@@ -256,7 +237,7 @@ impl<'a, R: Remote> SafeWrite<'a, R> {
 
     /// Backs `fresh` up for `item`, unless its backup already holds exactly that; a backup
     /// of an older read is replaced, so the one left holds what the PATCH replaces.
-    fn back_up(&self, item: &mut Item, fresh: &WorkPool) -> crate::error::Result<()> {
+    fn back_up(&self, item: &mut Item, fresh: &WorkPool) -> Result<()> {
         let dir = self.backups.ok_or(Error::NoBackupDir)?;
         let pool = serde_json::to_value(fresh).unwrap_or(Value::Null);
         if item.backup.as_ref().is_some_and(|(_, held)| *held == pool) {
@@ -278,7 +259,7 @@ impl<'a, R: Remote> SafeWrite<'a, R> {
     }
 
     /// Reads back every pool that was sent, in one request, and confirms each.
-    async fn read_back(&self, sent: Vec<(Item, crate::error::Result<()>)>) -> Vec<Report> {
+    async fn read_back(&self, sent: Vec<(Item, Result<()>)>) -> Vec<Report> {
         if sent.is_empty() {
             return Vec::new();
         }
@@ -294,6 +275,53 @@ impl<'a, R: Remote> SafeWrite<'a, R> {
             Err(e) => verdict::unconfirmed(sent, e),
         }
     }
+}
+
+/// The pools a chunk is done with: final reports, and writes to read back.
+#[derive(Default)]
+struct Ended {
+    reports: Vec<Report>,
+    /// Each with its PATCH's answer (an error that may hide a write that landed).
+    sent: Vec<(Item, Result<()>)>,
+}
+
+/// Sorts a round's PATCH answers: a final answer ends the pool (read back if the write may
+/// have landed); a late or retried one goes to the next round, after the longest backoff.
+fn settle(attempts: Vec<(Item, Attempt)>, ended: &mut Ended) -> (Vec<Item>, Duration) {
+    let (mut again, mut wait) = (Vec::new(), Duration::ZERO);
+    for (mut item, attempt) in attempts {
+        match attempt {
+            Attempt::Answered(Err(e)) if !may_have_landed(&e) => {
+                ended.reports.push(item.pending.report.fail(e));
+            }
+            Attempt::Answered(result) => ended.sent.push((item, result)),
+            Attempt::Late if item.late + 1 >= MAX_LATE => {
+                let (pool, rounds) = (item.name().to_string(), MAX_LATE);
+                let error = Error::Unsent { pool, rounds };
+                ended.reports.push(item.pending.report.fail(error));
+            }
+            Attempt::Late => {
+                item.late += 1;
+                again.push(item);
+            }
+            Attempt::Retry {
+                wait: backoff,
+                error,
+                throttled,
+            } => {
+                match throttled {
+                    true => item.tries.throttled += 1,
+                    false => item.tries.retries += 1,
+                }
+                if may_have_landed(&error) {
+                    item.landed = Some(error);
+                }
+                wait = wait.max(backoff);
+                again.push(item);
+            }
+        }
+    }
+    (again, wait)
 }
 
 impl Item {

@@ -2,7 +2,7 @@
 //! shared request stopped it: the read-back verdict, and the reports of pools that never
 //! got that far.
 
-use super::Item;
+use super::{Ended, Item};
 use crate::backup;
 use crate::commands::outcome::{Outcome, Report};
 use crate::error::{Error, Result};
@@ -92,19 +92,17 @@ fn unconfirmed_one(item: Item, result: Result<()>, cause: Arc<Error>) -> Report 
 
 /// A signal stopped the chunk before these pools were sent again: a pool whose earlier
 /// PATCH may have landed is read back; the others end `skipped`, nothing written.
-pub(super) fn interrupted(
-    items: Vec<Item>,
-    signal: &'static str,
-    reports: &mut Vec<Report>,
-    sent: &mut Vec<(Item, Result<()>)>,
-) {
+pub(super) fn interrupted(items: Vec<Item>, signal: &'static str, ended: &mut Ended) {
     for mut item in items {
         match item.landed.take() {
             Some(error) => {
                 item.stopped = Some(signal);
-                sent.push((item, Err(error)));
+                ended.sent.push((item, Err(error)));
             }
-            None => reports.push(item.pending.report.fail(Error::Interrupted { signal })),
+            None => {
+                let report = item.pending.report.fail(Error::Interrupted { signal });
+                ended.reports.push(report);
+            }
         }
     }
 }
