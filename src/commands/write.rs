@@ -30,7 +30,7 @@ use crate::error::{Error, Result};
 use futures::{StreamExt, stream};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use verdict::may_have_landed;
 
 /// Re-reads one pool may take because its PATCH could not leave in its window, before it
@@ -89,24 +89,45 @@ impl<'a, R: Remote> SafeWrite<'a, R> {
 
     /// Writes every pool of `chunk`; returns one final report per pool. Once `stop` is set,
     /// no further PATCH starts: the pools not yet sent end `skipped`, nothing written.
+    ///
+    /// Pools whose PATCH must be retried wait out the longest backoff of their rounds
+    /// together, then share one re-read; pools that only could not leave in time go again
+    /// at once.
     pub async fn chunk(&self, chunk: Vec<Pending>, stop: &Stop) -> Vec<Report> {
-        let mut items: Vec<Item> = chunk.into_iter().map(Item::new).collect();
+        let mut ready: Vec<Item> = chunk.into_iter().map(Item::new).collect();
+        let (mut backing, mut due) = (Vec::new(), Instant::now());
         let mut ended = Ended::default();
-        let mut wait = Duration::ZERO;
-        while !items.is_empty() {
-            let waited = match wait.is_zero() {
-                true => Ok(()),
-                false => self.remote.wait(wait).await,
-            };
+        loop {
+            if ready.is_empty() {
+                if backing.is_empty() {
+                    break;
+                }
+                let wait = due.saturating_duration_since(Instant::now());
+                let waited = match wait.is_zero() {
+                    true => Ok(()),
+                    false => self.remote.wait(wait).await,
+                };
+                ready = std::mem::take(&mut backing);
+                if let Err(e) = waited
+                    && stop.running()
+                {
+                    verdict::unread(ready, e, &mut ended.reports);
+                    break;
+                }
+            }
             if let Some(signal) = stop.signal() {
-                verdict::interrupted(items, signal, &mut ended);
+                ready.append(&mut backing);
+                verdict::interrupted(ready, signal, &mut ended);
                 break;
             }
-            if let Err(e) = waited {
-                verdict::unread(items, e, &mut ended.reports);
-                break;
+            let next = self
+                .round(std::mem::take(&mut ready), stop, &mut ended)
+                .await;
+            if !next.backing.is_empty() {
+                due = due.max(Instant::now() + next.wait);
             }
-            (items, wait) = self.round(items, stop, &mut ended).await;
+            backing.extend(next.backing);
+            ready = next.now;
         }
         let Ended { mut reports, sent } = ended;
         reports.extend(self.read_back(sent).await);
@@ -114,17 +135,12 @@ impl<'a, R: Remote> SafeWrite<'a, R> {
     }
 
     /// One round, with the turn held: the backups, one re-read, and the PATCHes of the pools
-    /// that are unchanged. Returns the pools to try again, and how long to wait first.
-    async fn round(
-        &self,
-        items: Vec<Item>,
-        stop: &Stop,
-        ended: &mut Ended,
-    ) -> (Vec<Item>, Duration) {
+    /// that are unchanged. Returns the pools to try again.
+    async fn round(&self, items: Vec<Item>, stop: &Stop, ended: &mut Ended) -> Next {
         let turn = self.turn.lock().await;
         if let Some(signal) = stop.signal() {
             verdict::interrupted(items, signal, ended);
-            return (Vec::new(), Duration::ZERO);
+            return Next::default();
         }
         // Backed up before the re-read, from the read the merge used: the re-read then only
         // confirms the server still holds that, and no disk write delays a PATCH.
@@ -133,7 +149,11 @@ impl<'a, R: Remote> SafeWrite<'a, R> {
         // wait for the next round, nothing spent.
         let later = items.split_off(items.len().min(self.remote.writes_per_read()));
         if items.is_empty() {
-            return (later, Duration::ZERO);
+            let now = later;
+            return Next {
+                now,
+                ..Next::default()
+            };
         }
         let booking = self.remote.book(items.len());
         let names: Vec<String> = items.iter().map(|i| i.name().to_string()).collect();
@@ -142,7 +162,7 @@ impl<'a, R: Remote> SafeWrite<'a, R> {
             Err(e) => {
                 items.extend(later);
                 verdict::unread(items, e, &mut ended.reports);
-                return (Vec::new(), Duration::ZERO);
+                return Next::default();
             }
         };
         let mut ready = Vec::new();
@@ -170,9 +190,9 @@ impl<'a, R: Remote> SafeWrite<'a, R> {
             .collect()
             .await;
         drop(turn);
-        let (mut again, wait) = settle(attempts, ended);
-        again.extend(later);
-        (again, wait)
+        let mut next = settle(attempts, ended);
+        next.now.extend(later);
+        next
     }
 
     /// Backs up each pool not backed up yet, from the read its merge used; a pool whose
@@ -285,10 +305,20 @@ struct Ended {
     sent: Vec<(Item, Result<()>)>,
 }
 
+/// The pools a round hands back.
+#[derive(Default)]
+struct Next {
+    /// To try again at once (held past their window, or not in the round).
+    now: Vec<Item>,
+    /// To try again after `wait` (a retried answer's backoff).
+    backing: Vec<Item>,
+    wait: Duration,
+}
+
 /// Sorts a round's PATCH answers: a final answer ends the pool (read back if the write may
-/// have landed); a late or retried one goes to the next round, after the longest backoff.
-fn settle(attempts: Vec<(Item, Attempt)>, ended: &mut Ended) -> (Vec<Item>, Duration) {
-    let (mut again, mut wait) = (Vec::new(), Duration::ZERO);
+/// have landed); a late one goes again at once, a retried one after the longest backoff.
+fn settle(attempts: Vec<(Item, Attempt)>, ended: &mut Ended) -> Next {
+    let mut next = Next::default();
     for (mut item, attempt) in attempts {
         match attempt {
             Attempt::Answered(Err(e)) if !may_have_landed(&e) => {
@@ -302,10 +332,10 @@ fn settle(attempts: Vec<(Item, Attempt)>, ended: &mut Ended) -> (Vec<Item>, Dura
             }
             Attempt::Late => {
                 item.late += 1;
-                again.push(item);
+                next.now.push(item);
             }
             Attempt::Retry {
-                wait: backoff,
+                wait,
                 error,
                 throttled,
             } => {
@@ -316,12 +346,12 @@ fn settle(attempts: Vec<(Item, Attempt)>, ended: &mut Ended) -> (Vec<Item>, Dura
                 if may_have_landed(&error) {
                     item.landed = Some(error);
                 }
-                wait = wait.max(backoff);
-                again.push(item);
+                next.wait = next.wait.max(wait);
+                next.backing.push(item);
             }
         }
     }
-    (again, wait)
+    next
 }
 
 impl Item {
