@@ -205,6 +205,37 @@ pub enum Error {
         backup: PathBuf,
     },
 
+    /// A PATCH was answered, but reading the pool back to confirm it failed.
+    #[error(
+        "the PATCH of work pool {pool:?} was answered {answer}, but reading the pool back failed \
+         ({cause}), so the write is unconfirmed: it may have landed; check the pool with \
+         `poolsync update {pool:?} --dry-run` (the state it replaced is in the backup {})",
+        backup.display()
+    )]
+    Unconfirmed {
+        /// The pool name.
+        pool: String,
+        /// What the PATCH was answered: `with success`, or its error.
+        answer: String,
+        /// Why the read-back failed.
+        cause: std::sync::Arc<Error>,
+        /// The backup written before the write.
+        backup: PathBuf,
+    },
+
+    /// A PATCH that never found a moment to leave within one round trip of a re-read.
+    #[error(
+        "the PATCH of work pool {pool:?} could not leave within one round trip of its re-read, \
+         {rounds} times (other writes held the slots or the pace); nothing was written; run \
+         poolsync again"
+    )]
+    Unsent {
+        /// The pool name.
+        pool: String,
+        /// How many re-reads it took.
+        rounds: u32,
+    },
+
     /// No folder to write backups to.
     #[error("no folder for backups: neither --backup-dir nor XDG_STATE_HOME nor HOME is set")]
     NoBackupDir,

@@ -7,6 +7,7 @@ mod csrf;
 mod deployments;
 mod failure;
 mod gate;
+mod interrupt;
 mod listing;
 mod misdirected;
 mod pace;
@@ -18,10 +19,15 @@ mod tls;
 mod types;
 mod verbatim;
 mod wire;
+mod write;
 
 pub use gate::Pushback;
+pub use interrupt::Interrupt;
 pub use listing::Listed;
+pub use pace::MIN_MAX_RPS;
 pub use retry::{RETRY_STATUSES, RetryPolicy};
+pub use send::Tries;
+pub use write::{Attempt, Booking, Fresh, WINDOW_FLOOR};
 
 use gate::Gate;
 pub use types::{Defaults, Deployment, WorkPool};
@@ -34,7 +40,7 @@ use crate::error::{Error, Result};
 use base64::Engine as _;
 use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue};
 use reqwest::{Method, StatusCode};
-use serde_json::{Value, json};
+use serde_json::json;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// The most pools one `POST /work_pools/filter` may return.
@@ -68,6 +74,10 @@ pub struct Client {
     redactor: redact::Redactor,
     /// For the paths `reqwest` would rewrite (pools named `.` and `..`).
     verbatim: verbatim::Verbatim,
+    /// Cuts every wait, and stops every PATCH, once a signal came.
+    interrupt: Interrupt,
+    /// The PATCHes in flight, whose `303`s the redirect policy refuses.
+    writes: std::sync::Arc<redirect::Writes>,
 }
 
 /// A response that got through: its status and body.
@@ -76,6 +86,8 @@ struct Reply {
     body: bytes::Bytes,
     /// How many times the request was sent.
     tries: u32,
+    /// The round trip of the try that got this answer.
+    took: std::time::Duration,
 }
 
 impl Client {
@@ -118,6 +130,7 @@ impl Client {
         let mut verbatim_headers = headers.clone();
         verbatim_headers.insert(reqwest::header::USER_AGENT, HeaderValue::from_static(AGENT));
         let mut roots = Vec::new();
+        let writes = std::sync::Arc::new(redirect::Writes::default());
         let mut builder = reqwest::Client::builder()
             .user_agent(AGENT)
             .default_headers(headers)
@@ -127,6 +140,7 @@ impl Client {
             .redirect(redirect::policy(
                 config.verbose,
                 redact::Redactor::new(&config.auth, &config.custom_headers),
+                std::sync::Arc::clone(&writes),
             ))
             .tls_danger_accept_invalid_certs(config.tls_insecure);
         if let Some(path) = &config.ssl_cert_file {
@@ -170,6 +184,8 @@ impl Client {
                 tls_insecure: config.tls_insecure,
                 roots,
             }),
+            interrupt: Interrupt::default(),
+            writes,
         })
     }
 
@@ -182,6 +198,12 @@ impl Client {
     /// server's `429`s) and at most `max_writes` writes in flight.
     pub fn paced(mut self, max_rps: Option<f64>, max_writes: usize) -> Client {
         self.gate = Gate::new(max_rps, max_writes);
+        self
+    }
+
+    /// Cuts this client's waits, and stops its PATCHes, once `interrupt` is raised.
+    pub fn interruptible(mut self, interrupt: Interrupt) -> Client {
+        self.interrupt = interrupt;
         self
     }
 
@@ -250,24 +272,6 @@ impl Client {
             return Err(self.not_found(error).await);
         }
         self.parse(Method::POST, path, reply)
-    }
-
-    /// `PATCH /work_pools/{name}` with only the new base job template.
-    pub async fn update_template(&self, name: &str, template: &Value) -> Result<()> {
-        let path = failure::pool_path(name);
-        let body = json!({ "base_job_template": template });
-        let reply = self.send(Method::PATCH, &path, Some(&body)).await?;
-        match reply.status {
-            StatusCode::OK | StatusCode::NO_CONTENT => Ok(()),
-            StatusCode::NOT_FOUND => Err(Error::PoolNotFound {
-                pool: name.into(),
-                url: self.base.clone(),
-            }),
-            StatusCode::FORBIDDEN if WorkPool::is_reserved(name) => {
-                Err(Error::ReservedPool { pool: name.into() })
-            }
-            _ => Err(self.status_error(Method::PATCH, &path, &reply)),
-        }
     }
 
     /// The server's default templates: Prefect Cloud's `collections/work_pool_types`, or a

@@ -2,6 +2,7 @@
 
 use super::connection::ConnectionArgs;
 use super::merging::{BaseArg, HistoryArgs, StrategyArg};
+use crate::api::MIN_MAX_RPS;
 use clap::{Args, ValueEnum};
 use std::path::PathBuf;
 
@@ -112,10 +113,13 @@ pub enum OutputFormat {
     Markdown,
 }
 
-/// A request rate: a finite number above zero.
+/// A request rate: a finite number from [`MIN_MAX_RPS`] (one request every 100 s) to 100,000.
 fn rate(text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {
-        Ok(n) if n.is_finite() && n > 0.0 && n <= 100_000.0 => Ok(n),
-        _ => Err("give requests per second, a number above 0 (e.g. 10 for 600/min)".into()),
+        Ok(n) if n.is_finite() && (MIN_MAX_RPS..=100_000.0).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "give requests per second from {MIN_MAX_RPS} (one request every 100 s) to 100000 \
+             (e.g. 10 for 600/min)"
+        )),
     }
 }

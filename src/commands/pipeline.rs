@@ -4,8 +4,9 @@
 //! targets (names read in chunks, or listing pages fetched as the workers need them, pages
 //! that overlap by one pool so a shift is seen, and then a re-list that catches what it
 //! skipped) -> [`prepare`] each, `concurrency` at
-//! once -> group what is ready into chunks -> [`SafeWrite::chunk`] (one re-read, the PATCHes,
-//! one read-back) -> print each report as it ends -> the exit rule.
+//! once -> group what is ready into chunks -> [`SafeWrite::chunk`] (backups, one re-read, the
+//! PATCHes; the pools whose PATCH waited are re-read again; one read-back) -> print each
+//! report as it ends -> the exit rule.
 
 use super::deployments::Store;
 use super::output::{Printer, Tally};
@@ -28,7 +29,9 @@ const CHUNKS_IN_FLIGHT: usize = 4;
 /// Runs `update` as planned; returns the exit code.
 pub async fn run(plan: Plan, client: Client) -> Result<u8> {
     let stop = Stop::listen();
-    let client = client.paced(plan.max_rps, plan.concurrency);
+    let client = client
+        .paced(plan.max_rps, plan.concurrency)
+        .interruptible(stop.interrupt());
     let ctx = Context::new(client, plan.sync);
     let writer = SafeWrite::new(
         &ctx.client,
@@ -89,6 +92,8 @@ pub async fn run(plan: Plan, client: Client) -> Result<u8> {
     tally.interrupted = stop.signal();
     let held = printer.finish(&tally)?;
     if let Some(signal) = tally.interrupted {
+        // A listing cut by the signal is no error of its own.
+        let listing_error = listing_error.filter(|e| !matches!(e, Error::Interrupted { .. }));
         if let Some(error) = held.or(listing_error) {
             eprintln!("error: {}", error.shown());
         }
