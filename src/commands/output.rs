@@ -13,6 +13,10 @@ use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::io::Write;
 
+mod lines;
+
+use lines::{Row, cost, json_report, kept_out_note, patch, pointer, row};
+
 /// Counts per outcome, and what the run cost in requests and pushback.
 #[derive(Debug, Default)]
 pub struct Tally {
@@ -63,14 +67,6 @@ impl Tally {
     pub fn would_change(&self) -> usize {
         self.count(Outcome::WouldChange)
     }
-}
-
-/// One row of the batch table.
-struct Row {
-    pool: String,
-    pool_type: String,
-    outcome: Outcome,
-    detail: String,
 }
 
 /// Prints reports as they arrive.
@@ -338,94 +334,6 @@ impl Printer {
         }
         write!(out, "{text}").map_err(stdout_error)
     }
-}
-
-/// What the run cost: requests, retries and the server's pushback.
-fn cost(tally: &Tally) -> String {
-    let mut parts = vec![
-        format!("{} requests", tally.requests),
-        format!("{} retries", tally.retries),
-    ];
-    if tally.pushback.throttled > 0 {
-        parts.push(format!("{} throttled", tally.pushback.throttled));
-    }
-    if !tally.pushback.waited.is_zero() {
-        parts.push(format!(
-            "{:.1} s waiting on server pushback",
-            tally.pushback.waited.as_secs_f64()
-        ));
-    }
-    parts.join(", ")
-}
-
-/// `2 upstream keys kept out`, or empty when nothing was.
-fn kept_out_note(report: &Report) -> String {
-    match report.kept_out.len() {
-        0 => String::new(),
-        1 => "1 upstream key kept out".into(),
-        n => format!("{n} upstream keys kept out"),
-    }
-}
-
-fn pointer(p: &str) -> &str {
-    if p.is_empty() { "/" } else { p }
-}
-
-fn row(report: &Report) -> Row {
-    let detail = match (&report.error, report.violations.first()) {
-        (Some(error), _) => error.to_string(),
-        (None, Some(first)) if report.violations.len() > 1 => {
-            format!("{first} (+{} more)", report.violations.len() - 1)
-        }
-        (None, Some(first)) => first.to_string(),
-        (None, None) => {
-            let changes = match patch(report).as_array().map(Vec::len) {
-                Some(0) | None => String::new(),
-                Some(n) => format!("{n} change{}", if n == 1 { "" } else { "s" }),
-            };
-            let kept = kept_out_note(report);
-            match (changes.is_empty(), kept.is_empty()) {
-                (false, false) => format!("{changes}, {kept}"),
-                (true, _) => kept,
-                (false, true) => changes,
-            }
-        }
-    };
-    Row {
-        pool: escape(&report.pool).into_owned(),
-        pool_type: escape(report.pool_type.as_deref().unwrap_or_default()).into_owned(),
-        outcome: report.outcome,
-        detail: escape(&detail).into_owned(),
-    }
-}
-
-fn patch(report: &Report) -> Value {
-    match (&report.current, &report.merged) {
-        (Some(current), Some(merged)) => diff::json_patch(current, merged),
-        _ => json!([]),
-    }
-}
-
-fn json_report(report: &Report) -> Value {
-    json!({
-        "pool": report.pool,
-        "type": report.pool_type,
-        "outcome": report.outcome,
-        "changed": matches!(report.outcome, Outcome::Updated | Outcome::WouldChange),
-        "patch": patch(report),
-        "warnings": report.warnings,
-        "violations": report.violations,
-        "upstream": report.upstream,
-        "kept_out": report.kept_out,
-        "base": report.base.as_ref().map(crate::history::Origin::to_json),
-        "merged": report.merged,
-        "error": report.error.as_ref().map(ToString::to_string),
-        "note": report.note,
-        "deployments": report.deployments.as_ref().map(|checked| json!({
-            "counts": checked.counts(),
-            "findings": checked.findings,
-        })),
-    })
 }
 
 fn into_error(report: Report) -> Option<Error> {

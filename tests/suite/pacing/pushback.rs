@@ -168,7 +168,7 @@ async fn max_rps_from_the_environment_paces_too() {
 
 /// A single early 429 does not pin the pace far below what the server allows: `--max-rps 5`
 /// on 20 pools against a bucket of 5 per second, two at once (the CSRF probe and the write
-/// that triggered it arrive together, so one request in the first second is throttled).
+/// that triggered it may arrive together, so one request in the first second may be throttled).
 /// From the first request after that pause to the end (a later 429 and its pause included:
 /// the clocks of the bucket and the pacer can drift apart), they still arrive at most 0.3 s
 /// apart on average (at least two thirds of the budget); nothing fails.
@@ -178,11 +178,12 @@ async fn an_early_429_keeps_the_pace_near_the_budget() {
     let scenario = Scenario::stale_pools(&pools).bucket(5.0, 2.0);
     let (ran, _) = run_all_updated(scenario, &["--all", "--max-rps", "5"], &pools).await;
     let log = ran.fake.log();
-    let first = log
-        .iter()
-        .position(|s| s.pushback.is_some())
-        .expect("the bucket throttled a request");
-    let after = &log[first + 1..];
+    // Paced writes that book their slots may get no 429 at all; then the pace is measured
+    // from the first request.
+    let after = match log.iter().position(|s| s.pushback.is_some()) {
+        Some(first) => &log[first + 1..],
+        None => &log[..],
+    };
     let gap = secs(after[0].at, after[after.len() - 1].at) / (after.len() - 1) as f64;
     assert!(
         gap <= 0.3,

@@ -1,0 +1,104 @@
+//! One pool's lines in a run's output: its row in the batch table, its JSON object, and the
+//! cost line of the summary.
+
+use super::Tally;
+use crate::commands::outcome::{Outcome, Report};
+use crate::diff;
+use crate::display::escape;
+use serde_json::{Value, json};
+
+/// One row of the batch table.
+pub(super) struct Row {
+    pub(super) pool: String,
+    pub(super) pool_type: String,
+    pub(super) outcome: Outcome,
+    pub(super) detail: String,
+}
+
+/// What the run cost: requests, retries and the server's pushback.
+pub(super) fn cost(tally: &Tally) -> String {
+    let mut parts = vec![
+        format!("{} requests", tally.requests),
+        format!("{} retries", tally.retries),
+    ];
+    if tally.pushback.throttled > 0 {
+        parts.push(format!("{} throttled", tally.pushback.throttled));
+    }
+    if !tally.pushback.waited.is_zero() {
+        parts.push(format!(
+            "{:.1} s waiting on server pushback",
+            tally.pushback.waited.as_secs_f64()
+        ));
+    }
+    parts.join(", ")
+}
+
+/// `2 upstream keys kept out`, or empty when nothing was.
+pub(super) fn kept_out_note(report: &Report) -> String {
+    match report.kept_out.len() {
+        0 => String::new(),
+        1 => "1 upstream key kept out".into(),
+        n => format!("{n} upstream keys kept out"),
+    }
+}
+
+pub(super) fn pointer(p: &str) -> &str {
+    if p.is_empty() { "/" } else { p }
+}
+
+pub(super) fn row(report: &Report) -> Row {
+    let detail = match (&report.error, report.violations.first()) {
+        (Some(error), _) => error.to_string(),
+        (None, Some(first)) if report.violations.len() > 1 => {
+            format!("{first} (+{} more)", report.violations.len() - 1)
+        }
+        (None, Some(first)) => first.to_string(),
+        (None, None) => {
+            let changes = match patch(report).as_array().map(Vec::len) {
+                Some(0) | None => String::new(),
+                Some(n) => format!("{n} change{}", if n == 1 { "" } else { "s" }),
+            };
+            let kept = kept_out_note(report);
+            match (changes.is_empty(), kept.is_empty()) {
+                (false, false) => format!("{changes}, {kept}"),
+                (true, _) => kept,
+                (false, true) => changes,
+            }
+        }
+    };
+    Row {
+        pool: escape(&report.pool).into_owned(),
+        pool_type: escape(report.pool_type.as_deref().unwrap_or_default()).into_owned(),
+        outcome: report.outcome,
+        detail: escape(&detail).into_owned(),
+    }
+}
+
+pub(super) fn patch(report: &Report) -> Value {
+    match (&report.current, &report.merged) {
+        (Some(current), Some(merged)) => diff::json_patch(current, merged),
+        _ => json!([]),
+    }
+}
+
+pub(super) fn json_report(report: &Report) -> Value {
+    json!({
+        "pool": report.pool,
+        "type": report.pool_type,
+        "outcome": report.outcome,
+        "changed": matches!(report.outcome, Outcome::Updated | Outcome::WouldChange),
+        "patch": patch(report),
+        "warnings": report.warnings,
+        "violations": report.violations,
+        "upstream": report.upstream,
+        "kept_out": report.kept_out,
+        "base": report.base.as_ref().map(crate::history::Origin::to_json),
+        "merged": report.merged,
+        "error": report.error.as_ref().map(ToString::to_string),
+        "note": report.note,
+        "deployments": report.deployments.as_ref().map(|checked| json!({
+            "counts": checked.counts(),
+            "findings": checked.findings,
+        })),
+    })
+}
