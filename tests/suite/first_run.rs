@@ -185,39 +185,49 @@ fn first_run_without_backup_keeps_customisations_and_upgrades_stale_defaults() {
         let (pool_template, removed) = customise(&case, &base);
         let name = unique(&format!("first-run-{}", case.pool_type));
         create_pool(&name, case.pool_type, &pool_template);
-        let out = poolsync()
-            .args([
-                "update",
-                "--api-url",
-                support::api_url(),
-                &name,
-                "--output",
-                "json",
-            ])
-            .arg("--backup-dir")
-            .arg(backups.path())
-            .assert()
-            .get_output()
-            .clone();
-        let report: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-            panic!(
-                "{name}: {e}: {}\n{}",
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            )
-        });
-        let stored = read_template(&name);
-        let fresh = support::default_template(case.pool_type);
+        let report = first_update(&name, &[], backups.path());
         let made = Made {
             case: &case,
             base: &base,
             pool: &pool_template,
             removed: &removed,
         };
+        let stored = read_template(&name);
+        let fresh = support::default_template(case.pool_type);
         failures.extend(verify(&made, &report, &stored, &fresh, true));
         delete_pool(&name);
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// `poolsync update NAME --output json` with `args`, backups in `backups`: the pool's report.
+pub(crate) fn first_update(
+    name: &str,
+    args: &[&std::ffi::OsStr],
+    backups: &std::path::Path,
+) -> Value {
+    let out = poolsync()
+        .args([
+            "update",
+            "--api-url",
+            support::api_url(),
+            name,
+            "--output",
+            "json",
+        ])
+        .args(args)
+        .arg("--backup-dir")
+        .arg(backups)
+        .assert()
+        .get_output()
+        .clone();
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{name}: {e}: {}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
 }
 
 /// A pool made for a case: the released default, the customised template, the pointers of

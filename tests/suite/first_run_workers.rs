@@ -7,7 +7,7 @@
 //! wired, no `$ref` dangles (the server accepts the template), and anything of the new
 //! default left out is named.
 
-use super::first_run::{Case, Made, customise, released, verify};
+use super::first_run::{Case, Made, customise, first_update, released, verify};
 use crate::support::{self, create_pool, delete_pool, poolsync, read_template, unique};
 use serde_json::{Value, json};
 
@@ -121,22 +121,9 @@ fn first_run_on_pools_from_worker_templates_the_history_lacks() {
         std::fs::write(&history, file.to_string()).expect("write history");
         let name = unique(&format!("worker-born-{}", case.pool_type));
         create_pool(&name, case.pool_type, &pool_template);
-        let out = poolsync()
-            .args(["update", "--api-url", support::api_url(), &name])
-            .args(["--output", "json", "--history-file"])
-            .arg(&history)
-            .arg("--backup-dir")
-            .arg(dir.path().join("backups"))
-            .assert()
-            .get_output()
-            .clone();
-        let report: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-            panic!(
-                "{name}: {e}: {}\n{}",
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            )
-        });
+        let backups = dir.path().join("backups");
+        let flag = std::ffi::OsStr::new("--history-file");
+        let report = first_update(&name, &[flag, history.as_os_str()], &backups);
         let stored = read_template(&name);
         let fresh = support::default_template(case.pool_type);
         let made = Made {

@@ -5,7 +5,31 @@
 
 use crate::mock::poolsync;
 use serde_json::{Value, json};
+use std::ffi::OsStr;
 use std::io::Write;
+
+/// `poolsync merge` with `args` (paths and flags as given), its exit code asserted.
+fn merge(args: &[&OsStr], code: i32) -> std::process::Output {
+    poolsync()
+        .arg("merge")
+        .args(args)
+        .assert()
+        .code(code)
+        .get_output()
+        .clone()
+}
+
+fn os(text: &str) -> &OsStr {
+    OsStr::new(text)
+}
+
+/// The args of `merge --base auto --type x` of `pool` with itself, inferring from `history`.
+fn bad_file<'a>(history: &'a OsStr, pool: &'a OsStr) -> Vec<&'a OsStr> {
+    let flags = ["--base", "auto", "--type", "x", "--history-file"];
+    let mut args: Vec<&OsStr> = flags.iter().map(|f| os(f)).collect();
+    args.extend([history, os("--default"), pool, os("--current"), pool]);
+    args
+}
 
 fn file(value: &Value) -> tempfile::NamedTempFile {
     let mut f = tempfile::NamedTempFile::new().expect("temp file");
@@ -44,24 +68,21 @@ fn a_golden_template_in_a_history_file_is_the_base() {
     let mut pool = golden();
     pool["variables"]["properties"]["team"]["default"] = json!("data");
     let (pool, default, hist) = (file(&pool), file(&v2()), file(&history(&golden())));
-    let out = poolsync()
-        .args([
-            "merge",
-            "--base",
-            "auto",
-            "--type",
-            "acme-k8s",
-            "--history-file",
-        ])
-        .arg(hist.path())
-        .arg("--default")
-        .arg(default.path())
-        .arg("--current")
-        .arg(pool.path())
-        .assert()
-        .success()
-        .get_output()
-        .clone();
+    let out = merge(
+        &[
+            os("--base"),
+            os("auto"),
+            os("--type"),
+            os("acme-k8s"),
+            os("--history-file"),
+            hist.path().as_os_str(),
+            os("--default"),
+            default.path().as_os_str(),
+            os("--current"),
+            pool.path().as_os_str(),
+        ],
+        0,
+    );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         stderr.contains("base: acme-k8s default of acme-golden v1, inferred, "),
@@ -124,17 +145,10 @@ fn a_bad_history_file_names_the_file_and_the_problem() {
     let pool = file(&golden());
     for (content, problem) in cases {
         let hist = file(&content);
-        let out = poolsync()
-            .args(["merge", "--base", "auto", "--type", "x", "--history-file"])
-            .arg(hist.path())
-            .arg("--default")
-            .arg(pool.path())
-            .arg("--current")
-            .arg(pool.path())
-            .assert()
-            .code(1)
-            .get_output()
-            .clone();
+        let out = merge(
+            &bad_file(hist.path().as_os_str(), pool.path().as_os_str()),
+            1,
+        );
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(
             stderr.contains(&hist.path().display().to_string()),
@@ -142,24 +156,10 @@ fn a_bad_history_file_names_the_file_and_the_problem() {
         );
         assert!(stderr.contains(problem), "{content}: {stderr}");
     }
-    let out = poolsync()
-        .args([
-            "merge",
-            "--base",
-            "auto",
-            "--type",
-            "x",
-            "--history-file",
-            "/no/such/file.json",
-        ])
-        .arg("--default")
-        .arg(pool.path())
-        .arg("--current")
-        .arg(pool.path())
-        .assert()
-        .code(1)
-        .get_output()
-        .clone();
+    let out = merge(
+        &bad_file(os("/no/such/file.json"), pool.path().as_os_str()),
+        1,
+    );
     assert!(String::from_utf8_lossy(&out.stderr).contains("/no/such/file.json"));
 }
 
@@ -177,17 +177,17 @@ fn every_key_kept_out_is_named() {
         .expect("jc")
         .remove("team");
     let (pool, default, base) = (file(&pool), file(&v2()), file(&golden()));
-    let out = poolsync()
-        .args(["merge", "--base"])
-        .arg(base.path())
-        .arg("--default")
-        .arg(default.path())
-        .arg("--current")
-        .arg(pool.path())
-        .assert()
-        .success()
-        .get_output()
-        .clone();
+    let out = merge(
+        &[
+            os("--base"),
+            base.path().as_os_str(),
+            os("--default"),
+            default.path().as_os_str(),
+            os("--current"),
+            pool.path().as_os_str(),
+        ],
+        0,
+    );
     let stderr = String::from_utf8_lossy(&out.stderr);
     for pointer in ["/job_configuration/team", "/variables/properties/team"] {
         assert!(
