@@ -132,11 +132,18 @@ pub fn infer(history: &History, pool_type: &str, current: &Value, default: &Valu
         .iter()
         .filter(|(_, a, _)| a.score() >= THRESHOLD)
         .collect();
-    // Candidates are oldest first, so on a tie the later (newer) wins.
     // On equal features, more matched leaves (a variable's schema is one feature, so one
-    // edited annotation hides the rest of it), then fewer lacking.
+    // edited value hides the rest of it), then fewer leaves the pool lacks, then fewer
+    // features; candidates are oldest first within a package, so then the later wins.
     let key = |(i, a, f): &(usize, Agreement, Fit)| {
-        (f.rank(), a.matched, std::cmp::Reverse(f.lacking), *i)
+        let absent = a.leaves - a.present;
+        (
+            f.rank(),
+            a.matched,
+            std::cmp::Reverse(absent),
+            std::cmp::Reverse(f.lacking),
+            *i,
+        )
     };
     let best = eligible.iter().copied().max_by_key(|c| key(c));
     let Some((i, found, fit)) = best else {

@@ -23,6 +23,7 @@ pub(super) fn restore_definitions(
     default: &Value,
     current: &Value,
     merged: &mut Value,
+    upstream: &mut Vec<Upstream>,
     out: &mut Vec<Warning>,
 ) {
     let mut refs = Vec::new();
@@ -50,6 +51,7 @@ pub(super) fn restore_definitions(
             .or_insert_with(|| Value::Object(Map::new()));
         if let Value::Object(definitions) = entry {
             definitions.insert(name.clone(), found);
+            unreport(upstream, &section, &name);
             out.push(Warning {
                 pointer,
                 message: format!(
@@ -58,6 +60,38 @@ pub(super) fn restore_definitions(
                 ),
             });
         }
+    }
+}
+
+/// Drops the report that upstream removed the definition `name` of `section`, now kept; a
+/// report of the whole section removed becomes one per definition still removed.
+fn unreport(upstream: &mut Vec<Upstream>, section: &str, name: &str) {
+    let whole = format!("/variables/{section}");
+    let one = format!("{whole}/{}", escape_token(name));
+    let removed = |u: &Upstream, at: &str| u.kind == UpstreamKind::Removed && u.pointer == at;
+    upstream.retain(|u| !removed(u, &one));
+    let Some(at) = upstream.iter().position(|u| removed(u, &whole)) else {
+        return;
+    };
+    let report = upstream.remove(at);
+    let gone = |side: &Option<Value>, key: &str| side.as_ref().and_then(|s| s.get(key)).cloned();
+    let names: Vec<String> = report
+        .current
+        .as_ref()
+        .and_then(Value::as_object)
+        .map(|d| d.keys().filter(|k| *k != name).cloned().collect())
+        .unwrap_or_default();
+    for (i, other) in names.into_iter().enumerate() {
+        upstream.insert(
+            at + i,
+            Upstream {
+                pointer: format!("{whole}/{}", escape_token(&other)),
+                kind: UpstreamKind::Removed,
+                base: gone(&report.base, &other),
+                default: None,
+                current: gone(&report.current, &other),
+            },
+        );
     }
 }
 

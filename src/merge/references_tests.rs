@@ -8,7 +8,13 @@ fn a_definition_a_kept_property_references_is_restored() {
                                        "definitions": {"Secret": {"type": "object"}}}});
     let mut merged = json!({"variables": {"properties": {"s": {"$ref": "#/definitions/Secret"}}}});
     let mut warnings = Vec::new();
-    restore_definitions(&default, &current, &mut merged, &mut warnings);
+    restore_definitions(
+        &default,
+        &current,
+        &mut merged,
+        &mut Vec::new(),
+        &mut warnings,
+    );
     assert_eq!(
         merged.pointer("/variables/definitions/Secret"),
         Some(&json!({"type": "object"}))
@@ -22,7 +28,13 @@ fn a_present_or_unknown_definition_is_left_alone() {
     let current = json!({"variables": {"properties": {"s": {"$ref": "#/$defs/Nowhere"}}}});
     let mut merged = current.clone();
     let mut warnings = Vec::new();
-    restore_definitions(&json!({}), &current, &mut merged, &mut warnings);
+    restore_definitions(
+        &json!({}),
+        &current,
+        &mut merged,
+        &mut Vec::new(),
+        &mut warnings,
+    );
     assert_eq!(merged, current);
     assert!(warnings.is_empty());
 }
@@ -93,5 +105,33 @@ fn a_variable_the_base_had_or_a_place_the_user_filled_is_not_rewired() {
     assert_eq!(
         merged["job_configuration"]["job_manifest"]["spec"]["containers"][0]["resources"],
         json!({"requests": {"cpu": "2"}})
+    );
+}
+
+#[test]
+fn a_restored_definition_is_no_longer_reported_removed() {
+    let current = json!({"variables": {"properties": {"s": {"$ref": "#/definitions/A"}},
+                                       "definitions": {"A": {"type": "string"}, "B": {}}}});
+    let mut merged = json!({"variables": {"properties": {"s": {"$ref": "#/definitions/A"}}}});
+    let mut upstream = vec![Upstream {
+        pointer: "/variables/definitions".into(),
+        kind: UpstreamKind::Removed,
+        base: current.pointer("/variables/definitions").cloned(),
+        default: None,
+        current: current.pointer("/variables/definitions").cloned(),
+    }];
+    let mut warnings = Vec::new();
+    restore_definitions(
+        &json!({}),
+        &current,
+        &mut merged,
+        &mut upstream,
+        &mut warnings,
+    );
+    let pointers: Vec<&str> = upstream.iter().map(|u| u.pointer.as_str()).collect();
+    assert_eq!(
+        pointers,
+        ["/variables/definitions/B"],
+        "only B is still removed"
     );
 }

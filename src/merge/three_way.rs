@@ -51,7 +51,13 @@ pub fn merge3(
     let mut template = merged.unwrap_or_else(|| current.clone());
     let mut warnings = Vec::new();
     keep_used_variables(&mut template, &mut upstream, &mut warnings);
-    references::restore_definitions(default, current, &mut template, &mut warnings);
+    references::restore_definitions(
+        default,
+        current,
+        &mut template,
+        &mut upstream,
+        &mut warnings,
+    );
     references::wire_new_variables(base, default, &mut template, &mut upstream, &deleted);
     if let (Value::Object(default), Value::Object(merged)) = (default, &template) {
         null_hides_object(default, merged, "", &mut warnings);

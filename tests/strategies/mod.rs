@@ -162,13 +162,29 @@ pub fn ancestors(pointer: &str) -> Vec<&str> {
 /// restoring variables still in use) never touches.
 pub fn without_cleanup(template: &Value, kept: &Value) -> Value {
     let mut template = template.clone();
-    let kept = kept
-        .pointer("/variables/properties")
-        .and_then(Value::as_object);
+    let theirs = |section: &str| {
+        kept.pointer(&format!("/variables/{section}"))
+            .and_then(Value::as_object)
+    };
     if let Some(Value::Object(variables)) = template.get_mut("variables") {
         variables.remove("required");
         if let Some(Value::Object(properties)) = variables.get_mut("properties") {
+            let kept = theirs("properties");
             properties.retain(|name, _| kept.is_some_and(|kept| kept.contains_key(name)));
+        }
+        // Definitions a restored property references come back with it.
+        for section in ["definitions", "$defs"] {
+            let kept = theirs(section);
+            if let Some(Value::Object(definitions)) = variables.get_mut(section) {
+                definitions.retain(|name, _| kept.is_some_and(|kept| kept.contains_key(name)));
+            }
+            if kept.is_none()
+                && variables
+                    .get(section)
+                    .is_some_and(|d| d.as_object().is_some_and(|d| d.is_empty()))
+            {
+                variables.remove(section);
+            }
         }
     }
     template
