@@ -124,6 +124,10 @@ def report(runs, runner, args):
         "   - *refused*: `poolsync validate --file MERGED` exits non-zero (on a server: `update`",
         "     does not write the pool).",
         "",
+        "   Before scoring, each pool checks that the oracle can fail: the pool left as it was",
+        "   must score every new variable unwired and every stale value not upgraded, and the",
+        "   newest default taken as is must lose every customisation.",
+        "",
     ]
     invalid = [c for c in runs[0][2] if c.invalid_origin]
     if invalid:

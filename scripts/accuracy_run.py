@@ -23,7 +23,7 @@ from pathlib import Path
 
 from accuracy_pool import customise
 from accuracy_report import report
-from accuracy_score import Score, score
+from accuracy_score import Score, score, self_check
 
 REPO = Path(__file__).resolve().parent.parent
 SEED = 16
@@ -125,6 +125,9 @@ class Runner:
     def offline(self, leave_out):
         cases = self.cases()
         for case in cases:
+            problem = self_check(case.origin, case.newest, case.pool, case.custom)
+            if problem:
+                raise SystemExit(f"accuracy: oracle self-check, {case.pool_type} {case.label}: {problem}")
             stem = f"{case.pool_type}-{case.index}"
             current = self.write(f"{stem}-pool.json", case.pool)
             default = self.write(f"{case.pool_type}-newest.json", case.newest)

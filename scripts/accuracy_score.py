@@ -95,3 +95,15 @@ def dump(value):
 
     text = json.dumps(value)
     return text if len(text) < 60 else text[:57] + "..."
+
+
+def self_check(origin, newest, pool, custom):
+    """The oracle must be able to fail: the pool left as it was upgrades nothing and wires
+    nothing, and the newest default taken as is loses every customisation. A problem, or None."""
+    kept = score(origin, newest, pool, custom)
+    if kept.lost or len(kept.unwired) != kept.new_variables or len(kept.not_upgraded) != kept.stale:
+        return f"the unchanged pool scores lost {kept.lost}, unwired {kept.unwired}"
+    taken = score(origin, newest, newest, custom)
+    if len(taken.lost) != taken.customisations:
+        return f"the newest default loses only {len(taken.lost)} of {taken.customisations} customisations"
+    return None
