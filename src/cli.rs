@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 mod backups;
 mod connection;
+mod diff;
 mod examples;
 mod inspect;
 mod merging;
@@ -14,7 +15,8 @@ mod update;
 
 pub use backups::{BackupDirArgs, BackupsArgs, RollbackArgs};
 pub use connection::ConnectionArgs;
-pub use inspect::{DefaultArgs, ExplainArgs, PoolArg, ValidateArgs};
+pub use diff::{DiffArgs, DiffFormat, SectionArg};
+pub use inspect::{DefaultArgs, ExplainArgs, PoolArg, ReportFormat, ValidateArgs};
 pub use merging::{BaseArg, HistoryArgs, StrategyArg};
 pub use offline::{CompletionsArgs, MergeArgs, SpringboardArgs, TrustPolicyArgs};
 pub use update::{OutputFormat, UpdateArgs};
@@ -81,6 +83,10 @@ pub enum Command {
     /// released default it was inferred to come from), as a diff. Writes nothing.
     #[command(after_help = examples::EXPLAIN)]
     Explain(ExplainArgs),
+    /// Show how two pools' templates differ (each from a pool, another profile's pool, or a
+    /// file), or every pool of two servers; exits 0 same, 1 different, 2 trouble.
+    #[command(after_help = diff::AFTER_HELP)]
+    Diff(DiffArgs),
     /// Print the federated identity JSON Schema.
     #[command(after_help = examples::SCHEMA)]
     Schema,

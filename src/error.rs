@@ -235,6 +235,18 @@ pub enum Error {
         total: usize,
     },
 
+    /// One side of `poolsync diff` could not be read.
+    #[error("{side} side {spec}: {source}")]
+    Side {
+        /// `left` or `right`.
+        side: &'static str,
+        /// The side as given, e.g. `prod:my-pool`.
+        spec: String,
+        /// Why.
+        #[source]
+        source: Box<Error>,
+    },
+
     /// Bad combination of arguments that clap cannot express.
     #[error("{0}")]
     Usage(String),

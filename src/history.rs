@@ -6,7 +6,9 @@
 //! released default that best explains a pool's template (the base of a first three-way run).
 
 pub mod choice;
+mod cohort;
 mod evidence;
+mod features;
 pub mod file;
 pub mod infer;
 mod origin;

@@ -11,6 +11,7 @@
 //! - [`trust`]: pure: the AWS IAM trust policy Prefect Cloud needs: generate and lint it.
 //! - [`diff`]: pure: unified text diff and JSON Patch.
 //! - [`display`]: pure: escaping untrusted names for the terminal.
+//! - [`markdown`]: pure: reports as GitHub-flavoured Markdown (table, details, capped).
 //! - [`violation`]: the report type of every blocking check.
 //! - [`history`]: pure: the released default templates (embedded) and base inference.
 //! - [`backup`]: backup files written before every write, found again for rollback.
@@ -29,6 +30,7 @@ pub mod error;
 pub mod history;
 pub mod identity;
 pub mod input;
+pub mod markdown;
 pub mod merge;
 pub mod template;
 pub mod trust;

@@ -3,7 +3,9 @@
 //! element (see `merge/keyed.rs`) and adds `required` union and warnings.
 //! [`merge3`] adds a base (the default last synced) to tell stale defaults from customisations.
 
+mod kept_out;
 mod keyed;
+mod references;
 mod three_way;
 mod upstream;
 mod wiring;
@@ -15,6 +17,7 @@ pub use three_way::merge3;
 pub fn keyed_names(items: &[Value]) -> Option<Vec<&str>> {
     keyed::names(items)
 }
+pub use kept_out::{HOW_TO_TAKE, KeptOut, Why};
 pub use upstream::{Upstream, UpstreamKind};
 
 use crate::violation::escape_token;
@@ -52,6 +55,8 @@ pub struct Merged {
     /// What upstream changed since the base, as [`merge3`] applied or kept it, in merge order;
     /// always empty for a two-way merge.
     pub upstream: Vec<Upstream>,
+    /// Every key of the default the merged template lacks, and why.
+    pub kept_out: Vec<KeptOut>,
 }
 
 /// `jq -s '.[0] * .[1]'`: objects merge recursively, anything else in `current` replaces.
@@ -106,10 +111,12 @@ pub fn merge(default: &Value, current: &Value, strategy: Strategy) -> Merged {
         // Stable sort: warnings at the same pointer keep the order they were found in.
         warnings.sort_by_cached_key(|w| document_position(&template, &w.pointer));
     }
+    let kept_out = kept_out::kept_out(None, default, current, &template, &[]);
     Merged {
         template,
         warnings,
         upstream: Vec::new(),
+        kept_out,
     }
 }
 

@@ -5,7 +5,7 @@ use super::backups::BackupDirArgs;
 use super::connection::ConnectionArgs;
 use super::merging::{BaseArg, HistoryArgs};
 use super::update::OutputFormat;
-use clap::Args;
+use clap::{Args, ValueEnum};
 use std::path::PathBuf;
 
 /// The pool `validate` and `explain` read, unless given their `--file` instead. Each command
@@ -69,6 +69,10 @@ pub struct ValidateArgs {
     #[arg(long, conflicts_with = "file")]
     pub deployments: bool,
 
+    /// Output format.
+    #[arg(long, value_name = "FORMAT", default_value = "text")]
+    pub output: ReportFormat,
+
     /// How to reach the Prefect API.
     #[command(flatten)]
     pub connection: ConnectionArgs,
@@ -103,9 +107,23 @@ pub struct ExplainArgs {
     #[command(flatten)]
     pub backups: BackupDirArgs,
 
+    /// Output format.
+    #[arg(long, value_name = "FORMAT", default_value = "text")]
+    pub output: ReportFormat,
+
     /// How to reach the Prefect API (not needed with --file).
     #[command(flatten)]
     pub connection: ConnectionArgs,
+}
+
+/// Output formats of `validate` and `explain`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// Lines for a terminal.
+    Text,
+    /// GitHub-flavoured Markdown for a pull-request comment: a summary table, then a
+    /// collapsible section per pool or file.
+    Markdown,
 }
 
 #[cfg(test)]

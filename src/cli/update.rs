@@ -100,6 +100,9 @@ pub enum OutputFormat {
     Json,
     /// RFC 6902 JSON Patch operations (single pool only).
     JsonPatch,
+    /// GitHub-flavoured Markdown for a pull-request comment: a summary table, then each
+    /// changed pool's diff in a collapsible section (capped at 65,536 characters).
+    Markdown,
 }
 
 /// A request rate: a finite number above zero.

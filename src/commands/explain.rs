@@ -4,7 +4,7 @@
 
 use super::update::backup_base;
 use crate::api::WorkPool;
-use crate::cli::{BaseArg, ConnectionArgs, ExplainArgs};
+use crate::cli::{BaseArg, ConnectionArgs, ExplainArgs, ReportFormat};
 use crate::error::{Error, Result};
 use crate::history::{self, BaseChoice};
 use crate::{diff, input};
@@ -48,7 +48,15 @@ pub async fn run(connection: &ConnectionArgs, args: &ExplainArgs, color: bool) -
     let history = history::select(args.history.history_file.as_deref())?;
     // What was customised: values equal to any plausible origin's count as untouched.
     let choice = history::choose(&source, backup, history, &pool_type, &current, &current);
-    print!("{}", explain(&subject, &choice, &current, color)?);
+    match args.output {
+        ReportFormat::Text => print!("{}", explain(&subject, &choice, &current, color)?),
+        ReportFormat::Markdown => {
+            let name = args.target.pool.as_deref().unwrap_or(&subject);
+            super::markdown::print(&super::markdown::explained(
+                name, &pool_type, &choice, &current,
+            )?)?;
+        }
+    }
     Ok(crate::exit::SUCCESS)
 }
 

@@ -69,7 +69,7 @@ pub fn run(args: &DefaultArgs) -> Result<u8> {
                 "template": d.template,
             })).collect::<Vec<_>>(),
         })),
-        OutputFormat::JsonPatch => Err(Error::Usage(
+        OutputFormat::JsonPatch | OutputFormat::Markdown => Err(Error::Usage(
             "--history prints text or json; use --output json".into(),
         )),
     }

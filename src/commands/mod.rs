@@ -4,8 +4,10 @@
 mod backups;
 mod checks;
 mod deployments;
+mod diff;
 mod explain;
 mod history;
+mod markdown;
 mod outcome;
 mod output;
 mod paging;
@@ -43,6 +45,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
         Command::Default(args) if args.history || args.release.is_some() => history::run(&args),
         Command::Default(args) => default(&args.connection.under(outer), &args).await,
         Command::Explain(args) => explain::run(&args.connection.under(outer), &args, color).await,
+        Command::Diff(args) => diff::run(&args.connection.under(outer), &args, color).await,
         Command::Merge(args) => merge_files(&args),
         Command::Validate(args) => validate(&args.connection.under(outer), &args).await,
         Command::Schema => print_json(&identity::schema()),
@@ -140,10 +143,19 @@ fn merge_files(args: &MergeArgs) -> Result<u8> {
     for warning in &merged.warnings {
         eprintln!("warning: {}: {}", warning.pointer, warning.message);
     }
+    for kept in &merged.kept_out {
+        eprintln!("kept out: {kept}");
+    }
+    if !merged.kept_out.is_empty() {
+        eprintln!("kept out: {}", merge::HOW_TO_TAKE);
+    }
     print_json(&merged.template)
 }
 
 async fn validate(connection: &crate::cli::ConnectionArgs, args: &ValidateArgs) -> Result<u8> {
+    if args.output == crate::cli::ReportFormat::Markdown {
+        return markdown::validate::run(connection, args).await;
+    }
     match (args.file.as_slice(), &args.target.pool) {
         ([], Some(pool)) => {
             let client = client(connection)?;

@@ -2,7 +2,7 @@
 //! function that maps an error to an outcome.
 
 use crate::error::Error;
-use crate::merge::{Upstream, Warning};
+use crate::merge::{KeptOut, Upstream, Warning};
 use crate::violation::Violation;
 use serde::Serialize;
 use serde_json::Value;
@@ -91,6 +91,8 @@ pub struct Report {
     pub upstream: Vec<Upstream>,
     /// Where the merge's base came from, or why there was none.
     pub base: Option<crate::history::Origin>,
+    /// Keys of the new default the merged template lacks, and why.
+    pub kept_out: Vec<KeptOut>,
 }
 
 impl Report {
@@ -108,6 +110,7 @@ impl Report {
             violations: Vec::new(),
             upstream: Vec::new(),
             base: None,
+            kept_out: Vec::new(),
         }
     }
 

@@ -25,12 +25,18 @@ pub struct Tally {
     pub pushback: Pushback,
     /// The signal that stopped the run early, if one did.
     pub interrupted: Option<&'static str>,
+    /// Pools whose merged template leaves keys of the new default out, and those keys.
+    pub kept_out: (usize, usize),
 }
 
 impl Tally {
     /// Counts one report.
     pub fn add(&mut self, report: &Report) {
         *self.counts.entry(report.outcome).or_default() += 1;
+        if !report.kept_out.is_empty() {
+            self.kept_out.0 += 1;
+            self.kept_out.1 += report.kept_out.len();
+        }
     }
 
     fn count(&self, outcome: Outcome) -> usize {
@@ -68,6 +74,8 @@ pub struct Printer {
     rows: Vec<Row>,
     /// One pool's error, handed to main to render once the run ends.
     held: Option<Error>,
+    /// `--output markdown`: the report printed when the run ends.
+    markdown: Option<super::markdown::Collector>,
 }
 
 impl Printer {
@@ -91,6 +99,10 @@ impl Printer {
             bar,
             rows: Vec::new(),
             held: None,
+            markdown: match format {
+                Format::Markdown(shape) => Some(super::markdown::Collector::new(shape)),
+                _ => None,
+            },
         }
     }
 
@@ -101,6 +113,14 @@ impl Printer {
 
     /// Prints or records one report.
     pub fn report(&mut self, report: Report) -> Result<()> {
+        if let Some(markdown) = &mut self.markdown {
+            markdown.add(&report);
+            self.held = self
+                .held
+                .take()
+                .or(report.error.filter(|_| self.mode == Mode::One));
+            return Ok(());
+        }
         match self.mode {
             Mode::One => self.single(report),
             Mode::Many => self.row(report),
@@ -113,6 +133,7 @@ impl Printer {
         match self.format {
             Format::Json => writeln!(out, "{}", json_report(&report)),
             Format::JsonPatch => writeln!(out, "{}", patch(&report)),
+            Format::Markdown(_) => Ok(()), // collected by `report`, printed by `finish`
             Format::Text => (|| {
                 if let (Some(current), Some(merged)) = (&report.current, &report.merged) {
                     let label = |what| format!("{} ({what})", escape(&report.pool));
@@ -139,8 +160,18 @@ impl Printer {
                         warning.message
                     )?;
                 }
+                for kept in &report.kept_out {
+                    writeln!(out, "kept out: {kept}")?;
+                }
+                if !report.kept_out.is_empty() {
+                    writeln!(out, "kept out: {}", crate::merge::HOW_TO_TAKE)?;
+                }
+                let kept = kept_out_note(&report);
                 let summary = match report.outcome {
                     Outcome::Updated => "updated",
+                    Outcome::UpToDate if !kept.is_empty() => {
+                        &format!("up to date, {kept}, nothing sent")
+                    }
                     Outcome::UpToDate => "up to date, nothing sent",
                     Outcome::WouldChange => "would change (dry run, nothing sent)",
                     Outcome::Invalid => "invalid, nothing sent",
@@ -171,16 +202,21 @@ impl Printer {
                     .map_err(stdout_error)
             }
             Format::Text => {
-                if report.outcome != Outcome::UpToDate {
+                if report.outcome != Outcome::UpToDate || !report.kept_out.is_empty() {
                     self.rows.push(row(&report));
                 }
                 Ok(())
             }
+            Format::Markdown(_) => Ok(()), // collected by `report`, printed by `finish`
         }
     }
 
     /// Ends a run: a batch's table and counts (or JSON summary); one pool's held error.
     pub fn finish(&mut self, tally: &Tally) -> Result<Option<Error>> {
+        if let Some(markdown) = self.markdown.take() {
+            super::markdown::print(&markdown.render(tally))?;
+            return Ok(self.held.take());
+        }
         if self.mode == Mode::One {
             if let Some(signal) = tally.interrupted {
                 eprintln!("poolsync: interrupted by {signal}");
@@ -215,6 +251,8 @@ impl Printer {
                 "throttled": tally.pushback.throttled,
                 "waited_seconds": tally.pushback.waited.as_secs_f64(),
                 "interrupted": tally.interrupted,
+                "kept_out_pools": tally.kept_out.0,
+                "kept_out_keys": tally.kept_out.1,
             }});
             return writeln!(out, "{summary}").map_err(stdout_error);
         }
@@ -256,6 +294,16 @@ impl Printer {
         };
         let plural = if total == 1 { "" } else { "s" };
         text += &format!("{total} pool{plural}: {counts}; {}\n", cost(tally));
+        if tally.kept_out.0 > 0 {
+            let (pools, keys) = tally.kept_out;
+            text += &format!(
+                "{pools} pool{} keep {keys} key{} of the new default out (read as your \
+                 deletions or conflicts, listed per pool); {}\n",
+                if pools == 1 { "" } else { "s" },
+                if keys == 1 { "" } else { "s" },
+                crate::merge::HOW_TO_TAKE
+            );
+        }
         if let Some(signal) = tally.interrupted {
             text += &format!("interrupted by {signal}: pools not reached were not listed\n");
         }
@@ -281,6 +329,15 @@ fn cost(tally: &Tally) -> String {
     parts.join(", ")
 }
 
+/// `2 upstream keys kept out`, or empty when nothing was.
+fn kept_out_note(report: &Report) -> String {
+    match report.kept_out.len() {
+        0 => String::new(),
+        1 => "1 upstream key kept out".into(),
+        n => format!("{n} upstream keys kept out"),
+    }
+}
+
 fn pointer(p: &str) -> &str {
     if p.is_empty() { "/" } else { p }
 }
@@ -292,10 +349,18 @@ fn row(report: &Report) -> Row {
             format!("{first} (+{} more)", report.violations.len() - 1)
         }
         (None, Some(first)) => first.to_string(),
-        (None, None) => match patch(report).as_array().map(Vec::len) {
-            Some(n) => format!("{n} change{}", if n == 1 { "" } else { "s" }),
-            None => String::new(),
-        },
+        (None, None) => {
+            let changes = match patch(report).as_array().map(Vec::len) {
+                Some(0) | None => String::new(),
+                Some(n) => format!("{n} change{}", if n == 1 { "" } else { "s" }),
+            };
+            let kept = kept_out_note(report);
+            match (changes.is_empty(), kept.is_empty()) {
+                (false, false) => format!("{changes}, {kept}"),
+                (true, _) => kept,
+                (false, true) => changes,
+            }
+        }
     };
     Row {
         pool: escape(&report.pool).into_owned(),
@@ -322,6 +387,7 @@ fn json_report(report: &Report) -> Value {
         "warnings": report.warnings,
         "violations": report.violations,
         "upstream": report.upstream,
+        "kept_out": report.kept_out,
         "base": report.base.as_ref().map(crate::history::Origin::to_json),
         "merged": report.merged,
         "error": report.error.as_ref().map(ToString::to_string),

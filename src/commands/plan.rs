@@ -19,16 +19,8 @@ pub enum Format {
     Json,
     /// RFC 6902 JSON Patch (one pool only).
     JsonPatch,
-}
-
-impl From<OutputFormat> for Format {
-    fn from(format: OutputFormat) -> Format {
-        match format {
-            OutputFormat::Text => Format::Text,
-            OutputFormat::Json => Format::Json,
-            OutputFormat::JsonPatch => Format::JsonPatch,
-        }
-    }
+    /// One Markdown report (a table, then each changed pool's diff), printed at the end.
+    Markdown(super::markdown::Shape),
 }
 
 /// Pools whose writes share one conflict re-read and one read-back request.
@@ -146,7 +138,15 @@ impl Plan {
             true => Mode::Many,
             false => Mode::One,
         };
-        let format = Format::from(args.output);
+        let format = match args.output {
+            OutputFormat::Text => Format::Text,
+            OutputFormat::Json => Format::Json,
+            OutputFormat::JsonPatch => Format::JsonPatch,
+            OutputFormat::Markdown => Format::Markdown(super::markdown::Shape {
+                dry_run: args.dry_run,
+                deployments: args.check_deployments,
+            }),
+        };
         if mode == Mode::Many && format == Format::JsonPatch {
             return Err(Error::Usage(
                 "--output json-patch works for one pool; use --output json for batches".into(),

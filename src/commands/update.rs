@@ -222,6 +222,7 @@ async fn plan_write(
     report.merged = Some(merged.template);
     report.warnings = merged.warnings;
     report.upstream = merged.upstream;
+    report.kept_out = merged.kept_out;
     let template = report.merged.as_ref().unwrap_or(&Value::Null);
     report.violations = super::checks::before_write(template);
     if ctx.options.check_deployments {

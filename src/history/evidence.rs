@@ -7,9 +7,13 @@
 //!   otherwise the base lacks it too, so a key the new default has is an upstream addition;
 //! - a value equal to some plausible origin's value is an untouched default (the base holds
 //!   the pool's value, so the merge takes upstream's). A key the pool has that some plausible
-//!   origin lacks and the new default lacks too is kept: the base lacks it, as if the user
-//!   added it (removing a possibly customised key on a guess is the worse mistake);
-//! - anything else is a customisation: the base holds the best origin's value.
+//!   origin lacks, the best origin does not hold and the new default lacks too is kept: the
+//!   base lacks it, as if the user added it (removing a possibly customised key on a guess is
+//!   the worse mistake);
+//! - anything else is a customisation: the base holds the best origin's value; except the
+//!   annotations of a JSON Schema (`description`, `title`, `example`, `examples`), which
+//!   users do not edit and each release rewrites: one no origin holds is a stale
+//!   annotation of an origin poolsync does not know, and takes upstream's.
 //!
 //! Objects are decided key by key and arrays keyed by `name` element by element (as the
 //! merge pairs them); other arrays are one value.
@@ -17,12 +21,49 @@
 use crate::merge::keyed_names;
 use serde_json::{Map, Value};
 
+/// Schema keywords that only annotate: upstream's text, not a setting.
+const ANNOTATIONS: [&str; 4] = ["description", "title", "example", "examples"];
+
 /// The base for `current` from `origins` (best first; `None` where an origin lacks the
 /// value), given the new `default` there; `None`: the base lacks it.
 pub fn synthesize(
     current: Option<&Value>,
     origins: &[Option<&Value>],
     default: Option<&Value>,
+) -> Option<Value> {
+    decide(current, origins, default, Place::Root)
+}
+
+/// Where a value sits: the template itself, inside `variables` (under the member `key`),
+/// or elsewhere.
+#[derive(Clone, Copy)]
+enum Place<'a> {
+    Root,
+    Variables(Option<&'a str>),
+    Other,
+}
+
+impl<'a> Place<'a> {
+    fn member(self, key: &'a str) -> Place<'a> {
+        match self {
+            Place::Root if key == "variables" => Place::Variables(None),
+            Place::Variables(_) => Place::Variables(Some(key)),
+            _ => Place::Other,
+        }
+    }
+
+    /// Whether the value is a JSON Schema annotation inside `variables`.
+    fn annotation(self) -> bool {
+        matches!(self, Place::Variables(Some(key)) if ANNOTATIONS.contains(&key))
+    }
+}
+
+/// [`synthesize`] at `place`.
+fn decide(
+    current: Option<&Value>,
+    origins: &[Option<&Value>],
+    default: Option<&Value>,
+    place: Place<'_>,
 ) -> Option<Value> {
     let best = origins.iter().flatten().next().copied()?;
     let every = origins.iter().all(Option::is_some);
@@ -42,7 +83,7 @@ pub fn synthesize(
             if theirs.iter().all(Option::is_none) {
                 return Some(best.clone());
             }
-            Some(Value::Object(objects(ours, &theirs, default)))
+            Some(Value::Object(objects(ours, &theirs, default, place)))
         }
         Value::Array(ours) if keyed_names(ours).is_some() => {
             let theirs: Vec<Option<&Vec<Value>>> = origins
@@ -55,13 +96,15 @@ pub fn synthesize(
             if theirs.iter().all(Option::is_none) {
                 return Some(best.clone());
             }
-            Some(Value::Array(arrays(ours, &theirs, default)))
+            Some(Value::Array(arrays(ours, &theirs, default, place)))
         }
-        // An untouched default; kept (base absent) when upstream dropped it and some
-        // plausible origin never had it.
+        // An untouched default. Kept (base absent) when upstream dropped it, the best origin
+        // lacks it and some plausible origin never had it: the user may have added it.
         _ if origins.iter().flatten().any(|o| *o == current) => {
-            (every || default.is_some()).then(|| current.clone())
+            let from_best = origins.first().copied().flatten() == Some(current);
+            (every || from_best || default.is_some()).then(|| current.clone())
         }
+        _ if place.annotation() => Some(current.clone()),
         _ => Some(best.clone()),
     }
 }
@@ -71,6 +114,7 @@ fn objects(
     ours: &Map<String, Value>,
     theirs: &[Option<&Map<String, Value>>],
     default: Option<&Value>,
+    place: Place<'_>,
 ) -> Map<String, Value> {
     let mut keys: Vec<&String> = Vec::new();
     for map in theirs.iter().flatten().copied().chain([ours]) {
@@ -85,7 +129,7 @@ fn objects(
         let origins: Vec<Option<&Value>> =
             theirs.iter().map(|m| m.and_then(|m| m.get(key))).collect();
         let default = default.and_then(|d| d.get(key));
-        if let Some(value) = synthesize(ours.get(key), &origins, default) {
+        if let Some(value) = decide(ours.get(key), &origins, default, place.member(key)) {
             out.insert(key.clone(), value);
         }
     }
@@ -94,7 +138,12 @@ fn objects(
 
 /// Element by element, paired by `name`: the pool's elements in its order, then the ones
 /// only origins have.
-fn arrays(ours: &[Value], theirs: &[Option<&Vec<Value>>], default: Option<&Value>) -> Vec<Value> {
+fn arrays(
+    ours: &[Value],
+    theirs: &[Option<&Vec<Value>>],
+    default: Option<&Value>,
+    place: Place<'_>,
+) -> Vec<Value> {
     let named = |items: &[Value], name: &str| -> Option<Value> {
         items
             .iter()
@@ -126,7 +175,11 @@ fn arrays(ours: &[Value], theirs: &[Option<&Vec<Value>>], default: Option<&Value
             let origins: Vec<Option<&Value>> = origins.iter().map(Option::as_ref).collect();
             let mine = named(ours, name);
             let default = default_items.and_then(|d| named(d, name));
-            synthesize(mine.as_ref(), &origins, default.as_ref())
+            let place = match place {
+                Place::Variables(_) => Place::Variables(None),
+                other => other,
+            };
+            decide(mine.as_ref(), &origins, default.as_ref(), place)
         })
         .collect()
 }

@@ -60,6 +60,12 @@ fn anything_else_is_a_customisation_against_the_best_origin() {
 fn a_key_some_origin_lacks_is_kept_when_upstream_dropped_it() {
     // vertex-ai: a team added enable_web_access with the value a later release ships.
     let origins = [json!({"a": 1}), json!({"a": 1, "web": true})];
+    let from_best = [json!({"a": 1, "web": true}), json!({"a": 1})];
+    assert_eq!(
+        base(json!({"a": 1, "web": true}), &from_best, json!({"a": 1})),
+        Some(json!({"a": 1, "web": true})),
+        "the best origin holds it: untouched, so it goes with upstream"
+    );
     let current = json!({"a": 1, "web": true});
     assert_eq!(
         base(current.clone(), &origins, json!({"a": 1})),
@@ -103,4 +109,19 @@ fn no_origin_no_base() {
     assert_eq!(synthesize(Some(&json!(1)), &[None, None], None), None);
     assert_eq!(synthesize(None, &[Some(&json!(1)), None], None), None);
     assert_eq!(synthesize(None, &[Some(&json!(1))], None), Some(json!(1)));
+}
+
+#[test]
+fn an_annotation_no_origin_holds_is_stale_not_customised() {
+    let origins = [
+        json!({"variables": {"image": {"description": "old", "default": "a"}}, "job_configuration": {"description": "x"}}),
+    ];
+    let current = json!({"variables": {"image": {"description": "older", "default": "mine"}}, "job_configuration": {"description": "mine"}});
+    assert_eq!(
+        base(current, &origins, json!({})),
+        Some(
+            json!({"variables": {"image": {"description": "older", "default": "a"}}, "job_configuration": {"description": "x"}})
+        ),
+        "the description takes upstream's; the default and job_configuration stay the user's"
+    );
 }

@@ -15,8 +15,9 @@
 //! would bring the deleted variable back. The count still prefers 2.19.0, which explains
 //! the pool's `vpcAccess` as well.
 
+use super::features::{self, Fit};
 use super::origin::{BaseChoice, Origin, percent, ratio};
-use super::{History, evidence};
+use super::{History, cohort, evidence};
 use serde_json::Value;
 
 /// The lowest score taken as a base. Below it the pool is not recognisably made from any
@@ -93,59 +94,96 @@ pub fn agreement(candidate: &Value, current: Option<&Value>) -> Agreement {
 
 /// How close to the best candidate another must come to be a plausible origin: within this
 /// share of the best's matched leaves (and at least [`THRESHOLD`] itself).
-pub const PLAUSIBLE: f64 = 0.1;
+pub const PLAUSIBLE: f64 = 0.2;
 
 /// The base for `current` from the released defaults of `pool_type`: put together from every
 /// plausible origin (see `evidence.rs`), given the new `default`; or none (with the reason)
 /// when poolsync knows no default of that type or the best scores below [`THRESHOLD`].
+///
+/// The best origin is the eligible candidate (at least [`THRESHOLD`] of its values match)
+/// that explains the most of the pool's features less the pool's features it cannot account
+/// for (see `features.rs`); then fewer features the pool lacks, then the newest. Others are
+/// plausible when they come within [`PLAUSIBLE`] of it and hold evidence of their own: a
+/// feature of the pool they match and the best does not, or, when the best would make the
+/// user the deleter of several variables, the lack of some of them. One variable the pool
+/// lacks against the best is the user's deletion (a customisation users make); several
+/// together more likely mean the pool's origin never had them, so each is decided by the
+/// plausible origins.
 pub fn infer(history: &History, pool_type: &str, current: &Value, default: &Value) -> BaseChoice {
     let candidates = history.defaults(pool_type);
-    let mut ranked: Vec<(usize, Agreement)> = candidates
-        .iter()
-        .enumerate()
-        .map(|(i, c)| (i, agreement(&c.template, Some(current))))
-        .collect();
-    // Best first; candidates are oldest first, so on a tie the newer ranks higher.
-    ranked.sort_by(|(i, a), (j, b)| match (a.at_least(*b), b.at_least(*a)) {
-        (true, true) => j.cmp(i),
-        (true, false) => std::cmp::Ordering::Less,
-        _ => std::cmp::Ordering::Greater,
-    });
-    let Some(&(i, found)) = ranked.first() else {
+    if candidates.is_empty() {
         return BaseChoice::none(format!(
             "poolsync knows no released default of type {pool_type:?}"
         ));
+    }
+    let pool = features::features(current);
+    let scored: Vec<(usize, Agreement, Fit)> = candidates
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            (
+                i,
+                agreement(&c.template, Some(current)),
+                features::fit(&c.template, &pool),
+            )
+        })
+        .collect();
+    let eligible: Vec<&(usize, Agreement, Fit)> = scored
+        .iter()
+        .filter(|(_, a, _)| a.score() >= THRESHOLD)
+        .collect();
+    // Candidates are oldest first, so on a tie the later (newer) wins.
+    // On equal features, more matched leaves (a variable's schema is one feature, so one
+    // edited annotation hides the rest of it), then fewer lacking.
+    let key = |(i, a, f): &(usize, Agreement, Fit)| {
+        (f.rank(), a.matched, std::cmp::Reverse(f.lacking), *i)
     };
-    let candidate = &candidates[i];
-    let score = found.score();
-    if score < THRESHOLD {
+    let best = eligible.iter().copied().max_by_key(|c| key(c));
+    let Some((i, found, fit)) = best else {
+        let (i, closest) = scored
+            .iter()
+            .map(|(i, a, _)| (*i, *a))
+            .reduce(|x, y| if y.1.at_least(x.1) { y } else { x })
+            .unwrap_or((0, Agreement::default()));
         return BaseChoice::none(format!(
             "the closest released {pool_type} default ({}) matches only {}% of its \
              values, below {}%; pass --base FILE with the default the pool was made from",
-            candidate.label(),
-            percent(score),
+            candidates[i].label(),
+            percent(closest.score()),
             percent(THRESHOLD)
         ));
-    }
-    // An exact match leaves no doubt; otherwise every candidate nearly as good is evidence.
-    let exact = found.matched == found.leaves && found.leaves == leaves(current);
-    let floor = match exact {
-        true => f64::INFINITY,
-        false => found.matched as f64 * (1.0 - PLAUSIBLE),
     };
-    let plausible: Vec<usize> = ranked
+    let candidate = &candidates[*i];
+    let exact = found.matched == found.leaves && found.leaves == leaves(current);
+    let margin = (fit.matched.len() as f64 * PLAUSIBLE).max(1.0);
+    let plausible: Vec<usize> = eligible
         .iter()
-        .skip(1)
-        .filter(|(_, a)| a.score() >= THRESHOLD && a.matched as f64 >= floor)
-        .map(|(i, _)| *i)
+        .filter(|(j, _, other)| {
+            *j != *i
+                && !exact
+                && other.rank() as f64 >= fit.rank() as f64 - margin
+                // It must define every variable of the pool the best explains: one that
+                // lacks some has been outgrown (or was cut down) since the pool's origin.
+                && fit.shared_variables.is_subset(&other.shared_variables)
+                && !other.matched.is_subset(&fit.matched)
+        })
+        .map(|(j, _, _)| *j)
         .collect();
-    let plausible: Vec<usize> = std::iter::once(i).chain(plausible).collect();
-    let origins: Vec<Option<&Value>> = plausible
+    let order: Vec<usize> = std::iter::once(*i)
+        .chain(plausible.iter().copied())
+        .collect();
+    let origins: Vec<Option<&Value>> = order
         .iter()
-        .map(|i| Some(&candidates[*i].template))
+        .map(|j| Some(&candidates[*j].template))
         .collect();
-    let template = evidence::synthesize(Some(current), &origins, Some(default))
+    let mut template = evidence::synthesize(Some(current), &origins, Some(default))
         .unwrap_or_else(|| candidate.template.clone());
+    // Variables the pool lacks: deleted, or never in its origin, by their cohorts.
+    let known: Vec<&Value> = std::iter::once(*i)
+        .chain(eligible.iter().map(|(j, _, _)| *j).filter(|j| j != i))
+        .map(|j| &candidates[j].template)
+        .collect();
+    cohort::decide(&mut template, current, &known);
     BaseChoice {
         template: Some(template),
         origin: Origin::History {
@@ -155,10 +193,7 @@ pub fn infer(history: &History, pool_type: &str, current: &Value, default: &Valu
             count: candidate.releases.len(),
             matched: found.matched,
             leaves: found.leaves,
-            plausible: plausible[1..]
-                .iter()
-                .map(|i| candidates[*i].label())
-                .collect(),
+            plausible: plausible.iter().map(|j| candidates[*j].label()).collect(),
         },
     }
 }

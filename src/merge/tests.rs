@@ -252,6 +252,7 @@ fn schema_strategy_on_non_object_top_level_returns_current() {
             template: json!([1]),
             warnings: vec![],
             upstream: vec![],
+            kept_out: vec![],
         }
     );
 }

@@ -6,11 +6,11 @@
 
 use super::keyed::{self, Paired};
 use super::upstream::{Upstream, UpstreamKind};
-use super::wiring;
 use super::{
     Merged, Strategy, Warning, both_definitions, document_position, keep_defined, kind_changes,
     merge, null_hides_object, properties, required,
 };
+use super::{kept_out, references, wiring};
 use crate::template::{job_placeholders, placeholders};
 use crate::violation::escape_token;
 use serde_json::{Map, Value};
@@ -50,6 +50,8 @@ pub fn merge3(
     let mut template = merged.unwrap_or_else(|| current.clone());
     let mut warnings = Vec::new();
     keep_used_variables(&mut template, &mut upstream, &mut warnings);
+    references::restore_definitions(default, current, &mut template, &mut warnings);
+    references::wire_new_variables(base, default, &mut template, &mut upstream);
     if let (Value::Object(default), Value::Object(merged)) = (default, &template) {
         null_hides_object(default, merged, "", &mut warnings);
     }
@@ -64,10 +66,12 @@ pub fn merge3(
     // One pointer, one report: a conflict there says it already.
     warnings.retain(|w| !upstream.iter().any(|u| is_conflict_at(u, &w.pointer)));
     warnings.sort_by_cached_key(|w| document_position(&template, &w.pointer));
+    let kept_out = kept_out::kept_out(Some(base), default, current, &template, &upstream);
     Merged {
         template,
         warnings,
         upstream,
+        kept_out,
     }
 }
 

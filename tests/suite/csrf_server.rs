@@ -7,7 +7,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 /// The `Prefect-Csrf-*` headers of a token issued to a new client.
-fn csrf_headers(api: &str) -> [(&'static str, String); 2] {
+pub(crate) fn csrf_headers(api: &str) -> [(&'static str, String); 2] {
     let client = uuid::Uuid::new_v4().to_string();
     let url = format!("{api}/csrf-token?client={client}");
     let (resp, _) = send("get a csrf token", |c| c.get(&url));

@@ -8,15 +8,15 @@ use crate::support::{self, create_pool, delete_pool, poolsync, read_template, un
 use serde_json::{Value, json};
 
 /// One pool: the released default it is made from and what is customised in it.
-struct Case {
-    pool_type: &'static str,
-    release: &'static str,
+pub(crate) struct Case {
+    pub(crate) pool_type: &'static str,
+    pub(crate) release: &'static str,
     /// A variable whose default is set to a number (or a value of its own type).
-    number: (&'static str, Value),
+    pub(crate) number: (&'static str, Value),
     /// An optional variable deleted along with its placeholder.
-    deleted: &'static str,
+    pub(crate) deleted: &'static str,
     /// An edit inside the job manifest: pointer and the value set there.
-    edit: (&'static str, Value),
+    pub(crate) edit: (&'static str, Value),
 }
 
 fn cases() -> Vec<Case> {
@@ -73,7 +73,7 @@ fn cases() -> Vec<Case> {
     ]
 }
 
-fn released(pool_type: &str, release: &str) -> Value {
+pub(crate) fn released(pool_type: &str, release: &str) -> Value {
     let out = poolsync()
         .args(["default", "--type", pool_type, "--release", release])
         .assert()
@@ -115,7 +115,7 @@ fn leaves(value: &Value, at: &str, out: &mut Vec<String>) {
 }
 
 /// The customised pool template, and the pointers of its deleted placeholders.
-fn customise(case: &Case, base: &Value) -> (Value, Vec<String>) {
+pub(crate) fn customise(case: &Case, base: &Value) -> (Value, Vec<String>) {
     let mut t = base.clone();
     let props = "/variables/properties";
     set(
@@ -208,24 +208,68 @@ fn first_run_without_backup_keeps_customisations_and_upgrades_stale_defaults() {
         });
         let stored = read_template(&name);
         let fresh = support::default_template(case.pool_type);
-        let mut check = |ok: bool, what: String| {
-            if !ok {
-                failures.push(format!("{} {}: {what}", case.pool_type, case.release));
-            }
+        let made = Made {
+            case: &case,
+            base: &base,
+            pool: &pool_template,
+            removed: &removed,
         };
-        check(
-            report["outcome"] == "updated",
-            format!("outcome {} ({})", report["outcome"], report["error"]),
-        );
-        check(
-            report["base"]["source"] == "history",
-            format!("base {}", report["base"]),
-        );
-        // The inferred base is the true one, or differs from it only where the user changed
+        failures.extend(verify(&made, &report, &stored, &fresh, true));
+        delete_pool(&name);
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// A pool made for a case: the released default, the customised template, the pointers of
+/// the deleted placeholders.
+pub(crate) struct Made<'a> {
+    pub(crate) case: &'a Case,
+    pub(crate) base: &'a Value,
+    pub(crate) pool: &'a Value,
+    pub(crate) removed: &'a [String],
+}
+
+/// What must hold after a first-run upgrade of `made`: the server holds the merged template,
+/// every customisation stays, untouched stale values take `fresh`'s, every new variable is
+/// defined and wired; with `check_inferred`, the inferred base is the true one (or differs
+/// only where the user changed the pool). Returns what failed.
+pub(crate) fn verify(
+    made: &Made<'_>,
+    report: &Value,
+    stored: &Value,
+    fresh: &Value,
+    check_inferred: bool,
+) -> Vec<String> {
+    let Made {
+        case,
+        base,
+        pool: pool_template,
+        removed,
+    } = made;
+    let (case, base, pool_template, removed) = (*case, *base, *pool_template, *removed);
+    let mut failures = Vec::new();
+    let mut check = |ok: bool, what: String| {
+        if !ok {
+            failures.push(format!("{} {}: {what}", case.pool_type, case.release));
+        }
+    };
+    check(
+        report["outcome"] == "updated",
+        format!("outcome {} ({})", report["outcome"], report["error"]),
+    );
+    check(
+        report["base"]["source"] == "history",
+        format!("base {}", report["base"]),
+    );
+    if check_inferred {
+        // The inferred base is the true one (when the history holds it), or differs from it only where the user changed
         // the pool (then nothing tells them apart, and either gives the same merge).
         let releases = report["base"]["releases"].as_str().unwrap_or_default();
         let first = releases.split('-').next().filter(|r| !r.is_empty());
-        let inferred = first.map_or(Value::Null, |r| released(case.pool_type, r));
+        let package = report["base"]["package"].as_str().unwrap_or("prefect");
+        let inferred = first.map_or(Value::Null, |r| {
+            released(case.pool_type, &format!("{package}=={r}"))
+        });
         let touched = [
             "/variables/properties/image/default".to_string(),
             "/variables/properties/env/default".to_string(),
@@ -235,12 +279,12 @@ fn first_run_without_backup_keeps_customisations_and_upgrades_stale_defaults() {
         ];
         let mut differ = Vec::new();
         leaves(&inferred, "", &mut differ);
-        leaves(&base, "", &mut differ);
+        leaves(base, "", &mut differ);
         differ.retain(|p| inferred.pointer(p) != base.pointer(p));
         differ.retain(|p| {
             !touched
                 .iter()
-                .chain(&removed)
+                .chain(removed)
                 .any(|t| p.starts_with(t.as_str()))
         });
         check(
@@ -250,84 +294,81 @@ fn first_run_without_backup_keeps_customisations_and_upgrades_stale_defaults() {
                 case.release
             ),
         );
+    }
+    check(
+        *stored == report["merged"],
+        "the server holds another template".into(),
+    );
+    // Customisations kept.
+    let props = &stored["variables"]["properties"];
+    check(
+        props["image"]["default"] == "registry.example/team/flow:1.2",
+        format!("image {}", props["image"]),
+    );
+    check(
+        props["env"]["default"] == json!({"TEAM": "data"}),
+        format!("env {}", props["env"]),
+    );
+    let (number, value) = &case.number;
+    check(
+        props[number]["default"] == *value,
+        format!("{number} {}", props[number]),
+    );
+    check(
+        props.get(case.deleted).is_none(),
+        format!("{} came back", case.deleted),
+    );
+    for p in removed {
         check(
-            stored == report["merged"],
-            "the server holds another template".into(),
+            stored.pointer(p).is_none(),
+            format!("placeholder {p} came back"),
         );
-        // Customisations kept.
-        let props = &stored["variables"]["properties"];
+    }
+    let (pointer, value) = &case.edit;
+    check(
+        stored.pointer(pointer) == Some(value),
+        format!("edit at {pointer} lost"),
+    );
+    // Untouched stale values take the new default.
+    let mut all = Vec::new();
+    leaves(base, "", &mut all);
+    let stale: Vec<&String> = all
+        .iter()
+        .filter(|p| {
+            let new = fresh.pointer(p);
+            new.is_some() && new != base.pointer(p) && pool_template.pointer(p) == base.pointer(p)
+        })
+        .collect();
+    check(
+        !stale.is_empty() || !check_inferred,
+        "no stale value to upgrade: pick another release".into(),
+    );
+    for p in stale {
         check(
-            props["image"]["default"] == "registry.example/team/flow:1.2",
-            format!("image {}", props["image"]),
+            stored.pointer(p) == fresh.pointer(p),
+            format!("stale {p} not upgraded"),
         );
-        check(
-            props["env"]["default"] == json!({"TEAM": "data"}),
-            format!("env {}", props["env"]),
-        );
-        let (number, value) = &case.number;
-        check(
-            props[number]["default"] == *value,
-            format!("{number} {}", props[number]),
-        );
-        check(
-            props.get(case.deleted).is_none(),
-            format!("{} came back", case.deleted),
-        );
-        for p in &removed {
+    }
+    // Every new variable is defined and wired into job_configuration.
+    let mut used = Vec::new();
+    placeholders(&fresh["job_configuration"], &mut used);
+    let mut wired = Vec::new();
+    placeholders(&stored["job_configuration"], &mut wired);
+    for var in fresh["variables"]["properties"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(k, _)| k)
+    {
+        if base["variables"]["properties"].get(var).is_none() {
             check(
-                stored.pointer(p).is_none(),
-                format!("placeholder {p} came back"),
+                props.get(var).is_some(),
+                format!("new variable {var} missing"),
             );
-        }
-        let (pointer, value) = &case.edit;
-        check(
-            stored.pointer(pointer) == Some(value),
-            format!("edit at {pointer} lost"),
-        );
-        // Untouched stale values take the new default.
-        let mut all = Vec::new();
-        leaves(&base, "", &mut all);
-        let stale: Vec<&String> = all
-            .iter()
-            .filter(|p| {
-                let new = fresh.pointer(p);
-                new.is_some()
-                    && new != base.pointer(p)
-                    && pool_template.pointer(p) == base.pointer(p)
-            })
-            .collect();
-        check(
-            !stale.is_empty(),
-            "no stale value to upgrade: pick another release".into(),
-        );
-        for p in stale {
-            check(
-                stored.pointer(p) == fresh.pointer(p),
-                format!("stale {p} not upgraded"),
-            );
-        }
-        // Every new variable is defined and wired into job_configuration.
-        let mut used = Vec::new();
-        placeholders(&fresh["job_configuration"], &mut used);
-        let mut wired = Vec::new();
-        placeholders(&stored["job_configuration"], &mut wired);
-        for var in fresh["variables"]["properties"]
-            .as_object()
-            .into_iter()
-            .flatten()
-            .map(|(k, _)| k)
-        {
-            if base["variables"]["properties"].get(var).is_none() {
-                check(
-                    props.get(var).is_some(),
-                    format!("new variable {var} missing"),
-                );
-                if used.contains(var) {
-                    check(wired.contains(var), format!("new variable {var} not wired"));
-                }
+            if used.contains(var) {
+                check(wired.contains(var), format!("new variable {var} not wired"));
             }
         }
-        delete_pool(&name);
     }
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    failures
 }

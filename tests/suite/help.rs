@@ -3,7 +3,7 @@
 
 use crate::mock;
 
-const ONLINE: [&str; 4] = ["update", "default", "validate", "rollback"];
+const ONLINE: [&str; 5] = ["update", "default", "validate", "rollback", "diff"];
 const OFFLINE: [&str; 6] = [
     "merge",
     "schema",

@@ -345,3 +345,36 @@ pub fn stale_kubernetes() -> Value {
         serde_json::from_str(&config.replace("\"{{ finished_job_ttl }}\"", "null")).expect("json");
     template
 }
+
+/// The keys of `default` that `merged` lacks, as pointers in `default` (objects key by key,
+/// arrays whose elements all have distinct `name`s element by element; a missing key once).
+pub fn missing_keys(default: &Value, merged: &Value, at: &str, out: &mut Vec<String>) {
+    let names = |items: &[Value]| -> Option<()> {
+        let names: Vec<&str> = items
+            .iter()
+            .map(|i| i.get("name")?.as_str())
+            .collect::<Option<_>>()?;
+        let unique: std::collections::HashSet<&&str> = names.iter().collect();
+        (!names.is_empty() && unique.len() == names.len()).then_some(())
+    };
+    match (default, merged) {
+        (Value::Object(d), Value::Object(m)) => {
+            for (key, value) in d {
+                let here = format!("{at}/{}", key.replace('~', "~0").replace('/', "~1"));
+                match m.get(key) {
+                    Some(mine) => missing_keys(value, mine, &here, out),
+                    None => out.push(here),
+                }
+            }
+        }
+        (Value::Array(d), Value::Array(m)) if names(d).is_some() && names(m).is_some() => {
+            for (i, item) in d.iter().enumerate() {
+                match m.iter().find(|x| x.get("name") == item.get("name")) {
+                    Some(mine) => missing_keys(item, mine, &format!("{at}/{i}"), out),
+                    None => out.push(format!("{at}/{i}")),
+                }
+            }
+        }
+        _ => {}
+    }
+}

@@ -1,0 +1,124 @@
+//! Pure: a template as features, for telling which released default a pool came from.
+//!
+//! Each variable's schema without its `default` (`/variables/properties/NAME`) is one feature
+//! (deleting a variable is one edit, however many leaves its schema has) and its `default`
+//! another (what users customise); every other leaf of `variables` and `job_configuration`
+//! is one feature by its JSON pointer.
+
+use crate::violation::escape_token;
+use serde_json::Value;
+use std::collections::{HashMap, HashSet};
+
+/// A template's features: JSON pointer -> value.
+pub type Features = HashMap<String, Value>;
+
+/// The features of `template`.
+pub fn features(template: &Value) -> Features {
+    let mut out = HashMap::new();
+    walk(template, String::new(), &mut out);
+    out
+}
+
+fn walk(value: &Value, at: String, out: &mut Features) {
+    let variable = at.starts_with("/variables/properties/") && at.matches('/').count() == 3;
+    match value {
+        Value::Object(schema) if variable => {
+            let mut rest = schema.clone();
+            if let Some(default) = rest.remove("default") {
+                out.insert(format!("{at}/default"), default);
+            }
+            out.insert(at, Value::Object(rest));
+        }
+        _ if variable => {
+            out.insert(at, value.clone());
+        }
+        Value::Object(map) if !map.is_empty() => {
+            for (key, v) in map {
+                walk(v, format!("{at}/{}", escape_token(key)), out);
+            }
+        }
+        Value::Array(items) if !items.is_empty() => {
+            for (i, v) in items.iter().enumerate() {
+                walk(v, format!("{at}/{i}"), out);
+            }
+        }
+        leaf => {
+            out.insert(at, leaf.clone());
+        }
+    }
+}
+
+/// How a candidate's features compare with a pool's.
+#[derive(Debug, Clone, Default)]
+pub struct Fit {
+    /// The candidate's features the pool holds equal.
+    pub matched: HashSet<String>,
+    /// The pool's features the candidate lacks (the user's additions, or a newer origin's).
+    pub extra: usize,
+    /// The candidate's features the pool lacks (the user's deletions, or what the origin
+    /// never had).
+    pub lacking: usize,
+    /// The variables the candidate defines and the pool does not.
+    pub missing_variables: Vec<String>,
+    /// The variables the candidate and the pool both define.
+    pub shared_variables: HashSet<String>,
+}
+
+impl Fit {
+    /// How well the candidate explains the pool: matched features, less the pool's features
+    /// it cannot account for.
+    pub fn rank(&self) -> i64 {
+        self.matched.len() as i64 - self.extra as i64
+    }
+}
+
+/// How `candidate` fits `pool` (the pool's features, from [`features`]).
+pub fn fit(candidate: &Value, pool: &Features) -> Fit {
+    let theirs = features(candidate);
+    let mut out = Fit::default();
+    for (pointer, value) in &theirs {
+        match pool.get(pointer) {
+            Some(mine) if mine == value => {
+                out.matched.insert(pointer.clone());
+            }
+            Some(_) => {}
+            None => {
+                out.lacking += 1;
+                let name = pointer.strip_prefix("/variables/properties/");
+                if let Some(name) = name.filter(|n| !n.contains('/')) {
+                    out.missing_variables.push(name.to_string());
+                }
+            }
+        }
+    }
+    out.extra = pool.keys().filter(|p| !theirs.contains_key(*p)).count();
+    out.shared_variables = theirs
+        .keys()
+        .filter_map(|p| p.strip_prefix("/variables/properties/"))
+        .filter(|name| {
+            !name.contains('/') && pool.contains_key(&format!("/variables/properties/{name}"))
+        })
+        .map(str::to_string)
+        .collect();
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_variable_is_one_feature_and_fit_counts_both_ways() {
+        let pool = json!({"variables": {"properties": {"a": {"type": "string", "default": "x"}, "mine": {}}},
+                          "job_configuration": {"a": "{{ a }}"}});
+        let candidate = json!({"variables": {"properties": {"a": {"type": "string", "default": "x"}, "b": {"type": "string"}}},
+                               "job_configuration": {"a": "{{ a }}", "b": "{{ b }}"}});
+        let found = fit(&candidate, &features(&pool));
+        assert_eq!(found.matched.len(), 3, "{found:?}");
+        assert_eq!(found.extra, 1, "the pool's own variable");
+        assert_eq!(found.lacking, 2, "b and its placeholder");
+        assert_eq!(found.missing_variables, ["b"]);
+        assert_eq!(found.rank(), 2);
+    }
+}

@@ -1,0 +1,213 @@
+//! What of the new default a merge left out, and why: no decision kept silent.
+//!
+//! A three-way merge leaves a key of the default out when it reads the pool's lack of it as
+//! the user's deletion, or when both sides changed it. Each such key is named with its
+//! reason, so a user whose pool simply never had it can take it (`--base none`, `--base
+//! FILE`). Objects are walked key by key and arrays keyed by `name` element by element; a
+//! missing key is reported once, not for each key inside it.
+
+use super::keyed_names;
+use super::upstream::{Upstream, UpstreamKind};
+use crate::violation::escape_token;
+use serde::Serialize;
+use serde_json::Value;
+use std::fmt;
+
+/// Why a key of the new default is not in the merged template.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Why {
+    /// The base had it and the pool does not: read as the user's deletion.
+    Deleted,
+    /// The user deleted it and upstream changed it.
+    Conflict,
+    /// It uses a variable the user deleted.
+    UsesDeleted,
+    /// The pool lacks it for another reason (e.g. a value of the user's own type there).
+    Other,
+}
+
+/// One key of the new default the merged template lacks.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct KeptOut {
+    /// JSON pointer in the new default (array indices are the default's).
+    pub pointer: String,
+    /// Why it was left out.
+    pub why: Why,
+    /// The default's value there.
+    pub default: Value,
+}
+
+impl fmt::Display for KeptOut {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let why = match self.why {
+            Why::Deleted => "the base has it and your pool does not, so it reads as your deletion",
+            Why::Conflict => "you deleted it and upstream changed it (a conflict)",
+            Why::UsesDeleted => "it uses a variable you deleted",
+            Why::Other => "your pool holds something else there",
+        };
+        write!(f, "{}: {why}", self.pointer)
+    }
+}
+
+/// How to take what was kept out, printed once after the list.
+pub const HOW_TO_TAKE: &str = "to take these, rerun with --base none (a two-way merge takes every \
+     key of the default) or --base FILE (the template the pool was made from)";
+
+/// Every key of `default` that `merged` lacks, with the reason, from the `base` (none: a
+/// two-way merge), `current` and the merge's `upstream` reports.
+pub fn kept_out(
+    base: Option<&Value>,
+    default: &Value,
+    current: &Value,
+    merged: &Value,
+    upstream: &[Upstream],
+) -> Vec<KeptOut> {
+    let mut out = Vec::new();
+    let sides = Sides {
+        base,
+        current: Some(current),
+    };
+    walk(default, merged, sides, "", upstream, &mut out);
+    out
+}
+
+/// The base's and current's values at the same place, when they have one.
+#[derive(Clone, Copy)]
+struct Sides<'a> {
+    base: Option<&'a Value>,
+    current: Option<&'a Value>,
+}
+
+impl<'a> Sides<'a> {
+    fn key(self, key: &str) -> Sides<'a> {
+        Sides {
+            base: self.base.and_then(|b| b.get(key)),
+            current: self.current.and_then(|c| c.get(key)),
+        }
+    }
+
+    fn named(self, name: &Value) -> Sides<'a> {
+        let find = |side: Option<&'a Value>| {
+            side.and_then(Value::as_array)?
+                .iter()
+                .find(|i| i.get("name") == Some(name))
+        };
+        Sides {
+            base: find(self.base),
+            current: find(self.current),
+        }
+    }
+}
+
+fn walk(
+    default: &Value,
+    merged: &Value,
+    sides: Sides<'_>,
+    pointer: &str,
+    upstream: &[Upstream],
+    out: &mut Vec<KeptOut>,
+) {
+    match (default, merged) {
+        (Value::Object(theirs), Value::Object(ours)) => {
+            for (key, value) in theirs {
+                let here = format!("{pointer}/{}", escape_token(key));
+                match ours.get(key) {
+                    Some(mine) => walk(value, mine, sides.key(key), &here, upstream, out),
+                    None => out.push(classify(value, sides.key(key), here, upstream)),
+                }
+            }
+        }
+        (Value::Array(theirs), Value::Array(ours))
+            if keyed_names(theirs).is_some() && keyed_names(ours).is_some() =>
+        {
+            for (at, item) in theirs.iter().enumerate() {
+                let Some(name) = item.get("name") else {
+                    continue;
+                };
+                let here = format!("{pointer}/{at}");
+                match ours.iter().find(|m| m.get("name") == Some(name)) {
+                    Some(mine) => walk(item, mine, sides.named(name), &here, upstream, out),
+                    None => out.push(classify(item, sides.named(name), here, upstream)),
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+fn classify(default: &Value, sides: Sides<'_>, pointer: String, upstream: &[Upstream]) -> KeptOut {
+    let conflict = upstream
+        .iter()
+        .any(|u| u.kind == UpstreamKind::Conflict && u.pointer == pointer);
+    let why = match (sides.base, sides.current) {
+        (None, None) if conflict => Why::UsesDeleted,
+        _ if conflict => Why::Conflict,
+        (Some(_), None) => Why::Deleted,
+        (None, None) => Why::UsesDeleted,
+        _ => Why::Other,
+    };
+    KeptOut {
+        pointer,
+        why,
+        default: default.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_deletion_against_the_base_is_named() {
+        let base = json!({"variables": {"properties": {"a": {}, "cpu": {}}}});
+        let current = json!({"variables": {"properties": {"a": {}}}});
+        let default = json!({"variables": {"properties": {"a": {}, "cpu": {"type": "string"}}}});
+        let merged = current.clone();
+        let found = kept_out(Some(&base), &default, &current, &merged, &[]);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].pointer, "/variables/properties/cpu");
+        assert_eq!(found[0].why, Why::Deleted);
+        assert!(found[0].to_string().contains("reads as your deletion"));
+    }
+
+    #[test]
+    fn keyed_elements_are_reported_once_by_the_defaults_index() {
+        let default = json!({"c": [{"name": "x"}, {"name": "y", "env": [1]}]});
+        let current = json!({"c": [{"name": "x"}]});
+        let found = kept_out(Some(&default), &default, &current, &current, &[]);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].pointer, "/c/1");
+    }
+
+    #[test]
+    fn a_conflict_and_a_moved_placeholder_say_so() {
+        let upstream = |pointer: &str| Upstream {
+            pointer: pointer.into(),
+            kind: UpstreamKind::Conflict,
+            base: None,
+            default: None,
+            current: None,
+        };
+        let base = json!({"a": 1});
+        let default = json!({"a": 2, "b": "{{ gone }}"});
+        let current = json!({});
+        let found = kept_out(
+            Some(&base),
+            &default,
+            &current,
+            &current,
+            &[upstream("/a"), upstream("/b")],
+        );
+        let whys: Vec<Why> = found.iter().map(|k| k.why).collect();
+        assert_eq!(whys, [Why::Conflict, Why::UsesDeleted]);
+    }
+
+    #[test]
+    fn nothing_left_out_nothing_reported() {
+        let default = json!({"a": {"b": 1}});
+        let merged = json!({"a": {"b": 2}, "c": 3});
+        assert!(kept_out(None, &default, &merged, &merged, &[]).is_empty());
+    }
+}

@@ -1,0 +1,187 @@
+//! Reference-aware repairs after a three-way merge, so a guessed base cannot leave the merged
+//! template half-upgraded:
+//! - a `$ref` into `definitions`/`$defs` that a kept property still holds finds its
+//!   definition (restored from the default, else from current): no dangling `$ref`;
+//! - a variable new upstream (absent from the base) that the merged template defines is
+//!   wired where the default wires it, when that place exists in the merged
+//!   `job_configuration` and holds nothing yet: no new variable left unwired.
+
+use super::keyed_names;
+use super::upstream::{Upstream, UpstreamKind};
+use super::{Warning, properties};
+use crate::template::placeholders;
+use crate::violation::escape_token;
+use serde_json::{Map, Value};
+
+/// The sections of `variables` a local `$ref` can point into.
+const SECTIONS: [&str; 2] = ["definitions", "$defs"];
+
+/// Restores every definition a `$ref` in the merged `variables` points at but the merged
+/// template lacks, from `default`'s, else `current`'s, with a warning naming it.
+pub(super) fn restore_definitions(
+    default: &Value,
+    current: &Value,
+    merged: &mut Value,
+    out: &mut Vec<Warning>,
+) {
+    let mut refs = Vec::new();
+    if let Some(variables) = merged.get("variables") {
+        collect_refs(variables, &mut refs);
+    }
+    for (section, name) in refs {
+        let pointer = format!("/variables/{section}/{}", escape_token(&name));
+        if merged.pointer(&pointer).is_some() {
+            continue;
+        }
+        let Some(found) = default
+            .pointer(&pointer)
+            .or_else(|| current.pointer(&pointer))
+            .cloned()
+        else {
+            continue;
+        };
+        let Some(Value::Object(variables)) = merged.get_mut("variables") else {
+            continue;
+        };
+        let entry = variables
+            .entry(section.clone())
+            .or_insert_with(|| Value::Object(Map::new()));
+        if let Value::Object(definitions) = entry {
+            definitions.insert(name.clone(), found);
+            out.push(Warning {
+                pointer,
+                message: format!(
+                    "definition {name:?} was kept because a property still references it \
+                     (\"#/{section}/{name}\"); remove the reference first to drop it"
+                ),
+            });
+        }
+    }
+}
+
+/// Every local `$ref` (`#/definitions/NAME`, `#/$defs/NAME`) under `value`, once each.
+fn collect_refs(value: &Value, out: &mut Vec<(String, String)>) {
+    match value {
+        Value::Object(map) => {
+            if let Some(Value::String(target)) = map.get("$ref") {
+                for section in SECTIONS {
+                    let prefix = format!("#/{section}/");
+                    if let Some(name) = target.strip_prefix(&prefix) {
+                        let name = name.replace("~1", "/").replace("~0", "~");
+                        let found = (section.to_string(), name);
+                        if !out.contains(&found) {
+                            out.push(found);
+                        }
+                    }
+                }
+            }
+            map.values().for_each(|v| collect_refs(v, out));
+        }
+        Value::Array(items) => items.iter().for_each(|v| collect_refs(v, out)),
+        _ => {}
+    }
+}
+
+/// Wires each variable the merged template defines that the base did not (new upstream)
+/// and the merged `job_configuration` never uses, where `default` uses it: each place the
+/// default's value holds its placeholder and the merged template has nothing yet is filled
+/// with the default's value, reported as `added upstream`.
+pub(super) fn wire_new_variables(
+    base: &Value,
+    default: &Value,
+    merged: &mut Value,
+    upstream: &mut Vec<Upstream>,
+) {
+    let known = properties(base).cloned().unwrap_or_default();
+    let Some(defined) = properties(merged).cloned() else {
+        return;
+    };
+    let Some(theirs) = default.get("job_configuration") else {
+        return;
+    };
+    for name in defined.keys().filter(|n| !known.contains_key(*n)) {
+        let used = merged
+            .get("job_configuration")
+            .is_some_and(|jc| placeholders(jc).contains(name));
+        if used {
+            continue;
+        }
+        if let Some(Value::Object(ours)) = merged.get_mut("job_configuration") {
+            let mut found = Vec::new();
+            fill_object(
+                theirs.as_object(),
+                ours,
+                name,
+                "/job_configuration",
+                &mut found,
+            );
+            upstream.extend(found);
+        }
+    }
+}
+
+/// Fills, under `ours`, each member of `theirs` that uses `name` and that `ours` lacks.
+fn fill_object(
+    theirs: Option<&Map<String, Value>>,
+    ours: &mut Map<String, Value>,
+    name: &str,
+    pointer: &str,
+    out: &mut Vec<Upstream>,
+) {
+    for (key, value) in theirs.into_iter().flatten() {
+        if !placeholders(value).iter().any(|n| n == name) {
+            continue;
+        }
+        let here = format!("{pointer}/{}", escape_token(key));
+        match ours.get_mut(key) {
+            None => {
+                ours.insert(key.clone(), value.clone());
+                out.push(Upstream {
+                    pointer: here,
+                    kind: UpstreamKind::Added,
+                    base: None,
+                    default: Some(value.clone()),
+                    current: None,
+                });
+            }
+            Some(mine) => fill_value(value, mine, name, &here, out),
+        }
+    }
+}
+
+/// Descends into two objects, or two keyed arrays element by element (by name).
+fn fill_value(
+    theirs: &Value,
+    ours: &mut Value,
+    name: &str,
+    pointer: &str,
+    out: &mut Vec<Upstream>,
+) {
+    match (theirs, ours) {
+        (Value::Object(theirs), Value::Object(ours)) => {
+            fill_object(Some(theirs), ours, name, pointer, out);
+        }
+        (Value::Array(theirs), Value::Array(ours))
+            if keyed_names(theirs).is_some() && keyed_names(ours).is_some() =>
+        {
+            for item in theirs {
+                let Some(wanted) = item.get("name") else {
+                    continue;
+                };
+                let Some((at, mine)) = ours
+                    .iter_mut()
+                    .enumerate()
+                    .find(|(_, m)| m.get("name") == Some(wanted))
+                else {
+                    continue;
+                };
+                fill_value(item, mine, name, &format!("{pointer}/{at}"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+#[path = "references_tests.rs"]
+mod tests;
