@@ -13,6 +13,8 @@ was made from (origin), the newest default it was upgraded to, and what the team
   value there equals the newest default's.
 """
 
+import json
+
 from accuracy_pool import leaves, placeholders, pointer, resolve
 
 
@@ -91,8 +93,6 @@ def score(origin, newest, merged, custom):
 
 
 def dump(value):
-    import json
-
     text = json.dumps(value)
     return text if len(text) < 60 else text[:57] + "..."
 
