@@ -1,6 +1,7 @@
 //! Pure rendering of the change between two templates: a unified text diff of the
 //! pretty-printed JSON, and RFC 6902 JSON Patch operations.
 
+use crate::display::escape;
 use json_patch::PatchOperation;
 use serde_json::{Value, json};
 use similar::{ChangeTag, TextDiff};
@@ -38,19 +39,20 @@ pub fn unified(old: &Value, new: &Value, old_label: &str, new_label: &str, color
     };
 
     let mut out = String::new();
-    paint(&mut out, BOLD, &format!("--- {old_label}"));
-    paint(&mut out, BOLD, &format!("+++ {new_label}"));
+    paint(&mut out, BOLD, &format!("--- {}", escape(old_label)));
+    paint(&mut out, BOLD, &format!("+++ {}", escape(new_label)));
     for hunk in udiff.iter_hunks() {
         paint(&mut out, CYAN, &hunk.header().to_string());
         for change in hunk.iter_changes() {
             let line = change.value();
-            let line = line.strip_suffix('\n').unwrap_or(line);
+            // serde_json leaves C1 controls and bidi overrides raw inside strings.
+            let line = escape(line.strip_suffix('\n').unwrap_or(line));
             match change.tag() {
                 ChangeTag::Delete => paint(&mut out, RED, &format!("-{line}")),
                 ChangeTag::Insert => paint(&mut out, GREEN, &format!("+{line}")),
                 ChangeTag::Equal => {
                     out.push(' ');
-                    out.push_str(line);
+                    out.push_str(&line);
                     out.push('\n');
                 }
             }
@@ -237,6 +239,21 @@ mod tests {
         let got = plain(&json!({"a": 1}), &json!({"a": 2, "b": [true]}));
         assert!(!got.is_empty(), "expected a diff");
         assert!(!got.contains('\x1b'), "unexpected escape code in {got:?}");
+    }
+
+    #[test]
+    fn c1_controls_and_bidi_overrides_are_escaped() {
+        let got = plain(
+            &json!({"a": "x"}),
+            &json!({"a": "\u{9b}2J\u{202e}evil\u{2066}", "b\u{85}": 1}),
+        );
+        for raw in ['\u{9b}', '\u{202e}', '\u{2066}', '\u{85}'] {
+            assert!(!got.contains(raw), "{raw:?} printed raw in {got:?}");
+        }
+        assert!(
+            got.contains(r#"+  "a": "\u{9b}2J\u{202e}evil\u{2066}""#),
+            "{got}"
+        );
     }
 
     #[test]

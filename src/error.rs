@@ -102,6 +102,18 @@ pub enum Error {
         limit_mib: usize,
     },
 
+    /// `update --all`'s listing was cut short: the server's pages repeat or never end.
+    #[error(
+        "the listing of work pools at {url} was stopped: {why}; the pools listed before were \
+         processed; check that the api url points at a prefect server, or name the pools"
+    )]
+    ListingStopped {
+        /// The listing URL.
+        url: String,
+        /// What the pages did.
+        why: String,
+    },
+
     /// The pool does not exist on the server.
     #[error(
         "work pool {pool:?} was not found at {url}; check the name with `prefect work-pool ls`"
@@ -110,6 +122,16 @@ pub enum Error {
         /// The pool name.
         pool: String,
         /// The API URL asked.
+        url: String,
+    },
+
+    /// The api url lacks the `/api` path: the server answers `/api/health` below it.
+    #[error(
+        "the api url {url} answers 404 to api requests, but {url}/api/health answers: the \
+         url lacks its /api path; set PREFECT_API_URL (or --api-url) to {url}/api"
+    )]
+    ApiUrlWithoutApi {
+        /// The api url given.
         url: String,
     },
 
@@ -183,6 +205,37 @@ pub enum Error {
         backup: PathBuf,
     },
 
+    /// A PATCH was answered, but reading the pool back to confirm it failed.
+    #[error(
+        "the PATCH of work pool {pool:?} was answered {answer}, but reading the pool back failed \
+         ({cause}), so the write is unconfirmed: it may have landed; check the pool with \
+         `poolsync update {pool:?} --dry-run` (the state it replaced is in the backup {})",
+        backup.display()
+    )]
+    Unconfirmed {
+        /// The pool name.
+        pool: String,
+        /// What the PATCH was answered: `with success`, or its error.
+        answer: String,
+        /// Why the read-back failed.
+        cause: std::sync::Arc<Error>,
+        /// The backup written before the write.
+        backup: PathBuf,
+    },
+
+    /// A PATCH that never found a moment to leave within one round trip of a re-read.
+    #[error(
+        "the PATCH of work pool {pool:?} could not leave within one round trip of its re-read, \
+         {rounds} times (other writes held the slots or the pace); nothing was written; run \
+         poolsync again"
+    )]
+    Unsent {
+        /// The pool name.
+        pool: String,
+        /// How many re-reads it took.
+        rounds: u32,
+    },
+
     /// No folder to write backups to.
     #[error("no folder for backups: neither --backup-dir nor XDG_STATE_HOME nor HOME is set")]
     NoBackupDir,
@@ -247,6 +300,15 @@ pub enum Error {
         source: Box<Error>,
     },
 
+    /// A prefect.yaml that cannot be read as one; the message names the line.
+    #[error("{}: {message}", path.display())]
+    PrefectYaml {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong, where, and how to fix it.
+        message: String,
+    },
+
     /// Bad combination of arguments that clap cannot express.
     #[error("{0}")]
     Usage(String),
@@ -278,10 +340,17 @@ impl Error {
         matches!(self, Error::Io { source, .. } if source.kind() == std::io::ErrorKind::BrokenPipe)
     }
 
+    /// The message as shown on a terminal: its own line breaks kept, any control character
+    /// or bidi override that came from outside (a path, a name) escaped.
+    pub fn shown(&self) -> String {
+        crate::display::escape_text(&self.to_string()).into_owned()
+    }
+
     /// The process exit code this error maps to (see README, "Exit codes").
     pub fn exit_code(&self) -> u8 {
         match self {
-            Error::Usage(_) => crate::exit::USAGE,
+            // A setting that cannot work is a usage error whatever is wrong with it.
+            Error::Usage(_) | Error::Setting { .. } => crate::exit::USAGE,
             _ => crate::exit::ERROR,
         }
     }

@@ -12,10 +12,18 @@ pub const MAX_BYTES: u64 = 64 * 1024 * 1024;
 /// Reads a JSON document from `path`, or from stdin when `path` is `-`.
 pub fn read_json(path: &Path) -> Result<Value> {
     let (name, text) = read_text(path)?;
-    serde_json::from_str(&text).map_err(|source| Error::Json {
-        input: name,
+    let value = serde_json::from_str(&text).map_err(|source| Error::Json {
+        input: name.clone(),
         source,
-    })
+    })?;
+    let wide = crate::big_integers::find(&text);
+    if !wide.is_empty() {
+        return Err(Error::Shape {
+            input: name,
+            message: crate::big_integers::refusal(&wide),
+        });
+    }
+    Ok(value)
 }
 
 /// Reads a JSON document that must be an object (a base job template).

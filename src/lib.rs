@@ -8,6 +8,8 @@
 //! - [`merge`]: pure: jq-compatible and schema-aware merges.
 //! - [`template`]: pure: the server's placeholder and section checks.
 //! - [`identity`]: pure: the federated identity type, its schema, validation.
+//! - [`job_variables`]: pure: a deployment's job variables checked against a template.
+//! - [`prefect_yaml`]: pure: the deployments of a prefect.yaml, with their pools and job variables.
 //! - [`trust`]: pure: the AWS IAM trust policy Prefect Cloud needs: generate and lint it.
 //! - [`diff`]: pure: unified text diff and JSON Patch.
 //! - [`display`]: pure: escaping untrusted names for the terminal.
@@ -17,10 +19,12 @@
 //! - [`backup`]: backup files written before every write, found again for rollback.
 //! - [`commands`]: one runner per subcommand.
 //! - [`input`]: reading JSON files and stdin with clear errors.
+//! - [`big_integers`]: pure: integers beyond 64 bits in JSON text, refused by pointer.
 //! - [`error`]: the one error type.
 
 pub mod api;
 pub mod backup;
+pub mod big_integers;
 pub mod cli;
 pub mod commands;
 pub mod config;
@@ -30,8 +34,10 @@ pub mod error;
 pub mod history;
 pub mod identity;
 pub mod input;
+pub mod job_variables;
 pub mod markdown;
 pub mod merge;
+pub mod prefect_yaml;
 pub mod template;
 pub mod trust;
 pub mod violation;

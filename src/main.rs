@@ -9,7 +9,7 @@ async fn main() -> ExitCode {
         Ok(code) => ExitCode::from(code),
         Err(error) if error.is_broken_pipe() => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("error: {error}");
+            eprintln!("error: {}", error.shown());
             ExitCode::from(error.exit_code())
         }
     }

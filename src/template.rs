@@ -13,7 +13,7 @@
 //! does when a pool is created (see `template/defaults.rs`): a PATCH skips that check, so a
 //! bad default would otherwise surface only when a worker runs.
 
-mod defaults;
+pub(crate) mod defaults;
 
 use crate::violation::{Violation, escape_token};
 use regex::Regex;

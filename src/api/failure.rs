@@ -23,8 +23,13 @@ pub(super) fn transport_error(method: &Method, url: &str, failure: &Failure) -> 
     };
     let hint = if failure.is_timeout() {
         "the server did not answer in time; raise --timeout or check the server's load"
-    } else if failure.is_redirect() {
+    } else if failure.is_redirect() && cause.contains("another origin") {
         "poolsync follows no redirect to another server"
+    } else if failure.is_redirect() {
+        "the server redirects in a loop; check the api url and any proxy in front of the server"
+    } else if failure.is_certificate() {
+        "the server's tls certificate was not accepted; if your own CA signed it, set \
+         PREFECT_API_SSL_CERT_FILE to a PEM file holding that CA (or the certificate itself)"
     } else if failure.is_connect() {
         "check that the server is running and the api url is right"
     } else {

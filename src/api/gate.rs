@@ -47,12 +47,20 @@ impl Gate {
         }
     }
 
-    /// Waits for this request's send slot.
-    pub async fn admit(&self) {
+    /// Waits for this request's send slot. With `by`, a request whose slot comes later than
+    /// [`Gate::latest`] of it does not wait: `false`, nothing reserved.
+    pub async fn admit(&self, by: Option<Instant>) -> bool {
         loop {
-            let wait = lock(&self.pacer).reserve(Instant::now());
+            let now = Instant::now();
+            let wait = match by {
+                Some(by) => match lock(&self.pacer).reserve_by(now, by) {
+                    Some(wait) => wait,
+                    None => return false,
+                },
+                None => lock(&self.pacer).reserve(now),
+            };
             if wait.is_zero() {
-                return;
+                return true;
             }
             let start = Instant::now();
             // Only the part of the wait that a pause imposed counts as pushback, not pacing.
@@ -64,9 +72,30 @@ impl Gate {
                 self.waited(start, until.min(Instant::now()));
             }
             if !lock(&self.pacer).paused(Instant::now()) {
-                return;
+                return true;
             }
         }
+    }
+
+    /// Books `n` send slots back to back (see [`Pacer::book`]).
+    pub fn book(&self, n: usize) -> Vec<Instant> {
+        lock(&self.pacer).book(Instant::now(), n)
+    }
+
+    /// Waits for a booked slot `at`; `false` when a pause (a `429`) is in force by then.
+    pub async fn admit_booked(&self, at: Instant) -> bool {
+        tokio::time::sleep_until(at.into()).await;
+        !lock(&self.pacer).paused(Instant::now())
+    }
+
+    /// The time between two requests, when the client paces.
+    pub fn interval(&self) -> Option<Duration> {
+        lock(&self.pacer).rate().map(super::pace::interval)
+    }
+
+    /// The latest a request due by `by` may leave (one pacing interval later when paced).
+    pub fn latest(&self, by: Instant) -> Instant {
+        lock(&self.pacer).latest(by)
     }
 
     /// An answer that was not throttled.
@@ -76,7 +105,10 @@ impl Gate {
 
     /// A `429`: every request waits `wait` from now.
     pub fn throttle(&self, wait: Duration) {
-        lock(&self.pacer).throttle(Instant::now(), wait);
+        let now = Instant::now();
+        lock(&self.pacer).throttle(now, wait);
+        // Every request waits the pause out: a write held back by it waits as a re-read.
+        self.waited(now, now + wait);
     }
 
     /// Sleeps a retry backoff, counted as time spent on pushback.

@@ -57,7 +57,19 @@ pub(super) fn parse_page(
 
 fn parse_one(text: &str, position: usize, input: &str, redactor: &Redactor) -> Listed {
     let source = match serde_json::from_str::<WorkPool>(text) {
-        Ok(pool) => return Listed::Pool(pool),
+        Ok(pool) => {
+            let wide = crate::big_integers::find(text);
+            if wide.is_empty() {
+                return Listed::Pool(pool);
+            }
+            return Listed::Unreadable {
+                error: Error::Shape {
+                    input: format!("work pool {:?} in {input}", pool.name),
+                    message: crate::big_integers::refusal(&wide),
+                },
+                name: pool.name,
+            };
+        }
         Err(source) => source,
     };
     let source = redactor.apply(&source.to_string());
@@ -76,7 +88,7 @@ fn parse_one(text: &str, position: usize, input: &str, redactor: &Redactor) -> L
     };
     Listed::Unreadable {
         error: Error::Shape {
-            input: format!("work pool {name:?} in the response to {input}"),
+            input: format!("work pool {name:?} in {input}"),
             message,
         },
         name,

@@ -4,21 +4,30 @@
 
 mod body;
 mod csrf;
+mod deployments;
 mod failure;
 mod gate;
+mod interrupt;
 mod listing;
+mod misdirected;
 mod pace;
 mod redact;
 mod redirect;
 mod retry;
 mod send;
+mod tls;
 mod types;
 mod verbatim;
 mod wire;
+mod write;
 
 pub use gate::Pushback;
+pub use interrupt::Interrupt;
 pub use listing::Listed;
+pub use pace::MIN_MAX_RPS;
 pub use retry::{RETRY_STATUSES, RetryPolicy};
+pub use send::Tries;
+pub use write::{Attempt, Booking, Fresh, WINDOW_FLOOR};
 
 use gate::Gate;
 pub use types::{Defaults, Deployment, WorkPool};
@@ -31,7 +40,7 @@ use crate::error::{Error, Result};
 use base64::Engine as _;
 use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue};
 use reqwest::{Method, StatusCode};
-use serde_json::{Value, json};
+use serde_json::json;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// The most pools one `POST /work_pools/filter` may return.
@@ -65,6 +74,10 @@ pub struct Client {
     redactor: redact::Redactor,
     /// For the paths `reqwest` would rewrite (pools named `.` and `..`).
     verbatim: verbatim::Verbatim,
+    /// Cuts every wait, and stops every PATCH, once a signal came.
+    interrupt: Interrupt,
+    /// The PATCHes in flight, whose `303`s the redirect policy refuses.
+    writes: std::sync::Arc<redirect::Writes>,
 }
 
 /// A response that got through: its status and body.
@@ -73,6 +86,8 @@ struct Reply {
     body: bytes::Bytes,
     /// How many times the request was sent.
     tries: u32,
+    /// The round trip of the try that got this answer.
+    took: std::time::Duration,
 }
 
 impl Client {
@@ -115,6 +130,7 @@ impl Client {
         let mut verbatim_headers = headers.clone();
         verbatim_headers.insert(reqwest::header::USER_AGENT, HeaderValue::from_static(AGENT));
         let mut roots = Vec::new();
+        let writes = std::sync::Arc::new(redirect::Writes::default());
         let mut builder = reqwest::Client::builder()
             .user_agent(AGENT)
             .default_headers(headers)
@@ -123,7 +139,8 @@ impl Client {
             .pool_max_idle_per_host(64)
             .redirect(redirect::policy(
                 config.verbose,
-                redact::Redactor::new(&config.auth),
+                redact::Redactor::new(&config.auth, &config.custom_headers),
+                std::sync::Arc::clone(&writes),
             ))
             .tls_danger_accept_invalid_certs(config.tls_insecure);
         if let Some(path) = &config.ssl_cert_file {
@@ -132,15 +149,11 @@ impl Client {
                 path: path.clone(),
                 source,
             })?;
-            let certs =
-                reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| Error::Setting {
-                    name: "PREFECT_API_SSL_CERT_FILE".into(),
-                    message: format!("{}: {e}; give a PEM certificate bundle", path.display()),
-                })?;
-            for cert in certs {
-                builder = builder.add_root_certificate(cert);
-            }
-            roots = verbatim::roots(&pem);
+            roots = tls::roots(path, &pem)?;
+            // poolsync's own verifier, which takes the CA file's certificates as curl does.
+            let mut tls = tls::client_config(config.tls_insecure, &roots)?;
+            tls.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+            builder = builder.tls_backend_preconfigured(tls);
         }
         let http = builder.build().map_err(|e| Error::Setting {
             name: "http client".into(),
@@ -164,13 +177,15 @@ impl Client {
                 Auth::Bearer(_) => " [authorization: Bearer <redacted>]",
                 Auth::Basic(_) => " [authorization: Basic <redacted>]",
             },
-            redactor: redact::Redactor::new(&config.auth),
+            redactor: redact::Redactor::new(&config.auth, &config.custom_headers),
             verbatim: verbatim::Verbatim::new(verbatim::Settings {
                 headers: verbatim_headers,
                 timeout: config.timeout,
                 tls_insecure: config.tls_insecure,
                 roots,
             }),
+            interrupt: Interrupt::default(),
+            writes,
         })
     }
 
@@ -183,6 +198,12 @@ impl Client {
     /// server's `429`s) and at most `max_writes` writes in flight.
     pub fn paced(mut self, max_rps: Option<f64>, max_writes: usize) -> Client {
         self.gate = Gate::new(max_rps, max_writes);
+        self
+    }
+
+    /// Cuts this client's waits, and stops its PATCHes, once `interrupt` is raised.
+    pub fn interruptible(mut self, interrupt: Interrupt) -> Client {
+        self.interrupt = interrupt;
         self
     }
 
@@ -206,10 +227,12 @@ impl Client {
         let path = failure::pool_path(name);
         let reply = self.send(Method::GET, &path, None).await?;
         match reply.status {
-            StatusCode::NOT_FOUND => Err(Error::PoolNotFound {
-                pool: name.into(),
-                url: self.base.clone(),
-            }),
+            StatusCode::NOT_FOUND => Err(self
+                .not_found(Error::PoolNotFound {
+                    pool: name.into(),
+                    url: self.base.clone(),
+                })
+                .await),
             _ => self.parse(Method::GET, &path, reply),
         }
     }
@@ -223,6 +246,10 @@ impl Client {
             body["work_pools"] = json!({"type": {"any_": types}});
         }
         let reply = self.send(Method::POST, path, Some(&body)).await?;
+        if reply.status == StatusCode::NOT_FOUND {
+            let error = self.status_error(Method::POST, path, &reply);
+            return Err(self.not_found(error).await);
+        }
         if !reply.status.is_success() {
             return Err(self.status_error(Method::POST, path, &reply));
         }
@@ -238,49 +265,13 @@ impl Client {
             "work_pools": {"name": {"any_": names}},
             "limit": names.len().clamp(1, PAGE_SIZE),
         });
-        let reply = self
-            .send(Method::POST, "/work_pools/filter", Some(&body))
-            .await?;
-        self.parse(Method::POST, "/work_pools/filter", reply)
-    }
-
-    /// Every deployment that runs on the pool `pool`, paging through `POST /deployments/filter`.
-    pub async fn deployments_of(&self, pool: &str) -> Result<Vec<Deployment>> {
-        let mut all = Vec::new();
-        loop {
-            let body = json!({
-                "work_pools": {"name": {"any_": [pool]}},
-                "limit": PAGE_SIZE,
-                "offset": all.len(),
-            });
-            let reply = self
-                .send(Method::POST, "/deployments/filter", Some(&body))
-                .await?;
-            let page: Vec<Deployment> = self.parse(Method::POST, "/deployments/filter", reply)?;
-            let last = page.len() < PAGE_SIZE;
-            all.extend(page);
-            if last {
-                return Ok(all);
-            }
+        let path = "/work_pools/filter";
+        let reply = self.send(Method::POST, path, Some(&body)).await?;
+        if reply.status == StatusCode::NOT_FOUND {
+            let error = self.status_error(Method::POST, path, &reply);
+            return Err(self.not_found(error).await);
         }
-    }
-
-    /// `PATCH /work_pools/{name}` with only the new base job template.
-    pub async fn update_template(&self, name: &str, template: &Value) -> Result<()> {
-        let path = failure::pool_path(name);
-        let body = json!({ "base_job_template": template });
-        let reply = self.send(Method::PATCH, &path, Some(&body)).await?;
-        match reply.status {
-            StatusCode::OK | StatusCode::NO_CONTENT => Ok(()),
-            StatusCode::NOT_FOUND => Err(Error::PoolNotFound {
-                pool: name.into(),
-                url: self.base.clone(),
-            }),
-            StatusCode::FORBIDDEN if WorkPool::is_reserved(name) => {
-                Err(Error::ReservedPool { pool: name.into() })
-            }
-            _ => Err(self.status_error(Method::PATCH, &path, &reply)),
-        }
+        self.parse(Method::POST, path, reply)
     }
 
     /// The server's default templates: Prefect Cloud's `collections/work_pool_types`, or a
@@ -313,7 +304,16 @@ impl Client {
             return Err(self.status_error(method, path, &reply));
         }
         let input = format!("the response to {method} {}{path}", self.base);
-        serde_json::from_slice(&reply.body).map_err(|source| self.json_error(input, source))
+        let parsed = serde_json::from_slice(&reply.body)
+            .map_err(|source| self.json_error(input.clone(), source))?;
+        let wide = crate::big_integers::find(&String::from_utf8_lossy(&reply.body));
+        match wide.is_empty() {
+            true => Ok(parsed),
+            false => Err(Error::Shape {
+                input,
+                message: crate::big_integers::refusal(&wide),
+            }),
+        }
     }
 
     /// A parse error; a serde message can quote the body, so it is redacted.

@@ -15,6 +15,9 @@
 
 use std::time::{Duration, Instant};
 
+/// The lowest `--max-rps` taken (one request every 100 s): a lower one is refused by the
+/// flag's parser, and the pacer never spaces requests further apart than this.
+pub const MIN_MAX_RPS: f64 = 0.01;
 /// Share of the learned rate the pacer spends, so throttled answers stay rare.
 const HEADROOM: f64 = 0.95;
 /// The learned rate never drops below this many requests per second.
@@ -52,8 +55,8 @@ impl Pacer {
     /// A pacer starting at `now`; `ceiling` is `--max-rps`.
     pub fn new(now: Instant, ceiling: Option<f64>) -> Pacer {
         Pacer {
-            rate: ceiling,
-            ceiling,
+            rate: ceiling.map(|c| c.max(MIN_MAX_RPS)),
+            ceiling: ceiling.map(|c| c.max(MIN_MAX_RPS)),
             next_slot: None,
             paused_until: None,
             through: 0,
@@ -71,17 +74,60 @@ impl Pacer {
     /// Reserves the next send slot: how long to wait from `now` before sending. Callers
     /// sleep that long and call again if a throttle arrived meanwhile ([`Pacer::paused`]).
     pub fn reserve(&mut self, now: Instant) -> Duration {
+        let slot = self.slot(now);
+        self.take(slot);
+        slot - now
+    }
+
+    /// [`Pacer::reserve`] for a request that must leave by `by` plus one pacing interval
+    /// ([`Pacer::latest`]): `None`, and nothing reserved, when its slot comes later.
+    pub fn reserve_by(&mut self, now: Instant, by: Instant) -> Option<Duration> {
+        let slot = self.slot(now);
+        if slot > self.latest(by) {
+            return None;
+        }
+        self.take(slot);
+        Some(slot - now)
+    }
+
+    /// The latest a request due by `by` may leave: one pacing interval later when paced,
+    /// since even the first request after a re-read waits for its slot.
+    pub fn latest(&self, by: Instant) -> Instant {
+        by + self.rate.map_or(Duration::ZERO, interval)
+    }
+
+    /// Books `n` send slots back to back from `now` (a re-read and the PATCHes that follow
+    /// it, so no other request takes a slot between them); returns their times. Unpaced,
+    /// they all come at once (after any pause), and nothing is booked.
+    pub fn book(&mut self, now: Instant, n: usize) -> Vec<Instant> {
+        let first = self.slot(now);
+        let Some(rate) = self.rate else {
+            return vec![first; n];
+        };
+        let step = interval(rate);
+        let slots: Vec<Instant> = (0..n as u32).map(|i| first + step * i).collect();
+        self.next_slot = Some(first + step * n as u32);
+        slots
+    }
+
+    /// The next free send slot from `now`.
+    fn slot(&self, now: Instant) -> Instant {
         let mut at = now;
         if let Some(until) = self.paused_until {
             at = at.max(until);
         }
-        if let Some(rate) = self.rate {
-            if let Some(slot) = self.next_slot {
-                at = at.max(slot);
-            }
-            self.next_slot = Some(at + Duration::from_secs_f64(1.0 / rate));
+        if self.rate.is_some()
+            && let Some(slot) = self.next_slot
+        {
+            at = at.max(slot);
         }
-        at - now
+        at
+    }
+
+    fn take(&mut self, slot: Instant) {
+        if let Some(rate) = self.rate {
+            self.next_slot = Some(slot + interval(rate));
+        }
     }
 
     /// When the pause of the last throttle ends.
@@ -136,6 +182,14 @@ impl Pacer {
     fn capped(&self, rate: f64) -> f64 {
         self.ceiling.map_or(rate, |c| rate.min(c))
     }
+}
+
+/// The time between two requests at `rate` per second, at most that of [`MIN_MAX_RPS`]
+/// (a rate of 1e-20 would not convert, and 1e-10 would wait for centuries).
+pub fn interval(rate: f64) -> Duration {
+    let longest = 1.0 / MIN_MAX_RPS;
+    let secs = (1.0 / rate).min(longest);
+    Duration::try_from_secs_f64(secs).unwrap_or(Duration::from_secs_f64(longest))
 }
 
 /// Writes allowed in flight, additive increase and multiplicative decrease.

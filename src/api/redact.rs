@@ -28,9 +28,11 @@ impl fmt::Debug for Redactor {
 
 impl Redactor {
     /// The redactor of the credentials in `auth`: a Bearer key; a Basic `user:password`
-    /// pair, its base64 (the header's value) and its password.
-    pub fn new(auth: &Auth) -> Redactor {
-        let secrets: Vec<String> = match auth {
+    /// pair, its base64 (the header's value) and its password; and of the values of the
+    /// custom headers (`PREFECT_CLIENT_CUSTOM_HEADERS`), which may carry a secret too (a
+    /// Cloudflare Access client secret, say).
+    pub fn new(auth: &Auth, custom_headers: &[(String, String)]) -> Redactor {
+        let mut secrets: Vec<String> = match auth {
             Auth::None => Vec::new(),
             Auth::Bearer(key) => vec![key.expose().to_string()],
             Auth::Basic(pair) => {
@@ -43,6 +45,7 @@ impl Redactor {
                     .collect()
             }
         };
+        secrets.extend(custom_headers.iter().map(|(_, value)| value.clone()));
         let mut needles: Vec<String> = secrets.iter().flat_map(|s| forms(s)).collect();
         needles.retain(|n| n.len() >= MIN_NEEDLE);
         // Longest first, so a whole encoding is replaced before any fragment of it.
@@ -101,7 +104,7 @@ mod tests {
 
     #[test]
     fn blanks_keys_raw_escaped_and_base64_at_any_alignment() {
-        let bearer = Redactor::new(&Auth::Bearer(Secret::new(KEY)));
+        let bearer = Redactor::new(&Auth::Bearer(Secret::new(KEY)), &[]);
         leaks(&bearer, &format!("echo: Authorization: Bearer {KEY}"), KEY);
         for prefix in ["", "x", "xy", "xyz"] {
             let encoded = STANDARD.encode(format!("{prefix}Authorization: Bearer {KEY}!"));
@@ -119,7 +122,7 @@ mod tests {
 
     #[test]
     fn blanks_the_basic_pair_and_password() {
-        let basic = Redactor::new(&Auth::Basic(Secret::new(PAIR)));
+        let basic = Redactor::new(&Auth::Basic(Secret::new(PAIR)), &[]);
         let header = format!("Basic {}", STANDARD.encode(PAIR));
         leaks(
             &basic,
@@ -127,16 +130,37 @@ mod tests {
             &STANDARD.encode(PAIR),
         );
         leaks(&basic, "password=SENTINEL_pw_77", "SENTINEL_pw_77");
-        let quoted = Redactor::new(&Auth::Bearer(Secret::new("a\"b\\c-long")));
+        let quoted = Redactor::new(&Auth::Bearer(Secret::new("a\"b\\c-long")), &[]);
         leaks(&quoted, r#"{"k": "a\"b\\c-long"}"#, r#"a\"b\\c-long"#);
     }
 
     #[test]
+    fn blanks_custom_header_values() {
+        let headers = [(
+            "CF-Access-Client-Secret".to_string(),
+            "cf_SENTINEL_0b7e".to_string(),
+        )];
+        let redactor = Redactor::new(&Auth::None, &headers);
+        leaks(
+            &redactor,
+            r#"{"cf-access-client-secret": "cf_SENTINEL_0b7e"}"#,
+            "cf_SENTINEL_0b7e",
+        );
+        leaks(
+            &redactor,
+            &STANDARD.encode("x: cf_SENTINEL_0b7e"),
+            &STANDARD.encode("cf_SENTINEL_0b7e"),
+        );
+    }
+
+    #[test]
     fn leaves_other_text_alone() {
-        let none = Redactor::new(&Auth::None);
+        let none = Redactor::new(&Auth::None, &[]);
         assert_eq!(none.apply("Work pool not found."), "Work pool not found.");
-        let short = Redactor::new(&Auth::Basic(Secret::new("u:p")));
+        let short = Redactor::new(&Auth::Basic(Secret::new("u:p")), &[]);
         assert_eq!(short.apply("up u:p pup"), "up u:p pup");
-        assert!(!format!("{:?}", Redactor::new(&Auth::Bearer(Secret::new(KEY)))).contains(KEY));
+        assert!(
+            !format!("{:?}", Redactor::new(&Auth::Bearer(Secret::new(KEY)), &[])).contains(KEY)
+        );
     }
 }

@@ -41,10 +41,14 @@ impl RetryPolicy {
 }
 
 /// Parses a `Retry-After` value given in seconds (the HTTP-date form is not used by
-/// Prefect and falls back to backoff).
+/// Prefect and falls back to backoff). A value past [`MAX_DELAY`] (`1e300`, `2^64`) is
+/// clamped to it, never converted as it stands.
 pub fn parse_retry_after(value: &str) -> Option<Duration> {
     let seconds: f64 = value.trim().parse().ok()?;
-    (seconds.is_finite() && seconds >= 0.0).then(|| Duration::from_secs_f64(seconds))
+    let clamped = seconds.min(MAX_DELAY.as_secs_f64());
+    (seconds >= 0.0)
+        .then(|| Duration::try_from_secs_f64(clamped).ok())
+        .flatten()
 }
 
 #[cfg(test)]
@@ -104,5 +108,15 @@ mod tests {
         assert_eq!(parse_retry_after(" 7 "), Some(Duration::from_secs(7)));
         assert_eq!(parse_retry_after("-1"), None);
         assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), None);
+        assert_eq!(parse_retry_after("NaN"), None);
+    }
+
+    /// Issue 17: huge values were converted as they stood and panicked.
+    #[test]
+    fn huge_retry_after_values_are_clamped_not_a_panic() {
+        for value in ["1e20", "1e300", "18446744073709551616", "inf", "1e400"] {
+            assert_eq!(parse_retry_after(value), Some(MAX_DELAY), "{value}");
+            assert_eq!(policy().delay(1, Some(value)), MAX_DELAY, "{value}");
+        }
     }
 }

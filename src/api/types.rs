@@ -39,6 +39,12 @@ pub struct Deployment {
     pub id: String,
     /// The deployment's name (unique per flow).
     pub name: String,
+    /// The flow it deploys.
+    #[serde(default)]
+    pub flow_id: Option<String>,
+    /// The work pool it runs on.
+    #[serde(default)]
+    pub work_pool_name: Option<String>,
     /// Per-deployment overrides of the pool's job variables.
     #[serde(default)]
     pub job_variables: Value,

@@ -19,7 +19,6 @@ use hyper_util::rt::TokioExecutor;
 use reqwest::Method;
 use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
 use rustls::pki_types::CertificateDer;
-use std::sync::Arc;
 use std::time::Duration;
 
 /// Whether `path` has a segment that URL parsers resolve as `.` or `..`.
@@ -40,12 +39,6 @@ pub(super) struct Settings {
     pub tls_insecure: bool,
     /// Roots added to the platform's (`PREFECT_API_SSL_CERT_FILE`).
     pub roots: Vec<CertificateDer<'static>>,
-}
-
-/// The certificates of a PEM bundle (already checked by `reqwest`), for rustls.
-pub(super) fn roots(pem: &[u8]) -> Vec<CertificateDer<'static>> {
-    use rustls::pki_types::pem::PemObject as _;
-    CertificateDer::pem_slice_iter(pem).flatten().collect()
 }
 
 type Hyper = Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
@@ -121,7 +114,7 @@ impl Verbatim {
     }
 
     fn build(&self) -> Result<Hyper> {
-        let tls = tls_config(&self.settings)?;
+        let tls = super::tls::client_config(self.settings.tls_insecure, &self.settings.roots)?;
         let mut http = HttpConnector::new();
         http.enforce_http(false);
         http.set_connect_timeout(Some(self.settings.timeout.min(Duration::from_secs(10))));
@@ -131,77 +124,6 @@ impl Verbatim {
             .enable_http1()
             .wrap_connector(http);
         Ok(Client::builder(TokioExecutor::new()).build(https))
-    }
-}
-
-/// The TLS settings of the main client, for rustls: the platform's roots plus the extra
-/// ones, or any certificate under `PREFECT_API_TLS_INSECURE_SKIP_VERIFY`.
-fn tls_config(settings: &Settings) -> Result<rustls::ClientConfig> {
-    let bad = |e: rustls::Error| Error::Setting {
-        name: "tls".into(),
-        message: format!("{e}; check PREFECT_API_SSL_CERT_FILE"),
-    };
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
-        .with_safe_default_protocol_versions()
-        .map_err(bad)?;
-    let verifier: Arc<dyn rustls::client::danger::ServerCertVerifier> = match settings.tls_insecure
-    {
-        true => Arc::new(AnyCertificate(provider)),
-        false => Arc::new(
-            rustls_platform_verifier::Verifier::new_with_extra_roots(
-                settings.roots.iter().cloned(),
-                provider,
-            )
-            .map_err(bad)?,
-        ),
-    };
-    // ALPN is the connector's to set (`http/1.1`).
-    Ok(builder
-        .dangerous()
-        .with_custom_certificate_verifier(verifier)
-        .with_no_client_auth())
-}
-
-/// Takes any certificate (the user turned verification off), still checking that the
-/// handshake is signed by the certificate presented.
-#[derive(Debug)]
-struct AnyCertificate(Arc<rustls::crypto::CryptoProvider>);
-
-impl rustls::client::danger::ServerCertVerifier for AnyCertificate {
-    fn verify_server_cert(
-        &self,
-        _: &CertificateDer<'_>,
-        _: &[CertificateDer<'_>],
-        _: &rustls::pki_types::ServerName<'_>,
-        _: &[u8],
-        _: rustls::pki_types::UnixTime,
-    ) -> std::result::Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
-        Ok(rustls::client::danger::ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &rustls::DigitallySignedStruct,
-    ) -> std::result::Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        let algorithms = &self.0.signature_verification_algorithms;
-        rustls::crypto::verify_tls12_signature(message, cert, dss, algorithms)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &rustls::DigitallySignedStruct,
-    ) -> std::result::Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        let algorithms = &self.0.signature_verification_algorithms;
-        rustls::crypto::verify_tls13_signature(message, cert, dss, algorithms)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
     }
 }
 

@@ -27,8 +27,12 @@ pub(super) enum HyperFailure {
 }
 
 impl Failure {
-    /// Whether sending again may help: the connection, the timeout or the body failed.
+    /// Whether sending again may help: the connection, the timeout or the body failed (but
+    /// not over a certificate: it will be refused again).
     pub(super) fn retryable(&self) -> bool {
+        if self.is_certificate() {
+            return false;
+        }
         match self {
             Failure::Http(e) => e.is_connect() || e.is_timeout() || e.is_request() || e.is_body(),
             Failure::Hyper(_) => true,
@@ -48,6 +52,11 @@ impl Failure {
             Failure::Hyper(HyperFailure::Request(e)) => e.is_connect(),
             Failure::Hyper(_) => false,
         }
+    }
+
+    /// Whether a TLS certificate was refused (the server's, or by the server).
+    pub(super) fn is_certificate(&self) -> bool {
+        super::tls::is_certificate_error(self.as_error())
     }
 
     pub(super) fn is_redirect(&self) -> bool {

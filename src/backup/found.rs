@@ -104,22 +104,27 @@ pub fn latest(dir: &Path, api_url: &str, pool: &str) -> Result<Option<Entry>> {
         .map(|(entry, _)| entry))
 }
 
-/// The base a new three-way merge of the pool should use, from its newest confirmed backup
-/// of the same pool id: the `default` an update merged in, or for a rollback the `base`
-/// that belongs to the template it restored. Unconfirmed backups (a write that failed, was
-/// interrupted, or predates confirmation) and backups of another pool id (a pool deleted
-/// and created again under the same name) are passed over. `None` without a `pool_id`.
+/// The base a new three-way merge of the pool should use, from the newest backup of the
+/// same pool id whose write is known to have landed: the `default` an update merged in, or
+/// for a rollback the `base` that belongs to the template it restored. A write landed when
+/// it was confirmed, or when the pool holds (`current`) exactly what it sent: a write whose
+/// read-back failed still landed, and its record (not an older one) says what the pool's
+/// template is based on. Other unconfirmed backups (a write that failed, was interrupted,
+/// or predates confirmation) and backups of another pool id (a pool deleted and created
+/// again under the same name) are passed over. `None` without a `pool_id`.
 pub fn recorded_base(
     dir: &Path,
     api_url: &str,
     pool_name: &str,
     pool_id: Option<&str>,
+    current: &Value,
 ) -> Result<Option<(PathBuf, Value)>> {
     let Some(pool_id) = pool_id else {
         return Ok(None);
     };
+    let landed = |b: &Backup| b.confirmed || b.merged.as_ref() == Some(current);
     let newest = newest_first(dir, api_url, pool_name)?
-        .find(|(_, b)| b.confirmed && b.pool_id() == Some(pool_id));
+        .find(|(_, b)| b.pool_id() == Some(pool_id) && landed(b));
     Ok(newest.and_then(|(entry, b)| {
         let base = match b.kind {
             Kind::Update => b.default,

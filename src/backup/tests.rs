@@ -155,7 +155,7 @@ fn legacy_files_and_folders_still_read_as_unconfirmed_updates() {
     assert_eq!((read_back.kind, read_back.confirmed), (Kind::Update, false));
     assert_eq!(latest(dir.path(), URL, "k8s").unwrap().unwrap().path, path);
     assert_eq!(
-        recorded_base(dir.path(), URL, "k8s", Some("id-1")).unwrap(),
+        recorded_base(dir.path(), URL, "k8s", Some("id-1"), &json!({})).unwrap(),
         None
     );
     // Another name sharing the old folder (`k8s` is safe as is) is not mixed in.
@@ -166,7 +166,7 @@ fn legacy_files_and_folders_still_read_as_unconfirmed_updates() {
 fn recorded_base_is_the_newest_confirmed_of_the_same_pool_id() {
     let dir = tempfile::tempdir().unwrap();
     let base = |id: Option<&str>| {
-        recorded_base(dir.path(), URL, "k8s", id)
+        recorded_base(dir.path(), URL, "k8s", id, &json!({"current": 0}))
             .unwrap()
             .map(|(_, b)| b)
     };
@@ -191,6 +191,33 @@ fn recorded_base_is_the_newest_confirmed_of_the_same_pool_id() {
     let newest = latest(dir.path(), URL, "k8s").unwrap().unwrap().path;
     std::fs::write(newest.with_file_name("29990101T000000.000000Z.json"), "").unwrap();
     assert_eq!(base(Some("id-2")), Some(json!({"restored": true})));
+}
+
+#[test]
+fn an_unconfirmed_write_the_pool_holds_gives_the_base() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = |current: Value| {
+        recorded_base(dir.path(), URL, "k8s", Some("id-1"), &current)
+            .unwrap()
+            .map(|(_, b)| b)
+    };
+    write(dir.path(), &of("id-1", true, 1)).unwrap();
+    // A rollback whose PATCH landed but whose read-back failed: unconfirmed.
+    let mut rollback = of("id-1", false, 2);
+    rollback.kind = Kind::Rollback;
+    rollback.merged = Some(json!({"older": true}));
+    rollback.base = Some(json!({"base of older": true}));
+    write(dir.path(), &rollback).unwrap();
+    assert_eq!(
+        base(json!({"older": true})),
+        Some(json!({"base of older": true})),
+        "the pool holds what the rollback sent: its base applies"
+    );
+    assert_eq!(
+        base(json!({"something else": true})),
+        Some(json!({"d": 1})),
+        "the rollback did not land: the confirmed update's default applies"
+    );
 }
 
 #[test]

@@ -2,7 +2,7 @@
 
 pub const UPDATE: &str = "\
 Examples:
-  poolsync update my-pool --dry-run
+  poolsync update my-pool --check-deployments --dry-run
   poolsync update --all --type kubernetes --exclude 'test-*' --output json
   poolsync update my-pool --api-url http://127.0.0.1:4200/api";
 
@@ -20,7 +20,8 @@ Examples:
 pub const VALIDATE: &str = "\
 Examples:
   poolsync validate my-pool --deployments
-  poolsync validate --file templates/k8s.json";
+  poolsync validate --file templates/k8s.json
+  poolsync validate --file templates/k8s.json --pool k8s-prod --prefect-yaml prefect.yaml";
 
 pub const SCHEMA: &str = "\
 Examples:

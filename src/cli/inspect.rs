@@ -65,13 +65,26 @@ pub struct ValidateArgs {
     #[arg(long, value_name = "FILE", num_args = 1.., action = clap::ArgAction::Append)]
     pub file: Vec<PathBuf>,
 
-    /// Also check the `job_variables.federated_identity` overrides of the pool's deployments.
+    /// Also check the pool's deployments against its template: their job_variables as the
+    /// server will when a flow run is created (exit 1 on an invalid one; ignored and unwired
+    /// keys are warnings), and their federated identity overrides.
     #[arg(long, conflicts_with = "file")]
     pub deployments: bool,
 
     /// Output format.
     #[arg(long, value_name = "FORMAT", default_value = "text")]
     pub output: ReportFormat,
+
+    /// Offline: check the deployments of these prefect.yaml files (`work_pool.job_variables`)
+    /// against the template of --file, as `validate POOL --deployments` does. Put it last:
+    /// it takes every file after it (pre-commit passes them).
+    #[arg(long, value_name = "PREFECT_YAML", num_args = 1.., requires = "file", action = clap::ArgAction::Append)]
+    pub prefect_yaml: Vec<PathBuf>,
+
+    /// With --prefect-yaml: check only the deployments on this work pool (needed when the
+    /// file's deployments run on several pools).
+    #[arg(long = "pool", value_name = "NAME", requires = "prefect_yaml")]
+    pub deployment_pool: Option<String>,
 
     /// How to reach the Prefect API.
     #[command(flatten)]

@@ -2,6 +2,7 @@
 
 use super::connection::ConnectionArgs;
 use super::merging::{BaseArg, HistoryArgs, StrategyArg};
+use crate::api::MIN_MAX_RPS;
 use clap::{Args, ValueEnum};
 use std::path::PathBuf;
 
@@ -45,10 +46,17 @@ pub struct UpdateArgs {
     #[arg(long)]
     pub dry_run: bool,
 
-    /// Also check the deployments on each pool: a `job_variables.federated_identity`
-    /// override that fails validation makes the pool invalid (nothing pushed).
+    /// Also check the deployments on each pool against the merged template: their
+    /// job_variables as the server will at flow-run creation, and their federated identity.
+    /// An upgrade that breaks a deployment (valid before, invalid after) makes the pool
+    /// invalid (nothing pushed); ignored, unwired and changed keys are warnings.
     #[arg(long)]
     pub check_deployments: bool,
+
+    /// With --check-deployments: push an upgrade even if it breaks deployments (the findings
+    /// are still reported).
+    #[arg(long, requires = "check_deployments")]
+    pub allow_breaking_deployments: bool,
 
     /// With --dry-run: exit 3 when changes are pending (like `terraform plan -detailed-exitcode`).
     #[arg(long)]
@@ -105,10 +113,13 @@ pub enum OutputFormat {
     Markdown,
 }
 
-/// A request rate: a finite number above zero.
+/// A request rate: a finite number from [`MIN_MAX_RPS`] (one request every 100 s) to 100,000.
 fn rate(text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {
-        Ok(n) if n.is_finite() && n > 0.0 && n <= 100_000.0 => Ok(n),
-        _ => Err("give requests per second, a number above 0 (e.g. 10 for 600/min)".into()),
+        Ok(n) if n.is_finite() && (MIN_MAX_RPS..=100_000.0).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "give requests per second from {MIN_MAX_RPS} (one request every 100 s) to 100000 \
+             (e.g. 10 for 600/min)"
+        )),
     }
 }

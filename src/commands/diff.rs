@@ -175,7 +175,7 @@ pub async fn run(connection: &ConnectionArgs, args: &DiffArgs, color: bool) -> R
         Ok(code) => Ok(code),
         Err(e) if e.is_broken_pipe() => Ok(exit::SUCCESS),
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("error: {}", e.shown());
             Ok(TROUBLE)
         }
     }

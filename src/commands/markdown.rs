@@ -147,8 +147,12 @@ fn entry(report: &Report, deployments: bool) -> Entry {
         },
         changes: changed.map(|(current, merged)| changes(current, merged)),
         warnings: report.warnings.len(),
-        deployments_broken: (deployments && changed.is_some())
-            .then(|| broken_deployments(&report.violations)),
+        deployments_broken: match &report.deployments {
+            Some(checked) => Some(checked.counts().broken),
+            None => {
+                (deployments && changed.is_some()).then(|| broken_deployments(&report.violations))
+            }
+        },
         diff,
         notes,
     }

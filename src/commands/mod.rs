@@ -18,15 +18,13 @@ mod signals;
 mod springboard;
 mod trust;
 mod update;
+mod validate;
 mod write;
 
 use crate::api::Client;
-use crate::cli::{
-    BaseArg, Cli, ColorChoice, Command, DefaultArgs, MergeArgs, UpdateArgs, ValidateArgs,
-};
+use crate::cli::{BaseArg, Cli, ColorChoice, Command, DefaultArgs, MergeArgs, UpdateArgs};
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::violation::Violation;
 use crate::{exit, identity, input, merge};
 use std::io::IsTerminal;
 
@@ -47,7 +45,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
         Command::Explain(args) => explain::run(&args.connection.under(outer), &args, color).await,
         Command::Diff(args) => diff::run(&args.connection.under(outer), &args, color).await,
         Command::Merge(args) => merge_files(&args),
-        Command::Validate(args) => validate(&args.connection.under(outer), &args).await,
+        Command::Validate(args) => validate::run(&args.connection.under(outer), &args).await,
         Command::Schema => print_json(&identity::schema()),
         Command::TrustPolicy(args) => trust::run(&args),
         Command::Springboard(args) => springboard::run(&args),
@@ -150,58 +148,4 @@ fn merge_files(args: &MergeArgs) -> Result<u8> {
         eprintln!("kept out: {}", merge::HOW_TO_TAKE);
     }
     print_json(&merged.template)
-}
-
-async fn validate(connection: &crate::cli::ConnectionArgs, args: &ValidateArgs) -> Result<u8> {
-    if args.output == crate::cli::ReportFormat::Markdown {
-        return markdown::validate::run(connection, args).await;
-    }
-    match (args.file.as_slice(), &args.target.pool) {
-        ([], Some(pool)) => {
-            let client = client(connection)?;
-            let pool = client.read_pool(pool).await?;
-            let mut violations = checks::before_write(&pool.base_job_template);
-            if args.deployments {
-                violations.extend(deployments::check(&client, &pool.name).await?);
-            }
-            finish_validate(format!("work pool {:?}", pool.name), violations)
-        }
-        ([], None) => Err(Error::Usage("give a POOL or --file FILE".into())),
-        ([file], _) => validate_file(file),
-        (files, _) => {
-            // Every file is checked and reported; the run fails if any did.
-            let mut failed = 0;
-            for file in files {
-                if let Err(error) = validate_file(file) {
-                    eprintln!("error: {error}");
-                    failed += 1;
-                }
-            }
-            match failed {
-                0 => Ok(exit::SUCCESS),
-                failed => Err(Error::FilesFailed {
-                    check: "validation",
-                    failed,
-                    total: files.len(),
-                }),
-            }
-        }
-    }
-}
-
-fn validate_file(file: &std::path::Path) -> Result<u8> {
-    let template = input::read_template(file)?;
-    finish_validate(file.display().to_string(), checks::before_write(&template))
-}
-
-fn finish_validate(subject: String, violations: Vec<Violation>) -> Result<u8> {
-    if !violations.is_empty() {
-        return Err(Error::Invalid {
-            blocked: false,
-            subject: format!("the template of {subject}"),
-            violations,
-        });
-    }
-    println!("{subject}: valid");
-    Ok(exit::SUCCESS)
 }

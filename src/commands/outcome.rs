@@ -93,6 +93,8 @@ pub struct Report {
     pub base: Option<crate::history::Origin>,
     /// Keys of the new default the merged template lacks, and why.
     pub kept_out: Vec<KeptOut>,
+    /// The deployments checked against the merged template (`--check-deployments`).
+    pub deployments: Option<super::deployments::Checked>,
 }
 
 impl Report {
@@ -111,6 +113,7 @@ impl Report {
             upstream: Vec::new(),
             base: None,
             kept_out: Vec::new(),
+            deployments: None,
         }
     }
 

@@ -1,6 +1,7 @@
 //! How `update` reports are shown: a single pool's diff, warnings and summary line; a
 //! batch's progress bar, table and counts; JSON objects (one per pool, then a summary).
 
+use super::deployments::Counts;
 use super::outcome::{Outcome, Report};
 use super::plan::{Format, Mode};
 use crate::api::Pushback;
@@ -27,6 +28,8 @@ pub struct Tally {
     pub interrupted: Option<&'static str>,
     /// Pools whose merged template leaves keys of the new default out, and those keys.
     pub kept_out: (usize, usize),
+    /// What `--check-deployments` found, over every pool (`None`: not checked).
+    pub deployments: Option<Counts>,
 }
 
 impl Tally {
@@ -36,6 +39,11 @@ impl Tally {
         if !report.kept_out.is_empty() {
             self.kept_out.0 += 1;
             self.kept_out.1 += report.kept_out.len();
+        }
+        if let Some(checked) = &report.deployments {
+            self.deployments
+                .get_or_insert_with(Counts::default)
+                .add(checked.counts());
         }
     }
 
@@ -72,6 +80,8 @@ pub struct Printer {
     color: bool,
     bar: ProgressBar,
     rows: Vec<Row>,
+    /// A batch's deployment findings, `POOL: finding`, printed after the table.
+    findings: Vec<String>,
     /// One pool's error, handed to main to render once the run ends.
     held: Option<Error>,
     /// `--output markdown`: the report printed when the run ends.
@@ -98,6 +108,7 @@ impl Printer {
             color,
             bar,
             rows: Vec::new(),
+            findings: Vec::new(),
             held: None,
             markdown: match format {
                 Format::Markdown(shape) => Some(super::markdown::Collector::new(shape)),
@@ -167,6 +178,12 @@ impl Printer {
                     writeln!(out, "kept out: {}", crate::merge::HOW_TO_TAKE)?;
                 }
                 let kept = kept_out_note(&report);
+                if let Some(checked) = &report.deployments {
+                    for found in &checked.findings {
+                        writeln!(out, "{}", escape(&found.to_string()))?;
+                    }
+                    writeln!(out, "deployments: {}", checked.counts())?;
+                }
                 let summary = match report.outcome {
                     Outcome::Updated => "updated",
                     Outcome::UpToDate if !kept.is_empty() => {
@@ -204,6 +221,10 @@ impl Printer {
             Format::Text => {
                 if report.outcome != Outcome::UpToDate || !report.kept_out.is_empty() {
                     self.rows.push(row(&report));
+                }
+                for found in report.deployments.iter().flat_map(|c| &c.findings) {
+                    let line = format!("{}: {found}", report.pool);
+                    self.findings.push(escape(&line).into_owned());
                 }
                 Ok(())
             }
@@ -253,6 +274,7 @@ impl Printer {
                 "interrupted": tally.interrupted,
                 "kept_out_pools": tally.kept_out.0,
                 "kept_out_keys": tally.kept_out.1,
+                "deployments": tally.deployments,
             }});
             return writeln!(out, "{summary}").map_err(stdout_error);
         }
@@ -282,6 +304,13 @@ impl Printer {
                 );
             }
         }
+        for line in &self.findings {
+            text += line;
+            text.push('\n');
+        }
+        if let Some(counts) = &tally.deployments {
+            text += &format!("deployments: {counts}\n");
+        }
         let counts: Vec<String> = Outcome::ALL
             .iter()
             .filter(|o| tally.count(**o) > 0)
@@ -297,9 +326,9 @@ impl Printer {
         if tally.kept_out.0 > 0 {
             let (pools, keys) = tally.kept_out;
             text += &format!(
-                "{pools} pool{} keep {keys} key{} of the new default out (read as your \
+                "{pools} pool{} {keys} key{} of the new default out (read as your \
                  deletions or conflicts, listed per pool); {}\n",
-                if pools == 1 { "" } else { "s" },
+                if pools == 1 { " keeps" } else { "s keep" },
                 if keys == 1 { "" } else { "s" },
                 crate::merge::HOW_TO_TAKE
             );
@@ -392,6 +421,10 @@ fn json_report(report: &Report) -> Value {
         "merged": report.merged,
         "error": report.error.as_ref().map(ToString::to_string),
         "note": report.note,
+        "deployments": report.deployments.as_ref().map(|checked| json!({
+            "counts": checked.counts(),
+            "findings": checked.findings,
+        })),
     })
 }
 

@@ -5,6 +5,10 @@
 //! skipped. When a page starts anywhere else (or comes back empty), the listing pages once
 //! more from the start after its last page, which finds whatever was skipped; otherwise that
 //! second pass is not needed.
+//!
+//! A server that ignores the offset (or cycles through pages) would make that endless, so
+//! the listing stops when a page repeats the page before it, or when it has read more pages
+//! than twice what the pools seen so far fill, and says which.
 
 use crate::api::PAGE_SIZE;
 use std::collections::HashSet;
@@ -20,13 +24,28 @@ pub(super) struct Paging {
     shifted: bool,
     /// Every name the listing returned, matched or not.
     listed: HashSet<String>,
+    /// The names of the page before, to notice a server that answers every offset alike.
+    previous: Vec<String>,
+    /// Pages read so far.
+    pages: usize,
     pub done: bool,
+    /// Why the listing was cut short, when it was.
+    pub stopped: Option<String>,
 }
 
 impl Paging {
     /// Takes in the names of the page just read at [`Paging::offset`] and moves on.
     pub fn advance<'a>(&mut self, names: impl IntoIterator<Item = &'a str>) {
         let names: Vec<&str> = names.into_iter().collect();
+        self.pages += 1;
+        if !names.is_empty() && names == self.previous {
+            return self.stop(format!(
+                "the page at offset {} repeats the page before it; the server seems to \
+                 ignore the offset",
+                self.offset
+            ));
+        }
+        self.previous = names.iter().map(|n| n.to_string()).collect();
         if self.offset > 0 {
             let overlaps = names
                 .first()
@@ -43,6 +62,26 @@ impl Paging {
             }
             (false, _, _) => self.done = true,
         }
+        let bound = self.bound();
+        if !self.done && self.pages >= bound {
+            self.stop(format!(
+                "{} pages were read but {} pools seen fill at most {bound}; the server's \
+                 pages do not add up",
+                self.pages,
+                self.listed.len()
+            ));
+        }
+    }
+
+    /// The most pages a listing of the pools seen so far takes: both passes, each with a
+    /// last short or empty page.
+    fn bound(&self) -> usize {
+        2 * (self.listed.len() / (PAGE_SIZE - 1) + 2)
+    }
+
+    fn stop(&mut self, why: String) {
+        self.done = true;
+        self.stopped = Some(why);
     }
 }
 
@@ -90,6 +129,52 @@ mod tests {
         advance(&mut paging, &page(0, PAGE_SIZE));
         advance(&mut paging, &[]);
         assert!(paging.relist && !paging.done);
+    }
+
+    #[test]
+    fn a_server_that_answers_every_offset_alike_stops_at_the_repeat() {
+        let mut paging = Paging::default();
+        advance(&mut paging, &page(0, PAGE_SIZE));
+        advance(&mut paging, &page(0, PAGE_SIZE));
+        assert!(paging.done, "the listing goes on");
+        let why = paging.stopped.unwrap_or_default();
+        assert!(why.contains("repeats the page before it"), "{why}");
+    }
+
+    #[test]
+    fn pages_that_cycle_stop_at_a_bound_scaled_by_the_pools_seen() {
+        let mut paging = Paging::default();
+        let mut read = 0;
+        while !paging.done && read < 1000 {
+            advance(&mut paging, &page(PAGE_SIZE * (read % 3), PAGE_SIZE));
+            read += 1;
+        }
+        assert!(paging.done && read <= 12, "{read} pages read");
+        assert!(
+            paging
+                .stopped
+                .is_some_and(|why| why.contains("do not add up"))
+        );
+    }
+
+    #[test]
+    fn a_long_listing_with_a_second_pass_is_not_cut_short() {
+        let mut paging = Paging::default();
+        let pools = 5 * PAGE_SIZE;
+        let mut read = 0;
+        while !paging.done {
+            // One pool deleted before the offset on every page: each page starts one later.
+            let from = paging.offset + if paging.offset > 0 { 1 } else { 0 };
+            let len = PAGE_SIZE.min(pools.saturating_sub(from));
+            advance(&mut paging, &page(from, len));
+            read += 1;
+        }
+        assert!(
+            paging.relist && paging.stopped.is_none(),
+            "{:?}",
+            paging.stopped
+        );
+        assert!(read > 6, "{read}");
     }
 
     #[test]

@@ -4,9 +4,11 @@
 //! targets (names read in chunks, or listing pages fetched as the workers need them, pages
 //! that overlap by one pool so a shift is seen, and then a re-list that catches what it
 //! skipped) -> [`prepare`] each, `concurrency` at
-//! once -> group what is ready into chunks -> [`SafeWrite::chunk`] (one re-read, the PATCHes,
-//! one read-back) -> print each report as it ends -> the exit rule.
+//! once -> group what is ready into chunks -> [`SafeWrite::chunk`] (backups, one re-read, the
+//! PATCHes; the pools whose PATCH waited are re-read again; one read-back) -> print each
+//! report as it ends -> the exit rule.
 
+use super::deployments::Store;
 use super::output::{Printer, Tally};
 use super::paging::Paging;
 use super::plan::{Mode, Plan, Selection};
@@ -27,7 +29,9 @@ const CHUNKS_IN_FLIGHT: usize = 4;
 /// Runs `update` as planned; returns the exit code.
 pub async fn run(plan: Plan, client: Client) -> Result<u8> {
     let stop = Stop::listen();
-    let client = client.paced(plan.max_rps, plan.concurrency);
+    let client = client
+        .paced(plan.max_rps, plan.concurrency)
+        .interruptible(stop.interrupt());
     let ctx = Context::new(client, plan.sync);
     let writer = SafeWrite::new(
         &ctx.client,
@@ -38,8 +42,10 @@ pub async fn run(plan: Plan, client: Client) -> Result<u8> {
     let (ctx, writer, stop_ref) = (&ctx, &writer, &stop);
 
     let running = stop.clone();
+    let store = ctx.options.check_deployments.then_some(&ctx.deployments);
     let steps = targets(
         &ctx.client,
+        store,
         plan.selection,
         plan.mode,
         plan.chunk,
@@ -86,8 +92,10 @@ pub async fn run(plan: Plan, client: Client) -> Result<u8> {
     tally.interrupted = stop.signal();
     let held = printer.finish(&tally)?;
     if let Some(signal) = tally.interrupted {
+        // A listing cut by the signal is no error of its own.
+        let listing_error = listing_error.filter(|e| !matches!(e, Error::Interrupted { .. }));
         if let Some(error) = held.or(listing_error) {
-            eprintln!("error: {error}");
+            eprintln!("error: {}", error.shown());
         }
         return Ok(signals::exit_code_of(signal));
     }
@@ -99,13 +107,14 @@ pub async fn run(plan: Plan, client: Client) -> Result<u8> {
 
 /// The pools to work on, in the order they become known. An `Err` is a listing that failed:
 /// the run reports it and ends with it after the pools already found.
-fn targets(
-    client: &Client,
+fn targets<'a>(
+    client: &'a Client,
+    deployments: Option<&'a Store>,
     selection: Selection,
     mode: Mode,
     chunk: usize,
     bar: ProgressBar,
-) -> impl Stream<Item = Result<Target>> + '_ {
+) -> impl Stream<Item = Result<Target>> + 'a {
     match selection {
         Selection::Names(names) if mode == Mode::One => {
             bar.inc_length(names.len() as u64);
@@ -117,7 +126,14 @@ fn targets(
                 .chunks(chunk.min(PAGE_SIZE))
                 .map(<[String]>::to_vec)
                 .collect();
-            stream::iter(chunks)
+            // The deployments of every named pool, in one paged listing, before any pool runs.
+            let load = async move {
+                if let Some(store) = deployments {
+                    store.load(client, &names).await;
+                }
+            };
+            stream::once(load)
+                .flat_map(move |()| stream::iter(chunks.clone()))
                 .then(move |names| named(client, names))
                 .flat_map(stream::iter)
                 .boxed()
@@ -139,7 +155,13 @@ fn targets(
                         }
                     };
                     listing.advance(page.iter().map(Listed::name));
-                    let new: Vec<Result<Target>> = page
+                    let stopped = listing.stopped.take().map(|why| {
+                        Err(Error::ListingStopped {
+                            url: format!("{}/work_pools/filter", client.base_url()),
+                            why,
+                        })
+                    });
+                    let mut new: Vec<Result<Target>> = page
                         .into_iter()
                         .filter(|listed| filter.matches(listed.name()))
                         .filter(|listed| seen.insert(listed.name().to_string()))
@@ -153,6 +175,18 @@ fn targets(
                         })
                         .collect();
                     bar.inc_length(new.len() as u64);
+                    if let Some(store) = deployments {
+                        // The deployments of the page's pools, in one paged listing.
+                        let names: Vec<String> = new
+                            .iter()
+                            .filter_map(|t| match t {
+                                Ok(Target::Pool(pool)) => Some(pool.name.clone()),
+                                _ => None,
+                            })
+                            .collect();
+                        store.load(client, &names).await;
+                    }
+                    new.extend(stopped);
                     Some((new, (listing, seen, types, filter, bar)))
                 },
             )

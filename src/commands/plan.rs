@@ -102,8 +102,11 @@ pub struct SyncOptions {
     pub dry_run: bool,
     /// Where backups go before each write.
     pub backup_dir: Option<PathBuf>,
-    /// Also validate the federated identity overrides of each pool's deployments.
+    /// Also check each pool's deployments against the merged template (and their federated
+    /// identity overrides): an upgrade that breaks one is not pushed.
     pub check_deployments: bool,
+    /// Push an upgrade that breaks deployments anyway (the findings are still reported).
+    pub allow_breaking_deployments: bool,
     /// Where the three-way merge's base comes from.
     pub base: Base,
     /// The released defaults an inferred base comes from (`--history-file`, else embedded).
@@ -192,6 +195,7 @@ impl Plan {
                 dry_run: args.dry_run,
                 backup_dir: args.backup_dir.clone().or_else(crate::backup::default_dir),
                 check_deployments: args.check_deployments,
+                allow_breaking_deployments: args.allow_breaking_deployments,
                 base,
                 history: crate::history::select(args.history.history_file.as_deref())?,
             },

@@ -33,6 +33,7 @@ pub async fn run(client: Client, args: &RollbackArgs, color: bool) -> Result<u8>
             &history,
             pool_id(&pool),
             usize::from(args.steps.unwrap_or(1)),
+            &pool.base_job_template,
         )
         .ok_or_else(|| no_backup(args, &client, &dir, &history, pool_id(&pool)))?,
     };
@@ -47,7 +48,7 @@ pub async fn run(client: Client, args: &RollbackArgs, color: bool) -> Result<u8>
         });
     }
     let label = |what: &str| format!("{} ({what})", args.pool);
-    if let Some(written) = last_write(&history, pool_id(&pool))
+    if let Some(written) = last_write(&history, pool_id(&pool), &pool.base_job_template)
         && written != &pool.base_job_template
     {
         eprint!(
@@ -132,16 +133,15 @@ fn pool_id(pool: &WorkPool) -> Option<&str> {
 
 /// The update backup `steps` writes back from where the pool stands: from the newest, or,
 /// when the newest backup is a rollback, from the one just older than the backup it restored.
-/// Only backups of this pool id count.
+/// Only backups of this pool id whose writes landed count (see [`landed`]): a failed update
+/// or rollback is no step.
 fn walk_back(
     history: &[(Entry, Backup)],
     id: Option<&str>,
     steps: usize,
+    current: &Value,
 ) -> Option<(PathBuf, Backup)> {
-    let ours: Vec<&(Entry, Backup)> = history
-        .iter()
-        .filter(|(_, b)| id.is_none() || b.pool_id().is_none() || b.pool_id() == id)
-        .collect();
+    let ours = landed(history, id, current);
     let updates: Vec<&(Entry, Backup)> = ours
         .iter()
         .copied()
@@ -159,11 +159,37 @@ fn walk_back(
         .map(|(entry, backup)| (entry.path.clone(), backup.clone()))
 }
 
-/// What poolsync last wrote to this pool and the server confirmed.
-fn last_write<'a>(history: &'a [(Entry, Backup)], id: Option<&str>) -> Option<&'a Value> {
-    history
-        .iter()
-        .find(|(_, b)| b.confirmed && b.pool_id() == id)
+/// This pool's backups (newest first) whose writes landed: those confirmed, and one not
+/// confirmed (its read-back failed) that holds what the pool holds now, when no landed write
+/// is newer. A write that failed (a 422, nothing written) or was never sent is left out.
+fn landed<'a>(
+    history: &'a [(Entry, Backup)],
+    id: Option<&str>,
+    current: &Value,
+) -> Vec<&'a (Entry, Backup)> {
+    let mut found: Vec<&(Entry, Backup)> = Vec::new();
+    for item in history {
+        let backup = &item.1;
+        if !(id.is_none() || backup.pool_id().is_none() || backup.pool_id() == id) {
+            continue;
+        }
+        let holds_now = found.is_empty() && backup.merged.as_ref() == Some(current);
+        if backup.confirmed || holds_now {
+            found.push(item);
+        }
+    }
+    found
+}
+
+/// What poolsync last wrote to this pool and the server holds (or held: see [`landed`]).
+fn last_write<'a>(
+    history: &'a [(Entry, Backup)],
+    id: Option<&str>,
+    current: &Value,
+) -> Option<&'a Value> {
+    landed(history, id, current)
+        .into_iter()
+        .find(|(_, b)| b.pool_id() == id)
         .and_then(|(_, b)| b.merged.as_ref())
 }
 

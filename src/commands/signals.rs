@@ -1,17 +1,13 @@
 //! SIGINT and SIGTERM during a run: the first one stops new work (no new pool starts, no
-//! further PATCH is sent, writes in flight finish), so the report so far can be printed and
-//! the run exits 130 or 143; a second one exits at once.
+//! further PATCH is sent, writes in flight finish) and cuts every wait of the client
+//! (backoff, `Retry-After`, pacing, write slots) through its [`Interrupt`], so the report so
+//! far is printed and the run exits 130 or 143 within moments; a second one exits at once.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU8, Ordering};
+use crate::api::Interrupt;
 
 /// Set once a stop signal arrived; cheap to clone and check.
 #[derive(Debug, Clone, Default)]
-pub struct Stop(Arc<AtomicU8>);
-
-const NONE: u8 = 0;
-const INT: u8 = 1;
-const TERM: u8 = 2;
+pub struct Stop(Interrupt);
 
 impl Stop {
     /// Listens for SIGINT and SIGTERM from now on (on unix; elsewhere Ctrl-C only).
@@ -20,19 +16,19 @@ impl Stop {
         #[cfg(unix)]
         {
             use tokio::signal::unix::{SignalKind, signal};
-            for (kind, code) in [
-                (SignalKind::interrupt(), INT),
-                (SignalKind::terminate(), TERM),
+            for (kind, terminate) in [
+                (SignalKind::interrupt(), false),
+                (SignalKind::terminate(), true),
             ] {
                 let Ok(mut stream) = signal(kind) else {
                     continue;
                 };
-                let flag = Arc::clone(&stop.0);
+                let interrupt = stop.0.clone();
                 tokio::spawn(async move {
                     while stream.recv().await.is_some() {
-                        if flag.swap(code, Ordering::SeqCst) != NONE {
+                        if interrupt.raise(terminate) {
                             // A second signal: the user means it.
-                            std::process::exit(i32::from(exit_code(code)));
+                            std::process::exit(i32::from(exit_code(terminate)));
                         }
                     }
                 });
@@ -43,11 +39,12 @@ impl Stop {
 
     /// The signal that stopped the run, if one did.
     pub fn signal(&self) -> Option<&'static str> {
-        match self.0.load(Ordering::SeqCst) {
-            INT => Some("SIGINT"),
-            TERM => Some("SIGTERM"),
-            _ => None,
-        }
+        self.0.signal()
+    }
+
+    /// The interrupt the client's waits watch.
+    pub fn interrupt(&self) -> Interrupt {
+        self.0.clone()
     }
 
     /// Whether new work may start.
@@ -58,23 +55,19 @@ impl Stop {
     /// Stops new work as a signal would (for tests and callers that end early).
     #[cfg(test)]
     pub fn raise(&self, terminate: bool) {
-        self.0
-            .store(if terminate { TERM } else { INT }, Ordering::SeqCst);
+        self.0.raise(terminate);
     }
 }
 
 /// The exit status of a run stopped by a signal: 128 + its number, as shells report it.
 pub fn exit_code_of(signal: &str) -> u8 {
-    match signal {
-        "SIGTERM" => exit_code(TERM),
-        _ => exit_code(INT),
-    }
+    exit_code(signal == "SIGTERM")
 }
 
-fn exit_code(code: u8) -> u8 {
-    match code {
-        TERM => 143,
-        _ => 130,
+fn exit_code(terminate: bool) -> u8 {
+    match terminate {
+        true => 143,
+        false => 130,
     }
 }
 

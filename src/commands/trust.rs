@@ -80,7 +80,7 @@ fn check_all(paths: &[PathBuf], expect: &Expect, issuer: &Issuer) -> Result<u8> 
             Ok(exit::SUCCESS) => {}
             Ok(_) => failed += 1,
             Err(error) => {
-                eprintln!("error: {error}");
+                eprintln!("error: {}", error.shown());
                 failed += 1;
             }
         }

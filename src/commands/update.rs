@@ -25,6 +25,8 @@ pub struct Context {
     defaults: OnceCell<Result<Defaults, Arc<Error>>>,
     /// Each type's default, found once and shared by its pools.
     found: std::sync::Mutex<std::collections::HashMap<String, Arc<Value>>>,
+    /// The deployments of the pools, read a batch at a time (with `--check-deployments`).
+    pub deployments: super::deployments::Store,
 }
 
 /// Which pool to work on: a name still to read, or a pool a listing already returned.
@@ -89,6 +91,7 @@ impl Context {
             options,
             defaults: OnceCell::new(),
             found: std::sync::Mutex::default(),
+            deployments: super::deployments::Store::default(),
         }
     }
 
@@ -151,8 +154,8 @@ impl Context {
     }
 }
 
-/// The base recorded for `pool` in `dir` (see [`backup::recorded_base`]: the newest confirmed
-/// write of this very pool id), with the backup it came from.
+/// The base recorded for `pool` in `dir` (see [`backup::recorded_base`]: the newest write of
+/// this very pool id that landed), with the backup it came from.
 /// A backup only counts if it is of this very pool: a pool deleted and created again under
 /// the same name has a new id, and its old backups say nothing about it.
 pub(crate) fn backup_base(
@@ -161,7 +164,7 @@ pub(crate) fn backup_base(
     pool: &WorkPool,
 ) -> Result<Option<(PathBuf, Value)>> {
     let id = pool.rest.get("id").and_then(Value::as_str);
-    backup::recorded_base(dir, api_url, &pool.name, id)
+    backup::recorded_base(dir, api_url, &pool.name, id, &pool.base_job_template)
 }
 
 /// Runs one pool's path up to its write. Never fails: every error becomes the report's
@@ -226,8 +229,19 @@ async fn plan_write(
     let template = report.merged.as_ref().unwrap_or(&Value::Null);
     report.violations = super::checks::before_write(template);
     if ctx.options.check_deployments {
-        let found = super::deployments::check(&ctx.client, &pool.name).await?;
-        report.violations.extend(found);
+        let deployments = ctx.deployments.of(&ctx.client, &pool.name).await?;
+        report
+            .violations
+            .extend(super::deployments::identity(&deployments));
+        let checked = super::deployments::compare(&current, template, &deployments);
+        if !ctx.options.allow_breaking_deployments {
+            report.violations.extend(
+                checked
+                    .of(crate::job_variables::Kind::Breaks)
+                    .map(super::deployments::Found::violation),
+            );
+        }
+        report.deployments = Some(checked);
     }
     if !report.violations.is_empty() {
         return Err(Error::Invalid {

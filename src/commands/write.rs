@@ -4,205 +4,389 @@
 //!
 //! A chunk of pools shares one re-read and one read-back request (`POST /work_pools/filter`
 //! by name; a single pool uses `GET /work_pools/{name}`), so a batch costs about one request
-//! per pool. The API has no ETag or conditional update, so a window remains between the
-//! re-read and each PATCH (one round trip plus the chunk's other PATCHes ahead of it) in
-//! which another writer's change would be overwritten; the backup written just before the
-//! PATCH holds the state that was replaced.
+//! per pool. The API has no ETag or conditional update, so the conflict check holds for one
+//! window: a PATCH leaves at most one round trip of its re-read (the re-read's own, at least
+//! [`WINDOW_FLOOR`](crate::api::WINDOW_FLOOR), plus one pacing interval when paced) after
+//! that re-read was answered. A PATCH that would leave later (it waited for a write slot,
+//! the pace or a `429` pause) is not sent; a PATCH answered `429`, `503`, `502`, `408` or
+//! lost is not re-sent by the client. Both come back here, wait out their backoff, and the
+//! pools that waited share one fresh re-read: a change found there is a `conflict`, and the
+//! backup is written again when the server's state moved, so it always holds what the
+//! server held just before the PATCH that was sent.
 
-use super::outcome::{Outcome, Report};
+#[cfg(test)]
+mod model;
+mod remote;
+mod verdict;
+
+pub(crate) use remote::Remote;
+
+use super::outcome::Report;
 use super::signals::Stop;
 use super::update::Pending;
-use crate::api::{Client, WorkPool};
+use crate::api::{Attempt, Client, Tries, WorkPool};
 use crate::backup::{self, Backup};
 use crate::error::{Error, Result};
 use futures::{StreamExt, stream};
 use serde_json::Value;
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::time::{Duration, Instant};
+use verdict::may_have_landed;
 
-/// Writes through one client, with backups in one folder.
-#[derive(Debug, Clone, Copy)]
-pub struct SafeWrite<'a> {
-    client: &'a Client,
+/// Re-reads one pool may take because its PATCH could not leave in its window, before it
+/// ends `failed` (other writes keep the slots or the pace: it should never come to this).
+const MAX_LATE: u32 = 100;
+
+/// Writes through one server, with backups in one folder.
+#[derive(Debug)]
+pub struct SafeWrite<'a, R = Client> {
+    remote: &'a R,
     backups: Option<&'a Path>,
     /// PATCHes of one chunk in flight at once (the client's write limit applies too).
     concurrency: usize,
+    /// Held by one chunk's round at a time (backups, re-read, PATCHes): chunks in flight
+    /// overlap their waits and read-backs, but their PATCHes do not queue behind each
+    /// other's write slots or backups past their window.
+    turn: tokio::sync::Mutex<()>,
 }
 
-/// A pool past its conflict check and backup, about to be PATCHed.
-struct Ready {
+/// One pool on its way through the safe write.
+struct Item {
     pending: Pending,
-    backup: PathBuf,
+    /// Retries spent on its PATCH.
+    tries: Tries,
+    /// The backup written from the latest read, and the pool it holds.
+    backup: Option<(PathBuf, Value)>,
+    /// The error of an earlier PATCH that may have landed (a 5xx, a lost connection).
+    landed: Option<Error>,
+    /// Re-reads because its PATCH could not leave in time.
+    late: u32,
+    /// The signal that stopped its retry (it is read back only to see whether an earlier
+    /// PATCH landed).
+    stopped: Option<&'static str>,
 }
 
-impl<'a> SafeWrite<'a> {
+/// What the re-read says of one pool.
+enum Judged {
+    /// Unchanged and backed up: send its PATCH.
+    Ready(Item),
+    /// An earlier PATCH landed after all: read it back, with the error it was answered.
+    Landed(Item, Error),
+    /// Changed, gone, or its backup failed.
+    Ended(Report),
+}
+
+impl<'a, R: Remote> SafeWrite<'a, R> {
     /// A writer; `backups` is where each pool's backup goes before its PATCH.
-    pub fn new(client: &'a Client, backups: Option<&'a Path>, concurrency: usize) -> Self {
+    pub fn new(remote: &'a R, backups: Option<&'a Path>, concurrency: usize) -> Self {
         SafeWrite {
-            client,
+            remote,
             backups,
             concurrency: concurrency.max(1),
+            turn: tokio::sync::Mutex::new(()),
         }
     }
 
     /// Writes every pool of `chunk`; returns one final report per pool. Once `stop` is set,
     /// no further PATCH starts: the pools not yet sent end `skipped`, nothing written.
+    ///
+    /// Pools whose PATCH must be retried wait out the longest backoff of their rounds
+    /// together, then share one re-read; pools that only could not leave in time go again
+    /// at once.
     pub async fn chunk(&self, chunk: Vec<Pending>, stop: &Stop) -> Vec<Report> {
-        let names: Vec<String> = chunk.iter().map(|p| p.pool.name.clone()).collect();
-        let fresh = match self.read(&names).await {
+        let mut ready: Vec<Item> = chunk.into_iter().map(Item::new).collect();
+        let (mut backing, mut due) = (Vec::new(), Instant::now());
+        let mut ended = Ended::default();
+        loop {
+            if ready.is_empty() {
+                if backing.is_empty() {
+                    break;
+                }
+                let wait = due.saturating_duration_since(Instant::now());
+                let waited = match wait.is_zero() {
+                    true => Ok(()),
+                    false => self.remote.wait(wait).await,
+                };
+                ready = std::mem::take(&mut backing);
+                if let Err(e) = waited
+                    && stop.running()
+                {
+                    verdict::unread(ready, e, &mut ended.reports);
+                    break;
+                }
+            }
+            if let Some(signal) = stop.signal() {
+                ready.append(&mut backing);
+                verdict::interrupted(ready, signal, &mut ended);
+                break;
+            }
+            let next = self
+                .round(std::mem::take(&mut ready), stop, &mut ended)
+                .await;
+            if !next.backing.is_empty() {
+                due = due.max(Instant::now() + next.wait);
+            }
+            backing.extend(next.backing);
+            ready = next.now;
+        }
+        let Ended { mut reports, sent } = ended;
+        reports.extend(self.read_back(sent).await);
+        reports
+    }
+
+    /// One round, with the turn held: the backups, one re-read, and the PATCHes of the pools
+    /// that are unchanged. Returns the pools to try again.
+    async fn round(&self, items: Vec<Item>, stop: &Stop, ended: &mut Ended) -> Next {
+        let turn = self.turn.lock().await;
+        if let Some(signal) = stop.signal() {
+            verdict::interrupted(items, signal, ended);
+            return Next::default();
+        }
+        // Backed up before the re-read, from the read the merge used: the re-read then only
+        // confirms the server still holds that, and no disk write delays a PATCH.
+        let mut items = self.back_up_all(items, &mut ended.reports);
+        // Paced, a round holds only the PATCHes whose slots come within the window; the rest
+        // wait for the next round, nothing spent.
+        let later = items.split_off(items.len().min(self.remote.writes_per_read()));
+        if items.is_empty() {
+            let now = later;
+            return Next {
+                now,
+                ..Next::default()
+            };
+        }
+        let booking = self.remote.book(items.len());
+        let names: Vec<String> = items.iter().map(|i| i.name().to_string()).collect();
+        let fresh = match self.remote.read(&names, booking.read()).await {
             Ok(fresh) => fresh,
-            Err(e) => return fail_all(chunk, e),
+            Err(e) => {
+                items.extend(later);
+                verdict::unread(items, e, &mut ended.reports);
+                return Next::default();
+            }
         };
-        let mut reports = Vec::new();
         let mut ready = Vec::new();
-        for pending in chunk {
-            match self.check_and_back_up(&pending, fresh.get(&pending.pool.name)) {
-                Ok(backup) => ready.push(Ready { pending, backup }),
-                Err(e) => reports.push(pending.report.fail(e)),
+        for item in items {
+            let held = fresh.pools.get(item.name());
+            match self.judge(item, held) {
+                Judged::Ready(item) => ready.push(item),
+                Judged::Landed(item, error) => ended.sent.push((item, Err(error))),
+                Judged::Ended(report) => ended.reports.push(report),
             }
         }
-        let sent: Vec<(Ready, Result<()>)> = stream::iter(ready)
-            .map(|ready| async move {
+        let (by, booking) = (fresh.by, &booking);
+        let attempts: Vec<(Item, Attempt)> = stream::iter(ready.into_iter().enumerate())
+            .map(|(i, item)| async move {
                 if let Some(signal) = stop.signal() {
-                    return (ready, Err(Error::Interrupted { signal }));
+                    let refused = Attempt::Answered(Err(Error::Interrupted { signal }));
+                    return (item, refused);
                 }
-                let result = self
-                    .client
-                    .update_template(&ready.pending.pool.name, ready.pending.template())
-                    .await;
-                (ready, result)
+                let (template, when) = (item.pending.template(), (by, booking.patch(i)));
+                let attempt = self.remote.patch(item.name(), template, item.tries, when);
+                let attempt = attempt.await;
+                (item, attempt)
             })
             .buffer_unordered(self.concurrency)
             .collect()
             .await;
-        let mut check = Vec::new();
-        for (ready, result) in sent {
-            match result {
-                Err(e) if !may_have_landed(&e) => reports.push(ready.pending.report.fail(e)),
-                result => check.push((ready, result)),
-            }
-        }
-        let names: Vec<String> = check
-            .iter()
-            .map(|(r, _)| r.pending.pool.name.clone())
-            .collect();
-        let stored = match names.is_empty() {
-            true => Ok(HashMap::new()),
-            false => self.read(&names).await,
-        };
-        match stored {
-            Ok(stored) => reports.extend(check.into_iter().map(|(ready, sent)| {
-                let held = stored.get(&ready.pending.pool.name);
-                confirm(ready, sent, held.map(|p| &p.base_job_template))
-            })),
-            Err(e) => reports.extend(fail_all(check.into_iter().map(|(r, _)| r.pending), e)),
-        }
-        reports
+        drop(turn);
+        let mut next = settle(attempts, ended);
+        next.now.extend(later);
+        next
     }
 
-    /// The conflict check against the fresh read, then the backup; returns the backup's path.
-    fn check_and_back_up(&self, pending: &Pending, fresh: Option<&WorkPool>) -> Result<PathBuf> {
-        let read = &pending.pool;
-        let Some(fresh) = fresh else {
-            return Err(Error::PoolNotFound {
-                pool: read.name.clone(),
-                url: self.client.base_url().to_string(),
-            });
-        };
-        if fresh.updated != read.updated || fresh.base_job_template != read.base_job_template {
-            let what = match (&read.updated, &fresh.updated) {
-                (Some(before), Some(after)) if before != after => {
-                    format!("updated {before} -> {after}")
-                }
-                _ => "its base job template changed".to_string(),
-            };
-            return Err(Error::Conflict {
-                pool: read.name.clone(),
-                what,
-            });
+    /// Backs up each pool not backed up yet, from the read its merge used; a pool whose
+    /// backup fails ends there.
+    fn back_up_all(&self, items: Vec<Item>, reports: &mut Vec<Report>) -> Vec<Item> {
+        let mut kept = Vec::with_capacity(items.len());
+        for mut item in items {
+            if item.backup.is_some() {
+                kept.push(item);
+                continue;
+            }
+            let read = item.pending.pool.clone();
+            match self.back_up(&mut item, &read) {
+                Ok(()) => kept.push(item),
+                Err(e) => reports.push(item.pending.report.fail(e)),
+            }
         }
+        kept
+    }
+
+    /// The conflict check of one pool against the fresh read; its backup is written again
+    /// if the server's pool moved in a way the check allows. The pool must hold what
+    /// poolsync read when it merged, or (after a PATCH that may have landed) what poolsync
+    /// sent; anything else is a concurrent change, and its backup, never to be used, goes.
+    fn judge(&self, mut item: Item, fresh: Option<&WorkPool>) -> Judged {
+        let read = &item.pending.pool;
+        let Some(fresh) = fresh else {
+            let error = Error::PoolNotFound {
+                pool: read.name.clone(),
+                url: self.remote.base_url().to_string(),
+            };
+            item.drop_backup();
+            return Judged::Ended(item.pending.report.fail(error));
+        };
+        if fresh.updated == read.updated && fresh.base_job_template == read.base_job_template {
+            item.landed = None;
+            return match self.back_up(&mut item, fresh) {
+                Ok(()) => Judged::Ready(item),
+                Err(e) => Judged::Ended(item.pending.report.fail(e)),
+            };
+        }
+        if &fresh.base_job_template == item.pending.template()
+            && let Some(error) = item.landed.take()
+        {
+            return Judged::Landed(item, error);
+        }
+        let mut what = match (&read.updated, &fresh.updated) {
+            (Some(before), Some(after)) if before != after => {
+                format!("updated {before} -> {after}")
+            }
+            _ => "its base job template changed".to_string(),
+        };
+        if let Some(error) = &item.landed {
+            what.push_str(&format!(
+                "; an earlier PATCH answered {error} may have landed before that change"
+            ));
+        }
+        let pool = read.name.clone();
+        item.drop_backup();
+        Judged::Ended(item.pending.report.fail(Error::Conflict { pool, what }))
+    }
+
+    /// Backs `fresh` up for `item`, unless its backup already holds exactly that; a backup
+    /// of an older read is replaced, so the one left holds what the PATCH replaces.
+    fn back_up(&self, item: &mut Item, fresh: &WorkPool) -> Result<()> {
         let dir = self.backups.ok_or(Error::NoBackupDir)?;
         let pool = serde_json::to_value(fresh).unwrap_or(Value::Null);
-        let record = &pending.record;
-        let mut backup = Backup::new(self.client.base_url(), pool, record.kind);
+        if item.backup.as_ref().is_some_and(|(_, held)| *held == pool) {
+            return Ok(());
+        }
+        let record = &item.pending.record;
+        let mut backup = Backup::new(self.remote.base_url(), pool.clone(), record.kind);
         backup.default = record.default.as_deref().cloned();
         backup.base = record.base.clone();
         backup.base_source = record.base_source.clone();
         backup.restored = record.restored.clone();
-        backup.merged = Some(pending.template().clone());
-        backup::write(dir, &backup)
+        backup.merged = Some(item.pending.template().clone());
+        let path = backup::write(dir, &backup)?;
+        if let Some((older, _)) = item.backup.replace((path, pool)) {
+            // An unconfirmed backup of the same template, one read older: no longer needed.
+            let _ = std::fs::remove_file(older);
+        }
+        Ok(())
     }
 
-    /// The pools named, in one request: `GET` for one name, a filter by names for more.
-    async fn read(&self, names: &[String]) -> Result<HashMap<String, WorkPool>> {
-        let pools = match names {
-            [name] => match self.client.read_pool(name).await {
-                Ok(pool) => vec![pool],
-                Err(Error::PoolNotFound { .. }) => Vec::new(),
-                Err(e) => return Err(e),
-            },
-            _ => self.client.read_pools(names).await?,
-        };
-        Ok(pools.into_iter().map(|p| (p.name.clone(), p)).collect())
-    }
-}
-
-/// The verdict on one written pool, from what the server holds now. A write the server
-/// holds is marked confirmed in its backup: only then does the default it merged become the
-/// pool's next three-way base. A write that failed, was refused or did not hold leaves its
-/// backup unconfirmed, so no base changes.
-fn confirm(ready: Ready, sent: Result<()>, held: Option<&Value>) -> Report {
-    let Ready { pending, backup } = ready;
-    if held != Some(pending.template()) {
-        return match sent {
-            Err(e) => pending.report.fail(e),
-            Ok(()) => {
-                let difference = match held {
-                    Some(stored) => crate::diff::json_patch(pending.template(), stored).to_string(),
-                    None => "the pool is gone".to_string(),
-                };
-                let pool = pending.pool.name.clone();
-                pending.report.fail(Error::Verify {
-                    pool,
-                    difference,
-                    backup,
+    /// Reads back every pool that was sent, in one request, and confirms each.
+    async fn read_back(&self, sent: Vec<(Item, Result<()>)>) -> Vec<Report> {
+        if sent.is_empty() {
+            return Vec::new();
+        }
+        let names: Vec<String> = sent.iter().map(|(i, _)| i.name().to_string()).collect();
+        match self.remote.read(&names, None).await {
+            Ok(fresh) => sent
+                .into_iter()
+                .map(|(item, result)| {
+                    let held = fresh.pools.get(item.name()).map(|p| &p.base_job_template);
+                    verdict::confirm(item, result, held)
                 })
+                .collect(),
+            Err(e) => verdict::unconfirmed(sent, e),
+        }
+    }
+}
+
+/// The pools a chunk is done with: final reports, and writes to read back.
+#[derive(Default)]
+struct Ended {
+    reports: Vec<Report>,
+    /// Each with its PATCH's answer (an error that may hide a write that landed).
+    sent: Vec<(Item, Result<()>)>,
+}
+
+/// The pools a round hands back.
+#[derive(Default)]
+struct Next {
+    /// To try again at once (held past their window, or not in the round).
+    now: Vec<Item>,
+    /// To try again after `wait` (a retried answer's backoff).
+    backing: Vec<Item>,
+    wait: Duration,
+}
+
+/// Sorts a round's PATCH answers: a final answer ends the pool (read back if the write may
+/// have landed); a late one goes again at once, a retried one after the longest backoff.
+fn settle(attempts: Vec<(Item, Attempt)>, ended: &mut Ended) -> Next {
+    let mut next = Next::default();
+    for (mut item, attempt) in attempts {
+        match attempt {
+            Attempt::Answered(Err(e)) if !may_have_landed(&e) => {
+                ended.reports.push(item.pending.report.fail(e));
             }
-        };
+            Attempt::Answered(result) => ended.sent.push((item, result)),
+            Attempt::Late if item.late + 1 >= MAX_LATE => {
+                let (pool, rounds) = (item.name().to_string(), MAX_LATE);
+                let error = Error::Unsent { pool, rounds };
+                ended.reports.push(item.pending.report.fail(error));
+            }
+            Attempt::Late => {
+                item.late += 1;
+                next.now.push(item);
+            }
+            Attempt::Retry {
+                wait,
+                error,
+                throttled,
+            } => {
+                match throttled {
+                    true => item.tries.throttled += 1,
+                    false => item.tries.retries += 1,
+                }
+                if may_have_landed(&error) {
+                    item.landed = Some(error);
+                }
+                next.wait = next.wait.max(wait);
+                next.backing.push(item);
+            }
+        }
     }
-    let mut notes = Vec::new();
-    if let Err(e) = sent {
-        notes.push(format!(
-            "the server answered an error ({e}) but holds the new template"
-        ));
-    }
-    if let Err(e) = backup::confirm(&backup) {
-        // The write landed; only its use as the next base is lost.
-        notes.push(format!(
-            "its backup could not be marked confirmed ({e}); the next run merges from an older base"
-        ));
-    }
-    let mut report = pending.report.end(Outcome::Updated);
-    report.note = (!notes.is_empty()).then(|| notes.join("; "));
-    report
+    next
 }
 
-/// Whether a failed PATCH may still have been applied (a 5xx, a lost connection): such a
-/// pool is read back before it is called failed.
-fn may_have_landed(error: &Error) -> bool {
-    match error {
-        Error::Status { status, .. } => *status >= 500,
-        Error::Transport { .. } => true,
-        _ => false,
+impl Item {
+    fn new(pending: Pending) -> Item {
+        Item {
+            pending,
+            tries: Tries::default(),
+            backup: None,
+            landed: None,
+            late: 0,
+            stopped: None,
+        }
     }
-}
 
-/// Every pool ends with the same error (the chunk's shared request failed).
-fn fail_all(pending: impl IntoIterator<Item = Pending>, error: Error) -> Vec<Report> {
-    let shared = Arc::new(error);
-    pending
-        .into_iter()
-        .map(|p| p.report.fail(Error::Shared(Arc::clone(&shared))))
-        .collect()
+    fn name(&self) -> &str {
+        &self.pending.pool.name
+    }
+
+    /// Removes a backup no PATCH followed (the pool changed or went): no run should take it
+    /// for the state a write replaced.
+    /// A pool whose earlier PATCH may have landed keeps it.
+    fn drop_backup(&mut self) {
+        if self.landed.is_some() {
+            return;
+        }
+        if let Some((path, _)) = self.backup.take() {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+
+    /// The backup written before its PATCH.
+    fn backup_path(&self) -> PathBuf {
+        self.backup
+            .as_ref()
+            .map(|(p, _)| p.clone())
+            .unwrap_or_default()
+    }
 }

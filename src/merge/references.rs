@@ -17,7 +17,8 @@ use serde_json::{Map, Value};
 const SECTIONS: [&str; 2] = ["definitions", "$defs"];
 
 /// Restores every definition a `$ref` in the merged `variables` points at but the merged
-/// template lacks, from `default`'s, else `current`'s, with a warning naming it.
+/// template lacks, from `current`'s, with a warning naming it; a reference the default holds
+/// too is the default's own (left as it is, for the checks to report).
 pub(super) fn restore_definitions(
     default: &Value,
     current: &Value,
@@ -28,16 +29,17 @@ pub(super) fn restore_definitions(
     if let Some(variables) = merged.get("variables") {
         collect_refs(variables, &mut refs);
     }
+    let mut theirs = Vec::new();
+    if let Some(variables) = default.get("variables") {
+        collect_refs(variables, &mut theirs);
+    }
+    refs.retain(|r| !theirs.contains(r));
     for (section, name) in refs {
         let pointer = format!("/variables/{section}/{}", escape_token(&name));
         if merged.pointer(&pointer).is_some() {
             continue;
         }
-        let Some(found) = default
-            .pointer(&pointer)
-            .or_else(|| current.pointer(&pointer))
-            .cloned()
-        else {
+        let Some(found) = current.pointer(&pointer).cloned() else {
             continue;
         };
         let Some(Value::Object(variables)) = merged.get_mut("variables") else {
@@ -82,24 +84,28 @@ fn collect_refs(value: &Value, out: &mut Vec<(String, String)>) {
     }
 }
 
-/// Wires each variable the merged template defines that the base did not (new upstream)
-/// and the merged `job_configuration` never uses, where `default` uses it: each place the
-/// default's value holds its placeholder and the merged template has nothing yet is filled
-/// with the default's value, reported as `added upstream`.
+/// Wires each variable the default defines and the base did not (new upstream) that the
+/// merged template defines and its `job_configuration` never uses, where `default` uses it:
+/// each place the default's value holds its placeholder and the merged template has nothing
+/// yet is filled with the default's value, reported as `added upstream`.
 pub(super) fn wire_new_variables(
     base: &Value,
     default: &Value,
     merged: &mut Value,
     upstream: &mut Vec<Upstream>,
+    deleted: &[String],
 ) {
     let known = properties(base).cloned().unwrap_or_default();
-    let Some(defined) = properties(merged).cloned() else {
+    let (Some(defined), Some(new)) = (properties(merged).cloned(), properties(default)) else {
         return;
     };
     let Some(theirs) = default.get("job_configuration") else {
         return;
     };
-    for name in defined.keys().filter(|n| !known.contains_key(*n)) {
+    for name in new
+        .keys()
+        .filter(|n| !known.contains_key(*n) && defined.contains_key(*n))
+    {
         let used = merged
             .get("job_configuration")
             .is_some_and(|jc| placeholders(jc).contains(name));
@@ -107,78 +113,91 @@ pub(super) fn wire_new_variables(
             continue;
         }
         if let Some(Value::Object(ours)) = merged.get_mut("job_configuration") {
-            let mut found = Vec::new();
-            fill_object(
-                theirs.as_object(),
-                ours,
+            let mut fill = Fill {
                 name,
-                "/job_configuration",
-                &mut found,
-            );
-            upstream.extend(found);
+                deleted,
+                decided: upstream.iter().map(|u| u.pointer.clone()).collect(),
+                found: Vec::new(),
+            };
+            fill.object(theirs.as_object(), ours, "/job_configuration");
+            upstream.extend(fill.found);
         }
     }
 }
 
-/// Fills, under `ours`, each member of `theirs` that uses `name` and that `ours` lacks.
-fn fill_object(
-    theirs: Option<&Map<String, Value>>,
-    ours: &mut Map<String, Value>,
-    name: &str,
-    pointer: &str,
-    out: &mut Vec<Upstream>,
-) {
-    for (key, value) in theirs.into_iter().flatten() {
-        if !placeholders(value).iter().any(|n| n == name) {
-            continue;
-        }
-        let here = format!("{pointer}/{}", escape_token(key));
-        match ours.get_mut(key) {
-            None => {
-                ours.insert(key.clone(), value.clone());
-                out.push(Upstream {
-                    pointer: here,
-                    kind: UpstreamKind::Added,
-                    base: None,
-                    default: Some(value.clone()),
-                    current: None,
-                });
-            }
-            Some(mine) => fill_value(value, mine, name, &here, out),
-        }
-    }
+/// One variable's wiring walk.
+struct Fill<'a> {
+    /// The variable to wire.
+    name: &'a str,
+    /// Variables the user deleted: a value using one is never added (the deletion stands).
+    deleted: &'a [String],
+    /// Pointers the merge already decided (e.g. a conflict left out): not touched.
+    decided: Vec<String>,
+    /// What was added.
+    found: Vec<Upstream>,
 }
 
-/// Descends into two objects, or two keyed arrays element by element (by name).
-fn fill_value(
-    theirs: &Value,
-    ours: &mut Value,
-    name: &str,
-    pointer: &str,
-    out: &mut Vec<Upstream>,
-) {
-    match (theirs, ours) {
-        (Value::Object(theirs), Value::Object(ours)) => {
-            fill_object(Some(theirs), ours, name, pointer, out);
-        }
-        (Value::Array(theirs), Value::Array(ours))
-            if keyed_names(theirs).is_some() && keyed_names(ours).is_some() =>
-        {
-            for item in theirs {
-                let Some(wanted) = item.get("name") else {
-                    continue;
-                };
-                let Some((at, mine)) = ours
-                    .iter_mut()
-                    .enumerate()
-                    .find(|(_, m)| m.get("name") == Some(wanted))
-                else {
-                    continue;
-                };
-                fill_value(item, mine, name, &format!("{pointer}/{at}"), out);
+impl Fill<'_> {
+    /// Fills, under `ours`, each member of `theirs` that uses the variable and `ours` lacks.
+    fn object(
+        &mut self,
+        theirs: Option<&Map<String, Value>>,
+        ours: &mut Map<String, Value>,
+        pointer: &str,
+    ) {
+        for (key, value) in theirs.into_iter().flatten() {
+            let uses = placeholders(value);
+            if !uses.iter().any(|n| n == self.name) {
+                continue;
+            }
+            let here = format!("{pointer}/{}", escape_token(key));
+            match ours.get_mut(key) {
+                None => {
+                    let mut names = uses;
+                    names.extend(placeholders(&Value::String(key.clone())));
+                    let revives = names.iter().any(|n| self.deleted.contains(n));
+                    if revives || self.decided.contains(&here) {
+                        continue;
+                    }
+                    ours.insert(key.clone(), value.clone());
+                    self.found.push(Upstream {
+                        pointer: here,
+                        kind: UpstreamKind::Added,
+                        base: None,
+                        default: Some(value.clone()),
+                        current: None,
+                    });
+                }
+                Some(mine) => self.value(value, mine, &here),
             }
         }
-        _ => {}
+    }
+
+    /// Descends into two objects, or two keyed arrays element by element (by name).
+    fn value(&mut self, theirs: &Value, ours: &mut Value, pointer: &str) {
+        match (theirs, ours) {
+            (Value::Object(theirs), Value::Object(ours)) => {
+                self.object(Some(theirs), ours, pointer);
+            }
+            (Value::Array(theirs), Value::Array(ours))
+                if keyed_names(theirs).is_some() && keyed_names(ours).is_some() =>
+            {
+                for item in theirs {
+                    let Some(wanted) = item.get("name") else {
+                        continue;
+                    };
+                    let Some((at, mine)) = ours
+                        .iter_mut()
+                        .enumerate()
+                        .find(|(_, m)| m.get("name") == Some(wanted))
+                    else {
+                        continue;
+                    };
+                    self.value(item, mine, &format!("{pointer}/{at}"));
+                }
+            }
+            _ => {}
+        }
     }
 }
 

@@ -3,9 +3,10 @@ use serde_json::json;
 
 #[test]
 fn a_definition_a_kept_property_references_is_restored() {
-    let default = json!({"variables": {"definitions": {"Secret": {"type": "object"}}}});
-    let current = json!({"variables": {"properties": {"s": {"$ref": "#/definitions/Secret"}}}});
-    let mut merged = current.clone();
+    let default = json!({"variables": {"properties": {}}});
+    let current = json!({"variables": {"properties": {"s": {"$ref": "#/definitions/Secret"}},
+                                       "definitions": {"Secret": {"type": "object"}}}});
+    let mut merged = json!({"variables": {"properties": {"s": {"$ref": "#/definitions/Secret"}}}});
     let mut warnings = Vec::new();
     restore_definitions(&default, &current, &mut merged, &mut warnings);
     assert_eq!(
@@ -51,7 +52,7 @@ fn a_new_variable_is_wired_where_the_default_wires_it() {
     let mut merged = k8s(None, &["image", "cpu_request"]);
     merged["job_configuration"]["job_manifest"]["spec"]["containers"][0]["image"] = json!("mine");
     let mut upstream = Vec::new();
-    wire_new_variables(&base, &default, &mut merged, &mut upstream);
+    wire_new_variables(&base, &default, &mut merged, &mut upstream, &[]);
     let container = &merged["job_configuration"]["job_manifest"]["spec"]["containers"][0];
     assert_eq!(
         container["resources"]["requests"]["cpu"],
@@ -74,14 +75,20 @@ fn a_variable_the_base_had_or_a_place_the_user_filled_is_not_rewired() {
     // The base had cpu_request: unwiring it was the user's choice.
     let mut merged = k8s(None, &["image", "cpu_request"]);
     let mut upstream = Vec::new();
-    wire_new_variables(&default, &default, &mut merged, &mut upstream);
+    wire_new_variables(&default, &default, &mut merged, &mut upstream, &[]);
     assert!(upstream.is_empty());
     // The user holds a value of their own there.
     let mut merged = k8s(
         Some(json!({"requests": {"cpu": "2"}})),
         &["image", "cpu_request"],
     );
-    wire_new_variables(&k8s(None, &["image"]), &default, &mut merged, &mut upstream);
+    wire_new_variables(
+        &k8s(None, &["image"]),
+        &default,
+        &mut merged,
+        &mut upstream,
+        &[],
+    );
     assert!(upstream.is_empty());
     assert_eq!(
         merged["job_configuration"]["job_manifest"]["spec"]["containers"][0]["resources"],

@@ -40,8 +40,9 @@ pub fn merge3(
     let Some(base) = base.filter(|_| strategy != Strategy::Jq) else {
         return merge(default, current, strategy);
     };
+    let deleted = deleted_variables(base, current);
     let mut walk = Walk {
-        deleted: deleted_variables(base, current),
+        deleted: deleted.clone(),
         upstream: Vec::new(),
     };
     let merged = merge_value(Some(base), Some(default), Some(current), "", &mut walk);
@@ -51,7 +52,7 @@ pub fn merge3(
     let mut warnings = Vec::new();
     keep_used_variables(&mut template, &mut upstream, &mut warnings);
     references::restore_definitions(default, current, &mut template, &mut warnings);
-    references::wire_new_variables(base, default, &mut template, &mut upstream);
+    references::wire_new_variables(base, default, &mut template, &mut upstream, &deleted);
     if let (Value::Object(default), Value::Object(merged)) = (default, &template) {
         null_hides_object(default, merged, "", &mut warnings);
     }

@@ -134,7 +134,7 @@ fn block_reference(name: &str, reference: &Value) -> Option<Violation> {
 }
 
 /// The server's `preprocess_schema(variables, allow_none_with_default=True)`.
-fn preprocess(variables: &Map<String, Value>) -> Value {
+pub(crate) fn preprocess(variables: &Map<String, Value>) -> Value {
     let mut schema = variables.clone();
     process_object(&mut schema);
     let Some(Value::Object(definitions)) = schema.get_mut("definitions") else {
@@ -202,7 +202,7 @@ fn process_object(schema: &mut Map<String, Value>) {
 
 /// The server's `remove_nested_keys(["required"], ...)`: every object's `required` member
 /// removed, recursively through objects (not arrays).
-fn without_required(value: &Value) -> Value {
+pub(crate) fn without_required(value: &Value) -> Value {
     match value {
         Value::Object(map) => Value::Object(
             map.iter()

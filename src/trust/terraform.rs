@@ -9,6 +9,7 @@
 //! as not evaluable, with the reason.
 
 mod attributes;
+mod budget;
 mod locate;
 mod policy_document;
 mod scope;
@@ -130,6 +131,23 @@ pub fn documents(text: &str, kind: Kind, known: &Known) -> Result<Vec<Document>,
             locator,
             lines: lines.clone(),
         });
+    }
+    if let Some((span, why)) = scope.exceeded.borrow().as_ref() {
+        let at = span.as_ref().map_or(0, |s| s.start);
+        let line = line_at(&lines, at);
+        let start = lines.get(line.saturating_sub(1)).copied().unwrap_or(0);
+        let text: String = text[start..]
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .chars()
+            .take(80)
+            .collect();
+        return Err(format!(
+            "terraform evaluation stopped at line {line} (`{text}`): {why}; simplify the \
+             expression, or give the policy as json"
+        ));
     }
     if out.is_empty() {
         for (name, (policy, block, offset)) in &scope.documents {

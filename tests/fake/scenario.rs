@@ -36,6 +36,8 @@ pub struct Scenario {
     api_suffix: String,
     cloud: bool,
     backup_dir: Option<PathBuf>,
+    /// A signal to send the run, and after how long.
+    signal: Option<(Duration, i32)>,
 }
 
 impl Default for Scenario {
@@ -55,6 +57,7 @@ impl Scenario {
             api_suffix: String::new(),
             cloud: false,
             backup_dir: None,
+            signal: None,
         }
         .defaults(mock::defaults("kubernetes", "kubernetes"))
         .csrf(Csrf::Disabled)
@@ -218,6 +221,12 @@ impl Scenario {
         self
     }
 
+    /// Sends the run `signal` (`libc::SIGINT`, ...) `after` it started.
+    pub fn signal(mut self, after: Duration, signal: i32) -> Scenario {
+        self.signal = Some((after, signal));
+        self
+    }
+
     /// Starts the fake, runs the command, and keeps what is needed to check it.
     pub async fn run(self) -> Ran {
         let fake = Fake::start().await;
@@ -232,7 +241,7 @@ impl Scenario {
         for step in self.prepare {
             step(&api);
         }
-        let mut cmd = mock::poolsync();
+        let mut cmd = mock::process();
         if self.cloud {
             cmd.env("PREFECT_CLOUD_API_URL", fake.api());
         }
@@ -241,7 +250,14 @@ impl Scenario {
             .args(["--api-url", &api])
             .arg("--backup-dir")
             .arg(&dir);
-        let out = mock::run(cmd).await;
+        let out = match self.signal {
+            Some((after, signal)) => mock::run_signalled(cmd, after, signal).await,
+            None => {
+                let mut cmd = assert_cmd::Command::from_std(cmd);
+                cmd.timeout(Duration::from_secs(60));
+                mock::run(cmd).await
+            }
+        };
         let requests = fake.server.received_requests().await.unwrap_or_default();
         Ran {
             out,

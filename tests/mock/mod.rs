@@ -2,6 +2,8 @@
 //! command, the template fixtures the fake API serves, and a raw HTTP server for replies
 //! wiremock cannot send (a body cut short).
 
+pub mod tls;
+
 use assert_cmd::Command;
 use serde_json::{Value, json};
 use std::fmt;
@@ -25,14 +27,20 @@ static HOMES: LazyLock<tempfile::TempDir> =
 /// HOME, so no real profile is read and no backup of another test (whose mock server may
 /// have had the same port) becomes this run's three-way base.
 pub fn poolsync() -> Command {
+    let mut cmd = Command::from_std(process());
+    cmd.timeout(Duration::from_secs(60));
+    cmd
+}
+
+/// [`poolsync`] as a process to spawn (and signal), without the 60 s timeout.
+pub fn process() -> std::process::Command {
     let home = HOMES.path().join(uuid::Uuid::new_v4().to_string());
     std::fs::create_dir(&home).expect("temp HOME");
-    let mut cmd = Command::cargo_bin("poolsync").expect("poolsync binary");
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_poolsync"));
     cmd.env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .env("HOME", home)
-        .env("NO_COLOR", "1")
-        .timeout(Duration::from_secs(60));
+        .env("NO_COLOR", "1");
     cmd
 }
 
@@ -42,6 +50,8 @@ pub struct Out {
     pub stdout: String,
     pub stderr: String,
     pub elapsed: Duration,
+    /// When a signal was sent to it ([`run_signalled`]).
+    pub signalled: Option<Instant>,
 }
 
 impl Out {
@@ -71,6 +81,66 @@ pub async fn run(mut cmd: Command) -> Out {
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
             elapsed: start.elapsed(),
+            signalled: None,
+        }
+    })
+    .await
+    .expect("runner thread")
+}
+
+/// Runs the command off the async runtime and sends it `signal` after `after`; `elapsed`
+/// is measured from the signal. A run still going 30 s after the signal is killed.
+pub async fn run_signalled(mut cmd: std::process::Command, after: Duration, signal: i32) -> Out {
+    use std::process::Stdio;
+    tokio::task::spawn_blocking(move || {
+        let mut child = cmd
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("poolsync starts");
+        let drain = |pipe: Option<Box<dyn Read + Send>>| {
+            std::thread::spawn(move || {
+                let mut text = String::new();
+                if let Some(mut pipe) = pipe {
+                    let _ = pipe.read_to_string(&mut text);
+                }
+                text
+            })
+        };
+        let stdout = drain(
+            child
+                .stdout
+                .take()
+                .map(|p| Box::new(p) as Box<dyn Read + Send>),
+        );
+        let stderr = drain(
+            child
+                .stderr
+                .take()
+                .map(|p| Box::new(p) as Box<dyn Read + Send>),
+        );
+        std::thread::sleep(after);
+        let signalled = Instant::now();
+        // SAFETY: kill(2) on our own child, not yet waited for, so its pid is still ours.
+        let sent = unsafe { libc::kill(child.id() as libc::pid_t, signal) };
+        assert_eq!(sent, 0, "signal sent");
+        let status = loop {
+            if let Some(status) = child.try_wait().expect("poll poolsync") {
+                break status;
+            }
+            if signalled.elapsed() > Duration::from_secs(30) {
+                let _ = child.kill();
+                break child.wait().expect("poolsync ends");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let elapsed = signalled.elapsed();
+        Out {
+            status: status.code(),
+            stdout: stdout.join().unwrap_or_default(),
+            stderr: stderr.join().unwrap_or_default(),
+            elapsed,
+            signalled: Some(signalled),
         }
     })
     .await

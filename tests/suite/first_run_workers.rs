@@ -168,3 +168,66 @@ fn first_run_on_pools_from_worker_templates_the_history_lacks() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// Today's default less two variables (what the demo once seeded): the base reads them as
+/// the user's deletions, and the run says so instead of a plain `up to date`: each key left
+/// out is named after the diff, the pool's line counts them, and so does a batch summary.
+#[test]
+fn a_pool_lacking_keys_of_the_default_is_not_plainly_up_to_date() {
+    let mut template = support::default_template("kubernetes");
+    for name in ["stream_output", "cluster_config"] {
+        template["variables"]["properties"]
+            .as_object_mut()
+            .expect("properties")
+            .remove(name);
+        template["job_configuration"]
+            .as_object_mut()
+            .expect("job_configuration")
+            .remove(name);
+    }
+    let name = unique("kept-out");
+    create_pool(&name, "kubernetes", &template);
+    let backups = tempfile::tempdir().expect("temp dir");
+    let run = |args: &[&str]| {
+        let out = poolsync()
+            .args(["update", "--api-url", support::api_url(), "--dry-run"])
+            .args(args)
+            .arg("--backup-dir")
+            .arg(backups.path())
+            .assert()
+            .success()
+            .get_output()
+            .clone();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let one = run(&[&name]);
+    for pointer in [
+        "/job_configuration/stream_output",
+        "/job_configuration/cluster_config",
+        "/variables/properties/stream_output",
+        "/variables/properties/cluster_config",
+    ] {
+        assert!(
+            one.contains(&format!("kept out: {pointer}: ")),
+            "{pointer}: {one}"
+        );
+    }
+    assert!(
+        one.contains("kept out: to take these, rerun with --base none"),
+        "{one}"
+    );
+    assert!(
+        one.contains(&format!(
+            "{name}: up to date, 4 upstream keys kept out, nothing sent"
+        )),
+        "{one}"
+    );
+    let glob = format!("{name}*");
+    let batch = run(&["--all", "--name", &glob]);
+    assert!(batch.contains("4 upstream keys kept out"), "{batch}");
+    assert!(
+        batch.contains("1 pool keeps 4 keys of the new default out"),
+        "{batch}"
+    );
+    delete_pool(&name);
+}

@@ -28,7 +28,7 @@ fn default_history_lists_each_distinct_default_offline() {
     let text = stdout(poolsync().args(["default", "--type", "kubernetes", "--history"]));
     let lines: Vec<&str> = text.lines().collect();
     assert!(
-        lines[0].starts_with("kubernetes: 4 distinct released defaults"),
+        lines[0].starts_with("kubernetes: 8 distinct released defaults"),
         "{text}"
     );
     assert!(lines[1].starts_with("prefect 2.14.13-2.20.27 "), "{text}");
@@ -40,8 +40,10 @@ fn default_history_lists_each_distinct_default_offline() {
         lines[3].starts_with("prefect 3.6.23-") && lines[3].contains("17 variables"),
         "{text}"
     );
-    assert!(lines[4].starts_with("prefect-kubernetes "), "{text}");
-    assert_eq!(lines.len(), 5, "{text}");
+    // Every prefect-kubernetes release, from the collection registry and the wheels.
+    assert!(lines[4].starts_with("prefect-kubernetes 0.2.5-"), "{text}");
+    assert!(lines[7].starts_with("prefect-kubernetes 0.8.0 "), "{text}");
+    assert_eq!(lines.len(), 9, "{text}");
 }
 
 /// `--output json` gives the same defaults with their templates; `--release` prints one.

@@ -1,8 +1,10 @@
-//! Interrupts on the real server: SIGINT mid-batch stops new writes, finishes the ones in
-//! flight, prints the report so far and exits 130; a write that never landed changes no
-//! three-way base, so the next run still shows its pool as pending.
+//! Interrupts on the real server: SIGINT mid-batch (sent once a first pool is upgraded)
+//! stops new writes, finishes the ones in flight, prints the report so far and exits 130; a
+//! write that never landed changes no three-way base, so the next run still shows its pool
+//! as pending.
 
-use crate::support::{api_url, create_pool, outcomes, stale_kubernetes as stale, unique};
+use crate::support::{api_url, create_pool, outcomes, read_template};
+use crate::support::{stale_kubernetes as stale, unique};
 use serde_json::json;
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -46,7 +48,14 @@ fn sigint_mid_batch_reports_and_poisons_no_base() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("poolsync starts");
-    std::thread::sleep(Duration::from_millis(3000));
+    // Mid-batch: once the server holds a first upgraded pool (a busy server may answer the
+    // first PATCHes 503, and no PATCH leaves after the signal).
+    let started = std::time::Instant::now();
+    while started.elapsed() < Duration::from_secs(60)
+        && names.iter().all(|name| read_template(name) == stale())
+    {
+        std::thread::sleep(Duration::from_millis(100));
+    }
     // SAFETY: kill(2) on our own child's pid.
     let sent = unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
     assert_eq!(sent, 0, "SIGINT sent");

@@ -267,7 +267,8 @@ async fn every_command(cred: Cred) {
     ];
     for headers in &bad_headers {
         let env = [("PREFECT_CLIENT_CUSTOM_HEADERS", headers.as_str())];
-        let i = s.run(&api, &["update", "k8s", "-v"], &env, 1).await;
+        // A setting that cannot work is a usage error (exit 2).
+        let i = s.run(&api, &["update", "k8s", "-v"], &env, 2).await;
         assert!(
             s.out(i).stderr.contains("PREFECT_CLIENT_CUSTOM_HEADERS"),
             "{}",
@@ -323,14 +324,14 @@ async fn auth_string_leaks_nowhere() {
     every_command(Cred::AuthString).await;
 }
 
-/// A key that cannot be a header value (a pasted newline) is refused without echoing it;
-/// an auth string with one is base64-encoded, so it is sent (here to a closed port) and not
-/// echoed either.
+/// A key that cannot be a header value (a pasted newline) is refused without echoing it (a
+/// usage error, exit 2); an auth string with one is base64-encoded, so it is sent (here to
+/// a closed port: exit 1) and not echoed either.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unusable_key_is_refused_without_echo() {
-    for (flag, value) in [
-        ("PREFECT_API_KEY", format!("{KEY}\n")),
-        ("PREFECT_API_AUTH_STRING", format!("{AUTH}\r\nx")),
+    for (flag, value, code) in [
+        ("PREFECT_API_KEY", format!("{KEY}\n"), 2),
+        ("PREFECT_API_AUTH_STRING", format!("{AUTH}\r\nx"), 1),
     ] {
         let home = TempDir::new().unwrap();
         let mut cmd = poolsync();
@@ -340,7 +341,7 @@ async fn unusable_key_is_refused_without_echo() {
             .env(flag, &value)
             .args(["update", "k8s", "--api-url", &url]);
         let out = run(cmd).await;
-        out.code(1);
+        out.code(code);
         for s in sentinels() {
             assert!(
                 !out.stdout.contains(&s) && !out.stderr.contains(&s),
@@ -364,7 +365,7 @@ async fn invalid_custom_header_name_is_not_echoed() {
         .env("PREFECT_CLIENT_MAX_RETRIES", "0")
         .args(["update", "k8s", "--api-url", &url]);
     let out = run(cmd).await;
-    out.code(1);
+    out.code(2);
     assert!(
         out.stderr.contains("PREFECT_CLIENT_CUSTOM_HEADERS"),
         "{out}"

@@ -201,3 +201,47 @@ fn an_early_throttle_lowers_a_set_rate_by_a_fifth_at_most() {
     let rate = pacer.rate().expect("rate");
     assert!((rate - 3.0 * 0.95).abs() < 1e-9, "{rate}");
 }
+
+/// Issue 17: a ceiling of 1e-20 panicked converting 1e20 s, and 1e-10 waited for centuries.
+#[test]
+fn a_tiny_ceiling_spaces_requests_at_most_the_floor_apart() {
+    let t0 = Instant::now();
+    for ceiling in [1e-20, 1e-10, 0.0, MIN_MAX_RPS] {
+        let mut pacer = Pacer::new(t0, Some(ceiling));
+        assert_eq!(pacer.reserve(t0), Duration::ZERO);
+        assert_eq!(pacer.reserve(t0), secs(1.0 / MIN_MAX_RPS), "{ceiling}");
+    }
+    assert_eq!(interval(f64::MIN_POSITIVE), secs(100.0));
+    assert_eq!(interval(4.0), secs(0.25));
+}
+
+/// A write due by a deadline takes its slot only when the slot comes in time: one pacing
+/// interval of grace, nothing reserved (nothing wasted) when it would be late.
+#[test]
+fn a_reservation_by_a_deadline_takes_nothing_when_late() {
+    let t0 = Instant::now();
+    let mut pacer = Pacer::new(t0, Some(2.0));
+    assert_eq!(pacer.reserve_by(t0, t0), Some(Duration::ZERO));
+    // The next slot is 0.5 s away: within one interval of a deadline at t0.
+    assert_eq!(pacer.reserve_by(t0, t0), Some(secs(0.5)));
+    // The one after that, 1 s away, is not.
+    assert_eq!(pacer.reserve_by(t0, t0), None);
+    assert_eq!(pacer.reserve_by(t0, t0 + secs(0.5)), Some(secs(1.0)));
+    // A pause past the deadline: late, whatever the pace.
+    let mut unpaced = Pacer::new(t0, None);
+    unpaced.throttle(t0, secs(5.0));
+    assert_eq!(unpaced.reserve_by(t0, t0 + secs(1.0)), None);
+    assert_eq!(unpaced.reserve(t0), secs(5.0));
+}
+
+/// A booking takes slots back to back, and the next request queues behind all of them.
+#[test]
+fn a_booking_takes_consecutive_slots() {
+    let t0 = Instant::now();
+    let mut pacer = Pacer::new(t0, Some(4.0));
+    assert_eq!(pacer.book(t0, 3), [t0, t0 + secs(0.25), t0 + secs(0.5)]);
+    assert_eq!(pacer.reserve(t0), secs(0.75));
+    let mut unpaced = Pacer::new(t0, None);
+    assert_eq!(unpaced.book(t0, 2), [t0, t0]);
+    assert_eq!(unpaced.reserve(t0), Duration::ZERO);
+}

@@ -20,9 +20,24 @@ pub async fn run(connection: &ConnectionArgs, args: &ValidateArgs) -> Result<u8>
             let mut violations = checks::before_write(&pool.base_job_template);
             let mut broken = None;
             if args.deployments {
-                let found = deployments::check(&client, &pool.name).await?;
-                broken = Some(broken_deployments(&found));
-                violations.extend(found);
+                let found = deployments::Store::default()
+                    .of(&client, &pool.name)
+                    .await?;
+                let mut errors = deployments::identity(&found);
+                let checked = deployments::check(
+                    &pool.base_job_template,
+                    &found,
+                    crate::job_variables::Options::default(),
+                );
+                errors.extend(
+                    checked
+                        .findings
+                        .iter()
+                        .filter(|f| f.severity == crate::job_variables::Severity::Error)
+                        .map(|f| f.violation()),
+                );
+                broken = Some(broken_deployments(&errors));
+                violations.extend(errors);
             }
             entries.push(checked(&pool.name, &pool.pool_type, violations, broken));
         }

@@ -74,6 +74,20 @@ fn bad_combinations_are_usage_errors() {
     assert!(plan(&["--all", "--max-rps", "inf"]).is_err());
 }
 
+/// Issue 17: 1e-20 crashed converting its interval, 1e-10 hung; both are refused by name.
+#[test]
+fn a_max_rps_below_the_floor_is_a_usage_error_naming_the_flag() {
+    for rate in ["1e-20", "1e-10", "0.009"] {
+        let message = usage(&["--all", "--max-rps", rate]);
+        assert!(message.contains("--max-rps"), "{message}");
+        assert!(message.contains("0.01"), "{message}");
+    }
+    assert_eq!(
+        plan(&["--all", "--max-rps", "0.01"]).expect("plan").max_rps,
+        Some(0.01)
+    );
+}
+
 #[test]
 fn the_exit_rule_counts_failures_first() {
     let plain = ExitRule { detailed: false };

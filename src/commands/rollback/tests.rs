@@ -16,7 +16,7 @@ fn backup(created: &str, kind: Kind, restored: Option<&str>, id: &str) -> (Entry
 }
 
 fn target(history: &[(Entry, Backup)], steps: usize) -> Option<String> {
-    walk_back(history, Some("id"), steps).map(|(_, b)| b.created)
+    walk_back(history, Some("id"), steps, &json!({"now": true})).map(|(_, b)| b.created)
 }
 
 #[test]
@@ -58,6 +58,53 @@ fn the_last_write_is_the_newest_confirmed_one_of_this_pool() {
     let mut older = backup("u1", Kind::Update, None, "id");
     older.1.merged = Some(json!({"m": 1}));
     let history = vec![newer, older];
-    assert_eq!(last_write(&history, Some("id")), Some(&json!({"m": 1})));
-    assert_eq!(last_write(&history, Some("other")), None);
+    let now = json!({"now": true});
+    assert_eq!(
+        last_write(&history, Some("id"), &now),
+        Some(&json!({"m": 1}))
+    );
+    assert_eq!(last_write(&history, Some("other"), &now), None);
+    // The newer write landed after all (its read-back failed): the pool holds it.
+    assert_eq!(
+        last_write(&history, Some("id"), &json!({"m": 2})),
+        Some(&json!({"m": 2}))
+    );
+}
+
+#[test]
+fn a_failed_rollback_is_no_step() {
+    let mut history = vec![
+        backup("u3", Kind::Update, None, "id"),
+        backup("u2", Kind::Update, None, "id"),
+        backup("u1", Kind::Update, None, "id"),
+    ];
+    // A rollback to u3's state refused with a 422: nothing written, never confirmed.
+    let mut failed = backup("r1", Kind::Rollback, Some("u3"), "id");
+    failed.1.confirmed = false;
+    failed.1.merged = Some(json!({"before": 3}));
+    history.insert(0, failed);
+    assert_eq!(target(&history, 1).as_deref(), Some("u3"));
+    assert_eq!(target(&history, 2).as_deref(), Some("u2"));
+}
+
+#[test]
+fn latest_never_picks_the_backup_of_a_failed_write() {
+    let mut failed = backup("u2", Kind::Update, None, "id");
+    failed.1.confirmed = false;
+    failed.1.merged = Some(json!({"m": 2}));
+    let history = vec![failed, backup("u1", Kind::Update, None, "id")];
+    assert_eq!(target(&history, 1).as_deref(), Some("u1"));
+}
+
+#[test]
+fn a_rollback_that_landed_unconfirmed_is_a_step() {
+    let mut landed = backup("r1", Kind::Rollback, Some("u2"), "id");
+    landed.1.confirmed = false;
+    landed.1.merged = Some(json!({"now": true}));
+    let history = vec![
+        landed,
+        backup("u2", Kind::Update, None, "id"),
+        backup("u1", Kind::Update, None, "id"),
+    ];
+    assert_eq!(target(&history, 1).as_deref(), Some("u1"));
 }

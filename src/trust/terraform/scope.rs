@@ -4,12 +4,17 @@
 //! `jsondecode` included.
 
 use super::Known;
+use super::budget::{self, Bound};
 use super::policy_document;
+use hcl::edit::Span as _;
 use hcl::edit::expr::Expression as EditExpr;
 use hcl::edit::structure::{Attribute, Block, Body};
 use hcl::eval::{Context, Evaluate, FuncArgs, FuncDef, ParamType};
 use serde_json::{Map, Value, json};
-use std::collections::BTreeMap;
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap};
+use std::ops::Range;
+use std::time::Instant;
 
 /// What evaluation knows about the file.
 pub(super) struct Scope {
@@ -20,6 +25,13 @@ pub(super) struct Scope {
     /// Each policy document: its policy (or why not), its block, how many statements its
     /// source documents put before its own.
     pub(super) documents: BTreeMap<String, (Result<Value, String>, Block, usize)>,
+    /// The measure of each variable and local, taken once.
+    sizes: HashMap<(&'static str, String), Bound>,
+    /// The units of every value known.
+    total: u64,
+    started: Instant,
+    /// The expression that went over budget (where it is, and why): evaluation stopped.
+    pub(super) exceeded: RefCell<Option<(Option<Range<usize>>, String)>>,
 }
 
 impl Scope {
@@ -31,6 +43,10 @@ impl Scope {
             data: Map::new(),
             resources: Map::new(),
             documents: BTreeMap::new(),
+            sizes: HashMap::new(),
+            total: 0,
+            started: Instant::now(),
+            exceeded: RefCell::new(None),
         };
         let blocks: Vec<&Block> = body.blocks().collect();
         for block in &blocks {
@@ -39,7 +55,7 @@ impl Scope {
                 && let Some(default) = block.body.get_attribute("default")
                 && let Ok(value) = scope.eval(&default.value)
             {
-                scope.vars.insert(name.as_str().to_string(), value);
+                scope.keep("var", name.as_str(), &default.value, value);
             }
         }
         if let Some(account) = aws_account {
@@ -93,7 +109,7 @@ impl Scope {
                 if !scope.locals.contains_key(key)
                     && let Ok(value) = scope.eval(&local.value)
                 {
-                    scope.locals.insert(key.to_string(), value);
+                    scope.keep("local", key, &local.value, value);
                     progress = true;
                 }
             }
@@ -120,7 +136,7 @@ impl Scope {
                     .insert((*name).to_string(), (policy, (*block).clone(), offset));
             }
             progress |= scope.resource_arns(&blocks, known);
-            if !progress {
+            if !progress || scope.exceeded.borrow().is_some() {
                 break;
             }
         }
@@ -180,8 +196,80 @@ impl Scope {
         progress
     }
 
-    /// Evaluates an expression to JSON.
+    /// Stores a variable's or a local's value, measured, unless the values known would
+    /// go over budget together.
+    fn keep(&mut self, root: &'static str, name: &str, expr: &EditExpr, value: Value) {
+        let bound = Bound::of(&value);
+        self.total = self.total.saturating_add(bound.size);
+        if self.total > budget::MAX_SCOPE {
+            let why = format!(
+                "the values evaluated so far would hold about {} values, more than the {} \
+                 a file of policies needs",
+                self.total / budget::NODE,
+                budget::MAX_SCOPE / budget::NODE
+            );
+            self.stop(expr, why);
+            return;
+        }
+        self.sizes.insert((root, name.to_string()), bound);
+        let map = match root {
+            "var" => &mut self.vars,
+            _ => &mut self.locals,
+        };
+        map.insert(name.to_string(), value);
+    }
+
+    /// Records the first expression over budget; every evaluation after it fails.
+    fn stop(&self, expr: &EditExpr, why: String) {
+        let mut exceeded = self.exceeded.borrow_mut();
+        if exceeded.is_none() {
+            *exceeded = Some((expr.span(), why));
+        }
+    }
+
+    /// A bound of what `root.attr` (or all of `root`) holds.
+    fn size_of(&self, root: &str, attr: Option<&str>) -> Bound {
+        let key = |root: &'static str| attr.map(|a| (root, a.to_string()));
+        let measured = match root {
+            "var" => key("var").and_then(|k| self.sizes.get(&k)),
+            "local" => key("local").and_then(|k| self.sizes.get(&k)),
+            _ => None,
+        };
+        if let Some(bound) = measured {
+            return *bound;
+        }
+        let map = match root {
+            "var" => Some(&self.vars),
+            "local" => Some(&self.locals),
+            "data" => Some(&self.data),
+            other => self.resources.get(other).and_then(Value::as_object),
+        };
+        let Some(map) = map else {
+            return Bound::default();
+        };
+        match attr {
+            Some(attr) => map.get(attr).map(Bound::of).unwrap_or_default(),
+            None => Bound::of(&Value::Object(map.clone())),
+        }
+    }
+
+    /// Evaluates an expression to JSON, within the budget (see [`budget`]).
     fn eval(&self, expr: &EditExpr) -> Result<Value, String> {
+        if self.exceeded.borrow().is_some() {
+            return Err("evaluation was stopped".into());
+        }
+        let converted = hcl::Expression::from(expr.clone());
+        let over = match self.started.elapsed() > budget::MAX_TIME {
+            true => Some(format!(
+                "the file's evaluation took longer than {} s",
+                budget::MAX_TIME.as_secs()
+            )),
+            false => budget::bound(&converted, &|root, attr| self.size_of(root, attr)).over(),
+        };
+        if let Some(why) = over {
+            self.stop(expr, why.clone());
+            return Err(why);
+        }
         let mut ctx = Context::new();
         ctx.declare_func(
             "jsonencode",
@@ -206,8 +294,7 @@ impl Scope {
                 declare(&mut ctx, kind, map);
             }
         }
-        let expr = hcl::Expression::from(expr.clone());
-        let value = expr
+        let value = converted
             .evaluate(&ctx)
             .map_err(|e| e.to_string().trim().to_string())?;
         serde_json::to_value(&value).map_err(|e| e.to_string())

@@ -1,0 +1,58 @@
+//! The deployments of a batch of pools and the names of their flows, each read in as few
+//! requests as the API allows: one paged `POST /deployments/filter` by the pools' names, then
+//! `POST /flows/filter` by the flows' ids (a request per [`PAGE_SIZE`] ids).
+
+use super::{Client, Deployment, PAGE_SIZE};
+use crate::error::Result;
+use reqwest::Method;
+use serde::Deserialize;
+use serde_json::json;
+use std::collections::HashMap;
+
+/// A flow, as `POST /flows/filter` returns it (only the fields poolsync uses).
+#[derive(Debug, Deserialize)]
+struct Flow {
+    id: String,
+    name: String,
+}
+
+impl Client {
+    /// Every deployment that runs on any of the pools `pools`, paging through
+    /// `POST /deployments/filter` (sorted by name, so pages do not overlap).
+    pub async fn deployments_on(&self, pools: &[String]) -> Result<Vec<Deployment>> {
+        let path = "/deployments/filter";
+        let mut all = Vec::new();
+        if pools.is_empty() {
+            return Ok(all);
+        }
+        loop {
+            let body = json!({
+                "work_pools": {"name": {"any_": pools}},
+                "sort": "NAME_ASC",
+                "limit": PAGE_SIZE,
+                "offset": all.len(),
+            });
+            let reply = self.send(Method::POST, path, Some(&body)).await?;
+            let page: Vec<Deployment> = self.parse(Method::POST, path, reply)?;
+            let last = page.len() < PAGE_SIZE;
+            all.extend(page);
+            if last {
+                return Ok(all);
+            }
+        }
+    }
+
+    /// The names of the flows `ids`, by id: `POST /flows/filter`, one request per
+    /// [`PAGE_SIZE`] ids. An id the server does not know is absent.
+    pub async fn flow_names(&self, ids: &[String]) -> Result<HashMap<String, String>> {
+        let path = "/flows/filter";
+        let mut names = HashMap::new();
+        for chunk in ids.chunks(PAGE_SIZE) {
+            let body = json!({"flows": {"id": {"any_": chunk}}, "limit": chunk.len()});
+            let reply = self.send(Method::POST, path, Some(&body)).await?;
+            let flows: Vec<Flow> = self.parse(Method::POST, path, reply)?;
+            names.extend(flows.into_iter().map(|f| (f.id, f.name)));
+        }
+        Ok(names)
+    }
+}

@@ -1,0 +1,160 @@
+//! The client's side of a safe write: a timed re-read whose answer starts the window its
+//! PATCHes must leave in, and one try of a PATCH that hands a retry back instead of making
+//! it (the caller re-reads the pool first).
+
+use super::send::{Step, Tries};
+use super::{Client, PAGE_SIZE, WorkPool, failure};
+use crate::error::{Error, Result};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+/// The shortest time a PATCH may leave after the re-read it follows was answered: a round
+/// trip to a local server is far shorter than the scheduling of a batch's writes.
+pub const WINDOW_FLOOR: Duration = Duration::from_millis(500);
+
+/// Pools as the server held them at one moment, and when a PATCH based on them is due.
+#[derive(Debug)]
+pub struct Fresh {
+    /// The pools found, by name; a name the server does not know is absent.
+    pub pools: HashMap<String, WorkPool>,
+    /// The latest moment a PATCH may leave on the strength of this read: its answer plus
+    /// one round trip (the read's own, at least [`WINDOW_FLOOR`]), plus one pacing interval
+    /// when the client paces.
+    pub by: Instant,
+}
+
+/// Send slots booked back to back for one round of a safe write when the client paces:
+/// its re-read's, then one per PATCH, so no other request takes a slot between them.
+#[derive(Debug, Clone, Default)]
+pub struct Booking(Vec<Instant>);
+
+impl Booking {
+    /// The re-read's slot.
+    pub fn read(&self) -> Option<Instant> {
+        self.0.first().copied()
+    }
+
+    /// The slot of the round's PATCH number `i` (0-based).
+    pub fn patch(&self, i: usize) -> Option<Instant> {
+        self.0.get(i + 1).copied()
+    }
+}
+
+/// How one try of a PATCH went.
+#[derive(Debug)]
+pub enum Attempt {
+    /// The server answered: the write was taken, or refused for good (or the retries ran
+    /// out); the error of a lost connection or a 5xx may hide a write that landed.
+    Answered(Result<()>),
+    /// Not sent: a write slot, pacing or a pause held it past its deadline.
+    Late,
+    /// Sent and answered with a transient failure: re-read the pool, then try again after
+    /// `wait`; `throttled` for a `429` (whose pause the client already holds everyone to).
+    Retry {
+        /// How long to wait before the re-read.
+        wait: Duration,
+        /// What the server or the network said.
+        error: Error,
+        /// Whether it was a `429`.
+        throttled: bool,
+    },
+}
+
+impl Client {
+    /// The pools named, in one request (`GET` for one name, a filter by names for more),
+    /// with the deadline of the PATCHes that follow it.
+    pub async fn read_fresh(&self, names: &[String], booked: Option<Instant>) -> Result<Fresh> {
+        let (pools, took) = match names {
+            [name] => {
+                let path = failure::pool_path(name);
+                let reply = self.send_booked(Method::GET, &path, None, booked).await?;
+                let took = reply.took;
+                match reply.status {
+                    StatusCode::NOT_FOUND => (Vec::new(), took),
+                    _ => (vec![self.parse(Method::GET, &path, reply)?], took),
+                }
+            }
+            _ => {
+                let path = "/work_pools/filter";
+                let body = json!({
+                    "work_pools": {"name": {"any_": names}},
+                    "limit": names.len().clamp(1, PAGE_SIZE),
+                });
+                let reply = self.send_booked(Method::POST, path, Some(&body), booked);
+                let reply = reply.await?;
+                let took = reply.took;
+                let pools: Vec<WorkPool> = self.parse(Method::POST, path, reply)?;
+                (pools, took)
+            }
+        };
+        Ok(Fresh {
+            pools: pools.into_iter().map(|p| (p.name.clone(), p)).collect(),
+            by: Instant::now() + took.max(WINDOW_FLOOR),
+        })
+    }
+
+    /// How many PATCHes may follow one re-read and still leave in its window: all of them
+    /// unpaced; paced, as many as have a slot within [`WINDOW_FLOOR`] plus one interval.
+    pub fn writes_per_read(&self) -> usize {
+        match self.gate.interval() {
+            None => usize::MAX,
+            Some(step) => {
+                let fit = WINDOW_FLOOR.as_secs_f64() / step.as_secs_f64().max(1e-9);
+                (fit.floor() as usize).saturating_add(1)
+            }
+        }
+    }
+
+    /// Books the slots of a re-read and `patches` PATCHes when the client paces.
+    pub fn book(&self, patches: usize) -> Booking {
+        match self.gate.interval() {
+            None => Booking::default(),
+            Some(_) => Booking(self.gate.book(patches + 1)),
+        }
+    }
+
+    /// One try of `PATCH /work_pools/{name}` with only the new base job template, to leave
+    /// by `.0` (see [`Fresh::by`]), at the slot `.1` booked for it if any; `spent` counts
+    /// the tries before it.
+    pub async fn try_patch(
+        &self,
+        name: &str,
+        template: &Value,
+        spent: Tries,
+        when: (Instant, Option<Instant>),
+    ) -> Attempt {
+        let path = failure::pool_path(name);
+        let body = json!({ "base_job_template": template });
+        match self.send_write(&path, &body, spent, when).await {
+            Ok(Step::Answered(reply)) => Attempt::Answered(match reply.status {
+                StatusCode::OK | StatusCode::NO_CONTENT => Ok(()),
+                StatusCode::NOT_FOUND => Err(Error::PoolNotFound {
+                    pool: name.into(),
+                    url: self.base.clone(),
+                }),
+                StatusCode::FORBIDDEN if WorkPool::is_reserved(name) => {
+                    Err(Error::ReservedPool { pool: name.into() })
+                }
+                _ => Err(self.status_error(Method::PATCH, &path, &reply)),
+            }),
+            Ok(Step::Late) => Attempt::Late,
+            Ok(Step::Retry {
+                wait,
+                error,
+                throttled,
+            }) => Attempt::Retry {
+                wait,
+                error,
+                throttled,
+            },
+            Err(e) => Attempt::Answered(Err(e)),
+        }
+    }
+
+    /// Waits `wait` (a retry's backoff, counted as pushback) unless a signal comes first.
+    pub async fn wait(&self, wait: Duration) -> Result<()> {
+        self.pause(wait).await
+    }
+}

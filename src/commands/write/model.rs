@@ -1,0 +1,319 @@
+//! A model server for the safe write, and the property it must keep (issue 17): for any
+//! sequence of PATCH answers (2xx, 429, 503, 500, a lost connection, each landed or not, a
+//! write held past its window) and edits by another writer at any moment, no edit made
+//! before the re-read that precedes a PATCH is overwritten unless a backup holds it, and
+//! every PATCH leaves right after a re-read of its pool, with no wait in between.
+//!
+//! Time is counted in requests: a request is one round trip. An edit lands between two
+//! requests; one that lands between a pool's re-read and its PATCH is inside the window
+//! (the API has no conditional update) and may be lost.
+
+use super::{Remote, SafeWrite};
+use crate::api::{Attempt, Booking, Fresh, Tries, WorkPool};
+use crate::backup::{self, Kind};
+use crate::commands::outcome::{Outcome, Report};
+use crate::commands::signals::Stop;
+use crate::commands::update::{Pending, Record};
+use crate::error::{Error, Result};
+use proptest::prelude::*;
+use serde_json::{Value, json};
+use std::cell::RefCell;
+use std::collections::{HashMap, VecDeque};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+const URL: &str = "http://model/api";
+
+/// How the model answers one PATCH.
+#[derive(Debug, Clone, Copy)]
+enum Answer {
+    Ok,
+    Throttled,
+    /// `applied`: the server took the write before it answered.
+    Unavailable {
+        applied: bool,
+    },
+    Internal {
+        applied: bool,
+    },
+    Lost {
+        applied: bool,
+    },
+    /// Held past its window by a slot, the pace or a pause: not sent.
+    Late,
+}
+
+/// One pool on the model server.
+#[derive(Debug, Clone)]
+struct Stored {
+    version: u64,
+    template: Value,
+}
+
+#[derive(Default)]
+struct State {
+    requests: usize,
+    pools: HashMap<String, Stored>,
+    answers: VecDeque<Answer>,
+    /// Edits by another writer: before request number `.0`, pool `.1` changes.
+    edits: Vec<(usize, String)>,
+    /// The version each pool had at its latest read, while no PATCH or wait followed it.
+    fresh: HashMap<String, u64>,
+    violations: Vec<String>,
+}
+
+struct Model {
+    state: RefCell<State>,
+    backups: tempfile::TempDir,
+    /// PATCHes per re-read (a paced client's limit).
+    per_read: usize,
+}
+
+impl Model {
+    /// Counts a request and lands the edits due before it.
+    fn tick(&self) {
+        let mut state = self.state.borrow_mut();
+        let now = state.requests;
+        state.requests += 1;
+        let due: Vec<String> = state
+            .edits
+            .iter()
+            .filter(|(at, _)| *at == now)
+            .map(|(_, pool)| pool.clone())
+            .collect();
+        for name in due {
+            if let Some(pool) = state.pools.get_mut(&name) {
+                pool.version += 1;
+                pool.template = json!({"edited": pool.version});
+            }
+        }
+    }
+
+    /// Takes a PATCH on `name`, after checking what it overwrites.
+    fn apply(&self, name: &str, template: &Value) {
+        let mut state = self.state.borrow_mut();
+        let Some(stored) = state.pools.get(name).cloned() else {
+            return;
+        };
+        let read = state.fresh.get(name).copied();
+        if read == Some(stored.version) && !held_by_backup(self.backups.path(), name, &stored) {
+            let message = format!("{name}: v{} overwritten with no backup", stored.version);
+            state.violations.push(message);
+        }
+        if let Some(pool) = state.pools.get_mut(name) {
+            pool.version += 1;
+            pool.template = template.clone();
+        }
+    }
+}
+
+/// Whether a backup of `name` holds the pool as `stored`.
+fn held_by_backup(dir: &Path, name: &str, stored: &Stored) -> bool {
+    let pool = pool(name, stored);
+    files(dir).iter().any(|path| {
+        backup::read(path).is_ok_and(|b| {
+            b.pool_name() == Some(name)
+                && b.pool["updated"] == json!(pool.updated)
+                && b.template() == Some(&pool.base_job_template)
+        })
+    })
+}
+
+/// Every file under `dir`.
+fn files(dir: &Path) -> Vec<std::path::PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut found = Vec::new();
+    for path in entries.flatten().map(|e| e.path()) {
+        match path.is_dir() {
+            true => found.extend(files(&path)),
+            false => found.push(path),
+        }
+    }
+    found
+}
+
+fn pool(name: &str, stored: &Stored) -> WorkPool {
+    let value = json!({
+        "name": name,
+        "type": "kubernetes",
+        "updated": format!("v{}", stored.version),
+        "base_job_template": stored.template,
+    });
+    serde_json::from_value(value).unwrap_or_else(|e| panic!("model pool: {e}"))
+}
+
+fn status(code: u16) -> Error {
+    Error::Status {
+        method: "PATCH".into(),
+        url: URL.into(),
+        status: code,
+        detail: "model".into(),
+        tries: 1,
+    }
+}
+
+impl Remote for Model {
+    fn base_url(&self) -> &str {
+        URL
+    }
+
+    fn writes_per_read(&self) -> usize {
+        self.per_read
+    }
+
+    fn book(&self, _patches: usize) -> Booking {
+        Booking::default()
+    }
+
+    async fn read(&self, names: &[String], _booked: Option<Instant>) -> Result<Fresh> {
+        self.tick();
+        let mut state = self.state.borrow_mut();
+        let mut pools = HashMap::new();
+        for name in names {
+            if let Some(stored) = state.pools.get(name).cloned() {
+                state.fresh.insert(name.clone(), stored.version);
+                pools.insert(name.clone(), pool(name, &stored));
+            }
+        }
+        let by = Instant::now();
+        Ok(Fresh { pools, by })
+    }
+
+    async fn patch(
+        &self,
+        name: &str,
+        template: &Value,
+        spent: Tries,
+        _when: (Instant, Option<Instant>),
+    ) -> Attempt {
+        let answer = self.state.borrow_mut().answers.pop_front();
+        let answer = answer.unwrap_or(Answer::Ok);
+        if matches!(answer, Answer::Late) {
+            return Attempt::Late;
+        }
+        self.tick();
+        if !self.state.borrow().fresh.contains_key(name) {
+            let message = format!("{name}: PATCH sent with no re-read since its last try or wait");
+            self.state.borrow_mut().violations.push(message);
+        }
+        let (applied, code) = match answer {
+            Answer::Ok => (true, None),
+            Answer::Throttled => (false, Some(429)),
+            Answer::Unavailable { applied } => (applied, Some(503)),
+            Answer::Internal { applied } => (applied, Some(500)),
+            Answer::Lost { applied } => (applied, Some(0)),
+            Answer::Late => (false, None),
+        };
+        if applied {
+            self.apply(name, template);
+        }
+        // The read's window is spent: a further try needs a new read.
+        self.state.borrow_mut().fresh.remove(name);
+        let error = match code {
+            None => return Attempt::Answered(Ok(())),
+            Some(0) => Error::Transport {
+                method: "PATCH".into(),
+                url: URL.into(),
+                cause: "connection reset".into(),
+                hint: "model",
+                tries: 1,
+            },
+            Some(code) => status(code),
+        };
+        let out_of_tries = spent.retries >= 3 || spent.throttled >= 5;
+        match code {
+            Some(500) => Attempt::Answered(Err(error)),
+            _ if out_of_tries => Attempt::Answered(Err(error)),
+            Some(429) => Attempt::Retry {
+                wait: Duration::ZERO,
+                error,
+                throttled: true,
+            },
+            _ => Attempt::Retry {
+                wait: Duration::from_secs(1),
+                error,
+                throttled: false,
+            },
+        }
+    }
+
+    async fn wait(&self, _wait: Duration) -> Result<()> {
+        // Every read so far is stale after a wait.
+        self.state.borrow_mut().fresh.clear();
+        Ok(())
+    }
+}
+
+fn answer() -> impl Strategy<Value = Answer> {
+    prop_oneof![
+        3 => Just(Answer::Ok),
+        1 => Just(Answer::Throttled),
+        1 => any::<bool>().prop_map(|applied| Answer::Unavailable { applied }),
+        1 => any::<bool>().prop_map(|applied| Answer::Internal { applied }),
+        1 => any::<bool>().prop_map(|applied| Answer::Lost { applied }),
+        1 => Just(Answer::Late),
+    ]
+}
+
+fn pending(name: &str, stored: &Stored) -> Pending {
+    let mut report = Report::new(name);
+    report.merged = Some(json!({"merged": name}));
+    Pending {
+        pool: pool(name, stored),
+        record: Record {
+            kind: Kind::Update,
+            default: None,
+            base: None,
+            base_source: None,
+            restored: None,
+        },
+        report,
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    #[test]
+    fn no_edit_older_than_a_round_trip_is_lost_without_a_backup_or_a_conflict(
+        pools in 1usize..5,
+        answers in prop::collection::vec(answer(), 0..24),
+        edits in prop::collection::vec((0usize..30, 0usize..5), 0..6),
+        concurrency in 1usize..4,
+        per_read in prop_oneof![Just(usize::MAX), 1usize..3],
+    ) {
+        let names: Vec<String> = (0..pools).map(|i| format!("p{i}")).collect();
+        let start = Stored { version: 1, template: json!({"stale": true}) };
+        let state = State {
+            pools: names.iter().map(|n| (n.clone(), start.clone())).collect(),
+            answers: answers.into(),
+            edits: edits.into_iter().map(|(at, i)| (at, names[i % pools].clone())).collect(),
+            ..State::default()
+        };
+        let model = Model {
+            state: RefCell::new(state),
+            backups: tempfile::tempdir().expect("backup dir"),
+            per_read,
+        };
+        let chunk = names.iter().map(|n| pending(n, &start)).collect();
+        let dir = model.backups.path().to_path_buf();
+        let writer = SafeWrite::new(&model, Some(&dir), concurrency);
+        let reports = futures::executor::block_on(writer.chunk(chunk, &Stop::default()));
+
+        let state = model.state.borrow();
+        prop_assert!(state.violations.is_empty(), "{:?}", state.violations);
+        prop_assert_eq!(reports.len(), pools);
+        for report in &reports {
+            let stored = &state.pools[&report.pool];
+            let holds_ours = report.merged.as_ref() == Some(&stored.template);
+            // `updated` only when the server holds the write; a conflict leaves it alone.
+            match report.outcome {
+                Outcome::Updated => prop_assert!(holds_ours, "{}", report.pool),
+                Outcome::Conflict => prop_assert!(!holds_ours, "{}", report.pool),
+                _ => {}
+            }
+        }
+    }
+}
