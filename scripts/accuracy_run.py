@@ -62,7 +62,8 @@ class Case:
         self.label = f"{entry['package']} {entry['releases']}"
         self.origin = entry["template"]
         self.newest = newest
-        self.pool, self.custom = customise(self.origin, newest, pool_type, f"{SEED}/{index}")
+        # Seeded by the template's name, so a reordered history customises it the same way.
+        self.pool, self.custom = customise(self.origin, newest, pool_type, f"{SEED}/{self.label}")
         self.base = ""  # the base line poolsync reported
         self.invalid_origin = ""  # poolsync validate's complaint about the released template
         self.score = Score()
