@@ -4,7 +4,7 @@
 //! [`crate::markdown`].
 
 use super::outcome::{Outcome, Report};
-use super::output::Tally;
+use super::tally::Tally;
 use crate::diff;
 use crate::history::{BaseChoice, Origin};
 use crate::markdown::{self, Document, Entry, Notes};

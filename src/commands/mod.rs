@@ -16,6 +16,7 @@ mod plan;
 mod rollback;
 mod signals;
 mod springboard;
+mod tally;
 mod trust;
 mod update;
 mod validate;

@@ -1,73 +1,19 @@
 //! How `update` reports are shown: a single pool's diff, warnings and summary line; a
 //! batch's progress bar, table and counts; JSON objects (one per pool, then a summary).
 
-use super::deployments::Counts;
 use super::outcome::{Outcome, Report};
 use super::plan::{Format, Mode};
-use crate::api::Pushback;
 use crate::diff;
 use crate::display::escape;
 use crate::error::{Error, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::{Value, json};
-use std::collections::BTreeMap;
 use std::io::Write;
 
 mod lines;
 
+use super::tally::Tally;
 use lines::{Row, cost, json_report, kept_out_note, patch, pointer, row};
-
-/// Counts per outcome, and what the run cost in requests and pushback.
-#[derive(Debug, Default)]
-pub struct Tally {
-    /// Pools per outcome.
-    pub counts: BTreeMap<Outcome, usize>,
-    /// Requests sent, retries included.
-    pub requests: u64,
-    /// Retries of transient HTTP failures and throttled requests.
-    pub retries: u64,
-    /// What the server's pushback cost.
-    pub pushback: Pushback,
-    /// The signal that stopped the run early, if one did.
-    pub interrupted: Option<&'static str>,
-    /// Pools whose merged template leaves keys of the new default out, and those keys.
-    pub kept_out: (usize, usize),
-    /// What `--check-deployments` found, over every pool (`None`: not checked).
-    pub deployments: Option<Counts>,
-}
-
-impl Tally {
-    /// Counts one report.
-    pub fn add(&mut self, report: &Report) {
-        *self.counts.entry(report.outcome).or_default() += 1;
-        if !report.kept_out.is_empty() {
-            self.kept_out.0 += 1;
-            self.kept_out.1 += report.kept_out.len();
-        }
-        if let Some(checked) = &report.deployments {
-            self.deployments
-                .get_or_insert_with(Counts::default)
-                .add(checked.counts());
-        }
-    }
-
-    fn count(&self, outcome: Outcome) -> usize {
-        self.counts.get(&outcome).copied().unwrap_or(0)
-    }
-
-    /// Pools that failed, were invalid or had a conflict.
-    pub fn failed(&self) -> usize {
-        [Outcome::Failed, Outcome::Invalid, Outcome::Conflict]
-            .iter()
-            .map(|o| self.count(*o))
-            .sum()
-    }
-
-    /// Pools a dry run would change.
-    pub fn would_change(&self) -> usize {
-        self.count(Outcome::WouldChange)
-    }
-}
 
 /// Prints reports as they arrive.
 pub struct Printer {

@@ -9,10 +9,11 @@
 //! report as it ends -> the exit rule.
 
 use super::deployments::Store;
-use super::output::{Printer, Tally};
+use super::output::Printer;
 use super::paging::Paging;
 use super::plan::{Mode, Plan, Selection};
 use super::signals::{self, Stop};
+use super::tally::Tally;
 use super::update::{Context, Step, Target, prepare};
 use super::write::SafeWrite;
 use crate::api::{Client, Listed, PAGE_SIZE};

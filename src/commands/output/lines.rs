@@ -1,7 +1,7 @@
 //! One pool's lines in a run's output: its row in the batch table, its JSON object, and the
 //! cost line of the summary.
 
-use super::Tally;
+use crate::commands::tally::Tally;
 use crate::commands::outcome::{Outcome, Report};
 use crate::diff;
 use crate::display::escape;
