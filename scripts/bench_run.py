@@ -16,6 +16,8 @@ from pathlib import Path
 
 import httpx
 
+from seed_pools import TYPES
+
 REPO = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
 PREFIX = "bench"
@@ -27,7 +29,7 @@ _, status, usage = os.wait4(p.pid, 0)
 open(sys.argv[1], "w").write(str(usage.ru_maxrss))
 sys.exit(os.waitstatus_to_exitcode(status))
 """
-SEED_TYPES = ["kubernetes", "ecs", "docker", "process", "cloud-run-v2"]  # seed_pools.TYPES
+SEED_TYPES = TYPES  # the types seed_pools.py rotates through
 
 # The shell loop from Prefect's docs, for one pool (argument 1); files in $W.
 SHELL_LOOP = r"""
@@ -184,16 +186,14 @@ class Bench:
         deleted = asyncio.run(self._reset())
         self.run([sys.executable, REPO / "scripts/seed_pools.py", "--api-url", self.api,
                   "--count", str(count), "--fresh", str(fresh), "--prefix", PREFIX,
-                  "--concurrency", "8"])
+                  "--concurrency", "8", "--poolsync", self.args.poolsync])
         have = self.count_pools()
         if have != count:
             raise SystemExit(f"bench: expected {count} pools after seeding, found {have}")
         log(f"re-seeded: {deleted} pools deleted, {have} pools created ({count - fresh} stale)")
 
     def poolsync_json(self, *extra, concurrency=None, api=None):
-        # Two-way (--base none), like the jq and Python loops: the seeded pools are today's
-        # default less a few variables, which an inferred base would read as deletions.
-        cmd = [self.args.poolsync, "update", "--all", "--output", "json", "--base", "none",
+        cmd = [self.args.poolsync, "update", "--all", "--output", "json",
                "--concurrency", str(concurrency or self.args.concurrency), *extra]
         proc, wall = self.run(cmd, check=False, api=api)
         lines = proc.stdout.strip().splitlines()
@@ -312,14 +312,15 @@ class Bench:
 
     def rss(self):
         m = self.args.rss_pools
-        fake = subprocess.Popen([sys.executable, REPO / "scripts/fake_prefect.py", "--pools", str(m)],
+        fake = subprocess.Popen([sys.executable, REPO / "scripts/fake_prefect.py", "--pools", str(m),
+                                 "--poolsync", self.args.poolsync],
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=self.env)
         try:
             url = fake.stdout.readline().strip()
             if not url.startswith("http://"):
                 raise SystemExit(f"bench: fake_prefect did not start: {fake.stderr.read()[-2000:]}")
             env = dict(self.env, PREFECT_API_URL=url)
-            cmd = [self.args.poolsync, "update", "--all", "--output", "json", "--base", "none",
+            cmd = [self.args.poolsync, "update", "--all", "--output", "json",
                    "--concurrency", str(self.args.concurrency)]
             # Not RUSAGE_CHILDREN / wait4 from this process: Linux folds the pre-exec memory
             # of the forked child (a copy of this big Python process) into the child's

@@ -1,7 +1,8 @@
 """A small fake Prefect API for poolsync's memory benchmark (scripts/bench).
 
-Serves M generated stale kubernetes pools without a database, so poolsync's peak RSS can be
-measured over more pools than a real server holds comfortably:
+Serves M generated stale kubernetes pools (seed_pools.py's: older releases' defaults,
+customised) without a database, so poolsync's peak RSS can be measured over more pools than a
+real server holds comfortably:
 
     POST  /api/work_pools/filter                          pages of the M pools, generated per page,
                                                           or the pools named in work_pools.name.any_
@@ -26,7 +27,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from seed_pools import stale  # noqa: E402  (the same stale templates as the real bench)
+from seed_pools import customise, default_poolsync, released  # noqa: E402  (as the real bench)
 
 import prefect  # noqa: E402  (only to find the metadata file of the installed version)
 
@@ -37,7 +38,7 @@ METADATA = (
 
 
 class State:
-    def __init__(self, pools: int):
+    def __init__(self, pools: int, poolsync: str):
         self.pools = pools
         self.metadata = METADATA.read_bytes()
         meta = json.loads(self.metadata)
@@ -47,6 +48,7 @@ class State:
             for w in package.values()
             if w.get("type") == "kubernetes"
         )
+        self.older = [t for _, t in released(poolsync, "kubernetes", self.default)]
         self.counts = Counter()
         self.lock = threading.Lock()
         self.written: dict[int, dict] = {}  # pool index -> template PATCHed
@@ -67,7 +69,7 @@ class State:
             "name": f"fake-kubernetes-{i:06d}",
             "description": None,
             "type": "kubernetes",
-            "base_job_template": self.written.get(i) or stale(self.default, "kubernetes", i),
+            "base_job_template": self.written.get(i) or customise(self.older[i % len(self.older)], "kubernetes", i),
             "is_paused": False,
             "concurrency_limit": None,
             "status": "NOT_READY",
@@ -149,8 +151,10 @@ class Handler(BaseHTTPRequestHandler):
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pools", type=int, default=10000)
+    parser.add_argument("--poolsync", default=default_poolsync(),
+                        help="the poolsync binary whose history holds the older defaults")
     args = parser.parse_args()
-    Handler.state = State(args.pools)
+    Handler.state = State(args.pools, args.poolsync)
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
 
