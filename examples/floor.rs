@@ -17,8 +17,10 @@
 //!
 //! `--per-pool` instead sends, per pool with C pools in flight, `GET`, `PATCH`, `GET` (the
 //! pattern before issue 8); `--patch-only` only the PATCH. A pool whose template already has
-//! every key of its type's default is skipped (what poolsync's merge finds up to date); the
-//! templates are sent back unchanged, so the pools stay as they were.
+//! every key of its type's default is skipped (what poolsync's merge finds up to date), unless
+//! `--every-pool` (a bench that seeded only stale pools: stale pools made from real older
+//! defaults may hold every key); the templates are sent back unchanged, so the pools stay as
+//! they were.
 //!
 //! Pushback, so it survives a rate-limited link: 408/429/502/503 and transport failures are
 //! retried (up to 8 times). A 429's `Retry-After` (seconds) pauses every request of the run
@@ -28,7 +30,7 @@
 //! each collision costs that pool a 1 s retry.
 //!
 //!     cargo run --release --example floor -- --api-url URL [--concurrency 8] [--chunk 50]
-//!         [--per-pool | --patch-only]
+//!         [--per-pool | --patch-only] [--every-pool]
 //!
 //! Prints one JSON line: {"pools", "patched", "skipped", "failed", "retries", "throttled",
 //! "requests", "seconds"}; exit 1 if a pool failed.
@@ -260,6 +262,7 @@ fn covers(default: &Value, current: &Value) -> bool {
 async fn main() -> Result<(), Error> {
     let mut args = std::env::args().skip(1);
     let (mut api, mut concurrency, mut chunk, mut mode) = (None, 8usize, 50usize, Mode::Chunked);
+    let mut every_pool = false;
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--api-url" => api = args.next(),
@@ -267,6 +270,7 @@ async fn main() -> Result<(), Error> {
             "--chunk" => chunk = args.next().ok_or("--chunk K")?.parse()?,
             "--per-pool" => mode = Mode::PerPool,
             "--patch-only" => mode = Mode::PatchOnly,
+            "--every-pool" => every_pool = true,
             other => return Err(format!("unknown argument {other:?}").into()),
         }
     }
@@ -337,6 +341,9 @@ async fn main() -> Result<(), Error> {
     }
     let listed = pools.len();
     pools.retain(|p| {
+        if every_pool {
+            return true;
+        }
         let default = p["type"].as_str().and_then(|t| defaults.get(t));
         default.is_none_or(|d| !covers(d, &p["base_job_template"]))
     });

@@ -1,7 +1,8 @@
 //! The async side of pacing: one [`Gate`] per client, shared by every request in flight.
 //! The arithmetic lives in [`super::pace`]; this file only locks, sleeps and wakes.
 
-use super::pace::{Pacer, WriteLimit};
+use super::pace::Pacer;
+use super::write_limit::{Ticket, WriteLimit};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use tokio::sync::Notify;
@@ -122,10 +123,10 @@ impl Gate {
     pub async fn write_slot(&self) -> WriteSlot<'_> {
         loop {
             let free = self.write_free.notified();
-            if let Some(epoch) = lock(&self.writes).try_start() {
+            if let Some(ticket) = lock(&self.writes).try_start() {
                 return WriteSlot {
                     gate: self,
-                    epoch,
+                    ticket,
                     open: true,
                 };
             }
@@ -158,16 +159,18 @@ impl Gate {
 #[derive(Debug)]
 pub struct WriteSlot<'a> {
     gate: &'a Gate,
-    epoch: u64,
+    ticket: Ticket,
     open: bool,
 }
 
 impl WriteSlot<'_> {
-    /// The write was answered; `contended` when the answer was `503`.
-    pub fn end(mut self, contended: bool) {
+    /// The write was answered; `contended` when the answer was `503`. Returns whether it
+    /// collided with another write of this client (see [`super::write_limit::Ended`]).
+    pub fn end(mut self, contended: bool) -> bool {
         self.open = false;
-        lock(&self.gate.writes).end(self.epoch, contended);
+        let ended = lock(&self.gate.writes).end(self.ticket, contended);
         self.gate.write_free.notify_waiters();
+        ended.collided
     }
 }
 

@@ -20,6 +20,7 @@ mod types;
 mod verbatim;
 mod wire;
 mod write;
+mod write_limit;
 
 pub use gate::Pushback;
 pub use interrupt::Interrupt;

@@ -5,13 +5,9 @@
 //!   rate that got through (answers since the last throttle over the time they took) and spaces
 //!   requests at a little under it, probing upwards slowly. `--max-rps` sets the rate up front
 //!   and is never exceeded.
-//! - [`WriteLimit`] starts at one write in flight and adds one per success until the first
-//!   `503` (slow start), then is additive increase, multiplicative decrease: a `503`
-//!   (a SQLite server's lock contention) halves it and remembers where it happened; each
-//!   success adds `1/limit` up to just below that point, and probes past it 16 times slower
-//!   (a SQLite server that takes one writer then sees a 503 about once per 16 writes).
+//! - The writes in flight are [`super::write_limit`]'s.
 //!
-//! Both are plain arithmetic over `Instant`s, unit-tested below; [`Gate`] wraps them for async use.
+//! Plain arithmetic over `Instant`s, unit-tested below; [`Gate`] wraps it for async use.
 
 use std::time::{Duration, Instant};
 
@@ -32,8 +28,6 @@ const MIN_WINDOW: Duration = Duration::from_secs(1);
 /// hiccup) lowers a rate already set by at most a fifth.
 const TRUSTED_WINDOW: Duration = Duration::from_secs(10);
 const SHORT_DECREASE: f64 = 0.8;
-/// Past the limit where the last 503 came, the limit grows this many times slower.
-const CAUTION: f64 = 16.0;
 
 /// The request-rate gate's state.
 #[derive(Debug, Clone)]
@@ -190,73 +184,6 @@ pub fn interval(rate: f64) -> Duration {
     let longest = 1.0 / MIN_MAX_RPS;
     let secs = (1.0 / rate).min(longest);
     Duration::try_from_secs_f64(secs).unwrap_or(Duration::from_secs_f64(longest))
-}
-
-/// Writes allowed in flight, additive increase and multiplicative decrease.
-#[derive(Debug, Clone)]
-pub struct WriteLimit {
-    limit: f64,
-    max: usize,
-    /// The limit at which the last 503 came.
-    contended_at: Option<f64>,
-    in_flight: usize,
-    /// How often the limit was lowered; a write remembers the count it started under, and
-    /// only a 503 to a write started since the last decrease lowers it again.
-    pub decreases: u64,
-}
-
-impl WriteLimit {
-    /// Starts at one write in flight and grows by one per success (slow start) until the
-    /// first 503 or `max`.
-    pub fn new(max: usize) -> WriteLimit {
-        let max = max.max(1);
-        WriteLimit {
-            limit: 1.0,
-            max,
-            contended_at: None,
-            in_flight: 0,
-            decreases: 0,
-        }
-    }
-
-    /// Writes allowed in flight now.
-    pub fn allowed(&self) -> usize {
-        (self.limit.floor() as usize).clamp(1, self.max)
-    }
-
-    /// Takes a slot if one is free; returns the epoch to hand back to [`WriteLimit::end`].
-    pub fn try_start(&mut self) -> Option<u64> {
-        let free = self.in_flight < self.allowed();
-        if free {
-            self.in_flight += 1;
-        }
-        free.then_some(self.decreases)
-    }
-
-    /// A write started in `epoch` ended; `contended` when the server answered 503. Answers
-    /// to writes sent before the last decrease count once: they were sent under the old limit.
-    pub fn end(&mut self, epoch: u64, contended: bool) {
-        self.in_flight = self.in_flight.saturating_sub(1);
-        if contended {
-            if epoch == self.decreases {
-                self.contended_at = Some(self.limit);
-                self.limit = (self.limit / 2.0).max(1.0);
-                self.decreases += 1;
-            }
-        } else {
-            let step = match self.contended_at {
-                None => 1.0,
-                Some(at) if self.limit.floor() + 1.0 >= at.floor() => 1.0 / (self.limit * CAUTION),
-                Some(_) => 1.0 / self.limit,
-            };
-            self.limit = (self.limit + step).min(self.max as f64);
-        }
-    }
-
-    /// A slot was taken but nothing was sent (the request failed before it left).
-    pub fn cancel(&mut self) {
-        self.in_flight = self.in_flight.saturating_sub(1);
-    }
 }
 
 #[cfg(test)]

@@ -61,6 +61,8 @@ enum Slot {
 struct Try {
     answer: std::result::Result<Reply, Failure>,
     retry_after: Option<String>,
+    /// A `503` to a write that overlapped another write of this client.
+    collided: bool,
 }
 
 impl Client {
@@ -200,9 +202,12 @@ impl Client {
                 return Ok(Step::Answered(reply));
             }
             self.retries.fetch_add(1, Ordering::Relaxed);
-            let wait = self
-                .policy
-                .delay(spent.retries + 1, tried.retry_after.as_deref());
+            let wait = retry_wait(
+                &self.policy,
+                spent.retries + 1,
+                &tried.retry_after,
+                tried.collided,
+            );
             let error = self.status_error(method, path, &reply);
             let throttled = false;
             return Ok(Step::Retry {
@@ -312,18 +317,21 @@ impl Client {
                 return Ok(Some(Try {
                     answer,
                     retry_after,
+                    collided: false,
                 }));
             }
         };
         let (status, retry_after) = (answer.status, answer.retry_after);
         let read = body::read(answer.body, answer.length, method, url).await;
-        if let Some(slot) = slot {
-            match status {
-                // A throttle says nothing about how many writes the server takes.
-                StatusCode::TOO_MANY_REQUESTS => slot.release(),
-                _ => slot.end(status == StatusCode::SERVICE_UNAVAILABLE),
+        let collided = match (slot, status) {
+            (None, _) => false,
+            // A throttle says nothing about how many writes the server takes.
+            (Some(slot), StatusCode::TOO_MANY_REQUESTS) => {
+                slot.release();
+                false
             }
-        }
+            (Some(slot), _) => slot.end(status == StatusCode::SERVICE_UNAVAILABLE),
+        };
         let answer = read?.map(|body| Reply {
             status,
             body,
@@ -333,6 +341,7 @@ impl Client {
         Ok(Some(Try {
             answer,
             retry_after,
+            collided,
         }))
     }
 
@@ -360,5 +369,21 @@ impl Client {
             .await
             .map(Answer::of_http)
             .map_err(Failure::Http))
+    }
+}
+
+/// How long a PATCH answered with a transient status waits before its re-read: a `503` that
+/// collided with another write of ours (and named no `Retry-After`) goes as soon as ours
+/// are done, which the write limit (lowered by that `503`) already waits for; any other
+/// waits out the backoff.
+fn retry_wait(
+    policy: &super::RetryPolicy,
+    attempt: u32,
+    retry_after: &Option<String>,
+    collided: bool,
+) -> Duration {
+    match (collided, retry_after.as_deref()) {
+        (true, None) => Duration::ZERO,
+        (_, retry_after) => policy.delay(attempt, retry_after),
     }
 }

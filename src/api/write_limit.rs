@@ -1,0 +1,165 @@
+//! How many writes one client keeps in flight: [`WriteLimit`], additive increase and
+//! multiplicative decrease over the server's `503`s, that learns a server's write
+//! concurrency and keeps it.
+//!
+//! - It starts at one write in flight and adds one per success until the first `503`
+//!   (slow start). A `503` (a SQLite server's lock contention) halves it and remembers where
+//!   it happened; each success then adds `1/limit` up to just below that point, and probes
+//!   past it [`CAUTION`] times slower.
+//! - A `503` to a write that overlapped another write of ours is a collision with our own
+//!   write: the server took the other one. The second such collision at or below the level
+//!   of an earlier one settles the server's concurrency: the limit never again goes past one
+//!   below it, and the probing stops (a SQLite server, which takes one writer, costs two
+//!   collisions per run, not one every ~16 writes).
+//! - [`Ticket::collided`] tells the caller when a `503` was such a collision: its retry may go
+//!   as soon as the write it collided with ends, not after a backoff.
+//!
+//! Plain arithmetic, unit-tested in `write_limit/tests.rs`; the gate wraps it for async use.
+
+/// Past the limit where the last 503 came, the limit grows this many times slower.
+pub const CAUTION: f64 = 16.0;
+/// Collisions with our own writes, at or below one level, that settle the concurrency.
+pub const SETTLE_AFTER: u32 = 2;
+
+/// Writes allowed in flight, additive increase and multiplicative decrease.
+#[derive(Debug, Clone)]
+pub struct WriteLimit {
+    limit: f64,
+    max: usize,
+    /// The limit at which the last 503 came.
+    contended_at: Option<f64>,
+    /// Collisions with our own writes so far, and the lowest level one came at.
+    collisions: u32,
+    collided_at: Option<usize>,
+    /// The concurrency the server showed it takes, once settled.
+    settled: Option<usize>,
+    in_flight: usize,
+    /// Writes ended so far: a write that sees this move during its flight overlapped one.
+    ended: u64,
+    /// How often the limit was lowered; a write remembers the count it started under, and
+    /// only a 503 to a write started since the last decrease lowers it again.
+    pub decreases: u64,
+}
+
+/// One write's place in the limit, taken when it starts and handed back when it ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ticket {
+    /// The count of decreases it started under.
+    epoch: u64,
+    /// Other writes in flight when it started.
+    others: usize,
+    /// Writes ended before it started.
+    ended: u64,
+}
+
+/// How a write's end was taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ended {
+    /// A `503` to a write that overlapped another write of this client: the server was busy
+    /// with ours, so a retry may go as soon as ours are done.
+    pub collided: bool,
+}
+
+impl WriteLimit {
+    /// Starts at one write in flight and grows by one per success (slow start) until the
+    /// first 503 or `max`.
+    pub fn new(max: usize) -> WriteLimit {
+        WriteLimit {
+            limit: 1.0,
+            max: max.max(1),
+            contended_at: None,
+            collisions: 0,
+            collided_at: None,
+            settled: None,
+            in_flight: 0,
+            ended: 0,
+            decreases: 0,
+        }
+    }
+
+    /// Writes allowed in flight now.
+    pub fn allowed(&self) -> usize {
+        (self.limit.floor() as usize).clamp(1, self.ceiling())
+    }
+
+    /// The concurrency the server showed it takes, once two collisions settled it.
+    #[cfg(test)]
+    pub fn settled(&self) -> Option<usize> {
+        self.settled
+    }
+
+    /// Takes a slot if one is free; the ticket goes back to [`WriteLimit::end`].
+    pub fn try_start(&mut self) -> Option<Ticket> {
+        if self.in_flight >= self.allowed() {
+            return None;
+        }
+        let ticket = Ticket {
+            epoch: self.decreases,
+            others: self.in_flight,
+            ended: self.ended,
+        };
+        self.in_flight += 1;
+        Some(ticket)
+    }
+
+    /// A write ended; `contended` when the server answered 503. Answers to writes sent
+    /// before the last decrease lower the limit once: they were sent under the old limit.
+    pub fn end(&mut self, ticket: Ticket, contended: bool) -> Ended {
+        // Another write overlapped this one: it was in flight at the start, is still in
+        // flight, or ended meanwhile.
+        let overlapped = ticket.others > 0 || self.in_flight > 1 || self.ended > ticket.ended;
+        self.in_flight = self.in_flight.saturating_sub(1);
+        self.ended += 1;
+        let collided = contended && overlapped;
+        if !contended {
+            self.grow();
+            return Ended { collided };
+        }
+        if ticket.epoch != self.decreases {
+            return Ended { collided };
+        }
+        let level = self.allowed();
+        if collided {
+            self.collide(level);
+        }
+        self.contended_at = Some(self.limit);
+        self.limit = (self.limit / 2.0).max(1.0);
+        self.decreases += 1;
+        Ended { collided }
+    }
+
+    /// A slot was taken but nothing was sent (the request failed before it left).
+    pub fn cancel(&mut self) {
+        self.in_flight = self.in_flight.saturating_sub(1);
+    }
+
+    fn grow(&mut self) {
+        let ceiling = self.ceiling() as f64;
+        let step = match self.contended_at {
+            None => 1.0,
+            Some(at) if self.limit.floor() + 1.0 >= at.floor() => 1.0 / (self.limit * CAUTION),
+            Some(_) => 1.0 / self.limit,
+        };
+        self.limit = (self.limit + step).min(ceiling);
+    }
+
+    /// A collision with our own write at `level` writes in flight: the second at or below
+    /// the level of an earlier one settles the concurrency one below it.
+    fn collide(&mut self, level: usize) {
+        let again = self.collided_at.is_some_and(|at| level <= at);
+        self.collisions = if again { self.collisions + 1 } else { 1 };
+        self.collided_at = Some(self.collided_at.map_or(level, |at| at.min(level)));
+        if self.collisions >= SETTLE_AFTER {
+            let keep = level.saturating_sub(1).max(1);
+            self.settled = Some(self.settled.map_or(keep, |s| s.min(keep)));
+        }
+    }
+
+    /// The most writes ever allowed: `max`, or what the server showed it takes.
+    fn ceiling(&self) -> usize {
+        self.settled.map_or(self.max, |s| s.min(self.max))
+    }
+}
+
+#[cfg(test)]
+mod tests;

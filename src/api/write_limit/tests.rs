@@ -1,0 +1,145 @@
+use super::*;
+use pretty_assertions::assert_eq;
+
+/// One write started and ended on its own, with the given answer.
+fn one(limit: &mut WriteLimit, contended: bool) -> Ended {
+    let ticket = limit.try_start().expect("a free slot");
+    limit.end(ticket, contended)
+}
+
+fn grow(limit: &mut WriteLimit, to: usize) -> usize {
+    let mut successes = 0;
+    while limit.allowed() < to {
+        one(limit, false);
+        successes += 1;
+        assert!(successes < 1000, "grows back");
+    }
+    successes
+}
+
+#[test]
+fn writes_halve_on_503_and_grow_back_fast_below_where_it_came() {
+    let mut limit = WriteLimit::new(8);
+    // Slow start: one write, then one more per success.
+    assert_eq!(limit.allowed(), 1);
+    for want in 2..=8 {
+        one(&mut limit, false);
+        assert_eq!(limit.allowed(), want);
+    }
+    let tickets: Vec<Ticket> = (0..8).filter_map(|_| limit.try_start()).collect();
+    assert_eq!(tickets.len(), 8);
+    assert_eq!(limit.try_start(), None, "no ninth write");
+    // Eight 503s to writes sent together count as one congestion event.
+    for ticket in tickets {
+        assert!(limit.end(ticket, true).collided);
+    }
+    assert_eq!(limit.allowed(), 4);
+    assert_eq!(limit.decreases, 1);
+    // Back to 7 (one below where the 503 came) at 1/limit per success: 4+5+6 = 15 of them.
+    let fast = grow(&mut limit, 7);
+    assert!((13..=17).contains(&fast), "{fast}");
+    // Past it, 16 times slower: one step from 7 to 8 takes about 7 * 16 successes.
+    let careful = grow(&mut limit, 8);
+    assert!((100..=120).contains(&careful), "{careful}");
+    for _ in 0..100 {
+        one(&mut limit, false);
+    }
+    assert_eq!(limit.allowed(), 8, "capped at the maximum");
+    assert_eq!(limit.settled(), None, "one collision settles nothing");
+}
+
+#[test]
+fn a_503_to_a_write_sent_after_the_decrease_lowers_again_never_below_one() {
+    let mut limit = WriteLimit::new(8);
+    for _ in 0..7 {
+        one(&mut limit, false);
+    }
+    for _ in 0..6 {
+        // Alone in flight: the server is busy with someone else's writes, not ours.
+        assert!(!one(&mut limit, true).collided);
+    }
+    assert_eq!(limit.allowed(), 1);
+    assert_eq!(limit.decreases, 6);
+    assert_eq!(limit.settled(), None, "lone 503s settle nothing");
+}
+
+/// Issue 19: a SQLite server takes one writer; every other write in flight is answered 503.
+/// Two collisions at two writers settle the limit at one, and it never probes again.
+#[test]
+fn a_server_that_takes_one_writer_costs_two_collisions_then_none() {
+    let mut limit = WriteLimit::new(8);
+    let mut contended = 0;
+    for _ in 0..1000 {
+        let tickets: Vec<Ticket> = std::iter::from_fn(|| limit.try_start()).collect();
+        let (first, rest) = tickets.split_first().expect("at least one write");
+        for ticket in rest {
+            assert!(limit.end(*ticket, true).collided, "a collision with ours");
+            contended += 1;
+        }
+        assert!(!limit.end(*first, false).collided);
+    }
+    assert_eq!(
+        contended, SETTLE_AFTER as usize,
+        "{contended} of 1000 writes were 503"
+    );
+    assert_eq!(limit.settled(), Some(1));
+    assert_eq!(limit.allowed(), 1);
+}
+
+#[test]
+fn a_collision_lower_than_an_earlier_one_settles_one_below_it() {
+    let mut limit = WriteLimit::new(8);
+    grow(&mut limit, 3);
+    // Three in flight, the third collides; later two in flight, the second collides.
+    let tickets: Vec<Ticket> = std::iter::from_fn(|| limit.try_start()).collect();
+    assert_eq!(tickets.len(), 3);
+    assert!(limit.end(tickets[2], true).collided);
+    limit.end(tickets[0], false);
+    limit.end(tickets[1], false);
+    assert_eq!(limit.settled(), None);
+    grow(&mut limit, 2);
+    let a = limit.try_start().expect("a slot");
+    let b = limit.try_start().expect("a second slot");
+    assert!(limit.end(b, true).collided);
+    limit.end(a, false);
+    assert_eq!(limit.settled(), Some(1));
+    for _ in 0..500 {
+        one(&mut limit, false);
+    }
+    assert_eq!(limit.allowed(), 1, "settled: no more probing");
+}
+
+#[test]
+fn a_collision_is_a_503_to_a_write_that_overlapped_one_of_ours() {
+    let mut limit = WriteLimit::new(8);
+    grow(&mut limit, 4);
+    // b started after a, and a ended first: b overlapped a.
+    let a = limit.try_start().expect("a slot");
+    let b = limit.try_start().expect("a slot");
+    limit.end(a, false);
+    assert!(limit.end(b, true).collided);
+    // c started alone, d started and ended during c's flight: c overlapped d.
+    let c = limit.try_start().expect("a slot");
+    let d = limit.try_start().expect("a slot");
+    limit.end(d, false);
+    assert!(limit.end(c, true).collided);
+    // e alone from start to end: no collision, even answered 503.
+    let e = limit.try_start().expect("a slot");
+    assert!(!limit.end(e, true).collided);
+    // A success is never a collision.
+    let f = limit.try_start().expect("a slot");
+    let g = limit.try_start();
+    assert!(!limit.end(f, false).collided);
+    if let Some(g) = g {
+        limit.end(g, false);
+    }
+}
+
+#[test]
+fn a_cancelled_write_frees_its_slot_and_changes_nothing() {
+    let mut limit = WriteLimit::new(1);
+    assert!(limit.try_start().is_some());
+    limit.cancel();
+    assert!(limit.try_start().is_some());
+    assert_eq!(limit.decreases, 0);
+}
