@@ -1,8 +1,8 @@
 //! One pool's lines in a run's output: its row in the batch table, its JSON object, and the
 //! cost line of the summary.
 
-use crate::commands::tally::Tally;
 use crate::commands::outcome::{Outcome, Report};
+use crate::commands::tally::Tally;
 use crate::diff;
 use crate::display::escape;
 use serde_json::{Value, json};
