@@ -5,15 +5,15 @@
 //! holds unchanged over all its leaves: what `94% of its values match` says, and what
 //! [`THRESHOLD`] applies to.
 //!
-//! Candidates are ranked by how many of the pool's leaves they explain (matched leaves, not
-//! the share), then by fewer pointers the pool lacks (a value the user changed still sits at
-//! the candidate's pointer; a placeholder upstream moved does not), then by fewer changed
-//! values, then by the newest release. The share
-//! alone misleads because released defaults nest: cloud-run-v2 2.14.13's every leaf is in
-//! 2.19.0's, so a 2.19.0 pool whose user deleted `service_account_name` (the variable
-//! 2.16.5 added) matches 2.14.13 at a higher share, and a three-way merge from that base
-//! would bring the deleted variable back. The count still prefers 2.19.0, which explains
-//! the pool's `vpcAccess` as well.
+//! The best origin is the eligible candidate that explains the most of the pool's features
+//! (see `features.rs`: a variable's schema is one feature, its `default` another) less the
+//! pool's features it cannot account for; ties go to more matched leaves, then fewer leaves
+//! the pool lacks. Leaves alone mislead because released defaults nest: cloud-run-v2
+//! 2.14.13's every leaf is in 2.19.0's, so a 2.19.0 pool whose user deleted
+//! `service_account_name` matches 2.14.13 at a higher share, and a merge from that base would
+//! bring the deleted variable back; 2.19.0 also explains the pool's `vpcAccess`. The base is
+//! then put together from the best and the other plausible origins (`evidence.rs`), and the
+//! variables the pool lacks are decided by their cohorts (`cohort.rs`).
 
 use super::features::{self, Fit};
 use super::origin::{BaseChoice, Origin, percent, ratio};
@@ -92,8 +92,9 @@ pub fn agreement(candidate: &Value, current: Option<&Value>) -> Agreement {
     }
 }
 
-/// How close to the best candidate another must come to be a plausible origin: within this
-/// share of the best's matched leaves (and at least [`THRESHOLD`] itself).
+/// How close to the best candidate another must come to be a plausible origin: its rank
+/// (see [`Fit::rank`]) within this share of the best's matched features (and at least
+/// [`THRESHOLD`] itself).
 pub const PLAUSIBLE: f64 = 0.2;
 
 /// The base for `current` from the released defaults of `pool_type`: put together from every
@@ -101,14 +102,10 @@ pub const PLAUSIBLE: f64 = 0.2;
 /// when poolsync knows no default of that type or the best scores below [`THRESHOLD`].
 ///
 /// The best origin is the eligible candidate (at least [`THRESHOLD`] of its values match)
-/// that explains the most of the pool's features less the pool's features it cannot account
-/// for (see `features.rs`); then fewer features the pool lacks, then the newest. Others are
-/// plausible when they come within [`PLAUSIBLE`] of it and hold evidence of their own: a
-/// feature of the pool they match and the best does not, or, when the best would make the
-/// user the deleter of several variables, the lack of some of them. One variable the pool
-/// lacks against the best is the user's deletion (a customisation users make); several
-/// together more likely mean the pool's origin never had them, so each is decided by the
-/// plausible origins.
+/// with the highest [`Fit::rank`]. Others are plausible when they come within [`PLAUSIBLE`]
+/// of it, define every variable of the pool the best explains (one that lacks some was
+/// outgrown since the pool's origin), and hold evidence of their own: a feature of the pool
+/// they match and the best does not. An exact match has no other plausible origin.
 pub fn infer(history: &History, pool_type: &str, current: &Value, default: &Value) -> BaseChoice {
     let candidates = history.defaults(pool_type);
     if candidates.is_empty() {

@@ -55,17 +55,7 @@ fn update_on_a_csrf_protected_server_fetches_a_token_and_writes() {
     let api = csrf_server().url.as_str();
     let name = unique("csrf");
     let (stale, want) = stale_process_template(api);
-    let headers = csrf_headers(api);
-    let body = json!({"name": name, "type": "process", "base_job_template": stale});
-    let url = format!("{api}/work_pools/");
-    let (resp, _) = send("create a pool", |c| {
-        headers
-            .iter()
-            .fold(c.post(&url).json(&body), |r, (k, v)| r.header(*k, v))
-    });
-    if resp.status() != StatusCode::CREATED {
-        fail("create a pool", resp);
-    }
+    create_on(api, &name, &stale);
 
     // Not vacuous: the server refuses a write without the token.
     let pool_url = format!("{api}/work_pools/{name}");
@@ -106,4 +96,19 @@ fn update_on_a_csrf_protected_server_fetches_a_token_and_writes() {
     let (resp, _) = send("read the pool", |c| c.get(&pool_url));
     let stored: Value = resp.json().expect("pool JSON");
     assert_eq!(stored["base_job_template"], want);
+}
+
+/// `POST /work_pools/` of a process pool on the CSRF-protected server at `api`.
+pub(crate) fn create_on(api: &str, name: &str, template: &Value) {
+    let headers = csrf_headers(api);
+    let body = json!({"name": name, "type": "process", "base_job_template": template});
+    let url = format!("{api}/work_pools/");
+    let (resp, _) = send("create a pool", |c| {
+        headers
+            .iter()
+            .fold(c.post(&url).json(&body), |r, (k, v)| r.header(*k, v))
+    });
+    if resp.status() != StatusCode::CREATED {
+        fail("create a pool", resp);
+    }
 }

@@ -3,9 +3,8 @@
 //! the shared server and a second one (the CSRF-protected server), and the exit statuses
 //! of diff(1): 0 same, 1 different, 2 trouble.
 
-use crate::suite::csrf_server::csrf_headers;
-use crate::support::{api_url, create_pool, csrf_server, fail, poolsync, send, unique};
-use reqwest::StatusCode;
+use crate::suite::csrf_server::create_on;
+use crate::support::{api_url, create_pool, csrf_server, poolsync, unique};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 
@@ -256,19 +255,4 @@ fn all_pairs_pools_of_two_servers_by_name() {
         stdout,
         "1 pool: 1 same, 0 differ, 0 only in dev, 0 only in other\n"
     );
-}
-
-/// `POST /work_pools/` on the CSRF-protected server.
-fn create_on(api: &str, name: &str, template: &Value) {
-    let headers = csrf_headers(api);
-    let body = json!({"name": name, "type": "process", "base_job_template": template});
-    let url = format!("{api}/work_pools/");
-    let (resp, _) = send("create a pool", |c| {
-        headers
-            .iter()
-            .fold(c.post(&url).json(&body), |r, (k, v)| r.header(*k, v))
-    });
-    if resp.status() != StatusCode::CREATED {
-        fail("create a pool", resp);
-    }
 }

@@ -16,7 +16,8 @@ fn released(pool_type: &str, release: &str) -> Value {
     serde_json::from_str(&text).expect("a template")
 }
 
-fn file(value: &Value) -> tempfile::NamedTempFile {
+/// `value` written to a temp file.
+pub(crate) fn file(value: &Value) -> tempfile::NamedTempFile {
     let mut f = tempfile::NamedTempFile::new().expect("temp file");
     f.write_all(value.to_string().as_bytes()).expect("write");
     f

@@ -3,10 +3,10 @@
 //! used, and a bad file is refused with its name and the problem. Also: every key of the new
 //! default that a merge leaves out is named.
 
+use super::history::file;
 use crate::mock::poolsync;
 use serde_json::{Value, json};
 use std::ffi::OsStr;
-use std::io::Write;
 
 /// `poolsync merge` with `args` (paths and flags as given), its exit code asserted.
 fn merge(args: &[&OsStr], code: i32) -> std::process::Output {
@@ -29,12 +29,6 @@ fn bad_file<'a>(history: &'a OsStr, pool: &'a OsStr) -> Vec<&'a OsStr> {
     let mut args: Vec<&OsStr> = flags.iter().map(|f| os(f)).collect();
     args.extend([history, os("--default"), pool, os("--current"), pool]);
     args
-}
-
-fn file(value: &Value) -> tempfile::NamedTempFile {
-    let mut f = tempfile::NamedTempFile::new().expect("temp file");
-    f.write_all(value.to_string().as_bytes()).expect("write");
-    f
 }
 
 /// A platform team's golden template, v1, and the pool made from it.

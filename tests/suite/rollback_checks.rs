@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use std::path::Path;
 
 /// A process template: an env default the test changes from write to write.
-fn template(tag: &str) -> Value {
+pub(crate) fn template(tag: &str) -> Value {
     json!({
         "job_configuration": {"command": "{{ command }}", "env": "{{ env }}"},
         "variables": {"type": "object", "properties": {
@@ -19,7 +19,7 @@ fn template(tag: &str) -> Value {
 
 /// The "new default" of a write: `template("t0")` plus a variable `extra`, so a two-way merge
 /// into any of the pool's states adds it.
-fn upstream(extra: &str) -> Value {
+pub(crate) fn upstream(extra: &str) -> Value {
     let mut t = template("t0");
     t["job_configuration"][extra] = json!(format!("{{{{ {extra} }}}}"));
     t["variables"]["properties"][extra] = json!({"type": "string", "default": extra});

@@ -4,29 +4,11 @@
 //! tells the next run which base the pool's template belongs to. Every run of a test goes
 //! through the same proxy, so the backups are all of one server.
 
+use super::rollback_checks::{template, upstream};
 use crate::support::{create_pool, delete_pool, poolsync, proxy, read_template, unique};
 use serde_json::{Value, json};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
-
-/// A process template whose env default tells the states apart.
-fn template(tag: &str) -> Value {
-    json!({
-        "job_configuration": {"command": "{{ command }}", "env": "{{ env }}"},
-        "variables": {"type": "object", "properties": {
-            "command": {"type": "string", "default": "python flow.py"},
-            "env": {"type": "object", "default": {"TAG": tag}},
-        }},
-    })
-}
-
-/// A newer default: `template("t0")` plus a variable `extra`.
-fn upstream(extra: &str) -> Value {
-    let mut t = template("t0");
-    t["job_configuration"][extra] = json!(format!("{{{{ {extra} }}}}"));
-    t["variables"]["properties"][extra] = json!({"type": "string", "default": extra});
-    t
-}
 
 /// What the proxy does to the pool's requests.
 #[derive(Clone, Copy, PartialEq, Eq)]
