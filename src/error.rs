@@ -2,7 +2,7 @@
 //! the pool, the URL, the HTTP status, the file, the JSON pointer. Messages are lowercase
 //! and end with the fix where there is one. No variant ever holds a secret.
 
-use crate::violation::Violation;
+use poolsync_engine::violation::Violation;
 use std::path::PathBuf;
 
 /// Result alias used across the crate.
@@ -48,6 +48,10 @@ pub enum Error {
         #[source]
         source: serde_json::Error,
     },
+
+    /// A document the template engine cannot use (the embedded history, a history file).
+    #[error(transparent)]
+    Engine(#[from] poolsync_engine::Error),
 
     /// An input document parsed but has the wrong shape.
     #[error("{input}: {message}")]
@@ -343,7 +347,7 @@ impl Error {
     /// The message as shown on a terminal: its own line breaks kept, any control character
     /// or bidi override that came from outside (a path, a name) escaped.
     pub fn shown(&self) -> String {
-        crate::display::escape_text(&self.to_string()).into_owned()
+        poolsync_engine::display::escape_text(&self.to_string()).into_owned()
     }
 
     /// The process exit code this error maps to (see README, "Exit codes").

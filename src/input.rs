@@ -16,11 +16,11 @@ pub fn read_json(path: &Path) -> Result<Value> {
         input: name.clone(),
         source,
     })?;
-    let wide = crate::big_integers::find(&text);
+    let wide = poolsync_engine::big_integers::find(&text);
     if !wide.is_empty() {
         return Err(Error::Shape {
             input: name,
-            message: crate::big_integers::refusal(&wide),
+            message: poolsync_engine::big_integers::refusal(&wide),
         });
     }
     Ok(value)
@@ -43,17 +43,8 @@ pub fn read_template(path: &Path) -> Result<Value> {
     Ok(value)
 }
 
-/// The JSON kind of a value, for messages.
-pub fn kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "boolean",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
-    }
-}
+/// The JSON name of a value's type, for messages.
+pub use poolsync_engine::json_kind as kind;
 
 fn display_name(path: &Path) -> String {
     if path == Path::new("-") {
@@ -139,4 +130,14 @@ mod tests {
             "{err}"
         );
     }
+}
+
+/// The history to infer bases from: `--history-file FILE` when given (read once and kept for
+/// the life of the process, like the embedded history), else the embedded one.
+pub fn history(file: Option<&Path>) -> Result<&'static poolsync_engine::history::History> {
+    let history = match file {
+        None => return Ok(poolsync_engine::history::embedded()?),
+        Some(path) => poolsync_engine::history::file::from_value(&read_json(path)?, path)?,
+    };
+    Ok(Box::leak(Box::new(history)))
 }

@@ -73,7 +73,7 @@ pub(super) fn pool_path(name: &str) -> String {
 /// truncation nor a JSON escape lets a fragment through) and control characters escaped.
 pub(super) fn detail(body: &[u8], redactor: &Redactor) -> String {
     let text = redactor.apply(&String::from_utf8_lossy(body));
-    crate::display::escape(&redactor.apply(&explain(text.as_bytes()))).into_owned()
+    poolsync_engine::display::escape(&redactor.apply(&explain(text.as_bytes()))).into_owned()
 }
 
 fn explain(body: &[u8]) -> String {

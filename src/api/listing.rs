@@ -58,14 +58,14 @@ pub(super) fn parse_page(
 fn parse_one(text: &str, position: usize, input: &str, redactor: &Redactor) -> Listed {
     let source = match serde_json::from_str::<WorkPool>(text) {
         Ok(pool) => {
-            let wide = crate::big_integers::find(text);
+            let wide = poolsync_engine::big_integers::find(text);
             if wide.is_empty() {
                 return Listed::Pool(pool);
             }
             return Listed::Unreadable {
                 error: Error::Shape {
                     input: format!("work pool {:?} in {input}", pool.name),
-                    message: crate::big_integers::refusal(&wide),
+                    message: poolsync_engine::big_integers::refusal(&wide),
                 },
                 name: pool.name,
             };

@@ -307,12 +307,12 @@ impl Client {
         let input = format!("the response to {method} {}{path}", self.base);
         let parsed = serde_json::from_slice(&reply.body)
             .map_err(|source| self.json_error(input.clone(), source))?;
-        let wide = crate::big_integers::find(&String::from_utf8_lossy(&reply.body));
+        let wide = poolsync_engine::big_integers::find(&String::from_utf8_lossy(&reply.body));
         match wide.is_empty() {
             true => Ok(parsed),
             false => Err(Error::Shape {
                 input,
-                message: crate::big_integers::refusal(&wide),
+                message: poolsync_engine::big_integers::refusal(&wide),
             }),
         }
     }

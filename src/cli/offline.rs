@@ -90,12 +90,12 @@ pub struct SpringboardArgs {
     pub to_role: String,
 
     /// The RoleSessionName the printed AwsCredentials pass.
-    #[arg(long, value_name = "NAME", default_value = crate::trust::springboard::DEFAULT_SESSION_NAME)]
+    #[arg(long, value_name = "NAME", default_value = iam_trust::springboard::DEFAULT_SESSION_NAME)]
     pub session_name: String,
 
     /// The second role's session length in seconds, 900 to 3600 (AWS caps role chaining at
     /// one hour).
-    #[arg(long, value_name = "SECONDS", default_value_t = crate::trust::springboard::DEFAULT_DURATION)]
+    #[arg(long, value_name = "SECONDS", default_value_t = iam_trust::springboard::DEFAULT_DURATION)]
     pub duration: u32,
 
     /// An sts:ExternalId the second role requires and the AwsCredentials send.

@@ -4,7 +4,7 @@
 use super::rollback::backup_dir;
 use crate::backup::{self, Backup, Entry};
 use crate::cli::BackupsArgs;
-use crate::display::escape;
+use poolsync_engine::display::escape;
 use crate::error::Result;
 use crate::exit;
 

@@ -1,8 +1,8 @@
 //! The checks every template must pass before poolsync writes it, in one place for
 //! `update`, `validate` and `rollback`: the server's own rules and the federated identity.
 
-use crate::violation::Violation;
-use crate::{identity, template};
+use poolsync_engine::violation::Violation;
+use poolsync_engine::{identity, template};
 use serde_json::Value;
 
 /// Every reason not to write `template`; empty when it may be written.

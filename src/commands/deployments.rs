@@ -1,5 +1,5 @@
 //! The deployments that run on a pool, checked against its template: each deployment's
-//! `job_variables` (see [`crate::job_variables`]) and its `federated_identity` override.
+//! `job_variables` (see [`poolsync_engine::job_variables`]) and its `federated_identity` override.
 //!
 //! A run reads the deployments of a whole batch of pools at once ([`Store::load`]: one paged
 //! `POST /deployments/filter` by the pools' names, and one `POST /flows/filter` for their
@@ -7,9 +7,9 @@
 
 use crate::api::{Client, Deployment};
 use crate::error::{Error, Result};
-use crate::identity;
-use crate::job_variables::{self, Finding, Kind, Options, Severity};
-use crate::violation::Violation;
+use poolsync_engine::identity;
+use poolsync_engine::job_variables::{self, Finding, Kind, Options, Severity};
+use poolsync_engine::violation::Violation;
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::HashMap;

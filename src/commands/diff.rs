@@ -10,10 +10,11 @@ mod side;
 
 use crate::api::Client;
 use crate::cli::{ConnectionArgs, DiffArgs, DiffFormat, SectionArg};
-use crate::display::escape;
+use poolsync_engine::display::escape;
 use crate::error::{Error, Result};
 use crate::markdown::{self, Document, Entry};
-use crate::{diff, exit};
+use crate::exit;
+use poolsync_engine::diff;
 use serde_json::{Value, json};
 pub use side::{Reader, Side, Source};
 

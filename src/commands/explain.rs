@@ -6,8 +6,9 @@ use super::update::backup_base;
 use crate::api::WorkPool;
 use crate::cli::{BaseArg, ConnectionArgs, ExplainArgs, ReportFormat};
 use crate::error::{Error, Result};
-use crate::history::{self, BaseChoice};
-use crate::{diff, input};
+use poolsync_engine::history::{self, BaseChoice};
+use crate::input;
+use poolsync_engine::diff;
 use serde_json::Value;
 
 /// Prints the base line and the diff from the base to the template.
@@ -45,7 +46,7 @@ pub async fn run(connection: &ConnectionArgs, args: &ExplainArgs, color: bool) -
         }
         (None, None) => return Err(Error::Usage("give a POOL or --file FILE --type T".into())),
     };
-    let history = history::select(args.history.history_file.as_deref())?;
+    let history = crate::input::history(args.history.history_file.as_deref())?;
     // What was customised: values equal to any plausible origin's count as untouched.
     let choice = history::choose(&source, backup, history, &pool_type, &current, &current);
     match args.output {
@@ -87,7 +88,7 @@ pub fn explain(subject: &str, choice: &BaseChoice, current: &Value, color: bool)
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::history::Origin;
+    use poolsync_engine::history::Origin;
     use serde_json::json;
 
     #[test]

@@ -3,7 +3,7 @@
 
 use crate::cli::{DefaultArgs, OutputFormat};
 use crate::error::{Error, Result};
-use crate::history::{self, History};
+use poolsync_engine::history::{self, History};
 use serde_json::json;
 
 /// Lists the known defaults of a type, or prints the one a release shipped.

@@ -5,10 +5,10 @@
 
 use super::outcome::{Outcome, Report};
 use super::tally::Tally;
-use crate::diff;
-use crate::history::{BaseChoice, Origin};
+use poolsync_engine::diff;
+use poolsync_engine::history::{BaseChoice, Origin};
 use crate::markdown::{self, Document, Entry, Notes};
-use crate::violation::Violation;
+use poolsync_engine::violation::Violation;
 use serde_json::Value;
 use std::collections::BTreeSet;
 
@@ -234,7 +234,7 @@ pub fn print(text: &str) -> crate::Result<()> {
 fn kept_out(report: &Report) -> Vec<String> {
     let mut lines: Vec<String> = report.kept_out.iter().map(ToString::to_string).collect();
     if !lines.is_empty() {
-        lines.push(crate::merge::HOW_TO_TAKE.to_string());
+        lines.push(poolsync_engine::merge::HOW_TO_TAKE.to_string());
     }
     lines
 }

@@ -26,7 +26,8 @@ use crate::api::Client;
 use crate::cli::{BaseArg, Cli, ColorChoice, Command, DefaultArgs, MergeArgs, UpdateArgs};
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::{exit, identity, input, merge};
+use crate::{exit, input};
+use poolsync_engine::{identity, merge};
 use std::io::IsTerminal;
 
 /// Runs the parsed command line.
@@ -110,8 +111,8 @@ fn merge_files(args: &MergeArgs) -> Result<u8> {
     let current = input::read_template(&args.current)?;
     let base = match (&args.base, &args.pool_type) {
         (None, _) => None,
-        (Some(BaseArg::Auto), Some(pool_type)) => Some(crate::history::infer(
-            crate::history::select(args.history.history_file.as_deref())?,
+        (Some(BaseArg::Auto), Some(pool_type)) => Some(poolsync_engine::history::infer(
+            crate::input::history(args.history.history_file.as_deref())?,
             pool_type,
             &current,
             &default,
@@ -122,9 +123,9 @@ fn merge_files(args: &MergeArgs) -> Result<u8> {
                     .into(),
             ));
         }
-        (Some(BaseArg::File(path)), _) => Some(crate::history::BaseChoice {
+        (Some(BaseArg::File(path)), _) => Some(poolsync_engine::history::BaseChoice {
             template: Some(input::read_template(path)?),
-            origin: crate::history::Origin::File(path.clone()),
+            origin: poolsync_engine::history::Origin::File(path.clone()),
         }),
         (Some(_), _) => {
             return Err(Error::Usage(

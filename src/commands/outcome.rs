@@ -2,8 +2,8 @@
 //! function that maps an error to an outcome.
 
 use crate::error::Error;
-use crate::merge::{KeptOut, Upstream, Warning};
-use crate::violation::Violation;
+use poolsync_engine::merge::{KeptOut, Upstream, Warning};
+use poolsync_engine::violation::Violation;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -90,7 +90,7 @@ pub struct Report {
     /// What a three-way merge took from upstream, removed, or found changed on both sides.
     pub upstream: Vec<Upstream>,
     /// Where the merge's base came from, or why there was none.
-    pub base: Option<crate::history::Origin>,
+    pub base: Option<poolsync_engine::history::Origin>,
     /// Keys of the new default the merged template lacks, and why.
     pub kept_out: Vec<KeptOut>,
     /// The deployments checked against the merged template (`--check-deployments`).

@@ -3,8 +3,8 @@
 
 use super::outcome::{Outcome, Report};
 use super::plan::{Format, Mode};
-use crate::diff;
-use crate::display::escape;
+use poolsync_engine::diff;
+use poolsync_engine::display::escape;
 use crate::error::{Error, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::{Value, json};
@@ -117,7 +117,7 @@ impl Printer {
                     writeln!(out, "kept out: {kept}")?;
                 }
                 if !report.kept_out.is_empty() {
-                    writeln!(out, "kept out: {}", crate::merge::HOW_TO_TAKE)?;
+                    writeln!(out, "kept out: {}", poolsync_engine::merge::HOW_TO_TAKE)?;
                 }
                 let kept = kept_out_note(&report);
                 if let Some(checked) = &report.deployments {
@@ -272,7 +272,7 @@ impl Printer {
                  deletions or conflicts, listed per pool); {}\n",
                 if pools == 1 { " keeps" } else { "s keep" },
                 if keys == 1 { "" } else { "s" },
-                crate::merge::HOW_TO_TAKE
+                poolsync_engine::merge::HOW_TO_TAKE
             );
         }
         if let Some(signal) = tally.interrupted {

@@ -4,7 +4,7 @@
 
 use crate::cli::{self, OutputFormat, UpdateArgs};
 use crate::error::{Error, Result};
-use crate::merge::Strategy;
+use poolsync_engine::merge::Strategy;
 use crate::{exit, input};
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use serde_json::Value;
@@ -75,7 +75,7 @@ pub enum Mode {
 }
 
 /// The base of a three-way merge (the default the pool was last synced from): `--base`.
-pub use crate::history::Source as Base;
+pub use poolsync_engine::history::Source as Base;
 
 /// `--base` (and `--no-base`) as a [`Base`], reading a FILE.
 pub fn base_source(base: Option<&cli::BaseArg>, no_base: bool) -> Result<Base> {
@@ -110,7 +110,7 @@ pub struct SyncOptions {
     /// Where the three-way merge's base comes from.
     pub base: Base,
     /// The released defaults an inferred base comes from (`--history-file`, else embedded).
-    pub history: &'static crate::history::History,
+    pub history: &'static poolsync_engine::history::History,
 }
 
 /// How a run's outcomes become its exit code.
@@ -197,7 +197,7 @@ impl Plan {
                 check_deployments: args.check_deployments,
                 allow_breaking_deployments: args.allow_breaking_deployments,
                 base,
-                history: crate::history::select(args.history.history_file.as_deref())?,
+                history: crate::input::history(args.history.history_file.as_deref())?,
             },
         })
     }

@@ -11,7 +11,8 @@ use crate::api::{Client, WorkPool};
 use crate::backup::{self, Backup, Entry, Kind};
 use crate::cli::RollbackArgs;
 use crate::error::{Error, Result};
-use crate::{diff, exit};
+use crate::exit;
+use poolsync_engine::diff;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 

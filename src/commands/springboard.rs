@@ -6,8 +6,8 @@ use super::trust::{Report, load};
 use crate::cli::SpringboardArgs;
 use crate::error::{Error, Result};
 use crate::exit;
-use crate::trust::springboard::{self, Pair};
-use crate::trust::terraform::{Kind, Known};
+use iam_trust::springboard::{self, Pair};
+use iam_trust::terraform::{Kind, Known};
 use std::path::Path;
 
 /// Runs `springboard`; returns the exit code.

@@ -4,8 +4,8 @@
 
 use crate::cli::TrustPolicyArgs;
 use crate::error::{Error, Result};
-use crate::trust::terraform::{self, Kind, Known};
-use crate::trust::{self, Expect, Finding, Issuer, Level};
+use iam_trust::terraform::{self, Kind, Known};
+use iam_trust::{self as trust, Expect, Finding, Issuer, Level};
 use crate::{exit, input};
 use serde_json::Value;
 use std::path::{Path, PathBuf};

@@ -7,8 +7,8 @@ use super::plan::{Base, SyncOptions};
 use crate::api::{Client, Defaults, WorkPool};
 use crate::backup;
 use crate::error::{Error, Result};
-use crate::history::BaseChoice;
-use crate::merge::{self, Strategy};
+use poolsync_engine::history::BaseChoice;
+use poolsync_engine::merge::{self, Strategy};
 use serde_json::Value;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -131,7 +131,7 @@ impl Context {
             })
     }
 
-    /// The base for `pool` (see [`crate::history::choose`]); a backup that cannot be read
+    /// The base for `pool` (see [`poolsync_engine::history::choose`]); a backup that cannot be read
     /// is reported, not ignored.
     fn base_for(&self, pool: &WorkPool, default: &Value) -> Result<BaseChoice> {
         if self.options.strategy == Strategy::Jq && self.options.base != Base::Off {
@@ -143,7 +143,7 @@ impl Context {
             }
             _ => None,
         };
-        Ok(crate::history::choose(
+        Ok(poolsync_engine::history::choose(
             &self.options.base,
             backup,
             self.options.history,
@@ -237,7 +237,7 @@ async fn plan_write(
         if !ctx.options.allow_breaking_deployments {
             report.violations.extend(
                 checked
-                    .of(crate::job_variables::Kind::Breaks)
+                    .of(poolsync_engine::job_variables::Kind::Breaks)
                     .map(super::deployments::Found::violation),
             );
         }

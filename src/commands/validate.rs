@@ -5,11 +5,12 @@
 use super::checks;
 use super::deployments::{self, Checked, Named, Store};
 use crate::cli::{ConnectionArgs, ValidateArgs};
-use crate::display::escape;
+use poolsync_engine::display::escape;
 use crate::error::{Error, Result};
-use crate::job_variables::{Options, Severity};
-use crate::violation::Violation;
-use crate::{exit, input, prefect_yaml};
+use poolsync_engine::job_variables::{Options, Severity};
+use poolsync_engine::violation::Violation;
+use crate::{exit, input};
+use poolsync_engine::prefect_yaml;
 use std::collections::BTreeSet;
 use std::path::Path;
 

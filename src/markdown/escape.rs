@@ -1,7 +1,7 @@
 //! Pure: untrusted text made safe where it lands in Markdown: inline text (table cells,
 //! list items) and raw HTML (the `<summary>` line).
 
-use crate::display;
+use poolsync_engine::display;
 
 /// `text` as one line of literal Markdown inline text: control characters written as
 /// escapes (a newline cannot end a table row or a list item), and every character that

@@ -7,8 +7,8 @@
 
 use crate::strategies;
 
-use poolsync::merge::{Strategy as Merge, UpstreamKind, jq_merge, merge, merge3};
-use poolsync::template::{check, job_placeholders, placeholders};
+use poolsync_engine::merge::{Strategy as Merge, UpstreamKind, jq_merge, merge, merge3};
+use poolsync_engine::template::{check, job_placeholders, placeholders};
 use proptest::prelude::*;
 use serde_json::Value;
 use strategies::*;

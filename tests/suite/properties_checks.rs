@@ -4,7 +4,7 @@
 
 use crate::strategies;
 
-use poolsync::{diff, identity};
+use poolsync_engine::{diff, identity};
 use proptest::prelude::*;
 use serde_json::{Value, json};
 use strategies::*;

@@ -7,7 +7,7 @@ use crate::cli::{ConnectionArgs, ValidateArgs};
 use crate::commands::{checks, client, deployments};
 use crate::error::{Error, Result};
 use crate::markdown::{self, Document, Entry, Notes};
-use crate::violation::Violation;
+use poolsync_engine::violation::Violation;
 use crate::{exit, input};
 
 /// Checks the pool or the files and prints the Markdown report.
@@ -27,13 +27,13 @@ pub async fn run(connection: &ConnectionArgs, args: &ValidateArgs) -> Result<u8>
                 let checked = deployments::check(
                     &pool.base_job_template,
                     &found,
-                    crate::job_variables::Options::default(),
+                    poolsync_engine::job_variables::Options::default(),
                 );
                 errors.extend(
                     checked
                         .findings
                         .iter()
-                        .filter(|f| f.severity == crate::job_variables::Severity::Error)
+                        .filter(|f| f.severity == poolsync_engine::job_variables::Severity::Error)
                         .map(|f| f.violation()),
                 );
                 broken = Some(broken_deployments(&errors));

@@ -3,8 +3,8 @@
 
 use crate::commands::outcome::{Outcome, Report};
 use crate::commands::tally::Tally;
-use crate::diff;
-use crate::display::escape;
+use poolsync_engine::diff;
+use poolsync_engine::display::escape;
 use serde_json::{Value, json};
 
 /// One row of the batch table.
@@ -92,7 +92,7 @@ pub(super) fn json_report(report: &Report) -> Value {
         "violations": report.violations,
         "upstream": report.upstream,
         "kept_out": report.kept_out,
-        "base": report.base.as_ref().map(crate::history::Origin::to_json),
+        "base": report.base.as_ref().map(poolsync_engine::history::Origin::to_json),
         "merged": report.merged,
         "error": report.error.as_ref().map(ToString::to_string),
         "note": report.note,

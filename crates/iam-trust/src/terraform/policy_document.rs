@@ -48,7 +48,7 @@ pub(super) fn render(block: &Block, eval: Eval) -> Result<(Value, usize), String
     let mut policy = Map::new();
     let version = string(body, "version")?
         .or(version)
-        .unwrap_or_else(|| json!(crate::trust::document::VERSION));
+        .unwrap_or_else(|| json!(crate::document::VERSION));
     policy.insert("Version".into(), version);
     if let Some(id) = string(body, "policy_id")? {
         policy.insert("Id".into(), id);

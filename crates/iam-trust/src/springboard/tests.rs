@@ -1,9 +1,9 @@
 //! Table tests of the springboard pair: its trust and permissions policies, and its
 //! arguments.
 
-use crate::trust::Level;
-use crate::trust::finding_table::{Case, run};
-use crate::trust::springboard::{self, Pair};
+use crate::Level;
+use crate::finding_table::{Case, run};
+use crate::springboard::{self, Pair};
 use pretty_assertions::assert_eq;
 use serde_json::{Value, json};
 

@@ -1,7 +1,7 @@
 //! Table tests of plain `sts:AssumeRole` trust policies, and of the policy version.
 
-use crate::trust::finding_table::{AWS, Case, expect, run};
-use crate::trust::{Expect, Level, lint};
+use crate::finding_table::{AWS, Case, expect, run};
+use crate::{Expect, Level, lint};
 use pretty_assertions::assert_eq;
 use serde_json::{Value, json};
 

@@ -12,10 +12,10 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-/// Reads and checks a history file; every error names the file and the JSON pointer.
-pub fn read(path: &Path) -> Result<History> {
-    let value = crate::input::read_json(path)?;
-    parse(&value).map_err(|(pointer, problem)| Error::Shape {
+/// Checks the parsed contents of a history file; every error names the file and the JSON
+/// pointer.
+pub fn from_value(value: &Value, path: &Path) -> Result<History> {
+    parse(value).map_err(|(pointer, problem)| Error::Shape {
         input: format!("the history file {}", path.display()),
         message: format!(
             "at {pointer}: {problem}; it must be a json array of the objects `poolsync default \
@@ -133,7 +133,7 @@ fn released(value: &Value) -> std::result::Result<Released, (String, String)> {
 }
 
 fn kind(value: &Value) -> &'static str {
-    crate::input::kind(value)
+    crate::json_kind(value)
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 use super::*;
 use pretty_assertions::assert_eq;
 
-const SCHEMA_FILE: &str = include_str!("../../schemas/federated-identity.schema.json");
+const SCHEMA_FILE: &str = include_str!("../../../../schemas/federated-identity.schema.json");
 const P: &str = "/variables/properties/federated_identity/default";
 
 fn identity(arn: &str, region: &str) -> Value {

@@ -1,8 +1,8 @@
 //! Table tests of the findings of OIDC issuers other than Prefect Cloud's: a CrewAI-style
 //! issuer, with the tenant rule, `--subject`, `--subject-like` and no audience.
 
-use crate::trust::finding_table::{AWS, Case, expect, run};
-use crate::trust::{ACTION, Issuer, Level, SubjectRule, generate, lint_for};
+use crate::finding_table::{AWS, Case, expect, run};
+use crate::{ACTION, Issuer, Level, SubjectRule, generate, lint_for};
 use serde_json::{Value, json};
 
 use Level::{Error as E, Warning as W};

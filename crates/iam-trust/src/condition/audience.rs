@@ -2,7 +2,7 @@
 //! sends, and only it.
 
 use super::{Compare, has_wildcard};
-use crate::trust::{Context, Findings, items, wildcard_match};
+use crate::{Context, Findings, items, wildcard_match};
 use serde_json::Value;
 
 pub(super) fn check_aud(

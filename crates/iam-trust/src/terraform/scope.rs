@@ -307,7 +307,7 @@ impl Scope {
                 .map_err(|e| format!("the policy is not valid json: {e}")),
             other => Err(format!(
                 "the policy is a {}, not a json string; wrap it in jsonencode(...)",
-                crate::input::kind(&other)
+                poolsync_engine::json_kind(&other)
             )),
         }
     }

@@ -3,10 +3,10 @@
 use super::*;
 use pretty_assertions::assert_eq;
 
-const LEGACY: &str = include_str!("../../tests/fixtures/managed-legacy.json");
-const INLINE: &str = include_str!("../../tests/fixtures/managed-inline.json");
-const REF: &str = include_str!("../../tests/fixtures/managed-ref.json");
-const INVALID_ARN: &str = include_str!("../../tests/fixtures/managed-invalid-arn.json");
+const LEGACY: &str = include_str!("../../../../tests/fixtures/managed-legacy.json");
+const INLINE: &str = include_str!("../../../../tests/fixtures/managed-inline.json");
+const REF: &str = include_str!("../../../../tests/fixtures/managed-ref.json");
+const INVALID_ARN: &str = include_str!("../../../../tests/fixtures/managed-invalid-arn.json");
 
 fn fixture(text: &str) -> Value {
     serde_json::from_str(text).unwrap()

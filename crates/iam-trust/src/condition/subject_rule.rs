@@ -2,7 +2,7 @@
 //! `--subject-like`: against the subject rule, and how far a wildcard reaches over tenants.
 
 use super::{Compare, has_wildcard};
-use crate::trust::{Context, Findings, SubjectRule, items, pattern_within, wildcard_match};
+use crate::{Context, Findings, SubjectRule, items, pattern_within, wildcard_match};
 use serde_json::Value;
 
 /// How far a subject pattern reaches for an issuer whose subjects are `<kind>:<tenant>...`.

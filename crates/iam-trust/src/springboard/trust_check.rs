@@ -3,10 +3,10 @@
 
 use super::grant::{Covers, Ungranted, covers, deny, in_document_order, misspelt};
 use super::{Pair, Role};
-use crate::trust::assume_role::{ASSUME_ROLE, has_condition};
-use crate::trust::condition::{Compare, compare};
-use crate::trust::document::{self, Effect};
-use crate::trust::{Finding, Findings, items, statements, token, wildcard_match};
+use crate::assume_role::{ASSUME_ROLE, has_condition};
+use crate::condition::{Compare, compare};
+use crate::document::{self, Effect};
+use crate::{Finding, Findings, items, statements, token, wildcard_match};
 use serde_json::Value;
 
 /// How a statement's principal relates to the springboard.

@@ -3,9 +3,9 @@
 
 use super::Pair;
 use super::grant::{Covers, Ungranted, covers, deny, in_document_order, misspelt};
-use crate::trust::assume_role::ASSUME_ROLE;
-use crate::trust::document::{self, Effect};
-use crate::trust::{Finding, Findings, actions, items, statements, wildcard_match};
+use crate::assume_role::ASSUME_ROLE;
+use crate::document::{self, Effect};
+use crate::{Finding, Findings, actions, items, statements, wildcard_match};
 use serde_json::Value;
 
 /// Lints the springboard's permissions policy against the pair: it must allow

@@ -2,7 +2,7 @@
 //! fragment of every finding.
 
 use super::*;
-use crate::trust::finding_table::{Case, run};
+use crate::finding_table::{Case, run};
 
 /// One bad policy per finding: the level, pointer and a message fragment of every finding.
 #[test]

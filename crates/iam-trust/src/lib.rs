@@ -24,7 +24,7 @@ mod tests;
 
 pub use issuer::{Issuer, SubjectRule};
 
-use crate::violation::escape_token;
+use poolsync_engine::violation::escape_token;
 use serde::Serialize;
 use serde_json::{Value, json};
 use std::fmt;

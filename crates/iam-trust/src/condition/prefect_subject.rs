@@ -2,7 +2,7 @@
 //! account, in canonical form, the expected one when `--prefect-account` names it.
 
 use super::{Compare, has_wildcard};
-use crate::trust::{Context, Findings, SUBJECT_PREFIX, items, subject, wildcard_match};
+use crate::{Context, Findings, SUBJECT_PREFIX, items, subject, wildcard_match};
 use serde_json::Value;
 
 /// What a `sub` condition value allows.

@@ -182,16 +182,6 @@ pub fn embedded() -> Result<&'static History> {
         })
 }
 
-/// The history to infer bases from: `--history-file FILE` when given (read once; it replaces
-/// the embedded history), else the embedded one.
-pub fn select(file: Option<&std::path::Path>) -> Result<&'static History> {
-    match file {
-        None => embedded(),
-        // Read once per process and kept for its life, like the embedded history.
-        Some(path) => Ok(Box::leak(Box::new(file::read(path)?))),
-    }
-}
-
 /// A release's numeric parts, for ordering (`2.20.27` after `2.9.0`).
 pub fn release_key(release: &str) -> Vec<u64> {
     release

@@ -15,7 +15,7 @@ pub use trust_check::check_trust;
 
 use super::assume_role::ASSUME_ROLE;
 use super::document;
-use crate::identity;
+use poolsync_engine::identity;
 use serde_json::{Value, json};
 
 /// The session length prefect-aws asks for unless told otherwise, in seconds.

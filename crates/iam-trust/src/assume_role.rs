@@ -9,7 +9,7 @@ mod tests;
 use super::condition::{Compare, check_like_without_wildcard, compare};
 use super::document::{Effect, effect};
 use super::{Expect, Findings, actions, items, token, wildcard_match};
-use crate::identity::ROLE_ARN_PATTERN;
+use poolsync_engine::identity::ROLE_ARN_PATTERN;
 use regex::Regex;
 use serde_json::Value;
 use std::sync::LazyLock;

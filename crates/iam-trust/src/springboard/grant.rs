@@ -2,8 +2,8 @@
 //! `sts:AssumeRole` (or misspell it), the finding of a `Deny` that takes it back, what is
 //! reported when nothing grants the call, and the order findings are reported in.
 
-use crate::trust::assume_role::{ASSUME_ROLE, has_condition};
-use crate::trust::{Finding, Findings, actions, items, wildcard_match};
+use crate::assume_role::{ASSUME_ROLE, has_condition};
+use crate::{Finding, Findings, actions, items, wildcard_match};
 use serde_json::Value;
 
 /// How a statement's actions relate to `sts:AssumeRole`.
