@@ -36,7 +36,7 @@
 //! "requests", "seconds"}; exit 1 if a pool failed.
 
 use futures::{StreamExt, stream};
-use poolsync::api::encode;
+use poolsync::encode;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use std::cell::{Cell, RefCell};

@@ -4,8 +4,6 @@
 mod api_url;
 mod limits;
 
-pub use limits::{MAX_RETRIES, MAX_TIMEOUT_SECS};
-
 use crate::cli::ConnectionArgs;
 use crate::error::{Error, Result};
 use std::fmt;
@@ -13,20 +11,20 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// Where Prefect Cloud's API lives unless `PREFECT_CLOUD_API_URL` says otherwise.
-pub const DEFAULT_CLOUD_API_URL: &str = "https://api.prefect.cloud/api";
+pub(crate) const DEFAULT_CLOUD_API_URL: &str = "https://api.prefect.cloud/api";
 
 /// A value that must never be printed. `Debug` and `Display` show `[redacted]`.
 #[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
+pub(crate) struct Secret(String);
 
 impl Secret {
     /// Wraps a secret value.
-    pub fn new(value: impl Into<String>) -> Self {
+    pub(crate) fn new(value: impl Into<String>) -> Self {
         Secret(value.into())
     }
 
     /// The secret itself, for building a request header and nothing else.
-    pub fn expose(&self) -> &str {
+    pub(crate) fn expose(&self) -> &str {
         &self.0
     }
 }
@@ -39,7 +37,7 @@ impl fmt::Debug for Secret {
 
 /// How to authenticate.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Auth {
+pub(crate) enum Auth {
     /// No credentials.
     None,
     /// `Authorization: Bearer <key>` (Prefect Cloud API key).
@@ -50,7 +48,7 @@ pub enum Auth {
 
 /// Everything needed to talk to one Prefect API.
 #[derive(Debug, Clone)]
-pub struct Config {
+pub(crate) struct Config {
     /// API base URL without a trailing slash, e.g. `http://127.0.0.1:4200/api`.
     pub api_url: String,
     /// Credentials.
@@ -88,14 +86,17 @@ impl Profile {
 
 impl Config {
     /// Resolves settings from flags, the process environment and the active profile.
-    pub fn from_env(args: &ConnectionArgs) -> Result<Config> {
+    pub(crate) fn from_env(args: &ConnectionArgs) -> Result<Config> {
         Config::resolve(args, &|key| {
             std::env::var(key).ok().filter(|v| !v.is_empty())
         })
     }
 
     /// Resolves settings with `env` standing in for the environment (for tests).
-    pub fn resolve(args: &ConnectionArgs, env: &dyn Fn(&str) -> Option<String>) -> Result<Config> {
+    pub(crate) fn resolve(
+        args: &ConnectionArgs,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Config> {
         let profile = load_profile(args.profile.as_deref(), env)?;
         let setting = |key: &str| env(key).or_else(|| profile.get(key));
 
@@ -162,7 +163,7 @@ impl Config {
 
 impl Config {
     /// The warning due when credentials go over plain http to a host that is not loopback.
-    pub fn plain_http_warning(&self) -> Option<String> {
+    pub(crate) fn plain_http_warning(&self) -> Option<String> {
         api_url::plain_http_warning(&self.api_url, &self.auth)
     }
 }

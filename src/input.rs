@@ -7,10 +7,10 @@ use std::io::Read;
 use std::path::Path;
 
 /// The largest document poolsync reads (templates are kilobytes; this stops a wrong file).
-pub const MAX_BYTES: u64 = 64 * 1024 * 1024;
+pub(crate) const MAX_BYTES: u64 = 64 * 1024 * 1024;
 
 /// Reads a JSON document from `path`, or from stdin when `path` is `-`.
-pub fn read_json(path: &Path) -> Result<Value> {
+pub(crate) fn read_json(path: &Path) -> Result<Value> {
     let (name, text) = read_text(path)?;
     let value = serde_json::from_str(&text).map_err(|source| Error::Json {
         input: name.clone(),
@@ -27,7 +27,7 @@ pub fn read_json(path: &Path) -> Result<Value> {
 }
 
 /// Reads a JSON document that must be an object (a base job template).
-pub fn read_template(path: &Path) -> Result<Value> {
+pub(crate) fn read_template(path: &Path) -> Result<Value> {
     let value = read_json(path)?;
     let name = display_name(path);
     if !value.is_object() {
@@ -44,7 +44,7 @@ pub fn read_template(path: &Path) -> Result<Value> {
 }
 
 /// The JSON name of a value's type, for messages.
-pub use poolsync_engine::json_kind as kind;
+pub(crate) use poolsync_engine::json_kind as kind;
 
 fn display_name(path: &Path) -> String {
     if path == Path::new("-") {
@@ -93,6 +93,16 @@ pub(crate) fn read_text(path: &Path) -> Result<(String, String)> {
     Ok((name, text))
 }
 
+/// The history to infer bases from: `--history-file FILE` when given (read once and kept for
+/// the life of the process, like the embedded history), else the embedded one.
+pub(crate) fn history(file: Option<&Path>) -> Result<&'static poolsync_engine::history::History> {
+    let history = match file {
+        None => return Ok(poolsync_engine::history::embedded()?),
+        Some(path) => poolsync_engine::history::file::from_value(&read_json(path)?, path)?,
+    };
+    Ok(Box::leak(Box::new(history)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -130,14 +140,4 @@ mod tests {
             "{err}"
         );
     }
-}
-
-/// The history to infer bases from: `--history-file FILE` when given (read once and kept for
-/// the life of the process, like the embedded history), else the embedded one.
-pub fn history(file: Option<&Path>) -> Result<&'static poolsync_engine::history::History> {
-    let history = match file {
-        None => return Ok(poolsync_engine::history::embedded()?),
-        Some(path) => poolsync_engine::history::file::from_value(&read_json(path)?, path)?,
-    };
-    Ok(Box::leak(Box::new(history)))
 }

@@ -28,6 +28,8 @@ pub mod error;
 pub(crate) mod input;
 pub(crate) mod markdown;
 
+/// Percent-encodes one URL path segment as poolsync does (examples/floor.rs uses it).
+pub use api::encode;
 pub use error::{Error, Result};
 
 /// Runs a parsed command line; returns the process exit code.

@@ -9,10 +9,10 @@
 
 mod escape;
 
-pub use escape::{html, inline};
+pub(crate) use escape::{html, inline};
 
 /// The most bytes [`render`] returns: GitHub's limit on a comment body.
-pub const LIMIT: usize = 65_536;
+pub(crate) const LIMIT: usize = 65_536;
 
 /// Bytes kept free for the note that says what was cut.
 const NOTE_ROOM: usize = 600;
@@ -22,7 +22,7 @@ const MIN_CUT_SECTION: usize = 1_000;
 
 /// One report: a title, a counts line, one entry per pool.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Document {
+pub(crate) struct Document {
     /// The heading, e.g. `poolsync update (dry run)`.
     pub title: String,
     /// One line under the heading, e.g. `3 pools: 1 would change, 2 up to date`.
@@ -37,7 +37,7 @@ pub struct Document {
 
 /// One pool's row and section.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Entry {
+pub(crate) struct Entry {
     /// The pool (or file) name.
     pub pool: String,
     /// Its work pool type; empty when unknown.
@@ -62,7 +62,7 @@ pub struct Entry {
 
 /// Report lines under one heading.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Notes {
+pub(crate) struct Notes {
     /// The heading, e.g. `Upstream`.
     pub heading: String,
     /// One list item each.
@@ -71,7 +71,7 @@ pub struct Notes {
 
 impl Notes {
     /// Lines under `heading`; `None` when there are none (nothing to show).
-    pub fn of(heading: &str, lines: Vec<String>) -> Option<Notes> {
+    pub(crate) fn of(heading: &str, lines: Vec<String>) -> Option<Notes> {
         (!lines.is_empty()).then(|| Notes {
             heading: heading.to_string(),
             lines,
@@ -87,12 +87,12 @@ impl Entry {
 }
 
 /// The document as Markdown, at most [`LIMIT`] bytes.
-pub fn render(doc: &Document) -> String {
+pub(crate) fn render(doc: &Document) -> String {
     render_within(doc, LIMIT)
 }
 
 /// The document as Markdown, at most `limit` bytes (at least the heading and a note).
-pub fn render_within(doc: &Document, limit: usize) -> String {
+pub(crate) fn render_within(doc: &Document, limit: usize) -> String {
     let budget = limit.saturating_sub(NOTE_ROOM);
     let mut entries: Vec<&Entry> = doc.entries.iter().collect();
     entries.sort_by(|a, b| b.attention.cmp(&a.attention).then(a.pool.cmp(&b.pool)));

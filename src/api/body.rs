@@ -6,7 +6,7 @@ use crate::error::{Error, Result};
 use bytes::{Bytes, BytesMut};
 
 /// The largest response body read.
-pub const MAX_BODY: usize = 64 * 1024 * 1024;
+pub(super) const MAX_BODY: usize = 64 * 1024 * 1024;
 
 /// Reads a body of `announced` bytes (if the server said), at most [`MAX_BODY`]. The
 /// outer error is a body over the cap (final); the inner one a transport failure

@@ -19,7 +19,7 @@ struct Flow {
 impl Client {
     /// Every deployment that runs on any of the pools `pools`, paging through
     /// `POST /deployments/filter` (sorted by name, so pages do not overlap).
-    pub async fn deployments_on(&self, pools: &[String]) -> Result<Vec<Deployment>> {
+    pub(crate) async fn deployments_on(&self, pools: &[String]) -> Result<Vec<Deployment>> {
         let path = "/deployments/filter";
         let mut all = Vec::new();
         if pools.is_empty() {
@@ -44,7 +44,7 @@ impl Client {
 
     /// The names of the flows `ids`, by id: `POST /flows/filter`, one request per
     /// [`PAGE_SIZE`] ids. An id the server does not know is absent.
-    pub async fn flow_names(&self, ids: &[String]) -> Result<HashMap<String, String>> {
+    pub(crate) async fn flow_names(&self, ids: &[String]) -> Result<HashMap<String, String>> {
         let path = "/flows/filter";
         let mut names = HashMap::new();
         for chunk in ids.chunks(PAGE_SIZE) {

@@ -10,7 +10,7 @@ use tokio::sync::Notify;
 
 /// Cheap to clone; every clone sees the same interrupt.
 #[derive(Debug, Clone, Default)]
-pub struct Interrupt(Arc<Inner>);
+pub(crate) struct Interrupt(Arc<Inner>);
 
 #[derive(Debug, Default)]
 struct Inner {
@@ -25,7 +25,7 @@ const TERM: u8 = 2;
 impl Interrupt {
     /// Records `SIGTERM` (`terminate`) or `SIGINT` and wakes every wait; returns whether a
     /// signal had already arrived.
-    pub fn raise(&self, terminate: bool) -> bool {
+    pub(crate) fn raise(&self, terminate: bool) -> bool {
         let code = if terminate { TERM } else { INT };
         let before = self.0.signal.swap(code, Ordering::SeqCst);
         self.0.raised.notify_waiters();
@@ -33,7 +33,7 @@ impl Interrupt {
     }
 
     /// The signal that arrived, if one did.
-    pub fn signal(&self) -> Option<&'static str> {
+    pub(crate) fn signal(&self) -> Option<&'static str> {
         match self.0.signal.load(Ordering::SeqCst) {
             INT => Some("SIGINT"),
             TERM => Some("SIGTERM"),
@@ -42,7 +42,7 @@ impl Interrupt {
     }
 
     /// Resolves once a signal has arrived (at once if one already has).
-    pub async fn raised(&self) -> &'static str {
+    pub(crate) async fn raised(&self) -> &'static str {
         loop {
             // Registered before the check, so a raise in between still wakes it.
             let woken = self.0.raised.notified();
@@ -54,7 +54,7 @@ impl Interrupt {
     }
 
     /// Runs `wait` unless a signal comes first; `Err` names the signal.
-    pub async fn cut<F: Future>(&self, wait: F) -> Result<F::Output, &'static str> {
+    pub(crate) async fn cut<F: Future>(&self, wait: F) -> Result<F::Output, &'static str> {
         if let Some(signal) = self.signal() {
             return Err(signal);
         }

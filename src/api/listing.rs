@@ -10,7 +10,7 @@ use serde_json::value::RawValue;
 
 /// One entry of a listing page.
 #[derive(Debug)]
-pub enum Listed {
+pub(crate) enum Listed {
     /// A pool that parsed.
     Pool(WorkPool),
     /// A pool that did not parse: its name (or a description of where it was) and why.
@@ -24,7 +24,7 @@ pub enum Listed {
 
 impl Listed {
     /// The pool's name.
-    pub fn name(&self) -> &str {
+    pub(crate) fn name(&self) -> &str {
         match self {
             Listed::Pool(pool) => &pool.name,
             Listed::Unreadable { name, .. } => name,

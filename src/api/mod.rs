@@ -22,16 +22,16 @@ mod wire;
 mod write;
 mod write_limit;
 
-pub use gate::Pushback;
-pub use interrupt::Interrupt;
-pub use listing::Listed;
-pub use pace::MIN_MAX_RPS;
-pub use retry::{RETRY_STATUSES, RetryPolicy};
-pub use send::Tries;
-pub use write::{Attempt, Booking, Fresh, WINDOW_FLOOR};
+pub(crate) use gate::Pushback;
+pub(crate) use interrupt::Interrupt;
+pub(crate) use listing::Listed;
+pub(crate) use pace::MIN_MAX_RPS;
+pub(crate) use retry::RetryPolicy;
+pub(crate) use send::Tries;
+pub(crate) use write::{Attempt, Booking, Fresh};
 
 use gate::Gate;
-pub use types::{Defaults, Deployment, WorkPool};
+pub(crate) use types::{Defaults, Deployment, WorkPool};
 
 use failure::detail;
 pub use failure::encode;
@@ -45,11 +45,11 @@ use serde_json::json;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// The most pools one `POST /work_pools/filter` may return.
-pub const PAGE_SIZE: usize = 200;
+pub(crate) const PAGE_SIZE: usize = 200;
 
 /// Tries of one request answered `429` before it is given up: a throttle says "wait", not
 /// "broken", so it gets many more tries than other failures (each waits its `Retry-After`).
-pub const MAX_THROTTLED_TRIES: u32 = 30;
+pub(crate) const MAX_THROTTLED_TRIES: u32 = 30;
 
 /// The `User-Agent` of every request.
 const AGENT: &str = concat!("poolsync/", env!("CARGO_PKG_VERSION"));
@@ -59,7 +59,7 @@ const DEFAULT_WRITES: usize = 8;
 
 /// A connection to one Prefect API.
 #[derive(Debug)]
-pub struct Client {
+pub(crate) struct Client {
     http: reqwest::Client,
     base: String,
     cloud: bool,
@@ -93,7 +93,7 @@ struct Reply {
 
 impl Client {
     /// Builds a client from resolved settings.
-    pub fn new(config: &Config) -> Result<Client> {
+    pub(crate) fn new(config: &Config) -> Result<Client> {
         if let Some(warning) = config.plain_http_warning() {
             eprintln!("warning: {warning}");
         }
@@ -191,40 +191,40 @@ impl Client {
     }
 
     /// The API base URL.
-    pub fn base_url(&self) -> &str {
+    pub(crate) fn base_url(&self) -> &str {
         &self.base
     }
 
     /// Paces this client: at most `max_rps` requests per second (`None`: learn it from the
     /// server's `429`s) and at most `max_writes` writes in flight.
-    pub fn paced(mut self, max_rps: Option<f64>, max_writes: usize) -> Client {
+    pub(crate) fn paced(mut self, max_rps: Option<f64>, max_writes: usize) -> Client {
         self.gate = Gate::new(max_rps, max_writes);
         self
     }
 
     /// Cuts this client's waits, and stops its PATCHes, once `interrupt` is raised.
-    pub fn interruptible(mut self, interrupt: Interrupt) -> Client {
+    pub(crate) fn interruptible(mut self, interrupt: Interrupt) -> Client {
         self.interrupt = interrupt;
         self
     }
 
     /// How many retries this client has made so far.
-    pub fn retries(&self) -> u64 {
+    pub(crate) fn retries(&self) -> u64 {
         self.retries.load(Ordering::Relaxed)
     }
 
     /// How many requests this client has sent so far, retries included.
-    pub fn requests(&self) -> u64 {
+    pub(crate) fn requests(&self) -> u64 {
         self.requests.load(Ordering::Relaxed)
     }
 
     /// What the server's pushback cost so far.
-    pub fn pushback(&self) -> Pushback {
+    pub(crate) fn pushback(&self) -> Pushback {
         self.gate.pushback()
     }
 
     /// `GET /work_pools/{name}`.
-    pub async fn read_pool(&self, name: &str) -> Result<WorkPool> {
+    pub(crate) async fn read_pool(&self, name: &str) -> Result<WorkPool> {
         let path = failure::pool_path(name);
         let reply = self.send(Method::GET, &path, None).await?;
         match reply.status {
@@ -240,7 +240,11 @@ impl Client {
 
     /// One page of `POST /work_pools/filter`, optionally only pools of `types`. Each pool
     /// is parsed on its own: one that cannot be read is an [`Listed::Unreadable`] entry.
-    pub async fn filter_pools(&self, types: &[String], offset: usize) -> Result<Vec<Listed>> {
+    pub(crate) async fn filter_pools(
+        &self,
+        types: &[String],
+        offset: usize,
+    ) -> Result<Vec<Listed>> {
         let path = "/work_pools/filter";
         let mut body = json!({"limit": PAGE_SIZE, "offset": offset});
         if !types.is_empty() {
@@ -261,7 +265,7 @@ impl Client {
 
     /// The pools named `names` (at most [`PAGE_SIZE`]), in one `POST /work_pools/filter`;
     /// names the server does not know are simply absent from the answer.
-    pub async fn read_pools(&self, names: &[String]) -> Result<Vec<WorkPool>> {
+    pub(crate) async fn read_pools(&self, names: &[String]) -> Result<Vec<WorkPool>> {
         let body = json!({
             "work_pools": {"name": {"any_": names}},
             "limit": names.len().clamp(1, PAGE_SIZE),
@@ -277,7 +281,7 @@ impl Client {
 
     /// The server's default templates: Prefect Cloud's `collections/work_pool_types`, or a
     /// self-hosted server's `collections/views/aggregate-worker-metadata`.
-    pub async fn defaults(&self) -> Result<Defaults> {
+    pub(crate) async fn defaults(&self) -> Result<Defaults> {
         let path = if self.cloud {
             "/collections/work_pool_types"
         } else {
@@ -288,7 +292,7 @@ impl Client {
     }
 
     /// The URL `defaults()` reads, for messages.
-    pub fn defaults_url(&self) -> String {
+    pub(crate) fn defaults_url(&self) -> String {
         match self.cloud {
             true => format!("{}/collections/work_pool_types", self.base),
             false => format!("{}/collections/views/aggregate-worker-metadata", self.base),

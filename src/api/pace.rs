@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 /// The lowest `--max-rps` taken (one request every 100 s): a lower one is refused by the
 /// flag's parser, and the pacer never spaces requests further apart than this.
-pub const MIN_MAX_RPS: f64 = 0.01;
+pub(crate) const MIN_MAX_RPS: f64 = 0.01;
 /// Share of the learned rate the pacer spends, so throttled answers stay rare.
 const HEADROOM: f64 = 0.95;
 /// The learned rate never drops below this many requests per second.
@@ -31,7 +31,7 @@ const SHORT_DECREASE: f64 = 0.8;
 
 /// The request-rate gate's state.
 #[derive(Debug, Clone)]
-pub struct Pacer {
+pub(super) struct Pacer {
     /// Requests per second allowed; `None` until a throttle or `--max-rps` sets it.
     rate: Option<f64>,
     ceiling: Option<f64>,
@@ -47,7 +47,7 @@ pub struct Pacer {
 
 impl Pacer {
     /// A pacer starting at `now`; `ceiling` is `--max-rps`.
-    pub fn new(now: Instant, ceiling: Option<f64>) -> Pacer {
+    pub(super) fn new(now: Instant, ceiling: Option<f64>) -> Pacer {
         Pacer {
             rate: ceiling.map(|c| c.max(MIN_MAX_RPS)),
             ceiling: ceiling.map(|c| c.max(MIN_MAX_RPS)),
@@ -61,13 +61,13 @@ impl Pacer {
     }
 
     /// The rate the pacer spaces requests at, if it paces.
-    pub fn rate(&self) -> Option<f64> {
+    pub(super) fn rate(&self) -> Option<f64> {
         self.rate
     }
 
     /// Reserves the next send slot: how long to wait from `now` before sending. Callers
     /// sleep that long and call again if a throttle arrived meanwhile ([`Pacer::paused`]).
-    pub fn reserve(&mut self, now: Instant) -> Duration {
+    pub(super) fn reserve(&mut self, now: Instant) -> Duration {
         let slot = self.slot(now);
         self.take(slot);
         slot - now
@@ -75,7 +75,7 @@ impl Pacer {
 
     /// [`Pacer::reserve`] for a request that must leave by `by` plus one pacing interval
     /// ([`Pacer::latest`]): `None`, and nothing reserved, when its slot comes later.
-    pub fn reserve_by(&mut self, now: Instant, by: Instant) -> Option<Duration> {
+    pub(super) fn reserve_by(&mut self, now: Instant, by: Instant) -> Option<Duration> {
         let slot = self.slot(now);
         if slot > self.latest(by) {
             return None;
@@ -86,14 +86,14 @@ impl Pacer {
 
     /// The latest a request due by `by` may leave: one pacing interval later when paced,
     /// since even the first request after a re-read waits for its slot.
-    pub fn latest(&self, by: Instant) -> Instant {
+    pub(super) fn latest(&self, by: Instant) -> Instant {
         by + self.rate.map_or(Duration::ZERO, interval)
     }
 
     /// Books `n` send slots back to back from `now` (a re-read and the PATCHes that follow
     /// it, so no other request takes a slot between them); returns their times. Unpaced,
     /// they all come at once (after any pause), and nothing is booked.
-    pub fn book(&mut self, now: Instant, n: usize) -> Vec<Instant> {
+    pub(super) fn book(&mut self, now: Instant, n: usize) -> Vec<Instant> {
         let first = self.slot(now);
         let Some(rate) = self.rate else {
             return vec![first; n];
@@ -125,17 +125,17 @@ impl Pacer {
     }
 
     /// When the pause of the last throttle ends.
-    pub fn paused_until(&self) -> Option<Instant> {
+    pub(super) fn paused_until(&self) -> Option<Instant> {
         self.paused_until
     }
 
     /// Whether a pause (a throttle) is in force at `now`.
-    pub fn paused(&self, now: Instant) -> bool {
+    pub(super) fn paused(&self, now: Instant) -> bool {
         self.paused_until.is_some_and(|until| until > now)
     }
 
     /// An answer that was not throttled.
-    pub fn through(&mut self) {
+    pub(super) fn through(&mut self) {
         self.through = self.through.saturating_add(1);
         self.since_throttle = self.since_throttle.saturating_add(1);
         if self.since_throttle >= PROBE_EVERY
@@ -147,7 +147,7 @@ impl Pacer {
     }
 
     /// A `429`: pause everyone for `wait` and learn the rate that got through.
-    pub fn throttle(&mut self, now: Instant, wait: Duration) {
+    pub(super) fn throttle(&mut self, now: Instant, wait: Duration) {
         self.throttled += 1;
         self.since_throttle = 0;
         let until = now + wait;
@@ -180,7 +180,7 @@ impl Pacer {
 
 /// The time between two requests at `rate` per second, at most that of [`MIN_MAX_RPS`]
 /// (a rate of 1e-20 would not convert, and 1e-10 would wait for centuries).
-pub fn interval(rate: f64) -> Duration {
+pub(super) fn interval(rate: f64) -> Duration {
     let longest = 1.0 / MIN_MAX_RPS;
     let secs = (1.0 / rate).min(longest);
     Duration::try_from_secs_f64(secs).unwrap_or(Duration::from_secs_f64(longest))

@@ -16,7 +16,7 @@ const MIN_NEEDLE: usize = 4;
 /// (standard and URL-safe alphabets, at each of the three byte alignments, so a secret
 /// inside a longer encoded string is found too).
 #[derive(Default)]
-pub struct Redactor {
+pub(super) struct Redactor {
     needles: Vec<String>,
 }
 
@@ -31,7 +31,7 @@ impl Redactor {
     /// pair, its base64 (the header's value) and its password; and of the values of the
     /// custom headers (`PREFECT_CLIENT_CUSTOM_HEADERS`), which may carry a secret too (a
     /// Cloudflare Access client secret, say).
-    pub fn new(auth: &Auth, custom_headers: &[(String, String)]) -> Redactor {
+    pub(super) fn new(auth: &Auth, custom_headers: &[(String, String)]) -> Redactor {
         let mut secrets: Vec<String> = match auth {
             Auth::None => Vec::new(),
             Auth::Bearer(key) => vec![key.expose().to_string()],
@@ -55,7 +55,7 @@ impl Redactor {
     }
 
     /// `text` with every form of the credentials replaced by `[redacted]`.
-    pub fn apply(&self, text: &str) -> String {
+    pub(super) fn apply(&self, text: &str) -> String {
         let mut out = text.to_string();
         for needle in &self.needles {
             if out.contains(needle.as_str()) {

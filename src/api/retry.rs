@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 /// Statuses retried by default, as Prefect's own client does.
-pub const RETRY_STATUSES: [u16; 4] = [408, 429, 502, 503];
+pub(crate) const RETRY_STATUSES: [u16; 4] = [408, 429, 502, 503];
 
 /// The first backoff step; each further retry doubles it.
 const BASE_DELAY: Duration = Duration::from_secs(1);
@@ -13,7 +13,7 @@ const MAX_DELAY: Duration = Duration::from_secs(30);
 
 /// How a client retries.
 #[derive(Debug, Clone)]
-pub struct RetryPolicy {
+pub(crate) struct RetryPolicy {
     /// Retries after the first attempt.
     pub max_retries: u32,
     /// Statuses retried in addition to [`RETRY_STATUSES`].
@@ -22,7 +22,7 @@ pub struct RetryPolicy {
 
 impl RetryPolicy {
     /// Whether a response with this status is worth another try.
-    pub fn retries_status(&self, status: u16) -> bool {
+    pub(crate) fn retries_status(&self, status: u16) -> bool {
         RETRY_STATUSES.contains(&status) || self.extra_codes.contains(&status)
     }
 
@@ -30,7 +30,7 @@ impl RetryPolicy {
     /// in seconds when it sent one, else `1 s * 2^(attempt-1)` with +-20% jitter (Prefect's
     /// own client starts at 2 s). From 250 ms the default 5 retries would be spent in under
     /// 8 s; from 1 s they ride out about 31 s of a busy SQLite server's 503s.
-    pub fn delay(&self, attempt: u32, retry_after: Option<&str>) -> Duration {
+    pub(crate) fn delay(&self, attempt: u32, retry_after: Option<&str>) -> Duration {
         if let Some(seconds) = retry_after.and_then(parse_retry_after) {
             return seconds.min(MAX_DELAY);
         }
@@ -43,7 +43,7 @@ impl RetryPolicy {
 /// Parses a `Retry-After` value given in seconds (the HTTP-date form is not used by
 /// Prefect and falls back to backoff). A value past [`MAX_DELAY`] (`1e300`, `2^64`) is
 /// clamped to it, never converted as it stands.
-pub fn parse_retry_after(value: &str) -> Option<Duration> {
+pub(super) fn parse_retry_after(value: &str) -> Option<Duration> {
     let seconds: f64 = value.trim().parse().ok()?;
     let clamped = seconds.min(MAX_DELAY.as_secs_f64());
     (seconds >= 0.0)

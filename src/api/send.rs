@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 /// Retries a write has spent so far, by kind.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Tries {
+pub(crate) struct Tries {
     /// Retries after a transient failure (`503`, `502`, `408`, a lost connection).
     pub retries: u32,
     /// Retries after a `429`.

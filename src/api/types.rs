@@ -6,7 +6,7 @@ use serde_json::Value;
 /// A work pool, as `GET /work_pools/{name}` and `POST /work_pools/filter` return it
 /// (only the fields poolsync uses).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct WorkPool {
+pub(crate) struct WorkPool {
     /// The pool's name.
     pub name: String,
     /// The pool's type, e.g. `kubernetes` or `prefect:managed`.
@@ -26,7 +26,7 @@ pub struct WorkPool {
 impl WorkPool {
     /// Pools whose name starts with "prefect" (any case) are reserved: the server answers
     /// 403 to template changes.
-    pub fn is_reserved(name: &str) -> bool {
+    pub(crate) fn is_reserved(name: &str) -> bool {
         name.get(..7)
             .is_some_and(|p| p.eq_ignore_ascii_case("prefect"))
     }
@@ -34,7 +34,7 @@ impl WorkPool {
 
 /// A deployment, as `POST /deployments/filter` returns it (only the fields poolsync uses).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Deployment {
+pub(crate) struct Deployment {
     /// The deployment's id.
     pub id: String,
     /// The deployment's name (unique per flow).
@@ -52,12 +52,12 @@ pub struct Deployment {
 
 /// The default templates a server offers, as `{package: {key: {"type", "default_base_job_configuration"}}}`.
 #[derive(Debug, Clone, Default)]
-pub struct Defaults(pub Value);
+pub(crate) struct Defaults(pub Value);
 
 impl Defaults {
     /// The default base job template for `pool_type`: an entry whose `type` matches, else
     /// an entry whose key matches.
-    pub fn find(&self, pool_type: &str) -> Option<&Value> {
+    pub(crate) fn find(&self, pool_type: &str) -> Option<&Value> {
         let entries = || {
             self.0
                 .as_object()

@@ -12,11 +12,11 @@ use std::time::{Duration, Instant};
 
 /// The shortest time a PATCH may leave after the re-read it follows was answered: a round
 /// trip to a local server is far shorter than the scheduling of a batch's writes.
-pub const WINDOW_FLOOR: Duration = Duration::from_millis(500);
+pub(crate) const WINDOW_FLOOR: Duration = Duration::from_millis(500);
 
 /// Pools as the server held them at one moment, and when a PATCH based on them is due.
 #[derive(Debug)]
-pub struct Fresh {
+pub(crate) struct Fresh {
     /// The pools found, by name; a name the server does not know is absent.
     pub pools: HashMap<String, WorkPool>,
     /// The latest moment a PATCH may leave on the strength of this read: its answer plus
@@ -28,23 +28,23 @@ pub struct Fresh {
 /// Send slots booked back to back for one round of a safe write when the client paces:
 /// its re-read's, then one per PATCH, so no other request takes a slot between them.
 #[derive(Debug, Clone, Default)]
-pub struct Booking(Vec<Instant>);
+pub(crate) struct Booking(Vec<Instant>);
 
 impl Booking {
     /// The re-read's slot.
-    pub fn read(&self) -> Option<Instant> {
+    pub(crate) fn read(&self) -> Option<Instant> {
         self.0.first().copied()
     }
 
     /// The slot of the round's PATCH number `i` (0-based).
-    pub fn patch(&self, i: usize) -> Option<Instant> {
+    pub(crate) fn patch(&self, i: usize) -> Option<Instant> {
         self.0.get(i + 1).copied()
     }
 }
 
 /// How one try of a PATCH went.
 #[derive(Debug)]
-pub enum Attempt {
+pub(crate) enum Attempt {
     /// The server answered: the write was taken, or refused for good (or the retries ran
     /// out); the error of a lost connection or a 5xx may hide a write that landed.
     Answered(Result<()>),
@@ -65,7 +65,11 @@ pub enum Attempt {
 impl Client {
     /// The pools named, in one request (`GET` for one name, a filter by names for more),
     /// with the deadline of the PATCHes that follow it.
-    pub async fn read_fresh(&self, names: &[String], booked: Option<Instant>) -> Result<Fresh> {
+    pub(crate) async fn read_fresh(
+        &self,
+        names: &[String],
+        booked: Option<Instant>,
+    ) -> Result<Fresh> {
         let (pools, took) = match names {
             [name] => {
                 let path = failure::pool_path(name);
@@ -97,7 +101,7 @@ impl Client {
 
     /// How many PATCHes may follow one re-read and still leave in its window: all of them
     /// unpaced; paced, as many as have a slot within [`WINDOW_FLOOR`] plus one interval.
-    pub fn writes_per_read(&self) -> usize {
+    pub(crate) fn writes_per_read(&self) -> usize {
         match self.gate.interval() {
             None => usize::MAX,
             Some(step) => {
@@ -108,7 +112,7 @@ impl Client {
     }
 
     /// Books the slots of a re-read and `patches` PATCHes when the client paces.
-    pub fn book(&self, patches: usize) -> Booking {
+    pub(crate) fn book(&self, patches: usize) -> Booking {
         match self.gate.interval() {
             None => Booking::default(),
             Some(_) => Booking(self.gate.book(patches + 1)),
@@ -118,7 +122,7 @@ impl Client {
     /// One try of `PATCH /work_pools/{name}` with only the new base job template, to leave
     /// by `.0` (see [`Fresh::by`]), at the slot `.1` booked for it if any; `spent` counts
     /// the tries before it.
-    pub async fn try_patch(
+    pub(crate) async fn try_patch(
         &self,
         name: &str,
         template: &Value,
@@ -154,7 +158,7 @@ impl Client {
     }
 
     /// Waits `wait` (a retry's backoff, counted as pushback) unless a signal comes first.
-    pub async fn wait(&self, wait: Duration) -> Result<()> {
+    pub(crate) async fn wait(&self, wait: Duration) -> Result<()> {
         self.pause(wait).await
     }
 }

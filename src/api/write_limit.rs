@@ -17,13 +17,13 @@
 //! Plain arithmetic, unit-tested in `write_limit/tests.rs`; the gate wraps it for async use.
 
 /// Past the limit where the last 503 came, the limit grows this many times slower.
-pub const CAUTION: f64 = 16.0;
+pub(super) const CAUTION: f64 = 16.0;
 /// Collisions with our own writes, at or below one level, that settle the concurrency.
-pub const SETTLE_AFTER: u32 = 2;
+pub(super) const SETTLE_AFTER: u32 = 2;
 
 /// Writes allowed in flight, additive increase and multiplicative decrease.
 #[derive(Debug, Clone)]
-pub struct WriteLimit {
+pub(super) struct WriteLimit {
     limit: f64,
     max: usize,
     /// The limit at which the last 503 came.
@@ -43,7 +43,7 @@ pub struct WriteLimit {
 
 /// One write's place in the limit, taken when it starts and handed back when it ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Ticket {
+pub(super) struct Ticket {
     /// The count of decreases it started under.
     epoch: u64,
     /// Other writes in flight when it started.
@@ -54,7 +54,7 @@ pub struct Ticket {
 
 /// How a write's end was taken.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Ended {
+pub(super) struct Ended {
     /// A `503` to a write that overlapped another write of this client: the server was busy
     /// with ours, so a retry may go as soon as ours are done.
     pub collided: bool,
@@ -63,7 +63,7 @@ pub struct Ended {
 impl WriteLimit {
     /// Starts at one write in flight and grows by one per success (slow start) until the
     /// first 503 or `max`.
-    pub fn new(max: usize) -> WriteLimit {
+    pub(super) fn new(max: usize) -> WriteLimit {
         WriteLimit {
             limit: 1.0,
             max: max.max(1),
@@ -78,18 +78,18 @@ impl WriteLimit {
     }
 
     /// Writes allowed in flight now.
-    pub fn allowed(&self) -> usize {
+    pub(super) fn allowed(&self) -> usize {
         (self.limit.floor() as usize).clamp(1, self.ceiling())
     }
 
     /// The concurrency the server showed it takes, once two collisions settled it.
     #[cfg(test)]
-    pub fn settled(&self) -> Option<usize> {
+    pub(super) fn settled(&self) -> Option<usize> {
         self.settled
     }
 
     /// Takes a slot if one is free; the ticket goes back to [`WriteLimit::end`].
-    pub fn try_start(&mut self) -> Option<Ticket> {
+    pub(super) fn try_start(&mut self) -> Option<Ticket> {
         if self.in_flight >= self.allowed() {
             return None;
         }
@@ -104,7 +104,7 @@ impl WriteLimit {
 
     /// A write ended; `contended` when the server answered 503. Answers to writes sent
     /// before the last decrease lower the limit once: they were sent under the old limit.
-    pub fn end(&mut self, ticket: Ticket, contended: bool) -> Ended {
+    pub(super) fn end(&mut self, ticket: Ticket, contended: bool) -> Ended {
         // Another write overlapped this one: it was in flight at the start, is still in
         // flight, or ended meanwhile.
         let overlapped = ticket.others > 0 || self.in_flight > 1 || self.ended > ticket.ended;
@@ -129,7 +129,7 @@ impl WriteLimit {
     }
 
     /// A slot was taken but nothing was sent (the request failed before it left).
-    pub fn cancel(&mut self) {
+    pub(super) fn cancel(&mut self) {
         self.in_flight = self.in_flight.saturating_sub(1);
     }
 

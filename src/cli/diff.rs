@@ -5,7 +5,7 @@ use super::connection::ConnectionArgs;
 use clap::{Args, ValueEnum};
 
 /// `poolsync diff`'s help footer: what a side is, the exit codes, examples.
-pub const AFTER_HELP: &str = "\
+pub(super) const AFTER_HELP: &str = "\
 Sides:
   POOL              a pool on the server of the connection flags (env, active profile)
   PROFILE:POOL      a pool on the server of that Prefect profile (profiles.toml);

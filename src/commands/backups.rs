@@ -4,9 +4,9 @@
 use super::rollback::backup_dir;
 use crate::backup::{self, Backup, Entry};
 use crate::cli::BackupsArgs;
-use poolsync_engine::display::escape;
 use crate::error::Result;
 use crate::exit;
+use poolsync_engine::display::escape;
 
 /// One row of the listing.
 struct Row {
@@ -36,7 +36,7 @@ impl Row {
 }
 
 /// Runs `backups`. Unreadable files are reported on stderr and left out.
-pub fn run(args: &BackupsArgs) -> Result<u8> {
+pub(super) fn run(args: &BackupsArgs) -> Result<u8> {
     let dir = backup_dir(&args.backups.backup_dir)?;
     let mut rows = Vec::new();
     for entry in backup::list(&dir, None, args.pool.as_deref())? {

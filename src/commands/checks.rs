@@ -6,7 +6,7 @@ use poolsync_engine::{identity, template};
 use serde_json::Value;
 
 /// Every reason not to write `template`; empty when it may be written.
-pub fn before_write(template: &Value) -> Vec<Violation> {
+pub(super) fn before_write(template: &Value) -> Vec<Violation> {
     let mut violations = template::check(template);
     violations.extend(identity::check_template(template));
     violations

@@ -18,7 +18,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 /// A deployment as findings name it: its flow's name, its own name and id.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Named {
+pub(super) struct Named {
     /// The deployment's id.
     pub id: String,
     /// The deployment's name.
@@ -41,7 +41,7 @@ impl fmt::Display for Named {
 
 /// One finding about one deployment.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Found {
+pub(super) struct Found {
     /// The deployment.
     pub deployment: Named,
     /// Error or warning.
@@ -72,7 +72,7 @@ impl fmt::Display for Found {
 
 impl Found {
     /// The finding as a blocking violation that names the deployment.
-    pub fn violation(&self) -> Violation {
+    pub(super) fn violation(&self) -> Violation {
         Violation {
             pointer: self.finding.pointer.clone(),
             value: self.finding.value.clone(),
@@ -89,7 +89,7 @@ impl Found {
 
 /// The deployments of one pool, checked: how many, and what was found.
 #[derive(Debug, Clone, Default, Serialize)]
-pub struct Checked {
+pub(super) struct Checked {
     /// Deployments checked.
     pub checked: usize,
     /// Every finding, deployment by deployment.
@@ -98,7 +98,7 @@ pub struct Checked {
 
 /// The counts of a run's summary.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub struct Counts {
+pub(super) struct Counts {
     /// Deployments checked.
     pub checked: usize,
     /// Deployments an upgrade breaks (valid before, invalid after).
@@ -115,7 +115,7 @@ pub struct Counts {
 
 impl Checked {
     /// The counts of these findings.
-    pub fn counts(&self) -> Counts {
+    pub(super) fn counts(&self) -> Counts {
         let deployments = |kind: Kind| {
             let mut ids: Vec<&str> = self
                 .findings
@@ -144,14 +144,14 @@ impl Checked {
     }
 
     /// The findings of `kind`.
-    pub fn of(&self, kind: Kind) -> impl Iterator<Item = &Found> {
+    pub(super) fn of(&self, kind: Kind) -> impl Iterator<Item = &Found> {
         self.findings.iter().filter(move |f| f.finding.kind == kind)
     }
 }
 
 impl Counts {
     /// Adds another pool's counts.
-    pub fn add(&mut self, other: Counts) {
+    pub(super) fn add(&mut self, other: Counts) {
         self.checked += other.checked;
         self.broken += other.broken;
         self.invalid += other.invalid;
@@ -178,14 +178,14 @@ impl fmt::Display for Counts {
 }
 
 /// Each deployment checked against `template`.
-pub fn check(template: &Value, deployments: &[Named], options: Options) -> Checked {
+pub(super) fn check(template: &Value, deployments: &[Named], options: Options) -> Checked {
     findings(deployments, |d| {
         job_variables::check(template, &d.job_variables, options)
     })
 }
 
 /// Each deployment checked against `after`, knowing it ran against `before`.
-pub fn compare(before: &Value, after: &Value, deployments: &[Named]) -> Checked {
+pub(super) fn compare(before: &Value, after: &Value, deployments: &[Named]) -> Checked {
     findings(deployments, |d| {
         job_variables::compare(before, after, &d.job_variables, Options::default())
     })
@@ -207,7 +207,7 @@ fn findings(deployments: &[Named], mut each: impl FnMut(&Named) -> Vec<Finding>)
 }
 
 /// Every federated identity violation in the deployments' overrides, naming the deployment.
-pub fn identity(deployments: &[Named]) -> Vec<Violation> {
+pub(super) fn identity(deployments: &[Named]) -> Vec<Violation> {
     let mut found = Vec::new();
     for deployment in deployments {
         let Some(value) = deployment.job_variables.get("federated_identity") else {
@@ -229,13 +229,13 @@ type Loaded = std::result::Result<Arc<Vec<Named>>, Arc<Error>>;
 
 /// The deployments of the pools a run has loaded, by pool name.
 #[derive(Debug, Default)]
-pub struct Store {
+pub(super) struct Store {
     pools: Mutex<HashMap<String, Loaded>>,
 }
 
 impl Store {
     /// The deployments on `pool`: loaded with its batch, else read now (for this pool alone).
-    pub async fn of(&self, client: &Client, pool: &str) -> Result<Arc<Vec<Named>>> {
+    pub(super) async fn of(&self, client: &Client, pool: &str) -> Result<Arc<Vec<Named>>> {
         if !self.has(pool) {
             self.load(client, &[pool.to_string()]).await;
         }
@@ -249,7 +249,7 @@ impl Store {
     /// Reads the deployments of every pool of `pools` not loaded yet: one paged
     /// `POST /deployments/filter`, one `POST /flows/filter` per 200 flows. A failure is kept
     /// for each of these pools.
-    pub async fn load(&self, client: &Client, pools: &[String]) {
+    pub(super) async fn load(&self, client: &Client, pools: &[String]) {
         let wanted: Vec<String> = pools.iter().filter(|p| !self.has(p)).cloned().collect();
         if wanted.is_empty() {
             return;

@@ -10,24 +10,24 @@ mod side;
 
 use crate::api::Client;
 use crate::cli::{ConnectionArgs, DiffArgs, DiffFormat, SectionArg};
-use poolsync_engine::display::escape;
 use crate::error::{Error, Result};
-use crate::markdown::{self, Document, Entry};
 use crate::exit;
+use crate::markdown::{self, Document, Entry};
 use poolsync_engine::diff;
+use poolsync_engine::display::escape;
 use serde_json::{Value, json};
-pub use side::{Reader, Side, Source};
+pub(super) use side::{Reader, Side, Source};
 
 /// Exit status: the sides are the same.
-pub const SAME: u8 = 0;
+pub(super) const SAME: u8 = 0;
 /// Exit status: the sides differ.
-pub const DIFFERENT: u8 = 1;
+pub(super) const DIFFERENT: u8 = 1;
 /// Exit status: trouble (a side could not be read, a usage error).
-pub const TROUBLE: u8 = 2;
+pub(super) const TROUBLE: u8 = 2;
 
 /// What `diff` compares, decided before anything is read.
 #[derive(Debug)]
-pub struct Plan {
+pub(super) struct Plan {
     /// One pair, or every pool of two servers.
     pub what: What,
     /// Only this section of each template.
@@ -40,7 +40,7 @@ pub struct Plan {
 
 /// How `diff` prints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
+pub(super) enum Format {
     /// A unified diff; with `--all`, a line per pool that differs or is on one side only.
     Text,
     /// One JSON object; with `--all`, JSON lines and a summary.
@@ -53,7 +53,7 @@ pub enum Format {
 
 /// One pair of sides, or all pools.
 #[derive(Debug)]
-pub enum What {
+pub(super) enum What {
     /// Two sides.
     Pair(Reader, Reader),
     /// Every pool on each side's server (a profile, or the default connection).
@@ -69,7 +69,7 @@ pub enum What {
 
 /// One side of `--all`: a server and how to name it.
 #[derive(Debug)]
-pub struct Listing {
+pub(super) struct Listing {
     /// `left` or `right`.
     pub which: &'static str,
     /// The profile, or `left (default connection)`.
@@ -107,7 +107,7 @@ impl Listing {
     }
 
     /// `error`, naming this side.
-    pub fn error(&self, error: Error) -> Error {
+    pub(super) fn error(&self, error: Error) -> Error {
         Error::Side {
             side: self.which,
             spec: self.spec.clone(),
@@ -119,7 +119,7 @@ impl Listing {
 impl Plan {
     /// Compiles `diff`'s flags; `connection` (the command's connection flags) makes the
     /// clients of the sides that read a server.
-    pub fn new(args: &DiffArgs, connection: &ConnectionArgs, color: bool) -> Result<Plan> {
+    pub(super) fn new(args: &DiffArgs, connection: &ConnectionArgs, color: bool) -> Result<Plan> {
         let what = match (&args.left, &args.right, args.all) {
             (Some(left), Some(right), false) => {
                 let left = Side::parse("left", left, args.left_profile.as_deref())?;
@@ -164,7 +164,7 @@ impl Plan {
 }
 
 /// Runs `diff`; every error is reported here and exits [`TROUBLE`].
-pub async fn run(connection: &ConnectionArgs, args: &DiffArgs, color: bool) -> Result<u8> {
+pub(super) async fn run(connection: &ConnectionArgs, args: &DiffArgs, color: bool) -> Result<u8> {
     let outcome = match Plan::new(args, connection, color) {
         Ok(plan) => match &plan.what {
             What::Pair(left, right) => pair(&plan, left, right).await,
@@ -183,7 +183,7 @@ pub async fn run(connection: &ConnectionArgs, args: &DiffArgs, color: bool) -> R
 }
 
 /// `template` narrowed to `only` (kept under its key, so pointers stay the template's).
-pub fn narrow(template: Value, only: Option<&str>) -> Value {
+pub(super) fn narrow(template: Value, only: Option<&str>) -> Value {
     match only {
         None => template,
         Some(key) => json!({ key: template.get(key).cloned().unwrap_or(Value::Null) }),

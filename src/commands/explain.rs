@@ -6,13 +6,17 @@ use super::update::backup_base;
 use crate::api::WorkPool;
 use crate::cli::{BaseArg, ConnectionArgs, ExplainArgs, ReportFormat};
 use crate::error::{Error, Result};
-use poolsync_engine::history::{self, BaseChoice};
 use crate::input;
 use poolsync_engine::diff;
+use poolsync_engine::history::{self, BaseChoice};
 use serde_json::Value;
 
 /// Prints the base line and the diff from the base to the template.
-pub async fn run(connection: &ConnectionArgs, args: &ExplainArgs, color: bool) -> Result<u8> {
+pub(super) async fn run(
+    connection: &ConnectionArgs,
+    args: &ExplainArgs,
+    color: bool,
+) -> Result<u8> {
     if args.base == Some(BaseArg::None) {
         return Err(Error::Usage(
             "explain needs a base; pass --base auto, backup or FILE".into(),
@@ -62,7 +66,12 @@ pub async fn run(connection: &ConnectionArgs, args: &ExplainArgs, color: bool) -
 }
 
 /// The text `explain` prints: the base line, then the unified diff from it to `current`.
-pub fn explain(subject: &str, choice: &BaseChoice, current: &Value, color: bool) -> Result<String> {
+pub(super) fn explain(
+    subject: &str,
+    choice: &BaseChoice,
+    current: &Value,
+    color: bool,
+) -> Result<String> {
     let Some(base) = &choice.template else {
         return Err(Error::NoBase {
             subject: subject.to_string(),

@@ -7,7 +7,7 @@ use poolsync_engine::history::{self, History};
 use serde_json::json;
 
 /// Lists the known defaults of a type, or prints the one a release shipped.
-pub fn run(args: &DefaultArgs) -> Result<u8> {
+pub(super) fn run(args: &DefaultArgs) -> Result<u8> {
     let history = history::embedded()?;
     let defaults = history.defaults(&args.pool_type);
     if defaults.is_empty() {

@@ -5,18 +5,18 @@
 
 use super::outcome::{Outcome, Report};
 use super::tally::Tally;
+use crate::markdown::{self, Document, Entry, Notes};
 use poolsync_engine::diff;
 use poolsync_engine::history::{BaseChoice, Origin};
-use crate::markdown::{self, Document, Entry, Notes};
 use poolsync_engine::violation::Violation;
 use serde_json::Value;
 use std::collections::BTreeSet;
 
-pub mod validate;
+pub(super) mod validate;
 
 /// What a Markdown report of `update` shows beyond the reports themselves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Shape {
+pub(super) struct Shape {
     /// A dry run: the title says so.
     pub dry_run: bool,
     /// `--check-deployments`: the table has a "deployments broken" column.
@@ -26,14 +26,14 @@ pub struct Shape {
 /// Collects `update`'s reports (only what the table and sections need, not the templates)
 /// and renders them when the run ends.
 #[derive(Debug)]
-pub struct Collector {
+pub(super) struct Collector {
     shape: Shape,
     entries: Vec<Entry>,
 }
 
 impl Collector {
     /// An empty report of this shape.
-    pub fn new(shape: Shape) -> Collector {
+    pub(super) fn new(shape: Shape) -> Collector {
         Collector {
             shape,
             entries: Vec::new(),
@@ -41,12 +41,12 @@ impl Collector {
     }
 
     /// Takes in one pool's report.
-    pub fn add(&mut self, report: &Report) {
+    pub(super) fn add(&mut self, report: &Report) {
         self.entries.push(entry(report, self.shape.deployments));
     }
 
     /// The Markdown of the run, capped at [`markdown::LIMIT`].
-    pub fn render(self, tally: &Tally) -> String {
+    pub(super) fn render(self, tally: &Tally) -> String {
         let title = match self.shape.dry_run {
             true => "poolsync update (dry run)",
             false => "poolsync update",
@@ -160,7 +160,7 @@ fn entry(report: &Report, deployments: bool) -> Entry {
 
 /// `explain --output markdown`: one row (the base, the count of changes from it) and the
 /// diff from the base to the template; an error when there is no base, as in text.
-pub fn explained(
+pub(super) fn explained(
     pool: &str,
     pool_type: &str,
     choice: &BaseChoice,
@@ -197,13 +197,13 @@ pub fn explained(
 }
 
 /// How many JSON Patch operations turn `old` into `new`.
-pub fn changes(old: &Value, new: &Value) -> usize {
+pub(super) fn changes(old: &Value, new: &Value) -> usize {
     diff::json_patch(old, new).as_array().map_or(0, Vec::len)
 }
 
 /// How many deployments the violations name: a deployment's override is checked under
 /// `/job_variables/`, and its violation's message starts with the deployment.
-pub fn broken_deployments(violations: &[Violation]) -> usize {
+pub(super) fn broken_deployments(violations: &[Violation]) -> usize {
     violations
         .iter()
         .filter(|v| v.pointer.starts_with("/job_variables/"))
@@ -221,7 +221,7 @@ fn pointer(p: &str) -> &str {
 }
 
 /// Prints a rendered report on stdout.
-pub fn print(text: &str) -> crate::Result<()> {
+pub(super) fn print(text: &str) -> crate::Result<()> {
     use std::io::Write;
     write!(std::io::stdout().lock(), "{text}").map_err(|source| crate::Error::Io {
         action: "write",

@@ -31,7 +31,7 @@ use poolsync_engine::{identity, merge};
 use std::io::IsTerminal;
 
 /// Runs the parsed command line.
-pub async fn run(cli: Cli) -> Result<u8> {
+pub(crate) async fn run(cli: Cli) -> Result<u8> {
     let color = match cli.color {
         ColorChoice::Always => true,
         ColorChoice::Never => false,

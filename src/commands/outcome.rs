@@ -10,7 +10,7 @@ use serde_json::Value;
 /// What happened to one pool.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Outcome {
+pub(super) enum Outcome {
     /// The merged template was pushed.
     Updated,
     /// Nothing to change; nothing sent.
@@ -29,7 +29,7 @@ pub enum Outcome {
 
 impl Outcome {
     /// Every outcome, in the order summaries list them.
-    pub const ALL: [Outcome; 7] = [
+    pub(super) const ALL: [Outcome; 7] = [
         Outcome::Updated,
         Outcome::UpToDate,
         Outcome::WouldChange,
@@ -40,7 +40,7 @@ impl Outcome {
     ];
 
     /// The outcome as users read it.
-    pub fn label(self) -> &'static str {
+    pub(super) fn label(self) -> &'static str {
         match self {
             Outcome::Updated => "updated",
             Outcome::UpToDate => "up to date",
@@ -53,7 +53,7 @@ impl Outcome {
     }
 
     /// The outcome a pool ends in when `error` stops it: the only place this is decided.
-    pub fn of(error: &Error) -> Outcome {
+    pub(super) fn of(error: &Error) -> Outcome {
         match error {
             Error::Shared(inner) => Outcome::of(inner),
             Error::NoDefault { .. } | Error::ReservedPool { .. } | Error::Interrupted { .. } => {
@@ -68,7 +68,7 @@ impl Outcome {
 
 /// Everything known about one pool after its run.
 #[derive(Debug)]
-pub struct Report {
+pub(super) struct Report {
     /// The pool's name.
     pub pool: String,
     /// The pool's type, when it was read.
@@ -99,7 +99,7 @@ pub struct Report {
 
 impl Report {
     /// A report for `pool` whose outcome is still to be decided.
-    pub fn new(pool: &str) -> Report {
+    pub(super) fn new(pool: &str) -> Report {
         Report {
             pool: pool.to_string(),
             pool_type: None,
@@ -118,14 +118,14 @@ impl Report {
     }
 
     /// Ends the report in the outcome `error` maps to.
-    pub fn fail(mut self, error: Error) -> Report {
+    pub(super) fn fail(mut self, error: Error) -> Report {
         self.outcome = Outcome::of(&error);
         self.error = Some(error);
         self
     }
 
     /// Ends the report in `outcome`, with no error.
-    pub fn end(mut self, outcome: Outcome) -> Report {
+    pub(super) fn end(mut self, outcome: Outcome) -> Report {
         self.outcome = outcome;
         self
     }

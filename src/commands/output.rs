@@ -3,10 +3,10 @@
 
 use super::outcome::{Outcome, Report};
 use super::plan::{Format, Mode};
-use poolsync_engine::diff;
-use poolsync_engine::display::escape;
 use crate::error::{Error, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use poolsync_engine::diff;
+use poolsync_engine::display::escape;
 use serde_json::{Value, json};
 use std::io::Write;
 
@@ -16,7 +16,7 @@ use super::tally::Tally;
 use lines::{Row, cost, json_report, kept_out_note, patch, pointer, row};
 
 /// Prints reports as they arrive.
-pub struct Printer {
+pub(super) struct Printer {
     mode: Mode,
     format: Format,
     color: bool,
@@ -32,7 +32,7 @@ pub struct Printer {
 
 impl Printer {
     /// A printer; `progress` shows a bar on stderr (only for text output).
-    pub fn new(mode: Mode, format: Format, color: bool, progress: bool) -> Printer {
+    pub(super) fn new(mode: Mode, format: Format, color: bool, progress: bool) -> Printer {
         let bar = if progress && format == Format::Text {
             let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
             if let Ok(style) =
@@ -60,12 +60,12 @@ impl Printer {
     }
 
     /// The progress bar (hidden when not shown), to grow as pools are found.
-    pub fn progress(&self) -> ProgressBar {
+    pub(super) fn progress(&self) -> ProgressBar {
         self.bar.clone()
     }
 
     /// Prints or records one report.
-    pub fn report(&mut self, report: Report) -> Result<()> {
+    pub(super) fn report(&mut self, report: Report) -> Result<()> {
         if let Some(markdown) = &mut self.markdown {
             markdown.add(&report);
             self.held = self
@@ -175,7 +175,7 @@ impl Printer {
     }
 
     /// Ends a run: a batch's table and counts (or JSON summary); one pool's held error.
-    pub fn finish(&mut self, tally: &Tally) -> Result<Option<Error>> {
+    pub(super) fn finish(&mut self, tally: &Tally) -> Result<Option<Error>> {
         if let Some(markdown) = self.markdown.take() {
             super::markdown::print(&markdown.render(tally))?;
             return Ok(self.held.take());

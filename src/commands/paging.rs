@@ -35,7 +35,7 @@ pub(super) struct Paging {
 
 impl Paging {
     /// Takes in the names of the page just read at [`Paging::offset`] and moves on.
-    pub fn advance<'a>(&mut self, names: impl IntoIterator<Item = &'a str>) {
+    pub(super) fn advance<'a>(&mut self, names: impl IntoIterator<Item = &'a str>) {
         let names: Vec<&str> = names.into_iter().collect();
         self.pages += 1;
         if !names.is_empty() && names == self.previous {

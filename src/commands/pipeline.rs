@@ -28,7 +28,7 @@ use std::sync::Arc;
 const CHUNKS_IN_FLIGHT: usize = 4;
 
 /// Runs `update` as planned; returns the exit code.
-pub async fn run(plan: Plan, client: Client) -> Result<u8> {
+pub(super) async fn run(plan: Plan, client: Client) -> Result<u8> {
     let stop = Stop::listen();
     let client = client
         .paced(plan.max_rps, plan.concurrency)

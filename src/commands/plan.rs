@@ -4,15 +4,15 @@
 
 use crate::cli::{self, OutputFormat, UpdateArgs};
 use crate::error::{Error, Result};
-use poolsync_engine::merge::Strategy;
 use crate::{exit, input};
 use globset::{Glob, GlobSet, GlobSetBuilder};
+use poolsync_engine::merge::Strategy;
 use serde_json::Value;
 use std::path::PathBuf;
 
 /// How reports are printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
+pub(super) enum Format {
     /// A diff (one pool) or a table (many), then a summary line.
     Text,
     /// JSON: one object per pool (JSON lines for many), then a summary object.
@@ -24,11 +24,11 @@ pub enum Format {
 }
 
 /// Pools whose writes share one conflict re-read and one read-back request.
-pub const CHUNK: usize = 50;
+pub(super) const CHUNK: usize = 50;
 
 /// Everything `update` will do, decided before anything runs.
 #[derive(Debug)]
-pub struct Plan {
+pub(super) struct Plan {
     /// Which pools.
     pub selection: Selection,
     /// One pool (its diff, per-pool requests) or many (a table or JSON lines).
@@ -53,7 +53,7 @@ pub struct Plan {
 
 /// Which pools a run works on.
 #[derive(Debug)]
-pub enum Selection {
+pub(super) enum Selection {
     /// These names, in this order.
     Names(Vec<String>),
     /// Every pool the listing returns, of `types` (all when empty), passing `filter`.
@@ -67,7 +67,7 @@ pub enum Selection {
 
 /// One pool or many.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
+pub(super) enum Mode {
     /// `update POOL`: the diff, and an error for main to render.
     One,
     /// `update --all` or several names: one row or JSON line per pool, then a summary.
@@ -75,10 +75,10 @@ pub enum Mode {
 }
 
 /// The base of a three-way merge (the default the pool was last synced from): `--base`.
-pub use poolsync_engine::history::Source as Base;
+pub(super) use poolsync_engine::history::Source as Base;
 
 /// `--base` (and `--no-base`) as a [`Base`], reading a FILE.
-pub fn base_source(base: Option<&cli::BaseArg>, no_base: bool) -> Result<Base> {
+pub(super) fn base_source(base: Option<&cli::BaseArg>, no_base: bool) -> Result<Base> {
     use cli::BaseArg;
     Ok(match (base, no_base) {
         (_, true) | (Some(BaseArg::None), _) => Base::Off,
@@ -93,7 +93,7 @@ pub fn base_source(base: Option<&cli::BaseArg>, no_base: bool) -> Result<Base> {
 
 /// What every pool's run needs to know.
 #[derive(Debug)]
-pub struct SyncOptions {
+pub(super) struct SyncOptions {
     /// `--template`: merge this instead of the server's default.
     pub template: Option<Value>,
     /// The merge strategy.
@@ -115,7 +115,7 @@ pub struct SyncOptions {
 
 /// How a run's outcomes become its exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ExitRule {
+pub(super) struct ExitRule {
     /// `--dry-run --detailed-exitcode`: pending changes exit 3.
     pub detailed: bool,
 }
@@ -123,7 +123,7 @@ pub struct ExitRule {
 impl ExitRule {
     /// The exit code of a run that ended with these counts: error if any pool failed, was
     /// invalid or had a conflict; with `detailed`, changes pending if any would change.
-    pub fn code(&self, failed: usize, would_change: usize) -> u8 {
+    pub(super) fn code(&self, failed: usize, would_change: usize) -> u8 {
         if failed > 0 {
             exit::ERROR
         } else if self.detailed && would_change > 0 {
@@ -136,7 +136,7 @@ impl ExitRule {
 
 impl Plan {
     /// Compiles `update`'s flags. `terminal` says whether stderr is a terminal (for the bar).
-    pub fn new(args: &UpdateArgs, color: bool, terminal: bool) -> Result<Plan> {
+    pub(super) fn new(args: &UpdateArgs, color: bool, terminal: bool) -> Result<Plan> {
         let mode = match args.all || args.pools.len() > 1 {
             true => Mode::Many,
             false => Mode::One,
@@ -224,14 +224,14 @@ impl From<cli::StrategyArg> for Strategy {
 
 /// Name filters of `--name` and `--exclude`, compiled once.
 #[derive(Debug)]
-pub struct NameFilter {
+pub(super) struct NameFilter {
     include: Option<GlobSet>,
     exclude: GlobSet,
 }
 
 impl NameFilter {
     /// Compiles the globs; an empty include list means every name.
-    pub fn new(include: &[String], exclude: &[String]) -> Result<NameFilter> {
+    pub(super) fn new(include: &[String], exclude: &[String]) -> Result<NameFilter> {
         let build = |globs: &[String], flag: &str| -> Result<GlobSet> {
             let mut set = GlobSetBuilder::new();
             for glob in globs {
@@ -252,7 +252,7 @@ impl NameFilter {
     }
 
     /// Whether a pool name passes the filters.
-    pub fn matches(&self, name: &str) -> bool {
+    pub(super) fn matches(&self, name: &str) -> bool {
         self.include.as_ref().is_none_or(|set| set.is_match(name)) && !self.exclude.is_match(name)
     }
 }

@@ -24,7 +24,7 @@ pub(super) fn backup_dir(flag: &Option<PathBuf>) -> Result<PathBuf> {
 }
 
 /// Runs `rollback`; returns the exit code.
-pub async fn run(client: Client, args: &RollbackArgs, color: bool) -> Result<u8> {
+pub(super) async fn run(client: Client, args: &RollbackArgs, color: bool) -> Result<u8> {
     let dir = backup_dir(&args.backups.backup_dir)?;
     let pool = client.read_pool(&args.pool).await?;
     let history = backup::readable(&dir, client.base_url(), &args.pool)?;

@@ -7,11 +7,11 @@ use crate::api::Interrupt;
 
 /// Set once a stop signal arrived; cheap to clone and check.
 #[derive(Debug, Clone, Default)]
-pub struct Stop(Interrupt);
+pub(super) struct Stop(Interrupt);
 
 impl Stop {
     /// Listens for SIGINT and SIGTERM from now on (on unix; elsewhere Ctrl-C only).
-    pub fn listen() -> Stop {
+    pub(super) fn listen() -> Stop {
         let stop = Stop::default();
         #[cfg(unix)]
         {
@@ -38,29 +38,29 @@ impl Stop {
     }
 
     /// The signal that stopped the run, if one did.
-    pub fn signal(&self) -> Option<&'static str> {
+    pub(super) fn signal(&self) -> Option<&'static str> {
         self.0.signal()
     }
 
     /// The interrupt the client's waits watch.
-    pub fn interrupt(&self) -> Interrupt {
+    pub(super) fn interrupt(&self) -> Interrupt {
         self.0.clone()
     }
 
     /// Whether new work may start.
-    pub fn running(&self) -> bool {
+    pub(super) fn running(&self) -> bool {
         self.signal().is_none()
     }
 
     /// Stops new work as a signal would (for tests and callers that end early).
     #[cfg(test)]
-    pub fn raise(&self, terminate: bool) {
+    pub(super) fn raise(&self, terminate: bool) {
         self.0.raise(terminate);
     }
 }
 
 /// The exit status of a run stopped by a signal: 128 + its number, as shells report it.
-pub fn exit_code_of(signal: &str) -> u8 {
+pub(super) fn exit_code_of(signal: &str) -> u8 {
     exit_code(signal == "SIGTERM")
 }
 

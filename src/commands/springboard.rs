@@ -11,7 +11,7 @@ use iam_trust::terraform::{Kind, Known};
 use std::path::Path;
 
 /// Runs `springboard`; returns the exit code.
-pub fn run(args: &SpringboardArgs) -> Result<u8> {
+pub(super) fn run(args: &SpringboardArgs) -> Result<u8> {
     let from = springboard::parse_role("--from-role", &args.from_role).map_err(Error::Usage)?;
     let to = springboard::parse_role("--to-role", &args.to_role).map_err(Error::Usage)?;
     let pair = Pair::new(from, to, args.external_id.clone()).map_err(Error::Usage)?;

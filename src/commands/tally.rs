@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 /// Counts per outcome, and what the run cost in requests and pushback.
 #[derive(Debug, Default)]
-pub struct Tally {
+pub(super) struct Tally {
     /// Pools per outcome.
     pub counts: BTreeMap<Outcome, usize>,
     /// Requests sent, retries included.
@@ -27,7 +27,7 @@ pub struct Tally {
 
 impl Tally {
     /// Counts one report.
-    pub fn add(&mut self, report: &Report) {
+    pub(super) fn add(&mut self, report: &Report) {
         *self.counts.entry(report.outcome).or_default() += 1;
         if !report.kept_out.is_empty() {
             self.kept_out.0 += 1;
@@ -41,12 +41,12 @@ impl Tally {
     }
 
     /// Pools that ended in `outcome`.
-    pub fn count(&self, outcome: Outcome) -> usize {
+    pub(super) fn count(&self, outcome: Outcome) -> usize {
         self.counts.get(&outcome).copied().unwrap_or(0)
     }
 
     /// Pools that failed, were invalid or had a conflict.
-    pub fn failed(&self) -> usize {
+    pub(super) fn failed(&self) -> usize {
         [Outcome::Failed, Outcome::Invalid, Outcome::Conflict]
             .iter()
             .map(|o| self.count(*o))
@@ -54,7 +54,7 @@ impl Tally {
     }
 
     /// Pools a dry run would change.
-    pub fn would_change(&self) -> usize {
+    pub(super) fn would_change(&self) -> usize {
         self.count(Outcome::WouldChange)
     }
 }

@@ -4,14 +4,14 @@
 
 use crate::cli::TrustPolicyArgs;
 use crate::error::{Error, Result};
+use crate::{exit, input};
 use iam_trust::terraform::{self, Kind, Known};
 use iam_trust::{self as trust, Expect, Finding, Issuer, Level};
-use crate::{exit, input};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
 /// Runs `trust-policy`; returns the exit code.
-pub fn run(args: &TrustPolicyArgs) -> Result<u8> {
+pub(super) fn run(args: &TrustPolicyArgs) -> Result<u8> {
     let expect = Expect {
         aws_account: args
             .aws_account

@@ -16,7 +16,7 @@ use tokio::sync::OnceCell;
 
 /// What every pool of one run shares: the client, the options, the defaults (fetched once).
 #[derive(Debug)]
-pub struct Context {
+pub(super) struct Context {
     /// The API client (one connection pool and one gate for the whole run).
     pub client: Client,
     /// The per-pool options of the plan.
@@ -31,7 +31,7 @@ pub struct Context {
 
 /// Which pool to work on: a name still to read, or a pool a listing already returned.
 #[derive(Debug)]
-pub enum Target {
+pub(super) enum Target {
     /// Read the pool first (`GET /work_pools/{name}`).
     Name(String),
     /// Already read.
@@ -42,7 +42,7 @@ pub enum Target {
 
 /// A pool whose merged template (its report's `merged`) is to be written.
 #[derive(Debug)]
-pub struct Pending {
+pub(super) struct Pending {
     /// The pool as poolsync read it (the conflict check compares against it).
     pub pool: WorkPool,
     /// What the backup records besides the pool: the kind of write, the default merged in
@@ -54,14 +54,14 @@ pub struct Pending {
 
 impl Pending {
     /// What to write: the merged template of the report.
-    pub fn template(&self) -> &Value {
+    pub(super) fn template(&self) -> &Value {
         self.report.merged.as_ref().unwrap_or(&Value::Null)
     }
 }
 
 /// What a backup records about the write it precedes.
 #[derive(Debug, Clone)]
-pub struct Record {
+pub(super) struct Record {
     /// An update or a rollback.
     pub kind: backup::Kind,
     /// The default merged in (shared by every pool of its type).
@@ -76,7 +76,7 @@ pub struct Record {
 
 /// Where one pool's run stands after [`prepare`].
 #[derive(Debug)]
-pub enum Step {
+pub(super) enum Step {
     /// Nothing to write: the report is final.
     Done(Box<Report>),
     /// A write is due.
@@ -85,7 +85,7 @@ pub enum Step {
 
 impl Context {
     /// A run's shared state.
-    pub fn new(client: Client, options: SyncOptions) -> Self {
+    pub(super) fn new(client: Client, options: SyncOptions) -> Self {
         Context {
             client,
             options,
@@ -169,7 +169,7 @@ pub(crate) fn backup_base(
 
 /// Runs one pool's path up to its write. Never fails: every error becomes the report's
 /// outcome (through [`Outcome::of`]), so one pool cannot stop a batch.
-pub async fn prepare(ctx: &Context, target: Target) -> Step {
+pub(super) async fn prepare(ctx: &Context, target: Target) -> Step {
     let name = match &target {
         Target::Name(name) | Target::Unreadable(name, _) => name.clone(),
         Target::Pool(pool) => pool.name.clone(),

@@ -5,17 +5,17 @@
 use super::checks;
 use super::deployments::{self, Checked, Named, Store};
 use crate::cli::{ConnectionArgs, ValidateArgs};
-use poolsync_engine::display::escape;
 use crate::error::{Error, Result};
-use poolsync_engine::job_variables::{Options, Severity};
-use poolsync_engine::violation::Violation;
 use crate::{exit, input};
+use poolsync_engine::display::escape;
+use poolsync_engine::job_variables::{Options, Severity};
 use poolsync_engine::prefect_yaml;
+use poolsync_engine::violation::Violation;
 use std::collections::BTreeSet;
 use std::path::Path;
 
 /// Runs `validate`; returns the exit code (an invalid input is an error for main to render).
-pub async fn run(connection: &ConnectionArgs, args: &ValidateArgs) -> Result<u8> {
+pub(super) async fn run(connection: &ConnectionArgs, args: &ValidateArgs) -> Result<u8> {
     if args.output == crate::cli::ReportFormat::Markdown {
         return super::markdown::validate::run(connection, args).await;
     }

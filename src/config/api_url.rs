@@ -7,7 +7,7 @@ use crate::error::{Error, Result};
 
 /// Refuses an API URL with a query (`?...`) or fragment (`#...`). The URL is not echoed:
 /// a query is where a pasted key would be.
-pub fn check_shape(name: &str, url: &str) -> Result<()> {
+pub(super) fn check_shape(name: &str, url: &str) -> Result<()> {
     if url.contains(['?', '#']) {
         return Err(Error::Usage(format!(
             "invalid {name}: it has a query (?...) or fragment (#...), which poolsync cannot \
@@ -19,7 +19,7 @@ pub fn check_shape(name: &str, url: &str) -> Result<()> {
 
 /// The warning to show when credentials go over plain `http://` to a host that is not
 /// loopback (127.0.0.0/8, ::1, localhost); `None` when there is nothing to warn about.
-pub fn plain_http_warning(url: &str, auth: &Auth) -> Option<String> {
+pub(super) fn plain_http_warning(url: &str, auth: &Auth) -> Option<String> {
     let what = match auth {
         Auth::None => return None,
         Auth::Bearer(_) => "the api key",

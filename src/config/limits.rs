@@ -4,12 +4,12 @@
 use crate::error::{Error, Result};
 
 /// The longest `--timeout` / `POOLSYNC_TIMEOUT`: one day.
-pub const MAX_TIMEOUT_SECS: f64 = 86_400.0;
+pub(crate) const MAX_TIMEOUT_SECS: f64 = 86_400.0;
 /// The most retries `PREFECT_CLIENT_MAX_RETRIES` may ask for.
-pub const MAX_RETRIES: u32 = 50;
+pub(crate) const MAX_RETRIES: u32 = 50;
 
 /// Checks a response timeout in seconds: finite, above 0 and at most a day.
-pub fn timeout(name: &str, secs: f64) -> Result<f64> {
+pub(super) fn timeout(name: &str, secs: f64) -> Result<f64> {
     if secs.is_finite() && secs > 0.0 && secs <= MAX_TIMEOUT_SECS {
         return Ok(secs);
     }
@@ -20,7 +20,7 @@ pub fn timeout(name: &str, secs: f64) -> Result<f64> {
 }
 
 /// Checks `PREFECT_CLIENT_MAX_RETRIES`: at most [`MAX_RETRIES`].
-pub fn max_retries(retries: u32) -> Result<u32> {
+pub(super) fn max_retries(retries: u32) -> Result<u32> {
     if retries <= MAX_RETRIES {
         return Ok(retries);
     }
@@ -30,7 +30,7 @@ pub fn max_retries(retries: u32) -> Result<u32> {
 }
 
 /// Checks `PREFECT_CLIENT_RETRY_EXTRA_CODES`: each an http status (100 to 599).
-pub fn status_codes(codes: Vec<u16>) -> Result<Vec<u16>> {
+pub(super) fn status_codes(codes: Vec<u16>) -> Result<Vec<u16>> {
     match codes.iter().find(|c| !(100..=599).contains(*c)) {
         None => Ok(codes),
         Some(code) => Err(Error::Usage(format!(

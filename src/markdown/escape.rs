@@ -7,7 +7,7 @@ use poolsync_engine::display;
 /// escapes (a newline cannot end a table row or a list item), and every character that
 /// Markdown or a GFM table reads as syntax behind a backslash: `|` cannot split a cell, a
 /// backtick cannot open a code span, `<` cannot open HTML, `[` cannot open a link.
-pub fn inline(text: &str) -> String {
+pub(crate) fn inline(text: &str) -> String {
     let text = display::escape(text);
     let mut out = String::with_capacity(text.len() + 8);
     // A list marker or heading at the start of a list item would nest a block in it.
@@ -28,7 +28,7 @@ pub fn inline(text: &str) -> String {
 }
 
 /// `text` as literal HTML text (control characters written as escapes).
-pub fn html(text: &str) -> String {
+pub(crate) fn html(text: &str) -> String {
     let text = display::escape(text);
     let mut out = String::with_capacity(text.len() + 8);
     for c in text.chars() {

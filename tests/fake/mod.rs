@@ -7,8 +7,8 @@
 //! [`pushback`] records when each request came and scripts 429 storms, a token bucket and
 //! 503s to concurrent PATCHes.
 
-pub mod pushback;
-pub mod scenario;
+pub(crate) mod pushback;
+pub(crate) mod scenario;
 
 use crate::mock;
 use pushback::{Bucket, Seen, Storm};
@@ -20,19 +20,19 @@ use wiremock::matchers::any;
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 /// The self-hosted defaults route.
-pub const DEFAULTS: &str = "/collections/views/aggregate-worker-metadata";
+pub(crate) const DEFAULTS: &str = "/collections/views/aggregate-worker-metadata";
 /// Prefect Cloud's defaults route.
-pub const CLOUD_DEFAULTS: &str = "/collections/work_pool_types";
+pub(crate) const CLOUD_DEFAULTS: &str = "/collections/work_pool_types";
 /// The routes of [`mock::POOL`]'s write and read, and of the CSRF token.
-pub const POOL_PATCH: &str = "PATCH /work_pools/k8s";
-pub const POOL_READ: &str = "GET /work_pools/k8s";
-pub const CSRF_TOKEN: &str = "GET /csrf-token";
+pub(crate) const POOL_PATCH: &str = "PATCH /work_pools/k8s";
+pub(crate) const POOL_READ: &str = "GET /work_pools/k8s";
+pub(crate) const CSRF_TOKEN: &str = "GET /csrf-token";
 
 /// What one scripted read of a pool answers. A read is a `GET /work_pools/{name}` or the
 /// pool's appearance in a `POST /work_pools/filter` page, so scripts hold whichever way
 /// poolsync reads (one GET per pool, or filter-by-names).
 #[derive(Clone)]
-pub enum Read {
+pub(crate) enum Read {
     /// The stored pool.
     Stored,
     /// Someone else edits the stored pool first (new template, `updated` as given), then
@@ -46,7 +46,7 @@ pub enum Read {
 
 /// What one scripted PATCH answers.
 #[derive(Clone)]
-pub enum Patch {
+pub(crate) enum Patch {
     /// Stores the template and answers 204.
     Store,
     /// Answers this, stores nothing.
@@ -56,11 +56,11 @@ pub enum Patch {
 }
 
 /// Builds a reply from the `Authorization` header a request carried (`none` without one).
-pub type Echo = fn(&str) -> ResponseTemplate;
+pub(crate) type Echo = fn(&str) -> ResponseTemplate;
 
 /// How the CSRF token endpoint behaves.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Csrf {
+pub(crate) enum Csrf {
     /// 422 "CSRF protection is disabled." (a server with CSRF off).
     Disabled,
     /// Issues this token; a PATCH without it (or with another) gets the server's 403.
@@ -87,7 +87,7 @@ struct State {
 }
 
 /// The fake API: a wiremock server whose every request goes to [`Fake::answer`].
-pub struct Fake {
+pub(crate) struct Fake {
     pub server: MockServer,
     state: Arc<Mutex<State>>,
 }
@@ -114,7 +114,7 @@ fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
 
 impl Fake {
     /// Starts an empty fake: no pools, CSRF disabled, defaults answering 404.
-    pub async fn start() -> Fake {
+    pub(crate) async fn start() -> Fake {
         let server = MockServer::start().await;
         let state = Arc::new(Mutex::new(State::default()));
         Mock::given(any())
@@ -125,12 +125,12 @@ impl Fake {
     }
 
     /// The self-hosted API URL, `{mock}/api`.
-    pub fn api(&self) -> String {
+    pub(crate) fn api(&self) -> String {
         format!("{}/api", self.server.uri())
     }
 
     /// Stores a pool (`updated` 2024-01-01).
-    pub fn pool(&self, name: &str, pool_type: &str, template: Value) {
+    pub(crate) fn pool(&self, name: &str, pool_type: &str, template: Value) {
         lock(&self.state).pools.insert(
             name.into(),
             json!({"id": format!("id-{name}"), "name": name, "type": pool_type,
@@ -139,65 +139,65 @@ impl Fake {
     }
 
     /// Every GET of pool `name` answers `reply` (a pool that is denied, broken or slow).
-    pub fn always(&self, name: &str, reply: ResponseTemplate) {
+    pub(crate) fn always(&self, name: &str, reply: ResponseTemplate) {
         lock(&self.state).always.insert(name.into(), reply);
     }
 
     /// Every GET of pool `name` answers `echo` of the request's `Authorization` header (a
     /// server that echoes credentials into its errors).
-    pub fn echo(&self, name: &str, echo: Echo) {
+    pub(crate) fn echo(&self, name: &str, echo: Echo) {
         lock(&self.state).echoes.insert(name.into(), echo);
     }
 
     /// A route outside the Prefect API (e.g. `GET /moved/k8s`, a redirect's target) answers
     /// `reply`; its path is below `/api` like the others.
-    pub fn route(&self, route: &str, reply: ResponseTemplate) {
+    pub(crate) fn route(&self, route: &str, reply: ResponseTemplate) {
         lock(&self.state).extra.insert(route.into(), reply);
     }
 
     /// The routes of every request received so far, in order.
-    pub async fn routes(&self) -> Vec<String> {
+    pub(crate) async fn routes(&self) -> Vec<String> {
         let requests = self.server.received_requests().await.unwrap_or_default();
         requests.iter().map(route).collect()
     }
 
-    pub fn reads(&self, name: &str, reads: Vec<Read>) {
+    pub(crate) fn reads(&self, name: &str, reads: Vec<Read>) {
         lock(&self.state).reads.insert(name.into(), reads.into());
     }
 
-    pub fn patches(&self, name: &str, patches: Vec<Patch>) {
+    pub(crate) fn patches(&self, name: &str, patches: Vec<Patch>) {
         lock(&self.state)
             .patches
             .insert(name.into(), patches.into());
     }
 
-    pub fn defaults(&self, reply: ResponseTemplate) {
+    pub(crate) fn defaults(&self, reply: ResponseTemplate) {
         lock(&self.state).defaults = Some(reply);
     }
 
-    pub fn csrf(&self, csrf: Csrf) {
+    pub(crate) fn csrf(&self, csrf: Csrf) {
         lock(&self.state).csrf = Some(csrf);
     }
 
     /// What the first token requests answer instead (e.g. a transient 503).
-    pub fn csrf_replies(&self, replies: Vec<ResponseTemplate>) {
+    pub(crate) fn csrf_replies(&self, replies: Vec<ResponseTemplate>) {
         lock(&self.state).csrf_replies = replies.into();
     }
 
     /// Deletes the pool just before the first request that reads it by name (a GET of it, or
     /// a `POST /work_pools/filter` whose name filter holds it); listing pages do not count.
-    pub fn vanish(&self, name: &str) {
+    pub(crate) fn vanish(&self, name: &str) {
         lock(&self.state).vanish.insert(name.into());
     }
 
     /// Deletes the pools just before the first listing page at an offset above 0.
-    pub fn delete_mid_listing(&self, names: &[String]) {
+    pub(crate) fn delete_mid_listing(&self, names: &[String]) {
         lock(&self.state).mid_listing.extend(names.iter().cloned());
     }
 
     /// From PATCH number `after` on (0-based), every request answers 429 with
     /// `Retry-After: retry_after` for `window`.
-    pub fn storm(&self, after: usize, window: Duration, retry_after: &'static str) {
+    pub(crate) fn storm(&self, after: usize, window: Duration, retry_after: &'static str) {
         lock(&self.state).pushback.storm = Some(Storm {
             after,
             window,
@@ -208,7 +208,7 @@ impl Fake {
 
     /// Allows `rate` requests per second, `burst` at once; above it answers 429 with
     /// `Retry-After: 1`.
-    pub fn bucket(&self, rate: f64, burst: f64) {
+    pub(crate) fn bucket(&self, rate: f64, burst: f64) {
         lock(&self.state).pushback.bucket = Some(Bucket {
             rate,
             burst,
@@ -219,22 +219,22 @@ impl Fake {
 
     /// Of the first `first` PATCHes, each that arrives while another PATCH is in flight
     /// answers 503; later PATCHes are accepted at any concurrency.
-    pub fn contention(&self, first: usize) {
+    pub(crate) fn contention(&self, first: usize) {
         lock(&self.state).pushback.contention = Some(first);
     }
 
     /// Every PATCH the API answers is answered `hold` after it arrived.
-    pub fn hold_patches(&self, hold: Duration) {
+    pub(crate) fn hold_patches(&self, hold: Duration) {
         lock(&self.state).pushback.patch_hold = Some(hold);
     }
 
     /// Every request so far, in the order they arrived.
-    pub fn log(&self) -> Vec<Seen> {
+    pub(crate) fn log(&self) -> Vec<Seen> {
         lock(&self.state).pushback.log.clone()
     }
 
     /// The stored template of a pool, `None` once it is gone.
-    pub fn stored(&self, name: &str) -> Option<Value> {
+    pub(crate) fn stored(&self, name: &str) -> Option<Value> {
         lock(&self.state)
             .pools
             .get(name)
@@ -244,7 +244,7 @@ impl Fake {
 
 /// The route of a request: method and path below the API base (Cloud's account and
 /// workspace segments dropped), e.g. `PATCH /work_pools/k8s`.
-pub fn route(request: &Request) -> String {
+pub(crate) fn route(request: &Request) -> String {
     let path = request.url.path();
     let mut rest = path.strip_prefix("/api").unwrap_or(path).to_string();
     if rest.starts_with("/accounts/") {

@@ -8,7 +8,7 @@ use wiremock::{Request, ResponseTemplate};
 
 /// One request as the fake saw it.
 #[derive(Clone, Debug)]
-pub struct Seen {
+pub(crate) struct Seen {
     /// When it arrived.
     pub at: Instant,
     /// Its route (see [`super::route`]).
@@ -25,7 +25,7 @@ pub struct Seen {
 
 impl Seen {
     /// A `PATCH` the API answered (not refused by pushback).
-    pub fn accepted_patch(&self) -> bool {
+    pub(crate) fn accepted_patch(&self) -> bool {
         self.route.starts_with("PATCH ") && self.pushback.is_none()
     }
 }
@@ -33,7 +33,7 @@ impl Seen {
 /// Every request (of any route) answers `429` with `Retry-After` for `window`, starting
 /// with PATCH number `after` (0-based).
 #[derive(Clone, Debug)]
-pub struct Storm {
+pub(crate) struct Storm {
     pub after: usize,
     pub window: Duration,
     pub retry_after: &'static str,
@@ -43,7 +43,7 @@ pub struct Storm {
 /// A token bucket: `rate` requests per second, `burst` at once; above it `429` with
 /// `Retry-After: 1`.
 #[derive(Clone, Debug)]
-pub struct Bucket {
+pub(crate) struct Bucket {
     pub rate: f64,
     pub burst: f64,
     pub tokens: f64,
@@ -52,7 +52,7 @@ pub struct Bucket {
 
 /// Pushback state of the fake.
 #[derive(Default)]
-pub struct Pushback {
+pub(crate) struct Pushback {
     pub log: Vec<Seen>,
     pub storm: Option<Storm>,
     pub bucket: Option<Bucket>,
@@ -71,7 +71,7 @@ fn throttled(retry_after: &str) -> ResponseTemplate {
 
 impl Pushback {
     /// The pushback answer to a request arriving `now`, if any; `None` lets the API answer.
-    pub fn refuse(&mut self, now: Instant, route: &str) -> Option<(u16, ResponseTemplate)> {
+    pub(crate) fn refuse(&mut self, now: Instant, route: &str) -> Option<(u16, ResponseTemplate)> {
         let patch = route.starts_with("PATCH ");
         if patch {
             self.patches += 1;
@@ -111,7 +111,7 @@ impl Pushback {
     }
 
     /// Records a request and holds an accepted PATCH's answer for `patch_hold`.
-    pub fn record(
+    pub(crate) fn record(
         &mut self,
         request: &Request,
         now: Instant,

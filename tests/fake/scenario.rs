@@ -28,7 +28,7 @@ type Setup = Box<dyn FnOnce(&Fake) + Send>;
 type Prepare = Box<dyn FnOnce(&str) + Send>;
 
 /// A scenario to run: what the fake serves, the command, and its environment.
-pub struct Scenario {
+pub(crate) struct Scenario {
     setup: Vec<Setup>,
     prepare: Vec<Prepare>,
     args: Vec<String>,
@@ -48,7 +48,7 @@ impl Default for Scenario {
 
 impl Scenario {
     /// No pools, the newer kubernetes default, CSRF disabled, retries off.
-    pub fn new() -> Scenario {
+    pub(crate) fn new() -> Scenario {
         Scenario {
             setup: Vec::new(),
             prepare: Vec::new(),
@@ -65,7 +65,7 @@ impl Scenario {
 
     /// `update POOL` of one kubernetes pool [`mock::POOL`] storing [`mock::current()`], with
     /// `retries` client retries (5 is the client's default).
-    pub fn update_pool(retries: u32) -> Scenario {
+    pub(crate) fn update_pool(retries: u32) -> Scenario {
         Scenario::new()
             .pool(mock::POOL, mock::current())
             .retries(retries)
@@ -73,7 +73,7 @@ impl Scenario {
     }
 
     /// Kubernetes pools `names`, each storing [`mock::current()`] (so each is stale).
-    pub fn stale_pools(names: &[impl AsRef<str>]) -> Scenario {
+    pub(crate) fn stale_pools(names: &[impl AsRef<str>]) -> Scenario {
         let mut scenario = Scenario::new();
         for name in names {
             scenario = scenario.pool(name.as_ref(), mock::current());
@@ -87,148 +87,153 @@ impl Scenario {
     }
 
     /// A kubernetes pool storing `template`.
-    pub fn pool(self, name: &str, template: Value) -> Scenario {
+    pub(crate) fn pool(self, name: &str, template: Value) -> Scenario {
         self.typed_pool(name, "kubernetes", template)
     }
 
-    pub fn typed_pool(self, name: &str, pool_type: &str, template: Value) -> Scenario {
+    pub(crate) fn typed_pool(self, name: &str, pool_type: &str, template: Value) -> Scenario {
         let (name, pool_type) = (name.to_string(), pool_type.to_string());
         self.with(move |fake| fake.pool(&name, &pool_type, template))
     }
 
     /// What the pool's first reads answer, in order; later reads answer the stored pool.
-    pub fn reads(self, name: &str, reads: Vec<Read>) -> Scenario {
+    pub(crate) fn reads(self, name: &str, reads: Vec<Read>) -> Scenario {
         let name = name.to_string();
         self.with(move |fake| fake.reads(&name, reads))
     }
 
     /// What the pool's PATCHes answer, in order; later ones store and answer 204.
-    pub fn patches(self, name: &str, patches: Vec<Patch>) -> Scenario {
+    pub(crate) fn patches(self, name: &str, patches: Vec<Patch>) -> Scenario {
         let name = name.to_string();
         self.with(move |fake| fake.patches(&name, patches))
     }
 
     /// Every GET of the pool answers `echo` of the request's `Authorization` header.
-    pub fn echo(self, name: &str, echo: super::Echo) -> Scenario {
+    pub(crate) fn echo(self, name: &str, echo: super::Echo) -> Scenario {
         let name = name.to_string();
         self.with(move |fake| fake.echo(&name, echo))
     }
 
     /// A route outside the Prefect API answers `reply` (e.g. `GET /moved/k8s`).
-    pub fn route(self, route: &str, reply: ResponseTemplate) -> Scenario {
+    pub(crate) fn route(self, route: &str, reply: ResponseTemplate) -> Scenario {
         let route = route.to_string();
         self.with(move |fake| fake.route(&route, reply))
     }
 
     /// The pool is deleted just before the first request that reads it by name.
-    pub fn vanish(self, name: &str) -> Scenario {
+    pub(crate) fn vanish(self, name: &str) -> Scenario {
         let name = name.to_string();
         self.with(move |fake| fake.vanish(&name))
     }
 
     /// The pools are deleted just before the second listing page is served (paging shifts).
-    pub fn delete_mid_listing(self, names: &[&str]) -> Scenario {
+    pub(crate) fn delete_mid_listing(self, names: &[&str]) -> Scenario {
         let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
         self.with(move |fake| fake.delete_mid_listing(&names))
     }
 
     /// From PATCH number `after` on, every request answers 429 with `Retry-After` for
     /// `window` (see [`Fake::storm`]).
-    pub fn storm(self, after: usize, window: Duration, retry_after: &'static str) -> Scenario {
+    pub(crate) fn storm(
+        self,
+        after: usize,
+        window: Duration,
+        retry_after: &'static str,
+    ) -> Scenario {
         self.with(move |fake| fake.storm(after, window, retry_after))
     }
 
     /// A token bucket of `rate` requests per second, `burst` at once (see [`Fake::bucket`]).
-    pub fn bucket(self, rate: f64, burst: f64) -> Scenario {
+    pub(crate) fn bucket(self, rate: f64, burst: f64) -> Scenario {
         self.with(move |fake| fake.bucket(rate, burst))
     }
 
     /// 503 to concurrent PATCHes among the first `first` (see [`Fake::contention`]).
-    pub fn contention(self, first: usize) -> Scenario {
+    pub(crate) fn contention(self, first: usize) -> Scenario {
         self.with(move |fake| fake.contention(first))
     }
 
     /// Every accepted PATCH is answered `hold` after it arrived.
-    pub fn hold_patches(self, hold: Duration) -> Scenario {
+    pub(crate) fn hold_patches(self, hold: Duration) -> Scenario {
         self.with(move |fake| fake.hold_patches(hold))
     }
 
     /// The defaults document (self-hosted and Cloud routes alike).
-    pub fn defaults(self, document: Value) -> Scenario {
+    pub(crate) fn defaults(self, document: Value) -> Scenario {
         self.defaults_reply(ResponseTemplate::new(200).set_body_json(document))
     }
 
-    pub fn defaults_reply(self, reply: ResponseTemplate) -> Scenario {
+    pub(crate) fn defaults_reply(self, reply: ResponseTemplate) -> Scenario {
         self.with(move |fake| fake.defaults(reply))
     }
 
-    pub fn csrf(self, csrf: Csrf) -> Scenario {
+    pub(crate) fn csrf(self, csrf: Csrf) -> Scenario {
         self.with(move |fake| fake.csrf(csrf))
     }
 
     /// What the first CSRF token requests answer before the `csrf` behaviour.
-    pub fn csrf_replies(self, replies: Vec<ResponseTemplate>) -> Scenario {
+    pub(crate) fn csrf_replies(self, replies: Vec<ResponseTemplate>) -> Scenario {
         self.with(move |fake| fake.csrf_replies(replies))
     }
 
     /// The command line, starting with the subcommand.
-    pub fn args<const N: usize>(mut self, args: [&str; N]) -> Scenario {
+    pub(crate) fn args<const N: usize>(mut self, args: [&str; N]) -> Scenario {
         self.args.extend(args.iter().map(|a| a.to_string()));
         self
     }
 
     /// `update ARGS --output json`: a batch whose lines [`Ran::by_pool`] reads.
-    pub fn update_json(mut self, args: &[impl AsRef<str>]) -> Scenario {
+    pub(crate) fn update_json(mut self, args: &[impl AsRef<str>]) -> Scenario {
         self.args.push("update".into());
         self.args
             .extend(args.iter().map(|a| a.as_ref().to_string()));
         self.args(["--output", "json"])
     }
 
-    pub fn env(mut self, name: &str, value: &str) -> Scenario {
+    pub(crate) fn env(mut self, name: &str, value: &str) -> Scenario {
         self.env.push((name.into(), value.into()));
         self
     }
 
     /// `PREFECT_CLIENT_MAX_RETRIES` (0 unless set).
-    pub fn retries(self, n: u32) -> Scenario {
+    pub(crate) fn retries(self, n: u32) -> Scenario {
         self.env("PREFECT_CLIENT_MAX_RETRIES", &n.to_string())
     }
 
     /// Prefect Cloud: `PREFECT_CLOUD_API_URL` is the fake's `/api`, and the command's API
     /// URL is a workspace below it.
-    pub fn cloud(mut self) -> Scenario {
+    pub(crate) fn cloud(mut self) -> Scenario {
         self.cloud = true;
         self.api_suffix = mock::CLOUD_PATH.into();
         self
     }
 
     /// Appends `suffix` to the API URL the command gets (a query, a fragment).
-    pub fn api_suffix(mut self, suffix: &str) -> Scenario {
+    pub(crate) fn api_suffix(mut self, suffix: &str) -> Scenario {
         self.api_suffix.push_str(suffix);
         self
     }
 
     /// Runs before the command with the API URL it gets (to write files naming it).
-    pub fn prepare(mut self, step: impl FnOnce(&str) + Send + 'static) -> Scenario {
+    pub(crate) fn prepare(mut self, step: impl FnOnce(&str) + Send + 'static) -> Scenario {
         self.prepare.push(Box::new(step));
         self
     }
 
     /// Back up into this path instead of a fresh folder.
-    pub fn backup_dir(mut self, dir: &Path) -> Scenario {
+    pub(crate) fn backup_dir(mut self, dir: &Path) -> Scenario {
         self.backup_dir = Some(dir.to_path_buf());
         self
     }
 
     /// Sends the run `signal` (`libc::SIGINT`, ...) `after` it started.
-    pub fn signal(mut self, after: Duration, signal: i32) -> Scenario {
+    pub(crate) fn signal(mut self, after: Duration, signal: i32) -> Scenario {
         self.signal = Some((after, signal));
         self
     }
 
     /// Starts the fake, runs the command, and keeps what is needed to check it.
-    pub async fn run(self) -> Ran {
+    pub(crate) async fn run(self) -> Ran {
         let fake = Fake::start().await;
         for step in self.setup {
             step(&fake);
@@ -272,7 +277,7 @@ impl Scenario {
 }
 
 /// A finished scenario: its output, the requests the fake saw, the backups, the state.
-pub struct Ran {
+pub(crate) struct Ran {
     pub out: Out,
     pub routes: Vec<String>,
     pub requests: Vec<wiremock::Request>,
@@ -285,18 +290,18 @@ pub struct Ran {
 
 impl Ran {
     #[track_caller]
-    pub fn code(&self, want: i32) -> &Ran {
+    pub(crate) fn code(&self, want: i32) -> &Ran {
         self.out.code(want);
         self
     }
 
     #[track_caller]
-    pub fn stdout_has(&self, text: &str) -> &Ran {
+    pub(crate) fn stdout_has(&self, text: &str) -> &Ran {
         self.printed(self.out.stdout.contains(text), "stdout lacks", text)
     }
 
     #[track_caller]
-    pub fn stdout_ends(&self, text: &str) -> &Ran {
+    pub(crate) fn stdout_ends(&self, text: &str) -> &Ran {
         self.printed(
             self.out.stdout.ends_with(text),
             "stdout does not end with",
@@ -305,7 +310,7 @@ impl Ran {
     }
 
     #[track_caller]
-    pub fn stderr_has(&self, text: &str) -> &Ran {
+    pub(crate) fn stderr_has(&self, text: &str) -> &Ran {
         self.printed(self.out.stderr.contains(text), "stderr lacks", text)
     }
 
@@ -318,7 +323,7 @@ impl Ran {
 
     /// Exactly `n` requests of `route` (e.g. `PATCH /work_pools/k8s`) reached the fake.
     #[track_caller]
-    pub fn requests(&self, route: &str, n: usize) -> &Ran {
+    pub(crate) fn requests(&self, route: &str, n: usize) -> &Ran {
         let seen = self.routes.iter().filter(|r| *r == route).count();
         assert_eq!(
             seen, n,
@@ -330,7 +335,7 @@ impl Ran {
 
     /// Only these routes were requested (each at least once).
     #[track_caller]
-    pub fn only_routes(&self, allowed: &[&str]) -> &Ran {
+    pub(crate) fn only_routes(&self, allowed: &[&str]) -> &Ran {
         let other: Vec<&String> = self
             .routes
             .iter()
@@ -345,7 +350,7 @@ impl Ran {
     }
 
     /// The JSON bodies of the PATCHes of `pool`, in order.
-    pub fn patch_bodies(&self, pool: &str) -> Vec<Value> {
+    pub(crate) fn patch_bodies(&self, pool: &str) -> Vec<Value> {
         let route = format!("PATCH /work_pools/{pool}");
         self.requests
             .iter()
@@ -356,7 +361,7 @@ impl Ran {
 
     /// Exactly `n` PATCHes of `pool`, each of exactly the merged template (no partial write).
     #[track_caller]
-    pub fn patched_merged(&self, pool: &str, n: usize) -> &Ran {
+    pub(crate) fn patched_merged(&self, pool: &str, n: usize) -> &Ran {
         let sent = self.patch_bodies(pool);
         assert_eq!(sent.len(), n, "PATCHes of {pool}: {sent:?}; {}", self.out);
         for body in sent {
@@ -367,7 +372,7 @@ impl Ran {
     }
 
     /// The `name` header of every PATCH, in order (`None` where missing or not text).
-    pub fn patch_headers(&self, name: &str) -> Vec<Option<&str>> {
+    pub(crate) fn patch_headers(&self, name: &str) -> Vec<Option<&str>> {
         let patches = self.requests.iter().filter(|r| r.method == "PATCH");
         patches.map(|r| mock::header_is(r, name)).collect()
     }
@@ -375,7 +380,7 @@ impl Ran {
     /// Each pool's `--output json` line by name, and the summary (whose total matches the
     /// lines).
     #[track_caller]
-    pub fn by_pool(&self) -> (BTreeMap<String, Value>, Value) {
+    pub(crate) fn by_pool(&self) -> (BTreeMap<String, Value>, Value) {
         let (lines, summary) = mock::json_lines(&self.out);
         assert_eq!(summary["total"], lines.len(), "{}", self.out);
         let pools = lines
@@ -387,7 +392,7 @@ impl Ran {
 
     /// Exactly `n` backup files; returns them.
     #[track_caller]
-    pub fn backups(&self, n: usize) -> Vec<PathBuf> {
+    pub(crate) fn backups(&self, n: usize) -> Vec<PathBuf> {
         let files = mock::files_under(&self.dir);
         assert_eq!(
             files.len(),
@@ -400,7 +405,7 @@ impl Ran {
 
     /// The template the fake stores for `pool` now.
     #[track_caller]
-    pub fn stored(&self, pool: &str) -> Value {
+    pub(crate) fn stored(&self, pool: &str) -> Value {
         self.fake
             .stored(pool)
             .unwrap_or_else(|| panic!("no pool {pool:?}"))

@@ -2,7 +2,7 @@
 //! command, the template fixtures the fake API serves, and a raw HTTP server for replies
 //! wiremock cannot send (a body cut short).
 
-pub mod tls;
+pub(crate) mod tls;
 
 use assert_cmd::Command;
 use serde_json::{Value, json};
@@ -14,9 +14,9 @@ use std::time::{Duration, Instant};
 use wiremock::{Request, ResponseTemplate};
 
 /// The pool most tests update.
-pub const POOL: &str = "k8s";
+pub(crate) const POOL: &str = "k8s";
 /// A Prefect Cloud workspace path, appended to `PREFECT_CLOUD_API_URL`.
-pub const CLOUD_PATH: &str = "/accounts/9c0a5c36-2b38-4a43-9e77-1f2f8e3c1a01\
+pub(crate) const CLOUD_PATH: &str = "/accounts/9c0a5c36-2b38-4a43-9e77-1f2f8e3c1a01\
     /workspaces/5f6e7d8c-1234-4abc-8def-0123456789ab";
 
 /// The folder under which every run gets its own empty HOME.
@@ -26,14 +26,14 @@ static HOMES: LazyLock<tempfile::TempDir> =
 /// The poolsync binary with a clean environment: only PATH, NO_COLOR and a new, empty
 /// HOME, so no real profile is read and no backup of another test (whose mock server may
 /// have had the same port) becomes this run's three-way base.
-pub fn poolsync() -> Command {
+pub(crate) fn poolsync() -> Command {
     let mut cmd = Command::from_std(process());
     cmd.timeout(Duration::from_secs(60));
     cmd
 }
 
 /// [`poolsync`] as a process to spawn (and signal), without the 60 s timeout.
-pub fn process() -> std::process::Command {
+pub(crate) fn process() -> std::process::Command {
     let home = HOMES.path().join(uuid::Uuid::new_v4().to_string());
     std::fs::create_dir(&home).expect("temp HOME");
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_poolsync"));
@@ -45,7 +45,7 @@ pub fn process() -> std::process::Command {
 }
 
 /// What a run printed and how it ended.
-pub struct Out {
+pub(crate) struct Out {
     pub status: Option<i32>,
     pub stdout: String,
     pub stderr: String,
@@ -56,7 +56,7 @@ pub struct Out {
 
 impl Out {
     /// Asserts the exit code, showing the output when it differs.
-    pub fn code(&self, want: i32) {
+    pub(crate) fn code(&self, want: i32) {
         assert_eq!(self.status, Some(want), "exit code; {self}");
     }
 }
@@ -72,7 +72,7 @@ impl fmt::Display for Out {
 }
 
 /// Runs the command off the async runtime, so the mock server keeps answering.
-pub async fn run(mut cmd: Command) -> Out {
+pub(crate) async fn run(mut cmd: Command) -> Out {
     tokio::task::spawn_blocking(move || {
         let start = Instant::now();
         let out = cmd.output().expect("poolsync runs");
@@ -90,7 +90,11 @@ pub async fn run(mut cmd: Command) -> Out {
 
 /// Runs the command off the async runtime and sends it `signal` after `after`; `elapsed`
 /// is measured from the signal. A run still going 30 s after the signal is killed.
-pub async fn run_signalled(mut cmd: std::process::Command, after: Duration, signal: i32) -> Out {
+pub(crate) async fn run_signalled(
+    mut cmd: std::process::Command,
+    after: Duration,
+    signal: i32,
+) -> Out {
     use std::process::Stdio;
     tokio::task::spawn_blocking(move || {
         let mut child = cmd
@@ -148,7 +152,7 @@ pub async fn run_signalled(mut cmd: std::process::Command, after: Duration, sign
 }
 
 /// The stored template: a valid one whose image default the user customised.
-pub fn current() -> Value {
+pub(crate) fn current() -> Value {
     json!({
         "job_configuration": {"image": "{{ image }}"},
         "variables": {"type": "object", "properties": {
@@ -158,7 +162,7 @@ pub fn current() -> Value {
 }
 
 /// The server's newer default: a stock image and a new `cpu` variable.
-pub fn newer_default() -> Value {
+pub(crate) fn newer_default() -> Value {
     json!({
         "job_configuration": {"image": "{{ image }}", "cpu": "{{ cpu }}"},
         "variables": {"type": "object", "properties": {
@@ -169,7 +173,7 @@ pub fn newer_default() -> Value {
 }
 
 /// What `update` must push: the newer default keeping the customised image.
-pub fn merged() -> Value {
+pub(crate) fn merged() -> Value {
     json!({
         "job_configuration": {"image": "{{ image }}", "cpu": "{{ cpu }}"},
         "variables": {"type": "object", "properties": {
@@ -180,14 +184,14 @@ pub fn merged() -> Value {
 }
 
 /// A defaults document with `newer_default()` under `key`, of type `pool_type`.
-pub fn defaults(key: &str, pool_type: &str) -> Value {
+pub(crate) fn defaults(key: &str, pool_type: &str) -> Value {
     json!({"prefect-kubernetes": {key: {
         "type": pool_type, "default_base_job_configuration": newer_default()
     }}})
 }
 
 /// A 200 work pool reply.
-pub fn pool_reply(name: &str, pool_type: &str, template: &Value) -> ResponseTemplate {
+pub(crate) fn pool_reply(name: &str, pool_type: &str, template: &Value) -> ResponseTemplate {
     ResponseTemplate::new(200).set_body_json(json!({
         "name": name, "type": pool_type, "base_job_template": template,
         "updated": "2024-01-01T00:00:00Z"
@@ -195,24 +199,24 @@ pub fn pool_reply(name: &str, pool_type: &str, template: &Value) -> ResponseTemp
 }
 
 /// An error reply with Prefect's `{"detail": ...}` body.
-pub fn detail(status: u16, detail: &str) -> ResponseTemplate {
+pub(crate) fn detail(status: u16, detail: &str) -> ResponseTemplate {
     ResponseTemplate::new(status).set_body_json(json!({ "detail": detail }))
 }
 
 /// A request header's value, when it is there and text.
-pub fn header_is<'r>(request: &'r Request, name: &str) -> Option<&'r str> {
+pub(crate) fn header_is<'r>(request: &'r Request, name: &str) -> Option<&'r str> {
     request.headers.get(name).and_then(|v| v.to_str().ok())
 }
 
 /// A work pool body as the API returns it, with an explicit `updated` timestamp.
-pub fn pool_body(name: &str, pool_type: &str, template: &Value, updated: &str) -> Value {
+pub(crate) fn pool_body(name: &str, pool_type: &str, template: &Value, updated: &str) -> Value {
     json!({
         "name": name, "type": pool_type, "base_job_template": template, "updated": updated
     })
 }
 
 /// Every regular file under `dir`, recursively, sorted.
-pub fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+pub(crate) fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     let mut files = Vec::new();
     let mut todo = vec![dir.to_path_buf()];
     while let Some(dir) = todo.pop() {
@@ -233,7 +237,7 @@ pub fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
 }
 
 /// Splits `--output json` batch output into the per-pool objects and the summary object.
-pub fn json_lines(out: &Out) -> (Vec<Value>, Value) {
+pub(crate) fn json_lines(out: &Out) -> (Vec<Value>, Value) {
     let mut lines: Vec<Value> = out
         .stdout
         .lines()
@@ -246,7 +250,7 @@ pub fn json_lines(out: &Out) -> (Vec<Value>, Value) {
 
 /// One HTTP/1.1 request as a raw server saw it.
 #[derive(Debug, Clone)]
-pub struct Sent {
+pub(crate) struct Sent {
     /// `METHOD target HTTP/1.1`, the target exactly as sent.
     pub line: String,
     /// Header names (lowercase) and values, in order.
@@ -255,14 +259,14 @@ pub struct Sent {
 }
 
 impl Sent {
-    pub fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         let found = self.headers.iter().find(|(n, _)| n == name);
         found.map(|(_, value)| value.as_str())
     }
 }
 
 /// One HTTP/1.1 request read off a raw socket.
-pub fn read_request(reader: &mut BufReader<TcpStream>) -> Option<Sent> {
+pub(crate) fn read_request(reader: &mut BufReader<TcpStream>) -> Option<Sent> {
     let mut line = String::new();
     if reader.read_line(&mut line).ok()? == 0 {
         return None;
@@ -293,12 +297,12 @@ pub fn read_request(reader: &mut BufReader<TcpStream>) -> Option<Sent> {
     })
 }
 
-pub type Seen = Arc<Mutex<Vec<Sent>>>;
+pub(crate) type Seen = Arc<Mutex<Vec<Sent>>>;
 
 /// A raw HTTP/1.1 server on 127.0.0.1: `answer(request line, i-th request)` gives the
 /// bytes to write and whether to close the connection after them. Returns its API URL and
 /// every request it saw.
-pub fn raw_server(answer: fn(&str, usize) -> (String, bool)) -> (String, Seen) {
+pub(crate) fn raw_server(answer: fn(&str, usize) -> (String, bool)) -> (String, Seen) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}/api", listener.local_addr().unwrap());
     let seen: Seen = Arc::default();
@@ -328,7 +332,7 @@ pub fn raw_server(answer: fn(&str, usize) -> (String, bool)) -> (String, Seen) {
     (url, seen)
 }
 
-pub fn http_json(status: &str, body: &Value) -> (String, bool) {
+pub(crate) fn http_json(status: &str, body: &Value) -> (String, bool) {
     let body = body.to_string();
     let head = format!(
         "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
@@ -338,7 +342,7 @@ pub fn http_json(status: &str, body: &Value) -> (String, bool) {
 }
 
 /// A reply announcing 5000 bytes that sends a few and closes the connection.
-pub fn cut_short() -> (String, bool) {
+pub(crate) fn cut_short() -> (String, bool) {
     let head = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 5000\r\n\r\n";
     (format!("{head}{{\"name\": \"k8s\", \"type\""), true)
 }

@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// `openssl req -x509` with its defaults (a CA certificate) for 127.0.0.1 and localhost,
 /// written to `dir`; returns the certificate's and the key's paths.
-pub fn self_signed(dir: &Path) -> (PathBuf, PathBuf) {
+pub(crate) fn self_signed(dir: &Path) -> (PathBuf, PathBuf) {
     let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
     let status = std::process::Command::new("openssl")
         .args([
@@ -36,7 +36,7 @@ pub fn self_signed(dir: &Path) -> (PathBuf, PathBuf) {
 
 /// Serves HTTPS with `cert` and `key`; returns its API URL and a count of the TLS
 /// connections it accepted (handshakes tried).
-pub fn server(
+pub(crate) fn server(
     cert: &Path,
     key: &Path,
     answer: fn(&str) -> (String, bool),

@@ -8,7 +8,7 @@ use serde_json::{Map, Value, json};
 
 /// Keys from a small alphabet, so default and current collide often, including the
 /// template's own section names.
-pub fn key() -> impl Strategy<Value = String> {
+pub(crate) fn key() -> impl Strategy<Value = String> {
     prop_oneof![
         Just("a"),
         Just("b"),
@@ -27,7 +27,7 @@ pub fn key() -> impl Strategy<Value = String> {
 }
 
 /// Strings with and without placeholders, of every kind and spacing.
-pub fn text() -> impl Strategy<Value = String> {
+pub(crate) fn text() -> impl Strategy<Value = String> {
     prop_oneof![
         Just(String::new()),
         Just("{{ a }}".to_string()),
@@ -38,7 +38,7 @@ pub fn text() -> impl Strategy<Value = String> {
     ]
 }
 
-pub fn leaf() -> impl Strategy<Value = Value> {
+pub(crate) fn leaf() -> impl Strategy<Value = Value> {
     prop_oneof![
         Just(Value::Null),
         any::<bool>().prop_map(Value::Bool),
@@ -49,7 +49,7 @@ pub fn leaf() -> impl Strategy<Value = Value> {
 
 /// Any JSON value, depth at most 4, sometimes holding arrays keyed by `name` (objects with
 /// distinct string names, as Kubernetes containers), and sometimes almost keyed.
-pub fn json_value() -> impl Strategy<Value = Value> {
+pub(crate) fn json_value() -> impl Strategy<Value = Value> {
     leaf().prop_recursive(4, 48, 4, |inner| {
         let named = (
             prop_oneof![Just("x"), Just("y"), Just("z")],
@@ -70,7 +70,7 @@ pub fn json_value() -> impl Strategy<Value = Value> {
 }
 
 /// A property schema of some kind, occasionally not an object at all.
-pub fn property_schema() -> impl Strategy<Value = Value> {
+pub(crate) fn property_schema() -> impl Strategy<Value = Value> {
     prop_oneof![
         Just(json!({"type": "string"})),
         Just(json!({"type": "integer", "default": 1})),
@@ -83,12 +83,12 @@ pub fn property_schema() -> impl Strategy<Value = Value> {
     ]
 }
 
-pub fn name() -> impl Strategy<Value = String> {
+pub(crate) fn name() -> impl Strategy<Value = String> {
     prop_oneof![Just("a"), Just("b"), Just("c"), Just("a.b[0]"), Just("$E")].prop_map(String::from)
 }
 
 /// A base job template, sometimes with a section replaced by arbitrary JSON.
-pub fn template() -> impl Strategy<Value = Value> {
+pub(crate) fn template() -> impl Strategy<Value = Value> {
     let jobs = prop::collection::vec((key(), json_value()), 0..4)
         .prop_map(|members| Value::Object(members.into_iter().collect::<Map<_, _>>()));
     let properties = prop::collection::vec((name(), property_schema()), 0..4)
@@ -122,12 +122,12 @@ pub fn template() -> impl Strategy<Value = Value> {
 }
 
 /// Either a template or any JSON value.
-pub fn document() -> impl Strategy<Value = Value> {
+pub(crate) fn document() -> impl Strategy<Value = Value> {
     prop_oneof![3 => template(), 1 => json_value()]
 }
 
 /// Every pointer in `value` (pre-order, the root as ""), with its value.
-pub fn pointers(value: &Value) -> Vec<(String, &Value)> {
+pub(crate) fn pointers(value: &Value) -> Vec<(String, &Value)> {
     fn walk<'a>(value: &'a Value, pointer: String, out: &mut Vec<(String, &'a Value)>) {
         out.push((pointer.clone(), value));
         match value {
@@ -150,7 +150,7 @@ pub fn pointers(value: &Value) -> Vec<(String, &Value)> {
 }
 
 /// The proper ancestors of a pointer, the root first.
-pub fn ancestors(pointer: &str) -> Vec<&str> {
+pub(crate) fn ancestors(pointer: &str) -> Vec<&str> {
     pointer
         .match_indices('/')
         .map(|(i, _)| &pointer[..i])
@@ -160,7 +160,7 @@ pub fn ancestors(pointer: &str) -> Vec<&str> {
 /// `template` without `variables.required` and without the `variables.properties` entries
 /// `kept` does not define: the parts a three-way merge's clean-up (filtering `required`,
 /// restoring variables still in use) never touches.
-pub fn without_cleanup(template: &Value, kept: &Value) -> Value {
+pub(crate) fn without_cleanup(template: &Value, kept: &Value) -> Value {
     let mut template = template.clone();
     let theirs = |section: &str| {
         kept.pointer(&format!("/variables/{section}"))
@@ -192,7 +192,7 @@ pub fn without_cleanup(template: &Value, kept: &Value) -> Value {
 
 /// Whether the three-way clean-up leaves `template` alone: its `required` (if an array) lists
 /// distinct property names it defines, and its `job_configuration` uses only defined variables.
-pub fn clean(template: &Value) -> bool {
+pub(crate) fn clean(template: &Value) -> bool {
     let properties = template
         .pointer("/variables/properties")
         .and_then(Value::as_object);
@@ -213,7 +213,7 @@ pub fn clean(template: &Value) -> bool {
 }
 
 /// `template`'s `variables.required` entries, when an array.
-pub fn required_of(template: &Value) -> Vec<Value> {
+pub(crate) fn required_of(template: &Value) -> Vec<Value> {
     template
         .pointer("/variables/required")
         .and_then(Value::as_array)
@@ -222,7 +222,7 @@ pub fn required_of(template: &Value) -> Vec<Value> {
 }
 
 /// The variables `base` defines in `variables.properties` that `current` does not.
-pub fn deleted_variables(base: &Value, current: &Value) -> Vec<String> {
+pub(crate) fn deleted_variables(base: &Value, current: &Value) -> Vec<String> {
     let properties = |doc: &Value| doc.pointer("/variables/properties")?.as_object().cloned();
     let (Some(base), Some(current)) = (properties(base), properties(current)) else {
         return Vec::new();
@@ -235,7 +235,7 @@ pub fn deleted_variables(base: &Value, current: &Value) -> Vec<String> {
 
 /// The placeholders the server counts in `value` found at `pointer`: none outside
 /// `job_configuration`, and for a member below its top level, its key's too.
-pub fn job_uses(pointer: &str, value: Option<&Value>) -> Vec<String> {
+pub(crate) fn job_uses(pointer: &str, value: Option<&Value>) -> Vec<String> {
     let Some(value) = value else {
         return Vec::new();
     };
@@ -255,7 +255,7 @@ pub fn job_uses(pointer: &str, value: Option<&Value>) -> Vec<String> {
 }
 
 /// The names of the placeholders `check` reports undefined.
-pub fn undefined_placeholders(template: &Value) -> Vec<String> {
+pub(crate) fn undefined_placeholders(template: &Value) -> Vec<String> {
     check(template)
         .iter()
         .filter(|v| v.message.starts_with("placeholder"))
@@ -274,7 +274,7 @@ pub fn undefined_placeholders(template: &Value) -> Vec<String> {
 
 /// Whether `template` has non-empty `job_configuration` and `variables` objects, an object
 /// `variables.properties`, and no undefined placeholder.
-pub fn well_formed(template: &Value) -> bool {
+pub(crate) fn well_formed(template: &Value) -> bool {
     let object = |pointer: &str| template.pointer(pointer).and_then(Value::as_object);
     object("/job_configuration").is_some_and(|o| !o.is_empty())
         && object("/variables").is_some_and(|o| !o.is_empty())
@@ -284,7 +284,7 @@ pub fn well_formed(template: &Value) -> bool {
 
 /// A template the server accepts: [`template`] with missing sections filled in and a
 /// property for every placeholder it uses.
-pub fn valid_template() -> impl Strategy<Value = Value> {
+pub(crate) fn valid_template() -> impl Strategy<Value = Value> {
     template().prop_map(|mut template| {
         let filled = |value: Option<&Value>| {
             value
@@ -312,7 +312,7 @@ pub fn valid_template() -> impl Strategy<Value = Value> {
 
 /// Whether `value` is an array the schema merge keys by `name`: non-empty, every element an
 /// object whose string `name` no other element has.
-pub fn keyed(value: Option<&Value>) -> bool {
+pub(crate) fn keyed(value: Option<&Value>) -> bool {
     let Some(items) = value
         .and_then(Value::as_array)
         .filter(|items| !items.is_empty())
@@ -331,7 +331,12 @@ pub fn keyed(value: Option<&Value>) -> bool {
 
 /// Whether a three-way report at `pointer` lies inside arrays merged by name: at a proper
 /// ancestor, default and current both hold keyed arrays and current differs from base.
-pub fn under_keyed_merge(pointer: &str, base: &Value, default: &Value, current: &Value) -> bool {
+pub(crate) fn under_keyed_merge(
+    pointer: &str,
+    base: &Value,
+    default: &Value,
+    current: &Value,
+) -> bool {
     ancestors(pointer).into_iter().any(|at| {
         keyed(default.pointer(at))
             && keyed(current.pointer(at))

@@ -4,10 +4,10 @@
 //!
 //! Use from an integration test file with `mod support;`.
 
-pub mod proxy;
+pub(crate) mod proxy;
 mod run;
 
-pub use run::{on_server, outcomes};
+pub(crate) use run::{on_server, outcomes};
 
 use std::path::{Path, PathBuf};
 use std::process::{Command as StdCommand, Stdio};
@@ -22,23 +22,23 @@ use serde_json::{Value, json};
 
 /// Env var holding the API URL of an already running server
 /// (`http://127.0.0.1:PORT/api`). `scripts/test` always sets it.
-pub const API_URL_ENV: &str = "POOLSYNC_TEST_API_URL";
+pub(crate) const API_URL_ENV: &str = "POOLSYNC_TEST_API_URL";
 
 const ATTEMPTS: u32 = 8;
 
-pub struct Server {
+pub(crate) struct Server {
     /// API base URL, e.g. `http://127.0.0.1:4200/api` (no trailing slash).
     pub url: String,
 }
 
-pub fn repo_root() -> &'static Path {
+pub(crate) fn repo_root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
 /// The server shared by every test of this process: `$POOLSYNC_TEST_API_URL`
 /// if set, otherwise one started on first use via `scripts/prefect-server`
 /// (stopped by its watchdog when this process exits).
-pub fn server() -> &'static Server {
+pub(crate) fn server() -> &'static Server {
     static SERVER: OnceLock<Server> = OnceLock::new();
     SERVER.get_or_init(|| {
         let url = match std::env::var(API_URL_ENV) {
@@ -53,7 +53,7 @@ pub fn server() -> &'static Server {
 
 /// A second server with CSRF protection on, started once for the tests that need it
 /// (`$POOLSYNC_TEST_CSRF_API_URL` if set), stopped by its watchdog when this process exits.
-pub fn csrf_server() -> &'static Server {
+pub(crate) fn csrf_server() -> &'static Server {
     static SERVER: OnceLock<Server> = OnceLock::new();
     SERVER.get_or_init(|| {
         let url = match std::env::var("POOLSYNC_TEST_CSRF_API_URL") {
@@ -127,12 +127,12 @@ fn remove_stale_dirs(parent: &Path) {
 }
 
 /// Shorthand for `server().url`.
-pub fn api_url() -> &'static str {
+pub(crate) fn api_url() -> &'static str {
     &server().url
 }
 
 /// A name unique across test processes and tests: `prefix-<pid>-<n>-<hex>`.
-pub fn unique(prefix: &str) -> String {
+pub(crate) fn unique(prefix: &str) -> String {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
     let rand = uuid::Uuid::new_v4().simple().to_string();
@@ -160,7 +160,7 @@ fn transient(status: StatusCode) -> bool {
 /// jittered exponential backoff. Returns the final response and whether an
 /// earlier attempt may have reached the server (so 409/404 can be judged).
 #[track_caller]
-pub fn send(what: &str, build: impl Fn(&Client) -> RequestBuilder) -> (Response, bool) {
+pub(crate) fn send(what: &str, build: impl Fn(&Client) -> RequestBuilder) -> (Response, bool) {
     let mut retried = false;
     let mut last_err = String::new();
     for attempt in 0..ATTEMPTS {
@@ -186,7 +186,7 @@ pub fn send(what: &str, build: impl Fn(&Client) -> RequestBuilder) -> (Response,
 }
 
 #[track_caller]
-pub fn fail(what: &str, resp: Response) -> ! {
+pub(crate) fn fail(what: &str, resp: Response) -> ! {
     let status = resp.status();
     let body = resp.text().unwrap_or_default();
     panic!("{what}: unexpected HTTP {status}: {body}")
@@ -194,7 +194,7 @@ pub fn fail(what: &str, resp: Response) -> ! {
 
 /// `POST /work_pools/`; panics unless the pool is created.
 #[track_caller]
-pub fn create_pool(name: &str, type_: &str, base_job_template: &Value) -> Value {
+pub(crate) fn create_pool(name: &str, type_: &str, base_job_template: &Value) -> Value {
     let what = format!("create work pool {name:?}");
     let body = json!({ "name": name, "type": type_, "base_job_template": base_job_template });
     let url = format!("{}/work_pools/", api_url());
@@ -209,18 +209,18 @@ pub fn create_pool(name: &str, type_: &str, base_job_template: &Value) -> Value 
 
 /// `GET /work_pools/{name}`; panics unless found.
 #[track_caller]
-pub fn read_pool(name: &str) -> Value {
+pub(crate) fn read_pool(name: &str) -> Value {
     try_read_pool(name).unwrap_or_else(|| panic!("work pool {name:?} not found"))
 }
 
 /// The stored base job template of a pool.
-pub fn read_template(name: &str) -> Value {
+pub(crate) fn read_template(name: &str) -> Value {
     read_pool(name)["base_job_template"].clone()
 }
 
 /// `GET /work_pools/{name}`; `None` on 404.
 #[track_caller]
-pub fn try_read_pool(name: &str) -> Option<Value> {
+pub(crate) fn try_read_pool(name: &str) -> Option<Value> {
     let what = format!("read work pool {name:?}");
     let url = format!("{}/work_pools/{name}", api_url());
     let (resp, _) = send(&what, |c| c.get(&url));
@@ -233,7 +233,7 @@ pub fn try_read_pool(name: &str) -> Option<Value> {
 
 /// `DELETE /work_pools/{name}`; a pool that is already gone is fine.
 #[track_caller]
-pub fn delete_pool(name: &str) {
+pub(crate) fn delete_pool(name: &str) {
     let what = format!("delete work pool {name:?}");
     let url = format!("{}/work_pools/{name}", api_url());
     let (resp, _) = send(&what, |c| c.delete(&url));
@@ -246,7 +246,7 @@ pub fn delete_pool(name: &str) {
 /// The server's whole `aggregate-worker-metadata` collection view:
 /// `{package: {worker_key: {"type": ..., "default_base_job_configuration": ...}}}`.
 #[track_caller]
-pub fn worker_metadata() -> &'static Value {
+pub(crate) fn worker_metadata() -> &'static Value {
     static META: OnceLock<Value> = OnceLock::new();
     META.get_or_init(|| {
         let what = "read aggregate-worker-metadata";
@@ -262,7 +262,7 @@ pub fn worker_metadata() -> &'static Value {
 /// The default base job template the server ships for worker type `type_`
 /// (e.g. `"kubernetes"`, `"process"`, `"docker"`).
 #[track_caller]
-pub fn default_template(type_: &str) -> Value {
+pub(crate) fn default_template(type_: &str) -> Value {
     worker_metadata()
         .as_object()
         .into_iter()
@@ -284,13 +284,13 @@ fn leaked_tempdir(label: &str) -> &'static Path {
 }
 
 /// `HOME` for `poolsync()` runs (one per test process, kept for its lifetime).
-pub fn test_home() -> &'static Path {
+pub(crate) fn test_home() -> &'static Path {
     static DIR: OnceLock<&'static Path> = OnceLock::new();
     DIR.get_or_init(|| leaked_tempdir("home"))
 }
 
 /// `PREFECT_HOME` for `poolsync()` runs (one per test process).
-pub fn test_prefect_home() -> &'static Path {
+pub(crate) fn test_prefect_home() -> &'static Path {
     static DIR: OnceLock<&'static Path> = OnceLock::new();
     DIR.get_or_init(|| leaked_tempdir("prefect-home"))
 }
@@ -298,7 +298,7 @@ pub fn test_prefect_home() -> &'static Path {
 /// The built `poolsync` binary with a hermetic environment: only `PATH`,
 /// `HOME`, `PREFECT_HOME` (temp dirs) and `NO_COLOR=1`. Callers add
 /// `--api-url` / `PREFECT_API_URL` themselves.
-pub fn poolsync() -> assert_cmd::Command {
+pub(crate) fn poolsync() -> assert_cmd::Command {
     let mut cmd = assert_cmd::Command::new(env!("CARGO_BIN_EXE_poolsync"));
     cmd.env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
@@ -311,7 +311,12 @@ pub fn poolsync() -> assert_cmd::Command {
 /// Creates a flow named `flow` (or finds it) and a deployment of it on `pool` with these
 /// job variables; returns the deployment's id.
 #[track_caller]
-pub fn create_deployment(flow: &str, name: &str, pool: &str, job_variables: &Value) -> String {
+pub(crate) fn create_deployment(
+    flow: &str,
+    name: &str,
+    pool: &str,
+    job_variables: &Value,
+) -> String {
     let what = format!("create deployment {name:?}");
     let flows = format!("{}/flows/", api_url());
     let (resp, _) = send(&what, |c| c.post(&flows).json(&json!({ "name": flow })));
@@ -334,7 +339,7 @@ pub fn create_deployment(flow: &str, name: &str, pool: &str, job_variables: &Val
 /// Today's kubernetes default less one optional variable (`finished_job_ttl`, unwired): a
 /// two-way merge brings it back, while a three-way merge whose base is today's default reads
 /// its absence as the user's deletion and changes nothing.
-pub fn stale_kubernetes() -> Value {
+pub(crate) fn stale_kubernetes() -> Value {
     let mut template = default_template("kubernetes");
     template["variables"]["properties"]
         .as_object_mut()
@@ -348,7 +353,7 @@ pub fn stale_kubernetes() -> Value {
 
 /// The keys of `default` that `merged` lacks, as pointers in `default` (objects key by key,
 /// arrays whose elements all have distinct `name`s element by element; a missing key once).
-pub fn missing_keys(default: &Value, merged: &Value, at: &str, out: &mut Vec<String>) {
+pub(crate) fn missing_keys(default: &Value, merged: &Value, at: &str, out: &mut Vec<String>) {
     let names = |items: &[Value]| -> Option<()> {
         let names: Vec<&str> = items
             .iter()

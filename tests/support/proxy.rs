@@ -12,10 +12,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// What the hook says of one request: `None` forwards it.
-pub type Answer = Option<(u16, serde_json::Value)>;
+pub(crate) type Answer = Option<(u16, serde_json::Value)>;
 
 /// Starts the proxy; returns its API URL (same path as the real server's).
-pub fn forward(hook: impl Fn(&Sent) -> Answer + Send + Sync + 'static) -> String {
+pub(crate) fn forward(hook: impl Fn(&Sent) -> Answer + Send + Sync + 'static) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind proxy");
     let real = api_url().to_string();
     let path = real.splitn(4, '/').nth(3).unwrap_or_default().to_string();

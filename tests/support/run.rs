@@ -6,7 +6,7 @@ use std::path::Path;
 
 /// A JSON-lines report of `poolsync update --output json`: each pool's outcome, and the
 /// summary (`Null` for a single pool, which prints none).
-pub fn outcomes(stdout: &str) -> (std::collections::BTreeMap<String, String>, Value) {
+pub(crate) fn outcomes(stdout: &str) -> (std::collections::BTreeMap<String, String>, Value) {
     let mut pools = std::collections::BTreeMap::new();
     let mut summary = Value::Null;
     for line in stdout.lines() {
@@ -25,10 +25,10 @@ pub fn outcomes(stdout: &str) -> (std::collections::BTreeMap<String, String>, Va
 
 /// A `poolsync` run against the shared server: `poolsync ARGS [--backup-dir DIR] --api-url
 /// URL`, the connection flag last. [`OnServer::code`] runs it.
-pub struct OnServer(assert_cmd::Command);
+pub(crate) struct OnServer(assert_cmd::Command);
 
 /// `poolsync ARGS`, to be run against the shared server.
-pub fn on_server<const N: usize>(args: [&str; N]) -> OnServer {
+pub(crate) fn on_server<const N: usize>(args: [&str; N]) -> OnServer {
     let mut cmd = poolsync();
     cmd.args(args);
     OnServer(cmd)
@@ -36,14 +36,14 @@ pub fn on_server<const N: usize>(args: [&str; N]) -> OnServer {
 
 impl OnServer {
     /// Back up into `dir`.
-    pub fn backup_dir(mut self, dir: &Path) -> OnServer {
+    pub(crate) fn backup_dir(mut self, dir: &Path) -> OnServer {
         self.0.arg("--backup-dir").arg(dir);
         self
     }
 
     /// Runs it with `--api-url` of the shared server; asserts the exit code.
     #[track_caller]
-    pub fn code(mut self, want: i32) -> Printed {
+    pub(crate) fn code(mut self, want: i32) -> Printed {
         let out = self.0.args(["--api-url", api_url()]).assert().code(want);
         let out = out.get_output();
         Printed {
@@ -55,7 +55,7 @@ impl OnServer {
 }
 
 /// What a finished run printed.
-pub struct Printed {
+pub(crate) struct Printed {
     pub stdout: String,
     pub stderr: String,
     raw: Vec<u8>,
@@ -63,20 +63,20 @@ pub struct Printed {
 
 impl Printed {
     #[track_caller]
-    pub fn stdout_has(&self, text: &str) -> &Printed {
+    pub(crate) fn stdout_has(&self, text: &str) -> &Printed {
         assert_has("stdout", &self.stdout, text);
         self
     }
 
     #[track_caller]
-    pub fn stderr_has(&self, text: &str) -> &Printed {
+    pub(crate) fn stderr_has(&self, text: &str) -> &Printed {
         assert_has("stderr", &self.stderr, text);
         self
     }
 
     /// Stdout as one JSON document.
     #[track_caller]
-    pub fn json(&self) -> Value {
+    pub(crate) fn json(&self) -> Value {
         serde_json::from_slice(&self.raw).unwrap_or_else(|e| panic!("{e}: {}", self.stdout))
     }
 }

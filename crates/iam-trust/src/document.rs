@@ -5,7 +5,7 @@ use super::Findings;
 use serde_json::Value;
 
 /// The current policy language version.
-pub const VERSION: &str = "2012-10-17";
+pub(crate) const VERSION: &str = "2012-10-17";
 
 /// Checks `Version`: IAM knows `2012-10-17` and the older `2008-10-17` (under which policy
 /// variables are literal text); anything else is refused. A missing `Version` means

@@ -7,16 +7,16 @@ use super::{DIFFERENT, Format, Listing, Plan, SAME, TROUBLE, What, narrow};
 use crate::api::{Client, Listed};
 use crate::commands::paging::Paging;
 use crate::commands::plan::NameFilter;
-use poolsync_engine::diff;
-use poolsync_engine::display::escape;
 use crate::error::{Error, Result};
 use crate::markdown::{self, Document, Entry};
+use poolsync_engine::diff;
+use poolsync_engine::display::escape;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
 /// How one name compares.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Status {
+pub(super) enum Status {
     /// Both sides hold the same template.
     Same,
     /// The templates differ: the JSON Patch from left to right.
@@ -31,7 +31,7 @@ pub enum Status {
 
 /// One pool name and how its two sides compare.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Pair {
+pub(super) struct Pair {
     /// The pool name.
     pub name: String,
     /// The types on the left and right (when listed there).
@@ -43,10 +43,10 @@ pub struct Pair {
 }
 
 /// A listed pool: its type and template, or why it could not be read.
-pub type Pool = std::result::Result<(String, Value), String>;
+pub(super) type Pool = std::result::Result<(String, Value), String>;
 
 /// Pairs two listings by name, in name order.
-pub fn pair(left: BTreeMap<String, Pool>, mut right: BTreeMap<String, Pool>) -> Vec<Pair> {
+pub(super) fn pair(left: BTreeMap<String, Pool>, mut right: BTreeMap<String, Pool>) -> Vec<Pair> {
     let mut pairs = Vec::new();
     for (name, l) in left {
         let r = right.remove(&name);
@@ -91,7 +91,7 @@ pub fn pair(left: BTreeMap<String, Pool>, mut right: BTreeMap<String, Pool>) -> 
 }
 
 /// Lists both sides, pairs them and prints the result.
-pub async fn run(plan: &Plan) -> Result<u8> {
+pub(super) async fn run(plan: &Plan) -> Result<u8> {
     let What::All {
         left,
         right,

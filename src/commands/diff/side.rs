@@ -14,7 +14,7 @@ use std::path::PathBuf;
 
 /// Where one side's template comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Source {
+pub(crate) enum Source {
     /// A file, or stdin (`-`).
     File(PathBuf),
     /// A pool, on the server of `profile` (the default connection when `None`).
@@ -28,7 +28,7 @@ pub enum Source {
 
 /// One side: which (`left`, `right`), as the user wrote it, and its source.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Side {
+pub(crate) struct Side {
     /// `left` or `right`.
     pub which: &'static str,
     /// As written (for labels and errors).
@@ -39,7 +39,7 @@ pub struct Side {
 
 /// A side's template and, for a pool, its type.
 #[derive(Debug, Clone)]
-pub struct Read {
+pub(crate) struct Read {
     /// The base job template.
     pub template: Value,
     /// The work pool type; `None` for a file.
@@ -48,7 +48,7 @@ pub struct Read {
 
 impl Side {
     /// Parses a side; `profile` is `--left-profile` / `--right-profile`.
-    pub fn parse(which: &'static str, spec: &str, profile: Option<&str>) -> Result<Side> {
+    pub(crate) fn parse(which: &'static str, spec: &str, profile: Option<&str>) -> Result<Side> {
         let usage = |message: String| Error::Usage(format!("{which} side {spec}: {message}"));
         let file = spec == "-"
             || ["./", "../", "/"].iter().any(|p| spec.starts_with(p))
@@ -106,7 +106,7 @@ impl Side {
 
     /// The side ready to read: a pool side gets the client of its server (`connection`:
     /// the command's flags, for a side that names no profile); an error names the side.
-    pub fn reader(self, connection: &ConnectionArgs) -> Result<Reader> {
+    pub(crate) fn reader(self, connection: &ConnectionArgs) -> Result<Reader> {
         let client = match &self.source {
             Source::File(_) => None,
             Source::Pool { profile, .. } => {
@@ -117,7 +117,7 @@ impl Side {
     }
 
     /// `error`, naming this side.
-    pub fn error(&self, error: Error) -> Error {
+    pub(crate) fn error(&self, error: Error) -> Error {
         Error::Side {
             side: self.which,
             spec: self.spec.clone(),
@@ -128,7 +128,7 @@ impl Side {
 
 /// A side with what it needs to be read.
 #[derive(Debug)]
-pub struct Reader {
+pub(crate) struct Reader {
     /// The side.
     pub side: Side,
     /// The client of a pool side's server.
@@ -137,7 +137,7 @@ pub struct Reader {
 
 impl Reader {
     /// Reads the side's template (one `GET` for a pool); an error names the side.
-    pub async fn read(&self) -> Result<Read> {
+    pub(crate) async fn read(&self) -> Result<Read> {
         let read = match (&self.side.source, &self.client) {
             (Source::File(path), _) => input::read_template(path).map(|template| Read {
                 template,
@@ -160,7 +160,7 @@ impl Reader {
 /// alone: `PREFECT_API_URL`, `PREFECT_API_KEY` and `PREFECT_API_AUTH_STRING` in the
 /// environment (and `--api-url`, `--api-key`) are for the default connection, so a side
 /// never sends one server's key to another.
-pub fn client(connection: &ConnectionArgs, profile: Option<&str>) -> Result<Client> {
+pub(super) fn client(connection: &ConnectionArgs, profile: Option<&str>) -> Result<Client> {
     let config = match profile {
         None => Config::from_env(connection)?,
         Some(profile) => {

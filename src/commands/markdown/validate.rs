@@ -7,11 +7,11 @@ use crate::cli::{ConnectionArgs, ValidateArgs};
 use crate::commands::{checks, client, deployments};
 use crate::error::{Error, Result};
 use crate::markdown::{self, Document, Entry, Notes};
-use poolsync_engine::violation::Violation;
 use crate::{exit, input};
+use poolsync_engine::violation::Violation;
 
 /// Checks the pool or the files and prints the Markdown report.
-pub async fn run(connection: &ConnectionArgs, args: &ValidateArgs) -> Result<u8> {
+pub(crate) async fn run(connection: &ConnectionArgs, args: &ValidateArgs) -> Result<u8> {
     let mut entries = Vec::new();
     match (args.file.as_slice(), &args.target.pool) {
         ([], Some(name)) => {

@@ -29,7 +29,9 @@ pub(super) fn confirm(item: Item, sent: Result<()>, held: Option<&Value>) -> Rep
             (Err(e), None) => pending.report.fail(e),
             (Ok(()), _) => {
                 let difference = match held {
-                    Some(stored) => poolsync_engine::diff::json_patch(pending.template(), stored).to_string(),
+                    Some(stored) => {
+                        poolsync_engine::diff::json_patch(pending.template(), stored).to_string()
+                    }
                     None => "the pool is gone".to_string(),
                 };
                 let pool = pending.pool.name.clone();

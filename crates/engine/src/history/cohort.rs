@@ -19,7 +19,7 @@ fn variables(template: &Value) -> Option<&Map<String, Value>> {
 /// Adjusts `base` for every variable some of `candidates` (best first) define and `current`
 /// does not: deleted (the base defines it) or never had (the base neither defines nor uses
 /// it where the pool lacks the place).
-pub fn decide(base: &mut Value, current: &Value, candidates: &[&Value]) {
+pub(super) fn decide(base: &mut Value, current: &Value, candidates: &[&Value]) {
     let ours: BTreeSet<&str> = variables(current)
         .map(|p| p.keys().map(String::as_str).collect())
         .unwrap_or_default();

@@ -26,7 +26,7 @@ const ANNOTATIONS: [&str; 4] = ["description", "title", "example", "examples"];
 
 /// The base for `current` from `origins` (best first; `None` where an origin lacks the
 /// value), given the new `default` there; `None`: the base lacks it.
-pub fn synthesize(
+pub(super) fn synthesize(
     current: Option<&Value>,
     origins: &[Option<&Value>],
     default: Option<&Value>,

@@ -10,10 +10,10 @@ use serde_json::Value;
 use std::collections::{HashMap, HashSet};
 
 /// A template's features: JSON pointer -> value.
-pub type Features = HashMap<String, Value>;
+pub(super) type Features = HashMap<String, Value>;
 
 /// The features of `template`.
-pub fn features(template: &Value) -> Features {
+pub(super) fn features(template: &Value) -> Features {
     let mut out = HashMap::new();
     walk(template, String::new(), &mut out);
     out
@@ -50,7 +50,7 @@ fn walk(value: &Value, at: String, out: &mut Features) {
 
 /// How a candidate's features compare with a pool's.
 #[derive(Debug, Clone, Default)]
-pub struct Fit {
+pub(super) struct Fit {
     /// The candidate's features the pool holds equal.
     pub matched: HashSet<String>,
     /// The pool's features the candidate lacks (the user's additions, or a newer origin's).
@@ -67,13 +67,13 @@ pub struct Fit {
 impl Fit {
     /// How well the candidate explains the pool: matched features, less the pool's features
     /// it cannot account for.
-    pub fn rank(&self) -> i64 {
+    pub(super) fn rank(&self) -> i64 {
         self.matched.len() as i64 - self.extra as i64
     }
 }
 
 /// How `candidate` fits `pool` (the pool's features, from [`features`]).
-pub fn fit(candidate: &Value, pool: &Features) -> Fit {
+pub(super) fn fit(candidate: &Value, pool: &Features) -> Fit {
     let theirs = features(candidate);
     let mut out = Fit::default();
     for (pointer, value) in &theirs {

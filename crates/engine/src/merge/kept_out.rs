@@ -56,7 +56,7 @@ pub const HOW_TO_TAKE: &str = "to take these, rerun with --base none (a two-way 
 
 /// Every key of `default` that `merged` lacks, with the reason, from the `base` (none: a
 /// two-way merge), `current` and the merge's `upstream` reports.
-pub fn kept_out(
+pub(super) fn kept_out(
     base: Option<&Value>,
     default: &Value,
     current: &Value,
