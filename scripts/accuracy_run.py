@@ -81,7 +81,7 @@ class Runner:
                               text=True, env=env)
 
     def load(self):
-        data = json.load(gzip.open(REPO / "data/default-history.json.gz"))
+        data = json.load(gzip.open(REPO / "crates/engine/data/default-history.json.gz"))
         types = self.args.types.split(",") if self.args.types else sorted(data["types"])
         for pool_type in types:
             proc = self.poolsync("default", "--type", pool_type, "--history", "--output", "json")

@@ -30,7 +30,7 @@ fn committed_schema_matches_generated() {
     if std::env::var_os("POOLSYNC_BLESS").is_some_and(|v| v == "1") {
         let path = concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/schemas/federated-identity.schema.json"
+            "/../../schemas/federated-identity.schema.json"
         );
         std::fs::write(path, &generated).unwrap();
         return;
@@ -38,7 +38,7 @@ fn committed_schema_matches_generated() {
     assert_eq!(
         SCHEMA_FILE, generated,
         "schemas/federated-identity.schema.json is stale; regenerate it with \
-         `POOLSYNC_BLESS=1 cargo test --lib identity` and commit it"
+         `POOLSYNC_BLESS=1 cargo test -p poolsync-engine identity` and commit it"
     );
 }
 
