@@ -18,6 +18,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from bench_report import print_report
+
 REPO = Path(__file__).resolve().parent.parent
 SHORT = {  # route class -> the short name in a note
     "POST /work_pools/filter": "filter",
@@ -221,7 +223,6 @@ class Cloud:
             if f and p:
                 targets.append(f"- info ({tag}): poolsync takes {p['wall'] / f['wall']:.2f}x the batched "
                                f"floor's time and {p['served'] / max(f['served'], 1):.2f}x its requests")
-        from bench_run import print_report
         print_report(lines, targets, a, self.b.loads)
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import httpx
 
+from bench_report import print_report
 from seed_pools import TYPES
 
 REPO = Path(__file__).resolve().parent.parent
@@ -415,18 +416,6 @@ class Bench:
         if not real_ok:
             targets.append("- FAIL: poolsync's real update did not update every pool (see its note)")
         print_report(lines, targets, self.args, self.loads)
-
-
-def print_report(lines, targets, args, loads) -> None:
-    """The table, the targets and the conditions of the run, as scripts/bench prints them."""
-    database = "PostgreSQL (--postgres)" if args.postgres else "SQLite"
-    print()
-    print("\n".join(lines))
-    print()
-    print("\n".join(targets))
-    print()
-    print(f"database {database}; concurrency {args.concurrency}; "
-          f"1-min load after each row: {', '.join(loads)}")
 
 
 def main() -> int:
