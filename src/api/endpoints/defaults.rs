@@ -2,7 +2,7 @@
 //! `GET /collections/work_pool_types`, or a self-hosted server's
 //! `GET /collections/views/aggregate-worker-metadata`, and finding one pool type's in them.
 
-use crate::api::Client;
+use crate::api::endpoints::Client;
 use crate::error::Result;
 use reqwest::Method;
 use serde_json::Value;

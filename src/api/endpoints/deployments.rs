@@ -3,7 +3,7 @@
 //! `POST /flows/filter` by the flows' ids (a request per [`PAGE_SIZE`] ids).
 
 use super::PAGE_SIZE;
-use crate::api::Client;
+use crate::api::endpoints::Client;
 use crate::error::Result;
 use reqwest::Method;
 use serde::{Deserialize, Serialize};

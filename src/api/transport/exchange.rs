@@ -4,14 +4,55 @@
 //! ([`super::send`]); this file only reports what happened ([`Tried`]).
 
 use super::failure::transport_error;
-use super::send::{Request, Slot};
 use super::tokens::Headers;
 use super::wire::{Answer, Failure, Fault};
 use super::{Reply, Tokens, Transport, body, redirect, verbatim};
 use crate::error::{Error, Result};
 use reqwest::{Method, StatusCode};
+use serde_json::Value;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
+
+/// When a try may leave.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Slot {
+    /// Whenever the gate admits it.
+    Any,
+    /// At a send slot booked for it (then as the gate admits it, if a pause came).
+    Booked(Instant),
+    /// By a deadline (plus one pacing interval), at a booked slot if it has one.
+    By(Instant, Option<Instant>),
+}
+
+impl Slot {
+    /// The slot of the next try: a booked slot is used once.
+    pub(super) fn again(self) -> Slot {
+        match self {
+            Slot::Any | Slot::Booked(_) => Slot::Any,
+            Slot::By(by, _) => Slot::By(by, None),
+        }
+    }
+}
+
+/// One request, as the loop carries it from try to try.
+#[derive(Debug)]
+pub(super) struct Request<'a> {
+    /// The method; a PATCH is a write.
+    pub method: Method,
+    /// The path below the API base URL.
+    pub path: &'a str,
+    /// The whole URL.
+    pub url: String,
+    /// The JSON body, if any.
+    pub body: Option<&'a Value>,
+}
+
+impl Request<'_> {
+    /// Whether this is a write (a PATCH), which hands its retries back.
+    pub(super) fn write(&self) -> bool {
+        self.method == Method::PATCH
+    }
+}
 
 /// What one try got (the error of [`Transport::try_once`] is final).
 #[derive(Debug)]

@@ -5,7 +5,7 @@
 //! the safe write can re-read the pool first, except a refused CSRF token, which is renewed
 //! and sent again at once, within the same window. Every wait is cut by the interrupt.
 
-use super::exchange::Tried;
+use super::exchange::{Request, Slot, Tried};
 use super::failure::transport_error;
 use super::{Reply, Tokens, Transport};
 use crate::api::pacing::{MAX_THROTTLED_TRIES, RetryPolicy};
@@ -63,47 +63,6 @@ pub(crate) enum Retry {
         /// What the server or the network said.
         error: Error,
     },
-}
-
-/// When a try may leave.
-#[derive(Debug, Clone, Copy)]
-pub(super) enum Slot {
-    /// Whenever the gate admits it.
-    Any,
-    /// At a send slot booked for it (then as the gate admits it, if a pause came).
-    Booked(Instant),
-    /// By a deadline (plus one pacing interval), at a booked slot if it has one.
-    By(Instant, Option<Instant>),
-}
-
-impl Slot {
-    /// The slot of the next try: a booked slot is used once.
-    fn again(self) -> Slot {
-        match self {
-            Slot::Any | Slot::Booked(_) => Slot::Any,
-            Slot::By(by, _) => Slot::By(by, None),
-        }
-    }
-}
-
-/// One request, as the loop carries it from try to try.
-#[derive(Debug)]
-pub(super) struct Request<'a> {
-    /// The method; a PATCH is a write.
-    pub method: Method,
-    /// The path below the API base URL.
-    pub path: &'a str,
-    /// The whole URL.
-    pub url: String,
-    /// The JSON body, if any.
-    pub body: Option<&'a Value>,
-}
-
-impl Request<'_> {
-    /// Whether this is a write (a PATCH), which hands its retries back.
-    pub(super) fn write(&self) -> bool {
-        self.method == Method::PATCH
-    }
 }
 
 impl Transport {

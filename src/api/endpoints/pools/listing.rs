@@ -3,7 +3,7 @@
 //! becomes an entry naming it and the cause, and every other pool on the page is still read.
 
 use super::WorkPool;
-use crate::api::Client;
+use crate::api::endpoints::Client;
 use crate::api::endpoints::PAGE_SIZE;
 use crate::api::transport::Redactor;
 use crate::error::{Error, Result};

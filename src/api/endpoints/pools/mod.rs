@@ -10,7 +10,7 @@ pub(crate) use update::{Booking, Fresh, WriteAttempt};
 
 use super::PAGE_SIZE;
 use super::path::pool_path;
-use crate::api::Client;
+use crate::api::endpoints::Client;
 use crate::error::{Error, Result};
 use reqwest::{Method, StatusCode};
 use serde::{Deserialize, Serialize};

@@ -3,7 +3,7 @@
 //! hands a retry back instead of making it (the caller re-reads the pool first).
 
 use super::WorkPool;
-use crate::api::Client;
+use crate::api::endpoints::Client;
 use crate::api::endpoints::PAGE_SIZE;
 use crate::api::endpoints::path::pool_path;
 use crate::api::transport::{Attempt, Retry, Tries};
