@@ -261,3 +261,40 @@ fn retry_wait(
         (_, retry_after) => policy.delay(attempt, retry_after),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pretty_assertions::assert_eq;
+
+    fn policy() -> RetryPolicy {
+        RetryPolicy {
+            max_retries: 5,
+            extra_codes: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_collided_write_goes_at_once_unless_the_server_named_a_wait() {
+        assert_eq!(retry_wait(&policy(), 3, None, true), Duration::ZERO);
+        assert_eq!(
+            retry_wait(&policy(), 3, Some("2"), true),
+            Duration::from_secs(2)
+        );
+        assert_eq!(
+            retry_wait(&policy(), 1, Some("7"), false),
+            Duration::from_secs(7)
+        );
+        // Otherwise the backoff: 4 s +-20% for the third retry.
+        let backoff = retry_wait(&policy(), 3, None, false).as_secs_f64();
+        assert!((3.2..=4.8).contains(&backoff), "{backoff}");
+    }
+
+    #[test]
+    fn a_booked_slot_is_used_once_and_a_deadline_kept() {
+        let (by, at) = (Instant::now(), Instant::now());
+        assert!(matches!(Slot::Booked(at).again(), Slot::Any));
+        assert!(matches!(Slot::Any.again(), Slot::Any));
+        assert!(matches!(Slot::By(by, Some(at)).again(), Slot::By(b, None) if b == by));
+    }
+}
