@@ -47,7 +47,23 @@ pub(super) struct Request<'a> {
     pub body: Option<&'a Value>,
 }
 
-impl Request<'_> {
+impl<'a> Request<'a> {
+    /// A request of `path` below the API base URL `base`.
+    pub(super) fn new(
+        base: &str,
+        method: Method,
+        path: &'a str,
+        body: Option<&'a Value>,
+    ) -> Request<'a> {
+        let url = format!("{base}{path}");
+        Request {
+            method,
+            path,
+            url,
+            body,
+        }
+    }
+
     /// Whether this is a write (a PATCH), which hands its retries back.
     pub(super) fn write(&self) -> bool {
         self.method == Method::PATCH

@@ -79,13 +79,7 @@ impl Transport {
         body: Option<&Value>,
         booked: Option<Instant>,
     ) -> Result<Reply> {
-        let url = format!("{}{path}", self.base);
-        let request = Request {
-            method,
-            path,
-            url,
-            body,
-        };
+        let request = Request::new(&self.base, method, path, body);
         let slot = booked.map_or(Slot::Any, Slot::Booked);
         match self.run(tokens, &request, Tries::default(), slot).await {
             Attempt::Answered(reply) => Ok(reply),
@@ -108,13 +102,7 @@ impl Transport {
         spent: Tries,
         (by, booked): (Instant, Option<Instant>),
     ) -> Attempt {
-        let url = format!("{}{path}", self.base);
-        let request = Request {
-            method: Method::PATCH,
-            path,
-            url,
-            body: Some(body),
-        };
+        let request = Request::new(&self.base, Method::PATCH, path, Some(body));
         self.run(tokens, &request, spent, Slot::By(by, booked))
             .await
     }
