@@ -24,7 +24,7 @@ pub(crate) use remote::Remote;
 use super::outcome::Report;
 use super::signals::Stop;
 use super::update::Pending;
-use crate::api::{Attempt, Client, Tries, WorkPool};
+use crate::api::{Client, Tries, WorkPool, WriteAttempt};
 use crate::backup::{self, Backup};
 use crate::error::{Error, Result};
 use futures::{StreamExt, stream};
@@ -175,10 +175,10 @@ impl<'a, R: Remote> SafeWrite<'a, R> {
             }
         }
         let (by, booking) = (fresh.by, &booking);
-        let attempts: Vec<(Item, Attempt)> = stream::iter(ready.into_iter().enumerate())
+        let attempts: Vec<(Item, WriteAttempt)> = stream::iter(ready.into_iter().enumerate())
             .map(|(i, item)| async move {
                 if let Some(signal) = stop.signal() {
-                    let refused = Attempt::Answered(Err(Error::Interrupted { signal }));
+                    let refused = WriteAttempt::Answered(Err(Error::Interrupted { signal }));
                     return (item, refused);
                 }
                 let (template, when) = (item.pending.template(), (by, booking.patch(i)));
@@ -317,24 +317,24 @@ struct Next {
 
 /// Sorts a round's PATCH answers: a final answer ends the pool (read back if the write may
 /// have landed); a late one goes again at once, a retried one after the longest backoff.
-fn settle(attempts: Vec<(Item, Attempt)>, ended: &mut Ended) -> Next {
+fn settle(attempts: Vec<(Item, WriteAttempt)>, ended: &mut Ended) -> Next {
     let mut next = Next::default();
     for (mut item, attempt) in attempts {
         match attempt {
-            Attempt::Answered(Err(e)) if !may_have_landed(&e) => {
+            WriteAttempt::Answered(Err(e)) if !may_have_landed(&e) => {
                 ended.reports.push(item.pending.report.fail(e));
             }
-            Attempt::Answered(result) => ended.sent.push((item, result)),
-            Attempt::Late if item.late + 1 >= MAX_LATE => {
+            WriteAttempt::Answered(result) => ended.sent.push((item, result)),
+            WriteAttempt::Late if item.late + 1 >= MAX_LATE => {
                 let (pool, rounds) = (item.name().to_string(), MAX_LATE);
                 let error = Error::Unsent { pool, rounds };
                 ended.reports.push(item.pending.report.fail(error));
             }
-            Attempt::Late => {
+            WriteAttempt::Late => {
                 item.late += 1;
                 next.now.push(item);
             }
-            Attempt::Retry {
+            WriteAttempt::Retry {
                 wait,
                 error,
                 throttled,

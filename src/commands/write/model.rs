@@ -9,7 +9,7 @@
 //! (the API has no conditional update) and may be lost.
 
 use super::{Remote, SafeWrite};
-use crate::api::{Attempt, Booking, Fresh, Tries, WorkPool};
+use crate::api::{Booking, Fresh, Tries, WorkPool, WriteAttempt};
 use crate::backup::{self, Kind};
 use crate::commands::outcome::{Outcome, Report};
 use crate::commands::signals::Stop;
@@ -187,11 +187,11 @@ impl Remote for Model {
         template: &Value,
         spent: Tries,
         _when: (Instant, Option<Instant>),
-    ) -> Attempt {
+    ) -> WriteAttempt {
         let answer = self.state.borrow_mut().answers.pop_front();
         let answer = answer.unwrap_or(Answer::Ok);
         if matches!(answer, Answer::Late) {
-            return Attempt::Late;
+            return WriteAttempt::Late;
         }
         self.tick();
         if !self.state.borrow().fresh.contains_key(name) {
@@ -212,7 +212,7 @@ impl Remote for Model {
         // The read's window is spent: a further try needs a new read.
         self.state.borrow_mut().fresh.remove(name);
         let error = match code {
-            None => return Attempt::Answered(Ok(())),
+            None => return WriteAttempt::Answered(Ok(())),
             Some(0) => Error::Transport {
                 method: "PATCH".into(),
                 url: URL.into(),
@@ -224,14 +224,14 @@ impl Remote for Model {
         };
         let out_of_tries = spent.retries >= 3 || spent.throttled >= 5;
         match code {
-            Some(500) => Attempt::Answered(Err(error)),
-            _ if out_of_tries => Attempt::Answered(Err(error)),
-            Some(429) => Attempt::Retry {
+            Some(500) => WriteAttempt::Answered(Err(error)),
+            _ if out_of_tries => WriteAttempt::Answered(Err(error)),
+            Some(429) => WriteAttempt::Retry {
                 wait: Duration::ZERO,
                 error,
                 throttled: true,
             },
-            _ => Attempt::Retry {
+            _ => WriteAttempt::Retry {
                 wait: Duration::from_secs(1),
                 error,
                 throttled: false,

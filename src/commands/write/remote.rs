@@ -1,7 +1,7 @@
 //! What the safe write needs of a server, as a trait: the [`Client`] in a run, a model of a
 //! server with concurrent writers in the property tests.
 
-use crate::api::{Attempt, Booking, Client, Fresh, Tries};
+use crate::api::{Booking, Client, Fresh, Tries, WriteAttempt};
 use crate::error::Result;
 use serde_json::Value;
 use std::time::{Duration, Instant};
@@ -24,7 +24,7 @@ pub(crate) trait Remote {
         template: &Value,
         spent: Tries,
         when: (Instant, Option<Instant>),
-    ) -> Attempt;
+    ) -> WriteAttempt;
     /// A retry's wait; `Err` when a signal cut it.
     async fn wait(&self, wait: Duration) -> Result<()>;
 }
@@ -52,7 +52,7 @@ impl Remote for Client {
         template: &Value,
         spent: Tries,
         when: (Instant, Option<Instant>),
-    ) -> Attempt {
+    ) -> WriteAttempt {
         self.try_patch(name, template, spent, when).await
     }
 

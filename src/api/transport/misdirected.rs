@@ -3,13 +3,13 @@
 //! to every API path. When such a `404` comes and `{url}/api/health` answers, the error
 //! points at the url instead of saying "work pool not found".
 
-use super::Client;
+use super::Transport;
 use crate::error::Error;
 
-impl Client {
+impl Transport {
     /// The error for a `404` to a request of the API: [`Error::ApiUrlWithoutApi`] when the
     /// server answers `/api/health` below the api url, else `otherwise`.
-    pub(super) async fn not_found(&self, otherwise: Error) -> Error {
+    pub(crate) async fn not_found(&self, otherwise: Error) -> Error {
         let base = self.base.trim_end_matches('/');
         if base.ends_with("/api") || base.contains("/api/") {
             return otherwise;

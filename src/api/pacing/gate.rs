@@ -23,7 +23,7 @@ pub(crate) struct Pushback {
 
 /// The gate every request of one client passes.
 #[derive(Debug)]
-pub(super) struct Gate {
+pub(crate) struct Gate {
     pacer: Mutex<Pacer>,
     writes: Mutex<WriteLimit>,
     write_free: Notify,
@@ -39,7 +39,7 @@ struct Clock {
 
 impl Gate {
     /// A gate allowing `max_writes` writes in flight, paced at `max_rps` if given.
-    pub(super) fn new(max_rps: Option<f64>, max_writes: usize) -> Gate {
+    pub(crate) fn new(max_rps: Option<f64>, max_writes: usize) -> Gate {
         Gate {
             pacer: Mutex::new(Pacer::new(Instant::now(), max_rps)),
             writes: Mutex::new(WriteLimit::new(max_writes)),
@@ -50,7 +50,7 @@ impl Gate {
 
     /// Waits for this request's send slot. With `by`, a request whose slot comes later than
     /// [`Gate::latest`] of it does not wait: `false`, nothing reserved.
-    pub(super) async fn admit(&self, by: Option<Instant>) -> bool {
+    pub(crate) async fn admit(&self, by: Option<Instant>) -> bool {
         loop {
             let now = Instant::now();
             let wait = match by {
@@ -79,33 +79,33 @@ impl Gate {
     }
 
     /// Books `n` send slots back to back (see [`Pacer::book`]).
-    pub(super) fn book(&self, n: usize) -> Vec<Instant> {
+    pub(crate) fn book(&self, n: usize) -> Vec<Instant> {
         lock(&self.pacer).book(Instant::now(), n)
     }
 
     /// Waits for a booked slot `at`; `false` when a pause (a `429`) is in force by then.
-    pub(super) async fn admit_booked(&self, at: Instant) -> bool {
+    pub(crate) async fn admit_booked(&self, at: Instant) -> bool {
         tokio::time::sleep_until(at.into()).await;
         !lock(&self.pacer).paused(Instant::now())
     }
 
     /// The time between two requests, when the client paces.
-    pub(super) fn interval(&self) -> Option<Duration> {
+    pub(crate) fn interval(&self) -> Option<Duration> {
         lock(&self.pacer).rate().map(super::pace::interval)
     }
 
     /// The latest a request due by `by` may leave (one pacing interval later when paced).
-    pub(super) fn latest(&self, by: Instant) -> Instant {
+    pub(crate) fn latest(&self, by: Instant) -> Instant {
         lock(&self.pacer).latest(by)
     }
 
     /// An answer that was not throttled.
-    pub(super) fn through(&self) {
+    pub(crate) fn through(&self) {
         lock(&self.pacer).through();
     }
 
     /// A `429`: every request waits `wait` from now.
-    pub(super) fn throttle(&self, wait: Duration) {
+    pub(crate) fn throttle(&self, wait: Duration) {
         let now = Instant::now();
         lock(&self.pacer).throttle(now, wait);
         // Every request waits the pause out: a write held back by it waits as a re-read.
@@ -113,14 +113,14 @@ impl Gate {
     }
 
     /// Sleeps a retry backoff, counted as time spent on pushback.
-    pub(super) async fn back_off(&self, wait: Duration) {
+    pub(crate) async fn back_off(&self, wait: Duration) {
         let start = Instant::now();
         tokio::time::sleep(wait).await;
         self.waited(start, Instant::now());
     }
 
     /// Waits for a free write slot.
-    pub(super) async fn write_slot(&self) -> WriteSlot<'_> {
+    pub(crate) async fn write_slot(&self) -> WriteSlot<'_> {
         loop {
             let free = self.write_free.notified();
             if let Some(ticket) = lock(&self.writes).try_start() {
@@ -135,7 +135,7 @@ impl Gate {
     }
 
     /// What the gate saw so far.
-    pub(super) fn pushback(&self) -> Pushback {
+    pub(crate) fn pushback(&self) -> Pushback {
         let pacer = lock(&self.pacer);
         Pushback {
             throttled: pacer.throttled,
@@ -157,7 +157,7 @@ impl Gate {
 
 /// One write in flight; ending it tells the limit how the server answered.
 #[derive(Debug)]
-pub(super) struct WriteSlot<'a> {
+pub(crate) struct WriteSlot<'a> {
     gate: &'a Gate,
     ticket: Ticket,
     open: bool,
@@ -166,7 +166,7 @@ pub(super) struct WriteSlot<'a> {
 impl WriteSlot<'_> {
     /// The write was answered; `contended` when the answer was `503`. Returns whether it
     /// collided with another write of this client (see [`super::write_limit::Ended`]).
-    pub(super) fn end(mut self, contended: bool) -> bool {
+    pub(crate) fn end(mut self, contended: bool) -> bool {
         self.open = false;
         let ended = lock(&self.gate.writes).end(self.ticket, contended);
         self.gate.write_free.notify_waiters();
@@ -177,7 +177,7 @@ impl WriteSlot<'_> {
 impl WriteSlot<'_> {
     /// The write was answered, but the answer says nothing about contention (a 429): the
     /// slot is freed and the limit stays as it is.
-    pub(super) fn release(self) {
+    pub(crate) fn release(self) {
         // Dropping an open slot frees it without a verdict.
         drop(self);
     }

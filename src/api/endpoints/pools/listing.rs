@@ -1,11 +1,15 @@
-//! Reading a `POST /work_pools/filter` page pool by pool: one pool that cannot be parsed
-//! (say a template nested deeper than the JSON parser's 128 levels) becomes an entry naming
-//! it and the cause, and every other pool on the page is still read.
+//! The listing of pools: one page of `POST /work_pools/filter`, read pool by pool: one pool
+//! that cannot be parsed (say a template nested deeper than the JSON parser's 128 levels)
+//! becomes an entry naming it and the cause, and every other pool on the page is still read.
 
 use super::WorkPool;
-use super::redact::Redactor;
-use crate::error::Error;
+use crate::api::endpoints::Client;
+use crate::api::endpoints::PAGE_SIZE;
+use crate::api::transport::Redactor;
+use crate::error::{Error, Result};
+use reqwest::{Method, StatusCode};
 use serde::Deserialize;
+use serde_json::json;
 use serde_json::value::RawValue;
 
 /// One entry of a listing page.
@@ -32,6 +36,33 @@ impl Listed {
     }
 }
 
+impl Client {
+    /// One page of `POST /work_pools/filter`, optionally only pools of `types`. Each pool
+    /// is parsed on its own: one that cannot be read is an [`Listed::Unreadable`] entry.
+    pub(crate) async fn filter_pools(
+        &self,
+        types: &[String],
+        offset: usize,
+    ) -> Result<Vec<Listed>> {
+        let path = "/work_pools/filter";
+        let mut body = json!({"limit": PAGE_SIZE, "offset": offset});
+        if !types.is_empty() {
+            body["work_pools"] = json!({"type": {"any_": types}});
+        }
+        let reply = self.send(Method::POST, path, Some(&body)).await?;
+        if reply.status == StatusCode::NOT_FOUND {
+            let error = self.transport.status_error(Method::POST, path, &reply);
+            return Err(self.transport.not_found(error).await);
+        }
+        if !reply.status.is_success() {
+            return Err(self.transport.status_error(Method::POST, path, &reply));
+        }
+        let input = format!("the response to POST {}{path}", self.transport.base());
+        parse_page(&reply.body, offset, &input, self.transport.redactor())
+            .map_err(|source| self.json_error(input, source))
+    }
+}
+
 /// Only the name: every other field is skipped without depth limits.
 #[derive(Deserialize)]
 struct Named {
@@ -40,12 +71,12 @@ struct Named {
 
 /// Splits a page into its pools and parses each on its own. `offset` is the page's offset
 /// (for naming a pool with no readable name); `input` names the response for errors.
-pub(super) fn parse_page(
+fn parse_page(
     body: &[u8],
     offset: usize,
     input: &str,
     redactor: &Redactor,
-) -> Result<Vec<Listed>, serde_json::Error> {
+) -> serde_json::Result<Vec<Listed>> {
     // Skipping a value (as RawValue does) has no depth limit; only the split is parsed here.
     let items: Vec<Box<RawValue>> = serde_json::from_slice(body)?;
     Ok(items

@@ -1,9 +1,12 @@
-//! The client's side of a safe write: a timed re-read whose answer starts the window its
-//! PATCHes must leave in, and one try of a PATCH that hands a retry back instead of making
-//! it (the caller re-reads the pool first).
+//! The pools' update, the client's side of a safe write: a timed re-read whose answer starts
+//! the window its PATCHes must leave in, and one try of `PATCH /work_pools/{name}` that
+//! hands a retry back instead of making it (the caller re-reads the pool first).
 
-use super::send::{Step, Tries};
-use super::{Client, PAGE_SIZE, WorkPool, failure};
+use super::WorkPool;
+use crate::api::endpoints::Client;
+use crate::api::endpoints::PAGE_SIZE;
+use crate::api::endpoints::path::pool_path;
+use crate::api::transport::{Attempt, Retry, Tries};
 use crate::error::{Error, Result};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -42,9 +45,9 @@ impl Booking {
     }
 }
 
-/// How one try of a PATCH went.
+/// How one try of a PATCH went, as the safe write acts on it.
 #[derive(Debug)]
-pub(crate) enum Attempt {
+pub(crate) enum WriteAttempt {
     /// The server answered: the write was taken, or refused for good (or the retries ran
     /// out); the error of a lost connection or a 5xx may hide a write that landed.
     Answered(Result<()>),
@@ -72,7 +75,7 @@ impl Client {
     ) -> Result<Fresh> {
         let (pools, took) = match names {
             [name] => {
-                let path = failure::pool_path(name);
+                let path = pool_path(name);
                 let reply = self.send_booked(Method::GET, &path, None, booked).await?;
                 let took = reply.took;
                 match reply.status {
@@ -102,7 +105,7 @@ impl Client {
     /// How many PATCHes may follow one re-read and still leave in its window: all of them
     /// unpaced; paced, as many as have a slot within [`WINDOW_FLOOR`] plus one interval.
     pub(crate) fn writes_per_read(&self) -> usize {
-        match self.gate.interval() {
+        match self.transport.interval() {
             None => usize::MAX,
             Some(step) => {
                 let fit = WINDOW_FLOOR.as_secs_f64() / step.as_secs_f64().max(1e-9);
@@ -113,9 +116,9 @@ impl Client {
 
     /// Books the slots of a re-read and `patches` PATCHes when the client paces.
     pub(crate) fn book(&self, patches: usize) -> Booking {
-        match self.gate.interval() {
+        match self.transport.interval() {
             None => Booking::default(),
-            Some(_) => Booking(self.gate.book(patches + 1)),
+            Some(_) => Booking(self.transport.book(patches + 1)),
         }
     }
 
@@ -128,37 +131,47 @@ impl Client {
         template: &Value,
         spent: Tries,
         when: (Instant, Option<Instant>),
-    ) -> Attempt {
-        let path = failure::pool_path(name);
+    ) -> WriteAttempt {
+        let path = pool_path(name);
         let body = json!({ "base_job_template": template });
-        match self.send_write(&path, &body, spent, when).await {
-            Ok(Step::Answered(reply)) => Attempt::Answered(match reply.status {
-                StatusCode::OK | StatusCode::NO_CONTENT => Ok(()),
-                StatusCode::NOT_FOUND => Err(Error::PoolNotFound {
-                    pool: name.into(),
-                    url: self.base.clone(),
-                }),
-                StatusCode::FORBIDDEN if WorkPool::is_reserved(name) => {
-                    Err(Error::ReservedPool { pool: name.into() })
-                }
-                _ => Err(self.status_error(Method::PATCH, &path, &reply)),
+        let transport = &self.transport;
+        let attempt = transport.send_write(&self.csrf, &path, &body, spent, when);
+        let reply = match attempt.await {
+            Attempt::Answered(reply) => reply,
+            Attempt::Fatal(error) => return WriteAttempt::Answered(Err(error)),
+            Attempt::Retry(Retry::Late | Retry::Token) => return WriteAttempt::Late,
+            Attempt::Retry(Retry::Throttled(error)) => {
+                let (wait, throttled) = (Duration::ZERO, true);
+                return WriteAttempt::Retry {
+                    wait,
+                    error,
+                    throttled,
+                };
+            }
+            Attempt::Retry(Retry::Transient { wait, error }) => {
+                let throttled = false;
+                return WriteAttempt::Retry {
+                    wait,
+                    error,
+                    throttled,
+                };
+            }
+        };
+        WriteAttempt::Answered(match reply.status {
+            StatusCode::OK | StatusCode::NO_CONTENT => Ok(()),
+            StatusCode::NOT_FOUND => Err(Error::PoolNotFound {
+                pool: name.into(),
+                url: transport.base().to_string(),
             }),
-            Ok(Step::Late) => Attempt::Late,
-            Ok(Step::Retry {
-                wait,
-                error,
-                throttled,
-            }) => Attempt::Retry {
-                wait,
-                error,
-                throttled,
-            },
-            Err(e) => Attempt::Answered(Err(e)),
-        }
+            StatusCode::FORBIDDEN if WorkPool::is_reserved(name) => {
+                Err(Error::ReservedPool { pool: name.into() })
+            }
+            _ => Err(transport.status_error(Method::PATCH, &path, &reply)),
+        })
     }
 
     /// Waits `wait` (a retry's backoff, counted as pushback) unless a signal comes first.
     pub(crate) async fn wait(&self, wait: Duration) -> Result<()> {
-        self.pause(wait).await
+        self.transport.pause(wait).await
     }
 }

@@ -3,6 +3,10 @@
 
 use std::time::Duration;
 
+/// Tries of one request answered `429` before it is given up: a throttle says "wait", not
+/// "broken", so it gets many more tries than other failures (each waits its `Retry-After`).
+pub(crate) const MAX_THROTTLED_TRIES: u32 = 30;
+
 /// Statuses retried by default, as Prefect's own client does.
 pub(crate) const RETRY_STATUSES: [u16; 4] = [408, 429, 502, 503];
 

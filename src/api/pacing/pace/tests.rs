@@ -1,3 +1,5 @@
+//! Unit tests of the pacer: the rate it learns, its pauses, bookings and deadlines.
+
 use super::*;
 use pretty_assertions::assert_eq;
 

@@ -16,7 +16,7 @@ const MIN_NEEDLE: usize = 4;
 /// (standard and URL-safe alphabets, at each of the three byte alignments, so a secret
 /// inside a longer encoded string is found too).
 #[derive(Default)]
-pub(super) struct Redactor {
+pub(crate) struct Redactor {
     needles: Vec<String>,
 }
 
@@ -55,7 +55,7 @@ impl Redactor {
     }
 
     /// `text` with every form of the credentials replaced by `[redacted]`.
-    pub(super) fn apply(&self, text: &str) -> String {
+    pub(crate) fn apply(&self, text: &str) -> String {
         let mut out = text.to_string();
         for needle in &self.needles {
             if out.contains(needle.as_str()) {

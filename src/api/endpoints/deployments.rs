@@ -2,12 +2,31 @@
 //! requests as the API allows: one paged `POST /deployments/filter` by the pools' names, then
 //! `POST /flows/filter` by the flows' ids (a request per [`PAGE_SIZE`] ids).
 
-use super::{Client, Deployment, PAGE_SIZE};
+use super::PAGE_SIZE;
+use crate::api::endpoints::Client;
 use crate::error::Result;
 use reqwest::Method;
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
 use std::collections::HashMap;
+
+/// A deployment, as `POST /deployments/filter` returns it (only the fields poolsync uses).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct Deployment {
+    /// The deployment's id.
+    pub id: String,
+    /// The deployment's name (unique per flow).
+    pub name: String,
+    /// The flow it deploys.
+    #[serde(default)]
+    pub flow_id: Option<String>,
+    /// The work pool it runs on.
+    #[serde(default)]
+    pub work_pool_name: Option<String>,
+    /// Per-deployment overrides of the pool's job variables.
+    #[serde(default)]
+    pub job_variables: Value,
+}
 
 /// A flow, as `POST /flows/filter` returns it (only the fields poolsync uses).
 #[derive(Debug, Deserialize)]

@@ -1,8 +1,10 @@
 //! CSRF tokens for self-hosted Prefect servers that turn protection on: fetched once from
 //! `GET /csrf-token?client=<uuid>` and sent as `Prefect-Csrf-Token` / `Prefect-Csrf-Client`
 //! on every write. A 422 "CSRF protection is disabled." means the server does not want them.
+//! [`Csrf`] is the [`Tokens`] provider the transport asks; the token itself is fetched
+//! through the transport with [`NoTokens`], so nothing here is reached again while it is.
 
-use super::{Client, Reply};
+use crate::api::transport::{NoTokens, Tokens, Transport};
 use crate::error::{Error, Result};
 use reqwest::StatusCode;
 use reqwest::header::{HeaderName, HeaderValue};
@@ -17,24 +19,26 @@ enum State {
 
 /// The CSRF state of one client.
 #[derive(Debug)]
-pub(super) struct Csrf {
+pub(crate) struct Csrf {
     state: Mutex<State>,
 }
 
 impl Csrf {
     /// `enabled` is false for Prefect Cloud, which has no CSRF endpoint.
-    pub(super) fn new(enabled: bool) -> Self {
+    pub(crate) fn new(enabled: bool) -> Self {
         let state = if enabled { State::Unknown } else { State::Off };
         Csrf {
             state: Mutex::new(state),
         }
     }
+}
 
+impl Tokens for Csrf {
     /// The CSRF headers of a write request, fetching a token the first time.
-    pub(super) async fn headers(&self, client: &Client) -> Result<Vec<(HeaderName, HeaderValue)>> {
+    async fn headers(&self, transport: &Transport) -> Result<Vec<(HeaderName, HeaderValue)>> {
         let mut state = self.state.lock().await;
         if matches!(*state, State::Unknown) {
-            *state = fetch(client).await?;
+            *state = fetch(transport).await?;
         }
         let State::Token { token, client } = &*state else {
             return Ok(Vec::new());
@@ -57,12 +61,12 @@ impl Csrf {
     }
 
     /// Whether a reply is the server refusing our CSRF token (expired or missing).
-    pub(super) fn rejected(&self, status: &StatusCode, body: &[u8]) -> bool {
-        *status == StatusCode::FORBIDDEN && String::from_utf8_lossy(body).contains("CSRF token")
+    fn rejected(&self, status: StatusCode, body: &[u8]) -> bool {
+        status == StatusCode::FORBIDDEN && String::from_utf8_lossy(body).contains("CSRF token")
     }
 
     /// Forgets the token so the next write fetches a new one.
-    pub(super) async fn reset(&self) {
+    async fn reset(&self) {
         let mut state = self.state.lock().await;
         if !matches!(*state, State::Off) {
             *state = State::Unknown;
@@ -70,18 +74,18 @@ impl Csrf {
     }
 }
 
-async fn fetch(client: &Client) -> Result<State> {
+/// `GET /csrf-token?client=<uuid>`, through the send loop like every other request.
+async fn fetch(transport: &Transport) -> Result<State> {
     let id = uuid::Uuid::new_v4().to_string();
     let path = format!("/csrf-token?client={id}");
-    // Through the retrying path, like every other request; boxed because `send` reaches
-    // back here for writes (never for this GET).
-    let reply: Reply = Box::pin(client.send(reqwest::Method::GET, &path, None)).await?;
+    let get = reqwest::Method::GET;
+    let reply = transport.send(&NoTokens, get, &path, None, None).await?;
     match reply.status {
         StatusCode::UNPROCESSABLE_ENTITY | StatusCode::NOT_FOUND => Ok(State::Off),
         status if status.is_success() => {
             let body: serde_json::Value =
                 serde_json::from_slice(&reply.body).map_err(|source| Error::Json {
-                    input: format!("the response to GET {}/csrf-token", client.base_url()),
+                    input: format!("the response to GET {}/csrf-token", transport.base()),
                     source,
                 })?;
             match body.get("token").and_then(serde_json::Value::as_str) {
@@ -90,11 +94,11 @@ async fn fetch(client: &Client) -> Result<State> {
                     client: id,
                 }),
                 None => Err(Error::Shape {
-                    input: format!("the response to GET {}/csrf-token", client.base_url()),
+                    input: format!("the response to GET {}/csrf-token", transport.base()),
                     message: "has no \"token\" string; is this a Prefect server?".into(),
                 }),
             }
         }
-        _ => Err(client.status_error(reqwest::Method::GET, "/csrf-token", &reply)),
+        _ => Err(transport.status_error(reqwest::Method::GET, "/csrf-token", &reply)),
     }
 }

@@ -1,3 +1,5 @@
+//! Unit tests of the write limit: how `503`s lower it, how it grows back and settles.
+
 use super::*;
 use pretty_assertions::assert_eq;
 

@@ -1,7 +1,9 @@
 //! One request on the wire and its answer, whichever way it went: through `reqwest` (every
 //! request but a few), or through hyper for a path a URL parser would rewrite (the verbatim
-//! client). The send loop sees one shape for both.
+//! client). The send loop sees one shape for both, and one [`Fault`] when a try got no whole
+//! answer.
 
+use crate::error::Error;
 use bytes::Bytes;
 use http_body_util::BodyExt as _;
 use reqwest::StatusCode;
@@ -13,6 +15,28 @@ pub(super) enum Failure {
     Http(reqwest::Error),
     /// Through hyper (the verbatim client).
     Hyper(HyperFailure),
+}
+
+/// Why one try got no whole answer: the network failed it (worth another try when
+/// [`Failure::retryable`]), or poolsync will not go on with it (final).
+#[derive(Debug)]
+pub(super) enum Fault {
+    /// The connection, the timeout or the body failed.
+    Lost(Failure),
+    /// Final: a body over the cap, a proxy set for a verbatim path, an unusable setting.
+    Fatal(Error),
+}
+
+impl From<Failure> for Fault {
+    fn from(failure: Failure) -> Fault {
+        Fault::Lost(failure)
+    }
+}
+
+impl From<Error> for Fault {
+    fn from(error: Error) -> Fault {
+        Fault::Fatal(error)
+    }
 }
 
 /// Why a request sent through hyper got no answer.

@@ -8,7 +8,9 @@
 //! environment names a proxy for the API's host, the request is refused, since a proxy may
 //! resolve the dot segment itself.
 
-use super::wire::{Answer, Body, Failure as WireFailure, HyperFailure as Failure, retry_after};
+use super::wire::{
+    Answer, Body, Failure as WireFailure, Fault, HyperFailure as Failure, retry_after,
+};
 use crate::error::{Error, Result};
 use bytes::Bytes;
 use http_body_util::Full;
@@ -22,7 +24,7 @@ use rustls::pki_types::CertificateDer;
 use std::time::Duration;
 
 /// Whether `path` has a segment that URL parsers resolve as `.` or `..`.
-pub(super) fn needed(path: &str) -> bool {
+pub(crate) fn needed(path: &str) -> bool {
     let path = path.split(['?', '#']).next().unwrap_or_default();
     path.split('/').any(|segment| {
         let decoded = segment.to_ascii_lowercase().replace("%2e", ".");
@@ -58,7 +60,7 @@ impl Verbatim {
         }
     }
 
-    /// Sends one request to `url` exactly as written. The outer error means it cannot be
+    /// Sends one request to `url` exactly as written. [`Fault::Fatal`] means it cannot be
     /// sent at all (a proxy is set for the host, or the TLS settings are unusable).
     pub(super) async fn send(
         &self,
@@ -66,13 +68,13 @@ impl Verbatim {
         url: &str,
         body: Option<&serde_json::Value>,
         extra: &[(HeaderName, HeaderValue)],
-    ) -> Result<std::result::Result<Answer, WireFailure>> {
+    ) -> std::result::Result<Answer, Fault> {
         let uri: hyper::Uri = url.parse().map_err(|e| Error::Setting {
             name: "api url".into(),
             message: format!("{url} is not a valid request target: {e}"),
         })?;
         if Matcher::from_env().intercept(&uri).is_some() {
-            return Err(Error::UnaddressablePool { url: url.into() });
+            return Err(Fault::Fatal(Error::UnaddressablePool { url: url.into() }));
         }
         let client = self
             .client
@@ -96,21 +98,20 @@ impl Verbatim {
             Err(_) => Err(Failure::Timeout),
             Ok(sent) => sent.map_err(Failure::Request),
         };
-        Ok(sent
-            .map(|response| {
-                let (head, incoming) = response.into_parts();
-                let length = head
-                    .headers
-                    .get(reqwest::header::CONTENT_LENGTH)
-                    .and_then(|v| v.to_str().ok()?.parse().ok());
-                Answer {
-                    status: head.status,
-                    retry_after: retry_after(&head.headers),
-                    length,
-                    body: Body::Hyper { incoming, deadline },
-                }
-            })
-            .map_err(WireFailure::Hyper))
+        sent.map(|response| {
+            let (head, incoming) = response.into_parts();
+            let length = head
+                .headers
+                .get(reqwest::header::CONTENT_LENGTH)
+                .and_then(|v| v.to_str().ok()?.parse().ok());
+            Answer {
+                status: head.status,
+                retry_after: retry_after(&head.headers),
+                length,
+                body: Body::Hyper { incoming, deadline },
+            }
+        })
+        .map_err(|failure| Fault::Lost(WireFailure::Hyper(failure)))
     }
 
     fn build(&self) -> Result<Hyper> {

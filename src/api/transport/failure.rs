@@ -1,12 +1,29 @@
 //! Turning what the transport and the server said into poolsync errors: the cause of a
-//! failed request, the `detail` of an error body, and the path encoding of pool names.
+//! failed request ([`transport_error`]), an error status with the `detail` of its body
+//! ([`Transport::status_error`]).
 
 use super::redact::Redactor;
 use super::wire::Failure;
+use super::{Reply, Transport};
 use crate::error::Error;
 use reqwest::Method;
 use serde_json::Value;
 
+impl Transport {
+    /// The error of an answer with an error status, naming the request and the server's
+    /// explanation (redacted).
+    pub(crate) fn status_error(&self, method: Method, path: &str, reply: &Reply) -> Error {
+        Error::Status {
+            method: method.to_string(),
+            url: format!("{}{path}", self.base),
+            status: reply.status.as_u16(),
+            detail: detail(&reply.body, &self.redactor),
+            tries: reply.tries,
+        }
+    }
+}
+
+/// A request that got no answer, as a poolsync error with a hint at the likely cause.
 pub(super) fn transport_error(method: &Method, url: &str, failure: &Failure) -> Error {
     // The top-level message repeats the URL; the chain below it says what happened.
     let error = failure.as_error();
@@ -44,34 +61,10 @@ pub(super) fn transport_error(method: &Method, url: &str, failure: &Failure) -> 
     }
 }
 
-/// Percent-encodes one URL path segment (a pool name).
-pub fn encode(segment: &str) -> String {
-    let mut out = String::with_capacity(segment.len());
-    for byte in segment.bytes() {
-        match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(byte as char)
-            }
-            _ => out.push_str(&format!("%{byte:02X}")),
-        }
-    }
-    out
-}
-
-/// `/work_pools/{name}`, the path of one pool. The names `.` and `..` are encoded whole
-/// (`%2E`, `%2E%2E`); URL parsers still resolve those as dot segments, so such paths go
-/// through the [`verbatim`](super::verbatim) client.
-pub(super) fn pool_path(name: &str) -> String {
-    match name {
-        "." | ".." => format!("/work_pools/{}", name.replace('.', "%2E")),
-        _ => format!("/work_pools/{}", encode(name)),
-    }
-}
-
 /// The server's explanation of an error: `detail`, or a 422's `exception_detail` messages,
 /// with the credentials blanked out (before and after it is taken apart, so neither a
 /// truncation nor a JSON escape lets a fragment through) and control characters escaped.
-pub(super) fn detail(body: &[u8], redactor: &Redactor) -> String {
+fn detail(body: &[u8], redactor: &Redactor) -> String {
     let text = redactor.apply(&String::from_utf8_lossy(body));
     poolsync_engine::display::escape(&redactor.apply(&explain(text.as_bytes()))).into_owned()
 }
@@ -145,31 +138,6 @@ mod tests {
         ];
         for (body, want) in cases {
             assert_eq!(detail(body.as_bytes(), &Redactor::default()), want);
-        }
-    }
-
-    #[test]
-    fn encodes_path_segments() {
-        assert_eq!(encode("my pool/é"), "my%20pool%2F%C3%A9");
-        assert_eq!(encode("k8s-pool_1.x"), "k8s-pool_1.x");
-        assert_eq!(encode("?a#b%c\\d"), "%3Fa%23b%25c%5Cd");
-    }
-
-    #[test]
-    fn pool_paths_survive_url_parsing_or_take_the_verbatim_client() {
-        for name in ["...", "..x", ". ", "a/..", "%2E%2E", "?x", "#"] {
-            let path = pool_path(name);
-            let url = reqwest::Url::parse(&format!("http://h/api{path}")).unwrap();
-            assert_eq!(url.path(), format!("/api{path}"), "{name:?}");
-            assert_eq!(url.query(), None, "{name:?}");
-            assert!(!super::super::verbatim::needed(&path), "{name:?}");
-        }
-        for (name, want) in [(".", "/work_pools/%2E"), ("..", "/work_pools/%2E%2E")] {
-            assert_eq!(pool_path(name), want);
-            assert!(super::super::verbatim::needed(want), "{name:?}");
-            // Why: the URL standard resolves encoded dot segments too.
-            let url = reqwest::Url::parse(&format!("http://h/api{want}")).unwrap();
-            assert_ne!(url.path(), format!("/api{want}"));
         }
     }
 }

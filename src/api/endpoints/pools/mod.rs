@@ -1,0 +1,100 @@
+//! The work pools: the [`WorkPool`] shape, reading one pool (`GET /work_pools/{name}`) or a
+//! few by name (`POST /work_pools/filter`), the paged [`listing`] of every pool, and the
+//! client's side of a safe write ([`update`]).
+
+mod listing;
+mod update;
+
+pub(crate) use listing::Listed;
+pub(crate) use update::{Booking, Fresh, WriteAttempt};
+
+use super::PAGE_SIZE;
+use super::path::pool_path;
+use crate::api::endpoints::Client;
+use crate::error::{Error, Result};
+use reqwest::{Method, StatusCode};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+/// A work pool, as `GET /work_pools/{name}` and `POST /work_pools/filter` return it
+/// (only the fields poolsync uses).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct WorkPool {
+    /// The pool's name.
+    pub name: String,
+    /// The pool's type, e.g. `kubernetes` or `prefect:managed`.
+    #[serde(rename = "type")]
+    pub pool_type: String,
+    /// The stored base job template.
+    #[serde(default)]
+    pub base_job_template: Value,
+    /// When the pool was last changed (server timestamp).
+    #[serde(default)]
+    pub updated: Option<String>,
+    /// Every other field, kept so a backup holds the pool exactly as read.
+    #[serde(flatten)]
+    pub rest: serde_json::Map<String, Value>,
+}
+
+impl WorkPool {
+    /// Pools whose name starts with "prefect" (any case) are reserved: the server answers
+    /// 403 to template changes.
+    pub(crate) fn is_reserved(name: &str) -> bool {
+        name.get(..7)
+            .is_some_and(|p| p.eq_ignore_ascii_case("prefect"))
+    }
+}
+
+impl Client {
+    /// `GET /work_pools/{name}`.
+    pub(crate) async fn read_pool(&self, name: &str) -> Result<WorkPool> {
+        let path = pool_path(name);
+        let reply = self.send(Method::GET, &path, None).await?;
+        match reply.status {
+            StatusCode::NOT_FOUND => Err(self
+                .transport
+                .not_found(Error::PoolNotFound {
+                    pool: name.into(),
+                    url: self.transport.base().to_string(),
+                })
+                .await),
+            _ => self.parse(Method::GET, &path, reply),
+        }
+    }
+
+    /// The pools named `names` (at most [`PAGE_SIZE`]), in one `POST /work_pools/filter`;
+    /// names the server does not know are simply absent from the answer.
+    pub(crate) async fn read_pools(&self, names: &[String]) -> Result<Vec<WorkPool>> {
+        let body = json!({
+            "work_pools": {"name": {"any_": names}},
+            "limit": names.len().clamp(1, PAGE_SIZE),
+        });
+        let path = "/work_pools/filter";
+        let reply = self.send(Method::POST, path, Some(&body)).await?;
+        if reply.status == StatusCode::NOT_FOUND {
+            let error = self.transport.status_error(Method::POST, path, &reply);
+            return Err(self.transport.not_found(error).await);
+        }
+        self.parse(Method::POST, path, reply)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pretty_assertions::assert_eq;
+
+    #[test]
+    fn reserved_names() {
+        for (name, want) in [
+            ("prefect", true),
+            ("Prefect-Managed", true),
+            ("PREFECTX", true),
+            ("my-prefect", false),
+            ("pref", false),
+            ("ünïcode", false),
+        ] {
+            assert_eq!(WorkPool::is_reserved(name), want, "{name}");
+        }
+    }
+}
