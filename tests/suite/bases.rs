@@ -5,9 +5,11 @@
 //! come only from backups) still shows the upgrade as pending. With the old behaviour (the
 //! base recorded before the PATCH) each of these runs said "up to date" and never upgraded.
 
-use crate::mock::files_under;
-use crate::support::{api_url, create_pool, outcomes, poolsync, proxy, read_template};
-use crate::support::{stale_kubernetes, unique};
+use crate::harness::Run;
+use crate::harness::fixtures::files_under;
+use crate::harness::live::{api_url, create_pool, read_template};
+use crate::harness::live::{stale_kubernetes, unique};
+use crate::harness::proxy;
 use serde_json::{Value, json};
 use std::path::Path;
 use std::sync::Arc;
@@ -25,20 +27,17 @@ fn update_retrying(
     extra: &[&str],
     retries: u32,
 ) -> (i32, String) {
-    let out = poolsync()
-        .env("PREFECT_CLIENT_MAX_RETRIES", retries.to_string())
-        .args(["update", pool, "--output", "json", "--api-url", url])
+    let out = Run::new(["update", pool, "--output", "json", "--api-url", url])
         .arg("--backup-dir")
         .arg(backups)
         .args(extra)
-        .output()
-        .expect("poolsync runs");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    let (pools, _) = outcomes(&stdout);
+        .env("PREFECT_CLIENT_MAX_RETRIES", retries.to_string())
+        .server_home()
+        .run();
+    let (pools, _) = out.outcomes();
     let outcome = pools.get(pool).cloned();
-    let outcome = outcome.unwrap_or_else(|| panic!("no outcome for {pool}: {stdout}{stderr}"));
-    (out.status.code().expect("exit code"), outcome)
+    let outcome = outcome.unwrap_or_else(|| panic!("no outcome for {pool}: {out}"));
+    (out.status.expect("exit code"), outcome)
 }
 
 /// What the next run would do, from backups only: `would_change` while the upgrade is
@@ -123,11 +122,11 @@ fn after_a_rollback_the_base_is_the_restored_templates() {
     assert_eq!((code, outcome.as_str()), (0, "updated"));
     assert_eq!(next_run(api_url(), &pool, backups), "up_to_date");
 
-    poolsync()
-        .args(["rollback", &pool, "--latest", "--api-url", api_url()])
+    Run::new(["rollback", &pool, "--latest", "--api-url", api_url()])
         .arg("--backup-dir")
         .arg(backups)
-        .assert()
+        .server_home()
+        .run()
         .code(0);
     assert_eq!(read_template(&pool), stale_kubernetes());
     // The restored template was never synced from today's default: the upgrade is pending

@@ -1,11 +1,12 @@
 //! `poolsync update --all` and `update POOL1 POOL2 ...` against a real Prefect server.
 
-use crate::support;
+use crate::harness::Run;
+use crate::harness::live;
 
+use live::{api_url, create_pool, default_template, read_pool, unique};
 use pretty_assertions::assert_eq;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
-use support::{api_url, create_pool, default_template, on_server, poolsync, read_pool, unique};
 
 const TYPES: [&str; 4] = ["kubernetes", "ecs", "docker", "process"];
 
@@ -48,12 +49,12 @@ fn stale(pool_type: &str, index: usize) -> Value {
 /// today's defaults less a variable, which an inferred base would keep deleted.
 #[track_caller]
 fn json_lines(args: &[&str], code: i32) -> (Vec<Value>, Value) {
-    let out = poolsync()
-        .args(args)
+    let out = Run::new(args)
         .args(["--base", "none", "--output", "json", "--api-url", api_url()])
-        .assert()
-        .code(code);
-    let stdout = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+        .server_home()
+        .run();
+    out.code(code);
+    let stdout = String::from_utf8_lossy(&out.raw).to_string();
     let mut lines: Vec<Value> = stdout
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
@@ -214,8 +215,10 @@ fn named_pools_one_missing() {
     create_pool(&a, "kubernetes", &stale("kubernetes", 3));
     create_pool(&b, "process", &stale("process", 4));
     let missing = unique("named-missing");
-    let stdout = on_server(["update", &a, &missing, &b, "--base", "none"])
-        .code(1)
+    let stdout = Run::new(["update", &a, &missing, &b, "--base", "none"])
+        .live()
+        .run()
+        .exit(1)
         .stdout;
     assert!(
         stdout.lines().next().unwrap().starts_with("POOL "),

@@ -1,8 +1,7 @@
 //! Work over hostile input ends, and says why: a listing whose pages never end, a
 //! Terraform file whose values grow without bound.
 
-use crate::fake::scenario::Scenario;
-use crate::mock;
+use crate::harness::Run;
 use serde_json::Value;
 use wiremock::ResponseTemplate;
 
@@ -11,10 +10,10 @@ fn full_page() -> Value {
     let pools: Vec<Value> = (0..200)
         .map(|i| {
             let name = format!("p{i:03}");
-            mock::pool_body(
+            crate::harness::fixtures::pool_body(
                 &name,
                 "kubernetes",
-                &mock::newer_default(),
+                &crate::harness::fixtures::newer_default(),
                 "2024-01-01T00:00:00Z",
             )
         })
@@ -24,24 +23,23 @@ fn full_page() -> Value {
 
 /// A server that returns the same page at every offset: the listing stops at the repeat,
 /// after two requests, processes the pools it found once, and ends in an error that says why.
-#[tokio::test]
-async fn a_listing_that_repeats_its_page_stops_and_says_why() {
-    let ran = Scenario::new()
+#[test]
+fn a_listing_that_repeats_its_page_stops_and_says_why() {
+    let ran = Run::fake()
         .route(
             "POST /work_pools/filter",
             ResponseTemplate::new(200).set_body_json(full_page()),
         )
         .args(["update", "--all", "--dry-run"])
-        .run()
-        .await;
+        .run();
     ran.code(1)
         .requests("POST /work_pools/filter", 2)
         .stdout_has("200 pools: 200 up to date")
         .stderr_has("repeats the page before it");
     assert!(
-        !ran.out.stderr.contains("the response to the response"),
+        !ran.stderr.contains("the response to the response"),
         "{}",
-        ran.out
+        ran
     );
 }
 
@@ -71,18 +69,13 @@ fn terraform_locals_that_double_at_every_line_are_refused_fast() {
     let check = ["trust-policy".to_string(), "--check".into(), file.clone()];
     for args in [&check[..], &springboard[..]] {
         let started = std::time::Instant::now();
-        let out = std::process::Command::new("sh")
-            .arg("-c")
-            .arg("ulimit -v 1048576 && exec \"$0\" \"$@\"")
-            .arg(assert_cmd::cargo::cargo_bin("poolsync"))
-            .args(args)
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", dir.path())
-            .output()
-            .expect("poolsync runs");
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+        let out = Run::new(args)
+            .home(dir.path())
+            .memory_limit(1_048_576)
+            .no_timeout()
+            .run();
+        let stderr = out.stderr.clone();
+        assert_eq!(out.status, Some(1), "{args:?}: {stderr}");
         assert!(
             started.elapsed().as_secs() < 10,
             "{args:?}: {:?}",
@@ -107,13 +100,15 @@ const WIDE_POOL: &str = r#"{"name": "k8s", "type": "kubernetes", "updated": "202
 
 /// An integer beyond 64 bits would come back as a float: the pool is refused by the
 /// integer's JSON pointer, and nothing is sent.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_integer_beyond_64_bits_is_refused_by_pointer() {
+#[test]
+fn an_integer_beyond_64_bits_is_refused_by_pointer() {
     let wide = ResponseTemplate::new(200).set_body_raw(WIDE_POOL, "application/json");
-    let ran = Scenario::update_pool(0)
-        .reads(mock::POOL, vec![crate::fake::Read::Reply(wide)])
-        .run()
-        .await;
+    let ran = Run::update_pool(0)
+        .reads(
+            crate::harness::fixtures::POOL,
+            vec![crate::harness::fake::Read::Reply(wide)],
+        )
+        .run();
     ran.code(1)
         .requests("PATCH /work_pools/k8s", 0)
         .stderr_has("/base_job_template/variables/properties/n/default")
@@ -124,10 +119,9 @@ async fn an_integer_beyond_64_bits_is_refused_by_pointer() {
     let template = r#"{"job_configuration": {"image": "{{ image }}"}, "variables": {
         "properties": {"image": {"default": "a:2"}, "big": {"default": [-99999999999999999999]}}}}"#;
     std::fs::write(&file, template).expect("write");
-    let ran = Scenario::update_pool(0)
+    let ran = Run::update_pool(0)
         .args(["--template", &file.to_string_lossy()])
-        .run()
-        .await;
+        .run();
     ran.code(1)
         .requests("PATCH /work_pools/k8s", 0)
         .stderr_has("/variables/properties/big/default/0")

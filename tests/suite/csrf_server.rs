@@ -2,7 +2,8 @@
 //! a second server started once for this module): poolsync fetches a token and its write
 //! lands, where the same write without the token is refused.
 
-use crate::support::{csrf_server, fail, poolsync, send, unique};
+use crate::harness::Run;
+use crate::harness::live::{csrf_server, fail, send, unique};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -68,22 +69,12 @@ fn update_on_a_csrf_protected_server_fetches_a_token_and_writes() {
     );
 
     let dir = tempfile::tempdir().expect("backup dir");
-    let out = poolsync()
-        .args([
-            "update",
-            &name,
-            "-v",
-            "--base",
-            "none",
-            "--api-url",
-            api,
-            "--backup-dir",
-        ])
-        .arg(dir.path())
-        .assert()
-        .code(0);
-    let stdout = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
-    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    let out = Run::new(["update", &name, "-v", "--base", "none"])
+        .backup_dir(dir.path())
+        .live_csrf()
+        .run();
+    out.code(0);
+    let (stdout, stderr) = (&out.stdout, &out.stderr);
     assert!(
         stdout.ends_with(&format!("{name}: updated\n")),
         "{stdout}\n{stderr}"

@@ -6,9 +6,9 @@
 //! was attempted, and the exit code. Batch faults are in `faults_batch.rs`; replies cut
 //! short on the wire in `faults_wire.rs`.
 
-use crate::fake::scenario::{Ran, Scenario};
-use crate::fake::{CSRF_TOKEN, POOL_PATCH, POOL_READ, Patch, Read};
-use crate::mock::{self, POOL, current, detail, merged, pool_body};
+use crate::harness::fake::{CSRF_TOKEN, POOL_PATCH, POOL_READ, Patch, Read};
+use crate::harness::fixtures::{POOL, current, detail, merged, pool_body};
+use crate::harness::{Output, Run};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -17,7 +17,7 @@ use wiremock::ResponseTemplate;
 
 /// Exactly `n` backup files, each of POOL as read, with the merged template.
 #[track_caller]
-fn assert_backups(ran: &Ran, n: usize) -> Vec<PathBuf> {
+fn assert_backups(ran: &Output, n: usize) -> Vec<PathBuf> {
     let files = ran.backups(n);
     for file in &files {
         let pool_dir = file.parent().and_then(Path::file_name);
@@ -33,15 +33,14 @@ fn assert_backups(ran: &Ran, n: usize) -> Vec<PathBuf> {
 }
 
 /// 429 with `Retry-After: 1` on the PATCH, then 204: waited out, updated, one backup.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn patch_429_with_retry_after_then_204_updates() {
+#[test]
+fn patch_429_with_retry_after_then_204_updates() {
     let throttled = ResponseTemplate::new(429).insert_header("Retry-After", "1");
-    let ran = Scenario::update_pool(1)
+    let ran = Run::update_pool(1)
         .patches(POOL, vec![Patch::Reply(throttled), Patch::Store])
-        .run()
-        .await;
+        .run();
     ran.code(0).stdout_ends(&format!("{POOL}: updated\n"));
-    assert!(ran.out.elapsed >= Duration::from_millis(950), "{}", ran.out);
+    assert!(ran.elapsed >= Duration::from_millis(950), "{}", ran);
     ran.patched_merged(POOL, 2);
     assert_backups(&ran, 1);
     assert_eq!(ran.stored(POOL), merged());
@@ -49,12 +48,11 @@ async fn patch_429_with_retry_after_then_204_updates() {
 
 /// 500 on the PATCH is not retried: failed, exit 1, the error names the pool's URL, the
 /// status and the detail; the backup of the attempted write exists.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn patch_500_is_not_retried_and_leaves_a_backup() {
-    let ran = Scenario::update_pool(5)
+#[test]
+fn patch_500_is_not_retried_and_leaves_a_backup() {
+    let ran = Run::update_pool(5)
         .patches(POOL, vec![Patch::Reply(detail(500, "db exploded"))])
-        .run()
-        .await;
+        .run();
     ran.code(1)
         .stdout_ends(&format!("{POOL}: failed\n"))
         .stderr_has(&format!(
@@ -68,14 +66,14 @@ async fn patch_500_is_not_retried_and_leaves_a_backup() {
 
 /// 502 / 503 on the PATCH forever with `PREFECT_CLIENT_MAX_RETRIES=1`: exactly two PATCHes
 /// of the merged template, failed, exit 1, one backup (one write attempt, retried).
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn patch_502_and_503_forever_stop_after_max_retries() {
+#[test]
+fn patch_502_and_503_forever_stop_after_max_retries() {
     for statuses in [[502, 502], [503, 503], [502, 503]] {
         let replies = statuses
             .iter()
             .map(|s| Patch::Reply(ResponseTemplate::new(*s).insert_header("Retry-After", "0")))
             .collect();
-        let ran = Scenario::update_pool(1).patches(POOL, replies).run().await;
+        let ran = Run::update_pool(1).patches(POOL, replies).run();
         ran.code(1).stderr_has(&format!(
             "PATCH {}/work_pools/{POOL} returned {}",
             ran.api, statuses[1]
@@ -88,31 +86,34 @@ async fn patch_502_and_503_forever_stop_after_max_retries() {
 
 /// A PATCH answered slower than `--timeout 0.5`, retries off: failed, exit 1, the error
 /// says it timed out; a backup exists (the write was sent and may have landed).
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn patch_slower_than_timeout_fails_after_the_backup() {
+#[test]
+fn patch_slower_than_timeout_fails_after_the_backup() {
     let slow = ResponseTemplate::new(204).set_delay(Duration::from_secs(3));
-    let ran = Scenario::update_pool(0)
+    let ran = Run::update_pool(0)
         .patches(POOL, vec![Patch::Reply(slow)])
         .args(["--timeout", "0.5"])
-        .run()
-        .await;
+        .run();
     ran.code(1)
         .stderr_has(&format!("PATCH {}/work_pools/{POOL} failed", ran.api))
         .stderr_has("timed out");
-    assert!(ran.out.elapsed < Duration::from_millis(2500), "{}", ran.out);
+    assert!(ran.elapsed < Duration::from_millis(2500), "{}", ran);
     ran.patched_merged(POOL, 1);
     assert_backups(&ran, 1);
 }
 
 /// Malformed JSON from the defaults endpoint: exit 1, the error names its URL, no PATCH,
 /// no backup.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn malformed_defaults_json_writes_nothing() {
+#[test]
+fn malformed_defaults_json_writes_nothing() {
     let garbage =
         ResponseTemplate::new(200).set_body_raw(r#"{"prefect-kubernetes": {"#, "text/json");
-    let ran = Scenario::update_pool(0).defaults_reply(garbage).run().await;
+    let ran = Run::update_pool(0).defaults_reply(garbage).run();
     ran.code(1)
-        .stderr_has(&format!("GET {}{}", ran.api, crate::fake::DEFAULTS))
+        .stderr_has(&format!(
+            "GET {}{}",
+            ran.api,
+            crate::harness::fake::DEFAULTS
+        ))
         .stderr_has("not valid json")
         .stdout_ends(&format!("{POOL}: failed\n"))
         .requests(POOL_PATCH, 0);
@@ -121,8 +122,8 @@ async fn malformed_defaults_json_writes_nothing() {
 
 /// A stored `base_job_template` that is not an object (string, list, number, null, or
 /// absent from the pool body) fails naming the pool and "not an object"; nothing written.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn template_that_is_not_an_object_fails_naming_the_pool() {
+#[test]
+fn template_that_is_not_an_object_fails_naming_the_pool() {
     let absent = json!({"name": POOL, "type": "kubernetes", "updated": "2024-01-01T00:00:00Z"});
     let cases = [
         ("string", pool_body(POOL, "kubernetes", &json!("{}"), "t")),
@@ -136,10 +137,7 @@ async fn template_that_is_not_an_object_fails_naming_the_pool() {
     ];
     for (kind, body) in cases {
         let reply = Read::Reply(ResponseTemplate::new(200).set_body_json(&body));
-        let ran = Scenario::update_pool(0)
-            .reads(POOL, vec![reply])
-            .run()
-            .await;
+        let ran = Run::update_pool(0).reads(POOL, vec![reply]).run();
         ran.code(1)
             .stderr_has(&format!(
                 "base_job_template of work pool \"{POOL}\": is a json {kind}, not an object"
@@ -154,15 +152,11 @@ async fn template_that_is_not_an_object_fails_naming_the_pool() {
 /// A stored template without `variables` gets the default's sections merged in: its own
 /// `{{ image }}` is defined by the default, so the result passes the server's rule and is
 /// pushed (exactly the merge, here the default itself) with a backup.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn template_without_variables_takes_the_defaults_sections() {
+#[test]
+fn template_without_variables_takes_the_defaults_sections() {
     let stored = json!({"job_configuration": {"image": "{{ image }}"}});
-    let want = mock::newer_default();
-    let ran = Scenario::new()
-        .pool(POOL, stored)
-        .args(["update", POOL])
-        .run()
-        .await;
+    let want = crate::harness::fixtures::newer_default();
+    let ran = Run::fake().pool(POOL, stored).args(["update", POOL]).run();
     ran.code(0).requests(POOL_PATCH, 1);
     assert_eq!(ran.patch_bodies(POOL), [json!({"base_job_template": want})]);
     assert_eq!(ran.stored(POOL), want);
@@ -172,14 +166,13 @@ async fn template_without_variables_takes_the_defaults_sections() {
 /// A stored template without `variables` whose job configuration uses a placeholder the
 /// default does not define: the merge would break the server's rule, so the pool is
 /// invalid, the placeholder is named, and nothing is written or backed up.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn template_without_variables_and_an_unknown_placeholder_is_invalid() {
+#[test]
+fn template_without_variables_and_an_unknown_placeholder_is_invalid() {
     let stored = json!({"job_configuration": {"image": "{{ image }}", "gpu": "{{ gpu }}"}});
-    let ran = Scenario::new()
+    let ran = Run::fake()
         .pool(POOL, stored.clone())
         .args(["update", POOL])
-        .run()
-        .await;
+        .run();
     ran.code(1)
         .stdout_ends(&format!("{POOL}: invalid, nothing sent\n"))
         .stderr_has(&format!(
@@ -194,18 +187,17 @@ async fn template_without_variables_and_an_unknown_placeholder_is_invalid() {
 
 /// The read-back after the PATCH holds something else: failed, exit 1, the error says
 /// the server holds something else and names the backup file, which exists.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn read_back_mismatch_fails_naming_the_backup() {
+#[test]
+fn read_back_mismatch_fails_naming_the_backup() {
     let mut other = merged();
     other["variables"]["properties"]["cpu"]["default"] = json!("250m");
-    let read_back = mock::pool_reply(POOL, "kubernetes", &other);
-    let ran = Scenario::update_pool(0)
+    let read_back = crate::harness::fixtures::pool_reply(POOL, "kubernetes", &other);
+    let ran = Run::update_pool(0)
         .reads(
             POOL,
             vec![Read::Stored, Read::Stored, Read::Reply(read_back)],
         )
-        .run()
-        .await;
+        .run();
     let backup = assert_backups(&ran, 1).remove(0);
     ran.code(1)
         .stderr_has(&format!(
@@ -220,8 +212,8 @@ async fn read_back_mismatch_fails_naming_the_backup() {
 
 /// A server that stores JSON with its own key order (PostgreSQL's JSONB sorts keys by
 /// length) reads back the same template reordered: that is not a mismatch, it is updated.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn read_back_with_other_key_order_is_not_a_mismatch() {
+#[test]
+fn read_back_with_other_key_order_is_not_a_mismatch() {
     let reordered = r#"{"name": "k8s", "type": "kubernetes", "updated": "2024-01-02T00:00:00Z",
         "base_job_template": {"variables": {"properties": {"cpu": {"default": "500m",
         "type": "string"}, "image": {"default": "registry.example.com/flows:2",
@@ -230,10 +222,9 @@ async fn read_back_with_other_key_order_is_not_a_mismatch() {
     let read_back: Value = serde_json::from_str(reordered).expect("json");
     assert_eq!(read_back["base_job_template"], merged(), "same template");
     let raw = ResponseTemplate::new(200).set_body_raw(reordered, "application/json");
-    let ran = Scenario::update_pool(0)
+    let ran = Run::update_pool(0)
         .reads(POOL, vec![Read::Stored, Read::Stored, Read::Reply(raw)])
-        .run()
-        .await;
+        .run();
     ran.code(0).stdout_ends(&format!("{POOL}: updated\n"));
     ran.patched_merged(POOL, 1);
     assert_backups(&ran, 1);
@@ -241,12 +232,12 @@ async fn read_back_with_other_key_order_is_not_a_mismatch() {
 
 /// `--backup-dir` pointing at a regular file: the backup cannot be written, so nothing is
 /// sent (no CSRF token, no PATCH); failed, exit 1, the error names the path.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn unwritable_backup_dir_sends_no_patch() {
+#[test]
+fn unwritable_backup_dir_sends_no_patch() {
     let dir = TempDir::new().expect("dir");
     let blocker = dir.path().join("not-a-dir");
     std::fs::write(&blocker, "x").expect("blocker");
-    let ran = Scenario::update_pool(0).backup_dir(&blocker).run().await;
+    let ran = Run::update_pool(0).backup_dir(&blocker).run();
     ran.code(1)
         .stderr_has("failed to write backup")
         .stderr_has(&blocker.display().to_string())
@@ -260,8 +251,8 @@ async fn unwritable_backup_dir_sends_no_patch() {
 /// The pool changed between the read and the re-read before the write (a new `updated`
 /// and template, or only a new template): conflict, exit 1, no PATCH, no backup, and the
 /// message says the pool changed and to run again.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn concurrent_edit_is_a_conflict_without_a_write() {
+#[test]
+fn concurrent_edit_is_a_conflict_without_a_write() {
     let mut edited = current();
     edited["variables"]["properties"]["image"]["default"] = json!("someone/else:3");
     let cases = [
@@ -272,13 +263,12 @@ async fn concurrent_edit_is_a_conflict_without_a_write() {
         ("2024-01-01T00:00:00Z", "its base job template changed"),
     ];
     for (updated, what) in cases {
-        let ran = Scenario::update_pool(0)
+        let ran = Run::update_pool(0)
             .reads(
                 POOL,
                 vec![Read::Stored, Read::EditedBy(edited.clone(), updated)],
             )
-            .run()
-            .await;
+            .run();
         ran.code(1)
             .stdout_ends(&format!("{POOL}: conflict, nothing sent\n"))
             .stderr_has(&format!(
@@ -297,37 +287,39 @@ async fn concurrent_edit_is_a_conflict_without_a_write() {
 
 /// `rollback POOL --to FILE` when the pool changes between rollback's read and its re-read:
 /// conflict, exit 1, no PATCH, no new backup.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn rollback_conflict_writes_nothing() {
+#[test]
+fn rollback_conflict_writes_nothing() {
     let saved_dir = TempDir::new().expect("dir");
     let file = saved_dir.path().join("k8s-backup.json");
     let write_to = file.clone();
-    let ran = Scenario::new()
+    let ran = Run::fake()
         .pool(POOL, merged())
         .reads(
             POOL,
             vec![
                 Read::EditedBy(merged(), "2024-02-01T00:00:00Z"),
-                Read::EditedBy(mock::newer_default(), "2024-03-01T00:00:00Z"),
+                Read::EditedBy(
+                    crate::harness::fixtures::newer_default(),
+                    "2024-03-01T00:00:00Z",
+                ),
             ],
         )
         .prepare(move |api| {
             let backup = json!({
                 "poolsync_backup": 1, "created": "2024-01-01T00:00:00+00:00", "api_url": api,
                 "pool": pool_body(POOL, "kubernetes", &current(), "2024-01-01T00:00:00Z"),
-                "default": mock::newer_default(), "merged": merged()
+                "default": crate::harness::fixtures::newer_default(), "merged": merged()
             });
             std::fs::write(&write_to, backup.to_string()).expect("backup file");
         })
         .args(["rollback", POOL, "--to", &file.display().to_string()])
-        .run()
-        .await;
+        .run();
     ran.code(1)
         .stderr_has(&format!(
             "work pool \"{POOL}\" changed on the server while poolsync worked on it (updated 2024-02-01T00:00:00Z -> 2024-03-01T00:00:00Z); nothing was written"
         ))
         .requests(POOL_READ, 2)
         .requests(POOL_PATCH, 0);
-    assert!(!ran.out.stdout.contains("rolled back"), "{}", ran.out);
+    assert!(!ran.stdout.contains("rolled back"), "{}", ran);
     assert_backups(&ran, 0);
 }

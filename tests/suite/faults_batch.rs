@@ -7,9 +7,9 @@
 //! state and the exit code. How poolsync reads the pools (one GET each or filter-by-names)
 //! is not asserted: the fake's scripted reads hold either way.
 
-use crate::fake::scenario::{Ran, Scenario};
-use crate::fake::{DEFAULTS, Patch, Read};
-use crate::mock::{current, detail, merged};
+use crate::harness::fake::{DEFAULTS, Patch, Read};
+use crate::harness::fixtures::{current, detail, merged};
+use crate::harness::{Output, Run};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use wiremock::ResponseTemplate;
@@ -31,7 +31,7 @@ fn want_counts(pairs: &[(&str, u64)]) -> BTreeMap<String, u64> {
 /// Exactly one PATCH per pool in `names` (none for the others of `all`), each of the
 /// merged template.
 #[track_caller]
-fn assert_patched(ran: &Ran, all: &[&str], names: &[&str]) {
+fn assert_patched(ran: &Output, all: &[&str], names: &[&str]) {
     for name in all {
         ran.patched_merged(name, usize::from(names.contains(name)));
     }
@@ -39,7 +39,7 @@ fn assert_patched(ran: &Ran, all: &[&str], names: &[&str]) {
 
 /// The pools with a backup (one file each, in the pool's own folder), by recorded name, sorted.
 #[track_caller]
-fn backed_up(ran: &Ran, n: usize) -> Vec<String> {
+fn backed_up(ran: &Output, n: usize) -> Vec<String> {
     let files = ran.backups(n);
     let mut pools: Vec<String> = files
         .iter()
@@ -71,37 +71,36 @@ fn error(pools: &BTreeMap<String, Value>, name: &str) -> String {
 
 /// A pool listed by `--all` but deleted before its re-read (404): that pool failed ("was
 /// not found"), the others are updated, exit 1, and the summary counts both.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn pool_deleted_between_list_and_update() {
-    let ran = Scenario::stale_pools(&["a", "b", "c"])
+#[test]
+fn pool_deleted_between_list_and_update() {
+    let ran = Run::stale_pools(&["a", "b", "c"])
         .reads("b", vec![Read::Stored, Read::Deleted])
         .update_json(&["--all"])
-        .run()
-        .await;
+        .run();
     ran.code(1);
     let (pools, summary) = ran.by_pool();
-    assert_eq!(pools["a"]["outcome"], "updated", "{}", ran.out);
-    assert_eq!(pools["c"]["outcome"], "updated", "{}", ran.out);
-    assert_eq!(pools["b"]["outcome"], "failed", "{}", ran.out);
+    assert_eq!(pools["a"]["outcome"], "updated", "{}", ran);
+    assert_eq!(pools["c"]["outcome"], "updated", "{}", ran);
+    assert_eq!(pools["b"]["outcome"], "failed", "{}", ran);
     let want = format!("work pool \"b\" was not found at {}", ran.api);
-    assert!(error(&pools, "b").contains(&want), "{}", ran.out);
+    assert!(error(&pools, "b").contains(&want), "{}", ran);
     assert_eq!(
         counts(&summary),
         want_counts(&[("updated", 2), ("failed", 1)])
     );
     assert_patched(&ran, &["a", "b", "c"], &["a", "c"]);
     assert_eq!(backed_up(&ran, 2), ["a", "c"]);
-    assert_eq!(ran.fake.stored("b"), None);
+    assert_eq!(ran.served().fake.stored("b"), None);
     assert_eq!(ran.stored("a"), merged());
 }
 
 /// One pool of a batch changes between the listing and its re-read: conflict with the
 /// "run poolsync again" message, no PATCH or backup for it; the others are updated.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn concurrent_edit_in_a_batch_spares_the_other_pools() {
+#[test]
+fn concurrent_edit_in_a_batch_spares_the_other_pools() {
     let mut edited = current();
     edited["job_configuration"]["image"] = json!("fixed:1");
-    let ran = Scenario::stale_pools(&["a", "b", "c"])
+    let ran = Run::stale_pools(&["a", "b", "c"])
         .reads(
             "b",
             vec![
@@ -110,11 +109,10 @@ async fn concurrent_edit_in_a_batch_spares_the_other_pools() {
             ],
         )
         .update_json(&["--all"])
-        .run()
-        .await;
+        .run();
     ran.code(1);
     let (pools, summary) = ran.by_pool();
-    assert_eq!(pools["b"]["outcome"], "conflict", "{}", ran.out);
+    assert_eq!(pools["b"]["outcome"], "conflict", "{}", ran);
     let error = error(&pools, "b");
     assert!(
         error.contains("work pool \"b\" changed on the server")
@@ -133,8 +131,8 @@ async fn concurrent_edit_in_a_batch_spares_the_other_pools() {
 
 /// A 422 with the server's `exception_detail` on one pool's PATCH: that pool failed with
 /// the `msg` text (not retried; its backup exists, a write was attempted); others updated.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn patch_422_in_a_batch_fails_that_pool_only() {
+#[test]
+fn patch_422_in_a_batch_fails_that_pool_only() {
     let invalid = ResponseTemplate::new(422).set_body_json(json!({
         "exception_message": "Invalid request received.",
         "exception_detail": [{"loc": ["body", "base_job_template"],
@@ -142,15 +140,14 @@ async fn patch_422_in_a_batch_fails_that_pool_only() {
             "type": "value_error"}],
         "request_body": {}
     }));
-    let ran = Scenario::stale_pools(&["a", "b", "c"])
+    let ran = Run::stale_pools(&["a", "b", "c"])
         .patches("b", vec![Patch::Reply(invalid)])
         .retries(5)
         .update_json(&["a", "b", "c"])
-        .run()
-        .await;
+        .run();
     ran.code(1);
     let (pools, summary) = ran.by_pool();
-    assert_eq!(pools["b"]["outcome"], "failed", "{}", ran.out);
+    assert_eq!(pools["b"]["outcome"], "failed", "{}", ran);
     let error = error(&pools, "b");
     let head = format!("PATCH {}/work_pools/b returned 422", ran.api);
     assert!(error.starts_with(&head), "{error}");
@@ -173,25 +170,24 @@ async fn patch_422_in_a_batch_fails_that_pool_only() {
 /// `--all` over reserved names (`prefect-...`, `PREFECT...`) and a pool whose PATCH is
 /// refused with 403: the reserved pools are skipped with the reason and never written;
 /// the 403 pool failed with the server's detail; the rest is updated.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn reserved_names_are_skipped_and_403_fails_with_the_detail() {
+#[test]
+fn reserved_names_are_skipped_and_403_fails_with_the_detail() {
     let forbidden = detail(403, "Not authorized: missing scope manage_work_pools");
-    let ran = Scenario::stale_pools(&["a", "PREFECTY", "locked"])
+    let ran = Run::stale_pools(&["a", "PREFECTY", "locked"])
         .typed_pool("prefect-managed-x", "prefect:managed", current())
         .patches("locked", vec![Patch::Reply(forbidden)])
         .retries(5)
         .update_json(&["--all"])
-        .run()
-        .await;
+        .run();
     ran.code(1);
     let (pools, summary) = ran.by_pool();
     for name in ["prefect-managed-x", "PREFECTY"] {
-        assert_eq!(pools[name]["outcome"], "skipped", "{}", ran.out);
+        assert_eq!(pools[name]["outcome"], "skipped", "{}", ran);
         let want = format!("work pool \"{name}\" has a reserved name");
-        assert!(error(&pools, name).contains(&want), "{}", ran.out);
+        assert!(error(&pools, name).contains(&want), "{}", ran);
         ran.requests(&format!("GET /work_pools/{name}"), 0);
     }
-    assert_eq!(pools["locked"]["outcome"], "failed", "{}", ran.out);
+    assert_eq!(pools["locked"]["outcome"], "failed", "{}", ran);
     let want = format!(
         "PATCH {}/work_pools/locked returned 403: Not authorized: missing scope manage_work_pools",
         ran.api
@@ -209,19 +205,18 @@ async fn reserved_names_are_skipped_and_403_fails_with_the_detail() {
 /// Named pools with a reserved one: it is read once (to learn it exists), skipped, never
 /// written. A skipped pool alone does not fail a batch: exit 0 (a single reserved pool
 /// exits 1, see `mock_api.rs`).
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn reserved_named_pool_in_a_batch_is_read_once_and_skipped() {
-    let ran = Scenario::stale_pools(&["a", "Prefect-x"])
+#[test]
+fn reserved_named_pool_in_a_batch_is_read_once_and_skipped() {
+    let ran = Run::stale_pools(&["a", "Prefect-x"])
         .update_json(&["a", "Prefect-x"])
-        .run()
-        .await;
+        .run();
     ran.code(0);
     let (pools, summary) = ran.by_pool();
-    assert_eq!(pools["Prefect-x"]["outcome"], "skipped", "{}", ran.out);
+    assert_eq!(pools["Prefect-x"]["outcome"], "skipped", "{}", ran);
     assert!(
         error(&pools, "Prefect-x").contains("reserved name"),
         "{}",
-        ran.out
+        ran
     );
     assert_eq!(
         counts(&summary),
@@ -230,38 +225,38 @@ async fn reserved_named_pool_in_a_batch_is_read_once_and_skipped() {
     assert_patched(&ran, &["a", "Prefect-x"], &["a"]);
     assert_eq!(backed_up(&ran, 1), ["a"]);
     assert!(
-        ran.routes
+        ran.routes()
             .iter()
             .filter(|r| r.contains("Prefect-x"))
             .count()
             <= 1,
         "{:#?}",
-        ran.routes
+        ran.routes()
     );
 }
 
 /// `update --all --output json` of pools `a`, `b` and `c` while the defaults endpoint
 /// answers 503 forever (no retries).
-fn defaults_down() -> Scenario {
+fn defaults_down() -> Run {
     let down = ResponseTemplate::new(503)
         .set_body_json(json!({"exception_message": "Service Unavailable"}));
-    Scenario::stale_pools(&["a", "b", "c"])
+    Run::stale_pools(&["a", "b", "c"])
         .defaults_reply(down)
         .update_json(&["--all"])
 }
 
 /// The defaults endpoint is down (503 forever, no retries): every pool of the batch failed
 /// with the defaults URL in its reason; nothing written or backed up.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn defaults_down_fails_every_pool_without_a_write() {
-    let ran = defaults_down().run().await;
+#[test]
+fn defaults_down_fails_every_pool_without_a_write() {
+    let ran = defaults_down().run();
     ran.code(1);
     let (pools, summary) = ran.by_pool();
     let url = format!("GET {}{DEFAULTS} returned 503", ran.api);
     for name in ["a", "b", "c"] {
-        assert_eq!(pools[name]["outcome"], "failed", "{}", ran.out);
-        assert!(error(&pools, name).contains(&url), "{}", ran.out);
-        assert_eq!(pools[name]["merged"], Value::Null, "{}", ran.out);
+        assert_eq!(pools[name]["outcome"], "failed", "{}", ran);
+        assert!(error(&pools, name).contains(&url), "{}", ran);
+        assert_eq!(pools[name]["merged"], Value::Null, "{}", ran);
         assert_eq!(ran.stored(name), current());
     }
     assert_eq!(counts(&summary), want_counts(&[("failed", 3)]));
@@ -271,8 +266,8 @@ async fn defaults_down_fails_every_pool_without_a_write() {
 
 /// The defaults are fetched once per run, and a failed fetch is remembered too: a down
 /// endpoint is asked once for the whole batch.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn defaults_down_is_asked_once_per_run() {
-    let ran = defaults_down().run().await;
+#[test]
+fn defaults_down_is_asked_once_per_run() {
+    let ran = defaults_down().run();
     ran.code(1).requests(&format!("GET {DEFAULTS}"), 1);
 }

@@ -2,7 +2,9 @@
 //! connection mid-body on the read or on the PATCH. Nothing partial is written, and a backup
 //! exists exactly when the PATCH was sent.
 
-use crate::mock::{self, Out, POOL, Sent, current, cut_short, http_json, merged, pool_body};
+use crate::harness::fixtures::{POOL, current, merged, pool_body};
+use crate::harness::raw::{Sent, cut_short, http_json};
+use crate::harness::{Output as Out, Run};
 use serde_json::{Value, json};
 use std::path::PathBuf;
 use tempfile::TempDir;
@@ -34,17 +36,17 @@ impl Wire {
 }
 
 /// `update POOL` with retries off and a fresh backup folder, against a raw server whose
-/// replies `answer` gives (see [`mock::raw_server`]).
-async fn update(answer: fn(&str, usize) -> (String, bool)) -> Wire {
-    let (url, seen) = mock::raw_server(answer);
+/// replies `answer` gives (see [`crate::harness::raw::raw_server`]).
+fn update(answer: fn(&str, usize) -> (String, bool)) -> Wire {
+    let (url, seen) = crate::harness::raw::raw_server(answer);
     let dir = TempDir::new().expect("dir");
-    let mut cmd = mock::poolsync();
-    cmd.env("PREFECT_CLIENT_MAX_RETRIES", "0")
-        .args(["update", POOL, "--api-url", &url, "--backup-dir"])
-        .arg(dir.path());
-    let out = mock::run(cmd).await;
+    let out = Run::new(["update", POOL])
+        .env("PREFECT_CLIENT_MAX_RETRIES", "0")
+        .api(&url)
+        .backup_dir(dir.path())
+        .run();
     let sent = seen.lock().expect("log").clone();
-    let backups = mock::files_under(dir.path());
+    let backups = crate::harness::fixtures::files_under(dir.path());
     Wire {
         url,
         out,
@@ -55,9 +57,9 @@ async fn update(answer: fn(&str, usize) -> (String, bool)) -> Wire {
 
 /// The pool read's reply is cut mid-body: exit 1, the error names the URL and the body
 /// error, nothing but that one read was sent, no backup.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn connection_closed_mid_body_on_the_read() {
-    let wire = update(|_, _| cut_short()).await;
+#[test]
+fn connection_closed_mid_body_on_the_read() {
+    let wire = update(|_, _| cut_short());
     let out = wire.failed_on("GET");
     assert!(out.stderr.contains("body"), "cause not named; {out}");
     assert_eq!(
@@ -69,8 +71,8 @@ async fn connection_closed_mid_body_on_the_read() {
 
 /// The PATCH's reply is cut mid-body (the write may have landed): failed, exit 1, the
 /// error names the URL; the one PATCH held exactly the merged template; one backup.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn connection_closed_mid_body_on_the_patch_reply() {
+#[test]
+fn connection_closed_mid_body_on_the_patch_reply() {
     let wire = update(|line, _| {
         if line.starts_with("PATCH ") {
             cut_short()
@@ -80,14 +82,16 @@ async fn connection_closed_mid_body_on_the_patch_reply() {
                 &json!({"detail": "CSRF protection is disabled."}),
             )
         } else if line.starts_with("GET /api/collections/") {
-            http_json("200 OK", &mock::defaults("kubernetes", "kubernetes"))
+            http_json(
+                "200 OK",
+                &crate::harness::fixtures::defaults("kubernetes", "kubernetes"),
+            )
         } else if line.starts_with(&format!("GET /api/work_pools/{POOL} ")) {
             http_json("200 OK", &pool_body(POOL, "kubernetes", &current(), "t"))
         } else {
             http_json("418 I'm a teapot", &json!({"detail": "unexpected"}))
         }
-    })
-    .await;
+    });
     let out = wire.failed_on("PATCH");
     assert!(out.stdout.ends_with(&format!("{POOL}: failed\n")), "{out}");
     let lines = wire.lines();

@@ -8,7 +8,8 @@
 //! default left out is named.
 
 use super::first_run::{Case, Made, customise, first_update, released, verify};
-use crate::support::{self, create_pool, delete_pool, poolsync, read_template, unique};
+use crate::harness::Run;
+use crate::harness::live::{self, create_pool, delete_pool, read_template, unique};
 use serde_json::{Value, json};
 
 /// The examples: prefect-kubernetes 0.5.x (resource variables), prefect-aws 0.3.x
@@ -74,14 +75,11 @@ fn history_without(pool_type: &str, left_out: &Value, stripped: bool) -> Value {
     let entries: Vec<Value> = types
         .iter()
         .map(|t| {
-            let out = poolsync()
-                .args(["default", "--type", t, "--history", "--output", "json"])
-                .assert()
-                .success()
-                .get_output()
-                .stdout
-                .clone();
-            let mut entry: Value = serde_json::from_slice(&out).expect("history json");
+            let out = Run::new(["default", "--type", t, "--history", "--output", "json"])
+                .server_home()
+                .run()
+                .exit(0);
+            let mut entry: Value = serde_json::from_slice(&out.raw).expect("history json");
             let defaults = entry["defaults"].as_array_mut().expect("defaults");
             defaults.retain(|d| {
                 let package = d["package"].as_str().unwrap_or_default();
@@ -125,7 +123,7 @@ fn first_run_on_pools_from_worker_templates_the_history_lacks() {
         let flag = std::ffi::OsStr::new("--history-file");
         let report = first_update(&name, &[flag, history.as_os_str()], &backups);
         let stored = read_template(&name);
-        let fresh = support::default_template(case.pool_type);
+        let fresh = live::default_template(case.pool_type);
         let made = Made {
             case: &case,
             base: &base,
@@ -136,7 +134,7 @@ fn first_run_on_pools_from_worker_templates_the_history_lacks() {
         // Nothing of the new default is left out silently: each key the result lacks is
         // named, and only the user's own deletion may be among them.
         let mut lacking = Vec::new();
-        support::missing_keys(&fresh, &stored, "", &mut lacking);
+        live::missing_keys(&fresh, &stored, "", &mut lacking);
         let named: Vec<&str> = report["kept_out"]
             .as_array()
             .into_iter()
@@ -161,7 +159,7 @@ fn first_run_on_pools_from_worker_templates_the_history_lacks() {
 /// out is named after the diff, the pool's line counts them, and so does a batch summary.
 #[test]
 fn a_pool_lacking_keys_of_the_default_is_not_plainly_up_to_date() {
-    let mut template = support::default_template("kubernetes");
+    let mut template = live::default_template("kubernetes");
     for name in ["stream_output", "cluster_config"] {
         template["variables"]["properties"]
             .as_object_mut()
@@ -176,16 +174,14 @@ fn a_pool_lacking_keys_of_the_default_is_not_plainly_up_to_date() {
     create_pool(&name, "kubernetes", &template);
     let backups = tempfile::tempdir().expect("temp dir");
     let run = |args: &[&str]| {
-        let out = poolsync()
-            .args(["update", "--api-url", support::api_url(), "--dry-run"])
+        let out = Run::new(["update", "--api-url", live::api_url(), "--dry-run"])
             .args(args)
             .arg("--backup-dir")
             .arg(backups.path())
-            .assert()
-            .success()
-            .get_output()
-            .clone();
-        String::from_utf8_lossy(&out.stdout).into_owned()
+            .server_home()
+            .run()
+            .exit(0);
+        out.stdout
     };
     let one = run(&[&name]);
     for pointer in [

@@ -4,9 +4,10 @@
 //! The fake API answers what it does not serve with 418, and each test checks the requests
 //! it saw, so an unexpected request fails the test.
 
-use crate::fake::scenario::{Ran, Scenario};
-use crate::fake::{DEFAULTS, Fake, Read};
-use crate::mock::{self, Seen, current, json_lines, pool_reply, poolsync, raw_server, run};
+use crate::harness::fake::{DEFAULTS, Fake, Read};
+use crate::harness::fixtures::{current, pool_reply};
+use crate::harness::raw::{Seen, raw_server};
+use crate::harness::{Output, Run};
 use base64::Engine as _;
 use serde_json::{Value, json};
 use wiremock::ResponseTemplate;
@@ -18,7 +19,7 @@ const CSRF: &str = "GET /csrf-token";
 
 /// The requests of `update --all --dry-run` over one listing page, each once, and no other:
 /// the page, the defaults, the CSRF probe.
-fn dry_run_of_one_page(ran: &Ran) -> &Ran {
+fn dry_run_of_one_page(ran: &Output) -> &Output {
     let defaults = format!("GET {DEFAULTS}");
     ran.requests(LIST, 1)
         .requests(&defaults, 1)
@@ -34,25 +35,25 @@ fn nested(depth: usize) -> Value {
 /// A listing page holding a pool whose template is nested 200 levels deep: that pool is
 /// `failed` by name, the pools beside it on the page (`a` before, `z` after: the fake pages
 /// by name) still get their outcome. The listing is one page: nothing shifted, no second pass.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_pool_too_deep_to_parse_fails_by_name_and_the_page_goes_on() {
-    let ran = Scenario::new()
+#[test]
+fn a_pool_too_deep_to_parse_fails_by_name_and_the_page_goes_on() {
+    let ran = Run::fake()
         .pool("a", current())
         .pool("deep", json!({"x": nested(200)}))
         .pool("z", current())
         .args(["update", "--all", "--dry-run", "--output", "json"])
-        .run()
-        .await;
+        .run();
     dry_run_of_one_page(ran.code(1)).backups(0);
     let offsets: Vec<Value> = ran
+        .served()
         .requests
         .iter()
-        .filter(|r| crate::fake::route(r) == LIST)
+        .filter(|r| crate::harness::fake::route(r) == LIST)
         .map(|r| r.body_json::<Value>().expect("json filter")["offset"].clone())
         .collect();
-    assert_eq!(offsets, [json!(0)], "{}", ran.out);
-    let out = &ran.out;
-    let (lines, summary) = json_lines(out);
+    assert_eq!(offsets, [json!(0)], "{}", ran);
+    let out = &ran;
+    let (lines, summary) = out.batch();
     let outcome = |name: &str| {
         lines
             .iter()
@@ -72,44 +73,42 @@ async fn a_pool_too_deep_to_parse_fails_by_name_and_the_page_goes_on() {
 /// A read answered with a redirect to another server is refused, naming the target (with
 /// the key the server echoed into it redacted); the other server sees no request, and the
 /// refused read is neither retried nor followed by other requests.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_redirect_to_another_origin_is_refused_naming_it() {
-    let elsewhere = Fake::start().await;
+#[test]
+fn a_redirect_to_another_origin_is_refused_naming_it() {
+    let elsewhere = Fake::start();
     let target = format!("{}/work_pools/k8s", elsewhere.api());
     let redirect =
         ResponseTemplate::new(307).insert_header("Location", format!("{target}?echo={KEY}"));
-    let ran = Scenario::new()
+    let ran = Run::fake()
         .pool("k8s", current())
         .reads("k8s", vec![Read::Reply(redirect)])
         .args(["update", "k8s", "--dry-run", "--api-key", KEY])
-        .run()
-        .await;
+        .run();
     ran.code(1)
         .requests("GET /work_pools/k8s", 1)
         .only_routes(&["GET /work_pools/k8s"])
         .stderr_has("refused a redirect")
         .stderr_has(&target);
     assert!(
-        !ran.out.stderr.contains(KEY) && !ran.out.stdout.contains(KEY),
+        !ran.stderr.contains(KEY) && !ran.stdout.contains(KEY),
         "{}",
-        ran.out
+        ran
     );
-    assert_eq!(elsewhere.routes().await, Vec::<String>::new());
+    assert_eq!(elsewhere.routes(), Vec::<String>::new());
 }
 
 /// A redirect within the same origin is followed, and `-v` logs where it led.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_same_origin_redirect_is_followed_and_logged() {
+#[test]
+fn a_same_origin_redirect_is_followed_and_logged() {
     let redirect = ResponseTemplate::new(308).insert_header("Location", "/api/moved/k8s");
-    let ran = Scenario::new()
+    let ran = Run::fake()
         .reads("k8s", vec![Read::Reply(redirect)])
         .route(
             "GET /moved/k8s",
             pool_reply("k8s", "kubernetes", &current()),
         )
         .args(["update", "k8s", "--dry-run", "-v"])
-        .run()
-        .await;
+        .run();
     let moved = format!("{}/moved/k8s", ran.api);
     ran.code(0)
         .requests("GET /work_pools/k8s", 1)
@@ -145,16 +144,14 @@ fn huge_announced(_: &str, _: usize) -> (String, bool) {
 
 /// A body over 64 MiB, announced (500 MB) or streamed, ends the request with an error
 /// naming the URL, without a retry (retries left at their default).
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_response_body_over_64_mib_is_refused() {
+#[test]
+fn a_response_body_over_64_mib_is_refused() {
     for answer in [
         huge_announced as fn(&str, usize) -> (String, bool),
         huge_chunked,
     ] {
         let (url, seen): (String, Seen) = raw_server(answer);
-        let mut cmd = poolsync();
-        cmd.args(["update", "k8s", "--dry-run", "--api-url", &url]);
-        let out = run(cmd).await;
+        let out = Run::new(["update", "k8s", "--dry-run", "--api-url", &url]).run();
         out.code(1);
         let want = format!("the response to GET {url}/work_pools/k8s is larger than 64 MiB");
         assert!(out.stderr.contains(&want), "{out}");
@@ -193,8 +190,8 @@ fn echo_text(header: &str) -> ResponseTemplate {
 /// A server that echoes the Authorization header (raw, base64, inside JSON and plain text)
 /// in a 500 body: the key and the auth string appear in no output, `-v` included. Not
 /// vacuous: the server did get the credentials.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn echoed_credentials_are_redacted_from_errors() {
+#[test]
+fn echoed_credentials_are_redacted_from_errors() {
     let forms = [
         KEY.to_string(),
         AUTH.to_string(),
@@ -205,28 +202,26 @@ async fn echoed_credentials_are_redacted_from_errors() {
     let bearer = format!("Bearer {KEY}");
     let basic = format!("Basic {}", b64(AUTH));
     for (pool, echo) in [
-        ("json", echo_json as crate::fake::Echo),
+        ("json", echo_json as crate::harness::fake::Echo),
         ("text", echo_text),
     ] {
         for by_flag in [true, false] {
-            let scenario = Scenario::new()
-                .echo(pool, echo)
-                .args(["update", pool, "-v"]);
+            let scenario = Run::fake().echo(pool, echo).args(["update", pool, "-v"]);
             let (scenario, header) = match by_flag {
                 true => (scenario.args(["--api-key", KEY]), &bearer),
                 false => (scenario.env("PREFECT_API_AUTH_STRING", AUTH), &basic),
             };
-            let ran = scenario.run().await;
+            let ran = scenario.run();
             let route = format!("GET /work_pools/{pool}");
             ran.code(1)
                 .requests(&route, 1)
                 .only_routes(&[&route])
                 .stderr_has("returned 500")
                 .stderr_has("[redacted]");
-            let out = &ran.out;
+            let out = &ran;
             assert!(!out.stderr.contains("plain http"), "loopback warned; {out}");
-            for request in &ran.requests {
-                let sent = mock::header_is(request, "authorization");
+            for request in &ran.served().requests {
+                let sent = crate::harness::fixtures::header_is(request, "authorization");
                 assert_eq!(sent, Some(header.as_str()), "{}", request.url);
             }
             let text = format!("{}{}", out.stdout, out.stderr);
@@ -240,13 +235,12 @@ async fn echoed_credentials_are_redacted_from_errors() {
 }
 
 /// An API key over plain http to a host that is not loopback is warned about, once.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_key_over_plain_http_to_another_host_warns_once() {
-    let mut cmd = poolsync();
-    cmd.args(["update", "k8s", "--dry-run", "--timeout", "1"])
+#[test]
+fn a_key_over_plain_http_to_another_host_warns_once() {
+    let out = Run::new(["update", "k8s", "--dry-run", "--timeout", "1"])
         .args(["--api-url", "http://10.255.255.1:9/api", "--api-key", KEY])
-        .env("PREFECT_CLIENT_MAX_RETRIES", "0");
-    let out = run(cmd).await;
+        .env("PREFECT_CLIENT_MAX_RETRIES", "0")
+        .run();
     out.code(1);
     let warning = "warning: the api key is sent over plain http to 10.255.255.1";
     assert_eq!(out.stderr.matches(warning).count(), 1, "{out}");
@@ -255,11 +249,11 @@ async fn a_key_over_plain_http_to_another_host_warns_once() {
 
 /// Settings that cannot work are usage errors (exit 2), before any request, without
 /// echoing a key given in the URL.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn impossible_settings_are_usage_errors() {
+#[test]
+fn impossible_settings_are_usage_errors() {
     let (query, fragment) = (format!("?api_key={KEY}"), format!("#{KEY}"));
     let update = || {
-        Scenario::new()
+        Run::fake()
             .pool("k8s", current())
             .args(["update", "k8s", "--dry-run"])
     };
@@ -273,28 +267,27 @@ async fn impossible_settings_are_usage_errors() {
         update().api_suffix(&fragment),
     ];
     for scenario in cases {
-        let ran = scenario.run().await;
+        let ran = scenario.run();
         ran.code(2).only_routes(&[]).stderr_has("error: invalid ");
-        assert!(!ran.out.stderr.contains(KEY), "{}", ran.out);
-        assert!(!ran.out.stderr.contains("panicked"), "{}", ran.out);
+        assert!(!ran.stderr.contains(KEY), "{}", ran);
+        assert!(!ran.stderr.contains("panicked"), "{}", ran);
     }
 }
 
 /// A name with an escape sequence and a newline cannot clear the terminal or forge a row:
 /// text output shows it escaped, on its own row.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn control_characters_in_names_are_escaped_in_text_output() {
+#[test]
+fn control_characters_in_names_are_escaped_in_text_output() {
     let evil = "evil\u{1b}[2J\nforged  kubernetes  updated";
-    let ran = Scenario::new()
+    let ran = Run::fake()
         .pool(evil, current())
         .pool("calm", current())
         .args(["update", "--all", "--dry-run"])
-        .run()
-        .await;
+        .run();
     dry_run_of_one_page(ran.code(0))
         .stdout_has("evil\\u{1b}[2J\\nforged")
         .backups(0);
-    let out = &ran.out;
+    let out = &ran;
     assert!(!out.stdout.contains('\u{1b}'), "{out}");
     assert!(
         !out.stdout.lines().any(|l| l.starts_with("forged")),

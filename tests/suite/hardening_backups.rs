@@ -2,9 +2,9 @@
 //! by every command, and `backups` tells update and rollback backups, confirmed or not, and
 //! the pool each belongs to.
 
-use crate::fake::DEFAULTS;
-use crate::fake::scenario::{Ran, Scenario};
-use crate::mock::{Out, current, files_under, poolsync, run};
+use crate::harness::fake::DEFAULTS;
+use crate::harness::fixtures::{current, files_under};
+use crate::harness::{Output, Output as Out, Run};
 use poolsync::backup::{self, Backup, Kind};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
@@ -39,7 +39,7 @@ fn good_and_broken(dir: &Path, api: &str) {
 /// The good and the broken backup `good_and_broken` wrote for the run's API, checking that
 /// the run wrote no other file.
 #[track_caller]
-fn written(ran: &Ran, dir: &Path) -> (PathBuf, PathBuf) {
+fn written(ran: &Output, dir: &Path) -> (PathBuf, PathBuf) {
     let broken = backup::pool_dir(dir, &ran.api, "k8s").join(BROKEN);
     let files = ran.backups(2);
     let good = files.iter().find(|f| **f != broken).unwrap().clone();
@@ -55,9 +55,9 @@ fn warned(out: &Out, broken: &Path) {
 
 /// A scenario whose backup folder `dir` holds a good and a broken backup of `k8s`, which
 /// the fake stores with another template.
-fn with_broken_backup(dir: &Path) -> Scenario {
+fn with_broken_backup(dir: &Path) -> Run {
     let folder = dir.to_path_buf();
-    Scenario::new()
+    Run::fake()
         .pool("k8s", json!({"other": 1}))
         .backup_dir(dir)
         .prepare(move |api| good_and_broken(&folder, api))
@@ -65,13 +65,12 @@ fn with_broken_backup(dir: &Path) -> Scenario {
 
 /// A truncated backup is warned about by name and skipped: `update`, `backups` and
 /// `rollback --latest` all go on with the readable ones, and none writes a backup.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_corrupt_backup_never_blocks_a_command() {
+#[test]
+fn a_corrupt_backup_never_blocks_a_command() {
     let dir = TempDir::new().unwrap();
     let ran = with_broken_backup(dir.path())
         .args(["update", "k8s", "--dry-run"])
-        .run()
-        .await;
+        .run();
     let defaults = format!("GET {DEFAULTS}");
     ran.code(0)
         .requests("GET /work_pools/k8s", 1)
@@ -79,11 +78,9 @@ async fn a_corrupt_backup_never_blocks_a_command() {
         .only_routes(&["GET /work_pools/k8s", &defaults])
         .stdout_has("k8s: would change");
     let (good, broken) = written(&ran, dir.path());
-    warned(&ran.out, &broken);
+    warned(&ran, &broken);
 
-    let mut cmd = poolsync();
-    cmd.args(["backups", "--backup-dir"]).arg(dir.path());
-    let out = run(cmd).await;
+    let out = Run::new(["backups", "--backup-dir"]).arg(dir.path()).run();
     out.code(0);
     warned(&out, &broken);
     assert!(out.stdout.contains(good.to_str().unwrap()), "{out}");
@@ -92,20 +89,19 @@ async fn a_corrupt_backup_never_blocks_a_command() {
     let dir = TempDir::new().unwrap();
     let ran = with_broken_backup(dir.path())
         .args(["rollback", "k8s", "--latest", "--dry-run"])
-        .run()
-        .await;
+        .run();
     ran.code(0)
         .requests("GET /work_pools/k8s", 1)
         .only_routes(&["GET /work_pools/k8s"]);
     let (good, broken) = written(&ran, dir.path());
-    warned(&ran.out, &broken);
+    warned(&ran, &broken);
     ran.stdout_has(&format!("would roll back to {}", good.display()));
 }
 
 /// `backups` names each file's pool (the real name, escaped), whether update or rollback
 /// wrote it, and whether its write was confirmed; `backups POOL` lists that pool's only.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn backups_marks_kinds_states_and_pools() {
+#[test]
+fn backups_marks_kinds_states_and_pools() {
     let dir = TempDir::new().unwrap();
     let update = backup::write(dir.path(), &saved(NOWHERE, Kind::Update, true)).unwrap();
     let rollback = backup::write(dir.path(), &saved(NOWHERE, Kind::Rollback, false)).unwrap();
@@ -114,9 +110,7 @@ async fn backups_marks_kinds_states_and_pools() {
     let odd = backup::write(dir.path(), &odd).unwrap();
     assert_eq!(files_under(dir.path()).len(), 3);
 
-    let mut cmd = poolsync();
-    cmd.args(["backups", "--backup-dir"]).arg(dir.path());
-    let out = run(cmd).await;
+    let out = Run::new(["backups", "--backup-dir"]).arg(dir.path()).run();
     out.code(0);
     let row = |file: &Path| {
         out.stdout
@@ -139,10 +133,9 @@ async fn backups_marks_kinds_states_and_pools() {
     );
     assert_eq!(out.stdout.lines().count(), 4, "{out}");
 
-    let mut cmd = poolsync();
-    cmd.args(["backups", "é-pool\nx", "--backup-dir"])
-        .arg(dir.path());
-    let out = run(cmd).await;
+    let out = Run::new(["backups", "é-pool\nx", "--backup-dir"])
+        .arg(dir.path())
+        .run();
     out.code(0);
     assert_eq!(out.stdout.lines().count(), 2, "{out}");
     assert!(out.stdout.contains(odd.to_str().unwrap()), "{out}");

@@ -4,7 +4,8 @@
 //! requests through its verbatim client; these tests show the pools really change, and that
 //! nothing reaches the endpoint a resolved path would name.
 
-use crate::support::{api_url, create_pool, default_template, poolsync, read_template, unique};
+use crate::harness::Run;
+use crate::harness::live::{api_url, create_pool, default_template, read_template, unique};
 use serde_json::{Value, json};
 use std::io::{Read, Write};
 
@@ -68,15 +69,6 @@ impl Drop for DotPools {
     }
 }
 
-/// The JSON lines of a run, by pool.
-fn reports(out: &assert_cmd::assert::Assert) -> Vec<Value> {
-    let stdout = String::from_utf8_lossy(&out.get_output().stdout).to_string();
-    stdout
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
-        .collect()
-}
-
 fn outcome(lines: &[Value], pool: &str) -> String {
     let line = lines
         .iter()
@@ -97,13 +89,13 @@ fn pools_named_dot_and_dot_dot_update_and_roll_back() {
     let dir = backups.path().to_str().unwrap();
     let want = default_template("process");
 
-    let out = poolsync()
-        .args(["update", ".", "..", &other, "--output", "json", "-v"])
+    let out = Run::new(["update", ".", "..", &other, "--output", "json", "-v"])
         .args(["--backup-dir", dir, "--api-url", api_url()])
-        .assert()
-        .code(0);
-    let lines = reports(&out);
-    let log = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+        .server_home()
+        .run();
+    out.code(0);
+    let lines = out.json_lines();
+    let log = out.stderr.clone();
     for name in [".", "..", other.as_str()] {
         assert_eq!(outcome(&lines, name), "updated", "{name:?}: {lines:?}");
     }
@@ -118,10 +110,10 @@ fn pools_named_dot_and_dot_dot_update_and_roll_back() {
         assert!(!log.contains(resolved), "{resolved}: {log}");
     }
 
-    poolsync()
-        .args(["rollback", "..", "--latest", "--backup-dir", dir])
+    Run::new(["rollback", "..", "--latest", "--backup-dir", dir])
         .args(["--api-url", api_url()])
-        .assert()
+        .server_home()
+        .run()
         .code(0);
     assert_eq!(DotPools::template(".."), json!({}));
     assert_eq!(
@@ -130,12 +122,12 @@ fn pools_named_dot_and_dot_dot_update_and_roll_back() {
         "rolling back `..` touched `.`"
     );
 
-    let out = poolsync()
-        .args(["update", "--all", "--name", ".*", "--output", "json"])
+    let out = Run::new(["update", "--all", "--name", ".*", "--output", "json"])
         .args(["--backup-dir", dir, "--api-url", api_url()])
-        .assert()
-        .code(0);
-    let lines = reports(&out);
+        .server_home()
+        .run();
+    out.code(0);
+    let lines = out.json_lines();
     assert_eq!(outcome(&lines, ".."), "updated", "{lines:?}");
     assert_eq!(outcome(&lines, "."), "up_to_date", "{lines:?}");
     assert_eq!(DotPools::template(".."), want);

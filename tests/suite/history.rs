@@ -1,18 +1,23 @@
 //! The embedded history of released defaults, offline: `default --history`, `default
 //! --release`, `merge --base auto`, `explain --file`.
 
-use crate::mock::poolsync;
+use crate::harness::Run;
 use pretty_assertions::assert_eq;
 use serde_json::{Value, json};
 use std::io::Write;
 
-fn stdout(cmd: &mut assert_cmd::Command) -> String {
-    let out = cmd.assert().success().get_output().clone();
-    String::from_utf8(out.stdout).expect("utf-8")
+fn stdout(run: Run) -> String {
+    run.run().exit(0).stdout
 }
 
 fn released(pool_type: &str, release: &str) -> Value {
-    let text = stdout(poolsync().args(["default", "--type", pool_type, "--release", release]));
+    let text = stdout(Run::new([
+        "default",
+        "--type",
+        pool_type,
+        "--release",
+        release,
+    ]));
     serde_json::from_str(&text).expect("a template")
 }
 
@@ -26,7 +31,7 @@ pub(crate) fn file(value: &Value) -> tempfile::NamedTempFile {
 /// One line per distinct kubernetes default, with its release range, count and variables.
 #[test]
 fn default_history_lists_each_distinct_default_offline() {
-    let text = stdout(poolsync().args(["default", "--type", "kubernetes", "--history"]));
+    let text = stdout(Run::new(["default", "--type", "kubernetes", "--history"]));
     let lines: Vec<&str> = text.lines().collect();
     assert!(
         lines[0].starts_with("kubernetes: 8 distinct released defaults"),
@@ -50,7 +55,7 @@ fn default_history_lists_each_distinct_default_offline() {
 /// `--output json` gives the same defaults with their templates; `--release` prints one.
 #[test]
 fn default_history_json_matches_release_lookup() {
-    let text = stdout(poolsync().args([
+    let text = stdout(Run::new([
         "default",
         "--type",
         "docker",
@@ -74,19 +79,15 @@ fn default_history_json_matches_release_lookup() {
 /// An unknown type or release is an error naming what is known.
 #[test]
 fn unknown_type_or_release_names_what_is_known() {
-    let out = poolsync()
-        .args(["default", "--type", "kubernetes", "--release", "1.0.0"])
-        .assert()
-        .failure()
-        .get_output()
-        .clone();
-    let err = String::from_utf8_lossy(&out.stderr);
+    let out = Run::new(["default", "--type", "kubernetes", "--release", "1.0.0"])
+        .run()
+        .fail();
+    let err = out.stderr.clone();
     assert!(err.contains("2.14.13-2.20.27"), "{err}");
-    poolsync()
-        .args(["default", "--type", "nope", "--history"])
-        .assert()
-        .failure()
-        .stderr(predicates::str::contains("kubernetes"));
+    Run::new(["default", "--type", "nope", "--history"])
+        .run()
+        .fail()
+        .stderr_has("kubernetes");
 }
 
 /// `merge --base auto` infers the 2.x base of a customised 2.x kubernetes template: the
@@ -106,28 +107,25 @@ fn merge_base_auto_merges_three_way_with_the_inferred_default() {
         .remove("ttlSecondsAfterFinished");
     let default = released("kubernetes", "3.8.8");
     let (c, d) = (file(&current), file(&default));
-    let out = poolsync()
-        .args([
-            "merge",
-            "--base",
-            "auto",
-            "--type",
-            "kubernetes",
-            "--default",
-        ])
-        .arg(d.path())
-        .arg("--current")
-        .arg(c.path())
-        .assert()
-        .success()
-        .get_output()
-        .clone();
-    let err = String::from_utf8_lossy(&out.stderr);
+    let out = Run::new([
+        "merge",
+        "--base",
+        "auto",
+        "--type",
+        "kubernetes",
+        "--default",
+    ])
+    .arg(d.path())
+    .arg("--current")
+    .arg(c.path())
+    .run()
+    .exit(0);
+    let err = out.stderr.clone();
     assert!(
         err.contains("base: kubernetes default of prefect 2.14.13-2.20.27, inferred, 9"),
         "{err}"
     );
-    let merged: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let merged: Value = serde_json::from_slice(&out.raw).expect("json");
     let props = &merged["variables"]["properties"];
     assert_eq!(props["image"]["default"], "registry.example/team/flow:1.2");
     assert_eq!(
@@ -142,8 +140,7 @@ fn merge_base_auto_merges_three_way_with_the_inferred_default() {
     assert!(props.get("cpu_request").is_some(), "new variable missing");
     // Two-way (no --base) brings the deleted variable back: the base is what keeps it out.
     let two_way = stdout(
-        poolsync()
-            .args(["merge", "--default"])
+        Run::new(["merge", "--default"])
             .arg(d.path())
             .arg("--current")
             .arg(c.path()),
@@ -160,14 +157,13 @@ fn merge_base_auto_merges_three_way_with_the_inferred_default() {
 #[test]
 fn merge_base_auto_without_type_is_a_usage_error() {
     let t = file(&json!({"variables": {}}));
-    poolsync()
-        .args(["merge", "--base", "auto", "--default"])
+    Run::new(["merge", "--base", "auto", "--default"])
         .arg(t.path())
         .arg("--current")
         .arg(t.path())
-        .assert()
+        .run()
         .code(2)
-        .stderr(predicates::str::contains("--type"));
+        .stderr_has("--type");
 }
 
 /// `explain --file --type` shows the customisation against the inferred base, offline.
@@ -176,11 +172,7 @@ fn explain_file_shows_the_customisation_against_the_inferred_base() {
     let mut current = released("docker", "3.0.0");
     current["variables"]["properties"]["image"]["default"] = json!("mine:7");
     let c = file(&current);
-    let text = stdout(
-        poolsync()
-            .args(["explain", "--type", "docker", "--file"])
-            .arg(c.path()),
-    );
+    let text = stdout(Run::new(["explain", "--type", "docker", "--file"]).arg(c.path()));
     assert!(
         text.starts_with(
             "base: docker default of prefect 3.0.0-3.7.8, inferred, 100% of its values match\n"

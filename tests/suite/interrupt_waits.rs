@@ -3,7 +3,7 @@
 //! 130, with the report, and no PATCH reaches the server after the signal. Before the fix
 //! the run kept waiting out every pause (88 s in the report), and PATCHes left after it.
 
-use crate::fake::scenario::{Ran, Scenario};
+use crate::harness::{Output, Run};
 use std::time::Duration;
 
 /// `n` stale pools.
@@ -14,18 +14,18 @@ fn pools(n: usize) -> Vec<String> {
 /// The run ended within 3 s of SIGINT, exit 130, its summary names the signal, and no
 /// PATCH arrived after the signal.
 #[track_caller]
-fn cut_short(ran: &Ran) {
+fn cut_short(ran: &Output) {
     ran.code(130);
     assert!(
-        ran.out.elapsed < Duration::from_secs(3),
+        ran.elapsed < Duration::from_secs(3),
         "{:?} after SIGINT; {}",
-        ran.out.elapsed,
-        ran.out
+        ran.elapsed,
+        ran
     );
     let (_, summary) = ran.by_pool();
-    assert_eq!(summary["interrupted"], "SIGINT", "{}", ran.out);
-    let signalled = ran.out.signalled.expect("signalled");
-    let log = ran.fake.log();
+    assert_eq!(summary["interrupted"], "SIGINT", "{}", ran);
+    let signalled = ran.signalled.expect("signalled");
+    let log = ran.served().fake.log();
     let late: Vec<String> = log
         .iter()
         .filter(|s| s.route.starts_with("PATCH") && s.at > signalled)
@@ -35,27 +35,30 @@ fn cut_short(ran: &Ran) {
 }
 
 /// A `429` storm from the third PATCH on, `Retry-After: 5` for 20 s: SIGINT 1.5 s in.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sigint_cuts_a_429_storm() {
-    let ran = Scenario::stale_pools(&pools(20))
+#[test]
+fn sigint_cuts_a_429_storm() {
+    let ran = Run::stale_pools(&pools(20))
         .storm(2, Duration::from_secs(20), "5")
         .retries(5)
         .update_json(&["--all"])
         .signal(Duration::from_millis(1500), libc::SIGINT)
-        .run()
-        .await;
+        .run();
     cut_short(&ran);
-    let throttled = ran.fake.log().iter().any(|s| s.pushback == Some(429));
-    assert!(throttled, "the storm began before the signal; {}", ran.out);
+    let throttled = ran
+        .served()
+        .fake
+        .log()
+        .iter()
+        .any(|s| s.pushback == Some(429));
+    assert!(throttled, "the storm began before the signal; {}", ran);
 }
 
 /// `--max-rps 0.05` (a request every 20 s): SIGINT 1.5 s in, while the run waits its pace.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sigint_cuts_the_pace() {
-    let ran = Scenario::stale_pools(&pools(3))
+#[test]
+fn sigint_cuts_the_pace() {
+    let ran = Run::stale_pools(&pools(3))
         .update_json(&["--all", "--max-rps", "0.05"])
         .signal(Duration::from_millis(1500), libc::SIGINT)
-        .run()
-        .await;
+        .run();
     cut_short(&ran);
 }

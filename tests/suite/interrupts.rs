@@ -3,11 +3,10 @@
 //! write that never landed changes no three-way base, so the next run still shows its pool
 //! as pending.
 
-use crate::support::{api_url, create_pool, outcomes, read_template};
-use crate::support::{stale_kubernetes as stale, unique};
+use crate::harness::Run;
+use crate::harness::live::{api_url, create_pool, read_template};
+use crate::harness::live::{stale_kubernetes as stale, unique};
 use serde_json::json;
-use std::process::{Command, Stdio};
-use std::time::Duration;
 
 /// SIGINT while a paced batch writes: exit 130 with a JSON report of the pools reached;
 /// then a dry run whose base may come only from backups shows every pool that was not
@@ -32,38 +31,27 @@ fn sigint_mid_batch_reports_and_poisons_no_base() {
         args.extend(extra.iter().map(|s| s.to_string()));
         args
     };
-    let child = Command::new(env!("CARGO_BIN_EXE_poolsync"))
-        .args(base_args(&[
-            "--base",
-            "none",
-            "--max-rps",
-            "4",
-            "--concurrency",
-            "2",
-        ]))
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", backups.path())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("poolsync starts");
     // Mid-batch: once the server holds a first upgraded pool (a busy server may answer the
     // first PATCHes 503, and no PATCH leaves after the signal).
-    let started = std::time::Instant::now();
-    while started.elapsed() < Duration::from_secs(60)
-        && names.iter().all(|name| read_template(name) == stale())
-    {
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    // SAFETY: kill(2) on our own child's pid.
-    let sent = unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
-    assert_eq!(sent, 0, "SIGINT sent");
-    let out = child.wait_with_output().expect("poolsync ends");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(130), "{stdout}\n{stderr}");
-    let (first, summary) = outcomes(&stdout);
+    let watched = names.clone();
+    let out = Run::new(base_args(&[
+        "--base",
+        "none",
+        "--max-rps",
+        "4",
+        "--concurrency",
+        "2",
+    ]))
+    .home(backups.path())
+    .no_timeout()
+    .signal_once(
+        move || !watched.iter().all(|name| read_template(name) == stale()),
+        libc::SIGINT,
+    )
+    .run();
+    let stdout = out.stdout.clone();
+    out.code(130);
+    let (first, summary) = out.outcomes();
     assert_eq!(summary["interrupted"], json!("SIGINT"), "{stdout}");
     let updated: Vec<&String> = first
         .iter()
@@ -83,15 +71,12 @@ fn sigint_mid_batch_reports_and_poisons_no_base() {
         "only updated or skipped (interrupted): {stdout}"
     );
 
-    let rerun = Command::new(env!("CARGO_BIN_EXE_poolsync"))
-        .args(base_args(&["--dry-run", "--base", "backup"]))
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", backups.path())
-        .output()
-        .expect("poolsync runs");
-    let stdout = String::from_utf8_lossy(&rerun.stdout);
-    let (second, _) = outcomes(&stdout);
+    let rerun = Run::new(base_args(&["--dry-run", "--base", "backup"]))
+        .home(backups.path())
+        .no_timeout()
+        .run();
+    let stdout = rerun.stdout.clone();
+    let (second, _) = rerun.outcomes();
     assert_eq!(second.len(), names.len(), "{stdout}");
     for (name, outcome) in &second {
         let want = match updated.contains(&name) {

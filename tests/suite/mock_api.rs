@@ -2,18 +2,18 @@
 //! CSRF, custom headers, malformed replies, dry runs and JSON Patch output. Retries and
 //! time-outs are in `mock_retry.rs`. Each test counts the requests per route.
 
-use crate::fake::scenario::{Ran, Scenario};
-use crate::fake::{CLOUD_DEFAULTS, CSRF_TOKEN, Csrf, DEFAULTS, POOL_PATCH, Read};
-use crate::mock::{POOL, current, detail, header_is, merged, newer_default};
+use crate::harness::fake::{CLOUD_DEFAULTS, CSRF_TOKEN, Csrf, DEFAULTS, POOL_PATCH, Read};
+use crate::harness::fixtures::{POOL, current, detail, header_is, merged, newer_default};
+use crate::harness::{Output, Run};
 use base64::Engine;
 use serde_json::{Value, json};
 use wiremock::ResponseTemplate;
 
 /// Every request carried `name: value`.
 #[track_caller]
-fn every_request_has(ran: &Ran, name: &str, value: &str) {
-    assert!(!ran.requests.is_empty(), "no requests; {}", ran.out);
-    for request in &ran.requests {
+fn every_request_has(ran: &Output, name: &str, value: &str) {
+    assert!(!ran.served().requests.is_empty(), "no requests; {}", ran);
+    for request in &ran.served().requests {
         assert_eq!(
             header_is(request, name),
             Some(value),
@@ -27,13 +27,13 @@ fn every_request_has(ran: &Ran, name: &str, value: &str) {
 /// Cloud: the default comes from `collections/work_pool_types`, every request carries the
 /// Bearer key, the merged template is PATCHed, `/csrf-token` is never asked, and the key is
 /// printed nowhere.
-async fn cloud_update_with_key(key_from_env: bool) {
-    let scenario = Scenario::update_pool(5).cloud();
+fn cloud_update_with_key(key_from_env: bool) {
+    let scenario = Run::update_pool(5).cloud();
     let scenario = match key_from_env {
         true => scenario.env("PREFECT_API_KEY", "pnu_sentinel"),
         false => scenario.args(["--api-key", "pnu_sentinel"]),
     };
-    let ran = scenario.run().await;
+    let ran = scenario.run();
     ran.code(0)
         .stdout_ends(&format!("{POOL}: updated\n"))
         .requests(&format!("GET {CLOUD_DEFAULTS}"), 1)
@@ -42,39 +42,40 @@ async fn cloud_update_with_key(key_from_env: bool) {
         .requests(POOL_PATCH, 1);
     every_request_has(&ran, "authorization", "Bearer pnu_sentinel");
     assert!(
-        ran.requests
+        ran.served()
+            .requests
             .iter()
             .all(|r| r.url.path().contains("/workspaces/"))
     );
     assert_eq!(ran.stored(POOL), merged());
     assert!(
-        !ran.out.stdout.contains("pnu_sentinel"),
+        !ran.stdout.contains("pnu_sentinel"),
         "key on stdout: {}",
-        ran.out
+        ran
     );
     assert!(
-        !ran.out.stderr.contains("pnu_sentinel"),
+        !ran.stderr.contains("pnu_sentinel"),
         "key on stderr: {}",
-        ran.out
+        ran
     );
 }
 
 /// Cloud with `--api-key`: Bearer on every request, work_pool_types, no CSRF, no key leak.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn cloud_update_sends_api_key_flag_as_bearer_and_skips_csrf() {
-    cloud_update_with_key(false).await;
+#[test]
+fn cloud_update_sends_api_key_flag_as_bearer_and_skips_csrf() {
+    cloud_update_with_key(false);
 }
 
 /// Cloud with `PREFECT_API_KEY`: the same as with `--api-key`.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn cloud_update_sends_api_key_env_as_bearer_and_skips_csrf() {
-    cloud_update_with_key(true).await;
+#[test]
+fn cloud_update_sends_api_key_env_as_bearer_and_skips_csrf() {
+    cloud_update_with_key(true);
 }
 
 /// Cloud: a default is found by its entry's `type`, not by its key; an entry whose key is
 /// the pool type but whose `type` differs is not used.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn cloud_default_is_matched_by_type_not_key() {
+#[test]
+fn cloud_default_is_matched_by_type_not_key() {
     let decoy = json!({"job_configuration": {"x": "{{ x }}"}, "variables": {"type": "object",
         "properties": {"x": {"type": "string"}}}});
     let body = json!({
@@ -83,7 +84,7 @@ async fn cloud_default_is_matched_by_type_not_key() {
             "k8s-worker-v2": {"type": "kubernetes", "default_base_job_configuration": newer_default()}
         }
     });
-    let ran = Scenario::update_pool(5).cloud().defaults(body).run().await;
+    let ran = Run::update_pool(5).cloud().defaults(body).run();
     ran.code(0)
         .requests(&format!("GET {CLOUD_DEFAULTS}"), 1)
         .requests(POOL_PATCH, 1);
@@ -92,20 +93,20 @@ async fn cloud_default_is_matched_by_type_not_key() {
 
 /// Self-hosted with CSRF on: one token for the whole run, and every write carries
 /// `Prefect-Csrf-Token` and the `Prefect-Csrf-Client` the token was issued to.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn csrf_token_is_fetched_once_and_sent_on_every_write() {
-    let ran = Scenario::new()
+#[test]
+fn csrf_token_is_fetched_once_and_sent_on_every_write() {
+    let ran = Run::fake()
         .pool("a", current())
         .pool("b", current())
         .csrf(Csrf::Token("tok-1"))
         .args(["update", "a", "b"])
-        .run()
-        .await;
+        .run();
     ran.code(0)
         .requests(CSRF_TOKEN, 1)
         .requests("PATCH /work_pools/a", 1)
         .requests("PATCH /work_pools/b", 1);
     let issued_to = ran
+        .served()
         .requests
         .iter()
         .find(|r| r.url.path() == "/api/csrf-token")
@@ -122,11 +123,16 @@ async fn csrf_token_is_fetched_once_and_sent_on_every_write() {
 }
 
 /// Self-hosted with CSRF disabled (422 from `/csrf-token`): writes go without CSRF headers.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn csrf_disabled_writes_carry_no_csrf_headers() {
-    let ran = Scenario::update_pool(5).csrf(Csrf::Disabled).run().await;
+#[test]
+fn csrf_disabled_writes_carry_no_csrf_headers() {
+    let ran = Run::update_pool(5).csrf(Csrf::Disabled).run();
     ran.code(0).requests(CSRF_TOKEN, 1).requests(POOL_PATCH, 1);
-    for patch in ran.requests.iter().filter(|r| r.method.as_str() == "PATCH") {
+    for patch in ran
+        .served()
+        .requests
+        .iter()
+        .filter(|r| r.method.as_str() == "PATCH")
+    {
         assert!(!patch.headers.contains_key("prefect-csrf-token"));
         assert!(!patch.headers.contains_key("prefect-csrf-client"));
     }
@@ -134,16 +140,15 @@ async fn csrf_disabled_writes_carry_no_csrf_headers() {
 
 /// An expired CSRF token (403 "Invalid CSRF token...") is replaced: a new token is fetched
 /// and the write is sent again with it.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn rejected_csrf_token_is_refreshed_and_the_write_resent() {
+#[test]
+fn rejected_csrf_token_is_refreshed_and_the_write_resent() {
     let old = ResponseTemplate::new(200).set_body_json(
         json!({"token": "old", "client": "c", "expiration": "2999-01-01T00:00:00Z"}),
     );
-    let ran = Scenario::update_pool(5)
+    let ran = Run::update_pool(5)
         .csrf(Csrf::Token("new"))
         .csrf_replies(vec![old])
-        .run()
-        .await;
+        .run();
     ran.code(0).requests(CSRF_TOKEN, 2).requests(POOL_PATCH, 2);
     let tokens = ran.patch_headers("prefect-csrf-token");
     assert_eq!(tokens, [Some("old"), Some("new")]);
@@ -152,42 +157,39 @@ async fn rejected_csrf_token_is_refreshed_and_the_write_resent() {
 
 /// `PREFECT_API_AUTH_STRING=user:pass` is sent as HTTP Basic auth on every request,
 /// the CSRF token request included.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn auth_string_is_sent_as_basic_auth() {
-    let ran = Scenario::update_pool(5)
+#[test]
+fn auth_string_is_sent_as_basic_auth() {
+    let ran = Run::update_pool(5)
         .env("PREFECT_API_AUTH_STRING", "user:p@ss:word")
-        .run()
-        .await;
+        .run();
     ran.code(0).requests(CSRF_TOKEN, 1).requests(POOL_PATCH, 1);
     let basic = base64::engine::general_purpose::STANDARD.encode("user:p@ss:word");
     every_request_has(&ran, "authorization", &format!("Basic {basic}"));
     assert!(
-        !ran.out.stderr.contains("p@ss") && !ran.out.stdout.contains("p@ss"),
+        !ran.stderr.contains("p@ss") && !ran.stdout.contains("p@ss"),
         "{}",
-        ran.out
+        ran
     );
 }
 
 /// `PREFECT_CLIENT_CUSTOM_HEADERS` adds its headers to every request.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn custom_headers_are_sent_on_every_request() {
-    let ran = Scenario::update_pool(5)
+#[test]
+fn custom_headers_are_sent_on_every_request() {
+    let ran = Run::update_pool(5)
         .env("PREFECT_CLIENT_CUSTOM_HEADERS", r#"{"X-Team": "data"}"#)
-        .run()
-        .await;
+        .run();
     ran.code(0).requests(CSRF_TOKEN, 1).requests(POOL_PATCH, 1);
     every_request_has(&ran, "x-team", "data");
 }
 
 /// A 200 reply whose body is not JSON fails with the URL and "not valid json".
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn malformed_pool_body_is_reported_with_its_url() {
+#[test]
+fn malformed_pool_body_is_reported_with_its_url() {
     let cut = ResponseTemplate::new(200).set_body_raw("{\"name\": \"x\", ", "application/json");
-    let ran = Scenario::new()
+    let ran = Run::fake()
         .reads("x", vec![Read::Reply(cut)])
         .args(["update", "x"])
-        .run()
-        .await;
+        .run();
     ran.code(1)
         .stderr_has(&format!("GET {}/work_pools/x", ran.api))
         .stderr_has("not valid json")
@@ -196,13 +198,12 @@ async fn malformed_pool_body_is_reported_with_its_url() {
 }
 
 /// A pool with a reserved name (`Prefect-x`) is read but never written: exit 1, "reserved".
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn reserved_pool_is_not_written() {
-    let ran = Scenario::new()
+#[test]
+fn reserved_pool_is_not_written() {
+    let ran = Run::fake()
         .pool("Prefect-x", current())
         .args(["update", "Prefect-x"])
-        .run()
-        .await;
+        .run();
     ran.code(1)
         .stderr_has("reserved")
         .requests("PATCH /work_pools/Prefect-x", 0);
@@ -210,12 +211,11 @@ async fn reserved_pool_is_not_written() {
 }
 
 /// A dry run writes nothing (no PATCH, no CSRF token) and `--detailed-exitcode` exits 3.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn dry_run_writes_nothing_and_exits_3_with_detailed_exitcode() {
-    let ran = Scenario::update_pool(5)
+#[test]
+fn dry_run_writes_nothing_and_exits_3_with_detailed_exitcode() {
+    let ran = Run::update_pool(5)
         .args(["--dry-run", "--detailed-exitcode"])
-        .run()
-        .await;
+        .run();
     ran.code(3)
         .stdout_has("would change (dry run, nothing sent)")
         .requests(POOL_PATCH, 0)
@@ -225,36 +225,34 @@ async fn dry_run_writes_nothing_and_exits_3_with_detailed_exitcode() {
 }
 
 /// A pool already on the newest default is left alone: no PATCH, exit 0.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn up_to_date_pool_is_not_written() {
-    let ran = Scenario::new()
+#[test]
+fn up_to_date_pool_is_not_written() {
+    let ran = Run::fake()
         .pool(POOL, merged())
         .args(["update", POOL])
-        .run()
-        .await;
+        .run();
     ran.code(0).requests(POOL_PATCH, 0);
     // The fixture is no released default: no base is inferred, and the run says so.
     assert!(
-        ran.out.stdout.starts_with("base: none, merging two-way: "),
+        ran.stdout.starts_with("base: none, merging two-way: "),
         "{}",
-        ran.out
+        ran
     );
     assert!(
-        ran.out
-            .stdout
+        ran.stdout
             .ends_with(&format!("\n{POOL}: up to date, nothing sent\n")),
         "{}",
-        ran.out
+        ran
     );
     ran.backups(0);
 }
 
 /// A 500 from the defaults endpoint fails the pool with the URL, status and detail; nothing
 /// is written and the 500 is not retried.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn defaults_500_is_a_clear_error() {
+#[test]
+fn defaults_500_is_a_clear_error() {
     let boom = detail(500, "boom");
-    let ran = Scenario::update_pool(5).defaults_reply(boom).run().await;
+    let ran = Run::update_pool(5).defaults_reply(boom).run();
     ran.code(1)
         .stderr_has(&format!("{}{DEFAULTS}", ran.api))
         .stderr_has("500")
@@ -265,16 +263,12 @@ async fn defaults_500_is_a_clear_error() {
 
 /// `--output json-patch` prints RFC 6902 operations that turn the stored template into
 /// exactly the template that was PATCHed.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn json_patch_output_turns_current_into_the_patched_template() {
-    let ran = Scenario::update_pool(5)
-        .args(["--output", "json-patch"])
-        .run()
-        .await;
+#[test]
+fn json_patch_output_turns_current_into_the_patched_template() {
+    let ran = Run::update_pool(5).args(["--output", "json-patch"]).run();
     ran.code(0).requests(POOL_PATCH, 1);
-    let ops: Value =
-        serde_json::from_str(&ran.out.stdout).unwrap_or_else(|e| panic!("{e}: {}", ran.out));
-    assert!(ops.as_array().is_some_and(|a| !a.is_empty()), "{}", ran.out);
+    let ops: Value = serde_json::from_str(&ran.stdout).unwrap_or_else(|e| panic!("{e}: {}", ran));
+    assert!(ops.as_array().is_some_and(|a| !a.is_empty()), "{}", ran);
     let ops: json_patch::Patch = serde_json::from_value(ops).expect("RFC 6902 operations");
     let sent = ran.patch_bodies(POOL).remove(0);
     let mut doc = current();

@@ -1,8 +1,7 @@
 //! Commands that need no server: `merge`, `schema`, `validate --file`, usage errors.
 
-use crate::mock;
+use crate::harness::Run;
 
-use mock::poolsync;
 use pretty_assertions::assert_eq;
 use serde_json::{Value, json};
 use std::io::Write;
@@ -28,14 +27,13 @@ const CURRENT: &str = r#"{"job_configuration": {"image": "{{ image }}", "env": "
 #[test]
 fn jq_strategy_matches_jq_byte_for_byte() {
     let (d, c) = (file(DEFAULT), file(CURRENT));
-    let out = poolsync()
-        .args(["merge", "--strategy", "jq", "--default"])
+    let out = Run::new(["merge", "--strategy", "jq", "--default"])
         .arg(d.path())
         .arg("--current")
         .arg(c.path())
-        .assert()
-        .success();
-    let merged: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+        .run();
+    out.code(0);
+    let merged: Value = serde_json::from_slice(&out.raw).unwrap();
     assert_eq!(merged["variables"]["required"], json!(["env"]));
     assert_eq!(
         merged["variables"]["properties"]["image"]["default"],
@@ -53,7 +51,7 @@ fn jq_strategy_matches_jq_byte_for_byte() {
         return;
     };
     assert_eq!(
-        String::from_utf8_lossy(&out.get_output().stdout),
+        String::from_utf8_lossy(&out.raw),
         String::from_utf8_lossy(&jq.stdout)
     );
 }
@@ -62,13 +60,12 @@ fn jq_strategy_matches_jq_byte_for_byte() {
 #[test]
 fn schema_strategy_unions_required_and_reads_stdin() {
     let d = file(DEFAULT);
-    let out = poolsync()
-        .args(["merge", "--current", "-", "--default"])
+    let out = Run::new(["merge", "--current", "-", "--default"])
         .arg(d.path())
-        .write_stdin(CURRENT)
-        .assert()
-        .success();
-    let merged: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+        .stdin(CURRENT)
+        .run();
+    out.code(0);
+    let merged: Value = serde_json::from_slice(&out.raw).unwrap();
     assert_eq!(merged["variables"]["required"], json!(["env", "image"]));
 }
 
@@ -86,13 +83,12 @@ fn bad_files_are_named_with_position() {
         ),
     ];
     for (path, want) in cases {
-        let out = poolsync()
-            .args(["merge", "--default"])
+        let out = Run::new(["merge", "--default"])
             .arg(&path)
             .args(["--current", &fixture("managed-inline.json")])
-            .assert()
-            .code(1);
-        let stderr = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+            .run();
+        out.code(1);
+        let stderr = out.stderr.clone();
         assert!(
             stderr.contains(&path.display().to_string()) && stderr.contains(want),
             "{stderr}"
@@ -103,8 +99,9 @@ fn bad_files_are_named_with_position() {
 /// `schema` prints the committed federated identity schema.
 #[test]
 fn schema_matches_committed_file() {
-    let out = poolsync().arg("schema").assert().success();
-    let printed: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    let out = Run::new(["schema"]).run();
+    out.code(0);
+    let printed: Value = serde_json::from_slice(&out.raw).unwrap();
     let committed: Value =
         serde_json::from_str(include_str!("../../schemas/federated-identity.schema.json")).unwrap();
     assert_eq!(printed, committed);
@@ -118,16 +115,11 @@ fn validate_file() {
         "managed-inline.json",
         "managed-ref.json",
     ] {
-        poolsync()
-            .args(["validate", "--file", &fixture(ok)])
-            .assert()
-            .success();
+        Run::new(["validate", "--file", &fixture(ok)]).run().code(0);
     }
-    let out = poolsync()
-        .args(["validate", "--file", &fixture("managed-invalid-arn.json")])
-        .assert()
-        .code(1);
-    let stderr = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    let out = Run::new(["validate", "--file", &fixture("managed-invalid-arn.json")]).run();
+    out.code(1);
+    let stderr = out.stderr.clone();
     assert!(
         stderr.contains("/variables/properties/federated_identity/default/aws_role_arn"),
         "{stderr}"
@@ -136,43 +128,39 @@ fn validate_file() {
     let undefined = file(
         r#"{"job_configuration": {"x": "{{ nope }}"}, "variables": {"properties": {"y": {}}}}"#,
     );
-    let out = poolsync()
-        .args(["validate", "--file"])
-        .arg(undefined.path())
-        .assert()
-        .code(1);
-    assert!(String::from_utf8_lossy(&out.get_output().stderr).contains("{{ nope }}"));
+    let out = Run::new(["validate", "--file"]).arg(undefined.path()).run();
+    out.code(1);
+    assert!(out.stderr.contains("{{ nope }}"));
 }
 
 /// Usage errors exit 2; `--help` documents the exit codes.
 #[test]
 fn usage_errors_and_help() {
-    poolsync().arg("update").assert().code(2);
-    poolsync().args(["update", "--all", "p1"]).assert().code(2);
-    poolsync()
-        .args([
-            "update",
-            "p",
-            "--detailed-exitcode",
-            "--api-url",
-            "http://127.0.0.1:9/api",
-        ])
-        .assert()
-        .code(2);
-    poolsync()
-        .args([
-            "update",
-            "a",
-            "b",
-            "--output",
-            "json-patch",
-            "--api-url",
-            "http://127.0.0.1:9/api",
-        ])
-        .assert()
-        .code(2);
-    let help = poolsync().arg("--help").assert().success();
-    let help = String::from_utf8_lossy(&help.get_output().stdout).to_string();
+    Run::new(["update"]).run().code(2);
+    Run::new(["update", "--all", "p1"]).run().code(2);
+    Run::new([
+        "update",
+        "p",
+        "--detailed-exitcode",
+        "--api-url",
+        "http://127.0.0.1:9/api",
+    ])
+    .run()
+    .code(2);
+    Run::new([
+        "update",
+        "a",
+        "b",
+        "--output",
+        "json-patch",
+        "--api-url",
+        "http://127.0.0.1:9/api",
+    ])
+    .run()
+    .code(2);
+    let help = Run::new(["--help"]).run();
+    help.code(0);
+    let help = String::from_utf8_lossy(&help.raw).to_string();
     assert!(help.contains("3  with --detailed-exitcode"), "{help}");
 }
 
@@ -180,12 +168,13 @@ fn usage_errors_and_help() {
 #[test]
 fn completions_for_each_shell() {
     for shell in ["bash", "zsh", "fish", "powershell"] {
-        let out = poolsync().args(["completions", shell]).assert().success();
-        let script = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+        let out = Run::new(["completions", shell]).run();
+        out.code(0);
+        let script = String::from_utf8_lossy(&out.raw).to_string();
         assert!(
             script.contains("rollback") && script.contains("trust-policy"),
             "{shell}"
         );
     }
-    poolsync().args(["completions", "tcsh"]).assert().code(2);
+    Run::new(["completions", "tcsh"]).run().code(2);
 }

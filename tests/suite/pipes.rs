@@ -1,9 +1,7 @@
 //! Every command ends quietly when the reader of its stdout goes away (`poolsync ... | head -1`):
 //! exit 0 or death by SIGPIPE, as coreutils do; never a panic or an error message.
 
-use crate::mock;
-
-use crate::fake::Fake;
+use crate::harness::fake::Fake;
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Command, ExitStatus, Stdio};
 use wiremock::ResponseTemplate;
@@ -96,31 +94,34 @@ fn offline_outputs_into_a_closed_pipe() {
 }
 
 /// `update --all --dry-run --output json` over 1000 pools: one JSON line each.
-#[tokio::test(flavor = "multi_thread")]
-async fn batch_json_lines_into_a_closed_pipe() {
-    let fake = Fake::start().await;
+#[test]
+fn batch_json_lines_into_a_closed_pipe() {
+    let fake = Fake::start();
     for i in 0..1000 {
-        fake.pool(&format!("pool-{i:04}"), "kubernetes", mock::current());
+        fake.pool(
+            &format!("pool-{i:04}"),
+            "kubernetes",
+            crate::harness::fixtures::current(),
+        );
     }
     fake.defaults(
-        ResponseTemplate::new(200).set_body_json(mock::defaults("kubernetes", "kubernetes")),
+        ResponseTemplate::new(200).set_body_json(crate::harness::fixtures::defaults(
+            "kubernetes",
+            "kubernetes",
+        )),
     );
     let api = fake.api();
-    let out = tokio::task::spawn_blocking(move || {
-        first_line_then_close(
-            &[
-                "update",
-                "--all",
-                "--dry-run",
-                "--output",
-                "json",
-                "--api-url",
-                &api,
-            ],
-            &[],
-        )
-    })
-    .await
-    .expect("runner thread");
+    let out = first_line_then_close(
+        &[
+            "update",
+            "--all",
+            "--dry-run",
+            "--output",
+            "json",
+            "--api-url",
+            &api,
+        ],
+        &[],
+    );
     assert_quiet("update --all --dry-run --output json", out, "\"pool\"");
 }

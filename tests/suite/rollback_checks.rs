@@ -2,7 +2,8 @@
 //! unless `--force`, a pool deleted and created again under the name is refused, and repeated
 //! `--latest` walks back through the writes instead of toggling between the last two.
 
-use crate::support::{self, api_url, create_pool, delete_pool, poolsync, read_template, unique};
+use crate::harness::live::{self, api_url, create_pool, delete_pool, read_template, unique};
+use crate::harness::{Output, Run};
 use serde_json::{Value, json};
 use std::path::Path;
 
@@ -34,41 +35,37 @@ fn write_file(dir: &Path, name: &str, value: &Value) -> String {
 
 /// `update POOL --template FILE` two-way into `backups`.
 fn update(pool: &str, file: &str, backups: &Path) {
-    poolsync()
-        .args([
-            "update",
-            pool,
-            "--template",
-            file,
-            "--base",
-            "none",
-            "--api-url",
-            api_url(),
-        ])
-        .arg("--backup-dir")
-        .arg(backups)
-        .assert()
-        .code(0);
+    Run::new([
+        "update",
+        pool,
+        "--template",
+        file,
+        "--base",
+        "none",
+        "--api-url",
+        api_url(),
+    ])
+    .arg("--backup-dir")
+    .arg(backups)
+    .server_home()
+    .run()
+    .code(0);
 }
 
-fn rollback(pool: &str, backups: &Path, extra: &[&str]) -> assert_cmd::assert::Assert {
-    poolsync()
-        .args(["rollback", pool, "--api-url", api_url()])
+fn rollback(pool: &str, backups: &Path, extra: &[&str]) -> Output {
+    Run::new(["rollback", pool, "--api-url", api_url()])
         .args(extra)
         .arg("--backup-dir")
         .arg(backups)
-        .assert()
+        .server_home()
+        .run()
 }
 
 fn patch_template(pool: &str, value: &Value) {
     let url = format!("{}/work_pools/{pool}", api_url());
     let body = json!({"base_job_template": value});
-    let (resp, _) = support::send("edit pool", |c| c.patch(&url).json(&body));
+    let (resp, _) = live::send("edit pool", |c| c.patch(&url).json(&body));
     assert!(resp.status().is_success(), "{}", resp.status());
-}
-
-fn stderr(assert: &assert_cmd::assert::Assert) -> String {
-    String::from_utf8_lossy(&assert.get_output().stderr).into_owned()
 }
 
 /// Two writes, then `rollback --latest` twice: first the state before the second write, then
@@ -88,8 +85,8 @@ fn repeated_latest_walks_back() {
         "write one changed the pool"
     );
     patch_template(&pool, &template("t1-edit"));
-    let refused = rollback(&pool, dir.path(), &["--latest"]).code(2);
-    assert!(stderr(&refused).contains("--force"), "{}", stderr(&refused));
+    let refused = rollback(&pool, dir.path(), &["--latest"]).exit(2);
+    assert!(refused.stderr.contains("--force"), "{}", refused.stderr);
     assert_eq!(read_template(&pool), template("t1-edit"), "nothing written");
     update(&pool, &two, dir.path());
     assert_ne!(
@@ -98,13 +95,13 @@ fn repeated_latest_walks_back() {
         "write two changed the pool"
     );
 
-    rollback(&pool, dir.path(), &["--latest"]).code(0);
+    rollback(&pool, dir.path(), &["--latest"]).exit(0);
     assert_eq!(
         read_template(&pool),
         template("t1-edit"),
         "the state before write two"
     );
-    rollback(&pool, dir.path(), &["--latest"]).code(0);
+    rollback(&pool, dir.path(), &["--latest"]).exit(0);
     assert_eq!(
         read_template(&pool),
         template("t0"),
@@ -122,11 +119,11 @@ fn force_rolls_back_over_a_later_edit() {
     let one = write_file(dir.path(), "one.json", &upstream("extra1"));
     update(&pool, &one, dir.path());
     patch_template(&pool, &template("edit"));
-    let forced = rollback(&pool, dir.path(), &["--latest", "--force"]).code(0);
+    let forced = rollback(&pool, dir.path(), &["--latest", "--force"]).exit(0);
     assert!(
-        stderr(&forced).contains("edit"),
+        forced.stderr.contains("edit"),
         "the later edit is shown: {}",
-        stderr(&forced)
+        forced.stderr
     );
     assert_eq!(read_template(&pool), template("t0"));
     delete_pool(&pool);
@@ -143,11 +140,11 @@ fn a_recreated_pool_is_refused() {
     update(&pool, &one, dir.path());
     delete_pool(&pool);
     create_pool(&pool, "process", &template("new"));
-    let refused = rollback(&pool, dir.path(), &["--latest", "--force"]).code(2);
+    let refused = rollback(&pool, dir.path(), &["--latest", "--force"]).exit(2);
     assert!(
-        stderr(&refused).contains("deleted and created again"),
+        refused.stderr.contains("deleted and created again"),
         "{}",
-        stderr(&refused)
+        refused.stderr
     );
     assert_eq!(read_template(&pool), template("new"));
     delete_pool(&pool);

@@ -5,7 +5,9 @@
 //! through the same proxy, so the backups are all of one server.
 
 use super::rollback_checks::{template, upstream};
-use crate::support::{create_pool, delete_pool, poolsync, proxy, read_template, unique};
+use crate::harness::Run;
+use crate::harness::live::{create_pool, delete_pool, read_template, unique};
+use crate::harness::proxy;
 use serde_json::{Value, json};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -80,8 +82,7 @@ impl Bench {
     /// Runs poolsync through the proxy under `cue`; returns its exit code and output.
     fn run(&self, cue: Cue, args: &[&str]) -> (i32, String) {
         *self.cue.lock().expect("lock") = cue;
-        let out = poolsync()
-            .args(args)
+        let out = Run::new(args)
             .args(["--api-url", &self.url])
             .arg("--backup-dir")
             .arg(self.backups())
@@ -91,15 +92,15 @@ impl Bench {
                 "PREFECT_CLIENT_MAX_RETRIES",
                 if cue == Cue::Pass { "5" } else { "1" },
             )
-            .output()
-            .expect("poolsync runs");
+            .server_home()
+            .run();
         *self.cue.lock().expect("lock") = Cue::Pass;
         let text = format!(
             "--- stdout\n{}--- stderr\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
+            out.stdout.clone(),
+            out.stderr.clone()
         );
-        (out.status.code().unwrap_or(-1), text)
+        (out.status.unwrap_or(-1), text)
     }
 
     /// `update POOL --template FILE --base none` (two-way), expected to succeed.

@@ -1,10 +1,11 @@
 //! Backups, rollback and verification against a real Prefect server.
 
-use crate::support;
+use crate::harness::Run;
+use crate::harness::live;
 
+use live::{api_url, create_pool, default_template, read_pool, unique};
 use pretty_assertions::assert_eq;
 use serde_json::{Value, json};
-use support::{api_url, create_pool, default_template, on_server, poolsync, read_pool, unique};
 
 fn stale() -> Value {
     let mut template = default_template("process");
@@ -20,7 +21,7 @@ fn stale() -> Value {
 
 /// The backup files under `dir`, sorted.
 fn backups_of(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let files = crate::mock::files_under(dir).into_iter();
+    let files = crate::harness::fixtures::files_under(dir).into_iter();
     files
         .filter(|p| p.extension().is_some_and(|e| e == "json"))
         .collect()
@@ -36,9 +37,11 @@ fn update_backs_up_and_rollback_restores() {
     let before = read_pool(&name);
     let dir = tempfile::tempdir().unwrap();
 
-    on_server(["update", &name, "--base", "none"])
+    Run::new(["update", &name, "--base", "none"])
         .backup_dir(dir.path())
-        .code(0);
+        .live()
+        .run()
+        .exit(0);
     let files = backups_of(dir.path());
     assert_eq!(files.len(), 1, "{files:?}");
     let backup: Value = serde_json::from_str(&std::fs::read_to_string(&files[0]).unwrap()).unwrap();
@@ -68,26 +71,28 @@ fn update_backs_up_and_rollback_restores() {
         )
     );
 
-    let listed = poolsync()
-        .args(["backups", &name, "--backup-dir"])
+    let listed = Run::new(["backups", &name, "--backup-dir"])
         .arg(dir.path())
-        .assert()
-        .success();
-    assert!(
-        String::from_utf8_lossy(&listed.get_output().stdout).contains(files[0].to_str().unwrap())
-    );
+        .server_home()
+        .run();
+    listed.code(0);
+    assert!(String::from_utf8_lossy(&listed.raw).contains(files[0].to_str().unwrap()));
 
     let updated = read_pool(&name);
-    on_server(["rollback", &name, "--latest", "--dry-run"])
+    Run::new(["rollback", &name, "--latest", "--dry-run"])
         .backup_dir(dir.path())
-        .code(0)
+        .live()
+        .run()
+        .exit(0)
         .stdout_has("-    \"stream_output\"")
         .stdout_has("would roll back");
     assert_eq!(read_pool(&name), updated);
 
-    on_server(["rollback", &name, "--to", files[0].to_str().unwrap()])
+    Run::new(["rollback", &name, "--to", files[0].to_str().unwrap()])
         .backup_dir(dir.path())
-        .code(0);
+        .live()
+        .run()
+        .exit(0);
     assert_eq!(read_pool(&name)["base_job_template"], original);
     assert_eq!(
         backups_of(dir.path()).len(),
@@ -103,9 +108,11 @@ fn unwritable_backup_dir_sends_nothing() {
     create_pool(&name, "process", &stale());
     let before = read_pool(&name);
     let blocker = tempfile::NamedTempFile::new().unwrap();
-    on_server(["update", &name, "--base", "none"])
+    Run::new(["update", &name, "--base", "none"])
         .backup_dir(blocker.path())
-        .code(1)
+        .live()
+        .run()
+        .exit(1)
         .stderr_has("failed to write backup");
     assert_eq!(read_pool(&name), before);
 }
@@ -117,15 +124,21 @@ fn rollback_refuses_another_pools_backup() {
     create_pool(&a, "process", &stale());
     create_pool(&b, "process", &stale());
     let dir = tempfile::tempdir().unwrap();
-    on_server(["update", &a, "--base", "none"])
+    Run::new(["update", &a, "--base", "none"])
         .backup_dir(dir.path())
-        .code(0);
+        .live()
+        .run()
+        .exit(0);
     let file = backups_of(dir.path()).pop().unwrap();
-    on_server(["rollback", &b, "--to", file.to_str().unwrap()])
-        .code(2)
+    Run::new(["rollback", &b, "--to", file.to_str().unwrap()])
+        .live()
+        .run()
+        .exit(2)
         .stderr_has("is a backup of work pool");
-    on_server(["rollback", &b, "--latest"])
+    Run::new(["rollback", &b, "--latest"])
         .backup_dir(dir.path())
-        .code(2)
+        .live()
+        .run()
+        .exit(2)
         .stderr_has("no backup of work pool");
 }

@@ -5,11 +5,11 @@
 //! checks are not vacuous: `-v` does log the requests, and the server does receive the
 //! credentials in every request's `Authorization` header.
 
-use crate::mock;
-
-use crate::fake::{Csrf, Fake};
+use crate::harness::Output as Out;
+use crate::harness::Run;
+use crate::harness::fake::{Csrf, Fake};
+use crate::harness::fixtures::{current, defaults, files_under};
 use base64::Engine as _;
-use mock::{Out, current, defaults, files_under, poolsync, run};
 use serde_json::{Value, json};
 use std::time::Duration;
 use tempfile::TempDir;
@@ -63,8 +63,8 @@ fn sentinels() -> Vec<String> {
 /// The fake Prefect API with pools `k8s` and `other` (PATCH stores, GET answers what is
 /// stored), the defaults, CSRF on, a listing; `denied` answers 401, `broken` 500 and `slow`
 /// after 3 s.
-async fn start() -> Fake {
-    let fake = Fake::start().await;
+fn start() -> Fake {
+    let fake = Fake::start();
     reset(&fake);
     fake.defaults(ResponseTemplate::new(200).set_body_json(defaults("kubernetes", "kubernetes")));
     fake.csrf(Csrf::Token("csrf-tok"));
@@ -78,7 +78,8 @@ async fn start() -> Fake {
     );
     fake.always(
         "slow",
-        mock::pool_reply("slow", "kubernetes", &current()).set_delay(Duration::from_secs(3)),
+        crate::harness::fixtures::pool_reply("slow", "kubernetes", &current())
+            .set_delay(Duration::from_secs(3)),
     );
     fake
 }
@@ -115,27 +116,26 @@ impl Session {
 
     /// Runs `poolsync <args>` against `api` with this session's credentials, its own HOME,
     /// one retry at most; checks the exit code and keeps the output.
-    async fn run(&mut self, api: &str, args: &[&str], env: &[(&str, &str)], code: i32) -> usize {
-        let mut cmd = poolsync();
-        cmd.env("HOME", self.home.path())
-            .env("PREFECT_CLIENT_MAX_RETRIES", "0")
-            .args(args);
+    fn run(&mut self, api: &str, args: &[&str], env: &[(&str, &str)], code: i32) -> usize {
+        let mut cmd = Run::new(args)
+            .home(self.home.path())
+            .env("PREFECT_CLIENT_MAX_RETRIES", "0");
         // `backups` talks to no server, so it takes no connection flags; the environment's
         // credentials are there all the same.
         let online = args.first() != Some(&"backups");
         if online {
-            cmd.args(["--api-url", api]);
+            cmd = cmd.args(["--api-url", api]);
         }
-        match self.cred {
+        cmd = match self.cred {
             Cred::Flag if online => cmd.args(["--api-key", KEY]),
-            Cred::Flag => &mut cmd,
+            Cred::Flag => cmd,
             Cred::EnvKey => cmd.env("PREFECT_API_KEY", KEY),
             Cred::AuthString => cmd.env("PREFECT_API_AUTH_STRING", AUTH),
         };
         for (k, v) in env {
-            cmd.env(k, v);
+            cmd = cmd.env(k, v);
         }
-        let out = run(cmd).await;
+        let out = cmd.run();
         out.code(code);
         self.outs
             .push((format!("{:?} {args:?} {env:?}", self.cred), out));
@@ -143,11 +143,11 @@ impl Session {
     }
 
     /// Same, with `--backup-dir` set to this session's backup folder.
-    async fn run_backed_up(&mut self, api: &str, args: &[&str], code: i32) -> usize {
+    fn run_backed_up(&mut self, api: &str, args: &[&str], code: i32) -> usize {
         let dir = self.backups.path().to_str().unwrap().to_string();
         let mut args = args.to_vec();
         args.extend(["--backup-dir", &dir]);
-        self.run(api, &args, &[], code).await
+        self.run(api, &args, &[], code)
     }
 
     fn out(&self, i: usize) -> &Out {
@@ -189,76 +189,64 @@ impl Session {
 
 /// Runs every command once with `cred`, then checks that nothing leaked and the
 /// credentials were really sent.
-async fn every_command(cred: Cred) {
-    let fake = start().await;
+fn every_command(cred: Cred) {
+    let fake = start();
     let api = fake.api();
     let mut s = Session::new(cred);
 
     // update, one pool: text with -v, then json, then json-patch; each really writes.
-    let verbose = s.run_backed_up(&api, &["update", "k8s", "-v"], 0).await;
+    let verbose = s.run_backed_up(&api, &["update", "k8s", "-v"], 0);
     assert_ne!(template(&fake, "k8s"), current(), "not written");
     reset(&fake);
-    s.run(&api, &["update", "k8s", "--output", "json"], &[], 0)
-        .await;
+    s.run(&api, &["update", "k8s", "--output", "json"], &[], 0);
     reset(&fake);
     s.run(
         &api,
         &["update", "k8s", "--output", "json-patch", "-v"],
         &[],
         0,
-    )
-    .await;
+    );
     // dry runs, batches.
     reset(&fake);
-    s.run_backed_up(&api, &["update", "k8s", "--dry-run", "-v"], 0)
-        .await;
+    s.run_backed_up(&api, &["update", "k8s", "--dry-run", "-v"], 0);
     s.run_backed_up(
         &api,
         &["update", "--all", "--dry-run", "--output", "json"],
         0,
-    )
-    .await;
-    s.run_backed_up(&api, &["update", "--all", "-v"], 0).await;
+    );
+    s.run_backed_up(&api, &["update", "--all", "-v"], 0);
     reset(&fake);
     s.run_backed_up(
         &api,
         &["update", "k8s", "other", "--output", "json", "-v"],
         0,
-    )
-    .await;
+    );
     // read-only commands.
-    s.run(&api, &["validate", "k8s", "-v"], &[], 0).await;
-    s.run(&api, &["default", "--type", "kubernetes", "-v"], &[], 0)
-        .await;
+    s.run(&api, &["validate", "k8s", "-v"], &[], 0);
+    s.run(&api, &["default", "--type", "kubernetes", "-v"], &[], 0);
     // rollback to the latest backup (in --backup-dir, then under HOME), and the listings.
-    s.run_backed_up(&api, &["rollback", "k8s", "--latest", "--force", "-v"], 0)
-        .await;
+    s.run_backed_up(&api, &["rollback", "k8s", "--latest", "--force", "-v"], 0);
     assert_eq!(template(&fake, "k8s"), current(), "not rolled back");
-    s.run(&api, &["update", "k8s"], &[], 0).await;
+    s.run(&api, &["update", "k8s"], &[], 0);
     s.run(
         &api,
         &["rollback", "k8s", "--latest", "--force", "--dry-run"],
         &[],
         0,
-    )
-    .await;
-    s.run(&api, &["rollback", "k8s", "--latest", "--force"], &[], 0)
-        .await;
-    s.run_backed_up(&api, &["backups"], 0).await;
-    s.run(&api, &["backups"], &[], 0).await;
+    );
+    s.run(&api, &["rollback", "k8s", "--latest", "--force"], &[], 0);
+    s.run_backed_up(&api, &["backups"], 0);
+    s.run(&api, &["backups"], &[], 0);
 
     // error paths: 401, 500, a timeout, connection refused, bad custom headers.
-    s.run(&api, &["update", "denied", "-v"], &[], 1).await;
-    s.run(&api, &["validate", "broken", "-v"], &[], 1).await;
-    s.run(&api, &["update", "broken", "--output", "json"], &[], 1)
-        .await;
-    s.run(&api, &["update", "slow", "--timeout", "0.5", "-v"], &[], 1)
-        .await;
+    s.run(&api, &["update", "denied", "-v"], &[], 1);
+    s.run(&api, &["validate", "broken", "-v"], &[], 1);
+    s.run(&api, &["update", "broken", "--output", "json"], &[], 1);
+    s.run(&api, &["update", "slow", "--timeout", "0.5", "-v"], &[], 1);
     let port = unused_port();
     let refused = format!("http://127.0.0.1:{port}/api");
-    s.run(&refused, &["update", "k8s", "-v"], &[], 1).await;
-    s.run(&refused, &["default", "--type", "kubernetes"], &[], 1)
-        .await;
+    s.run(&refused, &["update", "k8s", "-v"], &[], 1);
+    s.run(&refused, &["default", "--type", "kubernetes"], &[], 1);
     let bad_headers = [
         format!("{{\"Authorization\": \"Bearer {KEY}\""),
         format!("{{\"X-Key\": \"{KEY}\\n\"}}"),
@@ -268,7 +256,7 @@ async fn every_command(cred: Cred) {
     for headers in &bad_headers {
         let env = [("PREFECT_CLIENT_CUSTOM_HEADERS", headers.as_str())];
         // A setting that cannot work is a usage error (exit 2).
-        let i = s.run(&api, &["update", "k8s", "-v"], &env, 2).await;
+        let i = s.run(&api, &["update", "k8s", "-v"], &env, 2);
         assert!(
             s.out(i).stderr.contains("PREFECT_CLIENT_CUSTOM_HEADERS"),
             "{}",
@@ -293,10 +281,10 @@ async fn every_command(cred: Cred) {
     assert!(!files_under(s.backups.path()).is_empty());
     assert!(!files_under(s.home.path()).is_empty());
     // ...and the server received the credentials on every request.
-    let requests = fake.server.received_requests().await.unwrap();
+    let requests = fake.requests();
     assert!(requests.len() > 20, "{} requests", requests.len());
     for r in &requests {
-        let got = mock::header_is(r, "authorization");
+        let got = crate::harness::fixtures::header_is(r, "authorization");
         assert_eq!(got, Some(cred.header().as_str()), "{} {}", r.method, r.url);
     }
 
@@ -309,38 +297,37 @@ fn unused_port() -> u16 {
     listener.local_addr().unwrap().port()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn api_key_flag_leaks_nowhere() {
-    every_command(Cred::Flag).await;
+#[test]
+fn api_key_flag_leaks_nowhere() {
+    every_command(Cred::Flag);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn api_key_env_leaks_nowhere() {
-    every_command(Cred::EnvKey).await;
+#[test]
+fn api_key_env_leaks_nowhere() {
+    every_command(Cred::EnvKey);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn auth_string_leaks_nowhere() {
-    every_command(Cred::AuthString).await;
+#[test]
+fn auth_string_leaks_nowhere() {
+    every_command(Cred::AuthString);
 }
 
 /// A key that cannot be a header value (a pasted newline) is refused without echoing it (a
 /// usage error, exit 2); an auth string with one is base64-encoded, so it is sent (here to
 /// a closed port: exit 1) and not echoed either.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn unusable_key_is_refused_without_echo() {
+#[test]
+fn unusable_key_is_refused_without_echo() {
     for (flag, value, code) in [
         ("PREFECT_API_KEY", format!("{KEY}\n"), 2),
         ("PREFECT_API_AUTH_STRING", format!("{AUTH}\r\nx"), 1),
     ] {
         let home = TempDir::new().unwrap();
-        let mut cmd = poolsync();
         let url = format!("http://127.0.0.1:{}/api", unused_port());
-        cmd.env("HOME", home.path())
+        let out = Run::new(["update", "k8s", "--api-url", &url])
+            .home(home.path())
             .env("PREFECT_CLIENT_MAX_RETRIES", "0")
             .env(flag, &value)
-            .args(["update", "k8s", "--api-url", &url]);
-        let out = run(cmd).await;
+            .run();
         out.code(code);
         for s in sentinels() {
             assert!(
@@ -355,16 +342,14 @@ async fn unusable_key_is_refused_without_echo() {
 
 /// A whole header line pasted as a custom header's name (`{"Authorization: Bearer KEY":
 /// ""}`) is not a valid header name, and the error repeats the name verbatim, key and all.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-
-async fn invalid_custom_header_name_is_not_echoed() {
+#[test]
+fn invalid_custom_header_name_is_not_echoed() {
     let headers = format!("{{\"Authorization: Bearer {KEY}\": \"\"}}");
-    let mut cmd = poolsync();
     let url = format!("http://127.0.0.1:{}/api", unused_port());
-    cmd.env("PREFECT_CLIENT_CUSTOM_HEADERS", &headers)
+    let out = Run::new(["update", "k8s", "--api-url", &url])
+        .env("PREFECT_CLIENT_CUSTOM_HEADERS", &headers)
         .env("PREFECT_CLIENT_MAX_RETRIES", "0")
-        .args(["update", "k8s", "--api-url", &url]);
-    let out = run(cmd).await;
+        .run();
     out.code(2);
     assert!(
         out.stderr.contains("PREFECT_CLIENT_CUSTOM_HEADERS"),
@@ -376,10 +361,9 @@ async fn invalid_custom_header_name_is_not_echoed() {
 /// Credentials written into the API URL (`http://user:pass@host/api`) are used (reqwest
 /// sends them as Basic auth), yet the URL is printed verbatim by `-v`, in every error
 /// message, and stored in each backup's `api_url` (only the backup folder name strips them).
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-
-async fn credentials_in_the_api_url_leak_nowhere() {
-    let fake = Fake::start().await;
+#[test]
+fn credentials_in_the_api_url_leak_nowhere() {
+    let fake = Fake::start();
     fake.pool("k8s", "kubernetes", current());
     fake.defaults(ResponseTemplate::new(200).set_body_json(defaults("kubernetes", "kubernetes")));
     fake.always(
@@ -391,17 +375,16 @@ async fn credentials_in_the_api_url_leak_nowhere() {
 
     let mut outs = Vec::new();
     for (pool, code) in [("k8s", 0), ("denied", 1)] {
-        let mut cmd = poolsync();
-        cmd.env("PREFECT_CLIENT_MAX_RETRIES", "0")
-            .args(["update", pool, "-v", "--api-url", &api, "--backup-dir"])
-            .arg(dir.path());
-        let out = run(cmd).await;
+        let out = Run::new(["update", pool, "-v", "--api-url", &api, "--backup-dir"])
+            .arg(dir.path())
+            .env("PREFECT_CLIENT_MAX_RETRIES", "0")
+            .run();
         out.code(code);
         outs.push(out);
     }
 
-    let requests = fake.server.received_requests().await.unwrap_or_default();
-    let routes: Vec<String> = requests.iter().map(crate::fake::route).collect();
+    let requests = fake.requests();
+    let routes: Vec<String> = requests.iter().map(crate::harness::fake::route).collect();
     assert_eq!(
         routes
             .iter()
@@ -418,12 +401,12 @@ async fn credentials_in_the_api_url_leak_nowhere() {
         1,
         "{routes:?}"
     );
-    assert_eq!(template(&fake, "k8s"), mock::merged());
+    assert_eq!(template(&fake, "k8s"), crate::harness::fixtures::merged());
     let basic = format!("Basic {}", b64(AUTH));
     assert!(
-        requests
-            .iter()
-            .all(|r| mock::header_is(r, "authorization") == Some(basic.as_str()))
+        requests.iter().all(
+            |r| crate::harness::fixtures::header_is(r, "authorization") == Some(basic.as_str())
+        )
     );
     let files = files_under(dir.path());
     assert_eq!(files.len(), 1);

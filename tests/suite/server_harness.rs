@@ -1,9 +1,9 @@
 //! Smoke test of the integration-test harness against a real Prefect server.
 
-use crate::support;
+use crate::harness::live;
 
+use live::*;
 use serde_json::json;
-use support::*;
 
 #[test]
 fn pool_round_trip_and_default_template() {

@@ -2,7 +2,9 @@
 //! (wiremock's URL parsing would resolve it first). The verbatim client sends the same
 //! headers as every other request: credentials, custom headers, the CSRF token.
 
-use crate::mock::{self, Sent, current, http_json, merged, pool_body, raw_server};
+use crate::harness::Run;
+use crate::harness::fixtures::{current, merged, pool_body};
+use crate::harness::raw::{Sent, http_json, raw_server};
 use serde_json::{Value, json};
 use std::sync::atomic::{AtomicBool, Ordering};
 use tempfile::TempDir;
@@ -14,7 +16,10 @@ fn dot_dot_server(line: &str, _: usize) -> (String, bool) {
     if line.starts_with("GET /api/csrf-token") {
         http_json("200 OK", &json!({"token": "tok-123"}))
     } else if line.starts_with("GET /api/collections/") {
-        http_json("200 OK", &mock::defaults("kubernetes", "kubernetes"))
+        http_json(
+            "200 OK",
+            &crate::harness::fixtures::defaults("kubernetes", "kubernetes"),
+        )
     } else if line == "PATCH /api/work_pools/%2E%2E HTTP/1.1" {
         PATCHED.store(true, Ordering::SeqCst);
         ("HTTP/1.1 204 No Content\r\n\r\n".to_string(), false)
@@ -33,24 +38,16 @@ fn dot_dot_server(line: &str, _: usize) -> (String, bool) {
 /// the pool (read, re-read before the write, PATCH, read-back) targets
 /// `/api/work_pools/%2E%2E` as written, the PATCH carries the merged
 /// template and every header the main client sends, and the pool is updated.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_pool_named_dot_dot_is_read_and_written_with_every_header() {
+#[test]
+fn a_pool_named_dot_dot_is_read_and_written_with_every_header() {
     let (url, seen) = raw_server(dot_dot_server);
     let dir = TempDir::new().expect("dir");
-    let mut cmd = mock::poolsync();
-    cmd.env("PREFECT_API_KEY", "pnu_verbatim_secret")
+    let out = Run::new(["update", "..", "--output", "json"])
+        .env("PREFECT_API_KEY", "pnu_verbatim_secret")
         .env("PREFECT_CLIENT_CUSTOM_HEADERS", r#"{"X-Team": "data"}"#)
-        .args([
-            "update",
-            "..",
-            "--output",
-            "json",
-            "--api-url",
-            &url,
-            "--backup-dir",
-        ])
-        .arg(dir.path());
-    let out = mock::run(cmd).await;
+        .api(&url)
+        .backup_dir(dir.path())
+        .run();
     out.code(0);
     let report: Value = serde_json::from_str(out.stdout.trim()).expect("json report");
     assert_eq!(report["outcome"], "updated", "{out}");
@@ -91,18 +88,13 @@ async fn a_pool_named_dot_dot_is_read_and_written_with_every_header() {
 
 /// A proxy named for the API's host would resolve the dot segment itself: the request is
 /// refused before it is sent, with the fix, and nothing reaches the server.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_pool_named_dot_dot_is_not_sent_through_a_proxy() {
+#[test]
+fn a_pool_named_dot_dot_is_not_sent_through_a_proxy() {
     let (url, seen) = raw_server(|_, _| http_json("500 Internal Server Error", &json!({})));
-    let mut cmd = mock::poolsync();
-    cmd.env("HTTP_PROXY", "http://127.0.0.1:9").args([
-        "update",
-        "..",
-        "--dry-run",
-        "--api-url",
-        &url,
-    ]);
-    let out = mock::run(cmd).await;
+    let out = Run::new(["update", "..", "--dry-run"])
+        .env("HTTP_PROXY", "http://127.0.0.1:9")
+        .api(&url)
+        .run();
     out.code(1);
     assert!(
         out.stderr.contains("cannot be sent through a proxy") && out.stderr.contains("NO_PROXY"),

@@ -1,6 +1,6 @@
 //! A raw HTTPS/1.1 server on 127.0.0.1 for TLS tests: a certificate made the way a user
 //! makes one (`openssl req -x509`, which marks it a CA), served by rustls; each request's
-//! line goes to `answer`, like [`super::raw_server`].
+//! line goes to `answer`, like [`super::raw::raw_server`].
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;

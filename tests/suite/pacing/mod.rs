@@ -6,10 +6,10 @@
 mod collisions;
 mod pushback;
 
-use crate::fake::pushback::Seen;
-use crate::fake::scenario::{Ran, Scenario};
-use crate::fake::{CSRF_TOKEN, DEFAULTS, POOL_PATCH, POOL_READ, Patch};
-use crate::mock::{POOL, current, detail, merged};
+use crate::harness::fake::pushback::Seen;
+use crate::harness::fake::{CSRF_TOKEN, DEFAULTS, POOL_PATCH, POOL_READ, Patch};
+use crate::harness::fixtures::{POOL, current, detail, merged};
+use crate::harness::{Output, Run};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use wiremock::ResponseTemplate;
@@ -24,14 +24,14 @@ fn names(n: usize) -> Vec<String> {
 /// Every pool of `names` ended `updated`, the fake holds the merged template for it, and
 /// it was PATCHed (accepted by the API, not refused by pushback) exactly once.
 #[track_caller]
-fn all_updated(ran: &Ran, names: &[String]) -> Value {
+fn all_updated(ran: &Output, names: &[String]) -> Value {
     let (pools, summary) = ran.by_pool();
-    assert_eq!(pools.len(), names.len(), "{}", ran.out);
+    assert_eq!(pools.len(), names.len(), "{}", ran);
     for name in names {
-        assert_eq!(pools[name]["outcome"], "updated", "{name}; {}", ran.out);
+        assert_eq!(pools[name]["outcome"], "updated", "{name}; {}", ran);
         assert_eq!(ran.stored(name), merged(), "{name}");
     }
-    let log = ran.fake.log();
+    let log = ran.served().fake.log();
     for name in names {
         let route = format!("PATCH /work_pools/{name}");
         let accepted = log
@@ -40,18 +40,14 @@ fn all_updated(ran: &Ran, names: &[String]) -> Value {
             .count();
         assert_eq!(accepted, 1, "accepted PATCHes of {name}");
     }
-    assert_eq!(summary["outcomes"]["updated"], names.len(), "{}", ran.out);
+    assert_eq!(summary["outcomes"]["updated"], names.len(), "{}", ran);
     summary
 }
 
 /// Runs `update ARGS --output json` on `scenario`, which must exit 0 with every pool of
 /// `pools` updated ([`all_updated`]); returns the run and its summary.
-async fn run_all_updated(
-    scenario: Scenario,
-    args: &[impl AsRef<str>],
-    pools: &[String],
-) -> (Ran, Value) {
-    let ran = scenario.update_json(args).run().await;
+fn run_all_updated(scenario: Run, args: &[impl AsRef<str>], pools: &[String]) -> (Output, Value) {
+    let ran = scenario.update_json(args).run();
     ran.code(0);
     let summary = all_updated(&ran, pools);
     (ran, summary)
@@ -133,10 +129,10 @@ fn assert_reads_around_the_patches(log: &[Seen], re_read: &Seen, read_back: &See
 
 /// Exactly `want` requests reached the fake, and the summary reports as many.
 #[track_caller]
-fn assert_requests(ran: &Ran, summary: &Value, want: usize) {
-    let log = ran.fake.log();
+fn assert_requests(ran: &Output, summary: &Value, want: usize) {
+    let log = ran.served().fake.log();
     assert_eq!(log.len(), want, "{:#?}", routes(&log));
-    assert_eq!(summary["requests"], want, "{}", ran.out);
+    assert_eq!(summary["requests"], want, "{}", ran);
 }
 
 /// `update --all` over 50 stale pools (one listing page of 200, short, so the listing ends
@@ -144,11 +140,11 @@ fn assert_requests(ran: &Ran, summary: &Value, want: usize) {
 /// re-read by names before any PATCH and a read-back by names after every PATCH was
 /// answered, and one PATCH per pool; no per-pool GET. Exactly 55 requests (1.10 per updated
 /// pool, at most 1.15), and the summary counts the same 55.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn all_50_pools_cost_one_request_per_pool_and_five_more() {
+#[test]
+fn all_50_pools_cost_one_request_per_pool_and_five_more() {
     let pools = names(50);
-    let (ran, summary) = run_all_updated(Scenario::stale_pools(&pools), &["--all"], &pools).await;
-    let log = ran.fake.log();
+    let (ran, summary) = run_all_updated(Run::stale_pools(&pools), &["--all"], &pools);
+    let log = ran.served().fake.log();
     let counts = routes(&log);
 
     assert_fixed_costs(&log, 50);
@@ -178,11 +174,11 @@ async fn all_50_pools_cost_one_request_per_pool_and_five_more() {
 /// nothing shifted and there is no second pass); five chunks of 50, each one re-read and one
 /// read-back by its names; one PATCH per pool, the CSRF probe and one defaults GET. Exactly
 /// 264 requests (1.06 per updated pool), which the summary reports.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn all_250_pools_page_with_one_pool_of_overlap_and_chunk_by_50() {
+#[test]
+fn all_250_pools_page_with_one_pool_of_overlap_and_chunk_by_50() {
     let pools: Vec<String> = (0..250).map(|i| format!("p{i:03}")).collect();
-    let (ran, summary) = run_all_updated(Scenario::stale_pools(&pools), &["--all"], &pools).await;
-    let log = ran.fake.log();
+    let (ran, summary) = run_all_updated(Run::stale_pools(&pools), &["--all"], &pools);
+    let log = ran.served().fake.log();
     let counts = routes(&log);
 
     assert_eq!(listing_offsets(&log), [Some(0), Some(199)], "{counts:#?}");
@@ -204,13 +200,13 @@ async fn all_250_pools_page_with_one_pool_of_overlap_and_chunk_by_50() {
 /// starts three pools later than the first page's last pool, so the listing pages once more
 /// from 0 (offsets 0, 199, 0, 199) and finds the three pools the shift skipped. Every
 /// remaining pool is updated once; the deleted ones that were listed fail as not found.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_shifted_page_makes_the_listing_page_once_more_and_skip_nothing() {
+#[test]
+fn a_shifted_page_makes_the_listing_page_once_more_and_skip_nothing() {
     let pools: Vec<String> = (0..250).map(|i| format!("p{i:03}")).collect();
     let gone = ["p000", "p001", "p002"];
-    let scenario = Scenario::stale_pools(&pools).delete_mid_listing(&gone);
-    let ran = scenario.update_json(&["--all"]).run().await;
-    let log = ran.fake.log();
+    let scenario = Run::stale_pools(&pools).delete_mid_listing(&gone);
+    let ran = scenario.update_json(&["--all"]).run();
+    let log = ran.served().fake.log();
     assert_eq!(
         listing_offsets(&log),
         [Some(0), Some(199), Some(0), Some(199)],
@@ -219,23 +215,23 @@ async fn a_shifted_page_makes_the_listing_page_once_more_and_skip_nothing() {
     );
     let (lines, summary) = ran.by_pool();
     for name in pools.iter().filter(|p| !gone.contains(&p.as_str())) {
-        assert_eq!(lines[name]["outcome"], "updated", "{name}; {}", ran.out);
+        assert_eq!(lines[name]["outcome"], "updated", "{name}; {}", ran);
     }
     // Each of the 250 listed once: 247 updated, the 3 deleted ones failed as not found.
-    assert_eq!(lines.len(), 250, "{}", ran.out);
-    assert_eq!(summary["outcomes"]["updated"], 247, "{}", ran.out);
-    assert_eq!(summary["outcomes"]["failed"], 3, "{}", ran.out);
+    assert_eq!(lines.len(), 250, "{}", ran);
+    assert_eq!(summary["outcomes"]["updated"], 247, "{}", ran);
+    assert_eq!(summary["outcomes"]["failed"], 3, "{}", ran);
 }
 
 /// `update p00 p01 ... p49` (50 names): the CSRF probe, one defaults GET, then three
 /// `POST /work_pools/filter` by all 50 names (the read, the chunk's re-read before any PATCH
 /// and its read-back after them) and one PATCH per pool; no listing page and no per-pool
 /// GET. Exactly 55 requests (1.10 per updated pool), which the summary reports.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn fifty_named_pools_cost_one_request_per_pool_and_five_more() {
+#[test]
+fn fifty_named_pools_cost_one_request_per_pool_and_five_more() {
     let pools = names(50);
-    let (ran, summary) = run_all_updated(Scenario::stale_pools(&pools), &pools, &pools).await;
-    let log = ran.fake.log();
+    let (ran, summary) = run_all_updated(Run::stale_pools(&pools), &pools, &pools);
+    let log = ran.served().fake.log();
     let counts = routes(&log);
 
     assert_fixed_costs(&log, 50);
@@ -266,13 +262,13 @@ fn applied_but_500() -> Patch {
 /// A batch PATCH answered 500 that the server applied: the read-back finds the new template,
 /// so the pool is `updated` with a note naming the error (not retried: one PATCH); the run
 /// exits 0.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_500_whose_write_landed_is_updated_with_a_note() {
+#[test]
+fn a_500_whose_write_landed_is_updated_with_a_note() {
     let pools: Vec<String> = ["a", "b", "c"].map(String::from).into();
-    let scenario = Scenario::stale_pools(&pools)
+    let scenario = Run::stale_pools(&pools)
         .patches("b", vec![applied_but_500()])
         .retries(5);
-    let (ran, _) = run_all_updated(scenario, &pools, &pools).await;
+    let (ran, _) = run_all_updated(scenario, &pools, &pools);
     ran.requests("PATCH /work_pools/b", 1);
     let (lines, _) = ran.by_pool();
     let note = lines["b"]["note"].as_str().unwrap_or_default();
@@ -280,27 +276,24 @@ async fn a_500_whose_write_landed_is_updated_with_a_note() {
     assert!(
         note.contains(&error) && note.contains("holds the new template"),
         "note {note:?}; {}",
-        ran.out
+        ran
     );
     assert_eq!(lines["a"]["note"], Value::Null);
 }
 
 /// `update POOL` whose PATCH answers `patch`; asserts the pool was PATCHed once and read
 /// three times (GET/GET/PATCH/GET: the read, the re-read and the read-back).
-async fn patch_then_read_back(patch: Patch) -> Ran {
-    let ran = Scenario::update_pool(0)
-        .patches(POOL, vec![patch])
-        .run()
-        .await;
+fn patch_then_read_back(patch: Patch) -> Output {
+    let ran = Run::update_pool(0).patches(POOL, vec![patch]).run();
     ran.requests(POOL_PATCH, 1).requests(POOL_READ, 3);
     ran
 }
 
 /// The same for one pool (`update POOL`, GET/GET/PATCH/GET): `updated`, and the note on its
 /// line; exit 0.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_500_whose_write_landed_on_one_pool_is_updated_with_a_note() {
-    let ran = patch_then_read_back(applied_but_500()).await;
+#[test]
+fn a_500_whose_write_landed_on_one_pool_is_updated_with_a_note() {
+    let ran = patch_then_read_back(applied_but_500());
     ran.code(0)
         .stdout_has("k8s: updated (the server answered an error (PATCH ")
         .stdout_has("returned 500");
@@ -309,44 +302,39 @@ async fn a_500_whose_write_landed_on_one_pool_is_updated_with_a_note() {
 
 /// The contrast: a PATCH answered 500 that the server did not apply is read back too (a
 /// third GET), found unchanged, and `failed` with the 500; no note, exit 1.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_500_whose_write_did_not_land_fails_after_the_read_back() {
-    let ran = patch_then_read_back(Patch::Reply(detail(500, "db down"))).await;
+#[test]
+fn a_500_whose_write_did_not_land_fails_after_the_read_back() {
+    let ran = patch_then_read_back(Patch::Reply(detail(500, "db down")));
     ran.code(1)
         .stdout_ends("k8s: failed\n")
         .stderr_has("returned 500: db down");
-    assert!(
-        !ran.out.stdout.contains("holds the new template"),
-        "{}",
-        ran.out
-    );
+    assert!(!ran.stdout.contains("holds the new template"), "{}", ran);
     assert_eq!(ran.stored(POOL), current());
 }
 
 /// `update --all` over 50 pools where `p17` is deleted after the listing, just before the
 /// chunk's re-read: `p17` is `failed` ("was not found", never PATCHed, no backup), the other
 /// 49 are updated, exit 1.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_pool_deleted_before_the_re_read_fails_alone() {
+#[test]
+fn a_pool_deleted_before_the_re_read_fails_alone() {
     let pools = names(50);
-    let ran = Scenario::stale_pools(&pools)
+    let ran = Run::stale_pools(&pools)
         .vanish("p17")
         .update_json(&["--all"])
-        .run()
-        .await;
+        .run();
     ran.code(1).requests("PATCH /work_pools/p17", 0);
     let (lines, summary) = ran.by_pool();
-    assert_eq!(lines["p17"]["outcome"], "failed", "{}", ran.out);
+    assert_eq!(lines["p17"]["outcome"], "failed", "{}", ran);
     let want = format!("work pool \"p17\" was not found at {}", ran.api);
     let error = lines["p17"]["error"].as_str().unwrap_or_default();
     assert!(error.contains(&want), "{error}");
     let others: Vec<String> = pools.into_iter().filter(|n| n != "p17").collect();
     for name in &others {
-        assert_eq!(lines[name]["outcome"], "updated", "{name}; {}", ran.out);
+        assert_eq!(lines[name]["outcome"], "updated", "{name}; {}", ran);
         assert_eq!(ran.stored(name), merged());
     }
     assert_eq!(summary["outcomes"]["updated"], 49);
     assert_eq!(summary["outcomes"]["failed"], 1);
     ran.backups(49);
-    assert_eq!(ran.fake.stored("p17"), None);
+    assert_eq!(ran.served().fake.stored("p17"), None);
 }

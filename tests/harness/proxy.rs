@@ -4,8 +4,8 @@
 //! the server never sees it); otherwise the request goes on unchanged and its answer comes
 //! back as the server gave it, 503s included.
 
-use super::api_url;
-use crate::mock::{Sent, read_request};
+use super::live::api_url;
+use super::raw::{Sent, read_request};
 use std::io::{BufReader, Write};
 use std::net::TcpListener;
 use std::sync::Arc;

@@ -2,14 +2,12 @@
 //! [`issuers`]: other OIDC issuers and their flags; [`assume_role`]: plain `sts:AssumeRole`
 //! policies; [`terraform`]: Terraform files; [`springboard`]: `poolsync springboard`.
 
+use crate::harness::Run;
 mod assume_role;
 mod issuers;
 mod springboard;
 mod terraform;
 
-use crate::mock;
-
-use mock::poolsync;
 use pretty_assertions::assert_eq;
 use serde_json::{Value, json};
 
@@ -20,19 +18,14 @@ fn fixture(name: &str) -> String {
     format!("{}/tests/fixtures/trust/{name}", env!("CARGO_MANIFEST_DIR"))
 }
 
-fn stdout(output: &std::process::Output) -> String {
-    String::from_utf8(output.stdout.clone()).unwrap()
-}
-
 /// Prints exactly the policy of Prefect's guide on stdout, and the provider set-up on stderr.
 #[test]
 fn prints_the_policy_as_json() {
-    let out = poolsync()
-        .args(["trust-policy", "--aws-account", AWS, "--prefect-account"])
+    let out = Run::new(["trust-policy", "--aws-account", AWS, "--prefect-account"])
         .arg(PREFECT.to_uppercase())
-        .assert()
-        .success();
-    let policy: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+        .run();
+    out.code(0);
+    let policy: Value = serde_json::from_slice(&out.raw).unwrap();
     assert_eq!(
         policy,
         json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
@@ -42,7 +35,7 @@ fn prints_the_policy_as_json() {
                 "api.prefect.cloud/oidc-provider:aud": "prefect-cloud",
                 "api.prefect.cloud/oidc-provider:sub": format!("prefect:account:{PREFECT}")}}}]})
     );
-    let stderr = String::from_utf8(out.get_output().stderr.clone()).unwrap();
+    let stderr = out.stderr.clone();
     assert!(
         stderr.contains(
             "aws iam create-open-id-connect-provider --url https://api.prefect.cloud/oidc-provider --client-id-list prefect-cloud"
@@ -58,18 +51,17 @@ fn prints_the_policy_as_json() {
 /// The committed good fixture is what the command prints.
 #[test]
 fn good_fixture_is_the_printed_policy() {
-    let out = poolsync()
-        .args([
-            "trust-policy",
-            "--aws-account",
-            AWS,
-            "--prefect-account",
-            PREFECT,
-        ])
-        .assert()
-        .success();
+    let out = Run::new([
+        "trust-policy",
+        "--aws-account",
+        AWS,
+        "--prefect-account",
+        PREFECT,
+    ])
+    .run();
+    out.code(0);
     let fixture = std::fs::read_to_string(fixture("good.json")).unwrap();
-    assert_eq!(stdout(out.get_output()), fixture);
+    assert_eq!(out.stdout.clone(), fixture);
 }
 
 /// Malformed account ids are usage errors (exit 2) that say what is expected.
@@ -86,26 +78,25 @@ fn bad_accounts_are_usage_errors() {
         ),
     ];
     for (args, fragment) in cases {
-        let out = poolsync().arg("trust-policy").args(args).assert().code(2);
-        let stderr = String::from_utf8(out.get_output().stderr.clone()).unwrap();
+        let out = Run::new(["trust-policy"]).args(args).run();
+        out.code(2);
+        let stderr = out.stderr.clone();
         assert!(stderr.contains(fragment), "{stderr}");
-        assert!(out.get_output().stdout.is_empty());
+        assert!(out.raw.is_empty());
     }
-    let out = poolsync()
-        .args([
-            "trust-policy",
-            "--check",
-            &fixture("good.json"),
-            "--aws-account",
-            "x",
-        ])
-        .assert()
-        .code(2);
-    let stderr = String::from_utf8(out.get_output().stderr.clone()).unwrap();
+    let out = Run::new([
+        "trust-policy",
+        "--check",
+        &fixture("good.json"),
+        "--aws-account",
+        "x",
+    ])
+    .run();
+    out.code(2);
+    let stderr = out.stderr.clone();
     assert!(stderr.contains("12 digits"), "{stderr}");
-    poolsync()
-        .args(["trust-policy", "--aws-account", AWS])
-        .assert()
+    Run::new(["trust-policy", "--aws-account", AWS])
+        .run()
         .code(2);
 }
 
@@ -116,29 +107,27 @@ fn check_accepts_the_good_fixture() {
         vec![],
         vec!["--aws-account", AWS, "--prefect-account", PREFECT],
     ] {
-        let out = poolsync()
-            .args(["trust-policy", "--check", &fixture("good.json")])
+        let out = Run::new(["trust-policy", "--check", &fixture("good.json")])
             .args(extra)
-            .assert()
-            .success();
-        assert_eq!(stdout(out.get_output()), "trust policy ok\n");
+            .run();
+        out.code(0);
+        assert_eq!(out.stdout.clone(), "trust policy ok\n");
     }
 }
 
 /// A policy with several mistakes prints each finding with its fix, a summary, and exits 1.
 #[test]
 fn check_reports_every_mistake() {
-    let out = poolsync()
-        .args([
-            "trust-policy",
-            "--check",
-            &fixture("bad.json"),
-            "--aws-account",
-            AWS,
-        ])
-        .assert()
-        .code(1);
-    let text = stdout(out.get_output());
+    let out = Run::new([
+        "trust-policy",
+        "--check",
+        &fixture("bad.json"),
+        "--aws-account",
+        AWS,
+    ])
+    .run();
+    out.code(1);
+    let text = out.stdout.clone();
     let lines: Vec<&str> = text.lines().collect();
     let starts = [
         "error: /Statement/0/Action: the statement allows sts:AssumeRole",
@@ -166,12 +155,11 @@ fn warnings_alone_exit_zero() {
     let policy = std::fs::read_to_string(fixture("good.json"))
         .unwrap()
         .replace("\"sts:AssumeRoleWithWebIdentity\"", "\"sts:*\"");
-    let out = poolsync()
-        .args(["trust-policy", "--check", "-"])
-        .write_stdin(policy)
-        .assert()
-        .success();
-    let text = stdout(out.get_output());
+    let out = Run::new(["trust-policy", "--check", "-"])
+        .stdin(policy)
+        .run();
+    out.code(0);
+    let text = out.stdout.clone();
     assert!(text.starts_with("warning: /Statement/0/Action: "), "{text}");
     assert!(text.ends_with("0 errors, 1 warning\n"), "{text}");
 }
@@ -180,35 +168,28 @@ fn warnings_alone_exit_zero() {
 #[test]
 fn check_reads_stdin() {
     let policy = std::fs::read_to_string(fixture("bad.json")).unwrap();
-    let out = poolsync()
-        .args(["trust-policy", "--check", "-"])
-        .write_stdin(policy)
-        .assert()
-        .code(1);
-    assert!(stdout(out.get_output()).ends_with("5 errors, 1 warning\n"));
+    let out = Run::new(["trust-policy", "--check", "-"])
+        .stdin(policy)
+        .run();
+    out.code(1);
+    assert!(out.stdout.clone().ends_with("5 errors, 1 warning\n"));
     let good = std::fs::read_to_string(fixture("good.json")).unwrap();
-    poolsync()
-        .args(["trust-policy", "--check", "-", "--prefect-account", PREFECT])
-        .write_stdin(good)
-        .assert()
-        .success()
-        .stdout("trust policy ok\n");
+    Run::new(["trust-policy", "--check", "-", "--prefect-account", PREFECT])
+        .stdin(good)
+        .run()
+        .code(0)
+        .stdout_is("trust policy ok\n");
 }
 
 /// A file that is not JSON is the usual json error, exit 1, naming the input.
 #[test]
 fn check_rejects_non_json() {
-    let out = poolsync()
-        .args(["trust-policy", "--check", "-"])
-        .write_stdin("Version: 2012-10-17\n")
-        .assert()
-        .code(1);
-    let stderr = String::from_utf8(out.get_output().stderr.clone()).unwrap();
+    let out = Run::new(["trust-policy", "--check", "-"])
+        .stdin("Version: 2012-10-17\n")
+        .run();
+    out.code(1);
+    let stderr = out.stderr.clone();
     assert!(stderr.contains("stdin is not valid json"), "{stderr}");
-}
-
-fn stderr(output: &std::process::Output) -> String {
-    String::from_utf8(output.stderr.clone()).unwrap()
 }
 
 /// Asserts the lines of stdout start with `starts`, one each, in order.

@@ -3,14 +3,15 @@
 //! and CSRF endpoints. Tests script the exceptions (the n-th read of a pool, the n-th PATCH
 //! answer, a pool whose GETs echo the request's credentials, a route outside the API such as
 //! a redirect's target) and count requests per route afterwards; a second fake stands for
-//! another origin. [`Scenario`](scenario::Scenario) drives it.
+//! another origin. A [`Run`](crate::harness::Run) sets it up ([`setup`]); it runs on its own
+//! threads, so tests stay synchronous.
 //! [`pushback`] records when each request came and scripts 429 storms, a token bucket and
 //! 503s to concurrent PATCHes.
 
 pub(crate) mod pushback;
-pub(crate) mod scenario;
+pub(crate) mod setup;
 
-use crate::mock;
+use super::fixtures;
 use pushback::{Bucket, Seen, Storm};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
@@ -23,7 +24,7 @@ use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 pub(crate) const DEFAULTS: &str = "/collections/views/aggregate-worker-metadata";
 /// Prefect Cloud's defaults route.
 pub(crate) const CLOUD_DEFAULTS: &str = "/collections/work_pool_types";
-/// The routes of [`mock::POOL`]'s write and read, and of the CSRF token.
+/// The routes of [`fixtures::POOL`]'s write and read, and of the CSRF token.
 pub(crate) const POOL_PATCH: &str = "PATCH /work_pools/k8s";
 pub(crate) const POOL_READ: &str = "GET /work_pools/k8s";
 pub(crate) const CSRF_TOKEN: &str = "GET /csrf-token";
@@ -114,13 +115,17 @@ fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
 
 impl Fake {
     /// Starts an empty fake: no pools, CSRF disabled, defaults answering 404.
-    pub(crate) async fn start() -> Fake {
-        let server = MockServer::start().await;
+    pub(crate) fn start() -> Fake {
         let state = Arc::new(Mutex::new(State::default()));
-        Mock::given(any())
-            .respond_with(Responder(state.clone()))
-            .mount(&server)
-            .await;
+        let responder = Responder(state.clone());
+        let server = block_on(async move {
+            let server = MockServer::start().await;
+            Mock::given(any())
+                .respond_with(responder)
+                .mount(&server)
+                .await;
+            server
+        });
         Fake { server, state }
     }
 
@@ -155,10 +160,14 @@ impl Fake {
         lock(&self.state).extra.insert(route.into(), reply);
     }
 
+    /// Every request received so far, in order.
+    pub(crate) fn requests(&self) -> Vec<Request> {
+        block_on(self.server.received_requests()).unwrap_or_default()
+    }
+
     /// The routes of every request received so far, in order.
-    pub(crate) async fn routes(&self) -> Vec<String> {
-        let requests = self.server.received_requests().await.unwrap_or_default();
-        requests.iter().map(route).collect()
+    pub(crate) fn routes(&self) -> Vec<String> {
+        self.requests().iter().map(route).collect()
     }
 
     pub(crate) fn reads(&self, name: &str, reads: Vec<Read>) {
@@ -242,6 +251,16 @@ impl Fake {
     }
 }
 
+/// Drives `future` to its end on a runtime of its own (the mock server itself serves from
+/// its own thread).
+fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime")
+        .block_on(future)
+}
+
 /// The route of a request: method and path below the API base (Cloud's account and
 /// workspace segments dropped), e.g. `PATCH /work_pools/k8s`.
 pub(crate) fn route(request: &Request) -> String {
@@ -266,7 +285,7 @@ fn answer(state: &mut State, request: &Request) -> ResponseTemplate {
     }
     match (verb, path, pool) {
         ("GET", _, Some(name)) => match state.echoes.get(name) {
-            Some(echo) => echo(mock::header_is(request, "authorization").unwrap_or("none")),
+            Some(echo) => echo(fixtures::header_is(request, "authorization").unwrap_or("none")),
             None => read(state, name),
         },
         ("POST", "/work_pools/filter", _) => filter(state, request),

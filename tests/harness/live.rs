@@ -1,13 +1,6 @@
-//! Shared harness for integration tests: one real Prefect server per test
-//! process, REST helpers that tolerate the SQLite server's transient 503s,
-//! unique pool names, and a hermetic `poolsync` command.
-//!
-//! Use from an integration test file with `mod support;`.
-
-pub(crate) mod proxy;
-mod run;
-
-pub(crate) use run::{on_server, outcomes};
+//! The live backend: one real Prefect server per test process (and a CSRF-protected one),
+//! REST helpers that tolerate the SQLite server's transient 503s, unique pool names, and
+//! the server's default templates.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command as StdCommand, Stdio};
@@ -76,7 +69,7 @@ fn start(name: &str, flags: &[&str]) -> String {
     remove_stale_dirs(&parent);
     let dir: PathBuf = parent.join(name);
     eprintln!(
-        "support: {API_URL_ENV} not set; starting a Prefect server in {} (~20 s)",
+        "harness: {API_URL_ENV} not set; starting a Prefect server in {} (~20 s)",
         dir.display()
     );
     let out = StdCommand::new("bash")
@@ -293,19 +286,6 @@ pub(crate) fn test_home() -> &'static Path {
 pub(crate) fn test_prefect_home() -> &'static Path {
     static DIR: OnceLock<&'static Path> = OnceLock::new();
     DIR.get_or_init(|| leaked_tempdir("prefect-home"))
-}
-
-/// The built `poolsync` binary with a hermetic environment: only `PATH`,
-/// `HOME`, `PREFECT_HOME` (temp dirs) and `NO_COLOR=1`. Callers add
-/// `--api-url` / `PREFECT_API_URL` themselves.
-pub(crate) fn poolsync() -> assert_cmd::Command {
-    let mut cmd = assert_cmd::Command::new(env!("CARGO_BIN_EXE_poolsync"));
-    cmd.env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", test_home())
-        .env("PREFECT_HOME", test_prefect_home())
-        .env("NO_COLOR", "1");
-    cmd
 }
 
 /// Creates a flow named `flow` (or finds it) and a deployment of it on `pool` with these
