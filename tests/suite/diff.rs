@@ -5,7 +5,7 @@
 
 use crate::harness::Run;
 use crate::harness::live::{api_url, create_pool, csrf_server, unique};
-use crate::suite::csrf_server::create_on;
+use crate::suite::csrf::create_on;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 

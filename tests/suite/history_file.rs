@@ -3,7 +3,7 @@
 //! used, and a bad file is refused with its name and the problem. Also: every key of the new
 //! default that a merge leaves out is named.
 
-use super::history::file;
+use super::embedded_history::file;
 use crate::harness::{Output, Run};
 use serde_json::{Value, json};
 use std::ffi::OsStr;

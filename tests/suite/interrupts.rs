@@ -1,12 +1,73 @@
-//! Interrupts on the real server: SIGINT mid-batch (sent once a first pool is upgraded)
-//! stops new writes, finishes the ones in flight, prints the report so far and exits 130; a
-//! write that never landed changes no three-way base, so the next run still shows its pool
-//! as pending.
+//! Interrupts. On the fake API, SIGINT cuts every wait (issue 17): during a `429` storm
+//! (`Retry-After: 5`) or a slow `--max-rps` the run ends within a couple of seconds, exit
+//! 130, with the report, and no PATCH reaches the server after the signal (before the fix
+//! the run kept waiting out every pause, and PATCHes left after it). On the real server,
+//! SIGINT mid-batch (sent once a first pool is upgraded) stops new writes, finishes the ones
+//! in flight, prints the report so far and exits 130; a write that never landed changes no
+//! three-way base, so the next run still shows its pool as pending.
 
-use crate::harness::Run;
 use crate::harness::live::{api_url, create_pool, read_template};
 use crate::harness::live::{stale_kubernetes as stale, unique};
+use crate::harness::{Output, Run};
 use serde_json::json;
+use std::time::Duration;
+
+/// `n` stale pools.
+fn pools(n: usize) -> Vec<String> {
+    (0..n).map(|i| format!("p{i:02}")).collect()
+}
+
+/// The run ended within 3 s of SIGINT, exit 130, its summary names the signal, and no
+/// PATCH arrived after the signal.
+#[track_caller]
+fn cut_short(ran: &Output) {
+    ran.code(130);
+    assert!(
+        ran.elapsed < Duration::from_secs(3),
+        "{:?} after SIGINT; {}",
+        ran.elapsed,
+        ran
+    );
+    let (_, summary) = ran.by_pool();
+    assert_eq!(summary["interrupted"], "SIGINT", "{}", ran);
+    let signalled = ran.signalled.expect("signalled");
+    let log = ran.served().fake.log();
+    let late: Vec<String> = log
+        .iter()
+        .filter(|s| s.route.starts_with("PATCH") && s.at > signalled)
+        .map(|s| s.route.clone())
+        .collect();
+    assert!(late.is_empty(), "PATCHes after SIGINT: {late:?}");
+}
+
+/// A `429` storm from the third PATCH on, `Retry-After: 5` for 20 s: SIGINT 1.5 s in.
+#[test]
+fn sigint_cuts_a_429_storm() {
+    let ran = Run::stale_pools(&pools(20))
+        .storm(2, Duration::from_secs(20), "5")
+        .retries(5)
+        .update_json(&["--all"])
+        .signal(Duration::from_millis(1500), libc::SIGINT)
+        .run();
+    cut_short(&ran);
+    let throttled = ran
+        .served()
+        .fake
+        .log()
+        .iter()
+        .any(|s| s.pushback == Some(429));
+    assert!(throttled, "the storm began before the signal; {}", ran);
+}
+
+/// `--max-rps 0.05` (a request every 20 s): SIGINT 1.5 s in, while the run waits its pace.
+#[test]
+fn sigint_cuts_the_pace() {
+    let ran = Run::stale_pools(&pools(3))
+        .update_json(&["--all", "--max-rps", "0.05"])
+        .signal(Duration::from_millis(1500), libc::SIGINT)
+        .run();
+    cut_short(&ran);
+}
 
 /// SIGINT while a paced batch writes: exit 130 with a JSON report of the pools reached;
 /// then a dry run whose base may come only from backups shows every pool that was not

@@ -4,7 +4,7 @@
 //! tells the next run which base the pool's template belongs to. Every run of a test goes
 //! through the same proxy, so the backups are all of one server.
 
-use super::rollback_checks::{template, upstream};
+use super::checks::{template, upstream};
 use crate::harness::Run;
 use crate::harness::live::{create_pool, delete_pool, read_template, unique};
 use crate::harness::proxy;

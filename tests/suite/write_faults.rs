@@ -3,8 +3,8 @@
 //! else than what was sent, and a backup folder that cannot be written. Every case checks
 //! that nothing partial was written (no PATCH, or a PATCH of exactly the merged template),
 //! that the error names the pool and the cause, that a backup exists exactly when a PATCH
-//! was attempted, and the exit code. Batch faults are in `faults_batch.rs`; replies cut
-//! short on the wire in `faults_wire.rs`.
+//! was attempted, and the exit code. Batch faults are in `batch_faults.rs`; replies cut
+//! short on the wire in `cut_replies.rs`.
 
 use crate::harness::fake::{CSRF_TOKEN, POOL_PATCH, POOL_READ, Patch, Read};
 use crate::harness::fixtures::{POOL, current, detail, merged, pool_body};

@@ -1,11 +1,80 @@
-//! A real Prefect server with CSRF protection on (`scripts/prefect-server start --csrf`,
-//! a second server started once for this module): poolsync fetches a token and its write
+//! CSRF protection: on the fake API, one token per run sent on every write, no CSRF headers
+//! where the server has CSRF off, a rejected token refreshed and the write sent again; on a
+//! real Prefect server with CSRF protection on (`scripts/prefect-server start --csrf`, a
+//! second server started once for these tests), poolsync fetches a token and its write
 //! lands, where the same write without the token is refused.
 
 use crate::harness::Run;
+use crate::harness::fake::{CSRF_TOKEN, Csrf, POOL_PATCH};
+use crate::harness::fixtures::{POOL, current, merged};
 use crate::harness::live::{csrf_server, fail, send, unique};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+use wiremock::ResponseTemplate;
+
+/// Self-hosted with CSRF on: one token for the whole run, and every write carries
+/// `Prefect-Csrf-Token` and the `Prefect-Csrf-Client` the token was issued to.
+#[test]
+fn csrf_token_is_fetched_once_and_sent_on_every_write() {
+    let ran = Run::fake()
+        .pool("a", current())
+        .pool("b", current())
+        .csrf(Csrf::Token("tok-1"))
+        .args(["update", "a", "b"])
+        .run();
+    ran.code(0)
+        .requests(CSRF_TOKEN, 1)
+        .requests("PATCH /work_pools/a", 1)
+        .requests("PATCH /work_pools/b", 1);
+    let issued_to = ran
+        .served()
+        .requests
+        .iter()
+        .find(|r| r.url.path() == "/api/csrf-token")
+        .and_then(|r| r.url.query_pairs().find(|(k, _)| k == "client"))
+        .map(|(_, v)| v.to_string())
+        .expect("csrf-token asked with ?client=");
+    assert!(uuid_like(&issued_to), "client id {issued_to:?}");
+    let tokens = ran.patch_headers("prefect-csrf-token");
+    assert_eq!(tokens, [Some("tok-1"); 2]);
+    let clients = ran.patch_headers("prefect-csrf-client");
+    assert_eq!(clients, [Some(issued_to.as_str()); 2]);
+    assert_eq!(ran.stored("a"), merged());
+    assert_eq!(ran.stored("b"), merged());
+}
+
+/// Self-hosted with CSRF disabled (422 from `/csrf-token`): writes go without CSRF headers.
+#[test]
+fn csrf_disabled_writes_carry_no_csrf_headers() {
+    let ran = Run::update_pool(5).csrf(Csrf::Disabled).run();
+    ran.code(0).requests(CSRF_TOKEN, 1).requests(POOL_PATCH, 1);
+    for patch in ran
+        .served()
+        .requests
+        .iter()
+        .filter(|r| r.method.as_str() == "PATCH")
+    {
+        assert!(!patch.headers.contains_key("prefect-csrf-token"));
+        assert!(!patch.headers.contains_key("prefect-csrf-client"));
+    }
+}
+
+/// An expired CSRF token (403 "Invalid CSRF token...") is replaced: a new token is fetched
+/// and the write is sent again with it.
+#[test]
+fn rejected_csrf_token_is_refreshed_and_the_write_resent() {
+    let old = ResponseTemplate::new(200).set_body_json(
+        json!({"token": "old", "client": "c", "expiration": "2999-01-01T00:00:00Z"}),
+    );
+    let ran = Run::update_pool(5)
+        .csrf(Csrf::Token("new"))
+        .csrf_replies(vec![old])
+        .run();
+    ran.code(0).requests(CSRF_TOKEN, 2).requests(POOL_PATCH, 2);
+    let tokens = ran.patch_headers("prefect-csrf-token");
+    assert_eq!(tokens, [Some("old"), Some("new")]);
+    assert_eq!(ran.stored(POOL), merged());
+}
 
 /// The `Prefect-Csrf-*` headers of a token issued to a new client.
 pub(crate) fn csrf_headers(api: &str) -> [(&'static str, String); 2] {
@@ -102,4 +171,8 @@ pub(crate) fn create_on(api: &str, name: &str, template: &Value) {
     if resp.status() != StatusCode::CREATED {
         fail("create a pool", resp);
     }
+}
+
+fn uuid_like(s: &str) -> bool {
+    s.len() == 36 && s.chars().filter(|c| *c == '-').count() == 4
 }

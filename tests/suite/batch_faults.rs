@@ -204,7 +204,7 @@ fn reserved_names_are_skipped_and_403_fails_with_the_detail() {
 
 /// Named pools with a reserved one: it is read once (to learn it exists), skipped, never
 /// written. A skipped pool alone does not fail a batch: exit 0 (a single reserved pool
-/// exits 1, see `mock_api.rs`).
+/// exits 1, see `update_outcomes.rs`).
 #[test]
 fn reserved_named_pool_in_a_batch_is_read_once_and_skipped() {
     let ran = Run::stale_pools(&["a", "Prefect-x"])

@@ -1,9 +1,12 @@
 //! Property tests of the pure merge and template checks over generated JSON.
 //!
 //! Cases per property come from proptest's default config: 256, or `PROPTEST_CASES`.
-//! Long run: `PROPTEST_CASES=100000 cargo test --release --test properties --test properties_checks`
+//! Long run: `PROPTEST_CASES=100000 cargo test --release --test main suite::properties`
 //! (measured once: 85 s for all six properties in release on 2 cores, build excluded; the
-//! three-way properties were added later and not measured).
+//! three-way properties were added later and not measured). [`checks`]: federated identity
+//! validation and the diff.
+
+mod checks;
 
 use crate::strategies;
 

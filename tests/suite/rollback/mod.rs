@@ -1,4 +1,9 @@
-//! Backups, rollback and verification against a real Prefect server.
+//! Backups, rollback and verification against a real Prefect server. [`checks`]: what
+//! `rollback` refuses, and how `--latest` walks back; [`landing`]: rollbacks judged by what
+//! landed.
+
+mod checks;
+mod landing;
 
 use crate::harness::Run;
 use crate::harness::live;

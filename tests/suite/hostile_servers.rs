@@ -1,6 +1,6 @@
 //! Hostile names and servers, with no real server: a pool too deep to parse on a listing
 //! page, redirects, huge bodies, bodies echoing credentials, control characters in names,
-//! odd settings (broken backups: `hardening_backups.rs`). Each test states what must hold.
+//! odd settings (broken backups: `backups.rs`). Each test states what must hold.
 //! The fake API answers what it does not serve with 418, and each test checks the requests
 //! it saw, so an unexpected request fails the test.
 
