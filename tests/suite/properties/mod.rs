@@ -241,21 +241,53 @@ proptest! {
                         .iter()
                         .any(|name| deleted.contains(name) && !before.contains(name))
                 });
-            let expected = match () {
-                _ if c != b || revived => UpstreamKind::Conflict,
-                _ if b.is_none() => UpstreamKind::Added,
-                _ if d.is_none() => UpstreamKind::Removed,
-                _ => UpstreamKind::Updated,
+            let (b, d, c) = (b.as_ref(), d.as_ref(), c.as_ref());
+            let expected = match revived {
+                true => Some(UpstreamKind::Conflict),
+                false => oracle::kind(b, d, c),
             };
-            prop_assert_eq!(report.kind, expected, "{}", report);
+            prop_assert_eq!(Some(report.kind), expected, "{}", report);
             prop_assert!(d != b && d != c, "{}", report);
             if ["", "/variables", "/variables/required"].contains(&report.pointer.as_str()) {
                 continue; // `required` in there is filtered after the three-way step
             }
             let merged_value = merged.template.pointer(&report.pointer).cloned();
-            let kept = if c == b && !revived { d } else { c };
+            let kept = match revived {
+                true => c.cloned(),
+                false => oracle::pick(b, d, c),
+            };
             prop_assert_eq!(merged_value, kept, "{}", report);
         }
+    }
+
+    /// On documents the template steps leave alone, the three-way merge is the per-key rules
+    /// of the specification ([`oracle`]): the same document, key order included, and a
+    /// conflict reported exactly where both sides changed a value differently.
+    #[test]
+    fn merge3_follows_the_per_key_rules(
+        base in plain_document(),
+        default in plain_document(),
+        current in plain_document(),
+        shared in 0u8..4,
+    ) {
+        // Often a side is the base, or both made the same change.
+        let default = if shared == 1 { base.clone() } else { default };
+        let current = match shared {
+            2 => base.clone(),
+            3 => default.clone(),
+            _ => current,
+        };
+        let mut conflicts = Vec::new();
+        let want = oracle::merge(Some(&base), Some(&default), Some(&current), "", &mut conflicts);
+        let merged = merge3(Some(&base), &default, &current, Merge::Schema);
+        prop_assert_eq!(Some(merged.template.to_string()), want.map(|w| w.to_string()));
+        let reported: Vec<&str> = merged
+            .upstream
+            .iter()
+            .filter(|u| u.kind == UpstreamKind::Conflict)
+            .map(|u| u.pointer.as_str())
+            .collect();
+        prop_assert_eq!(reported, conflicts);
     }
 
     /// From a default and a current template the server accepts (placeholders all defined),
