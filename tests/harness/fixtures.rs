@@ -50,6 +50,11 @@ pub(crate) fn defaults(key: &str, pool_type: &str) -> Value {
     }}})
 }
 
+/// The defaults reply of every fake: [`defaults`] of the kubernetes worker.
+pub(crate) fn kubernetes_defaults() -> ResponseTemplate {
+    ResponseTemplate::new(200).set_body_json(defaults("kubernetes", "kubernetes"))
+}
+
 /// A 200 work pool reply.
 pub(crate) fn pool_reply(name: &str, pool_type: &str, template: &Value) -> ResponseTemplate {
     ResponseTemplate::new(200).set_body_json(json!({

@@ -28,8 +28,7 @@ fn update_retrying(
     retries: u32,
 ) -> (i32, String) {
     let out = Run::new(["update", pool, "--output", "json", "--api-url", url])
-        .arg("--backup-dir")
-        .arg(backups)
+        .backup_dir(backups)
         .args(extra)
         .env("PREFECT_CLIENT_MAX_RETRIES", retries.to_string())
         .server_home()
@@ -122,10 +121,9 @@ fn after_a_rollback_the_base_is_the_restored_templates() {
     assert_eq!((code, outcome.as_str()), (0, "updated"));
     assert_eq!(next_run(api_url(), &pool, backups), "up_to_date");
 
-    Run::new(["rollback", &pool, "--latest", "--api-url", api_url()])
-        .arg("--backup-dir")
-        .arg(backups)
-        .server_home()
+    Run::new(["rollback", &pool, "--latest"])
+        .backup_dir(backups)
+        .live()
         .run()
         .code(0);
     assert_eq!(read_template(&pool), stale_kubernetes());

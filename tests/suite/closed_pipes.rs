@@ -4,7 +4,6 @@
 use crate::harness::fake::Fake;
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Command, ExitStatus, Stdio};
-use wiremock::ResponseTemplate;
 
 /// Runs poolsync (clean environment plus `env`), reads one line of its stdout and closes the
 /// pipe; returns how it ended and its stderr.
@@ -96,20 +95,9 @@ fn offline_outputs_into_a_closed_pipe() {
 /// `update --all --dry-run --output json` over 1000 pools: one JSON line each.
 #[test]
 fn batch_json_lines_into_a_closed_pipe() {
-    let fake = Fake::start();
-    for i in 0..1000 {
-        fake.pool(
-            &format!("pool-{i:04}"),
-            "kubernetes",
-            crate::harness::fixtures::current(),
-        );
-    }
-    fake.defaults(
-        ResponseTemplate::new(200).set_body_json(crate::harness::fixtures::defaults(
-            "kubernetes",
-            "kubernetes",
-        )),
-    );
+    let names: Vec<String> = (0..1000).map(|i| format!("pool-{i:04}")).collect();
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    let fake = Fake::serving(&names, &crate::harness::fixtures::current());
     let api = fake.api();
     let out = first_line_then_close(
         &[

@@ -194,8 +194,8 @@ fn pools_named_dot_and_dot_dot_update_and_roll_back() {
     let want = default_template("process");
 
     let out = Run::new(["update", ".", "..", &other, "--output", "json", "-v"])
-        .args(["--backup-dir", dir, "--api-url", api_url()])
-        .server_home()
+        .args(["--backup-dir", dir])
+        .live()
         .run();
     out.code(0);
     let lines = out.json_lines();
@@ -215,8 +215,7 @@ fn pools_named_dot_and_dot_dot_update_and_roll_back() {
     }
 
     Run::new(["rollback", "..", "--latest", "--backup-dir", dir])
-        .args(["--api-url", api_url()])
-        .server_home()
+        .live()
         .run()
         .code(0);
     assert_eq!(DotPools::template(".."), json!({}));
@@ -227,8 +226,8 @@ fn pools_named_dot_and_dot_dot_update_and_roll_back() {
     );
 
     let out = Run::new(["update", "--all", "--name", ".*", "--output", "json"])
-        .args(["--backup-dir", dir, "--api-url", api_url()])
-        .server_home()
+        .args(["--backup-dir", dir])
+        .live()
         .run();
     out.code(0);
     let lines = out.json_lines();

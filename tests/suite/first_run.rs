@@ -205,19 +205,11 @@ pub(crate) fn first_update(
     args: &[&std::ffi::OsStr],
     backups: &std::path::Path,
 ) -> Value {
-    let out = Run::new([
-        "update",
-        "--api-url",
-        live::api_url(),
-        name,
-        "--output",
-        "json",
-    ])
-    .args(args)
-    .arg("--backup-dir")
-    .arg(backups)
-    .server_home()
-    .run();
+    let out = Run::new(["update", name, "--output", "json"])
+        .args(args)
+        .backup_dir(backups)
+        .live()
+        .run();
     serde_json::from_slice(&out.raw).unwrap_or_else(|e| {
         panic!(
             "{name}: {e}: {}\n{}",

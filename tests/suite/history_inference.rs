@@ -174,11 +174,10 @@ fn a_pool_lacking_keys_of_the_default_is_not_plainly_up_to_date() {
     create_pool(&name, "kubernetes", &template);
     let backups = tempfile::tempdir().expect("temp dir");
     let run = |args: &[&str]| {
-        let out = Run::new(["update", "--api-url", live::api_url(), "--dry-run"])
+        let out = Run::new(["update", "--dry-run"])
             .args(args)
-            .arg("--backup-dir")
-            .arg(backups.path())
-            .server_home()
+            .backup_dir(backups.path())
+            .live()
             .run()
             .exit(0);
         out.stdout

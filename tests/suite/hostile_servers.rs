@@ -151,7 +151,7 @@ fn a_response_body_over_64_mib_is_refused() {
         huge_chunked,
     ] {
         let (url, seen): (String, Seen) = raw_server(answer);
-        let out = Run::new(["update", "k8s", "--dry-run", "--api-url", &url]).run();
+        let out = Run::new(["update", "k8s", "--dry-run"]).api(&url).run();
         out.code(1);
         let want = format!("the response to GET {url}/work_pools/k8s is larger than 64 MiB");
         assert!(out.stderr.contains(&want), "{out}");

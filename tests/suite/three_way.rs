@@ -105,10 +105,8 @@ fn conflicts_keep_the_users_value() {
         "json",
         "--base",
         base_file.to_str().unwrap(),
-        "--api-url",
-        api_url(),
     ])
-    .server_home()
+    .live()
     .run();
     out.code(0);
     let report: Value = serde_json::from_slice(&out.raw).unwrap();

@@ -3,7 +3,7 @@
 use crate::harness::Run;
 use crate::harness::live;
 
-use live::{api_url, create_pool, default_template, read_pool, unique};
+use live::{create_pool, default_template, read_pool, unique};
 use pretty_assertions::assert_eq;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -50,8 +50,8 @@ fn stale(pool_type: &str, index: usize) -> Value {
 #[track_caller]
 fn json_lines(args: &[&str], code: i32) -> (Vec<Value>, Value) {
     let out = Run::new(args)
-        .args(["--base", "none", "--output", "json", "--api-url", api_url()])
-        .server_home()
+        .args(["--base", "none", "--output", "json"])
+        .live()
         .run();
     out.code(code);
     let stdout = String::from_utf8_lossy(&out.raw).to_string();

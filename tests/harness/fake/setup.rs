@@ -38,11 +38,9 @@ pub(crate) struct FakeSetup {
 impl FakeSetup {
     /// The newer kubernetes default, CSRF disabled.
     fn new() -> FakeSetup {
-        let defaults = fixtures::defaults("kubernetes", "kubernetes");
-        let reply = ResponseTemplate::new(200).set_body_json(defaults);
         FakeSetup {
             steps: vec![
-                Box::new(move |fake: &Fake| fake.defaults(reply)),
+                Box::new(|fake: &Fake| fake.defaults(fixtures::kubernetes_defaults())),
                 Box::new(|fake: &Fake| fake.csrf(Csrf::Disabled)),
             ],
             prepare: Vec::new(),
@@ -203,7 +201,7 @@ impl Run {
 
     /// `PREFECT_CLIENT_MAX_RETRIES` (0 unless set).
     pub(crate) fn retries(self, n: u32) -> Run {
-        self.env("PREFECT_CLIENT_MAX_RETRIES", &n.to_string())
+        self.env("PREFECT_CLIENT_MAX_RETRIES", n.to_string())
     }
 
     /// Prefect Cloud: `PREFECT_CLOUD_API_URL` is the fake's `/api`, and the command's API

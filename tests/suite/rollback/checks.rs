@@ -35,29 +35,18 @@ fn write_file(dir: &Path, name: &str, value: &Value) -> String {
 
 /// `update POOL --template FILE` two-way into `backups`.
 fn update(pool: &str, file: &str, backups: &Path) {
-    Run::new([
-        "update",
-        pool,
-        "--template",
-        file,
-        "--base",
-        "none",
-        "--api-url",
-        api_url(),
-    ])
-    .arg("--backup-dir")
-    .arg(backups)
-    .server_home()
-    .run()
-    .code(0);
+    Run::new(["update", pool, "--template", file, "--base", "none"])
+        .backup_dir(backups)
+        .live()
+        .run()
+        .code(0);
 }
 
 fn rollback(pool: &str, backups: &Path, extra: &[&str]) -> Output {
-    Run::new(["rollback", pool, "--api-url", api_url()])
+    Run::new(["rollback", pool])
         .args(extra)
-        .arg("--backup-dir")
-        .arg(backups)
-        .server_home()
+        .backup_dir(backups)
+        .live()
         .run()
 }
 

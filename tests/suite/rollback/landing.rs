@@ -84,8 +84,7 @@ impl Bench {
         *self.cue.lock().expect("lock") = cue;
         let out = Run::new(args)
             .args(["--api-url", &self.url])
-            .arg("--backup-dir")
-            .arg(self.backups())
+            .backup_dir(self.backups())
             // The SQLite server may answer a 503 under the other tests' load: retry it,
             // but only once where the proxy breaks answers on purpose (a 500 is retried).
             .env(
