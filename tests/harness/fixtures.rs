@@ -11,6 +11,18 @@ pub(crate) const POOL: &str = "k8s";
 pub(crate) const CLOUD_PATH: &str = "/accounts/9c0a5c36-2b38-4a43-9e77-1f2f8e3c1a01\
     /workspaces/5f6e7d8c-1234-4abc-8def-0123456789ab";
 
+/// The path of `rel` under `tests/fixtures/`.
+pub(crate) fn fixture(rel: &str) -> String {
+    format!("{}/tests/fixtures/{rel}", env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The JSON document `rel` under `tests/fixtures/`.
+#[track_caller]
+pub(crate) fn fixture_json(rel: &str) -> Value {
+    let text = std::fs::read_to_string(fixture(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{rel}: {e}"))
+}
+
 /// The stored template: a valid one whose image default the user customised.
 pub(crate) fn current() -> Value {
     json!({

@@ -82,6 +82,8 @@ pub(crate) struct Run {
     timeout: Option<Duration>,
     /// `ulimit -v` for the run, in KiB.
     memory_kib: Option<u64>,
+    /// Read stdout up to its first line, then close it.
+    first_line: bool,
 }
 
 impl Run {
@@ -102,6 +104,7 @@ impl Run {
             signal: None,
             timeout: Some(Duration::from_secs(60)),
             memory_kib: None,
+            first_line: false,
         }
     }
 
@@ -177,6 +180,13 @@ impl Run {
     /// Runs under `ulimit -v KIB` (through `sh`), so an allocation beyond it fails.
     pub(crate) fn memory_limit(mut self, kib: u64) -> Run {
         self.memory_kib = Some(kib);
+        self
+    }
+
+    /// Reads stdout up to its first line and closes it, as `poolsync ... | head -1` does:
+    /// [`Output::stdout`] is that line, and [`Output::signal`] tells a death by `SIGPIPE`.
+    pub(crate) fn first_line_then_close(mut self) -> Run {
+        self.first_line = true;
         self
     }
 

@@ -6,21 +6,30 @@ use super::fixtures;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::fmt;
+use std::os::unix::process::ExitStatusExt as _;
 use std::path::PathBuf;
+use std::process::ExitStatus;
 use std::time::{Duration, Instant};
 
 /// What the fake backend of a run saw.
 pub(crate) struct Served {
+    /// The fake itself, with what it stores now.
     pub fake: Fake,
     /// The route of every request, in order (see [`fake::route`]).
     pub routes: Vec<String>,
+    /// Every request, in order.
     pub requests: Vec<wiremock::Request>,
 }
 
 /// What a finished run printed and how it ended.
 pub(crate) struct Output {
+    /// The exit code; `None` when a signal ended the run.
     pub status: Option<i32>,
+    /// The signal that ended the run, if one did.
+    pub signal: Option<i32>,
+    /// Stdout, as text (invalid UTF-8 replaced).
     pub stdout: String,
+    /// Stderr, as text (invalid UTF-8 replaced).
     pub stderr: String,
     /// Stdout as bytes.
     pub raw: Vec<u8>,
@@ -36,9 +45,10 @@ pub(crate) struct Output {
 }
 
 impl Output {
-    pub(super) fn new(status: Option<i32>, out: Vec<u8>, err: Vec<u8>, at: Duration) -> Output {
+    pub(super) fn new(status: ExitStatus, out: Vec<u8>, err: Vec<u8>, at: Duration) -> Output {
         Output {
-            status,
+            status: status.code(),
+            signal: status.signal(),
             stdout: String::from_utf8_lossy(&out).into_owned(),
             stderr: String::from_utf8_lossy(&err).into_owned(),
             raw: out,
@@ -250,8 +260,8 @@ impl fmt::Display for Output {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "status {:?} after {:?}\n--- stdout\n{}--- stderr\n{}",
-            self.status, self.elapsed, self.stdout, self.stderr
+            "status {:?} (signal {:?}) after {:?}\n--- stdout\n{}--- stderr\n{}",
+            self.status, self.signal, self.elapsed, self.stdout, self.stderr
         )
     }
 }

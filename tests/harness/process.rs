@@ -4,7 +4,7 @@
 use super::fake::Fake;
 use super::output::{Output, Served};
 use super::{Backend, Backups, Run, When, live};
-use std::io::{Read, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Command, Stdio};
 use std::sync::LazyLock;
 use std::time::{Duration, Instant};
@@ -80,6 +80,7 @@ pub(super) fn run(run: Run) -> Output {
         cmd.arg("--backup-dir").arg(dir);
     }
     let mut out = match run.signal {
+        _ if run.first_line => first_line(cmd),
         Some((when, signal)) => signalled(cmd, run.stdin, when, signal),
         None => plain(cmd, run.stdin, run.timeout),
     };
@@ -108,7 +109,31 @@ fn plain(cmd: Command, stdin: Option<Vec<u8>>, timeout: Option<Duration>) -> Out
     }
     let start = Instant::now();
     let out = cmd.output().expect("poolsync runs");
-    Output::new(out.status.code(), out.stdout, out.stderr, start.elapsed())
+    Output::new(out.status, out.stdout, out.stderr, start.elapsed())
+}
+
+/// Reads stdout up to its first line, then closes it (later writes hit a closed pipe);
+/// stdin is empty.
+fn first_line(mut cmd: Command) -> Output {
+    let start = Instant::now();
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("poolsync starts");
+    let mut line = String::new();
+    {
+        let stdout = child.stdout.take().expect("piped stdout");
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("read one line");
+    } // the reader is gone: later writes hit a closed pipe
+    let mut stderr = Vec::new();
+    let mut pipe = child.stderr.take().expect("piped stderr");
+    pipe.read_to_end(&mut stderr).expect("read stderr");
+    let status = child.wait().expect("poolsync ends");
+    Output::new(status, line.into_bytes(), stderr, start.elapsed())
 }
 
 /// Sends `signal` when due; `elapsed` is measured from the signal. A run still going
@@ -171,7 +196,7 @@ fn signalled(mut cmd: Command, stdin: Option<Vec<u8>>, when: When, signal: i32) 
     };
     let elapsed = sent_at.elapsed();
     let mut out = Output::new(
-        status.code(),
+        status,
         stdout.join().unwrap_or_default(),
         stderr.join().unwrap_or_default(),
         elapsed,

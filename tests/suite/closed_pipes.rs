@@ -2,57 +2,37 @@
 //! exit 0 or death by SIGPIPE, as coreutils do; never a panic or an error message.
 
 use crate::harness::fake::Fake;
-use std::io::{BufRead, BufReader, Read};
-use std::process::{Command, ExitStatus, Stdio};
+use crate::harness::{Output, Run};
+
+/// SIGPIPE on Linux and macOS.
+const SIGPIPE: i32 = 13;
 
 /// Runs poolsync (clean environment plus `env`), reads one line of its stdout and closes the
-/// pipe; returns how it ended and its stderr.
-fn first_line_then_close(args: &[&str], env: &[(&str, &str)]) -> (String, ExitStatus, String) {
-    let home = tempfile::tempdir().expect("temp HOME");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_poolsync"))
-        .args(args)
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", home.path())
-        .env("NO_COLOR", "1")
-        .envs(env.iter().copied())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("poolsync starts");
-    let mut line = String::new();
-    {
-        let stdout = child.stdout.take().expect("piped stdout");
-        BufReader::new(stdout)
-            .read_line(&mut line)
-            .expect("read one line");
-    } // the reader is gone: later writes hit a closed pipe
-    let mut stderr = String::new();
-    let mut pipe = child.stderr.take().expect("piped stderr");
-    pipe.read_to_string(&mut stderr).expect("read stderr");
-    let status = child.wait().expect("poolsync ends");
-    (line, status, stderr)
+/// pipe.
+fn first_line_then_close(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut run = Run::new(args).first_line_then_close().no_timeout();
+    for (name, value) in env {
+        run = run.env(name, value);
+    }
+    run.run()
 }
 
 /// Exit 0 or SIGPIPE, nothing on stderr, and the first line was real output.
 #[track_caller]
-fn assert_quiet(what: &str, (line, status, stderr): (String, ExitStatus, String), first: &str) {
-    #[cfg(unix)]
-    let sigpipe = std::os::unix::process::ExitStatusExt::signal(&status) == Some(libc_sigpipe());
-    #[cfg(not(unix))]
-    let sigpipe = false;
+fn assert_quiet(what: &str, out: Output, first: &str) {
     assert!(
-        status.success() || sigpipe,
-        "{what}: ended with {status}; stderr:\n{stderr}"
+        out.status == Some(0) || out.signal == Some(SIGPIPE),
+        "{what}: ended with {:?}/{:?}; stderr:\n{}",
+        out.status,
+        out.signal,
+        out.stderr
     );
-    assert_eq!(stderr, "", "{what}: stderr must stay empty");
-    assert!(line.contains(first), "{what}: first line {line:?}");
-}
-
-#[cfg(unix)]
-fn libc_sigpipe() -> i32 {
-    13 // SIGPIPE on Linux and macOS
+    assert_eq!(out.stderr, "", "{what}: stderr must stay empty");
+    assert!(
+        out.stdout.contains(first),
+        "{what}: first line {:?}",
+        out.stdout
+    );
 }
 
 /// `backups` over thousands of files: far more than a pipe buffer (64 KiB).

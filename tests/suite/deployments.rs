@@ -4,6 +4,7 @@
 //! unwires another (`update --check-deployments`).
 
 use crate::harness::Run;
+use crate::harness::fixtures;
 use crate::harness::live::{self, create_pool, read_pool, unique};
 
 use pretty_assertions::assert_eq;
@@ -12,10 +13,7 @@ use serde_json::{Value, json};
 const FLOW: &str = "etl-deployments";
 
 fn fixture(name: &str) -> String {
-    format!(
-        "{}/tests/fixtures/deployments/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    )
+    fixtures::fixture(&format!("deployments/{name}"))
 }
 
 fn template(name: &str) -> Value {

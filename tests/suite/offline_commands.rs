@@ -1,14 +1,11 @@
 //! Commands that need no server: `merge`, `schema`, `validate --file`, usage errors.
 
 use crate::harness::Run;
+use crate::harness::fixtures::fixture;
 
 use pretty_assertions::assert_eq;
 use serde_json::{Value, json};
 use std::io::Write;
-
-fn fixture(name: &str) -> String {
-    format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))
-}
 
 fn file(text: &str) -> tempfile::NamedTempFile {
     let mut f = tempfile::NamedTempFile::new().unwrap();

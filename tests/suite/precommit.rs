@@ -1,9 +1,10 @@
 //! The hooks of `.pre-commit-hooks.yaml`, run the way pre-commit runs them: the hook's
 //! `entry`, then its `args`, then every staged file its `files` pattern matches.
 
+use crate::harness::fixtures::fixture;
 use crate::harness::{Output, Run};
 use serde::Deserialize;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 #[derive(Debug, Deserialize)]
 struct Hook {
@@ -21,12 +22,6 @@ fn hook(id: &str) -> Hook {
         .into_iter()
         .find(|h| h.id == id)
         .unwrap_or_else(|| panic!("no hook {id:?}"))
-}
-
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name)
 }
 
 /// Copies fixtures into a repository-like folder under the names pre-commit would pass, and

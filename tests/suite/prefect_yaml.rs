@@ -4,14 +4,12 @@
 //! file and line; and the pre-commit hook that runs it.
 
 use crate::harness::Run;
+use crate::harness::fixtures;
 
 const TEMPLATE: &str = "kubernetes-3.8.8.json";
 
 fn fixture(name: &str) -> String {
-    format!(
-        "{}/tests/fixtures/deployments/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    )
+    fixtures::fixture(&format!("deployments/{name}"))
 }
 
 /// `poolsync validate --file kubernetes --pool POOL --prefect-yaml FILE`: exit code, stdout,

@@ -1,6 +1,7 @@
 //! `poolsync update`, `default` and `validate` against a real Prefect server.
 
 use crate::harness::Run;
+use crate::harness::fixtures::{fixture, fixture_json};
 use crate::harness::live;
 
 use live::{create_pool, default_template, read_pool, server, unique};
@@ -31,15 +32,6 @@ fn stale_kubernetes() -> Value {
         config.shift_remove(gone);
     }
     template
-}
-
-fn managed_fixture(name: &str) -> Value {
-    let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
-
-fn fixture_path(name: &str) -> String {
-    format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))
 }
 
 /// Update keeps every customisation, adds what the default gained, the server accepts it,
@@ -165,7 +157,7 @@ fn managed_pool_updates_from_template_file() {
     create_pool(
         &name,
         "prefect:managed",
-        &managed_fixture("managed-legacy.json"),
+        &fixture_json("managed-legacy.json"),
     );
 
     Run::new(["update", &name])
@@ -175,7 +167,7 @@ fn managed_pool_updates_from_template_file() {
         .stderr_has("no default base job template for work pool type \"prefect:managed\"")
         .stderr_has("--template FILE");
 
-    let inline = fixture_path("managed-inline.json");
+    let inline = fixture("managed-inline.json");
     Run::new(["update", &name, "--template", &inline])
         .live()
         .run()
@@ -200,21 +192,16 @@ fn invalid_role_arn_blocks_the_push() {
     create_pool(
         &name,
         "prefect:managed",
-        &managed_fixture("managed-invalid-arn.json"),
+        &fixture_json("managed-invalid-arn.json"),
     );
     let before = read_pool(&name);
-    Run::new([
-        "update",
-        &name,
-        "--template",
-        &fixture_path("managed-ref.json"),
-    ])
-    .live()
-    .run()
-    .exit(1)
-    .stderr_has("nothing was pushed")
-    .stderr_has("aws_role_arn")
-    .stderr_has("fix:");
+    Run::new(["update", &name, "--template", &fixture("managed-ref.json")])
+        .live()
+        .run()
+        .exit(1)
+        .stderr_has("nothing was pushed")
+        .stderr_has("aws_role_arn")
+        .stderr_has("fix:");
     assert_eq!(read_pool(&name), before);
 }
 
@@ -281,7 +268,7 @@ fn deployment_overrides_are_checked() {
     create_pool(
         &name,
         "prefect:managed",
-        &managed_fixture("managed-legacy.json"),
+        &fixture_json("managed-legacy.json"),
     );
     let identity = |arn: &str, region: &str| json!({"federated_identity": {"kind": "aws", "aws_role_arn": arn, "aws_region_name": region}});
     for (deployment, job_variables) in [
@@ -316,7 +303,7 @@ fn deployment_overrides_are_checked() {
     assert_eq!(stderr.matches("fix:").count(), 2, "{stderr}");
 
     let before = read_pool(&name);
-    let template = fixture_path("managed-inline.json");
+    let template = fixture("managed-inline.json");
     Run::new([
         "update",
         &name,

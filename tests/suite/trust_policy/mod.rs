@@ -3,6 +3,7 @@
 //! policies; [`terraform`]: Terraform files; [`springboard`]: `poolsync springboard`.
 
 use crate::harness::Run;
+use crate::harness::fixtures;
 mod assume_role;
 mod issuers;
 mod springboard;
@@ -15,7 +16,7 @@ const AWS: &str = "123456789012";
 const PREFECT: &str = "9f6c5e1a-0b7d-4c3e-8a21-5d4f3b2a1c0e";
 
 fn fixture(name: &str) -> String {
-    format!("{}/tests/fixtures/trust/{name}", env!("CARGO_MANIFEST_DIR"))
+    fixtures::fixture(&format!("trust/{name}"))
 }
 
 /// Prints exactly the policy of Prefect's guide on stdout, and the provider set-up on stderr.
