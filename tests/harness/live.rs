@@ -19,11 +19,13 @@ pub(crate) const API_URL_ENV: &str = "POOLSYNC_TEST_API_URL";
 
 const ATTEMPTS: u32 = 8;
 
+/// A running Prefect server.
 pub(crate) struct Server {
     /// API base URL, e.g. `http://127.0.0.1:4200/api` (no trailing slash).
     pub url: String,
 }
 
+/// The repository's root folder.
 pub(crate) fn repo_root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }

@@ -216,8 +216,8 @@ impl Run {
         self
     }
 
-    /// Runs the command and waits for it; panics on a fake backend set up outside this run's
-    /// scenario that cannot start.
+    /// Starts the backend, runs the command and waits for it: what it printed, and on a fake
+    /// backend what the fake saw ([`Output`]).
     pub(crate) fn run(self) -> Output {
         process::run(self)
     }

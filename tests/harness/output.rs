@@ -45,6 +45,7 @@ pub(crate) struct Output {
 }
 
 impl Output {
+    /// The output of a process that ended with `status` after `at`.
     pub(super) fn new(status: ExitStatus, out: Vec<u8>, err: Vec<u8>, at: Duration) -> Output {
         Output {
             status: status.code(),

@@ -17,6 +17,7 @@ pub(crate) struct Sent {
 }
 
 impl Sent {
+    /// The value of header `name` (lowercase), when sent.
     pub(crate) fn header(&self, name: &str) -> Option<&str> {
         let found = self.headers.iter().find(|(n, _)| n == name);
         found.map(|(_, value)| value.as_str())
@@ -55,6 +56,7 @@ pub(crate) fn read_request(reader: &mut BufReader<TcpStream>) -> Option<Sent> {
     })
 }
 
+/// Every request a raw server saw, in order.
 pub(crate) type Seen = Arc<Mutex<Vec<Sent>>>;
 
 /// A raw HTTP/1.1 server on 127.0.0.1: `answer(request line, i-th request)` gives the
@@ -90,6 +92,8 @@ pub(crate) fn raw_server(answer: fn(&str, usize) -> (String, bool)) -> (String, 
     (url, seen)
 }
 
+/// A raw HTTP/1.1 reply with this status line (`200 OK`) and JSON body, keeping the
+/// connection open.
 pub(crate) fn http_json(status: &str, body: &Value) -> (String, bool) {
     let body = body.to_string();
     let head = format!(

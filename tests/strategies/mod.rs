@@ -41,6 +41,7 @@ pub(crate) fn text() -> impl Strategy<Value = String> {
     ]
 }
 
+/// A JSON scalar: null, a bool, a small integer or a [`text`].
 pub(crate) fn leaf() -> impl Strategy<Value = Value> {
     prop_oneof![
         Just(Value::Null),
@@ -116,6 +117,7 @@ pub(crate) fn property_schema() -> impl Strategy<Value = Value> {
     ]
 }
 
+/// A property name from a small alphabet.
 pub(crate) fn name() -> impl Strategy<Value = String> {
     prop_oneof![Just("a"), Just("b"), Just("c"), Just("a.b[0]"), Just("$E")].prop_map(String::from)
 }

@@ -4,7 +4,7 @@
 
 use crate::harness::fake::DEFAULTS;
 use crate::harness::fixtures::{current, files_under};
-use crate::harness::{Output, Output as Out, Run};
+use crate::harness::{Output, Run};
 use poolsync::backup::{self, Backup, Kind};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
@@ -48,7 +48,7 @@ fn written(ran: &Output, dir: &Path) -> (PathBuf, PathBuf) {
 }
 
 #[track_caller]
-fn warned(out: &Out, broken: &Path) {
+fn warned(out: &Output, broken: &Path) {
     let want = format!("warning: skipping unreadable backup {}", broken.display());
     assert!(out.stderr.contains(&want), "{out}");
 }

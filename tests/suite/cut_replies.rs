@@ -4,7 +4,7 @@
 
 use crate::harness::fixtures::{POOL, current, merged, pool_body};
 use crate::harness::raw::{Sent, cut_short, http_json};
-use crate::harness::{Output as Out, Run};
+use crate::harness::{Output, Run};
 use serde_json::{Value, json};
 use std::path::PathBuf;
 use tempfile::TempDir;
@@ -13,7 +13,7 @@ use tempfile::TempDir;
 struct Wire {
     /// The server's API URL.
     url: String,
-    out: Out,
+    out: Output,
     /// Every request the server saw, in order.
     sent: Vec<Sent>,
     backups: Vec<PathBuf>,
@@ -27,7 +27,7 @@ impl Wire {
 
     /// Exit 1, and stderr names the request that failed: `METHOD {url}/work_pools/{POOL}`.
     #[track_caller]
-    fn failed_on(&self, method: &str) -> &Out {
+    fn failed_on(&self, method: &str) -> &Output {
         self.out.code(1);
         let want = format!("{method} {}/work_pools/{POOL} failed", self.url);
         assert!(self.out.stderr.contains(&want), "{}", self.out);

@@ -25,9 +25,11 @@ use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 pub(crate) const DEFAULTS: &str = "/collections/views/aggregate-worker-metadata";
 /// Prefect Cloud's defaults route.
 pub(crate) const CLOUD_DEFAULTS: &str = "/collections/work_pool_types";
-/// The routes of [`fixtures::POOL`]'s write and read, and of the CSRF token.
+/// The route of [`fixtures::POOL`]'s write.
 pub(crate) const POOL_PATCH: &str = "PATCH /work_pools/k8s";
+/// The route of [`fixtures::POOL`]'s read.
 pub(crate) const POOL_READ: &str = "GET /work_pools/k8s";
+/// The route of the CSRF token.
 pub(crate) const CSRF_TOKEN: &str = "GET /csrf-token";
 
 /// What one scripted read of a pool answers. A read is a `GET /work_pools/{name}` or the
@@ -182,20 +184,24 @@ impl Fake {
         self.requests().iter().map(route).collect()
     }
 
+    /// What the pool's first reads answer, in order ([`Read`]).
     pub(crate) fn reads(&self, name: &str, reads: Vec<Read>) {
         lock(&self.state).reads.insert(name.into(), reads.into());
     }
 
+    /// What the pool's first PATCHes answer, in order ([`Patch`]).
     pub(crate) fn patches(&self, name: &str, patches: Vec<Patch>) {
         lock(&self.state)
             .patches
             .insert(name.into(), patches.into());
     }
 
+    /// What both defaults routes answer.
     pub(crate) fn defaults(&self, reply: ResponseTemplate) {
         lock(&self.state).defaults = Some(reply);
     }
 
+    /// How the CSRF token endpoint behaves.
     pub(crate) fn csrf(&self, csrf: Csrf) {
         lock(&self.state).csrf = Some(csrf);
     }

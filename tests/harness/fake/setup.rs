@@ -113,6 +113,7 @@ impl Run {
         self.typed_pool(name, "kubernetes", template)
     }
 
+    /// A pool of `pool_type` storing `template`.
     pub(crate) fn typed_pool(self, name: &str, pool_type: &str, template: Value) -> Run {
         let (name, pool_type) = (name.to_string(), pool_type.to_string());
         self.with(move |fake| fake.pool(&name, &pool_type, template))
@@ -180,10 +181,12 @@ impl Run {
         self.defaults_reply(ResponseTemplate::new(200).set_body_json(document))
     }
 
+    /// What both defaults routes answer.
     pub(crate) fn defaults_reply(self, reply: ResponseTemplate) -> Run {
         self.with(move |fake| fake.defaults(reply))
     }
 
+    /// How the CSRF token endpoint behaves.
     pub(crate) fn csrf(self, csrf: Csrf) -> Run {
         self.with(move |fake| fake.csrf(csrf))
     }

@@ -9,7 +9,7 @@
 
 mod odd_credentials;
 
-use crate::harness::Output as Out;
+use crate::harness::Output;
 use crate::harness::Run;
 use crate::harness::fake::{Csrf, Fake};
 use crate::harness::fixtures::{current, files_under};
@@ -104,7 +104,7 @@ struct Session {
     cred: Cred,
     home: TempDir,
     backups: TempDir,
-    outs: Vec<(String, Out)>,
+    outs: Vec<(String, Output)>,
 }
 
 impl Session {
@@ -153,7 +153,7 @@ impl Session {
         self.run(api, &args, &[], code)
     }
 
-    fn out(&self, i: usize) -> &Out {
+    fn out(&self, i: usize) -> &Output {
         &self.outs[i].1
     }
 
