@@ -126,7 +126,7 @@ fn a_breaking_upgrade_is_not_pushed_unless_allowed() {
         args.extend(extra);
         let out = Run::new(&args).live().run();
         out.code(code);
-        let stdout = String::from_utf8_lossy(&out.raw).into_owned();
+        let stdout = out.stdout.clone();
         serde_json::from_str::<Value>(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"))
     };
     let expected = vec![

@@ -23,7 +23,7 @@ const CONNECTION: [&str; 5] = [
 fn help(args: &[&str]) -> String {
     let out = Run::new(args).run();
     out.code(0);
-    String::from_utf8_lossy(&out.raw).into_owned()
+    out.stdout.clone()
 }
 
 /// The lines under a heading (`Connection:`), up to the next blank line.

@@ -139,7 +139,7 @@ fn validate_reports_every_file_in_markdown() {
         .server_home()
         .run();
     out.code(1);
-    let stdout = String::from_utf8_lossy(&out.raw).into_owned();
+    let stdout = out.stdout.clone();
     let html = to_html(&stdout);
     assert_eq!(html.matches("<tr>").count(), 3, "{html}");
     assert_eq!(html.matches("<details>").count(), 1, "{html}");
@@ -165,7 +165,7 @@ fn explain_shows_the_customisations_in_markdown() {
     .server_home()
     .run();
     out.code(0);
-    let stdout = String::from_utf8_lossy(&out.raw).into_owned();
+    let stdout = out.stdout.clone();
     let html = to_html(&stdout);
     assert_eq!(html.matches("<tr>").count(), 2, "{html}");
     assert!(html.contains("<td>customised</td>"), "{html}");

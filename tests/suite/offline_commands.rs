@@ -47,10 +47,7 @@ fn jq_strategy_matches_jq_byte_for_byte() {
         eprintln!("jq is not installed; compared values only");
         return;
     };
-    assert_eq!(
-        String::from_utf8_lossy(&out.raw),
-        String::from_utf8_lossy(&jq.stdout)
-    );
+    assert_eq!(out.stdout.as_str(), String::from_utf8_lossy(&jq.stdout));
 }
 
 /// The default strategy keeps `required` from both sides and reads the current from stdin.
@@ -157,7 +154,7 @@ fn usage_errors_and_help() {
     .code(2);
     let help = Run::new(["--help"]).run();
     help.code(0);
-    let help = String::from_utf8_lossy(&help.raw).to_string();
+    let help = help.stdout.clone();
     assert!(help.contains("3  with --detailed-exitcode"), "{help}");
 }
 
@@ -167,7 +164,7 @@ fn completions_for_each_shell() {
     for shell in ["bash", "zsh", "fish", "powershell"] {
         let out = Run::new(["completions", shell]).run();
         out.code(0);
-        let script = String::from_utf8_lossy(&out.raw).to_string();
+        let script = out.stdout.clone();
         assert!(
             script.contains("rollback") && script.contains("trust-policy"),
             "{shell}"

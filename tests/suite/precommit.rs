@@ -68,10 +68,6 @@ fn run_hook(dir: &Path, hook: &Hook, args: &[&str], files: &[String]) -> Output 
         .run()
 }
 
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
 #[test]
 fn validate_hook_passes_good_templates_and_fails_on_any_bad_one() {
     let hook = hook("poolsync-validate");
@@ -87,7 +83,7 @@ fn validate_hook_passes_good_templates_and_fails_on_any_bad_one() {
         &["package.json", "deploy/values.json", "work-pools.yaml"],
     );
     let out = run_hook(dir.path(), &hook, &[], &good).exit(0);
-    let stdout = text(&out.raw);
+    let stdout = out.stdout.clone();
     for file in &good {
         assert!(stdout.contains(&format!("{file}: valid")), "{stdout}");
     }
@@ -100,7 +96,7 @@ fn validate_hook_passes_good_templates_and_fails_on_any_bad_one() {
     );
     let all: Vec<String> = good.iter().chain(&bad).cloned().collect();
     let out = run_hook(dir.path(), &hook, &[], &all).exit(1);
-    let (stdout, stderr) = (text(&out.raw), out.stderr.clone());
+    let (stdout, stderr) = (out.stdout.clone(), out.stderr.clone());
     assert!(
         stdout.contains("work-pools/managed.json: valid"),
         "{stdout}"
@@ -137,7 +133,7 @@ fn trust_policy_hook_lints_every_marked_file() {
     let all: Vec<String> = good.iter().chain(&bad).cloned().collect();
     // As a user's `args:` pins the account: pre-commit puts them between entry and files.
     let out = run_hook(dir.path(), &hook, &["--aws-account", "123456789012"], &all).exit(1);
-    let (stdout, stderr) = (text(&out.raw), out.stderr.clone());
+    let (stdout, stderr) = (out.stdout.clone(), out.stderr.clone());
     assert!(
         stdout.contains("iam/prefect-trust-policy.json: trust policy ok"),
         "{stdout}"

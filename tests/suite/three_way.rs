@@ -5,7 +5,7 @@
 use crate::harness::Run;
 use crate::harness::live;
 
-use live::{api_url, create_pool, default_template, read_pool, unique};
+use live::{create_pool, default_template, read_pool, unique};
 use pretty_assertions::assert_eq;
 use serde_json::{Value, json};
 
@@ -30,17 +30,11 @@ fn base_upgrades_untouched_stale_values_and_keeps_customised_ones() {
     let base_file = dir.path().join("base.json");
     std::fs::write(&base_file, base.to_string()).unwrap();
     let backups = dir.path().join("backups");
-    let common = [
-        "--backup-dir",
-        backups.to_str().unwrap(),
-        "--api-url",
-        api_url(),
-    ];
 
     // Two-way, the stale default looks like a customisation and stays.
     let out = Run::new(["update", &name, "--dry-run", "--output", "json"])
-        .args(common)
-        .server_home()
+        .backup_dir(&backups)
+        .live()
         .run();
     out.code(0);
     let report: Value = serde_json::from_slice(&out.raw).unwrap();
@@ -51,11 +45,11 @@ fn base_upgrades_untouched_stale_values_and_keeps_customised_ones() {
     assert_eq!(report["upstream"], json!([]));
 
     let out = Run::new(["update", &name, "--base", base_file.to_str().unwrap()])
-        .args(common)
-        .server_home()
+        .backup_dir(&backups)
+        .live()
         .run();
     out.code(0);
-    let stdout = String::from_utf8_lossy(&out.raw).to_string();
+    let stdout = out.stdout.clone();
     assert!(
         stdout.contains("upstream: /variables/properties/image_pull_policy/default: upstream update \"Always\" -> \"IfNotPresent\""),
         "{stdout}"
@@ -73,9 +67,12 @@ fn base_upgrades_untouched_stale_values_and_keeps_customised_ones() {
     assert!(stored["job_configuration"].get("legacy_flag").is_none());
 
     // The backup recorded the default just merged: the next run uses it as its base.
-    let out = Run::new(["update", &name]).args(common).server_home().run();
+    let out = Run::new(["update", &name])
+        .backup_dir(&backups)
+        .live()
+        .run();
     out.code(0);
-    let stdout = String::from_utf8_lossy(&out.raw);
+    let stdout = out.stdout;
     assert!(
         stdout.starts_with("base: the default recorded in the backup "),
         "{stdout}"
@@ -149,18 +146,13 @@ fn a_recreated_pool_does_not_inherit_the_old_pools_base() {
         .unwrap()
         .shift_remove("stream_output");
     let dir = tempfile::tempdir().unwrap();
-    let common = [
-        "--backup-dir",
-        dir.path().to_str().unwrap(),
-        "--api-url",
-        api_url(),
-    ];
+    let backups = dir.path().to_path_buf();
 
     // Two-way first, so there is a change and a backup recording the default.
     create_pool(&name, "kubernetes", &stale);
     Run::new(["update", &name, "--base", "none"])
-        .args(common)
-        .server_home()
+        .backup_dir(&backups)
+        .live()
         .run()
         .code(0);
     live::delete_pool(&name);
@@ -168,11 +160,11 @@ fn a_recreated_pool_does_not_inherit_the_old_pools_base() {
 
     // `--base backup`: the old pool's backup would keep stream_output deleted.
     let out = Run::new(["update", &name, "--base", "backup"])
-        .args(common)
-        .server_home()
+        .backup_dir(&backups)
+        .live()
         .run();
     out.code(0);
-    assert!(String::from_utf8_lossy(&out.raw).ends_with(&format!("{name}: updated\n")));
+    assert!(out.stdout.ends_with(&format!("{name}: updated\n")));
     assert!(
         read_pool(&name)["base_job_template"]["variables"]["properties"]
             .get("stream_output")

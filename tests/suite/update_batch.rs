@@ -54,7 +54,7 @@ fn json_lines(args: &[&str], code: i32) -> (Vec<Value>, Value) {
         .live()
         .run();
     out.code(code);
-    let stdout = String::from_utf8_lossy(&out.raw).to_string();
+    let stdout = out.stdout.clone();
     let mut lines: Vec<Value> = stdout
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())

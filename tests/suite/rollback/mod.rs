@@ -81,7 +81,7 @@ fn update_backs_up_and_rollback_restores() {
         .server_home()
         .run();
     listed.code(0);
-    assert!(String::from_utf8_lossy(&listed.raw).contains(files[0].to_str().unwrap()));
+    assert!(listed.stdout.as_str().contains(files[0].to_str().unwrap()));
 
     let updated = read_pool(&name);
     Run::new(["rollback", &name, "--latest", "--dry-run"])
