@@ -1,13 +1,11 @@
 //! poolsync's one integration-test crate: every test runs the built binary.
 //!
 //! - [`suite`]: the tests, a module per feature;
-//! - [`fake`]: a stateful fake Prefect API on wiremock and the `Scenario` builder on it;
-//! - [`mock`]: the hermetic `poolsync` command, template fixtures, a raw HTTP server;
-//! - [`support`]: the real Prefect server shared by the process, and REST helpers for it;
-//! - [`strategies`]: proptest strategies of the property tests.
+//! - [`harness`]: the one `Run` builder and its `Output`, with its backends (none, the real
+//!   Prefect server, a fake Prefect API, raw and TLS servers, a proxy) and fixtures;
+//! - [`strategies`]: proptest strategies of the property tests, and the specification
+//!   oracle of the three-way merge.
 
-mod fake;
-mod mock;
+mod harness;
 mod strategies;
 mod suite;
-mod support;

@@ -1,5 +1,8 @@
 //! Generators and helpers shared by the property tests: arbitrary JSON, base job
 //! templates with colliding keys, placeholders and schema kinds, and pointer walks.
+//! [`oracle`]: the three-way merge as its specification states it.
+
+pub(crate) mod oracle;
 
 use poolsync_engine::template::{check, job_placeholders, placeholders};
 use poolsync_engine::violation::escape_token;
@@ -38,6 +41,7 @@ pub(crate) fn text() -> impl Strategy<Value = String> {
     ]
 }
 
+/// A JSON scalar: null, a bool, a small integer or a [`text`].
 pub(crate) fn leaf() -> impl Strategy<Value = Value> {
     prop_oneof![
         Just(Value::Null),
@@ -69,6 +73,36 @@ pub(crate) fn json_value() -> impl Strategy<Value = Value> {
     })
 }
 
+/// A document outside the template's own sections (no `variables`, no
+/// `job_configuration`) and without arrays keyed by `name`, from a tiny alphabet so that
+/// base, default and current agree and differ often: the documents whose three-way merge
+/// is exactly [`oracle::merge`].
+pub(crate) fn plain_document() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        Just(json!(true)),
+        (0i64..2).prop_map(Value::from),
+        Just(json!("x")),
+    ];
+    let key = prop_oneof![Just("a"), Just("b"), Just("c"), Just("a/~")].prop_map(String::from);
+    let value = leaf.clone().prop_recursive(3, 24, 3, move |inner| {
+        prop_oneof![
+            prop::collection::vec(leaf.clone(), 0..3).prop_map(Value::Array),
+            prop::collection::vec((key.clone(), inner), 0..4)
+                .prop_map(|members| Value::Object(members.into_iter().collect())),
+        ]
+    });
+    let root = prop::collection::vec((prop_oneof![Just("a"), Just("b"), Just("c")], value), 0..4);
+    root.prop_map(|members| {
+        Value::Object(
+            members
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v))
+                .collect(),
+        )
+    })
+}
+
 /// A property schema of some kind, occasionally not an object at all.
 pub(crate) fn property_schema() -> impl Strategy<Value = Value> {
     prop_oneof![
@@ -83,6 +117,7 @@ pub(crate) fn property_schema() -> impl Strategy<Value = Value> {
     ]
 }
 
+/// A property name from a small alphabet.
 pub(crate) fn name() -> impl Strategy<Value = String> {
     prop_oneof![Just("a"), Just("b"), Just("c"), Just("a.b[0]"), Just("$E")].prop_map(String::from)
 }

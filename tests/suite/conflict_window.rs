@@ -5,8 +5,10 @@
 //! sent. Before the fix the client re-sent the PATCH after its backoff: the edit was gone,
 //! no backup held it, and poolsync said `updated`.
 
-use crate::support::{api_url, create_pool, outcomes, poolsync, proxy, read_template, send};
-use crate::support::{stale_kubernetes, unique};
+use crate::harness::Run;
+use crate::harness::live::{api_url, create_pool, read_template, send};
+use crate::harness::live::{stale_kubernetes, unique};
+use crate::harness::proxy;
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -48,15 +50,14 @@ fn an_edit_while_a_patch_waits_out_a_503_is_a_conflict_not_lost() {
         })
     };
     let backups = tempfile::tempdir().expect("backup dir");
-    let out = poolsync()
-        .args(["update", &pool, "--output", "json", "--base", "none"])
+    let out = Run::new(["update", &pool, "--output", "json", "--base", "none"])
         .args(["--api-url", &url, "--backup-dir"])
         .arg(backups.path())
-        .output()
-        .expect("poolsync runs");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    let (pools, _) = outcomes(&stdout);
+        .server_home()
+        .run();
+    let stdout = out.stdout.clone();
+    let stderr = out.stderr.clone();
+    let (pools, _) = out.outcomes();
 
     let edited = edited
         .lock()
@@ -73,6 +74,6 @@ fn an_edit_while_a_patch_waits_out_a_503_is_a_conflict_not_lost() {
         Some("conflict"),
         "{stdout}{stderr}"
     );
-    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    assert_eq!(out.status, Some(1), "{stdout}{stderr}");
     assert_eq!(patches.load(Ordering::SeqCst), 1, "PATCHes sent: {stdout}");
 }

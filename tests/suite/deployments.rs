@@ -3,7 +3,9 @@
 //! `validate --deployments` and an upgrade with `--template` that retypes a variable and
 //! unwires another (`update --check-deployments`).
 
-use crate::support::{self, create_pool, on_server, read_pool, unique};
+use crate::harness::Run;
+use crate::harness::fixtures;
+use crate::harness::live::{self, create_pool, read_pool, unique};
 
 use pretty_assertions::assert_eq;
 use serde_json::{Value, json};
@@ -11,10 +13,7 @@ use serde_json::{Value, json};
 const FLOW: &str = "etl-deployments";
 
 fn fixture(name: &str) -> String {
-    format!(
-        "{}/tests/fixtures/deployments/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    )
+    fixtures::fixture(&format!("deployments/{name}"))
 }
 
 fn template(name: &str) -> Value {
@@ -33,7 +32,7 @@ fn pool_with_deployments(name: &str) -> Vec<(&'static str, String)> {
     ]
     .into_iter()
     .map(|(suffix, vars)| {
-        let id = support::create_deployment(FLOW, &format!("{name}-{suffix}"), name, &vars);
+        let id = live::create_deployment(FLOW, &format!("{name}-{suffix}"), name, &vars);
         (suffix, id)
     })
     .collect()
@@ -77,7 +76,10 @@ fn findings(report: &Value) -> Vec<(String, String, String)> {
 fn validate_warns_on_ignored_and_unwired_keys_and_fails_on_invalid_ones() {
     let pool = unique("deps-validate");
     let ids = pool_with_deployments(&pool);
-    let out = on_server(["validate", &pool, "--deployments"]).code(0);
+    let out = Run::new(["validate", &pool, "--deployments"])
+        .live()
+        .run()
+        .exit(0);
     out.stdout_has(&format!(
         "warning[ignored]: deployment {} /job_variables/thread:",
         named(&pool, "typo", &ids)
@@ -94,12 +96,14 @@ fn validate_warns_on_ignored_and_unwired_keys_and_fails_on_invalid_ones() {
         out.stdout
     );
 
-    let url = format!("{}/work_pools/{pool}", support::api_url());
+    let url = format!("{}/work_pools/{pool}", live::api_url());
     let body = json!({"base_job_template": template("process-v2.json")});
-    let (resp, _) = support::send("retype the pool", |c| c.patch(&url).json(&body));
+    let (resp, _) = live::send("retype the pool", |c| c.patch(&url).json(&body));
     assert!(resp.status().is_success(), "{}", resp.status());
-    on_server(["validate", &pool, "--deployments"])
-        .code(1)
+    Run::new(["validate", &pool, "--deployments"])
+        .live()
+        .run()
+        .exit(1)
         .stderr_has(&format!(
             "/job_variables/threads: invalid in deployment {}",
             named(&pool, "ok", &ids)
@@ -120,10 +124,9 @@ fn a_breaking_upgrade_is_not_pushed_unless_allowed() {
         let mut args = vec!["update", &pool, "--template", &v2, "--base", &v1];
         args.extend(["--check-deployments", "--output", "json"]);
         args.extend(extra);
-        let mut cmd = support::poolsync();
-        cmd.args(&args).args(["--api-url", support::api_url()]);
-        let out = cmd.assert().code(code);
-        let stdout = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+        let out = Run::new(&args).live().run();
+        out.code(code);
+        let stdout = out.stdout.clone();
         serde_json::from_str::<Value>(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"))
     };
     let expected = vec![
@@ -157,7 +160,7 @@ fn a_breaking_upgrade_is_not_pushed_unless_allowed() {
     }
 
     // The text report names them too; the error says why nothing was pushed.
-    on_server([
+    Run::new([
         "update",
         &pool,
         "--template",
@@ -167,7 +170,9 @@ fn a_breaking_upgrade_is_not_pushed_unless_allowed() {
         "--check-deployments",
         "--dry-run",
     ])
-    .code(1)
+    .live()
+    .run()
+    .exit(1)
     .stdout_has(&format!(
         "error[breaks]: deployment {} /job_variables/threads: valid before the upgrade, \
          invalid after",
@@ -199,10 +204,10 @@ fn a_batch_reads_its_deployments_in_one_listing() {
     let (a, b) = (unique("deps-batch-a"), unique("deps-batch-b"));
     for pool in [&a, &b] {
         create_pool(pool, "process", &template("process-v1.json"));
-        support::create_deployment(FLOW, &format!("{pool}-ok"), pool, &json!({"threads": 2}));
+        live::create_deployment(FLOW, &format!("{pool}-ok"), pool, &json!({"threads": 2}));
     }
     let (v1, v2) = (fixture("process-v1.json"), fixture("process-v2.json"));
-    let out = on_server([
+    let out = Run::new([
         "update",
         &a,
         &b,
@@ -216,12 +221,14 @@ fn a_batch_reads_its_deployments_in_one_listing() {
         "json",
         "-v",
     ])
-    .code(1);
-    let api = support::api_url();
+    .live()
+    .run()
+    .exit(1);
+    let api = live::api_url();
     let count = |what: &str| out.stderr.matches(&format!("POST {api}{what} ")).count();
     assert_eq!(count("/deployments/filter"), 1, "{}", out.stderr);
     assert_eq!(count("/flows/filter"), 1, "{}", out.stderr);
-    let (outcomes, summary) = support::outcomes(&out.stdout);
+    let (outcomes, summary) = out.outcomes();
     assert_eq!(
         outcomes.values().collect::<Vec<_>>(),
         ["invalid", "invalid"]

@@ -3,8 +3,9 @@
 //! the shared server and a second one (the CSRF-protected server), and the exit statuses
 //! of diff(1): 0 same, 1 different, 2 trouble.
 
-use crate::suite::csrf_server::create_on;
-use crate::support::{api_url, create_pool, csrf_server, poolsync, unique};
+use crate::harness::Run;
+use crate::harness::live::{api_url, create_pool, csrf_server, unique};
+use crate::suite::csrf::create_on;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 
@@ -35,17 +36,12 @@ fn process(command: &str) -> Value {
 
 /// `poolsync diff ARGS` with the profiles file; returns (code, stdout, stderr).
 fn diff(profiles: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = poolsync()
-        .env("PREFECT_PROFILES_PATH", profiles)
-        .arg("diff")
+    let out = Run::new(["diff"])
         .args(args)
-        .output()
-        .expect("run poolsync");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+        .env("PREFECT_PROFILES_PATH", profiles)
+        .server_home()
+        .run();
+    (out.status.unwrap_or(-1), out.stdout, out.stderr)
 }
 
 /// Two profiles on one server: the same pool is the same (0, nothing printed), two pools
@@ -115,18 +111,12 @@ fn two_profiles_compare_pools_and_exit_like_diff() {
     assert!(html.contains("<code class=\"language-diff\">"), "{html}");
 
     // The environment's url is for sides without a profile.
-    let out = poolsync()
+    let out = Run::new(["diff", &left, &same])
         .env("PREFECT_PROFILES_PATH", &profiles)
         .env("PREFECT_API_URL", "http://127.0.0.1:1/api")
-        .args(["diff", &left, &same])
-        .output()
-        .expect("run poolsync");
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+        .server_home()
+        .run();
+    assert_eq!(out.status, Some(0), "{}", out.stderr);
 }
 
 /// The server against a file whose keys are in another order: the same (0). `--left-profile`
@@ -138,7 +128,7 @@ fn a_pool_against_a_file_ignores_key_order_and_names_the_side_in_trouble() {
     let profiles = profiles(dir.path(), None);
     let name = unique("diff-file");
     create_pool(&name, "process", &process("python -m flows"));
-    let stored = crate::support::read_template(&name);
+    let stored = crate::harness::live::read_template(&name);
     let reordered: serde_json::Map<String, Value> = stored
         .as_object()
         .expect("a template")

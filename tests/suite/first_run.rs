@@ -4,7 +4,8 @@
 //! customisation stays (deletions included), untouched stale values take the new default,
 //! every new variable is defined and wired, and the server accepts the result.
 
-use crate::support::{self, create_pool, delete_pool, poolsync, read_template, unique};
+use crate::harness::Run;
+use crate::harness::live::{self, create_pool, delete_pool, read_template, unique};
 use serde_json::{Value, json};
 
 /// One pool: the released default it is made from and what is customised in it.
@@ -74,13 +75,11 @@ fn cases() -> Vec<Case> {
 }
 
 pub(crate) fn released(pool_type: &str, release: &str) -> Value {
-    let out = poolsync()
-        .args(["default", "--type", pool_type, "--release", release])
-        .assert()
-        .success()
-        .get_output()
-        .clone();
-    serde_json::from_slice(&out.stdout).expect("a template")
+    let out = Run::new(["default", "--type", pool_type, "--release", release])
+        .server_home()
+        .run()
+        .exit(0);
+    serde_json::from_slice(&out.raw).expect("a template")
 }
 
 /// Sets `value` at `pointer`, creating the last key.
@@ -193,7 +192,7 @@ fn first_run_without_backup_keeps_customisations_and_upgrades_stale_defaults() {
             removed: &removed,
         };
         let stored = read_template(&name);
-        let fresh = support::default_template(case.pool_type);
+        let fresh = live::default_template(case.pool_type);
         failures.extend(verify(&made, &report, &stored, &fresh, true));
         delete_pool(&name);
     }
@@ -206,26 +205,16 @@ pub(crate) fn first_update(
     args: &[&std::ffi::OsStr],
     backups: &std::path::Path,
 ) -> Value {
-    let out = poolsync()
-        .args([
-            "update",
-            "--api-url",
-            support::api_url(),
-            name,
-            "--output",
-            "json",
-        ])
+    let out = Run::new(["update", name, "--output", "json"])
         .args(args)
-        .arg("--backup-dir")
-        .arg(backups)
-        .assert()
-        .get_output()
-        .clone();
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        .backup_dir(backups)
+        .live()
+        .run();
+    serde_json::from_slice(&out.raw).unwrap_or_else(|e| {
         panic!(
             "{name}: {e}: {}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
+            out.stdout.clone(),
+            out.stderr.clone()
         )
     })
 }

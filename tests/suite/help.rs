@@ -1,7 +1,7 @@
 //! `--help`: connection flags under their own heading, only on commands that talk to a server;
 //! every command's help ends with examples.
 
-use crate::mock;
+use crate::harness::Run;
 
 const ONLINE: [&str; 5] = ["update", "default", "validate", "rollback", "diff"];
 const OFFLINE: [&str; 6] = [
@@ -21,8 +21,9 @@ const CONNECTION: [&str; 5] = [
 ];
 
 fn help(args: &[&str]) -> String {
-    let out = mock::poolsync().args(args).assert().success();
-    String::from_utf8_lossy(&out.get_output().stdout).into_owned()
+    let out = Run::new(args).run();
+    out.code(0);
+    out.stdout.clone()
 }
 
 /// The lines under a heading (`Connection:`), up to the next blank line.
@@ -94,20 +95,19 @@ fn every_command_help_ends_with_examples() {
 /// Connection flags after the command work (with `--timeout`).
 #[test]
 fn connection_flags_follow_the_command() {
-    mock::poolsync()
-        .env("PREFECT_CLIENT_MAX_RETRIES", "0")
-        .args([
-            "default",
-            "--type",
-            "process",
-            "--api-url",
-            "http://127.0.0.1:9/api",
-            "--timeout",
-            "0.2",
-        ])
-        .assert()
-        .code(1)
-        .stderr(predicates::str::contains("127.0.0.1:9"));
+    Run::new([
+        "default",
+        "--type",
+        "process",
+        "--api-url",
+        "http://127.0.0.1:9/api",
+        "--timeout",
+        "0.2",
+    ])
+    .env("PREFECT_CLIENT_MAX_RETRIES", "0")
+    .run()
+    .code(1)
+    .stderr_has("127.0.0.1:9");
 }
 
 /// Connection flags before the command apply to it (as `prefect --profile X ...`), and the
@@ -116,12 +116,9 @@ fn connection_flags_follow_the_command() {
 #[test]
 fn connection_flags_before_the_command_apply_and_lose_to_those_after_it() {
     let run = |args: &[&str]| {
-        let out = mock::poolsync()
-            .env("PREFECT_CLIENT_MAX_RETRIES", "0")
-            .args(args)
-            .assert()
-            .code(1);
-        String::from_utf8_lossy(&out.get_output().stderr).into_owned()
+        let out = Run::new(args).env("PREFECT_CLIENT_MAX_RETRIES", "0").run();
+        out.code(1);
+        out.stderr.clone()
     };
     let before = ["--api-url", "http://127.0.0.1:9/api", "-v"];
     let err = run(&[&before[..], &["update", "p"]].concat());
@@ -140,9 +137,7 @@ fn connection_flags_before_the_command_apply_and_lose_to_those_after_it() {
     .concat());
     assert!(err.contains("http://127.0.0.1:8/api/work_pools/p"), "{err}");
     assert!(!err.contains("127.0.0.1:9"), "{err}");
-    let out = mock::poolsync()
-        .args(["--profile", "nowhere", "schema"])
-        .assert()
-        .success();
-    assert!(out.get_output().stdout.starts_with(b"{"));
+    let out = Run::new(["--profile", "nowhere", "schema"]).run();
+    out.code(0);
+    assert!(out.raw.starts_with(b"{"));
 }

@@ -3,20 +3,14 @@
 //! used, and a bad file is refused with its name and the problem. Also: every key of the new
 //! default that a merge leaves out is named.
 
-use super::history::file;
-use crate::mock::poolsync;
+use super::embedded_history::file;
+use crate::harness::{Output, Run};
 use serde_json::{Value, json};
 use std::ffi::OsStr;
 
 /// `poolsync merge` with `args` (paths and flags as given), its exit code asserted.
-fn merge(args: &[&OsStr], code: i32) -> std::process::Output {
-    poolsync()
-        .arg("merge")
-        .args(args)
-        .assert()
-        .code(code)
-        .get_output()
-        .clone()
+fn merge(args: &[&OsStr], code: i32) -> Output {
+    Run::new(["merge"]).args(args).run().exit(code)
 }
 
 fn os(text: &str) -> &OsStr {
@@ -77,12 +71,12 @@ fn a_golden_template_in_a_history_file_is_the_base() {
         ],
         0,
     );
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stderr = out.stderr.clone();
     assert!(
         stderr.contains("base: acme-k8s default of acme-golden v1, inferred, "),
         "{stderr}"
     );
-    let merged: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let merged: Value = serde_json::from_slice(&out.raw).expect("json");
     let props = &merged["variables"]["properties"];
     assert_eq!(props["team"]["default"], "data", "the customisation stays");
     assert_eq!(
@@ -101,24 +95,21 @@ fn a_golden_template_in_a_history_file_is_the_base() {
 fn the_env_variable_replaces_the_embedded_history() {
     let hist = file(&history(&golden()));
     let pool = file(&golden());
-    let out = poolsync()
-        .env("POOLSYNC_HISTORY_FILE", hist.path())
-        .args([
-            "merge",
-            "--base",
-            "auto",
-            "--type",
-            "kubernetes",
-            "--default",
-        ])
-        .arg(pool.path())
-        .arg("--current")
-        .arg(pool.path())
-        .assert()
-        .success()
-        .get_output()
-        .clone();
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let out = Run::new([
+        "merge",
+        "--base",
+        "auto",
+        "--type",
+        "kubernetes",
+        "--default",
+    ])
+    .arg(pool.path())
+    .arg("--current")
+    .arg(pool.path())
+    .env("POOLSYNC_HISTORY_FILE", hist.path())
+    .run()
+    .exit(0);
+    let stderr = &out.stderr;
     assert!(
         stderr.contains("knows no released default of type \"kubernetes\""),
         "{stderr}"
@@ -143,7 +134,7 @@ fn a_bad_history_file_names_the_file_and_the_problem() {
             &bad_file(hist.path().as_os_str(), pool.path().as_os_str()),
             1,
         );
-        let stderr = String::from_utf8_lossy(&out.stderr);
+        let stderr = out.stderr.clone();
         assert!(
             stderr.contains(&hist.path().display().to_string()),
             "{stderr}"
@@ -154,7 +145,7 @@ fn a_bad_history_file_names_the_file_and_the_problem() {
         &bad_file(os("/no/such/file.json"), pool.path().as_os_str()),
         1,
     );
-    assert!(String::from_utf8_lossy(&out.stderr).contains("/no/such/file.json"));
+    assert!(out.stderr.clone().contains("/no/such/file.json"));
 }
 
 /// A pool that lacks keys its base had: each key of the new default left out is named with
@@ -182,7 +173,7 @@ fn every_key_kept_out_is_named() {
         ],
         0,
     );
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stderr = out.stderr.clone();
     for pointer in ["/job_configuration/team", "/variables/properties/team"] {
         assert!(
             stderr.contains(&format!(
@@ -195,6 +186,6 @@ fn every_key_kept_out_is_named() {
         stderr.contains("kept out: to take these, rerun with --base none"),
         "{stderr}"
     );
-    let merged: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let merged: Value = serde_json::from_slice(&out.raw).expect("json");
     assert!(merged["variables"]["properties"].get("team").is_none());
 }

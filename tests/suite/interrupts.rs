@@ -1,13 +1,73 @@
-//! Interrupts on the real server: SIGINT mid-batch (sent once a first pool is upgraded)
-//! stops new writes, finishes the ones in flight, prints the report so far and exits 130; a
-//! write that never landed changes no three-way base, so the next run still shows its pool
-//! as pending.
+//! Interrupts. On the fake API, SIGINT cuts every wait (issue 17): during a `429` storm
+//! (`Retry-After: 5`) or a slow `--max-rps` the run ends within a couple of seconds, exit
+//! 130, with the report, and no PATCH reaches the server after the signal (before the fix
+//! the run kept waiting out every pause, and PATCHes left after it). On the real server,
+//! SIGINT mid-batch (sent once a first pool is upgraded) stops new writes, finishes the ones
+//! in flight, prints the report so far and exits 130; a write that never landed changes no
+//! three-way base, so the next run still shows its pool as pending.
 
-use crate::support::{api_url, create_pool, outcomes, read_template};
-use crate::support::{stale_kubernetes as stale, unique};
+use crate::harness::live::{api_url, create_pool, read_template};
+use crate::harness::live::{stale_kubernetes as stale, unique};
+use crate::harness::{Output, Run};
 use serde_json::json;
-use std::process::{Command, Stdio};
 use std::time::Duration;
+
+/// `n` stale pools.
+fn pools(n: usize) -> Vec<String> {
+    (0..n).map(|i| format!("p{i:02}")).collect()
+}
+
+/// The run ended within 3 s of SIGINT, exit 130, its summary names the signal, and no
+/// PATCH arrived after the signal.
+#[track_caller]
+fn cut_short(ran: &Output) {
+    ran.code(130);
+    assert!(
+        ran.elapsed < Duration::from_secs(3),
+        "{:?} after SIGINT; {}",
+        ran.elapsed,
+        ran
+    );
+    let (_, summary) = ran.by_pool();
+    assert_eq!(summary["interrupted"], "SIGINT", "{}", ran);
+    let signalled = ran.signalled.expect("signalled");
+    let log = ran.served().fake.log();
+    let late: Vec<String> = log
+        .iter()
+        .filter(|s| s.route.starts_with("PATCH") && s.at > signalled)
+        .map(|s| s.route.clone())
+        .collect();
+    assert!(late.is_empty(), "PATCHes after SIGINT: {late:?}");
+}
+
+/// A `429` storm from the third PATCH on, `Retry-After: 5` for 20 s: SIGINT 1.5 s in.
+#[test]
+fn sigint_cuts_a_429_storm() {
+    let ran = Run::stale_pools(&pools(20))
+        .storm(2, Duration::from_secs(20), "5")
+        .retries(5)
+        .update_json(&["--all"])
+        .signal(Duration::from_millis(1500), libc::SIGINT)
+        .run();
+    cut_short(&ran);
+    let throttled = ran
+        .served()
+        .fake
+        .log()
+        .iter()
+        .any(|s| s.pushback == Some(429));
+    assert!(throttled, "the storm began before the signal; {}", ran);
+}
+
+/// `--max-rps 0.05` (a request every 20 s): SIGINT 1.5 s in, while the run waits its pace.
+#[test]
+fn sigint_cuts_the_pace() {
+    let ran = Run::stale_pools(&pools(3))
+        .update_json(&["--all", "--max-rps", "0.05"])
+        .signal(Duration::from_millis(1500), libc::SIGINT)
+        .run();
+    cut_short(&ran);
+}
 
 /// SIGINT while a paced batch writes: exit 130 with a JSON report of the pools reached;
 /// then a dry run whose base may come only from backups shows every pool that was not
@@ -32,38 +92,27 @@ fn sigint_mid_batch_reports_and_poisons_no_base() {
         args.extend(extra.iter().map(|s| s.to_string()));
         args
     };
-    let child = Command::new(env!("CARGO_BIN_EXE_poolsync"))
-        .args(base_args(&[
-            "--base",
-            "none",
-            "--max-rps",
-            "4",
-            "--concurrency",
-            "2",
-        ]))
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", backups.path())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("poolsync starts");
     // Mid-batch: once the server holds a first upgraded pool (a busy server may answer the
     // first PATCHes 503, and no PATCH leaves after the signal).
-    let started = std::time::Instant::now();
-    while started.elapsed() < Duration::from_secs(60)
-        && names.iter().all(|name| read_template(name) == stale())
-    {
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    // SAFETY: kill(2) on our own child's pid.
-    let sent = unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
-    assert_eq!(sent, 0, "SIGINT sent");
-    let out = child.wait_with_output().expect("poolsync ends");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(130), "{stdout}\n{stderr}");
-    let (first, summary) = outcomes(&stdout);
+    let watched = names.clone();
+    let out = Run::new(base_args(&[
+        "--base",
+        "none",
+        "--max-rps",
+        "4",
+        "--concurrency",
+        "2",
+    ]))
+    .home(backups.path())
+    .no_timeout()
+    .signal_once(
+        move || !watched.iter().all(|name| read_template(name) == stale()),
+        libc::SIGINT,
+    )
+    .run();
+    let stdout = out.stdout.clone();
+    out.code(130);
+    let (first, summary) = out.outcomes();
     assert_eq!(summary["interrupted"], json!("SIGINT"), "{stdout}");
     let updated: Vec<&String> = first
         .iter()
@@ -83,15 +132,12 @@ fn sigint_mid_batch_reports_and_poisons_no_base() {
         "only updated or skipped (interrupted): {stdout}"
     );
 
-    let rerun = Command::new(env!("CARGO_BIN_EXE_poolsync"))
-        .args(base_args(&["--dry-run", "--base", "backup"]))
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", backups.path())
-        .output()
-        .expect("poolsync runs");
-    let stdout = String::from_utf8_lossy(&rerun.stdout);
-    let (second, _) = outcomes(&stdout);
+    let rerun = Run::new(base_args(&["--dry-run", "--base", "backup"]))
+        .home(backups.path())
+        .no_timeout()
+        .run();
+    let stdout = rerun.stdout.clone();
+    let (second, _) = rerun.outcomes();
     assert_eq!(second.len(), names.len(), "{stdout}");
     for (name, outcome) in &second {
         let want = match updated.contains(&name) {

@@ -5,8 +5,10 @@
 //! the listing pages once more from the start and must find them all, and every listed pool
 //! gets exactly one outcome. A forwarding proxy deletes and creates at that exact point.
 
-use crate::support::{api_url, create_pool, delete_pool, poolsync, proxy, read_template, send};
-use crate::support::{default_template, unique};
+use crate::harness::Run;
+use crate::harness::live::{api_url, create_pool, delete_pool, read_template, send};
+use crate::harness::live::{default_template, unique};
+use crate::harness::proxy;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -29,7 +31,7 @@ fn first_page(kind: &str) -> Vec<String> {
 }
 
 /// Whether a request is a listing page after the first (a filter by type, offset > 0).
-fn is_later_page(sent: &crate::mock::Sent) -> bool {
+fn is_later_page(sent: &crate::harness::raw::Sent) -> bool {
     let body: Value = serde_json::from_slice(&sent.body).unwrap_or(Value::Null);
     let later = body["offset"].as_u64().is_some_and(|offset| offset > 0);
     sent.line.starts_with("POST /api/work_pools/filter") && later
@@ -67,23 +69,17 @@ fn pools_deleted_during_a_batch_make_paging_skip_none_of_the_others() {
             None
         })
     };
-    let out = poolsync()
-        .args(["update", "--all", "--type", &kind, "--output", "json"])
+    let out = Run::new(["update", "--all", "--type", &kind, "--output", "json"])
         .args(["--template", template.to_str().expect("path")])
         .args([
             "--backup-dir",
             dir.path().join("backups").to_str().expect("path"),
         ])
         .args(["--api-url", &url])
-        .output()
-        .expect("run poolsync");
-    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    let mut lines: Vec<Value> = stdout
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
-        .collect();
-    let summary = lines.pop().expect("a summary line")["summary"].clone();
+        .server_home()
+        .run();
+    let stderr = &out.stderr;
+    let (lines, summary) = out.batch();
     let deleted = deleted.lock().expect("lock").clone();
     assert_eq!(
         deleted.len(),
@@ -133,7 +129,7 @@ fn pools_deleted_during_a_batch_make_paging_skip_none_of_the_others() {
     assert_eq!(counted, tally, "{summary}");
     let failed = outcomes.values().filter(|o| *o == "failed").count();
     assert_eq!(
-        out.status.code(),
+        out.status,
         Some(if failed == 0 { 0 } else { 1 }),
         "{stderr}"
     );

@@ -3,7 +3,8 @@
 //! tests/fixtures/markdown/update-dry-run.md (pool names normalised; `POOLSYNC_BLESS=1`
 //! rewrites it) and rendered with a CommonMark + GFM renderer to check what GitHub shows.
 
-use crate::support::{create_pool, on_server, poolsync, repo_root, send, unique};
+use crate::harness::Run;
+use crate::harness::live::{create_pool, repo_root, send, unique};
 use pretty_assertions::assert_eq;
 use serde_json::{Value, json};
 use std::path::PathBuf;
@@ -51,14 +52,14 @@ fn a_dry_run_report_is_golden_and_renders_as_a_table_with_sections() {
     create_pool(&fresh, "process", &template("default.json"));
     create_pool(&broken, "process", &template("stale.json"));
     // The server checks defaults against their schema on create only: a bad one on update.
-    let url = format!("{}/work_pools/{broken}", crate::support::api_url());
+    let url = format!("{}/work_pools/{broken}", crate::harness::live::api_url());
     let body = json!({"base_job_template": template("broken.json")});
     let (resp, _) = send("break a pool", |c| c.patch(&url).json(&body));
     assert!(resp.status().is_success(), "{}", resp.status());
 
     let default = fixture("default.json");
     let default = default.to_str().expect("utf-8 path");
-    let out = on_server([
+    let out = Run::new([
         "update",
         &stale,
         &fresh,
@@ -70,7 +71,9 @@ fn a_dry_run_report_is_golden_and_renders_as_a_table_with_sections() {
         default,
         "--no-base",
     ])
-    .code(1);
+    .live()
+    .run()
+    .exit(1);
     let requests = regex::Regex::new(r"; \d+ requests?").expect("regex");
     let normalised = requests
         .replace(&out.stdout.replace(&tag, "TAG"), "; N requests")
@@ -117,7 +120,7 @@ fn one_pool_gets_a_one_row_report() {
         "--template",
         default,
     ];
-    let out = on_server(args).code(0);
+    let out = Run::new(args).live().run().exit(0);
     let html = to_html(&out.stdout);
     assert_eq!(html.matches("<tr>").count(), 2, "{html}");
     assert!(html.contains("<td>would change</td>"), "{html}");
@@ -130,13 +133,13 @@ fn one_pool_gets_a_one_row_report() {
 fn validate_reports_every_file_in_markdown() {
     let good = fixture("default.json");
     let bad = fixture("broken.json");
-    let out = poolsync()
-        .args(["validate", "--output", "markdown", "--file"])
+    let out = Run::new(["validate", "--output", "markdown", "--file"])
         .arg(&good)
         .arg(&bad)
-        .assert()
-        .code(1);
-    let stdout = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+        .server_home()
+        .run();
+    out.code(1);
+    let stdout = out.stdout.clone();
     let html = to_html(&stdout);
     assert_eq!(html.matches("<tr>").count(), 3, "{html}");
     assert_eq!(html.matches("<details>").count(), 1, "{html}");
@@ -153,16 +156,16 @@ fn validate_reports_every_file_in_markdown() {
 /// `explain --output markdown` offline: one row with the base, the diff from it.
 #[test]
 fn explain_shows_the_customisations_in_markdown() {
-    let out = poolsync()
-        .args([
-            "explain", "--type", "process", "--output", "markdown", "--file",
-        ])
-        .arg(fixture("stale.json"))
-        .arg("--base")
-        .arg(fixture("default.json"))
-        .assert()
-        .code(0);
-    let stdout = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    let out = Run::new([
+        "explain", "--type", "process", "--output", "markdown", "--file",
+    ])
+    .arg(fixture("stale.json"))
+    .arg("--base")
+    .arg(fixture("default.json"))
+    .server_home()
+    .run();
+    out.code(0);
+    let stdout = out.stdout.clone();
     let html = to_html(&stdout);
     assert_eq!(html.matches("<tr>").count(), 2, "{html}");
     assert!(html.contains("<td>customised</td>"), "{html}");

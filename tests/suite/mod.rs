@@ -1,47 +1,44 @@
-//! The tests, a module per feature. Real-server modules use `crate::support`; the fault,
-//! safety, secret and batch modules on the fake API use `crate::fake`.
+//! The tests, a module per feature. Each runs the binary through
+//! [`Run`](crate::harness::Run), on the backend its scenario needs: none, the fake Prefect
+//! API, a raw or TLS server, or the real Prefect server.
 
-mod bases;
-mod batch;
-mod bounds;
+mod auth_headers;
+mod backups;
+mod base_choice;
+mod batch_faults;
+mod closed_pipes;
+mod cloud;
 mod conflict_window;
-mod csrf_server;
+mod csrf;
+mod cut_replies;
 mod deployments;
 mod diff;
-mod faults;
-mod faults_batch;
-mod faults_wire;
+mod dot_pool_names;
+mod embedded_history;
+mod error_messages;
 mod first_run;
-mod first_run_workers;
-mod hardening;
-mod hardening_backups;
-mod hardening_server;
+mod harness_smoke;
 mod help;
-mod history;
 mod history_file;
-mod interrupt_waits;
+mod history_inference;
+mod hostile_servers;
+mod input_bounds;
 mod interrupts;
 mod listing_churn;
 mod markdown_report;
-mod messages;
-mod mock_api;
-mod mock_retry;
-mod offline;
-mod pace_limits;
+mod offline_commands;
 mod pacing;
-mod pipes;
 mod precommit;
 mod prefect_yaml;
 mod properties;
-mod properties_checks;
-mod rollback_checks;
-mod rollback_landing;
-mod safety;
+mod retries;
+mod rollback;
 mod secrets;
-mod server_harness;
 mod three_way;
 mod tls;
 mod trust_policy;
 mod update;
-mod verbatim;
+mod update_batch;
+mod update_outcomes;
 mod write_answers;
+mod write_faults;

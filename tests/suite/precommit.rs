@@ -1,10 +1,10 @@
 //! The hooks of `.pre-commit-hooks.yaml`, run the way pre-commit runs them: the hook's
 //! `entry`, then its `args`, then every staged file its `files` pattern matches.
 
-use crate::mock;
-
+use crate::harness::fixtures::fixture;
+use crate::harness::{Output, Run};
 use serde::Deserialize;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 #[derive(Debug, Deserialize)]
 struct Hook {
@@ -22,12 +22,6 @@ fn hook(id: &str) -> Hook {
         .into_iter()
         .find(|h| h.id == id)
         .unwrap_or_else(|| panic!("no hook {id:?}"))
-}
-
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name)
 }
 
 /// Copies fixtures into a repository-like folder under the names pre-commit would pass, and
@@ -54,12 +48,7 @@ fn staged(dir: &Path, hook: &Hook, files: &[(&str, &str)], ignored: &[&str]) -> 
 }
 
 /// Runs `entry args files` in `dir`, with `poolsync` the binary under test.
-fn run_hook(
-    dir: &Path,
-    hook: &Hook,
-    args: &[&str],
-    files: &[String],
-) -> assert_cmd::assert::Assert {
+fn run_hook(dir: &Path, hook: &Hook, args: &[&str], files: &[String]) -> Output {
     assert_eq!(
         hook.language, "python",
         "{}: installed with pip (maturin)",
@@ -72,16 +61,11 @@ fn run_hook(
         "{}: entry runs poolsync",
         hook.id
     );
-    mock::poolsync()
+    Run::new(words)
         .current_dir(dir)
-        .args(words)
         .args(args)
         .args(files)
-        .assert()
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
+        .run()
 }
 
 #[test]
@@ -98,8 +82,8 @@ fn validate_hook_passes_good_templates_and_fails_on_any_bad_one() {
         ],
         &["package.json", "deploy/values.json", "work-pools.yaml"],
     );
-    let out = run_hook(dir.path(), &hook, &[], &good).success();
-    let stdout = text(&out.get_output().stdout);
+    let out = run_hook(dir.path(), &hook, &[], &good).exit(0);
+    let stdout = out.stdout.clone();
     for file in &good {
         assert!(stdout.contains(&format!("{file}: valid")), "{stdout}");
     }
@@ -111,11 +95,8 @@ fn validate_hook_passes_good_templates_and_fails_on_any_bad_one() {
         &[],
     );
     let all: Vec<String> = good.iter().chain(&bad).cloned().collect();
-    let out = run_hook(dir.path(), &hook, &[], &all).code(1);
-    let (stdout, stderr) = (
-        text(&out.get_output().stdout),
-        text(&out.get_output().stderr),
-    );
+    let out = run_hook(dir.path(), &hook, &[], &all).exit(1);
+    let (stdout, stderr) = (out.stdout.clone(), out.stderr.clone());
     assert!(
         stdout.contains("work-pools/managed.json: valid"),
         "{stdout}"
@@ -141,7 +122,7 @@ fn trust_policy_hook_lints_every_marked_file() {
         &[("iam/prefect-trust-policy.json", "trust/good.json")],
         &["iam/role.json", "trust.json"],
     );
-    run_hook(dir.path(), &hook, &[], &good).success();
+    run_hook(dir.path(), &hook, &[], &good).exit(0);
 
     let bad = staged(
         dir.path(),
@@ -151,11 +132,8 @@ fn trust_policy_hook_lints_every_marked_file() {
     );
     let all: Vec<String> = good.iter().chain(&bad).cloned().collect();
     // As a user's `args:` pins the account: pre-commit puts them between entry and files.
-    let out = run_hook(dir.path(), &hook, &["--aws-account", "123456789012"], &all).code(1);
-    let (stdout, stderr) = (
-        text(&out.get_output().stdout),
-        text(&out.get_output().stderr),
-    );
+    let out = run_hook(dir.path(), &hook, &["--aws-account", "123456789012"], &all).exit(1);
+    let (stdout, stderr) = (out.stdout.clone(), out.stderr.clone());
     assert!(
         stdout.contains("iam/prefect-trust-policy.json: trust policy ok"),
         "{stdout}"

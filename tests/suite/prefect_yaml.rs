@@ -3,34 +3,24 @@
 //! merge keys, `{{ }}` templated values, deployments on several pools; bad input named by
 //! file and line; and the pre-commit hook that runs it.
 
-use crate::mock::poolsync;
+use crate::harness::Run;
+use crate::harness::fixtures;
 
 const TEMPLATE: &str = "kubernetes-3.8.8.json";
 
 fn fixture(name: &str) -> String {
-    format!(
-        "{}/tests/fixtures/deployments/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    )
+    fixtures::fixture(&format!("deployments/{name}"))
 }
 
 /// `poolsync validate --file kubernetes --pool POOL --prefect-yaml FILE`: exit code, stdout,
 /// stderr.
 fn validate(yaml: &str, pool: Option<&str>) -> (i32, String, String) {
-    let mut cmd = poolsync();
-    cmd.args(["validate", "--file", &fixture(TEMPLATE)]);
+    let mut cmd = Run::new(["validate", "--file", &fixture(TEMPLATE)]);
     if let Some(pool) = pool {
-        cmd.args(["--pool", pool]);
+        cmd = cmd.args(["--pool", pool]);
     }
-    let out = cmd
-        .args(["--prefect-yaml", &fixture(yaml)])
-        .output()
-        .expect("runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    let out = cmd.args(["--prefect-yaml", &fixture(yaml)]).run();
+    (out.status.unwrap_or(-1), out.stdout, out.stderr)
 }
 
 /// A value of the wrong type is an error naming the deployment and its pointer; a typo is a
@@ -145,8 +135,7 @@ fn the_hook_checks_staged_prefect_yaml_files() {
     let mut words = hook.entry.split_whitespace();
     assert_eq!(words.next(), Some("poolsync"));
     let run = |yaml: &str| {
-        poolsync()
-            .args(words.clone())
+        Run::new(words.clone())
             .args([
                 "--file",
                 &fixture(TEMPLATE),
@@ -155,10 +144,8 @@ fn the_hook_checks_staged_prefect_yaml_files() {
                 "--prefect-yaml",
             ])
             .arg(fixture(yaml))
-            .output()
-            .expect("runs")
+            .run()
             .status
-            .code()
     };
     assert_eq!(run("prefect-warnings.yaml"), Some(0));
     assert_eq!(run("prefect.yaml"), Some(1));

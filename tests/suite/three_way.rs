@@ -2,11 +2,12 @@
 //! synced from, stale defaults the user never touched are upgraded and keys removed
 //! upstream go, while customised values stay.
 
-use crate::support;
+use crate::harness::Run;
+use crate::harness::live;
 
+use live::{create_pool, default_template, read_pool, unique};
 use pretty_assertions::assert_eq;
 use serde_json::{Value, json};
-use support::{api_url, create_pool, default_template, poolsync, read_pool, unique};
 
 /// What an older release shipped: a different image pull policy default and a variable
 /// that has since been removed.
@@ -29,32 +30,26 @@ fn base_upgrades_untouched_stale_values_and_keeps_customised_ones() {
     let base_file = dir.path().join("base.json");
     std::fs::write(&base_file, base.to_string()).unwrap();
     let backups = dir.path().join("backups");
-    let common = [
-        "--backup-dir",
-        backups.to_str().unwrap(),
-        "--api-url",
-        api_url(),
-    ];
 
     // Two-way, the stale default looks like a customisation and stays.
-    let out = poolsync()
-        .args(["update", &name, "--dry-run", "--output", "json"])
-        .args(common)
-        .assert()
-        .success();
-    let report: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    let out = Run::new(["update", &name, "--dry-run", "--output", "json"])
+        .backup_dir(&backups)
+        .live()
+        .run();
+    out.code(0);
+    let report: Value = serde_json::from_slice(&out.raw).unwrap();
     assert_eq!(
         report["merged"]["variables"]["properties"]["image_pull_policy"]["default"],
         json!("Always")
     );
     assert_eq!(report["upstream"], json!([]));
 
-    let out = poolsync()
-        .args(["update", &name, "--base", base_file.to_str().unwrap()])
-        .args(common)
-        .assert()
-        .success();
-    let stdout = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+    let out = Run::new(["update", &name, "--base", base_file.to_str().unwrap()])
+        .backup_dir(&backups)
+        .live()
+        .run();
+    out.code(0);
+    let stdout = out.stdout.clone();
     assert!(
         stdout.contains("upstream: /variables/properties/image_pull_policy/default: upstream update \"Always\" -> \"IfNotPresent\""),
         "{stdout}"
@@ -72,12 +67,12 @@ fn base_upgrades_untouched_stale_values_and_keeps_customised_ones() {
     assert!(stored["job_configuration"].get("legacy_flag").is_none());
 
     // The backup recorded the default just merged: the next run uses it as its base.
-    let out = poolsync()
-        .args(["update", &name])
-        .args(common)
-        .assert()
-        .success();
-    let stdout = String::from_utf8_lossy(&out.get_output().stdout);
+    let out = Run::new(["update", &name])
+        .backup_dir(&backups)
+        .live()
+        .run();
+    out.code(0);
+    let stdout = out.stdout;
     assert!(
         stdout.starts_with("base: the default recorded in the backup "),
         "{stdout}"
@@ -99,21 +94,19 @@ fn conflicts_keep_the_users_value() {
     let dir = tempfile::tempdir().unwrap();
     let base_file = dir.path().join("base.json");
     std::fs::write(&base_file, base.to_string()).unwrap();
-    let out = poolsync()
-        .args([
-            "update",
-            &name,
-            "--dry-run",
-            "--output",
-            "json",
-            "--base",
-            base_file.to_str().unwrap(),
-            "--api-url",
-            api_url(),
-        ])
-        .assert()
-        .success();
-    let report: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    let out = Run::new([
+        "update",
+        &name,
+        "--dry-run",
+        "--output",
+        "json",
+        "--base",
+        base_file.to_str().unwrap(),
+    ])
+    .live()
+    .run();
+    out.code(0);
+    let report: Value = serde_json::from_slice(&out.raw).unwrap();
     let conflict = report["upstream"]
         .as_array()
         .unwrap()
@@ -153,32 +146,25 @@ fn a_recreated_pool_does_not_inherit_the_old_pools_base() {
         .unwrap()
         .shift_remove("stream_output");
     let dir = tempfile::tempdir().unwrap();
-    let common = [
-        "--backup-dir",
-        dir.path().to_str().unwrap(),
-        "--api-url",
-        api_url(),
-    ];
+    let backups = dir.path().to_path_buf();
 
     // Two-way first, so there is a change and a backup recording the default.
     create_pool(&name, "kubernetes", &stale);
-    poolsync()
-        .args(["update", &name, "--base", "none"])
-        .args(common)
-        .assert()
-        .success();
-    support::delete_pool(&name);
+    Run::new(["update", &name, "--base", "none"])
+        .backup_dir(&backups)
+        .live()
+        .run()
+        .code(0);
+    live::delete_pool(&name);
     create_pool(&name, "kubernetes", &stale);
 
     // `--base backup`: the old pool's backup would keep stream_output deleted.
-    let out = poolsync()
-        .args(["update", &name, "--base", "backup"])
-        .args(common)
-        .assert()
-        .success();
-    assert!(
-        String::from_utf8_lossy(&out.get_output().stdout).ends_with(&format!("{name}: updated\n"))
-    );
+    let out = Run::new(["update", &name, "--base", "backup"])
+        .backup_dir(&backups)
+        .live()
+        .run();
+    out.code(0);
+    assert!(out.stdout.ends_with(&format!("{name}: updated\n")));
     assert!(
         read_pool(&name)["base_job_template"]["variables"]["properties"]
             .get("stream_output")

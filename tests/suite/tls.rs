@@ -3,51 +3,64 @@
 //! `PREFECT_API_SSL_CERT_FILE` as curl and Python do, fails fast with a certificate hint
 //! without it, and refuses a CA file that holds no certificate.
 
-use crate::mock::{self, http_json, poolsync, run, tls};
+use crate::harness::Run;
+use crate::harness::raw::http_json;
+use crate::harness::tls;
 use serde_json::json;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 fn prefect(line: &str) -> (String, bool) {
-    let pool = mock::pool_body(
-        mock::POOL,
+    let pool = crate::harness::fixtures::pool_body(
+        crate::harness::fixtures::POOL,
         "kubernetes",
-        &mock::current(),
+        &crate::harness::fixtures::current(),
         "2024-01-01T00:00:00Z",
     );
     match line.split(' ').nth(1).unwrap_or_default() {
         "/api/work_pools/k8s" => http_json("200 OK", &pool),
-        "/api/collections/views/aggregate-worker-metadata" => {
-            http_json("200 OK", &mock::defaults("kubernetes", "kubernetes"))
-        }
+        "/api/collections/views/aggregate-worker-metadata" => http_json(
+            "200 OK",
+            &crate::harness::fixtures::defaults("kubernetes", "kubernetes"),
+        ),
         _ => http_json("404 Not Found", &json!({"detail": "Not Found"})),
     }
 }
 
 /// The CA file holding the server's own (CA-marked) certificate is enough, as for curl.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_self_signed_openssl_certificate_in_the_ca_file_is_accepted() {
+#[test]
+fn a_self_signed_openssl_certificate_in_the_ca_file_is_accepted() {
     let dir = tempfile::tempdir().expect("dir");
     let (cert, key) = tls::self_signed(dir.path());
     let (api, _) = tls::server(&cert, &key, prefect);
-    let mut cmd = poolsync();
-    cmd.args(["update", mock::POOL, "--dry-run", "--api-url", &api])
-        .env("PREFECT_API_SSL_CERT_FILE", &cert);
-    let out = run(cmd).await;
+    let out = Run::new([
+        "update",
+        crate::harness::fixtures::POOL,
+        "--dry-run",
+        "--api-url",
+        &api,
+    ])
+    .env("PREFECT_API_SSL_CERT_FILE", &cert)
+    .run();
     out.code(0);
     assert!(out.stdout.contains("k8s: would change"), "{out}");
 }
 
 /// Without the CA file the certificate is refused once, not retried, and the error says
 /// it is about the certificate, not the server's load or whether it runs.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_refused_certificate_fails_fast_with_a_certificate_hint() {
+#[test]
+fn a_refused_certificate_fails_fast_with_a_certificate_hint() {
     let dir = tempfile::tempdir().expect("dir");
     let (cert, key) = tls::self_signed(dir.path());
     let (api, accepted) = tls::server(&cert, &key, prefect);
-    let mut cmd = poolsync();
-    cmd.args(["update", mock::POOL, "--dry-run", "--api-url", &api]);
-    let out = run(cmd).await;
+    let out = Run::new([
+        "update",
+        crate::harness::fixtures::POOL,
+        "--dry-run",
+        "--api-url",
+        &api,
+    ])
+    .run();
     out.code(1);
     assert_eq!(accepted.load(Ordering::SeqCst), 1, "tried once: {out}");
     assert!(out.elapsed < Duration::from_secs(5), "{out}");
@@ -63,17 +76,22 @@ async fn a_refused_certificate_fails_fast_with_a_certificate_hint() {
 }
 
 /// A CA file with no certificate in it is refused before any request, naming it.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_ca_file_without_a_certificate_is_refused() {
+#[test]
+fn a_ca_file_without_a_certificate_is_refused() {
     let dir = tempfile::tempdir().expect("dir");
     let (cert, key) = tls::self_signed(dir.path());
     let (api, accepted) = tls::server(&cert, &key, prefect);
     let garbage = dir.path().join("garbage.pem");
     std::fs::write(&garbage, "this is not a certificate\n").expect("write");
-    let mut cmd = poolsync();
-    cmd.args(["update", mock::POOL, "--dry-run", "--api-url", &api])
-        .env("PREFECT_API_SSL_CERT_FILE", &garbage);
-    let out = run(cmd).await;
+    let out = Run::new([
+        "update",
+        crate::harness::fixtures::POOL,
+        "--dry-run",
+        "--api-url",
+        &api,
+    ])
+    .env("PREFECT_API_SSL_CERT_FILE", &garbage)
+    .run();
     out.code(2);
     assert!(out.stderr.contains("holds no certificate"), "{out}");
     assert!(out.stderr.contains("garbage.pem"), "{out}");

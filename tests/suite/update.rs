@@ -1,10 +1,12 @@
 //! `poolsync update`, `default` and `validate` against a real Prefect server.
 
-use crate::support;
+use crate::harness::Run;
+use crate::harness::fixtures::{fixture, fixture_json};
+use crate::harness::live;
 
+use live::{create_pool, default_template, read_pool, server, unique};
 use pretty_assertions::assert_eq;
 use serde_json::{Value, json};
-use support::{create_pool, default_template, on_server, poolsync, read_pool, server, unique};
 
 /// A kubernetes template as an old release shipped it, customised by its user: some
 /// variables missing, the image, namespace and env defaults changed.
@@ -32,15 +34,6 @@ fn stale_kubernetes() -> Value {
     template
 }
 
-fn managed_fixture(name: &str) -> Value {
-    let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
-
-fn fixture_path(name: &str) -> String {
-    format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))
-}
-
 /// Update keeps every customisation, adds what the default gained, the server accepts it,
 /// and a second run sends nothing.
 #[test]
@@ -50,7 +43,10 @@ fn update_merges_default_keeps_customisations_and_is_idempotent() {
 
     // Two-way: its variables were deleted from today's default, which a first run's
     // inferred base would keep deleted as customisations (see tests/first_run.rs).
-    let out = on_server(["update", &name, "--base", "none"]).code(0);
+    let out = Run::new(["update", &name, "--base", "none"])
+        .live()
+        .run()
+        .exit(0);
     out.stdout_has("+    \"cluster_config\": \"{{ cluster_config }}\",")
         .stdout_has("+      \"cluster_config\": {");
     assert!(
@@ -83,7 +79,7 @@ fn update_merges_default_keeps_customisations_and_is_idempotent() {
         );
     }
 
-    let stdout = on_server(["update", &name]).code(0).stdout;
+    let stdout = Run::new(["update", &name]).live().run().exit(0).stdout;
     assert!(stdout.starts_with("base: "), "{stdout}");
     assert!(
         stdout.ends_with(&format!("\n{name}: up to date, nothing sent\n")),
@@ -103,7 +99,7 @@ fn dry_run_shows_diff_and_leaves_server_unchanged() {
     create_pool(&name, "kubernetes", &stale_kubernetes());
     let before = read_pool(&name);
 
-    let out = on_server([
+    let out = Run::new([
         "update",
         &name,
         "--dry-run",
@@ -111,7 +107,9 @@ fn dry_run_shows_diff_and_leaves_server_unchanged() {
         "--base",
         "none",
     ])
-    .code(3);
+    .live()
+    .run()
+    .exit(3);
     out.stdout_has("would change (dry run, nothing sent)");
     assert!(
         out.stdout
@@ -121,7 +119,10 @@ fn dry_run_shows_diff_and_leaves_server_unchanged() {
     );
     assert_eq!(read_pool(&name), before);
 
-    on_server(["update", &name, "--dry-run", "--base", "none"]).code(0);
+    Run::new(["update", &name, "--dry-run", "--base", "none"])
+        .live()
+        .run()
+        .exit(0);
     assert_eq!(read_pool(&name), before);
 }
 
@@ -131,8 +132,10 @@ fn json_output_describes_the_change() {
     let name = unique("k8s-json");
     let stale = stale_kubernetes();
     create_pool(&name, "kubernetes", &stale);
-    let report = on_server(["update", &name, "--output", "json", "--base", "none"])
-        .code(0)
+    let report = Run::new(["update", &name, "--output", "json", "--base", "none"])
+        .live()
+        .run()
+        .exit(0)
         .json();
     assert_eq!(report["pool"], json!(name));
     assert_eq!(report["type"], json!("kubernetes"));
@@ -154,16 +157,21 @@ fn managed_pool_updates_from_template_file() {
     create_pool(
         &name,
         "prefect:managed",
-        &managed_fixture("managed-legacy.json"),
+        &fixture_json("managed-legacy.json"),
     );
 
-    on_server(["update", &name])
-        .code(1)
+    Run::new(["update", &name])
+        .live()
+        .run()
+        .exit(1)
         .stderr_has("no default base job template for work pool type \"prefect:managed\"")
         .stderr_has("--template FILE");
 
-    let inline = fixture_path("managed-inline.json");
-    on_server(["update", &name, "--template", &inline]).code(0);
+    let inline = fixture("managed-inline.json");
+    Run::new(["update", &name, "--template", &inline])
+        .live()
+        .run()
+        .exit(0);
     let stored = read_pool(&name)["base_job_template"].clone();
     assert!(
         stored["variables"]["properties"]
@@ -174,7 +182,7 @@ fn managed_pool_updates_from_template_file() {
         stored["job_configuration"]["federated_identity"],
         json!("{{ federated_identity }}")
     );
-    on_server(["validate", &name]).code(0);
+    Run::new(["validate", &name]).live().run().exit(0);
 }
 
 /// A customised identity with an invalid role ARN blocks the push and names the pointer.
@@ -184,40 +192,43 @@ fn invalid_role_arn_blocks_the_push() {
     create_pool(
         &name,
         "prefect:managed",
-        &managed_fixture("managed-invalid-arn.json"),
+        &fixture_json("managed-invalid-arn.json"),
     );
     let before = read_pool(&name);
-    on_server([
-        "update",
-        &name,
-        "--template",
-        &fixture_path("managed-ref.json"),
-    ])
-    .code(1)
-    .stderr_has("nothing was pushed")
-    .stderr_has("aws_role_arn")
-    .stderr_has("fix:");
+    Run::new(["update", &name, "--template", &fixture("managed-ref.json")])
+        .live()
+        .run()
+        .exit(1)
+        .stderr_has("nothing was pushed")
+        .stderr_has("aws_role_arn")
+        .stderr_has("fix:");
     assert_eq!(read_pool(&name), before);
 }
 
 /// `default --type` prints what the server serves for that type.
 #[test]
 fn default_prints_the_servers_template() {
-    let printed = on_server(["default", "--type", "kubernetes"])
-        .code(0)
+    let printed = Run::new(["default", "--type", "kubernetes"])
+        .live()
+        .run()
+        .exit(0)
         .json();
     assert_eq!(printed, default_template("kubernetes"));
 
-    on_server(["default", "--type", "nope"])
-        .code(1)
+    Run::new(["default", "--type", "nope"])
+        .live()
+        .run()
+        .exit(1)
         .stderr_has("\"nope\"");
 }
 
 /// A missing pool is an error naming it.
 #[test]
 fn missing_pool_is_a_clear_error() {
-    on_server(["update", "no-such-pool-xyz"])
-        .code(1)
+    Run::new(["update", "no-such-pool-xyz"])
+        .live()
+        .run()
+        .exit(1)
         .stderr_has("work pool \"no-such-pool-xyz\" was not found");
 }
 
@@ -226,11 +237,11 @@ fn missing_pool_is_a_clear_error() {
 fn connects_through_env_and_profile() {
     let name = unique("k8s-env");
     create_pool(&name, "kubernetes", &default_template("kubernetes"));
-    poolsync()
+    Run::new(["validate", &name])
+        .server_home()
         .env("PREFECT_API_URL", &server().url)
-        .args(["validate", &name])
-        .assert()
-        .success();
+        .run()
+        .code(0);
 
     let home = tempfile::tempdir().unwrap();
     let profiles = format!(
@@ -238,16 +249,15 @@ fn connects_through_env_and_profile() {
         server().url
     );
     std::fs::write(home.path().join("profiles.toml"), profiles).unwrap();
-    poolsync()
+    Run::new(["validate", &name])
+        .server_home()
         .env("PREFECT_HOME", home.path())
-        .args(["validate", &name])
-        .assert()
-        .success();
+        .run()
+        .code(0);
 
-    let out = poolsync().args(["validate", &name]).assert().code(1);
-    assert!(
-        String::from_utf8_lossy(&out.get_output().stderr).contains("no prefect api url is set")
-    );
+    let out = Run::new(["validate", &name]).server_home().run();
+    out.code(1);
+    assert!(out.stderr.contains("no prefect api url is set"));
 }
 
 /// `validate --deployments` and `update --check-deployments` check each deployment's
@@ -258,7 +268,7 @@ fn deployment_overrides_are_checked() {
     create_pool(
         &name,
         "prefect:managed",
-        &managed_fixture("managed-legacy.json"),
+        &fixture_json("managed-legacy.json"),
     );
     let identity = |arn: &str, region: &str| json!({"federated_identity": {"kind": "aws", "aws_role_arn": arn, "aws_region_name": region}});
     for (deployment, job_variables) in [
@@ -274,11 +284,14 @@ fn deployment_overrides_are_checked() {
         ("none", json!({"image": "x"})),
     ] {
         let deployment = format!("{name}-{deployment}");
-        support::create_deployment("etl", &deployment, &name, &job_variables);
+        live::create_deployment("etl", &deployment, &name, &job_variables);
     }
 
-    on_server(["validate", &name]).code(0);
-    let out = on_server(["validate", &name, "--deployments"]).code(1);
+    Run::new(["validate", &name]).live().run().exit(0);
+    let out = Run::new(["validate", &name, "--deployments"])
+        .live()
+        .run()
+        .exit(1);
     out.stderr_has(&format!(
         "/job_variables/federated_identity/aws_role_arn: in deployment \"{name}-bad-arn\""
     ))
@@ -290,15 +303,17 @@ fn deployment_overrides_are_checked() {
     assert_eq!(stderr.matches("fix:").count(), 2, "{stderr}");
 
     let before = read_pool(&name);
-    let template = fixture_path("managed-inline.json");
-    on_server([
+    let template = fixture("managed-inline.json");
+    Run::new([
         "update",
         &name,
         "--template",
         &template,
         "--check-deployments",
     ])
-    .code(1)
+    .live()
+    .run()
+    .exit(1)
     .stderr_has("nothing was pushed");
     assert_eq!(read_pool(&name), before);
 }

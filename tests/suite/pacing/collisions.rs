@@ -4,33 +4,29 @@
 //! collided with is done, not after a backoff.
 
 use super::{names, patches, run_all_updated};
-use crate::fake::scenario::Scenario;
+use crate::harness::Run;
 use std::time::Duration;
 
 /// A server that takes one writer for the whole run on 60 pools: every PATCH that arrives
 /// while another is in flight is answered 503 (accepted PATCHes are held 30 ms, so writes
 /// overlap when sent together). At most two PATCHes are answered 503, and no time is spent
 /// backing off: a backoff starts at 0.8 s, the whole wait here stays under 0.5 s.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_one_writer_server_costs_two_collisions_and_no_backoff() {
+#[test]
+fn a_one_writer_server_costs_two_collisions_and_no_backoff() {
     let pools = names(60);
-    let scenario = Scenario::stale_pools(&pools)
+    let scenario = Run::stale_pools(&pools)
         .contention(usize::MAX)
         .hold_patches(Duration::from_millis(30))
         .retries(6);
-    let (ran, summary) = run_all_updated(scenario, &["--all"], &pools).await;
-    let log = ran.fake.log();
+    let (ran, summary) = run_all_updated(scenario, &["--all"], &pools);
+    let log = ran.served().fake.log();
     let refused = patches(&log)
         .iter()
         .filter(|p| p.pushback == Some(503))
         .count();
-    assert!(refused <= 2, "{refused} PATCHes answered 503; {}", ran.out);
-    assert!(
-        summary["retries"].as_u64() <= Some(2),
-        "retries: {}",
-        ran.out
-    );
+    assert!(refused <= 2, "{refused} PATCHes answered 503; {}", ran);
+    assert!(summary["retries"].as_u64() <= Some(2), "retries: {}", ran);
     let waited = summary["waited_seconds"].as_f64().unwrap_or_default();
-    assert!(waited < 0.5, "waited_seconds {waited}; {}", ran.out);
+    assert!(waited < 0.5, "waited_seconds {waited}; {}", ran);
     assert_eq!(summary["outcomes"]["failed"], 0);
 }

@@ -2,8 +2,8 @@
 //! flight and successes that raise them again, `--max-rps` and `POOLSYNC_MAX_RPS`.
 
 use super::{names, patches, routes, run_all_updated, secs};
-use crate::fake::pushback::Seen;
-use crate::fake::scenario::Scenario;
+use crate::harness::Run;
+use crate::harness::fake::pushback::Seen;
 use std::time::Duration;
 
 /// Pools worked on at once and writes in flight (`--concurrency`'s default).
@@ -16,13 +16,13 @@ const CONCURRENCY: usize = 8;
 /// [`CONCURRENCY`] PATCHes arrive before the pause ends (the writes that can be in flight),
 /// and the first request after it is answered. Nothing fails, every pool is PATCHed once,
 /// and the summary counts each 429 the fake sent and at least the second waited.
-async fn storm(n: usize) {
+fn storm(n: usize) {
     let pools = names(n);
-    let scenario = Scenario::stale_pools(&pools)
+    let scenario = Run::stale_pools(&pools)
         .storm(4, Duration::from_secs(1), "1")
         .hold_patches(Duration::from_millis(300));
-    let (ran, summary) = run_all_updated(scenario, &["--all"], &pools).await;
-    let log = ran.fake.log();
+    let (ran, summary) = run_all_updated(scenario, &["--all"], &pools);
+    let log = ran.served().fake.log();
 
     let throttled: Vec<&Seen> = log.iter().filter(|s| s.pushback == Some(429)).collect();
     let start = throttled.first().expect("the storm threw 429s").at;
@@ -51,32 +51,32 @@ async fn storm(n: usize) {
         "the first request after the storm was throttled"
     );
 
-    assert_eq!(summary["throttled"], throttled.len(), "{}", ran.out);
+    assert_eq!(summary["throttled"], throttled.len(), "{}", ran);
     assert!(
         summary["retries"].as_u64() >= Some(throttled.len() as u64),
         "{}",
-        ran.out
+        ran
     );
     let waited = summary["waited_seconds"].as_f64().unwrap_or_default();
     assert!(
-        waited >= 0.95 && waited <= ran.out.elapsed.as_secs_f64(),
+        waited >= 0.95 && waited <= ran.elapsed.as_secs_f64(),
         "waited_seconds {waited}; {}",
-        ran.out
+        ran
     );
     assert_eq!(summary["outcomes"]["failed"], 0);
 }
 
 /// [`storm`] on 20 pools: one chunk, whose PATCHes all hold a write slot when the 429 comes.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_429_storm_pauses_every_worker() {
-    storm(20).await;
+#[test]
+fn a_429_storm_pauses_every_worker() {
+    storm(20);
 }
 
 /// [`storm`] on 60 pools: two chunks in flight (50 and 10), so PATCHes of the second wait
 /// for a write slot when the 429 comes; they must wait out the pause too.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_429_storm_pauses_writes_waiting_for_a_slot() {
-    storm(60).await;
+#[test]
+fn a_429_storm_pauses_writes_waiting_for_a_slot() {
+    storm(60);
 }
 
 /// 503s to concurrent writes on 60 pools: of the first 24 PATCHes, each that arrives while
@@ -84,15 +84,15 @@ async fn a_429_storm_pauses_writes_waiting_for_a_slot() {
 /// PATCHes are accepted at any concurrency. The writes in flight come down to one (a run of
 /// at least 8 PATCHes in a row, each alone at the server) and later go back up (a PATCH after
 /// that run arrives while another is in flight). Every pool is updated, each accepted once.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn contention_503s_lower_the_writes_in_flight_and_successes_raise_them() {
+#[test]
+fn contention_503s_lower_the_writes_in_flight_and_successes_raise_them() {
     let pools = names(60);
-    let scenario = Scenario::stale_pools(&pools)
+    let scenario = Run::stale_pools(&pools)
         .contention(24)
         .hold_patches(Duration::from_millis(30))
         .retries(6);
-    let (ran, _) = run_all_updated(scenario, &["--all"], &pools).await;
-    let log = ran.fake.log();
+    let (ran, _) = run_all_updated(scenario, &["--all"], &pools);
+    let log = ran.served().fake.log();
 
     let patches = patches(&log);
     let in_flight: Vec<usize> = patches
@@ -136,12 +136,12 @@ async fn contention_503s_lower_the_writes_in_flight_and_successes_raise_them() {
 /// a write waits for the CSRF probe it triggered, so those two arrive together) and answers
 /// 429 above it: no request is throttled, the requests arrive at least 0.18 s apart on
 /// average (0.2 s less jitter), and every pool is updated.
-async fn paced_at_5(n: usize, scenario: fn(Scenario) -> Scenario, flags: &[&str]) {
+fn paced_at_5(n: usize, scenario: fn(Run) -> Run, flags: &[&str]) {
     let pools = names(n);
     let args = [&["--all"], flags].concat();
-    let scenario = scenario(Scenario::stale_pools(&pools).bucket(5.0, 3.0));
-    let (ran, summary) = run_all_updated(scenario, &args, &pools).await;
-    let log = ran.fake.log();
+    let scenario = scenario(Run::stale_pools(&pools).bucket(5.0, 3.0));
+    let (ran, summary) = run_all_updated(scenario, &args, &pools);
+    let log = ran.served().fake.log();
     let throttled = log.iter().filter(|s| s.pushback.is_some()).count();
     assert_eq!(throttled, 0, "{:#?}", routes(&log));
     assert_eq!(summary["throttled"], 0);
@@ -155,15 +155,15 @@ async fn paced_at_5(n: usize, scenario: fn(Scenario) -> Scenario, flags: &[&str]
 }
 
 /// [`paced_at_5`] with `--max-rps 5` on 20 pools.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn max_rps_spaces_the_requests_and_needs_no_429() {
-    paced_at_5(20, |s| s, &["--max-rps", "5"]).await;
+#[test]
+fn max_rps_spaces_the_requests_and_needs_no_429() {
+    paced_at_5(20, |s| s, &["--max-rps", "5"]);
 }
 
 /// [`paced_at_5`] with `POOLSYNC_MAX_RPS=5` on 8 pools.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn max_rps_from_the_environment_paces_too() {
-    paced_at_5(8, |s| s.env("POOLSYNC_MAX_RPS", "5"), &[]).await;
+#[test]
+fn max_rps_from_the_environment_paces_too() {
+    paced_at_5(8, |s| s.env("POOLSYNC_MAX_RPS", "5"), &[]);
 }
 
 /// A single early 429 does not pin the pace far below what the server allows: `--max-rps 5`
@@ -172,12 +172,12 @@ async fn max_rps_from_the_environment_paces_too() {
 /// From the first request after that pause to the end (a later 429 and its pause included:
 /// the clocks of the bucket and the pacer can drift apart), they still arrive at most 0.3 s
 /// apart on average (at least two thirds of the budget); nothing fails.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_early_429_keeps_the_pace_near_the_budget() {
+#[test]
+fn an_early_429_keeps_the_pace_near_the_budget() {
     let pools = names(20);
-    let scenario = Scenario::stale_pools(&pools).bucket(5.0, 2.0);
-    let (ran, _) = run_all_updated(scenario, &["--all", "--max-rps", "5"], &pools).await;
-    let log = ran.fake.log();
+    let scenario = Run::stale_pools(&pools).bucket(5.0, 2.0);
+    let (ran, _) = run_all_updated(scenario, &["--all", "--max-rps", "5"], &pools);
+    let log = ran.served().fake.log();
     // Paced writes that book their slots may get no 429 at all; then the pace is measured
     // from the first request.
     let after = match log.iter().position(|s| s.pushback.is_some()) {

@@ -1,35 +1,33 @@
 //! Plain cross-account `sts:AssumeRole` trust policies, linted by `trust-policy --check`.
 
-use super::{AWS, assert_lines, fixture, stdout};
-use crate::mock::poolsync;
+use super::{AWS, assert_lines, fixture};
+use crate::harness::Run;
 use pretty_assertions::assert_eq;
 
 /// Plain cross-account AssumeRole policies are recognised and linted.
 #[test]
 fn check_lints_assume_role_policies() {
-    let out = poolsync()
-        .args([
-            "trust-policy",
-            "--check",
-            &fixture("cross-account.json"),
-            "--aws-account",
-            AWS,
-        ])
-        .assert()
-        .success();
-    assert_eq!(stdout(out.get_output()), "trust policy ok\n");
-    let out = poolsync()
-        .args([
-            "trust-policy",
-            "--check",
-            &fixture("cross-account-bad.json"),
-            "--aws-account",
-            AWS,
-        ])
-        .assert()
-        .code(1);
+    let out = Run::new([
+        "trust-policy",
+        "--check",
+        &fixture("cross-account.json"),
+        "--aws-account",
+        AWS,
+    ])
+    .run();
+    out.code(0);
+    assert_eq!(out.stdout.clone(), "trust policy ok\n");
+    let out = Run::new([
+        "trust-policy",
+        "--check",
+        &fixture("cross-account-bad.json"),
+        "--aws-account",
+        AWS,
+    ])
+    .run();
+    out.code(1);
     assert_lines(
-        &stdout(out.get_output()),
+        &out.stdout.clone(),
         &[
             "error: /Version: version \"2012-10-18\" is not a policy language version",
             "error: /Statement/0/Action: \"sts:AsumeRole\" is not an sts action (did you mean sts:AssumeRole?); fix: write \"sts:AssumeRole\"",

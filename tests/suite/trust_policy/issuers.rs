@@ -1,8 +1,8 @@
 //! Other OIDC issuers than Prefect Cloud's: `--issuer` and its companions, linting a
 //! CrewAI-style policy, and the flags that do not fit together.
 
-use super::{AWS, PREFECT, assert_lines, fixture, stdout};
-use crate::mock::poolsync;
+use super::{AWS, PREFECT, assert_lines, fixture};
+use crate::harness::Run;
 use pretty_assertions::assert_eq;
 
 const CREW: [&str; 6] = [
@@ -18,21 +18,19 @@ const CREW: [&str; 6] = [
 /// mistake of a non-Prefect issuer.
 #[test]
 fn check_takes_any_issuer() {
-    let out = poolsync()
-        .args(["trust-policy", "--check", &fixture("crewai.json")])
+    let out = Run::new(["trust-policy", "--check", &fixture("crewai.json")])
         .args(CREW)
         .arg("--subject")
         .arg("organization:4b1d2c3e-5f60-4a7b-8c9d-0e1f2a3b4c5d")
-        .assert()
-        .success();
-    assert_eq!(stdout(out.get_output()), "trust policy ok\n");
-    let out = poolsync()
-        .args(["trust-policy", "--check", &fixture("crewai-bad.json")])
+        .run();
+    out.code(0);
+    assert_eq!(out.stdout.clone(), "trust policy ok\n");
+    let out = Run::new(["trust-policy", "--check", &fixture("crewai-bad.json")])
         .args(CREW)
-        .assert()
-        .code(1);
+        .run();
+    out.code(1);
     assert_lines(
-        &stdout(out.get_output()),
+        &out.stdout.clone(),
         &[
             "error: /Statement/0/Principal/Federated: the provider arn names \"https://app.crewai.com/\", with the scheme",
             "error: /Statement/0/Principal/Federated: the oidc provider is in aws account 210987654321, not --aws-account 123456789012",
@@ -43,17 +41,16 @@ fn check_takes_any_issuer() {
         ],
     );
     // Prefect Cloud's issuer is the default: the CrewAI policy has no statement for it.
-    let out = poolsync()
-        .args([
-            "trust-policy",
-            "--check",
-            &fixture("crewai.json"),
-            "--prefect-account",
-            PREFECT,
-        ])
-        .assert()
-        .code(1);
-    assert!(stdout(out.get_output()).contains(
+    let out = Run::new([
+        "trust-policy",
+        "--check",
+        &fixture("crewai.json"),
+        "--prefect-account",
+        PREFECT,
+    ])
+    .run();
+    out.code(1);
+    assert!(out.stdout.clone().contains(
         "no statement allows sts:AssumeRoleWithWebIdentity from Prefect Cloud's oidc provider"
     ));
 }
@@ -75,12 +72,8 @@ fn issuer_flags_are_checked() {
         vec!["--check", "-", "--issuer", "not a host"],
         vec!["--check", "-", "--subject", "organization:*"],
     ] {
-        let out = poolsync()
-            .arg("trust-policy")
-            .args(&args)
-            .write_stdin("{}")
-            .assert()
-            .code(2);
-        assert!(out.get_output().stdout.is_empty(), "{args:?}");
+        let out = Run::new(["trust-policy"]).args(&args).stdin("{}").run();
+        out.code(2);
+        assert!(out.raw.is_empty(), "{args:?}");
     }
 }

@@ -1,8 +1,8 @@
 //! `poolsync springboard`: the pair of policies it prints, its arguments, and the policies
 //! it lints against the pair.
 
-use super::{assert_lines, fixture, stderr, stdout};
-use crate::mock::poolsync;
+use super::{assert_lines, fixture};
+use crate::harness::Run;
 use pretty_assertions::assert_eq;
 use serde_json::{Value, json};
 
@@ -13,11 +13,9 @@ const TO: &str = "arn:aws:iam::210987654321:role/data/loader";
 /// stderr.
 #[test]
 fn springboard_prints_the_pair() {
-    let out = poolsync()
-        .args(["springboard", "--from-role", FROM, "--to-role", TO])
-        .assert()
-        .success();
-    let printed: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    let out = Run::new(["springboard", "--from-role", FROM, "--to-role", TO]).run();
+    out.code(0);
+    let printed: Value = serde_json::from_slice(&out.raw).unwrap();
     let read = |name: &str| -> Value {
         serde_json::from_str(&std::fs::read_to_string(fixture(name)).unwrap()).unwrap()
     };
@@ -26,7 +24,7 @@ fn springboard_prints_the_pair() {
         json!({"trust_policy": read("springboard-trust.json"),
                "permissions_policy": read("springboard-permissions.json")})
     );
-    let notes = stderr(out.get_output());
+    let notes = out.stderr.clone();
     for line in [
         "aws iam update-assume-role-policy --role-name loader --policy-document file://trust-policy.json",
         "aws iam put-role-policy --role-name prefect-springboard --policy-name assume-loader --policy-document file://permissions-policy.json",
@@ -36,8 +34,7 @@ fn springboard_prints_the_pair() {
     ] {
         assert!(notes.contains(line), "{line}\n{notes}");
     }
-    let out = poolsync()
-        .args(["springboard", "--from-role", FROM, "--to-role", TO])
+    let out = Run::new(["springboard", "--from-role", FROM, "--to-role", TO])
         .args([
             "--external-id",
             "vendor-4f2a9c",
@@ -46,14 +43,14 @@ fn springboard_prints_the_pair() {
             "--duration",
             "900",
         ])
-        .assert()
-        .success();
-    let printed: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+        .run();
+    out.code(0);
+    let printed: Value = serde_json::from_slice(&out.raw).unwrap();
     assert_eq!(
         printed["trust_policy"]["Statement"][0]["Condition"],
         json!({"StringEquals": {"sts:ExternalId": "vendor-4f2a9c"}})
     );
-    assert!(stderr(out.get_output()).contains(
+    assert!(out.stderr.clone().contains(
         "{\"RoleSessionName\": \"nightly\", \"DurationSeconds\": 900, \"ExternalId\": \"vendor-4f2a9c\"}"
     ));
 }
@@ -105,10 +102,11 @@ fn springboard_checks_its_arguments() {
             "stdin",
         ),
     ] {
-        let out = poolsync().arg("springboard").args(&args).assert().code(2);
-        let text = stderr(out.get_output());
+        let out = Run::new(["springboard"]).args(&args).run();
+        out.code(2);
+        let text = out.stderr.clone();
         assert!(text.contains(fragment), "{args:?}: {text}");
-        assert!(out.get_output().stdout.is_empty());
+        assert!(out.raw.is_empty());
     }
 }
 
@@ -117,22 +115,20 @@ fn springboard_checks_its_arguments() {
 fn springboard_checks_policies() {
     let trust = fixture("springboard-trust.json");
     let permissions = fixture("springboard-permissions.json");
-    let out = poolsync()
-        .args(["springboard", "--from-role", FROM, "--to-role", TO])
+    let out = Run::new(["springboard", "--from-role", FROM, "--to-role", TO])
         .args(["--check-trust", &trust, "--check-permissions", &permissions])
-        .assert()
-        .success();
+        .run();
+    out.code(0);
     assert_eq!(
-        stdout(out.get_output()),
+        out.stdout.clone(),
         format!("{trust}: trust policy ok\n{permissions}: permissions policy ok\n")
     );
     let trust = fixture("springboard-trust-bad.json");
     let permissions = fixture("springboard-permissions-bad.json");
-    let out = poolsync()
-        .args(["springboard", "--from-role", FROM, "--to-role", TO])
+    let out = Run::new(["springboard", "--from-role", FROM, "--to-role", TO])
         .args(["--check-trust", &trust, "--check-permissions", &permissions])
-        .assert()
-        .code(1);
+        .run();
+    out.code(1);
     let starts = [
         format!(
             "{trust}: error: /Statement/0/Principal: the statement allows sts:AssumeRole to {{\"AWS\":\"arn:aws:iam::123456789012:role/prefect-managed\"}}, not to the springboard"
@@ -152,26 +148,24 @@ fn springboard_checks_policies() {
         "5 errors, 0 warnings".to_string(),
     ];
     let starts: Vec<&str> = starts.iter().map(String::as_str).collect();
-    assert_lines(&stdout(out.get_output()), &starts);
+    assert_lines(&out.stdout.clone(), &starts);
     let tf = fixture("springboard.tf");
-    let out = poolsync()
-        .args(["springboard", "--from-role", FROM, "--to-role", TO])
+    let out = Run::new(["springboard", "--from-role", FROM, "--to-role", TO])
         .args(["--check-trust", &tf, "--check-permissions", &tf])
-        .assert()
-        .success();
+        .run();
+    out.code(0);
     assert_eq!(
-        stdout(out.get_output()),
+        out.stdout.clone(),
         format!(
             "{tf}: trust policy ok: aws_iam_role.loader.assume_role_policy\n\
              {tf}: permissions policy ok: aws_iam_role_policy.springboard_assume_loader.policy\n"
         )
     );
     // The trust policy given as the permissions policy is named for what it is.
-    let out = poolsync()
-        .args(["springboard", "--from-role", FROM, "--to-role", TO])
+    let out = Run::new(["springboard", "--from-role", FROM, "--to-role", TO])
         .args(["--check-permissions", "-"])
-        .write_stdin(std::fs::read_to_string(fixture("springboard-trust.json")).unwrap())
-        .assert()
-        .code(1);
-    assert!(stdout(out.get_output()).starts_with("stdin: error: /Statement/0/Principal: the statement has a Principal: this is a trust policy"));
+        .stdin(std::fs::read_to_string(fixture("springboard-trust.json")).unwrap())
+        .run();
+    out.code(1);
+    assert!(out.stdout.clone().starts_with("stdin: error: /Statement/0/Principal: the statement has a Principal: this is a trust policy"));
 }
