@@ -2,7 +2,7 @@
 //! templates with colliding keys, placeholders and schema kinds, and pointer walks.
 
 use poolsync_engine::template::{check, job_placeholders, placeholders};
-use poolsync_engine::violation::escape_token;
+use poolsync_engine::pointer::Pointer;
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};
 
@@ -133,7 +133,7 @@ pub(crate) fn pointers(value: &Value) -> Vec<(String, &Value)> {
         match value {
             Value::Object(map) => {
                 for (key, item) in map {
-                    walk(item, format!("{pointer}/{}", escape_token(key)), out);
+                    walk(item, format!("{pointer}/{}", Pointer::escape(key)), out);
                 }
             }
             Value::Array(items) => {

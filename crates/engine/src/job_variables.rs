@@ -27,8 +27,8 @@ mod suggest;
 
 pub use compare::compare;
 
+use crate::pointer::Pointer;
 use crate::template::job_placeholders;
-use crate::violation::escape_token;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -118,7 +118,7 @@ pub struct Options {
 pub fn pointer(key: &str, rest: &str) -> String {
     match key {
         "" => "/job_variables".to_string(),
-        key => format!("/job_variables/{}{rest}", escape_token(key)),
+        key => format!("/job_variables/{}{rest}", Pointer::escape(key)),
     }
 }
 
