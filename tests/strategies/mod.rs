@@ -1,8 +1,8 @@
 //! Generators and helpers shared by the property tests: arbitrary JSON, base job
 //! templates with colliding keys, placeholders and schema kinds, and pointer walks.
 
-use poolsync_engine::template::{check, job_placeholders, placeholders};
 use poolsync_engine::pointer::Pointer;
+use poolsync_engine::template::{check, job_placeholders, placeholders};
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};
 

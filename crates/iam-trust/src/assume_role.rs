@@ -8,8 +8,9 @@ mod tests;
 
 use super::condition::{Compare, check_like_without_wildcard, compare};
 use super::document::{Effect, effect};
-use super::{Expect, Findings, actions, items, token, wildcard_match};
+use super::{Expect, Findings, actions, items, wildcard_match};
 use poolsync_engine::identity::ROLE_ARN_PATTERN;
+use poolsync_engine::pointer::Pointer;
 use regex::Regex;
 use serde_json::Value;
 use std::sync::LazyLock;
@@ -300,7 +301,7 @@ fn check_principal(
     };
     let external = has_external_id(statement);
     for (kind, values) in principal {
-        let base = format!("{at}/{}", token(kind));
+        let base = format!("{at}/{}", Pointer::escape(kind));
         match kind.as_str() {
             "AWS" => {
                 for (item, value) in items(values, &base) {
@@ -371,7 +372,11 @@ fn check_condition(pointer: &str, statement: &Value, out: &mut Findings) {
             continue;
         };
         for (key, values) in keys {
-            let at = format!("{pointer}/Condition/{}/{}", token(operator), token(key));
+            let at = format!(
+                "{pointer}/Condition/{}/{}",
+                Pointer::escape(operator),
+                Pointer::escape(key)
+            );
             check_like_without_wildcard(&at, operator, key, values, out);
             if key.eq_ignore_ascii_case("sts:ExternalId")
                 && compare(operator) == Some(Compare::Like)

@@ -6,7 +6,8 @@ use super::{Pair, Role};
 use crate::assume_role::{ASSUME_ROLE, has_condition};
 use crate::condition::{Compare, compare};
 use crate::document::{self, Effect};
-use crate::{Finding, Findings, items, statements, token, wildcard_match};
+use crate::{Finding, Findings, items, statements, wildcard_match};
+use poolsync_engine::pointer::Pointer;
 use serde_json::Value;
 
 /// How a statement's principal relates to the springboard.
@@ -91,7 +92,11 @@ fn external_ids(statement: &Value) -> Option<(String, Vec<String>)> {
         }
         for (key, values) in keys.as_object()? {
             if key.eq_ignore_ascii_case("sts:ExternalId") {
-                let at = format!("/Condition/{}/{}", token(operator), token(key));
+                let at = format!(
+                    "/Condition/{}/{}",
+                    Pointer::escape(operator),
+                    Pointer::escape(key)
+                );
                 let ids = items(values, "")
                     .into_iter()
                     .map(|(_, v)| v.to_string())
