@@ -16,7 +16,7 @@ use serde_json::Value;
 use std::sync::LazyLock;
 
 /// The action AWS and service principals call.
-pub const ASSUME_ROLE: &str = "sts:AssumeRole";
+pub(crate) const ASSUME_ROLE: &str = "sts:AssumeRole";
 
 static PRINCIPAL_ARN: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^arn:(aws|aws-cn|aws-us-gov):(iam|sts)::([0-9]{12}):(.+)$").expect("valid regex")
@@ -32,7 +32,7 @@ static SERVICE: LazyLock<Regex> = LazyLock::new(|| {
 
 /// An `AWS` principal value, read.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum AwsPrincipal {
+pub(crate) enum AwsPrincipal {
     /// `"*"`: every AWS principal.
     Anyone,
     /// A 12-digit account id, or the account's `:root` ARN: every principal of the account
@@ -50,7 +50,7 @@ pub enum AwsPrincipal {
 }
 
 /// Reads one `AWS` principal value.
-pub fn aws_principal(value: &str) -> AwsPrincipal {
+pub(crate) fn aws_principal(value: &str) -> AwsPrincipal {
     if value == "*" {
         return AwsPrincipal::Anyone;
     }
@@ -95,7 +95,7 @@ pub fn aws_principal(value: &str) -> AwsPrincipal {
 /// Whether a statement is a plain AssumeRole trust statement: it names `AWS` or `Service`
 /// principals, `"*"`, or (without a federated principal) an action that is or resembles
 /// `sts:AssumeRole`.
-pub fn is_assume_role(statement: &Value) -> bool {
+pub(crate) fn is_assume_role(statement: &Value) -> bool {
     let principal = statement
         .get("Principal")
         .or_else(|| statement.get("NotPrincipal"));

@@ -2,7 +2,7 @@
 //! expectation the tables beyond Prefect Cloud's first hop lint with (the AWS account
 //! alone).
 
-use super::{Expect, Finding, Level};
+use super::{Expect, Finding, Issuer, Level, lint_for};
 use pretty_assertions::assert_eq;
 use serde_json::Value;
 
@@ -44,4 +44,9 @@ pub(super) fn expect() -> Expect {
         aws_account: Some(AWS.into()),
         prefect_account: None,
     }
+}
+
+/// Lints a trust policy for Prefect Cloud's issuer.
+pub(super) fn lint(policy: &Value, expect: &Expect) -> Vec<Finding> {
+    lint_for(policy, expect, &Issuer::prefect())
 }

@@ -1,33 +1,33 @@
 //! Pure: the AWS IAM trust policy Prefect Cloud needs to assume a role with
 //! `sts:AssumeRoleWithWebIdentity`: generate it, and lint one for the mistakes behind
 //! `AccessDenied: Not authorized to perform sts:AssumeRoleWithWebIdentity`. The same lint
-//! takes any other OIDC issuer ([`Issuer`]) and plain `sts:AssumeRole` trust policies
-//! ([`assume_role`]); [`springboard`] covers the second hop of a role chain and
-//! [`terraform`] finds the policies of a Terraform file.
+//! takes any other OIDC issuer ([`Issuer`]) and plain `sts:AssumeRole` trust policies;
+//! [`springboard`] covers the second hop of a role chain and [`terraform`] finds the
+//! policies of a Terraform file.
 //!
 //! The facts come from Prefect's guide "Using cloud workload identity with Prefect Managed
 //! work pools": the issuer is `https://api.prefect.cloud/oidc-provider`, the client id (the
 //! token's `aud`) is `prefect-cloud`, and the token's `sub` is `prefect:account:<account id>`.
 //!
 //! Modules:
-//! - `prefect_cloud`: Prefect Cloud's issuer facts ([`PROVIDER`], [`AUDIENCE`], ...) and the
-//!   policy [`generate`]d for it.
+//! - `prefect_cloud`: Prefect Cloud's issuer facts (its provider, audience, subject, and
+//!   [`CREATE_PROVIDER`]) and the policy [`generate`]d for it.
 //! - `expect`: what the policy must name ([`Expect`]) and its parsing.
 //! - `issuer`: the OIDC issuer a policy is for ([`Issuer`], [`SubjectRule`]).
-//! - `lint`: the lint driver ([`lint`], [`lint_for`]); `statement` and `condition` check a
+//! - `lint`: the lint driver ([`lint_for`]); `statement` and `condition` check a
 //!   statement's parts, `document` reads a policy and checks what every policy shares.
-//! - [`assume_role`]: plain `sts:AssumeRole` trust policies.
+//! - `assume_role`: plain `sts:AssumeRole` trust policies.
 //! - [`springboard`]: the second hop of a role chain.
 //! - [`terraform`]: the policies of a Terraform file.
-//! - [`actions`]: the IAM actions a policy may name.
+//! - `actions`: the IAM actions a policy may name.
 //! - `findings`, `pattern`: the findings a lint collects; IAM's wildcards.
 //! - `error`: the crate's [`Error`], naming inputs by what they are, never by a tool's flags.
 //!
 //! Findings are [`poolsync_engine::finding::Finding`]s (re-exported as [`Finding`]), each
 //! with its [`Level`].
 
-pub mod actions;
-pub mod assume_role;
+mod actions;
+mod assume_role;
 mod condition;
 mod document;
 mod error;
@@ -48,11 +48,17 @@ mod tests;
 pub use error::Error;
 pub use expect::{Expect, parse_aws_account, parse_prefect_account};
 pub use issuer::{Issuer, SubjectRule};
-pub use lint::{lint, lint_for};
+pub use lint::lint_for;
 pub use poolsync_engine::finding::{Finding, Level};
-pub use prefect_cloud::{
-    ACTION, AUD_KEY, AUDIENCE, CREATE_PROVIDER, ISSUER_URL, PROVIDER, SUB_KEY, SUBJECT_PREFIX,
-    generate, provider_arn, provider_arn_for, subject,
+pub use prefect_cloud::{CREATE_PROVIDER, generate};
+
+pub(crate) use prefect_cloud::{
+    ACTION, AUDIENCE, ISSUER_URL, PROVIDER, SUBJECT_PREFIX, provider_arn_for, subject,
+};
+#[cfg(test)]
+pub(crate) use {
+    finding_table::lint,
+    prefect_cloud::{AUD_KEY, SUB_KEY, provider_arn},
 };
 
 pub(crate) use document::{federated, items, statements};

@@ -20,14 +20,10 @@ pub(crate) static PROVIDER_ARN: LazyLock<regex::Regex> = LazyLock::new(|| {
         .expect("valid regex")
 });
 
-/// Lints a trust policy for Prefect Cloud's issuer: every reason Prefect Cloud could not
-/// assume the role, and every way the policy trusts more than one Prefect Cloud account. A
-/// policy that trusts AWS principals instead is linted as a plain `sts:AssumeRole` policy.
-pub fn lint(policy: &Value, expect: &Expect) -> Vec<Finding> {
-    lint_for(policy, expect, &Issuer::prefect())
-}
-
-/// Lints a trust policy for `issuer` (see [`lint`]).
+/// Lints a trust policy for `issuer` (Prefect Cloud's is [`Issuer::prefect`]): every reason
+/// the issuer's tokens could not assume the role, and every way the policy trusts more than
+/// one tenant (one Prefect Cloud account). A policy that trusts AWS principals instead is
+/// linted as a plain `sts:AssumeRole` policy.
 pub fn lint_for(policy: &Value, expect: &Expect, issuer: &Issuer) -> Vec<Finding> {
     let mut out = Findings::default();
     let aws = expect

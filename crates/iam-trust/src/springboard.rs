@@ -22,9 +22,9 @@ use serde_json::{Value, json};
 /// The session length prefect-aws asks for unless told otherwise, in seconds.
 pub const DEFAULT_DURATION: u32 = 3600;
 /// STS's shortest session.
-pub const MIN_DURATION: u32 = 900;
+pub(crate) const MIN_DURATION: u32 = 900;
 /// The longest session of a chained role: AWS caps role chaining at one hour.
-pub const MAX_CHAINED_DURATION: u32 = 3600;
+pub(crate) const MAX_CHAINED_DURATION: u32 = 3600;
 /// The session name the generated `AwsCredentials` use unless told otherwise.
 pub const DEFAULT_SESSION_NAME: &str = "prefect-springboard";
 
@@ -143,7 +143,7 @@ pub fn parse_duration(seconds: u32) -> Result<u32, Error> {
 }
 
 /// The trust policy of the second role: the springboard may assume it.
-pub fn trust_policy(pair: &Pair) -> Value {
+pub(crate) fn trust_policy(pair: &Pair) -> Value {
     let mut statement = json!({
         "Effect": "Allow",
         "Principal": {"AWS": pair.from.arn},
@@ -156,7 +156,7 @@ pub fn trust_policy(pair: &Pair) -> Value {
 }
 
 /// The permissions policy of the springboard: it may assume the second role.
-pub fn permissions_policy(pair: &Pair) -> Value {
+pub(crate) fn permissions_policy(pair: &Pair) -> Value {
     json!({
         "Version": document::VERSION,
         "Statement": [{
