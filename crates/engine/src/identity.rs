@@ -16,7 +16,7 @@ use std::sync::LazyLock;
 pub const ROLE_ARN_PATTERN: &str = r"^arn:(?:aws|aws-cn|aws-us-gov):iam::[0-9]{12}:role/(?:[A-Za-z0-9_+=,.@-][A-Za-z0-9_+=,.@/-]{0,510}/)?[A-Za-z0-9_+=,.@-]{1,64}$";
 
 /// Pattern of an AWS region code such as `us-east-1` or `us-gov-west-1`.
-pub const REGION_PATTERN: &str = r"^[a-z]{2}(?:-gov)?-[a-z]+-[0-9]$";
+pub(crate) const REGION_PATTERN: &str = r"^[a-z]{2}(?:-gov)?-[a-z]+-[0-9]$";
 
 /// The kind of federated identity; Prefect Cloud supports AWS only.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -113,7 +113,7 @@ pub fn check_value(value: &Value, pointer: &str) -> Vec<Finding> {
 }
 
 /// The fields of a federated identity, in schema order.
-pub const FIELDS: [&str; 3] = ["kind", "aws_role_arn", "aws_region_name"];
+pub(crate) const FIELDS: [&str; 3] = ["kind", "aws_role_arn", "aws_region_name"];
 
 /// Validates one field's value (e.g. a per-field `default`) against that field's sub-schema.
 /// Unknown field names yield no violations.

@@ -15,7 +15,7 @@ pub use three_way::merge3;
 
 /// The names of a keyed array's elements (objects, each with a `name` no other element
 /// has), in order; `None` when the array is not keyed. Such arrays merge by name.
-pub fn keyed_names(items: &[Value]) -> Option<Vec<&str>> {
+pub(crate) fn keyed_names(items: &[Value]) -> Option<Vec<&str>> {
     keyed::names(items)
 }
 pub use kept_out::{HOW_TO_TAKE, KeptOut, Why};

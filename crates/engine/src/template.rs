@@ -32,7 +32,7 @@ static PLACEHOLDER: LazyLock<Regex> = LazyLock::new(|| {
 
 /// What a placeholder refers to, by the prefix of its name (as Prefect classifies them).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PlaceholderKind {
+pub(crate) enum PlaceholderKind {
     /// A job variable, e.g. `{{ image }}`.
     Standard,
     /// A block document, `{{ prefect.blocks.<type>.<name> }}`.
@@ -45,7 +45,7 @@ pub enum PlaceholderKind {
 
 impl PlaceholderKind {
     /// The kind of the placeholder named `name`.
-    pub fn of(name: &str) -> Self {
+    pub(crate) fn of(name: &str) -> Self {
         if name.starts_with("prefect.blocks.") {
             Self::BlockDocument
         } else if name.starts_with("prefect.variables.") {
@@ -125,7 +125,7 @@ pub fn job_placeholders(job_configuration: &Value) -> Vec<String> {
 /// Each placeholder name the server requires for this `job_configuration` (as in
 /// [`job_placeholders`]) with the JSON pointer, from the template's root, of the first
 /// string that uses it.
-pub fn job_placeholder_uses(job_configuration: &Value) -> Vec<(String, String)> {
+pub(crate) fn job_placeholder_uses(job_configuration: &Value) -> Vec<(String, String)> {
     let mut uses: Vec<(String, String)> = Vec::new();
     for (key, value) in job_configuration.as_object().into_iter().flatten() {
         let pointer = format!("/job_configuration/{}", Pointer::escape(key));
