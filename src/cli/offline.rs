@@ -3,7 +3,7 @@
 
 mod trust_errors;
 
-pub(crate) use trust_errors::{role_usage, usage as trust_usage};
+pub(crate) use trust_errors::{role_usage, trust_names, usage as trust_usage};
 
 use super::merging::{BaseArg, HistoryArgs, StrategyArg};
 use clap::Args;

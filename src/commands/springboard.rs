@@ -3,7 +3,7 @@
 //! lines that use them; or lint existing policies against the pair.
 
 use super::trust::{Report, load};
-use crate::cli::{SpringboardArgs, role_usage, trust_usage};
+use crate::cli::{SpringboardArgs, role_usage, trust_names, trust_usage};
 use crate::error::{Error, Result};
 use crate::exit;
 use iam_trust::springboard::{self, Pair};
@@ -30,6 +30,7 @@ pub(super) fn run(args: &SpringboardArgs) -> Result<u8> {
             ));
         }
         let mut report = Report::default();
+        let names = trust_names();
         let known = Known {
             aws_account: None,
             roles: vec![pair.from.arn.clone(), pair.to.arn.clone()],
@@ -37,13 +38,13 @@ pub(super) fn run(args: &SpringboardArgs) -> Result<u8> {
         if let Some(path) = &args.check_trust {
             let source = load(path, Kind::Trust, &known)?;
             report.documents(&source, "trust", |policy| {
-                springboard::check_trust(policy, &pair)
+                springboard::check_trust(policy, &pair, &names)
             });
         }
         if let Some(path) = &args.check_permissions {
             let source = load(path, Kind::Permissions, &known)?;
             report.documents(&source, "permissions", |policy| {
-                springboard::check_permissions(policy, &pair)
+                springboard::check_permissions(policy, &pair, &names)
             });
         }
         return Ok(report.finish());

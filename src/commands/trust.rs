@@ -2,7 +2,7 @@
 //! or Terraform, for Prefect Cloud's issuer or any other). The reading and reporting here are
 //! shared with `poolsync springboard`.
 
-use crate::cli::{TrustPolicyArgs, trust_usage};
+use crate::cli::{TrustPolicyArgs, trust_names, trust_usage};
 use crate::error::{Error, Result};
 use crate::{exit, input};
 use iam_trust::terraform::{self, Kind, Known};
@@ -26,6 +26,7 @@ pub(super) fn run(args: &TrustPolicyArgs) -> Result<u8> {
             .map(trust::parse_prefect_account)
             .transpose()
             .map_err(usage)?,
+        names: trust_names(),
     };
     let issuer = Issuer::from_args(
         args.issuer.as_deref(),

@@ -326,7 +326,8 @@ fn check_principal(
                         out.warning(
                             item,
                             format!(
-                                "{value:?} is in aws account {account}, not --aws-account {own}, and the statement has no sts:ExternalId condition; a third party should have to pass the external id you agreed on (the confused deputy problem)"
+                                "{value:?} is in aws account {account}, not {} {own}, and the statement has no sts:ExternalId condition; a third party should have to pass the external id you agreed on (the confused deputy problem)",
+                                expect.names.aws_account
                             ),
                             format!(
                                 "add \"Condition\": {{\"StringEquals\": {{\"sts:ExternalId\": \"<external id>\"}}}}; if {account} is your own account, no external id is needed"

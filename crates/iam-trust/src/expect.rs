@@ -1,7 +1,8 @@
 //! What the policy must name, when the caller says so: the AWS account and the Prefect
-//! Cloud account, each checked and put in canonical form.
+//! Cloud account, each checked and put in canonical form, and how the caller names them.
 
 use crate::error::Error;
+use crate::input_names::InputNames;
 
 /// What the policy must name, when the user said so.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -10,6 +11,8 @@ pub struct Expect {
     pub aws_account: Option<String>,
     /// The Prefect Cloud account uuid (lowercase, hyphenated).
     pub prefect_account: Option<String>,
+    /// How the caller names these inputs (and the others) in messages.
+    pub names: InputNames,
 }
 
 /// Checks a 12-digit AWS account id.

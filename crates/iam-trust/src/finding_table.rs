@@ -2,7 +2,7 @@
 //! expectation the tables beyond Prefect Cloud's first hop lint with (the AWS account
 //! alone).
 
-use super::{Expect, Finding, Issuer, Level, lint_for};
+use super::{Expect, Finding, InputNames, Issuer, Level, lint_for};
 use pretty_assertions::assert_eq;
 use serde_json::Value;
 
@@ -43,6 +43,23 @@ pub(super) fn expect() -> Expect {
     Expect {
         aws_account: Some(AWS.into()),
         prefect_account: None,
+        names: flags(),
+    }
+}
+
+/// The names of a caller that asks for its inputs with flags, as poolsync does.
+pub(super) fn flags() -> InputNames {
+    InputNames {
+        aws_account: "--aws-account".into(),
+        prefect_account: "--prefect-account".into(),
+        subject: "--subject".into(),
+        subject_like: "--subject-like".into(),
+        external_id: "--external-id".into(),
+        check_trust: "--check-trust".into(),
+        check_permissions: "--check-permissions".into(),
+        trust_policy: "`poolsync trust-policy --aws-account {aws} --prefect-account {prefect}`"
+            .into(),
+        springboard: "`poolsync springboard`".into(),
     }
 }
 

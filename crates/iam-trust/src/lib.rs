@@ -22,6 +22,7 @@
 //! - `actions`: the IAM actions a policy may name.
 //! - `findings`, `pattern`: the findings a lint collects; IAM's wildcards.
 //! - `error`: the crate's [`Error`], naming inputs by what they are, never by a tool's flags.
+//! - `input_names`: how the caller names its inputs in findings ([`InputNames`]).
 //!
 //! Findings are [`poolsync_engine::finding::Finding`]s (re-exported as [`Finding`]), each
 //! with its [`Level`].
@@ -35,6 +36,7 @@ mod expect;
 #[cfg(test)]
 mod finding_table;
 mod findings;
+mod input_names;
 mod issuer;
 mod lint;
 mod pattern;
@@ -47,6 +49,7 @@ mod tests;
 
 pub use error::Error;
 pub use expect::{Expect, parse_aws_account, parse_prefect_account};
+pub use input_names::InputNames;
 pub use issuer::{Issuer, SubjectRule};
 pub use lint::lint_for;
 pub use poolsync_engine::finding::{Finding, Level};

@@ -86,8 +86,8 @@ pub fn lint_for(policy: &Value, expect: &Expect, issuer: &Issuer) -> Vec<Finding
             (
                 "Prefect Cloud's oidc provider".to_string(),
                 format!(
-                    "add the statement `poolsync trust-policy --aws-account {} --prefect-account {}` prints",
-                    ctx.aws, ctx.prefect
+                    "add the statement {} prints",
+                    expect.names.trust_policy_for(&ctx.aws, &ctx.prefect)
                 ),
             )
         } else {

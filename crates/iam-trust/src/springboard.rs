@@ -167,7 +167,8 @@ pub(crate) fn permissions_policy(pair: &Pair) -> Value {
     })
 }
 
-/// Both policies, as `poolsync springboard` prints them.
+/// Both policies, as one object: `trust_policy` (the second role's) and
+/// `permissions_policy` (the springboard's).
 pub fn generate(pair: &Pair) -> Value {
     json!({
         "trust_policy": trust_policy(pair),

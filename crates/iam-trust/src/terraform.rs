@@ -81,7 +81,7 @@ impl Document {
 /// What the command line tells about the file's resources.
 #[derive(Debug, Clone, Default)]
 pub struct Known {
-    /// The AWS account the resources are in (`--aws-account`): it fills in
+    /// The AWS account the resources are in (the expected one): it fills in
     /// `data.aws_caller_identity.*.account_id` and the arns of roles and oidc providers.
     pub aws_account: Option<String>,
     /// Role arns the file's `aws_iam_role` resources may be (matched by path and name).

@@ -5,7 +5,7 @@
 mod other_issuers;
 mod prefect_findings;
 
-use super::finding_table::AWS;
+use super::finding_table::{AWS, flags};
 use super::*;
 use pretty_assertions::assert_eq;
 use serde_json::{Value, json};
@@ -22,6 +22,7 @@ fn expect() -> Expect {
     Expect {
         aws_account: Some(AWS.into()),
         prefect_account: Some(PREFECT.into()),
+        names: flags(),
     }
 }
 
@@ -143,7 +144,11 @@ fn fixes_name_the_policys_accounts() {
         fixes[1],
         format!("use \"prefect:account:{PREFECT}\" under \"StringEquals\"")
     );
-    let none = lint(&json!({}), &Expect::default());
+    let flags = Expect {
+        names: flags(),
+        ..Expect::default()
+    };
+    let none = lint(&json!({}), &flags);
     let fix = none[0].fix.as_deref().unwrap_or_default();
     assert!(
         fix.contains("--aws-account <aws-account-id> --prefect-account <prefect-account-id>"),

@@ -1,7 +1,23 @@
-//! `iam_trust`'s errors as the usage messages of `trust-policy` and `springboard`: the crate
-//! names an input by what it is, the command line by its flag.
+//! `iam_trust`'s errors and findings in the words of `trust-policy` and `springboard`: the
+//! crate names an input by what it is, the command line by its flag.
 
-use iam_trust::Error;
+use iam_trust::{Error, InputNames};
+
+/// How the findings of `trust-policy` and `springboard` name their inputs: by flag.
+pub(crate) fn trust_names() -> InputNames {
+    InputNames {
+        aws_account: "--aws-account".into(),
+        prefect_account: "--prefect-account".into(),
+        subject: "--subject".into(),
+        subject_like: "--subject-like".into(),
+        external_id: "--external-id".into(),
+        check_trust: "--check-trust".into(),
+        check_permissions: "--check-permissions".into(),
+        trust_policy: "`poolsync trust-policy --aws-account {aws} --prefect-account {prefect}`"
+            .into(),
+        springboard: "`poolsync springboard`".into(),
+    }
+}
 
 /// The usage message of an error in `trust-policy`'s or `springboard`'s arguments, naming
 /// the flag; a role arn's error names `--role` (see [`role_usage`] for the real flag).

@@ -1,7 +1,7 @@
 //! Table tests of the springboard pair: its trust and permissions policies, and its
 //! arguments.
 
-use crate::finding_table::{Case, run};
+use crate::finding_table::{Case, flags, run};
 use crate::springboard::{self, Pair};
 use crate::{Error, Level};
 use pretty_assertions::assert_eq;
@@ -154,7 +154,9 @@ fn springboard_trust_policies() {
             ],
         ),
     ];
-    run(cases, |p| springboard::check_trust(p, &pair(None)));
+    run(cases, |p| {
+        springboard::check_trust(p, &pair(None), &flags())
+    });
     let with_id = pair(Some("x-1"));
     let good = springboard::trust_policy(&with_id);
     let cases: Vec<Case> = vec![
@@ -178,7 +180,7 @@ fn springboard_trust_policies() {
             vec![(W, "/Statement/0/Condition", "sent but not required")],
         ),
     ];
-    run(cases, |p| springboard::check_trust(p, &with_id));
+    run(cases, |p| springboard::check_trust(p, &with_id, &flags()));
 }
 
 fn permission(action: Value, resource: Value) -> Value {
@@ -287,7 +289,9 @@ fn springboard_permissions_policies() {
             vec![(E, "/Statement/0/Principal", "this is a trust policy")],
         ),
     ];
-    run(cases, |p| springboard::check_permissions(p, &pair(None)));
+    run(cases, |p| {
+        springboard::check_permissions(p, &pair(None), &flags())
+    });
 }
 
 #[test]
