@@ -117,11 +117,11 @@ fn targets<'a>(
     bar: ProgressBar,
 ) -> impl Stream<Item = Result<Target>> + 'a {
     match selection {
-        Selection::InputNames(names) if mode == Mode::One => {
+        Selection::Names(names) if mode == Mode::One => {
             bar.inc_length(names.len() as u64);
             stream::iter(names.into_iter().map(|n| Ok(Target::Name(n)))).boxed()
         }
-        Selection::InputNames(names) => {
+        Selection::Names(names) => {
             bar.inc_length(names.len() as u64);
             let chunks: Vec<Vec<String>> = names
                 .chunks(chunk.min(PAGE_SIZE))

@@ -55,7 +55,7 @@ pub(super) struct Plan {
 #[derive(Debug)]
 pub(super) enum Selection {
     /// These names, in this order.
-    InputNames(Vec<String>),
+    Names(Vec<String>),
     /// Every pool the listing returns, of `types` (all when empty), passing `filter`.
     All {
         /// `--type`.
@@ -170,7 +170,7 @@ impl Plan {
                 types: args.types.clone(),
                 filter: NameFilter::new(&args.names, &args.exclude)?,
             },
-            false => Selection::InputNames(dedup(&args.pools)),
+            false => Selection::Names(dedup(&args.pools)),
         };
         let base = base_source(args.base.as_ref(), args.no_base)?;
         Ok(Plan {

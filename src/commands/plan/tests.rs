@@ -27,7 +27,7 @@ fn one_name_is_one_pool_and_several_are_many() {
     assert_eq!(many.mode, Mode::Many);
     assert!(many.progress);
     match many.selection {
-        Selection::InputNames(names) => assert_eq!(names, ["a", "b"]),
+        Selection::Names(names) => assert_eq!(names, ["a", "b"]),
         other => panic!("{other:?}"),
     }
 }
