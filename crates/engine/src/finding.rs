@@ -69,7 +69,7 @@ impl Finding {
     }
 
     /// Something a merge noticed that the user should look at; never blocks a push.
-    pub fn notice(pointer: impl Into<Pointer>, message: impl Into<String>) -> Finding {
+    pub(crate) fn notice(pointer: impl Into<Pointer>, message: impl Into<String>) -> Finding {
         Finding {
             level: None,
             pointer: pointer.into(),
