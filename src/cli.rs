@@ -19,6 +19,7 @@ pub use diff::{DiffArgs, DiffFormat, SectionArg};
 pub use inspect::{DefaultArgs, ExplainArgs, PoolArg, ReportFormat, ValidateArgs};
 pub use merging::{BaseArg, HistoryArgs, StrategyArg};
 pub use offline::{CompletionsArgs, MergeArgs, SpringboardArgs, TrustPolicyArgs};
+pub(crate) use offline::{role_usage, trust_names, trust_usage};
 pub use update::{OutputFormat, UpdateArgs};
 
 const EXIT_CODES: &str = "\

@@ -2,7 +2,7 @@
 //! the pool, the URL, the HTTP status, the file, the JSON pointer. Messages are lowercase
 //! and end with the fix where there is one. No variant ever holds a secret.
 
-use poolsync_engine::violation::Violation;
+use poolsync_engine::finding::Finding;
 use std::path::PathBuf;
 
 /// Result alias used across the crate.
@@ -180,7 +180,7 @@ pub enum Error {
         /// Whether a push was stopped by it.
         blocked: bool,
         /// Each problem, with pointer and fix.
-        violations: Vec<Violation>,
+        violations: Vec<Finding>,
     },
 
     /// The pool changed on the server between poolsync's read and its write.
@@ -325,7 +325,7 @@ fn tries_note(tries: u32) -> String {
     }
 }
 
-fn list(violations: &[Violation]) -> String {
+fn list(violations: &[Finding]) -> String {
     violations.iter().map(|v| format!("\n  - {v}")).collect()
 }
 

@@ -1,6 +1,10 @@
 //! The args of the commands that work offline: `merge`, `trust-policy`, `springboard` and
 //! `completions`.
 
+mod trust_errors;
+
+pub(crate) use trust_errors::{role_usage, trust_names, usage as trust_usage};
+
 use super::merging::{BaseArg, HistoryArgs, StrategyArg};
 use clap::Args;
 use std::path::PathBuf;

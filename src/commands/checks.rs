@@ -1,12 +1,12 @@
 //! The checks every template must pass before poolsync writes it, in one place for
 //! `update`, `validate` and `rollback`: the server's own rules and the federated identity.
 
-use poolsync_engine::violation::Violation;
+use poolsync_engine::finding::Finding;
 use poolsync_engine::{identity, template};
 use serde_json::Value;
 
 /// Every reason not to write `template`; empty when it may be written.
-pub(super) fn before_write(template: &Value) -> Vec<Violation> {
+pub(super) fn before_write(template: &Value) -> Vec<Finding> {
     let mut violations = template::check(template);
     violations.extend(identity::check_template(template));
     violations

@@ -7,9 +7,9 @@
 
 use crate::api::{Client, Deployment};
 use crate::error::{Error, Result};
+use poolsync_engine::finding::Finding as Violation;
 use poolsync_engine::identity;
 use poolsync_engine::job_variables::{self, Finding, Kind, Options, Severity};
-use poolsync_engine::violation::Violation;
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::HashMap;
@@ -73,17 +73,17 @@ impl fmt::Display for Found {
 impl Found {
     /// The finding as a blocking violation that names the deployment.
     pub(super) fn violation(&self) -> Violation {
-        Violation {
-            pointer: self.finding.pointer.clone(),
-            value: self.finding.value.clone(),
-            message: format!(
+        Violation::violation(
+            self.finding.pointer.clone(),
+            self.finding.value.clone(),
+            format!(
                 "{} in deployment {}: {}",
                 self.finding.kind.label(),
                 self.deployment,
                 self.finding.message
             ),
-            fix: self.finding.fix.clone(),
-        }
+            self.finding.fix.clone(),
+        )
     }
 }
 

@@ -7,8 +7,8 @@ use super::outcome::{Outcome, Report};
 use super::tally::Tally;
 use crate::markdown::{self, Document, Entry, Notes};
 use poolsync_engine::diff;
+use poolsync_engine::finding::Finding;
 use poolsync_engine::history::{BaseChoice, Origin};
-use poolsync_engine::violation::Violation;
 use serde_json::Value;
 use std::collections::BTreeSet;
 
@@ -97,11 +97,7 @@ fn entry(report: &Report, deployments: bool) -> Entry {
             diff::unified(current, merged, &label("current"), &label("merged"), false)
         })
         .unwrap_or_default();
-    let warnings: Vec<String> = report
-        .warnings
-        .iter()
-        .map(|w| format!("{}: {}", pointer(&w.pointer), w.message))
-        .collect();
+    let warnings: Vec<String> = report.warnings.iter().map(ToString::to_string).collect();
     let notes = [
         Notes::of(
             "Upstream",
@@ -203,7 +199,7 @@ pub(super) fn changes(old: &Value, new: &Value) -> usize {
 
 /// How many deployments the violations name: a deployment's override is checked under
 /// `/job_variables/`, and its violation's message starts with the deployment.
-pub(super) fn broken_deployments(violations: &[Violation]) -> usize {
+pub(super) fn broken_deployments(violations: &[Finding]) -> usize {
     violations
         .iter()
         .filter(|v| v.pointer.starts_with("/job_variables/"))
@@ -214,10 +210,6 @@ pub(super) fn broken_deployments(violations: &[Violation]) -> usize {
         })
         .collect::<BTreeSet<_>>()
         .len()
-}
-
-fn pointer(p: &str) -> &str {
-    if p.is_empty() { "/" } else { p }
 }
 
 /// Prints a rendered report on stdout.
@@ -244,13 +236,8 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn violation(pointer: &str, message: &str) -> Violation {
-        Violation {
-            pointer: pointer.into(),
-            value: None,
-            message: message.into(),
-            fix: "f".into(),
-        }
+    fn violation(pointer: &str, message: &str) -> Finding {
+        Finding::violation(pointer, None, message, "f")
     }
 
     #[test]

@@ -141,7 +141,7 @@ fn merge_files(args: &MergeArgs) -> Result<u8> {
     let base = base.and_then(|b| b.template);
     let merged = merge::merge3(base.as_ref(), &default, &current, args.strategy.into());
     for warning in &merged.warnings {
-        eprintln!("warning: {}: {}", warning.pointer, warning.message);
+        eprintln!("warning: {warning}");
     }
     for kept in &merged.kept_out {
         eprintln!("kept out: {kept}");

@@ -2,8 +2,8 @@
 //! function that maps an error to an outcome.
 
 use crate::error::Error;
-use poolsync_engine::merge::{KeptOut, Upstream, Warning};
-use poolsync_engine::violation::Violation;
+use poolsync_engine::finding::Finding;
+use poolsync_engine::merge::{KeptOut, Upstream};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -84,9 +84,9 @@ pub(super) struct Report {
     /// The merged template, when a merge ran.
     pub merged: Option<Value>,
     /// What the merge noticed.
-    pub warnings: Vec<Warning>,
+    pub warnings: Vec<Finding>,
     /// What blocked the push.
-    pub violations: Vec<Violation>,
+    pub violations: Vec<Finding>,
     /// What a three-way merge took from upstream, removed, or found changed on both sides.
     pub upstream: Vec<Upstream>,
     /// Where the merge's base came from, or why there was none.

@@ -13,7 +13,7 @@ use std::io::Write;
 mod lines;
 
 use super::tally::Tally;
-use lines::{Row, cost, json_report, kept_out_note, patch, pointer, row};
+use lines::{Row, cost, json_report, kept_out_note, patch, row};
 
 /// Prints reports as they arrive.
 pub(super) struct Printer {
@@ -106,12 +106,7 @@ impl Printer {
                     writeln!(out, "upstream: {change}")?;
                 }
                 for warning in &report.warnings {
-                    writeln!(
-                        out,
-                        "warning: {}: {}",
-                        pointer(&warning.pointer),
-                        warning.message
-                    )?;
+                    writeln!(out, "warning: {warning}")?;
                 }
                 for kept in &report.kept_out {
                     writeln!(out, "kept out: {kept}")?;

@@ -3,7 +3,7 @@
 //! lines that use them; or lint existing policies against the pair.
 
 use super::trust::{Report, load};
-use crate::cli::SpringboardArgs;
+use crate::cli::{SpringboardArgs, role_usage, trust_names, trust_usage};
 use crate::error::{Error, Result};
 use crate::exit;
 use iam_trust::springboard::{self, Pair};
@@ -12,11 +12,14 @@ use std::path::Path;
 
 /// Runs `springboard`; returns the exit code.
 pub(super) fn run(args: &SpringboardArgs) -> Result<u8> {
-    let from = springboard::parse_role("--from-role", &args.from_role).map_err(Error::Usage)?;
-    let to = springboard::parse_role("--to-role", &args.to_role).map_err(Error::Usage)?;
-    let pair = Pair::new(from, to, args.external_id.clone()).map_err(Error::Usage)?;
-    let session = springboard::parse_session_name(&args.session_name).map_err(Error::Usage)?;
-    let duration = springboard::parse_duration(args.duration).map_err(Error::Usage)?;
+    let usage = |e: iam_trust::Error| Error::Usage(trust_usage(&e));
+    let role =
+        |flag, text| springboard::parse_role(text).map_err(|e| Error::Usage(role_usage(flag, &e)));
+    let from = role("--from-role", &args.from_role)?;
+    let to = role("--to-role", &args.to_role)?;
+    let pair = Pair::new(from, to, args.external_id.clone()).map_err(usage)?;
+    let session = springboard::parse_session_name(&args.session_name).map_err(usage)?;
+    let duration = springboard::parse_duration(args.duration).map_err(usage)?;
     if args.check_trust.is_some() || args.check_permissions.is_some() {
         let stdin = Path::new("-");
         if args.check_trust.as_deref() == Some(stdin)
@@ -27,6 +30,7 @@ pub(super) fn run(args: &SpringboardArgs) -> Result<u8> {
             ));
         }
         let mut report = Report::default();
+        let names = trust_names();
         let known = Known {
             aws_account: None,
             roles: vec![pair.from.arn.clone(), pair.to.arn.clone()],
@@ -34,13 +38,13 @@ pub(super) fn run(args: &SpringboardArgs) -> Result<u8> {
         if let Some(path) = &args.check_trust {
             let source = load(path, Kind::Trust, &known)?;
             report.documents(&source, "trust", |policy| {
-                springboard::check_trust(policy, &pair)
+                springboard::check_trust(policy, &pair, &names)
             });
         }
         if let Some(path) = &args.check_permissions {
             let source = load(path, Kind::Permissions, &known)?;
             report.documents(&source, "permissions", |policy| {
-                springboard::check_permissions(policy, &pair)
+                springboard::check_permissions(policy, &pair, &names)
             });
         }
         return Ok(report.finish());

@@ -2,7 +2,7 @@
 //! or Terraform, for Prefect Cloud's issuer or any other). The reading and reporting here are
 //! shared with `poolsync springboard`.
 
-use crate::cli::TrustPolicyArgs;
+use crate::cli::{TrustPolicyArgs, trust_names, trust_usage};
 use crate::error::{Error, Result};
 use crate::{exit, input};
 use iam_trust::terraform::{self, Kind, Known};
@@ -12,19 +12,21 @@ use std::path::{Path, PathBuf};
 
 /// Runs `trust-policy`; returns the exit code.
 pub(super) fn run(args: &TrustPolicyArgs) -> Result<u8> {
+    let usage = |e: trust::Error| Error::Usage(trust_usage(&e));
     let expect = Expect {
         aws_account: args
             .aws_account
             .as_deref()
             .map(trust::parse_aws_account)
             .transpose()
-            .map_err(Error::Usage)?,
+            .map_err(usage)?,
         prefect_account: args
             .prefect_account
             .as_deref()
             .map(trust::parse_prefect_account)
             .transpose()
-            .map_err(Error::Usage)?,
+            .map_err(usage)?,
+        names: trust_names(),
     };
     let issuer = Issuer::from_args(
         args.issuer.as_deref(),
@@ -32,7 +34,7 @@ pub(super) fn run(args: &TrustPolicyArgs) -> Result<u8> {
         args.subject.as_deref(),
         args.subject_like.as_deref(),
     )
-    .map_err(Error::Usage)?;
+    .map_err(usage)?;
     if expect.prefect_account.is_some() && !issuer.is_prefect() {
         return Err(Error::Usage(format!(
             "--prefect-account is for prefect cloud's issuer, not --issuer {}; give --subject or --subject-like",
@@ -111,7 +113,7 @@ fn check_one(path: &Path, expect: &Expect, issuer: &Issuer, named: bool) -> Resu
                 return Ok(exit::SUCCESS);
             }
             for finding in &findings {
-                report.line(finding.level, finding.to_string());
+                report.line(level(finding), finding.to_string());
             }
         }
         _ => {
@@ -158,11 +160,10 @@ pub(crate) fn load(path: &Path, kind: Kind, known: &Known) -> Result<Source> {
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("tf") || e.eq_ignore_ascii_case("hcl"));
     let as_terraform = |name: String| -> Result<Source> {
-        let documents =
-            terraform::documents(&text, kind, known).map_err(|message| Error::Shape {
-                input: name.clone(),
-                message,
-            })?;
+        let documents = terraform::documents(&text, kind, known).map_err(|error| Error::Shape {
+            input: name.clone(),
+            message: error.to_string(),
+        })?;
         Ok(Source::Terraform { name, documents })
     };
     if terraform_name {
@@ -213,7 +214,7 @@ impl Report {
                     println!("{name}: {what} policy ok");
                 }
                 for finding in findings {
-                    self.line(finding.level, format!("{name}: {finding}"));
+                    self.line(level(&finding), format!("{name}: {finding}"));
                 }
             }
             Source::Terraform { documents, .. } => {
@@ -237,16 +238,13 @@ impl Report {
                     }
                     for finding in findings {
                         let line = doc.line_of(&finding.pointer);
-                        let pointer = if finding.pointer.is_empty() {
-                            "/"
-                        } else {
-                            &finding.pointer
-                        };
+                        let level = level(&finding);
+                        let fix = finding.fix.as_deref().unwrap_or_default();
                         self.line(
-                            finding.level,
+                            level,
                             format!(
-                                "{name}:{line}: {}: {} {pointer}: {}; fix: {}",
-                                finding.level, doc.address, finding.message, finding.fix
+                                "{name}:{line}: {level}: {} {}: {}; fix: {fix}",
+                                doc.address, finding.pointer, finding.message
                             ),
                         );
                     }
@@ -282,4 +280,9 @@ fn count(n: usize, noun: &str) -> String {
     } else {
         format!("{n} {noun}s")
     }
+}
+
+/// A trust finding's level (every finding of the trust lint has one).
+fn level(finding: &Finding) -> Level {
+    finding.level.unwrap_or(Level::Error)
 }

@@ -8,9 +8,9 @@ use crate::cli::{ConnectionArgs, ValidateArgs};
 use crate::error::{Error, Result};
 use crate::{exit, input};
 use poolsync_engine::display::escape;
+use poolsync_engine::finding::Finding;
 use poolsync_engine::job_variables::{Options, Severity};
 use poolsync_engine::prefect_yaml;
-use poolsync_engine::violation::Violation;
 use std::collections::BTreeSet;
 use std::path::Path;
 
@@ -70,7 +70,7 @@ async fn pool_check(connection: &ConnectionArgs, name: &str, deployments: bool) 
 }
 
 /// Prints the warnings and the counts; returns the errors, as violations naming the deployment.
-fn report(checked: &Checked) -> Vec<Violation> {
+fn report(checked: &Checked) -> Vec<Finding> {
     let mut errors = Vec::new();
     for found in &checked.findings {
         match found.severity {
@@ -148,7 +148,7 @@ fn validate_file(file: &Path) -> Result<u8> {
 }
 
 /// Fails with every violation of `subject`, else prints that `name` is valid.
-fn finish(subject: &str, name: &str, violations: Vec<Violation>) -> Result<u8> {
+fn finish(subject: &str, name: &str, violations: Vec<Finding>) -> Result<u8> {
     if !violations.is_empty() {
         return Err(Error::Invalid {
             blocked: false,

@@ -4,8 +4,8 @@
 
 pub(crate) mod oracle;
 
+use poolsync_engine::pointer::Pointer;
 use poolsync_engine::template::{check, job_placeholders, placeholders};
-use poolsync_engine::violation::escape_token;
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};
 
@@ -168,7 +168,7 @@ pub(crate) fn pointers(value: &Value) -> Vec<(String, &Value)> {
         match value {
             Value::Object(map) => {
                 for (key, item) in map {
-                    walk(item, format!("{pointer}/{}", escape_token(key)), out);
+                    walk(item, format!("{pointer}/{}", Pointer::escape(key)), out);
                 }
             }
             Value::Array(items) => {

@@ -68,7 +68,7 @@ pub fn json_patch(old: &Value, new: &Value) -> Value {
 }
 
 /// A copy of `value` with every object's keys sorted, recursively (arrays keep their order).
-pub fn sorted(value: &Value) -> Value {
+pub(crate) fn sorted(value: &Value) -> Value {
     match value {
         Value::Object(map) => {
             let mut entries: Vec<_> = map.iter().collect();

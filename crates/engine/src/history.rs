@@ -10,7 +10,7 @@ mod cohort;
 mod evidence;
 mod features;
 pub mod file;
-pub mod infer;
+mod infer;
 mod origin;
 
 use crate::error::{Error, Result};
@@ -21,7 +21,7 @@ use std::io::Read;
 use std::sync::OnceLock;
 
 pub use choice::{Source, choose};
-pub use infer::{THRESHOLD, infer};
+pub use infer::infer;
 pub use origin::{BaseChoice, Origin};
 
 /// The committed data file, gzip-compressed JSON.
@@ -111,7 +111,7 @@ impl History {
     }
 
     /// Decodes a gzip-compressed history file.
-    pub fn decode(gz: &[u8]) -> Result<History> {
+    pub(crate) fn decode(gz: &[u8]) -> Result<History> {
         let input = "poolsync's embedded default history";
         let fix = "rebuild it with scripts/build-default-history";
         let mut text = Vec::new();
@@ -183,7 +183,7 @@ pub fn embedded() -> Result<&'static History> {
 }
 
 /// A release's numeric parts, for ordering (`2.20.27` after `2.9.0`).
-pub fn release_key(release: &str) -> Vec<u64> {
+pub(crate) fn release_key(release: &str) -> Vec<u64> {
     release
         .split('.')
         .map(|part| part.parse().unwrap_or(0))

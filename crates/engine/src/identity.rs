@@ -1,7 +1,8 @@
 //! Pure validation of the `federated_identity` section Prefect Cloud managed pools use to
 //! call AWS STS `AssumeRoleWithWebIdentity`: the Rust type, its JSON Schema, and checks.
 
-use crate::violation::{Violation, escape_token};
+use crate::finding::Finding;
+use crate::pointer::Pointer;
 use jsonschema::error::ValidationErrorKind;
 use jsonschema::paths::LocationSegment;
 use jsonschema::{ValidationError, Validator};
@@ -15,7 +16,7 @@ use std::sync::LazyLock;
 pub const ROLE_ARN_PATTERN: &str = r"^arn:(?:aws|aws-cn|aws-us-gov):iam::[0-9]{12}:role/(?:[A-Za-z0-9_+=,.@-][A-Za-z0-9_+=,.@/-]{0,510}/)?[A-Za-z0-9_+=,.@-]{1,64}$";
 
 /// Pattern of an AWS region code such as `us-east-1` or `us-gov-west-1`.
-pub const REGION_PATTERN: &str = r"^[a-z]{2}(?:-gov)?-[a-z]+-[0-9]$";
+pub(crate) const REGION_PATTERN: &str = r"^[a-z]{2}(?:-gov)?-[a-z]+-[0-9]$";
 
 /// The kind of federated identity; Prefect Cloud supports AWS only.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -85,18 +86,18 @@ pub fn schema() -> Value {
 /// `anyOf`, `oneOf` and `allOf`) and a literal `job_configuration.federated_identity`.
 /// Pointers name the real location (e.g. inside `variables.definitions`). A template
 /// without federated identity yields no violations.
-pub fn check_template(template: &Value) -> Vec<Violation> {
+pub fn check_template(template: &Value) -> Vec<Finding> {
     walk::check_template(template)
 }
 
 /// Validates one federated identity value found at `pointer` (e.g. a deployment override)
 /// against [`schema()`] plus the rule the schema cannot express: the region must be in the
 /// role ARN's partition. `null` is valid: it means no identity is configured.
-pub fn check_value(value: &Value, pointer: &str) -> Vec<Violation> {
+pub fn check_value(value: &Value, pointer: &str) -> Vec<Finding> {
     if value.is_null() {
         return Vec::new();
     }
-    let mut out: Vec<Violation> = Vec::new();
+    let mut out: Vec<Finding> = Vec::new();
     for error in VALIDATOR.iter_errors(value) {
         for violation in describe(&error, pointer) {
             if !out
@@ -112,11 +113,11 @@ pub fn check_value(value: &Value, pointer: &str) -> Vec<Violation> {
 }
 
 /// The fields of a federated identity, in schema order.
-pub const FIELDS: [&str; 3] = ["kind", "aws_role_arn", "aws_region_name"];
+pub(crate) const FIELDS: [&str; 3] = ["kind", "aws_role_arn", "aws_region_name"];
 
 /// Validates one field's value (e.g. a per-field `default`) against that field's sub-schema.
 /// Unknown field names yield no violations.
-pub fn check_field(field: &str, value: &Value, pointer: &str) -> Vec<Violation> {
+pub fn check_field(field: &str, value: &Value, pointer: &str) -> Vec<Finding> {
     match FIELD_VALIDATORS.iter().find(|(name, _)| *name == field) {
         Some((_, validator)) if !validator.is_valid(value) => {
             vec![field_violation(field, value, pointer)]
@@ -146,48 +147,33 @@ static FIELD_VALIDATORS: LazyLock<Vec<(&'static str, Validator)>> = LazyLock::ne
 const EXAMPLE_ARN: &str = "arn:aws:iam::123456789012:role/prefect-managed";
 
 /// The violations one jsonschema error stands for.
-fn describe(error: &ValidationError<'_>, pointer: &str) -> Vec<Violation> {
+fn describe(error: &ValidationError<'_>, pointer: &str) -> Vec<Finding> {
     let at = format!("{pointer}{}", error.instance_path().as_str());
     let instance = error.instance().as_ref();
     match error.kind() {
         ValidationErrorKind::AdditionalProperties { unexpected } => unexpected
             .iter()
-            .map(|key| Violation {
-                pointer: format!("{at}/{}", escape_token(key)),
-                value: instance.get(key).cloned(),
-                message: format!("federated identity has unknown field {key}"),
-                fix: format!(
+            .map(|key| Finding::violation(format!("{at}/{}", Pointer::escape(key)), instance.get(key).cloned(), format!("federated identity has unknown field {key}"), format!(
                     "remove {key}; a federated identity has only kind, aws_role_arn and aws_region_name"
-                ),
-            })
+                )))
             .collect(),
         ValidationErrorKind::Required { property } => {
             let field = property.as_str().unwrap_or_default();
-            vec![Violation {
-                pointer: at,
-                value: None,
-                message: format!("federated identity is missing {field}"),
-                fix: format!("add {field}, e.g. \"{field}\": {}", example(field)),
-            }]
+            vec![Finding::violation(at, None, format!("federated identity is missing {field}"), format!("add {field}, e.g. \"{field}\": {}", example(field)))]
         }
         _ => match error.instance_path().iter().next() {
             Some(LocationSegment::Property(field)) => {
                 vec![field_violation(&field, instance, &at)]
             }
-            _ => vec![Violation {
-                pointer: at,
-                value: Some(instance.clone()),
-                message: "federated identity is not an object".into(),
-                fix: format!(
+            _ => vec![Finding::violation(at, Some(instance.clone()), "federated identity is not an object", format!(
                     "set it to null (no identity) or to an object like {{\"kind\": \"aws\", \"aws_role_arn\": \"{EXAMPLE_ARN}\", \"aws_region_name\": \"us-east-1\"}}"
-                ),
-            }],
+                ))],
         },
     }
 }
 
 /// The one violation of a bad field value, whatever the schema keyword that failed.
-fn field_violation(field: &str, value: &Value, pointer: &str) -> Violation {
+fn field_violation(field: &str, value: &Value, pointer: &str) -> Finding {
     let (message, fix) = match field {
         "kind" => (
             "kind is not a supported identity kind".to_string(),
@@ -207,12 +193,7 @@ fn field_violation(field: &str, value: &Value, pointer: &str) -> Violation {
             "use kind, aws_role_arn and aws_region_name only".to_string(),
         ),
     };
-    Violation {
-        pointer: pointer.to_string(),
-        value: Some(value.clone()),
-        message,
-        fix,
-    }
+    Finding::violation(pointer.to_string(), Some(value.clone()), message, fix)
 }
 
 /// An example value of `field`, as JSON text.
@@ -236,7 +217,7 @@ fn region_partition(region: &str) -> &'static str {
 }
 
 /// A violation when a well-formed region is outside the well-formed role ARN's partition.
-fn partition_mismatch(value: &Value, pointer: &str) -> Option<Violation> {
+fn partition_mismatch(value: &Value, pointer: &str) -> Option<Finding> {
     let arn_value = value.get("aws_role_arn")?;
     let region_value = value.get("aws_region_name")?;
     if !check_field("aws_role_arn", arn_value, "").is_empty()
@@ -255,16 +236,16 @@ fn partition_mismatch(value: &Value, pointer: &str) -> Option<Violation> {
         "aws-us-gov" => "us-gov-west-1 or us-gov-east-1",
         _ => "us-east-1 or eu-central-1",
     };
-    Some(Violation {
-        pointer: format!("{pointer}/aws_region_name"),
-        value: Some(region_value.clone()),
-        message: format!(
+    Some(Finding::violation(
+        format!("{pointer}/aws_region_name"),
+        Some(region_value.clone()),
+        format!(
             "aws_region_name {region} is outside the {arn_partition} partition of aws_role_arn"
         ),
-        fix: format!(
+        format!(
             "use a region of the {arn_partition} partition such as {examples}, or a role arn of the {region_partition} partition (arn:{region_partition}:iam::...)"
         ),
-    })
+    ))
 }
 
 mod walk;

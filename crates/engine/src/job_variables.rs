@@ -27,8 +27,8 @@ mod suggest;
 
 pub use compare::compare;
 
+use crate::pointer::Pointer;
 use crate::template::job_placeholders;
-use crate::violation::escape_token;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -88,7 +88,7 @@ pub struct Finding {
     /// The variable (top-level key) concerned.
     pub key: String,
     /// JSON pointer (RFC 6901) inside the deployment, e.g. `/job_variables/memory`.
-    pub pointer: String,
+    pub pointer: Pointer,
     /// The offending value, when there is one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<Value>,
@@ -115,10 +115,10 @@ pub struct Options {
 
 /// The JSON pointer of `key` (and `rest`, already escaped) in a deployment; no key: the
 /// whole `job_variables`.
-pub fn pointer(key: &str, rest: &str) -> String {
+pub(crate) fn pointer(key: &str, rest: &str) -> Pointer {
     match key {
-        "" => "/job_variables".to_string(),
-        key => format!("/job_variables/{}{rest}", escape_token(key)),
+        "" => Pointer::root().child("job_variables"),
+        key => format!("/job_variables/{}{rest}", Pointer::escape(key)).into(),
     }
 }
 

@@ -9,7 +9,8 @@
 //! - [`job_variables`]: a deployment's job variables checked against a template.
 //! - [`prefect_yaml`]: the deployments of a prefect.yaml, with their pools and job variables.
 //! - [`diff`]: unified text diff and JSON Patch.
-//! - [`violation`]: the finding every check reports.
+//! - [`finding`]: the one finding shape every check, merge and lint reports, and its level.
+//! - [`pointer`]: JSON pointers, as every finding locates itself.
 //! - [`display`]: escaping untrusted names for a terminal.
 //! - [`big_integers`]: integers beyond 64 bits in JSON text, refused by pointer.
 //! - [`error`]: the engine's error type.
@@ -18,13 +19,14 @@ pub mod big_integers;
 pub mod diff;
 pub mod display;
 pub mod error;
+pub mod finding;
 pub mod history;
 pub mod identity;
 pub mod job_variables;
 pub mod merge;
+pub mod pointer;
 pub mod prefect_yaml;
 pub mod template;
-pub mod violation;
 
 pub use error::{Error, Result};
 

@@ -15,7 +15,7 @@ pub use three_way::merge3;
 
 /// The names of a keyed array's elements (objects, each with a `name` no other element
 /// has), in order; `None` when the array is not keyed. Such arrays merge by name.
-pub fn keyed_names(items: &[Value]) -> Option<Vec<&str>> {
+pub(crate) fn keyed_names(items: &[Value]) -> Option<Vec<&str>> {
     keyed::names(items)
 }
 pub use kept_out::{HOW_TO_TAKE, KeptOut, Why};
@@ -23,7 +23,8 @@ pub use kind::kind;
 use kind::kind_changes;
 pub use upstream::{Upstream, UpstreamKind};
 
-use crate::violation::escape_token;
+use crate::finding::Finding;
+use crate::pointer::Pointer;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -39,22 +40,14 @@ pub enum Strategy {
     Jq,
 }
 
-/// Something the merge noticed that the user should look at; never blocks a push.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Warning {
-    /// JSON pointer in the merged template.
-    pub pointer: String,
-    /// What was noticed, lowercase.
-    pub message: String,
-}
-
 /// The merged template and what the merge noticed.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Merged {
     /// The merged template.
     pub template: Value,
-    /// Warnings, in document order.
-    pub warnings: Vec<Warning>,
+    /// What the merge noticed that the user should look at (never blocking), in document
+    /// order.
+    pub warnings: Vec<Finding>,
     /// What upstream changed since the base, as [`merge3`] applied or kept it, in merge order;
     /// always empty for a two-way merge.
     pub upstream: Vec<Upstream>,
@@ -112,7 +105,7 @@ pub fn merge(default: &Value, current: &Value, strategy: Strategy) -> Merged {
         both_definitions(&template, &mut warnings);
         wiring::unwired(default, &template, &mut warnings);
         // Stable sort: warnings at the same pointer keep the order they were found in.
-        warnings.sort_by_cached_key(|w| document_position(&template, &w.pointer));
+        warnings.sort_by_cached_key(|w| document_position(&template, w.pointer.as_str()));
     }
     let kept_out = kept_out::kept_out(None, default, current, &template, &[]);
     Merged {
@@ -130,17 +123,16 @@ fn null_hides_object(
     default: &Map<String, Value>,
     current: &Map<String, Value>,
     pointer: &str,
-    out: &mut Vec<Warning>,
+    out: &mut Vec<Finding>,
 ) {
     for (key, base) in default {
-        let here = format!("{pointer}/{}", escape_token(key));
+        let here = format!("{pointer}/{}", Pointer::escape(key));
         match (base, current.get(key)) {
-            (Value::Object(_), Some(Value::Null)) => out.push(Warning {
-                pointer: here,
-                message: "current value is null and hides the default object; to take the \
-                          default, copy its value here (`poolsync default --type TYPE`)"
-                    .into(),
-            }),
+            (Value::Object(_), Some(Value::Null)) => out.push(Finding::notice(
+                here,
+                "current value is null and hides the default object; to take the \
+                          default, copy its value here (`poolsync default --type TYPE`)",
+            )),
             (Value::Object(base), Some(Value::Object(value))) => {
                 null_hides_object(base, value, &here, out);
             }
@@ -175,7 +167,7 @@ fn required(template: &Value) -> Option<&Vec<Value>> {
 /// Sets `variables.required` of `merged` to the union of both sides' lists, current's first,
 /// keeping only string names defined in the merged `variables.properties`. Writes nothing
 /// when neither side has a `required` array or `variables` is not an object.
-fn union_required(default: &Value, current: &Value, merged: &mut Value, out: &mut Vec<Warning>) {
+fn union_required(default: &Value, current: &Value, merged: &mut Value, out: &mut Vec<Finding>) {
     let (ours, base) = (required(current), required(default));
     if (ours.is_none() && base.is_none()) || !merged.get("variables").is_some_and(Value::is_object)
     {
@@ -196,7 +188,7 @@ fn union_required(default: &Value, current: &Value, merged: &mut Value, out: &mu
 fn keep_defined<'a>(
     entries: impl IntoIterator<Item = &'a Value>,
     defined: Option<&Map<String, Value>>,
-    out: &mut Vec<Warning>,
+    out: &mut Vec<Finding>,
 ) -> Vec<Value> {
     let mut names: Vec<Value> = Vec::new();
     for entry in entries {
@@ -207,37 +199,36 @@ fn keep_defined<'a>(
             Some(name) if defined.is_some_and(|p| p.contains_key(name)) => {
                 names.push(entry.clone());
             }
-            Some(name) => out.push(Warning {
-                pointer: "/variables/required".into(),
-                message: format!(
+            Some(name) => out.push(Finding::notice(
+                "/variables/required",
+                format!(
                     "required variable {name:?} is not defined in variables.properties and was \
                      dropped from required; add the property to keep it required"
                 ),
-            }),
-            None => out.push(Warning {
-                pointer: "/variables/required".into(),
-                message: format!(
+            )),
+            None => out.push(Finding::notice(
+                "/variables/required",
+                format!(
                     "required entry {entry} is not a property name and was dropped; list \
                      property names only"
                 ),
-            }),
+            )),
         }
     }
     names
 }
 
 /// Warns when the merged `variables` holds both `definitions` and `$defs`.
-fn both_definitions(merged: &Value, out: &mut Vec<Warning>) {
+fn both_definitions(merged: &Value, out: &mut Vec<Finding>) {
     let Some(variables) = merged.get("variables").and_then(Value::as_object) else {
         return;
     };
     if variables.contains_key("definitions") && variables.contains_key("$defs") {
-        out.push(Warning {
-            pointer: "/variables".into(),
-            message: "variables has both \"definitions\" and \"$defs\"; a $ref may resolve to \
-                      the wrong one, move every definition under one of them and fix the $refs"
-                .into(),
-        });
+        out.push(Finding::notice(
+            "/variables",
+            "variables has both \"definitions\" and \"$defs\"; a $ref may resolve to \
+                      the wrong one, move every definition under one of them and fix the $refs",
+        ));
     }
 }
 

@@ -15,7 +15,8 @@
 
 pub(crate) mod defaults;
 
-use crate::violation::{Violation, escape_token};
+use crate::finding::Finding;
+use crate::pointer::Pointer;
 use regex::Regex;
 use serde_json::{Map, Value};
 use std::sync::LazyLock;
@@ -31,7 +32,7 @@ static PLACEHOLDER: LazyLock<Regex> = LazyLock::new(|| {
 
 /// What a placeholder refers to, by the prefix of its name (as Prefect classifies them).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PlaceholderKind {
+pub(crate) enum PlaceholderKind {
     /// A job variable, e.g. `{{ image }}`.
     Standard,
     /// A block document, `{{ prefect.blocks.<type>.<name> }}`.
@@ -44,7 +45,7 @@ pub enum PlaceholderKind {
 
 impl PlaceholderKind {
     /// The kind of the placeholder named `name`.
-    pub fn of(name: &str) -> Self {
+    pub(crate) fn of(name: &str) -> Self {
         if name.starts_with("prefect.blocks.") {
             Self::BlockDocument
         } else if name.starts_with("prefect.variables.") {
@@ -77,7 +78,7 @@ fn walk_strings(value: &Value, pointer: &str, visit: &mut impl FnMut(&str, &str)
         }
         Value::Object(map) => {
             for (key, item) in map {
-                let here = format!("{pointer}/{}", escape_token(key));
+                let here = format!("{pointer}/{}", Pointer::escape(key));
                 visit(&here, key);
                 walk_strings(item, &here, visit);
             }
@@ -124,10 +125,10 @@ pub fn job_placeholders(job_configuration: &Value) -> Vec<String> {
 /// Each placeholder name the server requires for this `job_configuration` (as in
 /// [`job_placeholders`]) with the JSON pointer, from the template's root, of the first
 /// string that uses it.
-pub fn job_placeholder_uses(job_configuration: &Value) -> Vec<(String, String)> {
+pub(crate) fn job_placeholder_uses(job_configuration: &Value) -> Vec<(String, String)> {
     let mut uses: Vec<(String, String)> = Vec::new();
     for (key, value) in job_configuration.as_object().into_iter().flatten() {
-        let pointer = format!("/job_configuration/{}", escape_token(key));
+        let pointer = format!("/job_configuration/{}", Pointer::escape(key));
         walk_strings(value, &pointer, &mut |at, text| {
             for name in names_in(text) {
                 if !uses.iter().any(|(n, _)| n == name) {
@@ -151,13 +152,8 @@ fn truthy(value: &Value) -> bool {
     }
 }
 
-fn violation(pointer: &str, value: Option<&Value>, message: String, fix: &str) -> Violation {
-    Violation {
-        pointer: pointer.into(),
-        value: value.cloned(),
-        message,
-        fix: fix.into(),
-    }
+fn violation(pointer: &str, value: Option<&Value>, message: String, fix: &str) -> Finding {
+    Finding::violation(pointer, value.cloned(), message, fix)
 }
 
 /// Checks a base job template the way the Prefect server does before it accepts one.
@@ -165,7 +161,7 @@ fn violation(pointer: &str, value: Option<&Value>, message: String, fix: &str) -
 ///
 /// Undefined placeholders give one violation per string that uses them (a key counts as a
 /// string), located at that string; a missing or malformed section stops the check there.
-pub fn check(template: &Value) -> Vec<Violation> {
+pub fn check(template: &Value) -> Vec<Finding> {
     let Some(top) = template.as_object() else {
         let message = "the base job template is not a json object".to_string();
         let fix = "use an object with \"job_configuration\" and \"variables\", or {}";
@@ -226,7 +222,7 @@ pub fn check(template: &Value) -> Vec<Violation> {
         }
     };
     for (key, value) in jobs {
-        let pointer = format!("/job_configuration/{}", escape_token(key));
+        let pointer = format!("/job_configuration/{}", Pointer::escape(key));
         walk_strings(value, &pointer, &mut |at, text| {
             let mut seen: Vec<&str> = Vec::new();
             for name in names_in(text) {
@@ -243,7 +239,7 @@ pub fn check(template: &Value) -> Vec<Violation> {
 }
 
 /// The violation for placeholder `name`, used in `text` at `pointer`, not being a variable.
-fn undefined(pointer: &str, text: &str, name: &str) -> Violation {
+fn undefined(pointer: &str, text: &str, name: &str) -> Finding {
     let fix = match PlaceholderKind::of(name) {
         PlaceholderKind::Standard => {
             format!("add {name:?} to variables.properties or remove the placeholder")
@@ -254,12 +250,12 @@ fn undefined(pointer: &str, text: &str, name: &str) -> Violation {
              variable's default and use that variable here"
         ),
     };
-    Violation {
-        pointer: pointer.into(),
-        value: Some(Value::String(text.into())),
-        message: format!("placeholder \"{{{{ {name} }}}}\" is not defined in variables.properties"),
+    Finding::violation(
+        pointer,
+        Some(Value::String(text.into())),
+        format!("placeholder \"{{{{ {name} }}}}\" is not defined in variables.properties"),
         fix,
-    }
+    )
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! one. IAM compares action names without regard to case.
 
 /// Every action of AWS STS, as the service authorization reference lists them.
-pub const STS_ACTIONS: [&str; 15] = [
+pub(crate) const STS_ACTIONS: [&str; 15] = [
     "sts:AssumeRole",
     "sts:AssumeRoleWithSAML",
     "sts:AssumeRoleWithWebIdentity",
@@ -21,7 +21,7 @@ pub const STS_ACTIONS: [&str; 15] = [
 ];
 
 /// The actions a role's trust policy can allow.
-pub const TRUST_ACTIONS: [&str; 6] = [
+pub(crate) const TRUST_ACTIONS: [&str; 6] = [
     "sts:AssumeRole",
     "sts:AssumeRoleWithSAML",
     "sts:AssumeRoleWithWebIdentity",
@@ -35,7 +35,7 @@ const MAX_DISTANCE: usize = 3;
 
 /// An action that is not an STS action, though it looks like one.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Unknown {
+pub(crate) struct Unknown {
     /// The valid name closest to it, if one is close.
     pub closest: Option<&'static str>,
     /// Whether it names another service than `sts` (or none).
@@ -44,7 +44,7 @@ pub struct Unknown {
 
 impl Unknown {
     /// What is wrong, lowercase.
-    pub fn message(&self, action: &str) -> String {
+    pub(crate) fn message(&self, action: &str) -> String {
         match (self.closest, self.other_service) {
             (Some(name), _) => format!("{action:?} is not an sts action (did you mean {name}?)"),
             (None, true) => format!(
@@ -55,7 +55,7 @@ impl Unknown {
     }
 
     /// How to fix it.
-    pub fn fix(&self, action: &str) -> String {
+    pub(crate) fn fix(&self, action: &str) -> String {
         match self.closest {
             Some(name) => format!("write \"{name}\""),
             None => format!(
@@ -68,7 +68,7 @@ impl Unknown {
 
 /// `None` when `action` is an STS action, a wildcard, or plainly another service's action
 /// that resembles none; otherwise what is wrong with it.
-pub fn unknown(action: &str) -> Option<Unknown> {
+pub(crate) fn unknown(action: &str) -> Option<Unknown> {
     if action.contains(['*', '?']) || is_sts_action(action) {
         return None;
     }
@@ -88,13 +88,13 @@ pub fn unknown(action: &str) -> Option<Unknown> {
 }
 
 /// Whether `action` names an STS action (any case).
-pub fn is_sts_action(action: &str) -> bool {
+pub(crate) fn is_sts_action(action: &str) -> bool {
     STS_ACTIONS.iter().any(|a| a.eq_ignore_ascii_case(action))
 }
 
 /// The STS action closest to `action`, when at most a few edits away; a name without a
 /// service prefix is compared with the names without theirs.
-pub fn closest(action: &str) -> Option<&'static str> {
+pub(crate) fn closest(action: &str) -> Option<&'static str> {
     let lower = action.to_ascii_lowercase();
     let bare = !lower.contains(':');
     STS_ACTIONS

@@ -8,14 +8,15 @@ mod tests;
 
 use super::condition::{Compare, check_like_without_wildcard, compare};
 use super::document::{Effect, effect};
-use super::{Expect, Findings, actions, items, token, wildcard_match};
+use super::{Expect, Findings, actions, items, wildcard_match};
 use poolsync_engine::identity::ROLE_ARN_PATTERN;
+use poolsync_engine::pointer::Pointer;
 use regex::Regex;
 use serde_json::Value;
 use std::sync::LazyLock;
 
 /// The action AWS and service principals call.
-pub const ASSUME_ROLE: &str = "sts:AssumeRole";
+pub(crate) const ASSUME_ROLE: &str = "sts:AssumeRole";
 
 static PRINCIPAL_ARN: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^arn:(aws|aws-cn|aws-us-gov):(iam|sts)::([0-9]{12}):(.+)$").expect("valid regex")
@@ -31,7 +32,7 @@ static SERVICE: LazyLock<Regex> = LazyLock::new(|| {
 
 /// An `AWS` principal value, read.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum AwsPrincipal {
+pub(crate) enum AwsPrincipal {
     /// `"*"`: every AWS principal.
     Anyone,
     /// A 12-digit account id, or the account's `:root` ARN: every principal of the account
@@ -49,7 +50,7 @@ pub enum AwsPrincipal {
 }
 
 /// Reads one `AWS` principal value.
-pub fn aws_principal(value: &str) -> AwsPrincipal {
+pub(crate) fn aws_principal(value: &str) -> AwsPrincipal {
     if value == "*" {
         return AwsPrincipal::Anyone;
     }
@@ -94,7 +95,7 @@ pub fn aws_principal(value: &str) -> AwsPrincipal {
 /// Whether a statement is a plain AssumeRole trust statement: it names `AWS` or `Service`
 /// principals, `"*"`, or (without a federated principal) an action that is or resembles
 /// `sts:AssumeRole`.
-pub fn is_assume_role(statement: &Value) -> bool {
+pub(crate) fn is_assume_role(statement: &Value) -> bool {
     let principal = statement
         .get("Principal")
         .or_else(|| statement.get("NotPrincipal"));
@@ -300,7 +301,7 @@ fn check_principal(
     };
     let external = has_external_id(statement);
     for (kind, values) in principal {
-        let base = format!("{at}/{}", token(kind));
+        let base = format!("{at}/{}", Pointer::escape(kind));
         match kind.as_str() {
             "AWS" => {
                 for (item, value) in items(values, &base) {
@@ -325,7 +326,8 @@ fn check_principal(
                         out.warning(
                             item,
                             format!(
-                                "{value:?} is in aws account {account}, not --aws-account {own}, and the statement has no sts:ExternalId condition; a third party should have to pass the external id you agreed on (the confused deputy problem)"
+                                "{value:?} is in aws account {account}, not {} {own}, and the statement has no sts:ExternalId condition; a third party should have to pass the external id you agreed on (the confused deputy problem)",
+                                expect.names.aws_account
                             ),
                             format!(
                                 "add \"Condition\": {{\"StringEquals\": {{\"sts:ExternalId\": \"<external id>\"}}}}; if {account} is your own account, no external id is needed"
@@ -371,7 +373,11 @@ fn check_condition(pointer: &str, statement: &Value, out: &mut Findings) {
             continue;
         };
         for (key, values) in keys {
-            let at = format!("{pointer}/Condition/{}/{}", token(operator), token(key));
+            let at = format!(
+                "{pointer}/Condition/{}/{}",
+                Pointer::escape(operator),
+                Pointer::escape(key)
+            );
             check_like_without_wildcard(&at, operator, key, values, out);
             if key.eq_ignore_ascii_case("sts:ExternalId")
                 && compare(operator) == Some(Compare::Like)

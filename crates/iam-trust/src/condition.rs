@@ -5,8 +5,9 @@ mod audience;
 mod prefect_subject;
 mod subject_rule;
 
-use super::{Context, Findings, SubjectRule, items, subject, token};
+use super::{Context, Findings, SubjectRule, items, subject};
 use audience::check_aud;
+use poolsync_engine::pointer::Pointer;
 use prefect_subject::check_sub;
 use serde_json::Value;
 use subject_rule::check_other_sub;
@@ -117,7 +118,11 @@ pub(super) fn check(pointer: &str, statement: &Value, ctx: &Context, out: &mut F
             continue;
         };
         for (key, values) in keys {
-            let at = format!("{pointer}/{}/{}", token(operator), token(key));
+            let at = format!(
+                "{pointer}/{}/{}",
+                Pointer::escape(operator),
+                Pointer::escape(key)
+            );
             check_like_without_wildcard(&at, operator, key, values, out);
             let Some((prefix, claim)) = key.rsplit_once(':') else {
                 continue;

@@ -1,7 +1,7 @@
-//! Policy-wide checks shared by every kind of policy: the `Version` element and the
-//! `Effect` of a statement.
+//! What every kind of policy shares: reading its statements and string-or-array values,
+//! and the policy-wide checks of the `Version` element and a statement's `Effect`.
 
-use super::Findings;
+use crate::findings::Findings;
 use serde_json::Value;
 
 /// The current policy language version.
@@ -94,4 +94,38 @@ pub(crate) fn effect(pointer: &str, statement: &Value, out: &mut Findings) -> Ef
             Effect::Invalid
         }
     }
+}
+
+/// The statements of a policy, each with its pointer (`Statement` may be one object).
+pub(crate) fn statements(policy: &Value) -> Vec<(String, &Value)> {
+    match policy.get("Statement") {
+        Some(Value::Array(list)) => list
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (format!("/Statement/{i}"), s))
+            .collect(),
+        Some(one @ Value::Object(_)) => vec![("/Statement".to_string(), one)],
+        _ => Vec::new(),
+    }
+}
+
+/// The strings of a string-or-array value, each with its pointer.
+pub(crate) fn items<'a>(value: &'a Value, pointer: &str) -> Vec<(String, &'a str)> {
+    match value {
+        Value::String(s) => vec![(pointer.to_string(), s.as_str())],
+        Value::Array(list) => list
+            .iter()
+            .enumerate()
+            .filter_map(|(i, v)| Some((format!("{pointer}/{i}"), v.as_str()?)))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The federated principals of a statement (`Principal.Federated`, one or a list).
+pub(crate) fn federated(statement: &Value) -> Vec<&str> {
+    statement
+        .pointer("/Principal/Federated")
+        .map(|v| items(v, "").into_iter().map(|(_, s)| s).collect())
+        .unwrap_or_default()
 }

@@ -2,7 +2,7 @@
 //! expectation the tables beyond Prefect Cloud's first hop lint with (the AWS account
 //! alone).
 
-use super::{Expect, Finding, Level};
+use super::{Expect, Finding, InputNames, Issuer, Level, lint_for};
 use pretty_assertions::assert_eq;
 use serde_json::Value;
 
@@ -18,17 +18,17 @@ pub(super) type Case = (
 /// Lints each case and checks every finding's level, pointer and message fragment, in order.
 pub(super) fn run(cases: Vec<Case>, lint: impl Fn(&Value) -> Vec<Finding>) {
     for (name, policy, want) in cases {
-        let got: Vec<(Level, String, String)> = lint(&policy)
+        let got: Vec<(Option<Level>, String, String)> = lint(&policy)
             .into_iter()
-            .map(|f| (f.level, f.pointer, f.message))
+            .map(|f| (f.level, f.pointer.as_str().to_string(), f.message))
             .collect();
         assert_eq!(got.len(), want.len(), "{name}: {got:#?}");
         for ((level, pointer, message), (want_level, want_pointer, fragment)) in
             got.iter().zip(&want)
         {
             assert_eq!(
-                (level, pointer.as_str()),
-                (want_level, *want_pointer),
+                (*level, pointer.as_str()),
+                (Some(*want_level), *want_pointer),
                 "{name}: {message}"
             );
             assert!(
@@ -43,5 +43,27 @@ pub(super) fn expect() -> Expect {
     Expect {
         aws_account: Some(AWS.into()),
         prefect_account: None,
+        names: flags(),
     }
+}
+
+/// The names of a caller that asks for its inputs with flags, as poolsync does.
+pub(super) fn flags() -> InputNames {
+    InputNames {
+        aws_account: "--aws-account".into(),
+        prefect_account: "--prefect-account".into(),
+        subject: "--subject".into(),
+        subject_like: "--subject-like".into(),
+        external_id: "--external-id".into(),
+        check_trust: "--check-trust".into(),
+        check_permissions: "--check-permissions".into(),
+        trust_policy: "`poolsync trust-policy --aws-account {aws} --prefect-account {prefect}`"
+            .into(),
+        springboard: "`poolsync springboard`".into(),
+    }
+}
+
+/// Lints a trust policy for Prefect Cloud's issuer.
+pub(super) fn lint(policy: &Value, expect: &Expect) -> Vec<Finding> {
+    lint_for(policy, expect, &Issuer::prefect())
 }

@@ -1,17 +1,19 @@
 //! The OIDC issuer a web identity trust policy is for: Prefect Cloud by default, or any other
-//! (`--issuer`, `--audience`, `--subject`, `--subject-like`).
+//! (its provider, and the audience and subject its tokens carry).
 
-use super::{ACTION, AUDIENCE, PROVIDER, federated, items};
+use crate::error::Error;
+use crate::{ACTION, AUDIENCE, PROVIDER, federated, items};
 use serde_json::Value;
 
 /// What the token's `sub` must be.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SubjectRule {
-    /// Prefect Cloud's `prefect:account:<uuid>`, for `--prefect-account` (or any one account).
+    /// Prefect Cloud's `prefect:account:<uuid>`, for the expected Prefect account (or any
+    /// one account).
     Prefect,
-    /// Exactly this subject (`--subject`).
+    /// Exactly this subject.
     Exact(String),
-    /// Subjects matching this IAM pattern (`--subject-like`); the policy may be narrower.
+    /// Subjects matching this IAM pattern; the policy may be narrower.
     Like(String),
     /// Not given: any subject of one tenant, the tenant being the field after the first `:`
     /// (`organization:<uuid>`, `repo:<org>/<repo>:...`).
@@ -50,13 +52,14 @@ impl Issuer {
         }
     }
 
-    /// The issuer of the command line; the error is a usage message.
+    /// The issuer the caller names: its provider (host and path, or URL; Prefect Cloud's when
+    /// `None`), the tokens' audience, and an exact subject or a subject pattern.
     pub fn from_args(
         issuer: Option<&str>,
         audience: Option<&str>,
         subject: Option<&str>,
         subject_like: Option<&str>,
-    ) -> Result<Issuer, String> {
+    ) -> Result<Issuer, Error> {
         let provider = match issuer {
             Some(text) => normalize_host(text)?,
             None => PROVIDER.to_string(),
@@ -64,7 +67,7 @@ impl Issuer {
         let prefect = provider.eq_ignore_ascii_case(PROVIDER);
         let audience = match audience {
             Some(a) if a.trim().is_empty() => {
-                return Err("invalid --audience \"\": give the token's aud claim".into());
+                return Err(Error::EmptyAudience);
             }
             Some(a) => Some(a.to_string()),
             None if prefect => Some(AUDIENCE.to_string()),
@@ -72,17 +75,15 @@ impl Issuer {
         };
         let subject = match (subject, subject_like) {
             (Some(_), Some(_)) => {
-                return Err("give --subject or --subject-like, not both".into());
+                return Err(Error::SubjectAndPattern);
             }
             (Some(s), None) if s.contains(['*', '?']) => {
-                return Err(format!(
-                    "invalid --subject {s:?}: it holds a wildcard; use --subject-like {s:?} for a pattern"
-                ));
+                return Err(Error::WildcardSubject { subject: s.into() });
             }
             (Some(s), None) if !s.is_empty() => SubjectRule::Exact(s.to_string()),
             (None, Some(p)) if !p.is_empty() => SubjectRule::Like(p.to_string()),
             (Some(_), None) | (None, Some(_)) => {
-                return Err("--subject and --subject-like need a value".into());
+                return Err(Error::EmptySubject);
             }
             (None, None) if prefect => SubjectRule::Prefect,
             (None, None) => SubjectRule::Tenant,
@@ -192,7 +193,7 @@ fn audience_given(audience: Option<&str>, prefect: bool) -> bool {
 }
 
 /// The provider name IAM uses for an issuer given as a host, a host and path, or a URL.
-fn normalize_host(text: &str) -> Result<String, String> {
+fn normalize_host(text: &str) -> Result<String, Error> {
     let trimmed = text.trim();
     let bare = trimmed
         .strip_prefix("https://")
@@ -206,10 +207,7 @@ fn normalize_host(text: &str) -> Result<String, String> {
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.' || b == b':');
     if !host_ok || bare.contains(char::is_whitespace) {
-        return Err(format!(
-            "invalid --issuer {text:?}: give the issuer's host and path as iam names the provider, \
-             e.g. app.crewai.com or api.prefect.cloud/oidc-provider"
-        ));
+        return Err(Error::Issuer { text: text.into() });
     }
     let path = &bare[host.len()..];
     Ok(format!("{}{path}", host.to_ascii_lowercase()))
@@ -241,19 +239,25 @@ mod tests {
         let explicit = Issuer::from_args(Some(PROVIDER), None, None, None).unwrap();
         assert!(explicit.is_prefect() && explicit.required);
         for (issuer, subject, like, fragment) in [
-            (Some("not a host"), None, None, "invalid --issuer"),
-            (Some("localhost"), None, None, "invalid --issuer"),
+            (Some("not a host"), None, None, "invalid issuer"),
+            (Some("localhost"), None, None, "invalid issuer"),
             (None, Some("a"), Some("b*"), "not both"),
-            (None, Some("organization:*"), None, "use --subject-like"),
+            (
+                None,
+                Some("organization:*"),
+                None,
+                "give it as a subject pattern",
+            ),
             (None, Some(""), None, "need a value"),
         ] {
-            let err = Issuer::from_args(issuer, None, subject, like).unwrap_err();
+            let err = Issuer::from_args(issuer, None, subject, like)
+                .unwrap_err()
+                .to_string();
             assert!(err.contains(fragment), "{err}");
         }
-        assert!(
-            Issuer::from_args(None, Some(" "), None, None)
-                .unwrap_err()
-                .contains("--audience")
+        assert_eq!(
+            Issuer::from_args(None, Some(" "), None, None),
+            Err(Error::EmptyAudience)
         );
     }
 }

@@ -15,15 +15,16 @@ pub use trust_check::check_trust;
 
 use super::assume_role::ASSUME_ROLE;
 use super::document;
+use crate::error::Error;
 use poolsync_engine::identity;
 use serde_json::{Value, json};
 
 /// The session length prefect-aws asks for unless told otherwise, in seconds.
 pub const DEFAULT_DURATION: u32 = 3600;
 /// STS's shortest session.
-pub const MIN_DURATION: u32 = 900;
+pub(crate) const MIN_DURATION: u32 = 900;
 /// The longest session of a chained role: AWS caps role chaining at one hour.
-pub const MAX_CHAINED_DURATION: u32 = 3600;
+pub(crate) const MAX_CHAINED_DURATION: u32 = 3600;
 /// The session name the generated `AwsCredentials` use unless told otherwise.
 pub const DEFAULT_SESSION_NAME: &str = "prefect-springboard";
 
@@ -36,13 +37,12 @@ pub struct Role {
     pub partition: String,
     /// The 12-digit account.
     pub account: String,
-    /// The role's name, without its path (what `--role-name` takes).
+    /// The role's name, without its path (what `aws iam get-role --role-name` takes).
     pub name: String,
 }
 
-/// Checks a role ARN with the federated identity's rules; the error is a usage message
-/// naming `flag`.
-pub fn parse_role(flag: &str, text: &str) -> Result<Role, String> {
+/// Checks a role ARN with the federated identity's rules.
+pub fn parse_role(text: &str) -> Result<Role, Error> {
     let violations = identity::check_field("aws_role_arn", &json!(text), "");
     if let Some(violation) = violations.first() {
         let hint = if text.contains(":assumed-role/") {
@@ -54,11 +54,14 @@ pub fn parse_role(flag: &str, text: &str) -> Result<Role, String> {
         } else {
             String::new()
         };
-        return Err(format!(
-            "invalid {flag} {text:?}: {} ({}){hint}",
-            violation.message.replace("aws_role_arn", "it"),
-            violation.fix
-        ));
+        return Err(Error::RoleArn {
+            text: text.into(),
+            why: format!(
+                "{} ({}){hint}",
+                violation.message.replace("aws_role_arn", "it"),
+                violation.fix.as_deref().unwrap_or_default()
+            ),
+        });
     }
     let mut fields = text.splitn(6, ':');
     let partition = fields.nth(1).unwrap_or_default().to_string();
@@ -84,19 +87,16 @@ pub struct Pair {
 }
 
 impl Pair {
-    /// Checks that two roles can form a chain; the error is a usage message.
-    pub fn new(from: Role, to: Role, external_id: Option<String>) -> Result<Pair, String> {
+    /// Checks that two roles can form a chain, and the external id.
+    pub fn new(from: Role, to: Role, external_id: Option<String>) -> Result<Pair, Error> {
         if from.partition != to.partition {
-            return Err(format!(
-                "--from-role is in the {} partition and --to-role in {}; a role can only assume roles of its own partition",
-                from.partition, to.partition
-            ));
+            return Err(Error::Partition {
+                from: from.partition,
+                to: to.partition,
+            });
         }
         if from.arn.eq_ignore_ascii_case(&to.arn) {
-            return Err(
-                "--from-role and --to-role are the same role; give the role the springboard assumes as --to-role"
-                    .into(),
-            );
+            return Err(Error::SameRole);
         }
         if let Some(id) = &external_id {
             let ok = (2..=1224).contains(&id.len())
@@ -104,9 +104,7 @@ impl Pair {
                     .bytes()
                     .all(|b| b.is_ascii_alphanumeric() || b"+=,.@:/-_".contains(&b));
             if !ok {
-                return Err(format!(
-                    "invalid --external-id {id:?}: sts takes 2 to 1224 letters, digits and +=,.@:/-_"
-                ));
+                return Err(Error::ExternalId { text: id.clone() });
             }
         }
         Ok(Pair {
@@ -122,8 +120,8 @@ impl Pair {
     }
 }
 
-/// Checks an STS role session name; the error is a usage message.
-pub fn parse_session_name(text: &str) -> Result<String, String> {
+/// Checks an STS role session name.
+pub fn parse_session_name(text: &str) -> Result<String, Error> {
     let ok = (2..=64).contains(&text.len())
         && text
             .bytes()
@@ -131,25 +129,21 @@ pub fn parse_session_name(text: &str) -> Result<String, String> {
     if ok {
         Ok(text.to_string())
     } else {
-        Err(format!(
-            "invalid --session-name {text:?}: sts takes 2 to 64 letters, digits and _+=,.@-"
-        ))
+        Err(Error::SessionName { text: text.into() })
     }
 }
 
-/// Checks the chained session's length; the error is a usage message.
-pub fn parse_duration(seconds: u32) -> Result<u32, String> {
+/// Checks the chained session's length.
+pub fn parse_duration(seconds: u32) -> Result<u32, Error> {
     if (MIN_DURATION..=MAX_CHAINED_DURATION).contains(&seconds) {
         Ok(seconds)
     } else {
-        Err(format!(
-            "invalid --duration {seconds}: a chained role session lasts {MIN_DURATION} to {MAX_CHAINED_DURATION} seconds (aws caps role chaining at one hour)"
-        ))
+        Err(Error::Duration { seconds })
     }
 }
 
 /// The trust policy of the second role: the springboard may assume it.
-pub fn trust_policy(pair: &Pair) -> Value {
+pub(crate) fn trust_policy(pair: &Pair) -> Value {
     let mut statement = json!({
         "Effect": "Allow",
         "Principal": {"AWS": pair.from.arn},
@@ -162,7 +156,7 @@ pub fn trust_policy(pair: &Pair) -> Value {
 }
 
 /// The permissions policy of the springboard: it may assume the second role.
-pub fn permissions_policy(pair: &Pair) -> Value {
+pub(crate) fn permissions_policy(pair: &Pair) -> Value {
     json!({
         "Version": document::VERSION,
         "Statement": [{
@@ -173,7 +167,8 @@ pub fn permissions_policy(pair: &Pair) -> Value {
     })
 }
 
-/// Both policies, as `poolsync springboard` prints them.
+/// Both policies, as one object: `trust_policy` (the second role's) and
+/// `permissions_policy` (the springboard's).
 pub fn generate(pair: &Pair) -> Value {
     json!({
         "trust_policy": trust_policy(pair),

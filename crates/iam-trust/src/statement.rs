@@ -168,7 +168,8 @@ pub(super) fn check_principal(pointer: &str, statement: &Value, ctx: &Context, o
             out.error(
                 at.clone(),
                 format!(
-                    "the oidc provider is in aws account {account}, not --aws-account {expected}"
+                    "the oidc provider is in aws account {account}, not {} {expected}",
+                    ctx.expect.names.aws_account
                 ),
                 format!(
                     "use \"{}\"; the provider must be in the role's account",

@@ -16,6 +16,7 @@ mod scope;
 #[cfg(test)]
 mod tests;
 
+use crate::error::Error;
 use attributes::{collect, data_reference, jsonencode_arg};
 use hcl::edit::Span;
 use hcl::edit::expr::Expression as EditExpr;
@@ -42,8 +43,8 @@ pub struct Document {
     pub address: String,
     /// The 1-based line of the attribute or block.
     pub line: usize,
-    /// The policy, or why it could not be evaluated.
-    pub policy: Result<Value, String>,
+    /// The policy, or why it could not be evaluated ([`Error::Unevaluable`]).
+    pub policy: Result<Value, Error>,
     locator: Locator,
     lines: Arc<Vec<usize>>,
 }
@@ -80,16 +81,20 @@ impl Document {
 /// What the command line tells about the file's resources.
 #[derive(Debug, Clone, Default)]
 pub struct Known {
-    /// The AWS account the resources are in (`--aws-account`): it fills in
+    /// The AWS account the resources are in (the expected one): it fills in
     /// `data.aws_caller_identity.*.account_id` and the arns of roles and oidc providers.
     pub aws_account: Option<String>,
     /// Role arns the file's `aws_iam_role` resources may be (matched by path and name).
     pub roles: Vec<String>,
 }
 
-/// Finds the policies of `kind` in a Terraform file. The error (a syntax error, or no
-/// policy at all) is a message with the line.
-pub fn documents(text: &str, kind: Kind, known: &Known) -> Result<Vec<Document>, String> {
+/// Finds the policies of `kind` in a Terraform file. The error ([`Error::Terraform`]: a
+/// syntax error, or no policy at all) names the line.
+pub fn documents(text: &str, kind: Kind, known: &Known) -> Result<Vec<Document>, Error> {
+    documents_or_why(text, kind, known).map_err(|message| Error::Terraform { message })
+}
+
+fn documents_or_why(text: &str, kind: Kind, known: &Known) -> Result<Vec<Document>, String> {
     let body = hcl::edit::parser::parse_body(text).map_err(|e| e.to_string())?;
     let lines = Arc::new(line_starts(text));
     let scope = Scope::build(&body, known);
@@ -101,16 +106,16 @@ pub fn documents(text: &str, kind: Kind, known: &Known) -> Result<Vec<Document>,
         let (policy, locator) = match data_reference(&attribute.value) {
             Some(name) => match scope.documents.get(&name) {
                 Some((policy, block, offset)) => (
-                    policy.clone(),
+                    unevaluable(policy.clone()),
                     Locator::PolicyDocument {
                         block: block.clone(),
                         offset: *offset,
                     },
                 ),
                 None => (
-                    Err(format!(
-                        "data.aws_iam_policy_document.{name} is not in this file"
-                    )),
+                    Err(Error::Unevaluable {
+                        why: format!("data.aws_iam_policy_document.{name} is not in this file"),
+                    }),
                     Locator::Line,
                 ),
             },
@@ -121,7 +126,7 @@ pub fn documents(text: &str, kind: Kind, known: &Known) -> Result<Vec<Document>,
                     } else {
                         Locator::Line
                     };
-                (scope.policy_string(&attribute.value), locator)
+                (unevaluable(scope.policy_string(&attribute.value)), locator)
             }
         };
         out.push(Document {
@@ -161,7 +166,7 @@ pub fn documents(text: &str, kind: Kind, known: &Known) -> Result<Vec<Document>,
             out.push(Document {
                 address: format!("data.aws_iam_policy_document.{name}"),
                 line: block.span().map_or(1, |s| line_at(&lines, s.start)),
-                policy: policy.clone(),
+                policy: unevaluable(policy.clone()),
                 locator: Locator::PolicyDocument {
                     block: block.clone(),
                     offset: *offset,
@@ -178,6 +183,11 @@ pub fn documents(text: &str, kind: Kind, known: &Known) -> Result<Vec<Document>,
         });
     }
     Ok(out)
+}
+
+/// A policy, or why it could not be evaluated as the crate's error.
+fn unevaluable(policy: Result<Value, String>) -> Result<Value, Error> {
+    policy.map_err(|why| Error::Unevaluable { why })
 }
 
 /// Whether a text is Terraform rather than JSON: it parses as HCL and holds a block or an

@@ -8,7 +8,7 @@ use crate::commands::{checks, client, deployments};
 use crate::error::{Error, Result};
 use crate::markdown::{self, Document, Entry, Notes};
 use crate::{exit, input};
-use poolsync_engine::violation::Violation;
+use poolsync_engine::finding::Finding;
 
 /// Checks the pool or the files and prints the Markdown report.
 pub(crate) async fn run(connection: &ConnectionArgs, args: &ValidateArgs) -> Result<u8> {
@@ -81,12 +81,7 @@ pub(crate) async fn run(connection: &ConnectionArgs, args: &ValidateArgs) -> Res
 }
 
 /// The row of a template that was read and checked.
-fn checked(
-    name: &str,
-    pool_type: &str,
-    violations: Vec<Violation>,
-    broken: Option<usize>,
-) -> Entry {
+fn checked(name: &str, pool_type: &str, violations: Vec<Finding>, broken: Option<usize>) -> Entry {
     Entry {
         pool: name.into(),
         pool_type: pool_type.into(),

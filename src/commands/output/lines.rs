@@ -42,10 +42,6 @@ pub(super) fn kept_out_note(report: &Report) -> String {
     }
 }
 
-pub(super) fn pointer(p: &str) -> &str {
-    if p.is_empty() { "/" } else { p }
-}
-
 pub(super) fn row(report: &Report) -> Row {
     let detail = match (&report.error, report.violations.first()) {
         (Some(error), _) => error.to_string(),

@@ -5,7 +5,7 @@
 //! another (what users customise); every other leaf of `variables` and `job_configuration`
 //! is one feature by its JSON pointer.
 
-use crate::violation::escape_token;
+use crate::pointer::Pointer;
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
 
@@ -34,7 +34,7 @@ fn walk(value: &Value, at: String, out: &mut Features) {
         }
         Value::Object(map) if !map.is_empty() => {
             for (key, v) in map {
-                walk(v, format!("{at}/{}", escape_token(key)), out);
+                walk(v, format!("{at}/{}", Pointer::escape(key)), out);
             }
         }
         Value::Array(items) if !items.is_empty() => {

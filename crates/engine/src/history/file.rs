@@ -8,6 +8,7 @@
 
 use super::{History, Released};
 use crate::error::{Error, Result};
+use crate::pointer::Pointer;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -25,17 +26,17 @@ pub fn from_value(value: &Value, path: &Path) -> Result<History> {
 }
 
 /// The history a value describes, or the pointer and problem of the first thing wrong.
-fn parse(value: &Value) -> std::result::Result<History, (String, String)> {
+fn parse(value: &Value) -> std::result::Result<History, (Pointer, String)> {
     let entries = value.as_array().ok_or_else(|| {
         (
-            "/".to_string(),
+            Pointer::root(),
             format!("is a json {}, not an array", kind(value)),
         )
     })?;
     let mut types: BTreeMap<String, Vec<Released>> = BTreeMap::new();
     let mut sources = Vec::new();
     for (i, entry) in entries.iter().enumerate() {
-        let at = |key: &str| format!("/{i}{key}");
+        let at = |key: &str| Pointer::from(format!("/{i}{key}"));
         let pool_type = entry
             .get("type")
             .and_then(Value::as_str)
@@ -192,7 +193,7 @@ mod tests {
         ];
         for (file, pointer, problem) in cases {
             let (at, message) = parse(&file).expect_err("invalid");
-            assert_eq!(at, pointer, "{file}");
+            assert_eq!(at.to_string(), pointer, "{file}");
             assert!(message.contains(problem), "{file}: {message}");
         }
     }

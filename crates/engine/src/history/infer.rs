@@ -24,11 +24,11 @@ use serde_json::Value;
 /// released default, and a three-way merge would treat the pool's own values as stale
 /// defaults: better merge two-way. The `threshold` tests show where it sits: a true base
 /// with a fifth of its values changed scores 80%; another type's default, 47% at most.
-pub const THRESHOLD: f64 = 0.6;
+pub(crate) const THRESHOLD: f64 = 0.6;
 
 /// How a candidate's leaves compare with a pool's template.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Agreement {
+pub(crate) struct Agreement {
     /// The candidate's leaves the pool holds equal.
     pub matched: usize,
     /// The candidate's leaves.
@@ -39,7 +39,7 @@ pub struct Agreement {
 
 impl Agreement {
     /// `matched / leaves`: the score.
-    pub fn score(self) -> f64 {
+    pub(crate) fn score(self) -> f64 {
         ratio(self.matched, self.leaves)
     }
 
@@ -68,12 +68,12 @@ impl Agreement {
 }
 
 /// The leaves of `value`.
-pub fn leaves(value: &Value) -> usize {
+pub(crate) fn leaves(value: &Value) -> usize {
     agreement(value, None).leaves
 }
 
 /// How `candidate`'s leaves compare with `current` (absent: nothing matches).
-pub fn agreement(candidate: &Value, current: Option<&Value>) -> Agreement {
+pub(crate) fn agreement(candidate: &Value, current: Option<&Value>) -> Agreement {
     match candidate {
         Value::Object(map) if !map.is_empty() => map
             .iter()
@@ -95,7 +95,7 @@ pub fn agreement(candidate: &Value, current: Option<&Value>) -> Agreement {
 /// How close to the best candidate another must come to be a plausible origin: its rank
 /// (see [`Fit::rank`]) within this share of the best's matched features (and at least
 /// [`THRESHOLD`] itself).
-pub const PLAUSIBLE: f64 = 0.2;
+pub(crate) const PLAUSIBLE: f64 = 0.2;
 
 /// The base for `current` from the released defaults of `pool_type`: put together from every
 /// plausible origin (see `evidence.rs`), given the new `default`; or none (with the reason)

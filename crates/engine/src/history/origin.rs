@@ -36,7 +36,7 @@ pub enum Origin {
 impl Origin {
     /// The share of the candidate's leaves the template agrees with (1.0 for a file or
     /// backup, 0.0 for none).
-    pub fn score(&self) -> f64 {
+    pub(crate) fn score(&self) -> f64 {
         match self {
             Origin::History {
                 matched, leaves, ..

@@ -13,10 +13,10 @@ fn fixture(text: &str) -> Value {
 }
 
 /// `(pointer, value)` of each violation.
-fn located(violations: &[Violation]) -> Vec<(String, Option<Value>)> {
+fn located(violations: &[Finding]) -> Vec<(String, Option<Value>)> {
     violations
         .iter()
-        .map(|v| (v.pointer.clone(), v.value.clone()))
+        .map(|v| (v.pointer.as_str().to_string(), v.value.clone()))
         .collect()
 }
 

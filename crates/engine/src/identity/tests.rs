@@ -11,10 +11,16 @@ fn identity(arn: &str, region: &str) -> Value {
 }
 
 /// `(pointer, value, message)` of each violation, for compact exact assertions.
-fn summary(violations: &[Violation]) -> Vec<(String, Option<Value>, String)> {
+fn summary(violations: &[Finding]) -> Vec<(String, Option<Value>, String)> {
     violations
         .iter()
-        .map(|v| (v.pointer.clone(), v.value.clone(), v.message.clone()))
+        .map(|v| {
+            (
+                v.pointer.as_str().to_string(),
+                v.value.clone(),
+                v.message.clone(),
+            )
+        })
         .collect()
 }
 
@@ -192,14 +198,13 @@ fn bad_arn_is_reported_at_the_field_with_a_fix() {
     let value = identity("arn:aws:iam::12345:role/x", "us-east-1");
     assert_eq!(
         check_value(&value, P),
-        vec![Violation {
-            pointer: format!("{P}/aws_role_arn"),
-            value: Some(json!("arn:aws:iam::12345:role/x")),
-            message: "aws_role_arn is not an iam role arn".into(),
-            fix: "use arn:aws:iam::<12-digit account id>:role/<role name>, \
+        vec![Finding::violation(
+            format!("{P}/aws_role_arn"),
+            Some(json!("arn:aws:iam::12345:role/x")),
+            "aws_role_arn is not an iam role arn",
+            "use arn:aws:iam::<12-digit account id>:role/<role name>, \
                   e.g. arn:aws:iam::123456789012:role/prefect-managed"
-                .into(),
-        }]
+        )]
     );
 }
 
@@ -275,7 +280,7 @@ fn missing_field_fix_gives_an_example() {
     assert_eq!(
         violations
             .iter()
-            .map(|v| v.fix.as_str())
+            .map(|v| v.fix.as_deref().unwrap_or("(no fix)"))
             .collect::<Vec<_>>(),
         vec![
             "add aws_role_arn, e.g. \"aws_role_arn\": \
@@ -343,6 +348,7 @@ fn partitions() {
 fn partition_fix_names_regions_of_the_arn_partition() {
     let value = identity("arn:aws-cn:iam::123456789012:role/r", "us-east-1");
     let fixes: Vec<_> = check_value(&value, "").into_iter().map(|v| v.fix).collect();
+    let fixes: Vec<String> = fixes.into_iter().map(|f| f.unwrap_or_default()).collect();
     assert_eq!(
         fixes,
         vec![

@@ -3,7 +3,7 @@
 //! `job_configuration.federated_identity`.
 
 use super::{FIELDS, check_field, check_value};
-use crate::violation::Violation;
+use crate::finding::Finding;
 use serde_json::Value;
 use std::collections::HashSet;
 
@@ -13,7 +13,7 @@ const PROPERTY: &str = "/variables/properties/federated_identity";
 const JOB_CONFIGURATION: &str = "/job_configuration/federated_identity";
 
 /// See [`super::check_template`].
-pub(super) fn check_template(template: &Value) -> Vec<Violation> {
+pub(super) fn check_template(template: &Value) -> Vec<Finding> {
     let mut out = Vec::new();
     if let (Some(variables), Some(property)) =
         (template.get("variables"), template.pointer(PROPERTY))
@@ -47,7 +47,7 @@ fn is_templated(value: Option<&Value>) -> bool {
 struct Walker<'a, 'o> {
     variables: &'a Value,
     seen: HashSet<String>,
-    out: &'o mut Vec<Violation>,
+    out: &'o mut Vec<Finding>,
 }
 
 impl<'a> Walker<'a, '_> {

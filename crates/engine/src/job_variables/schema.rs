@@ -7,8 +7,8 @@
 //! server checks `format` on each default on its own, this does not.
 
 use super::{Finding, Kind, Options, pointer};
+use crate::pointer::Pointer;
 use crate::template::defaults::{preprocess, without_required};
-use crate::violation::escape_token;
 use jsonschema::error::ValidationErrorKind;
 use jsonschema::paths::LocationSegment;
 use serde_json::{Map, Value};
@@ -156,7 +156,7 @@ fn defaults(variables: &Map<String, Value>, raw: &jsonschema::Validator) -> Defa
 /// The rest of an instance path, as JSON pointer tokens.
 fn rest<'a>(path: impl Iterator<Item = LocationSegment<'a>>) -> String {
     path.map(|segment| match segment {
-        LocationSegment::Property(key) => format!("/{}", escape_token(&key)),
+        LocationSegment::Property(key) => format!("/{}", Pointer::escape(&key)),
         LocationSegment::Index(index) => format!("/{index}"),
     })
     .collect()

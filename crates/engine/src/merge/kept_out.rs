@@ -8,7 +8,7 @@
 
 use super::keyed_names;
 use super::upstream::{Upstream, UpstreamKind};
-use crate::violation::escape_token;
+use crate::pointer::Pointer;
 use serde::Serialize;
 use serde_json::Value;
 use std::fmt;
@@ -31,7 +31,7 @@ pub enum Why {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct KeptOut {
     /// JSON pointer in the new default (array indices are the default's).
-    pub pointer: String,
+    pub pointer: Pointer,
     /// Why it was left out.
     pub why: Why,
     /// The default's value there.
@@ -111,7 +111,7 @@ fn walk(
     match (default, merged) {
         (Value::Object(theirs), Value::Object(ours)) => {
             for (key, value) in theirs {
-                let here = format!("{pointer}/{}", escape_token(key));
+                let here = format!("{pointer}/{}", Pointer::escape(key));
                 match ours.get(key) {
                     Some(mine) => walk(value, mine, sides.key(key), &here, upstream, out),
                     None => out.push(classify(value, sides.key(key), here, upstream)),
@@ -148,7 +148,7 @@ fn classify(default: &Value, sides: Sides<'_>, pointer: String, upstream: &[Upst
         _ => Why::Other,
     };
     KeptOut {
-        pointer,
+        pointer: pointer.into(),
         why,
         default: default.clone(),
     }

@@ -10,8 +10,8 @@
 //! The two-way merge of such arrays is here; the three-way merge (`three_way.rs`) merges
 //! the elements [`pair`] matches by name.
 
-use super::Warning;
-use crate::violation::escape_token;
+use crate::finding::Finding;
+use crate::pointer::Pointer;
 use serde_json::Value;
 
 /// The names of a keyed array's elements, in order; `None` when the array is not keyed.
@@ -44,13 +44,13 @@ pub(super) fn merge_two(
     default: &Value,
     current: &Value,
     pointer: &str,
-    out: &mut Vec<Warning>,
+    out: &mut Vec<Finding>,
 ) -> Value {
     match (default, current) {
         (Value::Object(default), Value::Object(current)) => {
             let mut merged = default.clone();
             for (key, value) in current {
-                let here = format!("{pointer}/{}", escape_token(key));
+                let here = format!("{pointer}/{}", Pointer::escape(key));
                 let value = match merged.get(key) {
                     Some(base) => merge_two(base, value, &here, out),
                     None => value.clone(),
@@ -75,14 +75,14 @@ pub(super) fn merge_two(
                 if ours.contains(name) {
                     continue;
                 }
-                out.push(Warning {
-                    pointer: format!("{pointer}/{}", merged.len()),
-                    message: format!(
+                out.push(Finding::notice(
+                    format!("{pointer}/{}", merged.len()),
+                    format!(
                         "element {name:?} of the default was added to your array; if you \
                          removed or renamed it, remove it again, or merge three-way (--base) \
                          so a deletion stands"
                     ),
-                });
+                ));
                 merged.push(item.clone());
             }
             Value::Array(merged)

@@ -1,4 +1,5 @@
-use super::super::{Strategy, UpstreamKind, Warning, merge, merge3};
+use super::super::{Strategy, UpstreamKind, merge, merge3};
+use crate::finding::Finding;
 use crate::merge::upstream::tests::up;
 use pretty_assertions::assert_eq;
 use serde_json::{Value, json};
@@ -293,14 +294,13 @@ fn new_placeholders_inside_containers_are_wired_and_unwired_ones_warned() {
     // Containers without names stay atomic: the user's array hides the new placeholder.
     let mut unnamed = keyed.clone();
     unnamed["job_configuration"]["job_manifest"]["containers"] = json!([{"image": "{{ image }}"}]);
-    let expected = vec![Warning {
-        pointer: "/variables/properties/cpu_request".into(),
-        message: "variable \"cpu_request\" is defined but job_configuration never uses it, so \
+    let expected = vec![Finding::notice(
+        "/variables/properties/cpu_request",
+        "variable \"cpu_request\" is defined but job_configuration never uses it, so \
                   setting it does nothing; the default uses it at \
                   /job_configuration/job_manifest/containers/0/resources/requests/cpu: add \
-                  \"{{ cpu_request }}\" there"
-            .into(),
-    }];
+                  \"{{ cpu_request }}\" there",
+    )];
     assert_eq!(
         merge(&default, &unnamed, Strategy::Schema).warnings,
         expected

@@ -1,8 +1,9 @@
 //! The kind of a property schema (its type, combinators, `$ref`, `enum`), and the warnings
 //! for properties whose kind changed upstream.
 
-use super::{Warning, properties};
-use crate::violation::escape_token;
+use super::properties;
+use crate::finding::Finding;
+use crate::pointer::Pointer;
 use serde_json::{Map, Value};
 
 /// Warns for every property defined as an object on both sides whose kind differs; with
@@ -13,7 +14,7 @@ pub(super) fn kind_changes(
     current: &Value,
     merged: &Value,
     three_way: bool,
-    out: &mut Vec<Warning>,
+    out: &mut Vec<Finding>,
 ) {
     let (Some(base), Some(ours)) = (properties(default), properties(current)) else {
         return;
@@ -38,13 +39,13 @@ pub(super) fn kind_changes(
             None => "the current schema was kept, review it".to_string(),
             Some(mixed) => format!("the merged schema mixes both ({mixed}), review it"),
         };
-        out.push(Warning {
-            pointer: format!("/variables/properties/{}", escape_token(name)),
-            message: format!(
+        out.push(Finding::notice(
+            format!("/variables/properties/{}", Pointer::escape(name)),
+            format!(
                 "property {name:?} changed kind upstream (default: {was}; current: {now}); \
                  {outcome}"
             ),
-        });
+        ));
     }
 }
 

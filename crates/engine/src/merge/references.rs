@@ -7,10 +7,11 @@
 //!   `job_configuration` and holds nothing yet: no new variable left unwired.
 
 use super::keyed_names;
+use super::properties;
 use super::upstream::{Upstream, UpstreamKind};
-use super::{Warning, properties};
+use crate::finding::Finding;
+use crate::pointer::Pointer;
 use crate::template::placeholders;
-use crate::violation::escape_token;
 use serde_json::{Map, Value};
 
 /// The sections of `variables` a local `$ref` can point into.
@@ -24,7 +25,7 @@ pub(super) fn restore_definitions(
     current: &Value,
     merged: &mut Value,
     upstream: &mut Vec<Upstream>,
-    out: &mut Vec<Warning>,
+    out: &mut Vec<Finding>,
 ) {
     let mut refs = Vec::new();
     if let Some(variables) = merged.get("variables") {
@@ -36,7 +37,7 @@ pub(super) fn restore_definitions(
     }
     refs.retain(|r| !theirs.contains(r));
     for (section, name) in refs {
-        let pointer = format!("/variables/{section}/{}", escape_token(&name));
+        let pointer = format!("/variables/{section}/{}", Pointer::escape(&name));
         if merged.pointer(&pointer).is_some() {
             continue;
         }
@@ -52,13 +53,13 @@ pub(super) fn restore_definitions(
         if let Value::Object(definitions) = entry {
             definitions.insert(name.clone(), found);
             unreport(upstream, &section, &name);
-            out.push(Warning {
+            out.push(Finding::notice(
                 pointer,
-                message: format!(
+                format!(
                     "definition {name:?} was kept because a property still references it \
                      (\"#/{section}/{name}\"); remove the reference first to drop it"
                 ),
-            });
+            ));
         }
     }
 }
@@ -67,7 +68,7 @@ pub(super) fn restore_definitions(
 /// report of the whole section removed becomes one per definition still removed.
 fn unreport(upstream: &mut Vec<Upstream>, section: &str, name: &str) {
     let whole = format!("/variables/{section}");
-    let one = format!("{whole}/{}", escape_token(name));
+    let one = format!("{whole}/{}", Pointer::escape(name));
     let removed = |u: &Upstream, at: &str| u.kind == UpstreamKind::Removed && u.pointer == at;
     upstream.retain(|u| !removed(u, &one));
     let Some(at) = upstream.iter().position(|u| removed(u, &whole)) else {
@@ -85,7 +86,7 @@ fn unreport(upstream: &mut Vec<Upstream>, section: &str, name: &str) {
         upstream.insert(
             at + i,
             Upstream {
-                pointer: format!("{whole}/{}", escape_token(&other)),
+                pointer: format!("{whole}/{}", Pointer::escape(&other)).into(),
                 kind: UpstreamKind::Removed,
                 base: gone(&report.base, &other),
                 default: None,
@@ -150,7 +151,10 @@ pub(super) fn wire_new_variables(
             let mut fill = Fill {
                 name,
                 deleted,
-                decided: upstream.iter().map(|u| u.pointer.clone()).collect(),
+                decided: upstream
+                    .iter()
+                    .map(|u| u.pointer.as_str().to_string())
+                    .collect(),
                 found: Vec::new(),
             };
             fill.object(theirs.as_object(), ours, "/job_configuration");
@@ -184,7 +188,7 @@ impl Fill<'_> {
             if !uses.iter().any(|n| n == self.name) {
                 continue;
             }
-            let here = format!("{pointer}/{}", escape_token(key));
+            let here = format!("{pointer}/{}", Pointer::escape(key));
             match ours.get_mut(key) {
                 None => {
                     let mut names = uses;
@@ -195,7 +199,7 @@ impl Fill<'_> {
                     }
                     ours.insert(key.clone(), value.clone());
                     self.found.push(Upstream {
-                        pointer: here,
+                        pointer: here.into(),
                         kind: UpstreamKind::Added,
                         base: None,
                         default: Some(value.clone()),

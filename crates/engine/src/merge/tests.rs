@@ -69,18 +69,16 @@ fn schema_required_drops_names_undefined_after_merge() {
     assert_eq!(
         merged.warnings,
         vec![
-            Warning {
-                pointer: "/variables/properties/b".into(),
-                message: "current value is null and hides the default object; to take the \
+            Finding::notice(
+                "/variables/properties/b",
+                "current value is null and hides the default object; to take the \
                           default, copy its value here (`poolsync default --type TYPE`)"
-                    .into(),
-            },
-            Warning {
-                pointer: "/variables/required".into(),
-                message: "required variable \"x\" is not defined in variables.properties and was \
+            ),
+            Finding::notice(
+                "/variables/required",
+                "required variable \"x\" is not defined in variables.properties and was \
                           dropped from required; add the property to keep it required"
-                    .into(),
-            },
+            ),
         ]
     );
 }
@@ -222,12 +220,9 @@ fn schema_warnings_table() {
         ),
     ];
     for (name, default, current, expected) in cases {
-        let expected: Vec<Warning> = expected
+        let expected: Vec<Finding> = expected
             .into_iter()
-            .map(|(pointer, message)| Warning {
-                pointer: pointer.into(),
-                message: message.into(),
-            })
+            .map(|(pointer, message)| Finding::notice(pointer, message))
             .collect();
         let merged = merge(&default, &current, Strategy::Schema);
         assert_eq!(merged.warnings, expected, "{name}");

@@ -7,12 +7,13 @@
 use super::keyed::{self, Paired};
 use super::upstream::{Upstream, UpstreamKind};
 use super::{
-    Merged, Strategy, Warning, both_definitions, document_position, keep_defined, kind_changes,
-    merge, null_hides_object, properties, required,
+    Merged, Strategy, both_definitions, document_position, keep_defined, kind_changes, merge,
+    null_hides_object, properties, required,
 };
 use super::{kept_out, references, wiring};
+use crate::finding::Finding;
+use crate::pointer::Pointer;
 use crate::template::{job_placeholders, placeholders};
-use crate::violation::escape_token;
 use serde_json::{Map, Value};
 
 /// Merges `current` into `default`, using `base` (the default `current` was last synced
@@ -65,14 +66,18 @@ pub fn merge3(
     let mut kinds = Vec::new();
     kind_changes(default, current, &template, true, &mut kinds);
     // A conflict inside a property already tells of its kind change.
-    kinds.retain(|w| !conflict_within(&upstream, &w.pointer));
+    kinds.retain(|w| !conflict_within(&upstream, w.pointer.as_str()));
     warnings.extend(kinds);
     filter_required(&mut template, &mut warnings);
     both_definitions(&template, &mut warnings);
     wiring::unwired(default, &template, &mut warnings);
     // One pointer, one report: a conflict there says it already.
-    warnings.retain(|w| !upstream.iter().any(|u| is_conflict_at(u, &w.pointer)));
-    warnings.sort_by_cached_key(|w| document_position(&template, &w.pointer));
+    warnings.retain(|w| {
+        !upstream
+            .iter()
+            .any(|u| is_conflict_at(u, w.pointer.as_str()))
+    });
+    warnings.sort_by_cached_key(|w| document_position(&template, w.pointer.as_str()));
     let kept_out = kept_out::kept_out(Some(base), default, current, &template, &upstream);
     Merged {
         template,
@@ -168,7 +173,7 @@ fn merge_value(
         _ => {}
     }
     let report = |kind| Upstream {
-        pointer: pointer.to_string(),
+        pointer: pointer.into(),
         kind,
         base: base.cloned(),
         default: default.cloned(),
@@ -259,7 +264,7 @@ fn merge_objects(
         .keys()
         .chain(current.keys().filter(|key| !default.contains_key(*key)));
     for key in keys {
-        let here = format!("{pointer}/{}", escape_token(key));
+        let here = format!("{pointer}/{}", Pointer::escape(key));
         let (b, d, c) = (
             base.and_then(|b| b.get(key)),
             default.get(key),
@@ -277,14 +282,14 @@ fn merge_objects(
 fn keep_used_variables(
     template: &mut Value,
     upstream: &mut Vec<Upstream>,
-    warnings: &mut Vec<Warning>,
+    warnings: &mut Vec<Finding>,
 ) {
     let used = template
         .get("job_configuration")
         .map(job_placeholders)
         .unwrap_or_default();
     for name in used {
-        let pointer = format!("/variables/properties/{}", escape_token(&name));
+        let pointer = format!("/variables/properties/{}", Pointer::escape(&name));
         let Some(at) = upstream
             .iter()
             .position(|u| u.kind == UpstreamKind::Removed && u.pointer == pointer)
@@ -296,19 +301,19 @@ fn keep_used_variables(
         };
         let removed = upstream.remove(at);
         properties.insert(name.clone(), removed.current.unwrap_or_default());
-        warnings.push(Warning {
+        warnings.push(Finding::notice(
             pointer,
-            message: format!(
+            format!(
                 "variable {name:?} was removed upstream but kept, because job_configuration \
                  still uses \"{{{{ {name} }}}}\"; remove the placeholder, then the variable"
             ),
-        });
+        ));
     }
 }
 
 /// Keeps only string names defined in the merged `variables.properties` in an array
 /// `variables.required`, first occurrence only, warning for each dropped entry.
-fn filter_required(template: &mut Value, out: &mut Vec<Warning>) {
+fn filter_required(template: &mut Value, out: &mut Vec<Finding>) {
     let Some(entries) = required(template) else {
         return;
     };

@@ -42,13 +42,12 @@ fn removed_variable_still_used_is_restored_with_a_warning() {
     );
     assert_eq!(
         merged.warnings,
-        vec![Warning {
-            pointer: "/variables/properties/stream".into(),
-            message: "variable \"stream\" was removed upstream but kept, because \
+        vec![Finding::notice(
+            "/variables/properties/stream",
+            "variable \"stream\" was removed upstream but kept, because \
                       job_configuration still uses \"{{ stream }}\"; remove the placeholder, \
                       then the variable"
-                .into(),
-        }]
+        )]
     );
 }
 
@@ -151,12 +150,9 @@ fn required_is_atomic_then_filtered_to_defined_names() {
         let merged = merge3(Some(&base), &default, &current, Strategy::Schema);
         assert_eq!(merged.template["variables"]["required"], expected, "{name}");
         assert_eq!(merged.upstream, reports, "{name}");
-        let messages: Vec<Warning> = messages
+        let messages: Vec<Finding> = messages
             .into_iter()
-            .map(|message| Warning {
-                pointer: "/variables/required".into(),
-                message: message.into(),
-            })
+            .map(|message| Finding::notice("/variables/required", message))
             .collect();
         assert_eq!(merged.warnings, messages, "{name}");
     }

@@ -1,6 +1,7 @@
 //! What a three-way merge reports upstream did: one [`Upstream`] per pointer where upstream's
 //! change was applied or, on a conflict, kept out, and how it prints.
 
+use crate::pointer::Pointer;
 use serde::Serialize;
 use serde_json::Value;
 use std::fmt;
@@ -25,7 +26,7 @@ pub struct Upstream {
     /// JSON pointer in the templates ("" is the whole template). Inside an array keyed by
     /// `name` the index is the element's in the merged template, or, for an element not in
     /// it, in current (removed upstream) or the default (not added).
-    pub pointer: String,
+    pub pointer: Pointer,
     /// What happened.
     pub kind: UpstreamKind,
     /// The base's value; `None` when absent there.
@@ -39,11 +40,7 @@ pub struct Upstream {
 
 impl fmt::Display for Upstream {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let pointer = if self.pointer.is_empty() {
-            "/"
-        } else {
-            &self.pointer
-        };
+        let pointer = &self.pointer;
         let show = |value: &Option<Value>, absent: &str| {
             value.as_ref().map_or_else(|| absent.to_string(), short)
         };

@@ -1,15 +1,16 @@
 //! Variables the new default wires into `job_configuration` but the merged template does
 //! not: defined, shown in the pool's form, and doing nothing.
 
-use super::{Warning, properties};
+use super::properties;
+use crate::finding::Finding;
+use crate::pointer::Pointer;
 use crate::template::{job_placeholder_uses, job_placeholders};
-use crate::violation::escape_token;
 use serde_json::Value;
 
 /// Warns, at `/variables/properties/NAME` of the merged template, for every variable the
 /// default's `job_configuration` uses that the merged template defines but never uses,
 /// naming where the default uses it.
-pub(super) fn unwired(default: &Value, merged: &Value, out: &mut Vec<Warning>) {
+pub(super) fn unwired(default: &Value, merged: &Value, out: &mut Vec<Finding>) {
     let (Some(theirs), Some(defined)) = (default.get("job_configuration"), properties(merged))
     else {
         return;
@@ -22,12 +23,12 @@ pub(super) fn unwired(default: &Value, merged: &Value, out: &mut Vec<Warning>) {
         if !defined.contains_key(&name) || used.contains(&name) {
             continue;
         }
-        out.push(Warning {
-            pointer: format!("/variables/properties/{}", escape_token(&name)),
-            message: format!(
+        out.push(Finding::notice(
+            format!("/variables/properties/{}", Pointer::escape(&name)),
+            format!(
                 "variable {name:?} is defined but job_configuration never uses it, so setting \
                  it does nothing; the default uses it at {at}: add \"{{{{ {name} }}}}\" there"
             ),
-        });
+        ));
     }
 }

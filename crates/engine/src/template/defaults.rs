@@ -20,13 +20,14 @@
 //! answers HTTP 500 for a `$ref` that is not an object, which poolsync reports as a violation.
 
 use super::truthy;
-use crate::violation::{Violation, escape_token};
+use crate::finding::Finding;
+use crate::pointer::Pointer;
 use jsonschema::error::ValidationErrorKind;
 use jsonschema::paths::LocationSegment;
 use serde_json::{Map, Value, json};
 
 /// The violations of every variable default against its own property schema.
-pub(super) fn check(variables: &Map<String, Value>) -> Vec<Violation> {
+pub(super) fn check(variables: &Map<String, Value>) -> Vec<Finding> {
     let Some(properties) = variables.get("properties").and_then(Value::as_object) else {
         return Vec::new();
     };
@@ -50,18 +51,17 @@ pub(super) fn check(variables: &Map<String, Value>) -> Vec<Violation> {
     let validator = match jsonschema::draft202012::options().offline().build(&schema) {
         Ok(validator) => validator,
         Err(error) => {
-            out.push(Violation {
-                pointer: "/variables".into(),
-                value: None,
-                message: format!(
+            out.push(Finding::violation(
+                "/variables",
+                None,
+                format!(
                     "variables is not a valid json schema, so the server cannot check the \
                      defaults: {}",
                     error.masked()
                 ),
-                fix: "fix the schema: every $ref must point inside variables (its definitions \
-                      or $defs) and every keyword must have a valid value"
-                    .into(),
-            });
+                "fix the schema: every $ref must point inside variables (its definitions \
+                      or $defs) and every keyword must have a valid value",
+            ));
             return out;
         }
     };
@@ -73,7 +73,7 @@ pub(super) fn check(variables: &Map<String, Value>) -> Vec<Violation> {
         };
         let rest: String = path
             .map(|segment| match segment {
-                LocationSegment::Property(key) => format!("/{}", escape_token(&key)),
+                LocationSegment::Property(key) => format!("/{}", Pointer::escape(&key)),
                 LocationSegment::Index(index) => format!("/{index}"),
             })
             .collect();
@@ -85,51 +85,54 @@ pub(super) fn check(variables: &Map<String, Value>) -> Vec<Violation> {
             }
             _ => error.masked().to_string(),
         };
-        out.push(Violation {
-            pointer: format!(
+        out.push(Finding::violation(
+            format!(
                 "/variables/properties/{}/default{rest}",
-                escape_token(&name)
+                Pointer::escape(&name)
             ),
-            value: Some(error.instance().clone().into_owned()),
-            message: format!(
-                "the default of variable {name:?} does not match its schema: {reason}"
-            ),
-            fix: format!(
+            Some(error.instance().clone().into_owned()),
+            format!("the default of variable {name:?} does not match its schema: {reason}"),
+            format!(
                 "change the default of {name:?} to a value its schema accepts, or remove the \
                  default"
             ),
-        });
+        ));
     }
     out
 }
 
 /// The violation, if any, of a default that is a block document reference `{"$ref": ...}`.
-fn block_reference(name: &str, reference: &Value) -> Option<Violation> {
-    let pointer = format!("/variables/properties/{}/default/$ref", escape_token(name));
+fn block_reference(name: &str, reference: &Value) -> Option<Finding> {
+    let pointer = format!(
+        "/variables/properties/{}/default/$ref",
+        Pointer::escape(name)
+    );
     let fix = "use {\"$ref\": {\"block_document_id\": \"<block document uuid>\"}}";
     let Some(reference) = reference.as_object() else {
-        return Some(Violation {
+        return Some(Finding::violation(
             pointer,
-            value: Some(reference.clone()),
-            message: format!(
+            Some(reference.clone()),
+            format!(
                 "the default of variable {name:?} is a block reference whose $ref is not an \
                  object; the server fails on it"
             ),
-            fix: fix.into(),
-        });
+            fix,
+        ));
     };
     let id = reference.get("block_document_id")?;
     let parses = id
         .as_str()
         .is_some_and(|id| uuid::Uuid::parse_str(id).is_ok());
-    (!parses).then(|| Violation {
-        pointer: format!("{pointer}/block_document_id"),
-        value: Some(id.clone()),
-        message: format!(
-            "the default of variable {name:?} references a block document by an id that is \
+    (!parses).then(|| {
+        Finding::violation(
+            format!("{pointer}/block_document_id"),
+            Some(id.clone()),
+            format!(
+                "the default of variable {name:?} references a block document by an id that is \
              not a uuid; the server answers \"block not found\""
-        ),
-        fix: fix.into(),
+            ),
+            fix,
+        )
     })
 }
 

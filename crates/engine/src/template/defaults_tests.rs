@@ -1,5 +1,5 @@
+use crate::finding::Finding;
 use crate::template::check;
-use crate::violation::Violation;
 use pretty_assertions::assert_eq;
 use serde_json::{Value, json};
 
@@ -12,7 +12,7 @@ fn with(variables: Value) -> Value {
 fn pointers(variables: Value) -> Vec<String> {
     check(&with(variables))
         .into_iter()
-        .map(|v| v.pointer)
+        .map(|v| v.pointer.as_str().to_string())
         .collect()
 }
 
@@ -126,14 +126,12 @@ fn default_violation_in_full() {
     ));
     assert_eq!(
         violations,
-        vec![Violation {
-            pointer: "/variables/properties/n/default".into(),
-            value: Some(json!("3")),
-            message: "the default of variable \"n\" does not match its schema: value is not of \
-                      type \"integer\" (or null)"
-                .into(),
-            fix: "change the default of \"n\" to a value its schema accepts, or remove the default"
-                .into(),
-        }]
+        vec![Finding::violation(
+            "/variables/properties/n/default",
+            Some(json!("3")),
+            "the default of variable \"n\" does not match its schema: value is not of \
+                      type \"integer\" (or null)",
+            "change the default of \"n\" to a value its schema accepts, or remove the default"
+        )]
     );
 }

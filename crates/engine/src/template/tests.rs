@@ -15,12 +15,12 @@ fn template(jobs: Value, defined: &[&str]) -> Value {
 }
 
 /// The (pointer, placeholder name) of each violation.
-fn undefined_names(violations: &[Violation]) -> Vec<(String, String)> {
+fn undefined_names(violations: &[Finding]) -> Vec<(String, String)> {
     violations
         .iter()
         .map(|v| {
             let name = v.message.split('"').nth(1).unwrap_or_default();
-            (v.pointer.clone(), name.to_string())
+            (v.pointer.as_str().to_string(), name.to_string())
         })
         .collect()
 }
@@ -167,12 +167,12 @@ fn undefined_placeholder_violation_in_full() {
     let violations = check(&template(json!({"command": "run {{ cmd }}"}), &["x"]));
     assert_eq!(
         violations,
-        vec![Violation {
-            pointer: "/job_configuration/command".into(),
-            value: Some(json!("run {{ cmd }}")),
-            message: "placeholder \"{{ cmd }}\" is not defined in variables.properties".into(),
-            fix: "add \"cmd\" to variables.properties or remove the placeholder".into(),
-        }]
+        vec![Finding::violation(
+            "/job_configuration/command",
+            Some(json!("run {{ cmd }}")),
+            "placeholder \"{{ cmd }}\" is not defined in variables.properties",
+            "add \"cmd\" to variables.properties or remove the placeholder"
+        )]
     );
 }
 
@@ -256,7 +256,7 @@ fn section_table() {
     for (name, template, expected) in cases {
         let got: Vec<(String, String)> = check(&template)
             .into_iter()
-            .map(|v| (v.pointer, v.message))
+            .map(|v| (v.pointer.as_str().to_string(), v.message))
             .collect();
         let expected: Vec<(String, String)> = expected
             .into_iter()

@@ -269,6 +269,7 @@ fn assume_role_policies() {
     let prefect = Expect {
         aws_account: None,
         prefect_account: Some("9f6c5e1a-0b7d-4c3e-8a21-5d4f3b2a1c0e".into()),
+        ..Expect::default()
     };
     let findings = lint(&own(json!({})), &prefect);
     assert_eq!(findings.len(), 1, "{findings:#?}");

@@ -1,5 +1,5 @@
 //! The `sub` values of Prefect Cloud's tokens, `prefect:account:<account id>`: exactly one
-//! account, in canonical form, the expected one when `--prefect-account` names it.
+//! account, in canonical form, the expected one when the caller names it.
 
 use super::{Compare, has_wildcard};
 use crate::{Context, Findings, SUBJECT_PREFIX, items, subject, wildcard_match};
@@ -156,7 +156,8 @@ pub(super) fn check_sub(
             out.error(
                 at.clone(),
                 format!(
-                    "the subject allows prefect account {account}, not --prefect-account {expected}"
+                    "the subject allows prefect account {account}, not {} {expected}",
+                    ctx.expect.names.prefect_account
                 ),
                 format!("use \"{}\"", subject(expected)),
             );

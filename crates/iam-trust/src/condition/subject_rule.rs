@@ -1,5 +1,5 @@
-//! The `sub` values of an issuer other than Prefect Cloud's, or given with `--subject` or
-//! `--subject-like`: against the subject rule, and how far a wildcard reaches over tenants.
+//! The `sub` values of an issuer other than Prefect Cloud's, or given as an exact subject or
+//! a subject pattern: against the subject rule, and how far a wildcard reaches over tenants.
 
 use super::{Compare, has_wildcard};
 use crate::{Context, Findings, SubjectRule, items, pattern_within, wildcard_match};
@@ -26,7 +26,7 @@ fn reach(value: &str) -> Reach {
     }
 }
 
-/// The `sub` values of an issuer other than Prefect Cloud's (or with `--subject`).
+/// The `sub` values of an issuer other than Prefect Cloud's (or with an exact subject).
 pub(super) fn check_other_sub(
     pointer: &str,
     compare: Compare,
@@ -35,6 +35,8 @@ pub(super) fn check_other_sub(
     out: &mut Findings,
 ) {
     let who = ctx.issuer.who();
+    let names = &ctx.expect.names;
+    let (subject, subject_like) = (&names.subject, &names.subject_like);
     let fold = |s: &str| {
         if compare == Compare::EqualsIgnoreCase {
             s.to_ascii_lowercase()
@@ -66,7 +68,7 @@ pub(super) fn check_other_sub(
                     };
                     out.error(
                         at,
-                        format!("subject {v:?} does not match --subject {want:?}, so the token is refused{hint}"),
+                        format!("subject {v:?} does not match {subject} {want:?}, so the token is refused{hint}"),
                         fix,
                     );
                 } else if wildcard && reach(v) == Reach::Every {
@@ -75,7 +77,7 @@ pub(super) fn check_other_sub(
                     out.warning(
                         at,
                         format!(
-                            "subject pattern {v:?} matches more subjects than --subject {want:?}"
+                            "subject pattern {v:?} matches more subjects than {subject} {want:?}"
                         ),
                         fix,
                     );
@@ -96,18 +98,20 @@ pub(super) fn check_other_sub(
                     format!("use \"{pattern}\" under \"StringEquals\"")
                 };
                 let message = if wildcard && reach(v) == Reach::Every {
-                    format!("{}; it is wider than --subject-like {pattern:?}", every())
+                    format!("{}; it is wider than {subject_like} {pattern:?}", every())
                 } else if wildcard {
                     format!(
-                        "subject pattern {v:?} is wider than --subject-like {pattern:?}: it matches subjects outside it"
+                        "subject pattern {v:?} is wider than {subject_like} {pattern:?}: it matches subjects outside it"
                     )
                 } else {
-                    format!("subject {v:?} does not match --subject-like {pattern:?}")
+                    format!("subject {v:?} does not match {subject_like} {pattern:?}")
                 };
                 out.error(at, message, fix);
             }
             SubjectRule::Tenant | SubjectRule::Prefect => {
-                let fix = "name one tenant, e.g. \"organization:<id>\" under \"StringEquals\", or pass --subject / --subject-like to say which subjects you mean";
+                let fix = format!(
+                    "name one tenant, e.g. \"organization:<id>\" under \"StringEquals\", or pass {subject} / {subject_like} to say which subjects you mean"
+                );
                 if literal_star {
                     out.error(
                         at,

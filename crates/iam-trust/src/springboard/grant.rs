@@ -95,7 +95,7 @@ pub(super) struct Ungranted<'a> {
     /// The message for one statement, from the target it names.
     pub misdirected: &'a dyn Fn(&str) -> String,
     /// The message when no statement grants it, and what to add.
-    pub none: (String, &'a str),
+    pub none: (String, String),
 }
 
 impl Ungranted<'_> {

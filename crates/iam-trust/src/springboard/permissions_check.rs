@@ -5,12 +5,13 @@ use super::Pair;
 use super::grant::{Covers, Ungranted, covers, deny, in_document_order, misspelt};
 use crate::assume_role::ASSUME_ROLE;
 use crate::document::{self, Effect};
-use crate::{Finding, Findings, actions, items, statements, wildcard_match};
+use crate::{Finding, Findings, InputNames, actions, items, statements, wildcard_match};
 use serde_json::Value;
 
 /// Lints the springboard's permissions policy against the pair: it must allow
-/// `sts:AssumeRole` on the second role, and no `Deny` may take that back.
-pub fn check_permissions(policy: &Value, pair: &Pair) -> Vec<Finding> {
+/// `sts:AssumeRole` on the second role, and no `Deny` may take that back. `names` says how
+/// the caller names its inputs in the fixes.
+pub fn check_permissions(policy: &Value, pair: &Pair, names: &InputNames) -> Vec<Finding> {
     let mut out = Findings::default();
     document::check_version(policy, &mut out);
     let to = &pair.to.arn;
@@ -23,7 +24,7 @@ pub fn check_permissions(policy: &Value, pair: &Pair) -> Vec<Finding> {
             out.error(
                 format!("{pointer}/Principal"),
                 "the statement has a Principal: this is a trust policy, and iam refuses a Principal in a role's permissions policy",
-                "pass the second role's trust policy to --check-trust, and the first role's permissions policy (aws iam get-role-policy) to --check-permissions",
+                format!("pass the second role's trust policy to {}, and the first role's permissions policy (aws iam get-role-policy) to {}", names.check_trust, names.check_permissions),
             );
             reported = true;
             continue;
@@ -131,7 +132,10 @@ pub fn check_permissions(policy: &Value, pair: &Pair) -> Vec<Finding> {
             },
             none: (
                 format!("no statement allows {ASSUME_ROLE} on {to}"),
-                "add the permissions_policy statement `poolsync springboard` prints",
+                format!(
+                    "add the permissions_policy statement {} prints",
+                    names.springboard
+                ),
             ),
         }
         .report(&mut out);

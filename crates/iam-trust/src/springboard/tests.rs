@@ -1,9 +1,9 @@
 //! Table tests of the springboard pair: its trust and permissions policies, and its
 //! arguments.
 
-use crate::Level;
-use crate::finding_table::{Case, run};
+use crate::finding_table::{Case, flags, run};
 use crate::springboard::{self, Pair};
+use crate::{Error, Level};
 use pretty_assertions::assert_eq;
 use serde_json::{Value, json};
 
@@ -14,8 +14,8 @@ const TO: &str = "arn:aws:iam::210987654321:role/data/loader";
 
 fn pair(external_id: Option<&str>) -> Pair {
     Pair::new(
-        springboard::parse_role("--from-role", FROM).unwrap(),
-        springboard::parse_role("--to-role", TO).unwrap(),
+        springboard::parse_role(FROM).unwrap(),
+        springboard::parse_role(TO).unwrap(),
         external_id.map(str::to_string),
     )
     .unwrap()
@@ -154,7 +154,9 @@ fn springboard_trust_policies() {
             ],
         ),
     ];
-    run(cases, |p| springboard::check_trust(p, &pair(None)));
+    run(cases, |p| {
+        springboard::check_trust(p, &pair(None), &flags())
+    });
     let with_id = pair(Some("x-1"));
     let good = springboard::trust_policy(&with_id);
     let cases: Vec<Case> = vec![
@@ -178,7 +180,7 @@ fn springboard_trust_policies() {
             vec![(W, "/Statement/0/Condition", "sent but not required")],
         ),
     ];
-    run(cases, |p| springboard::check_trust(p, &with_id));
+    run(cases, |p| springboard::check_trust(p, &with_id, &flags()));
 }
 
 fn permission(action: Value, resource: Value) -> Value {
@@ -287,7 +289,9 @@ fn springboard_permissions_policies() {
             vec![(E, "/Statement/0/Principal", "this is a trust policy")],
         ),
     ];
-    run(cases, |p| springboard::check_permissions(p, &pair(None)));
+    run(cases, |p| {
+        springboard::check_permissions(p, &pair(None), &flags())
+    });
 }
 
 #[test]
@@ -304,38 +308,44 @@ fn springboard_arguments() {
         ("prefect-springboard", "12-digit account id"),
     ];
     for (arn, fragment) in bad {
-        let err = springboard::parse_role("--from-role", arn).unwrap_err();
-        assert!(err.starts_with("invalid --from-role"), "{err}");
+        let err = springboard::parse_role(arn).unwrap_err();
+        assert!(matches!(err, Error::RoleArn { .. }), "{err}");
+        let err = err.to_string();
+        assert!(
+            err.starts_with(&format!("invalid role arn {arn:?}: ")),
+            "{err}"
+        );
         assert!(err.contains(fragment), "{err}");
     }
-    let role = springboard::parse_role("--to-role", TO).unwrap();
+    let role = springboard::parse_role(TO).unwrap();
     assert_eq!(
         (role.account.as_str(), role.name.as_str()),
         ("210987654321", "loader")
     );
     assert_eq!(role.partition, "aws");
-    let from = springboard::parse_role("--from-role", FROM).unwrap();
-    let china =
-        springboard::parse_role("--to-role", "arn:aws-cn:iam::210987654321:role/x").unwrap();
+    let from = springboard::parse_role(FROM).unwrap();
+    let china = springboard::parse_role("arn:aws-cn:iam::210987654321:role/x").unwrap();
     assert!(
         Pair::new(from.clone(), china, None)
             .unwrap_err()
+            .to_string()
             .contains("partition")
     );
     assert!(
         Pair::new(from.clone(), from.clone(), None)
             .unwrap_err()
+            .to_string()
             .contains("same role")
     );
     assert!(
-        Pair::new(from.clone(), role.clone(), Some("x".into()))
-            .unwrap_err()
-            .contains("--external-id")
+        Pair::new(from.clone(), role.clone(), Some("x".into())).unwrap_err()
+            == Error::ExternalId { text: "x".into() }
     );
     assert!(Pair::new(from, role, None).unwrap().cross_account());
     assert!(
         springboard::parse_duration(7200)
             .unwrap_err()
+            .to_string()
             .contains("one hour")
     );
     assert!(springboard::parse_duration(899).is_err());

@@ -6,7 +6,8 @@ use super::{Pair, Role};
 use crate::assume_role::{ASSUME_ROLE, has_condition};
 use crate::condition::{Compare, compare};
 use crate::document::{self, Effect};
-use crate::{Finding, Findings, items, statements, token, wildcard_match};
+use crate::{Finding, Findings, InputNames, items, statements, wildcard_match};
+use poolsync_engine::pointer::Pointer;
 use serde_json::Value;
 
 /// How a statement's principal relates to the springboard.
@@ -91,7 +92,11 @@ fn external_ids(statement: &Value) -> Option<(String, Vec<String>)> {
         }
         for (key, values) in keys.as_object()? {
             if key.eq_ignore_ascii_case("sts:ExternalId") {
-                let at = format!("/Condition/{}/{}", token(operator), token(key));
+                let at = format!(
+                    "/Condition/{}/{}",
+                    Pointer::escape(operator),
+                    Pointer::escape(key)
+                );
                 let ids = items(values, "")
                     .into_iter()
                     .map(|(_, v)| v.to_string())
@@ -104,8 +109,9 @@ fn external_ids(statement: &Value) -> Option<(String, Vec<String>)> {
 }
 
 /// Lints the second role's trust policy against the pair: the springboard must be allowed
-/// `sts:AssumeRole`, and no `Deny` may take that back.
-pub fn check_trust(policy: &Value, pair: &Pair) -> Vec<Finding> {
+/// `sts:AssumeRole`, and no `Deny` may take that back. `inputs` says how the caller names its
+/// inputs in the fixes.
+pub fn check_trust(policy: &Value, pair: &Pair, inputs: &InputNames) -> Vec<Finding> {
     let mut out = Findings::default();
     document::check_version(policy, &mut out);
     let from = &pair.from;
@@ -119,7 +125,7 @@ pub fn check_trust(policy: &Value, pair: &Pair) -> Vec<Finding> {
             out.error(
                 pointer.clone(),
                 "the statement has a Resource and no Principal: this is a permissions policy, not a trust policy",
-                "pass the first role's permissions policy to --check-permissions, and the second role's trust policy (aws iam get-role --role-name NAME --query Role.AssumeRolePolicyDocument) to --check-trust",
+                format!("pass the first role's permissions policy to {}, and the second role's trust policy (aws iam get-role --role-name NAME --query Role.AssumeRolePolicyDocument) to {}", inputs.check_permissions, inputs.check_trust),
             );
             reported = true;
             continue;
@@ -159,7 +165,7 @@ pub fn check_trust(policy: &Value, pair: &Pair) -> Vec<Finding> {
                         ),
                         _ => {}
                     }
-                        check_external_id(pointer, statement, pair, &mut out);
+                        check_external_id(pointer, statement, pair, inputs, &mut out);
                     }
                     (_, Covers::Misspelt(at, action)) => {
                         misspelt(&mut out, at.clone(), action);
@@ -204,7 +210,10 @@ pub fn check_trust(policy: &Value, pair: &Pair) -> Vec<Finding> {
                     "no statement allows {} to call {ASSUME_ROLE} on this role",
                     from.arn
                 ),
-                "add the trust_policy statement `poolsync springboard` prints",
+                format!(
+                    "add the trust_policy statement {} prints",
+                    inputs.springboard
+                ),
             ),
         }
         .report(&mut out);
@@ -212,21 +221,28 @@ pub fn check_trust(policy: &Value, pair: &Pair) -> Vec<Finding> {
     in_document_order(out.0)
 }
 
-fn check_external_id(pointer: &str, statement: &Value, pair: &Pair, out: &mut Findings) {
+fn check_external_id(
+    pointer: &str,
+    statement: &Value,
+    pair: &Pair,
+    inputs: &InputNames,
+    out: &mut Findings,
+) {
+    let flag = &inputs.external_id;
     match (external_ids(statement), &pair.external_id) {
         (Some((at, ids)), None) => out.error(
             format!("{pointer}{at}"),
             format!("the statement requires sts:ExternalId {ids:?}, and the springboard does not send one"),
-            "pass --external-id with that id, so the AwsCredentials lines send it",
+            format!("pass {flag} with that id, so the AwsCredentials lines send it"),
         ),
         (Some((at, ids)), Some(id)) if !ids.iter().any(|v| wildcard_match(v, id)) => out.error(
             format!("{pointer}{at}"),
-            format!("the statement requires sts:ExternalId {ids:?}, not --external-id {id:?}"),
+            format!("the statement requires sts:ExternalId {ids:?}, not {flag} {id:?}"),
             format!("set \"sts:ExternalId\": \"{id}\", or pass the id the statement names"),
         ),
         (None, Some(id)) => out.warning(
             format!("{pointer}/Condition"),
-            format!("the statement does not check sts:ExternalId, so --external-id {id:?} is sent but not required"),
+            format!("the statement does not check sts:ExternalId, so {flag} {id:?} is sent but not required"),
             format!("add \"Condition\": {{\"StringEquals\": {{\"sts:ExternalId\": \"{id}\"}}}}"),
         ),
         _ => {}

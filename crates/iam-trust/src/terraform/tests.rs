@@ -137,6 +137,7 @@ fn unknowns_are_reported_and_the_account_fills_them() {
     let docs = documents(DOCUMENT, Kind::Permissions, &Known::default()).unwrap();
     assert_eq!(docs[0].address, "aws_iam_role_policy.springboard.policy");
     let err = docs[0].policy.as_ref().unwrap_err();
+    let err = err.to_string();
     assert!(err.contains("aws_caller_identity"), "{err}");
     let docs = documents(DOCUMENT, Kind::Permissions, &account()).unwrap();
     assert_eq!(
@@ -177,6 +178,7 @@ resource "aws_iam_role" "c" {
             .policy
             .as_ref()
             .unwrap_err()
+            .to_string()
             .contains("wrap it in jsonencode")
     );
     assert_eq!(
@@ -188,9 +190,12 @@ resource "aws_iam_role" "c" {
         Kind::Trust,
         &Known::default(),
     )
-    .unwrap_err();
+    .unwrap_err()
+    .to_string();
     assert!(err.contains('2') || err.contains("line"), "{err}");
-    let err = documents("resource \"x\" \"y\" {}\n", Kind::Trust, &Known::default()).unwrap_err();
+    let err = documents("resource \"x\" \"y\" {}\n", Kind::Trust, &Known::default())
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("no assume_role_policy"), "{err}");
     assert!(looks_like_terraform("a = 1\n"));
     assert!(!looks_like_terraform("Version: 2012-10-17\n"));
