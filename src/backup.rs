@@ -127,6 +127,13 @@ pub fn default_dir() -> Option<PathBuf> {
         .map(|d| d.join("poolsync").join("backups"))
 }
 
+/// The backup folder a command uses: `--backup-dir` when given, else [`default_dir`].
+pub(crate) fn dir_or_default(flag: Option<&Path>) -> Result<PathBuf> {
+    flag.map(Path::to_path_buf)
+        .or_else(default_dir)
+        .ok_or(Error::NoBackupDir)
+}
+
 /// Writes a backup atomically and durably (mode 0600); returns its path. A kill at any
 /// moment leaves either no file or the whole file, never a torn one.
 pub fn write(dir: &Path, backup: &Backup) -> Result<PathBuf> {

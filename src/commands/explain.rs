@@ -2,7 +2,8 @@
 //! (the default recorded in its newest backup, else the released default it was inferred to
 //! come from). Writes nothing; with `--file FILE --type T` it works offline.
 
-use super::update::backup_base;
+use super::base::{backup_base, base_source};
+use super::connect;
 use crate::api::WorkPool;
 use crate::cli::{BaseArg, ConnectionArgs, ExplainArgs, ReportFormat};
 use crate::error::{Error, Result};
@@ -22,7 +23,7 @@ pub(super) async fn run(
             "explain needs a base; pass --base auto, backup or FILE".into(),
         ));
     }
-    let source = super::plan::base_source(args.base.as_ref(), false)?;
+    let source = base_source(args.base.as_ref(), false)?;
     let (subject, pool_type, current, backup) = match (&args.file, &args.target.pool) {
         (Some(file), _) => {
             let pool_type = args.pool_type.clone().unwrap_or_default();
@@ -34,7 +35,7 @@ pub(super) async fn run(
             )
         }
         (None, Some(name)) => {
-            let client = super::client(connection)?;
+            let client = connect::client(connection)?;
             let pool: WorkPool = client.read_pool(name).await?;
             let dir = args
                 .backups

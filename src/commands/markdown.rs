@@ -12,8 +12,6 @@ use poolsync_engine::violation::Violation;
 use serde_json::Value;
 use std::collections::BTreeSet;
 
-pub(super) mod validate;
-
 /// What a Markdown report of `update` shows beyond the reports themselves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct Shape {

@@ -293,3 +293,10 @@ fn stdout_error(source: std::io::Error) -> Error {
         source,
     }
 }
+
+/// Prints `value` as pretty JSON on stdout (`schema`, `default`, `merge`).
+pub(super) fn print_json(value: &serde_json::Value) -> Result<u8> {
+    let text = serde_json::to_string_pretty(value).map_err(|e| Error::Usage(e.to_string()))?;
+    println!("{text}");
+    Ok(crate::exit::SUCCESS)
+}

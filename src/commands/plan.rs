@@ -2,6 +2,7 @@
 //! at once, the request budget, the exit rule and the per-pool options. Nothing after this
 //! file looks at a clap type.
 
+use super::base::{Base, base_source};
 use crate::cli::{self, OutputFormat, UpdateArgs};
 use crate::error::{Error, Result};
 use crate::{exit, input};
@@ -72,23 +73,6 @@ pub(super) enum Mode {
     One,
     /// `update --all` or several names: one row or JSON line per pool, then a summary.
     Many,
-}
-
-/// The base of a three-way merge (the default the pool was last synced from): `--base`.
-pub(super) use poolsync_engine::history::Source as Base;
-
-/// `--base` (and `--no-base`) as a [`Base`], reading a FILE.
-pub(super) fn base_source(base: Option<&cli::BaseArg>, no_base: bool) -> Result<Base> {
-    use cli::BaseArg;
-    Ok(match (base, no_base) {
-        (_, true) | (Some(BaseArg::None), _) => Base::Off,
-        (None | Some(BaseArg::Auto), false) => Base::Auto,
-        (Some(BaseArg::Backup), false) => Base::Backup,
-        (Some(BaseArg::File(path)), false) => Base::File {
-            path: path.clone(),
-            template: input::read_template(path)?,
-        },
-    })
 }
 
 /// What every pool's run needs to know.

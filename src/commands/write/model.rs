@@ -8,12 +8,11 @@
 //! requests; one that lands between a pool's re-read and its PATCH is inside the window
 //! (the API has no conditional update) and may be lost.
 
-use super::{Remote, SafeWrite};
+use super::{Pending, Record, Remote, SafeWrite};
 use crate::api::{Attempt, Booking, Fresh, Tries, WorkPool};
 use crate::backup::{self, Kind};
 use crate::commands::outcome::{Outcome, Report};
 use crate::commands::signals::Stop;
-use crate::commands::update::{Pending, Record};
 use crate::error::{Error, Result};
 use proptest::prelude::*;
 use serde_json::{Value, json};

@@ -1,16 +1,18 @@
 //! The data path of one pool up to its write, top to bottom: fetch -> default -> base ->
 //! merge -> check -> decide. What needs writing becomes a [`Pending`] for
-//! [`super::write::SafeWrite`]; everything else ends here in a [`Report`].
+//! [`SafeWrite`](crate::commands::write::SafeWrite); everything else ends here in a [`Report`].
 
-use super::outcome::{Outcome, Report};
-use super::plan::{Base, SyncOptions};
 use crate::api::{Client, Defaults, WorkPool};
 use crate::backup;
+use crate::commands::base::{Base, backup_base};
+use crate::commands::deployments;
+use crate::commands::outcome::{Outcome, Report};
+use crate::commands::plan::SyncOptions;
+use crate::commands::write::{Pending, Record};
 use crate::error::{Error, Result};
 use poolsync_engine::history::BaseChoice;
 use poolsync_engine::merge::{self, Strategy};
 use serde_json::Value;
-use std::path::PathBuf;
 use std::sync::Arc;
 use tokio::sync::OnceCell;
 
@@ -26,7 +28,7 @@ pub(super) struct Context {
     /// Each type's default, found once and shared by its pools.
     found: std::sync::Mutex<std::collections::HashMap<String, Arc<Value>>>,
     /// The deployments of the pools, read a batch at a time (with `--check-deployments`).
-    pub deployments: super::deployments::Store,
+    pub deployments: deployments::Store,
 }
 
 /// Which pool to work on: a name still to read, or a pool a listing already returned.
@@ -38,40 +40,6 @@ pub(super) enum Target {
     Pool(WorkPool),
     /// Could not be read or parsed: ends `failed`, by name.
     Unreadable(String, Error),
-}
-
-/// A pool whose merged template (its report's `merged`) is to be written.
-#[derive(Debug)]
-pub(super) struct Pending {
-    /// The pool as poolsync read it (the conflict check compares against it).
-    pub pool: WorkPool,
-    /// What the backup records besides the pool: the kind of write, the default merged in
-    /// (the next base once the write is confirmed) and the base used.
-    pub record: Record,
-    /// The report so far; the write sets its outcome.
-    pub report: Report,
-}
-
-impl Pending {
-    /// What to write: the merged template of the report.
-    pub(super) fn template(&self) -> &Value {
-        self.report.merged.as_ref().unwrap_or(&Value::Null)
-    }
-}
-
-/// What a backup records about the write it precedes.
-#[derive(Debug, Clone)]
-pub(super) struct Record {
-    /// An update or a rollback.
-    pub kind: backup::Kind,
-    /// The default merged in (shared by every pool of its type).
-    pub default: Option<Arc<Value>>,
-    /// The base the merge used (for a rollback: the base that belongs to the restored template).
-    pub base: Option<Value>,
-    /// Where that base came from, as reported.
-    pub base_source: Option<String>,
-    /// For a rollback: the `created` time of the backup restored.
-    pub restored: Option<String>,
 }
 
 /// Where one pool's run stands after [`prepare`].
@@ -91,7 +59,7 @@ impl Context {
             options,
             defaults: OnceCell::new(),
             found: std::sync::Mutex::default(),
-            deployments: super::deployments::Store::default(),
+            deployments: deployments::Store::default(),
         }
     }
 
@@ -154,19 +122,6 @@ impl Context {
     }
 }
 
-/// The base recorded for `pool` in `dir` (see [`backup::recorded_base`]: the newest write of
-/// this very pool id that landed), with the backup it came from.
-/// A backup only counts if it is of this very pool: a pool deleted and created again under
-/// the same name has a new id, and its old backups say nothing about it.
-pub(crate) fn backup_base(
-    dir: &std::path::Path,
-    api_url: &str,
-    pool: &WorkPool,
-) -> Result<Option<(PathBuf, Value)>> {
-    let id = pool.rest.get("id").and_then(Value::as_str);
-    backup::recorded_base(dir, api_url, &pool.name, id, &pool.base_job_template)
-}
-
 /// Runs one pool's path up to its write. Never fails: every error becomes the report's
 /// outcome (through [`Outcome::of`]), so one pool cannot stop a batch.
 pub(super) async fn prepare(ctx: &Context, target: Target) -> Step {
@@ -227,18 +182,18 @@ async fn plan_write(
     report.upstream = merged.upstream;
     report.kept_out = merged.kept_out;
     let template = report.merged.as_ref().unwrap_or(&Value::Null);
-    report.violations = super::checks::before_write(template);
+    report.violations = poolsync_engine::checks::before_write(template);
     if ctx.options.check_deployments {
         let deployments = ctx.deployments.of(&ctx.client, &pool.name).await?;
         report
             .violations
-            .extend(super::deployments::identity(&deployments));
-        let checked = super::deployments::compare(&current, template, &deployments);
+            .extend(deployments::identity(&deployments));
+        let checked = deployments::compare(&current, template, &deployments);
         if !ctx.options.allow_breaking_deployments {
             report.violations.extend(
                 checked
                     .of(poolsync_engine::job_variables::Kind::Breaks)
-                    .map(super::deployments::Found::violation),
+                    .map(deployments::Found::violation),
             );
         }
         report.deployments = Some(checked);

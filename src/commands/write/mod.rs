@@ -16,14 +16,15 @@
 
 #[cfg(test)]
 mod model;
+mod pending;
 mod remote;
 mod verdict;
 
+pub(crate) use pending::{Pending, Record};
 pub(crate) use remote::Remote;
 
 use super::outcome::Report;
 use super::signals::Stop;
-use super::update::Pending;
 use crate::api::{Attempt, Client, Tries, WorkPool};
 use crate::backup::{self, Backup};
 use crate::error::{Error, Result};
@@ -39,7 +40,7 @@ const MAX_LATE: u32 = 100;
 
 /// Writes through one server, with backups in one folder.
 #[derive(Debug)]
-pub(super) struct SafeWrite<'a, R = Client> {
+pub(crate) struct SafeWrite<'a, R = Client> {
     remote: &'a R,
     backups: Option<&'a Path>,
     /// PATCHes of one chunk in flight at once (the client's write limit applies too).
@@ -78,7 +79,7 @@ enum Judged {
 
 impl<'a, R: Remote> SafeWrite<'a, R> {
     /// A writer; `backups` is where each pool's backup goes before its PATCH.
-    pub(super) fn new(remote: &'a R, backups: Option<&'a Path>, concurrency: usize) -> Self {
+    pub(crate) fn new(remote: &'a R, backups: Option<&'a Path>, concurrency: usize) -> Self {
         SafeWrite {
             remote,
             backups,
@@ -93,7 +94,7 @@ impl<'a, R: Remote> SafeWrite<'a, R> {
     /// Pools whose PATCH must be retried wait out the longest backoff of their rounds
     /// together, then share one re-read; pools that only could not leave in time go again
     /// at once.
-    pub(super) async fn chunk(&self, chunk: Vec<Pending>, stop: &Stop) -> Vec<Report> {
+    pub(crate) async fn chunk(&self, chunk: Vec<Pending>, stop: &Stop) -> Vec<Report> {
         let mut ready: Vec<Item> = chunk.into_iter().map(Item::new).collect();
         let (mut backing, mut due) = (Vec::new(), Instant::now());
         let mut ended = Ended::default();

@@ -3,29 +3,27 @@
 //! (another id), and one changed after poolsync's last write unless `--force`; repeated
 //! `--latest` (or `--steps N`) walks back through the pool's update backups.
 
+use super::connect;
 use super::outcome::{Outcome, Report};
 use super::signals::Stop;
-use super::update::{Pending, Record};
-use super::write::SafeWrite;
+use super::write::{Pending, Record, SafeWrite};
 use crate::api::{Client, WorkPool};
 use crate::backup::{self, Backup, Entry, Kind};
-use crate::cli::RollbackArgs;
+use crate::cli::{ConnectionArgs, RollbackArgs};
 use crate::error::{Error, Result};
 use crate::exit;
 use poolsync_engine::diff;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
-/// The backup folder: `--backup-dir`, else the default one.
-pub(super) fn backup_dir(flag: &Option<PathBuf>) -> Result<PathBuf> {
-    flag.clone()
-        .or_else(backup::default_dir)
-        .ok_or(Error::NoBackupDir)
-}
-
 /// Runs `rollback`; returns the exit code.
-pub(super) async fn run(client: Client, args: &RollbackArgs, color: bool) -> Result<u8> {
-    let dir = backup_dir(&args.backups.backup_dir)?;
+pub(super) async fn run(
+    connection: &ConnectionArgs,
+    args: &RollbackArgs,
+    color: bool,
+) -> Result<u8> {
+    let client = connect::client(connection)?;
+    let dir = backup::dir_or_default(args.backups.backup_dir.as_deref())?;
     let pool = client.read_pool(&args.pool).await?;
     let history = backup::readable(&dir, client.base_url(), &args.pool)?;
     let (path, saved) = match &args.to {
@@ -40,7 +38,7 @@ pub(super) async fn run(client: Client, args: &RollbackArgs, color: bool) -> Res
     };
     same_pool(&path, &saved, &pool, &client)?;
     let target = saved.template().cloned().unwrap_or_default();
-    let violations = super::checks::before_write(&target);
+    let violations = poolsync_engine::checks::before_write(&target);
     if !violations.is_empty() {
         return Err(Error::Invalid {
             blocked: true,

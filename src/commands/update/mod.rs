@@ -1,0 +1,120 @@
+//! `poolsync update`: the data path of every pool, one stage per function, read top to
+//! bottom in [`run`]:
+//!
+//! [`targets`] (which pools, read or listed as the workers need them) -> [`prepare`] each,
+//! `concurrency` at once (fetch -> default -> base -> merge -> check -> decide) -> group what
+//! must be written into chunks -> the safe write ([`SafeWrite::chunk`]: backups, one re-read,
+//! the PATCHes, one read-back) -> print each report as it ends -> the exit rule.
+//! One pool and many share this path; only the printer differs.
+
+mod prepare;
+mod targets;
+
+use super::connect;
+use super::output::Printer;
+use super::plan::{ExitRule, Plan};
+use super::signals::{self, Stop};
+use super::tally::Tally;
+use super::write::SafeWrite;
+use crate::cli::{ConnectionArgs, UpdateArgs};
+use crate::error::{Error, Result};
+use futures::StreamExt;
+use prepare::{Context, Step};
+use std::io::IsTerminal;
+
+/// Chunks of writes in flight at once: the next chunks' re-reads and PATCHes overlap a chunk
+/// waiting for its slowest write (a retried 503) before its read-back.
+const CHUNKS_IN_FLIGHT: usize = 4;
+
+/// Runs `update`; returns the exit code.
+pub(super) async fn run(connection: &ConnectionArgs, args: &UpdateArgs, color: bool) -> Result<u8> {
+    let plan = Plan::new(args, color, std::io::stderr().is_terminal())?;
+    let stop = Stop::listen();
+    let client = connect::client(connection)?
+        .paced(plan.max_rps, plan.concurrency)
+        .interruptible(stop.interrupt());
+    let ctx = Context::new(client, plan.sync);
+    let writer = SafeWrite::new(
+        &ctx.client,
+        ctx.options.backup_dir.as_deref(),
+        plan.concurrency,
+    );
+    let mut printer = Printer::new(plan.mode, plan.format, plan.color, plan.progress);
+    let (ctx, writer, stop_ref) = (&ctx, &writer, &stop);
+
+    let running = stop.clone();
+    let store = ctx.options.check_deployments.then_some(&ctx.deployments);
+    let targets = targets::targets(
+        &ctx.client,
+        store,
+        plan.selection,
+        plan.mode,
+        plan.chunk,
+        printer.progress(),
+    )
+    .take_while(move |_| std::future::ready(running.running()));
+    let prepared = targets
+        .map(|target| async move {
+            match target {
+                Ok(target) => Ok(prepare::prepare(ctx, target).await),
+                Err(e) => Err(e),
+            }
+        })
+        .buffer_unordered(plan.concurrency);
+    let ended = prepared
+        .ready_chunks(plan.chunk)
+        .map(|steps| async move {
+            let (mut reports, mut writes, mut listing) = (Vec::new(), Vec::new(), None);
+            for step in steps {
+                match step {
+                    Ok(Step::Done(report)) => reports.push(*report),
+                    Ok(Step::Write(pending)) => writes.push(*pending),
+                    Err(e) => listing = Some(e),
+                }
+            }
+            if !writes.is_empty() {
+                reports.extend(writer.chunk(writes, stop_ref).await);
+            }
+            (reports, listing)
+        })
+        .buffer_unordered(CHUNKS_IN_FLIGHT);
+
+    let mut tally = Tally::default();
+    let mut listing_error = None;
+    let mut ended = std::pin::pin!(ended);
+    while let Some((reports, listing)) = ended.next().await {
+        for report in reports {
+            tally.add(&report);
+            printer.report(report)?;
+        }
+        listing_error = listing_error.or(listing);
+    }
+    tally.requests = ctx.client.requests();
+    tally.retries = ctx.client.retries();
+    tally.pushback = ctx.client.pushback();
+    tally.interrupted = stop.signal();
+    let held = printer.finish(&tally)?;
+    exit_code(&plan.exit, &tally, held, listing_error)
+}
+
+/// The exit rule: a signal's code (after saying what went wrong), else the first error held
+/// back (a failed listing first), else what the exit rule makes of the tally.
+fn exit_code(
+    rule: &ExitRule,
+    tally: &Tally,
+    held: Option<Error>,
+    listing_error: Option<Error>,
+) -> Result<u8> {
+    if let Some(signal) = tally.interrupted {
+        // A listing cut by the signal is no error of its own.
+        let listing_error = listing_error.filter(|e| !matches!(e, Error::Interrupted { .. }));
+        if let Some(error) = held.or(listing_error) {
+            eprintln!("error: {}", error.shown());
+        }
+        return Ok(signals::exit_code_of(signal));
+    }
+    match listing_error.or(held) {
+        Some(error) => Err(error),
+        None => Ok(rule.code(tally.failed(), tally.would_change())),
+    }
+}
