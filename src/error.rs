@@ -277,8 +277,8 @@ pub enum Error {
         "interrupted by {signal} before this pool was written; nothing was sent; run poolsync again"
     )]
     Interrupted {
-        /// `SIGINT` or `SIGTERM`.
-        signal: &'static str,
+        /// The signal that stopped the run.
+        signal: Signal,
     },
 
     /// Some of several files given to one check failed (each failure was reported above).
@@ -316,6 +316,52 @@ pub enum Error {
     /// Bad combination of arguments that clap cannot express.
     #[error("{0}")]
     Usage(String),
+
+    /// poolsync understood the command but refuses to act on it, because acting would lose
+    /// or misplace data (a rollback over later edits, a backup of another pool or server).
+    /// The message says what to do instead.
+    #[error("{0}")]
+    Refused(String),
+}
+
+/// A stop signal poolsync handles during a run: the first one stops new work, a second one
+/// exits at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Signal {
+    /// `SIGINT` (Ctrl-C).
+    Interrupt,
+    /// `SIGTERM`.
+    Terminate,
+}
+
+impl Signal {
+    /// The signal's name as shells print it: `SIGINT`, `SIGTERM`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Signal::Interrupt => "SIGINT",
+            Signal::Terminate => "SIGTERM",
+        }
+    }
+
+    /// The exit status of a run it stopped: 128 + its number, as shells report it.
+    pub fn exit_code(self) -> u8 {
+        match self {
+            Signal::Interrupt => crate::exit::INTERRUPTED,
+            Signal::Terminate => crate::exit::TERMINATED,
+        }
+    }
+}
+
+impl std::fmt::Display for Signal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl serde::Serialize for Signal {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.name())
+    }
 }
 
 fn tries_note(tries: u32) -> String {
@@ -355,7 +401,29 @@ impl Error {
         match self {
             // A setting that cannot work is a usage error whatever is wrong with it.
             Error::Usage(_) | Error::Setting { .. } => crate::exit::USAGE,
+            Error::Refused(_) => crate::exit::REFUSED,
             _ => crate::exit::ERROR,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usage_refusal_and_failure_exit_with_their_own_codes() {
+        assert_eq!(Error::Usage("u".into()).exit_code(), crate::exit::USAGE);
+        assert_eq!(Error::Refused("r".into()).exit_code(), crate::exit::REFUSED);
+        assert_eq!(crate::exit::REFUSED, 4);
+        assert_eq!(Error::NoBackupDir.exit_code(), crate::exit::ERROR);
+        let interrupted = Error::Interrupted {
+            signal: Signal::Terminate,
+        };
+        assert!(interrupted.to_string().starts_with("interrupted by SIGTERM "));
+        assert_eq!(
+            serde_json::to_value(Signal::Interrupt).ok(),
+            Some(serde_json::json!("SIGINT"))
+        );
     }
 }

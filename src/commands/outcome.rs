@@ -155,7 +155,12 @@ mod tests {
                 Outcome::Skipped,
             ),
             (Error::ReservedPool { pool: "p".into() }, Outcome::Skipped),
-            (Error::Interrupted { signal: "SIGINT" }, Outcome::Skipped),
+            (
+                Error::Interrupted {
+                    signal: crate::error::Signal::Interrupt,
+                },
+                Outcome::Skipped,
+            ),
             (
                 Error::Conflict {
                     pool: "p".into(),

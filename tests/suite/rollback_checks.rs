@@ -88,7 +88,7 @@ fn repeated_latest_walks_back() {
         "write one changed the pool"
     );
     patch_template(&pool, &template("t1-edit"));
-    let refused = rollback(&pool, dir.path(), &["--latest"]).code(2);
+    let refused = rollback(&pool, dir.path(), &["--latest"]).code(4);
     assert!(stderr(&refused).contains("--force"), "{}", stderr(&refused));
     assert_eq!(read_template(&pool), template("t1-edit"), "nothing written");
     update(&pool, &two, dir.path());
@@ -143,7 +143,7 @@ fn a_recreated_pool_is_refused() {
     update(&pool, &one, dir.path());
     delete_pool(&pool);
     create_pool(&pool, "process", &template("new"));
-    let refused = rollback(&pool, dir.path(), &["--latest", "--force"]).code(2);
+    let refused = rollback(&pool, dir.path(), &["--latest", "--force"]).code(4);
     assert!(
         stderr(&refused).contains("deleted and created again"),
         "{}",

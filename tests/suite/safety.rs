@@ -122,7 +122,7 @@ fn rollback_refuses_another_pools_backup() {
         .code(0);
     let file = backups_of(dir.path()).pop().unwrap();
     on_server(["rollback", &b, "--to", file.to_str().unwrap()])
-        .code(2)
+        .code(4)
         .stderr_has("is a backup of work pool");
     on_server(["rollback", &b, "--latest"])
         .backup_dir(dir.path())

@@ -1,6 +1,7 @@
 //! `poolsync rollback`: restore a pool's template from a backup, through the same checks
-//! and safe write as `update`. It refuses a pool deleted and created again under the name
-//! (another id), and one changed after poolsync's last write unless `--force`; repeated
+//! and safe write as `update`. It refuses ([`Error::Refused`], exit 4) a backup of another
+//! pool or server, a pool deleted and created again under the name (another id), and one
+//! changed after poolsync's last write unless `--force`; repeated
 //! `--latest` (or `--steps N`) walks back through the pool's update backups.
 
 use super::connect;
@@ -61,7 +62,7 @@ pub(super) async fn run(
             )
         );
         if !args.force {
-            return Err(Error::Usage(format!(
+            return Err(Error::Refused(format!(
                 "work pool {:?} was changed after poolsync's last write (the edits are shown above); \
                  a rollback would lose them; pass --force to roll back anyway",
                 args.pool
@@ -195,7 +196,7 @@ fn last_write<'a>(
 /// The backup must be of this very pool: same name, same server, same id.
 fn same_pool(path: &Path, saved: &Backup, pool: &WorkPool, client: &Client) -> Result<()> {
     if saved.pool_name() != Some(pool.name.as_str()) {
-        return Err(Error::Usage(format!(
+        return Err(Error::Refused(format!(
             "{} is a backup of work pool {:?}, not {:?}",
             path.display(),
             saved.pool_name().unwrap_or("?"),
@@ -203,7 +204,7 @@ fn same_pool(path: &Path, saved: &Backup, pool: &WorkPool, client: &Client) -> R
         )));
     }
     if backup::server_key(&saved.api_url) != backup::server_key(client.base_url()) {
-        return Err(Error::Usage(format!(
+        return Err(Error::Refused(format!(
             "{} was taken from {}, not {}; point --api-url at that server",
             path.display(),
             saved.api_url,
@@ -214,7 +215,7 @@ fn same_pool(path: &Path, saved: &Backup, pool: &WorkPool, client: &Client) -> R
     if let (Some(saved_id), Some(id)) = (saved.pool_id(), pool_id(pool))
         && saved_id != id
     {
-        return Err(Error::Usage(format!(
+        return Err(Error::Refused(format!(
             "{} is of an earlier work pool {:?} (id {saved_id}); the pool on the server now has \
              id {id} (it was deleted and created again), so nothing was written; restore its \
              template by hand if you mean to",
@@ -237,7 +238,7 @@ fn no_backup(
         .filter_map(|(_, b)| b.pool_id())
         .find(|other| Some(*other) != id);
     if let (Some(earlier), true) = (earlier, history.iter().all(|(_, b)| b.pool_id() != id)) {
-        return Error::Usage(format!(
+        return Error::Refused(format!(
             "the backups of work pool {:?} are of an earlier pool of that name (id {earlier}); \
              the pool on the server now has id {} (it was deleted and created again), so \
              nothing was written; restore its template by hand if you mean to",

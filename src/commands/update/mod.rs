@@ -13,7 +13,7 @@ mod targets;
 use super::connect;
 use super::output::Printer;
 use super::plan::{ExitRule, Plan};
-use super::signals::{self, Stop};
+use super::signals::Stop;
 use super::tally::Tally;
 use super::write::SafeWrite;
 use crate::cli::{ConnectionArgs, UpdateArgs};
@@ -111,7 +111,7 @@ fn exit_code(
         if let Some(error) = held.or(listing_error) {
             eprintln!("error: {}", error.shown());
         }
-        return Ok(signals::exit_code_of(signal));
+        return Ok(signal.exit_code());
     }
     match listing_error.or(held) {
         Some(error) => Err(error),

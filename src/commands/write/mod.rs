@@ -27,7 +27,7 @@ use super::outcome::Report;
 use super::signals::Stop;
 use crate::api::{Attempt, Client, Tries, WorkPool};
 use crate::backup::{self, Backup};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Signal};
 use futures::{StreamExt, stream};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -64,7 +64,7 @@ struct Item {
     late: u32,
     /// The signal that stopped its retry (it is read back only to see whether an earlier
     /// PATCH landed).
-    stopped: Option<&'static str>,
+    stopped: Option<Signal>,
 }
 
 /// What the re-read says of one pool.

@@ -5,7 +5,7 @@
 use super::{Ended, Item};
 use crate::backup;
 use crate::commands::outcome::{Outcome, Report};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Signal};
 use serde_json::Value;
 use std::sync::Arc;
 
@@ -94,7 +94,7 @@ fn unconfirmed_one(item: Item, result: Result<()>, cause: Arc<Error>) -> Report 
 
 /// A signal stopped the chunk before these pools were sent again: a pool whose earlier
 /// PATCH may have landed is read back; the others end `skipped`, nothing written.
-pub(super) fn interrupted(items: Vec<Item>, signal: &'static str, ended: &mut Ended) {
+pub(super) fn interrupted(items: Vec<Item>, signal: Signal, ended: &mut Ended) {
     for mut item in items {
         match item.landed.take() {
             Some(error) => {
