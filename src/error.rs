@@ -2,7 +2,10 @@
 //! the pool, the URL, the HTTP status, the file, the JSON pointer. Messages are lowercase
 //! and end with the fix where there is one. No variant ever holds a secret.
 
+mod signal;
+
 use poolsync_engine::violation::Violation;
+pub use signal::Signal;
 use std::path::PathBuf;
 
 /// Result alias used across the crate.
@@ -324,46 +327,6 @@ pub enum Error {
     Refused(String),
 }
 
-/// A stop signal poolsync handles during a run: the first one stops new work, a second one
-/// exits at once.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Signal {
-    /// `SIGINT` (Ctrl-C).
-    Interrupt,
-    /// `SIGTERM`.
-    Terminate,
-}
-
-impl Signal {
-    /// The signal's name as shells print it: `SIGINT`, `SIGTERM`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Signal::Interrupt => "SIGINT",
-            Signal::Terminate => "SIGTERM",
-        }
-    }
-
-    /// The exit status of a run it stopped: 128 + its number, as shells report it.
-    pub fn exit_code(self) -> u8 {
-        match self {
-            Signal::Interrupt => crate::exit::INTERRUPTED,
-            Signal::Terminate => crate::exit::TERMINATED,
-        }
-    }
-}
-
-impl std::fmt::Display for Signal {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl serde::Serialize for Signal {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.name())
-    }
-}
-
 fn tries_note(tries: u32) -> String {
     match tries {
         0 | 1 => String::new(),
@@ -420,7 +383,11 @@ mod tests {
         let interrupted = Error::Interrupted {
             signal: Signal::Terminate,
         };
-        assert!(interrupted.to_string().starts_with("interrupted by SIGTERM "));
+        assert!(
+            interrupted
+                .to_string()
+                .starts_with("interrupted by SIGTERM ")
+        );
         assert_eq!(
             serde_json::to_value(Signal::Interrupt).ok(),
             Some(serde_json::json!("SIGINT"))
