@@ -67,9 +67,11 @@ pub struct Backup {
     /// the restored template.
     #[serde(default)]
     pub base: Option<Value>,
-    /// Where `base` came from, e.g. `backup`, `file base.json`, `inferred ...`.
-    #[serde(default)]
-    pub base_source: Option<String>,
+    /// Where `base` came from (its [`Origin`](poolsync_engine::history::Origin) as text),
+    /// e.g. `the file base.json (--base)`. Stored as `base_source`, the name every backup
+    /// file has used.
+    #[serde(default, rename = "base_source")]
+    pub base_origin: Option<String>,
     /// For a rollback: the `created` time of the backup it restored (how repeated
     /// `rollback --latest` walks back instead of toggling).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -94,7 +96,7 @@ impl Backup {
             merged: None,
             kind,
             base: None,
-            base_source: None,
+            base_origin: None,
             restored: None,
             confirmed: false,
         }

@@ -1,28 +1,27 @@
-//! A pool's merge base as `update` and `explain` ask for it: `--base` compiled (a FILE read
-//! once), and the base the newest backup of this very pool records.
+//! A pool's merge base as `update` and `explain` ask for it: the [`BaseArg`] of `--base`
+//! with its FILE read once, and the base the newest backup of this very pool records. The
+//! engine turns these into the pool's [`Base`](poolsync_engine::history::Base).
 
 use crate::api::WorkPool;
 use crate::backup;
-use crate::cli::BaseArg;
 use crate::error::Result;
 use crate::input;
+use poolsync_engine::history::{BaseArg, BaseFile};
 use serde_json::Value;
 use std::path::PathBuf;
 
-/// The base of a three-way merge (the default the pool was last synced from): `--base`.
-pub(super) use poolsync_engine::history::Source as Base;
-
-/// `--base` (and `--no-base`) as a [`Base`], reading a FILE.
-pub(super) fn base_source(base: Option<&BaseArg>, no_base: bool) -> Result<Base> {
-    Ok(match (base, no_base) {
-        (_, true) | (Some(BaseArg::None), _) => Base::Off,
-        (None | Some(BaseArg::Auto), false) => Base::Auto,
-        (Some(BaseArg::Backup), false) => Base::Backup,
-        (Some(BaseArg::File(path)), false) => Base::File {
-            path: path.clone(),
-            template: input::read_template(path)?,
-        },
-    })
+/// `--base` (`auto` when not given; `none` with `--no-base`), its FILE read.
+pub(super) fn read_base_arg(arg: Option<&BaseArg>, no_base: bool) -> Result<BaseArg<BaseFile>> {
+    match (arg, no_base) {
+        (_, true) => Ok(BaseArg::None),
+        (None, false) => Ok(BaseArg::Auto),
+        (Some(arg), false) => arg.read(|path| {
+            Ok(BaseFile {
+                path: path.clone(),
+                template: input::read_template(path)?,
+            })
+        }),
+    }
 }
 
 /// The base recorded for `pool` in `dir` (see [`backup::recorded_base`]: the newest write of

@@ -7,7 +7,7 @@ use super::outcome::{Outcome, Report};
 use super::tally::Tally;
 use crate::markdown::{self, Document, Entry, Notes};
 use poolsync_engine::diff;
-use poolsync_engine::history::{BaseChoice, Origin};
+use poolsync_engine::history::{Base, Origin};
 use poolsync_engine::violation::Violation;
 use serde_json::Value;
 use std::collections::BTreeSet;
@@ -161,16 +161,22 @@ fn entry(report: &Report, deployments: bool) -> Entry {
 pub(super) fn explained(
     pool: &str,
     pool_type: &str,
-    choice: &BaseChoice,
+    base: &Base,
     current: &Value,
 ) -> crate::Result<String> {
-    let Some(base) = &choice.template else {
+    let Some(template) = &base.template else {
         return Err(crate::Error::NoBase {
             subject: pool.to_string(),
-            reason: choice.origin.to_string(),
+            reason: base.origin.to_string(),
         });
     };
-    let diff = diff::unified(base, current, "base", &format!("{pool} (current)"), false);
+    let diff = diff::unified(
+        template,
+        current,
+        "base",
+        &format!("{pool} (current)"),
+        false,
+    );
     let entry = Entry {
         pool: pool.into(),
         pool_type: pool_type.into(),
@@ -180,8 +186,8 @@ pub(super) fn explained(
             "customised"
         }
         .into(),
-        base: choice.origin.to_string(),
-        changes: Some(changes(base, current)),
+        base: base.origin.to_string(),
+        changes: Some(changes(template, current)),
         diff,
         ..Entry::default()
     };

@@ -31,7 +31,7 @@ pub(super) fn run(args: &MergeArgs) -> Result<u8> {
                     .into(),
             ));
         }
-        (Some(BaseArg::File(path)), _) => Some(poolsync_engine::history::BaseChoice {
+        (Some(BaseArg::File(path)), _) => Some(poolsync_engine::history::Base {
             template: Some(input::read_template(path)?),
             origin: poolsync_engine::history::Origin::File(path.clone()),
         }),

@@ -2,11 +2,12 @@
 //! at once, the request budget, the exit rule and the per-pool options. Nothing after this
 //! file looks at a clap type.
 
-use super::base::{Base, base_source};
+use super::base::read_base_arg;
 use crate::cli::{self, OutputFormat, UpdateArgs};
 use crate::error::{Error, Result};
 use crate::{exit, input};
 use globset::{Glob, GlobSet, GlobSetBuilder};
+use poolsync_engine::history::{BaseArg, BaseFile};
 use poolsync_engine::merge::Strategy;
 use serde_json::Value;
 use std::path::PathBuf;
@@ -92,7 +93,7 @@ pub(super) struct SyncOptions {
     /// Push an upgrade that breaks deployments anyway (the findings are still reported).
     pub allow_breaking_deployments: bool,
     /// Where the three-way merge's base comes from.
-    pub base: Base,
+    pub base: BaseArg<BaseFile>,
     /// The released defaults an inferred base comes from (`--history-file`, else embedded).
     pub history: &'static poolsync_engine::history::History,
 }
@@ -156,7 +157,7 @@ impl Plan {
             },
             false => Selection::Names(dedup(&args.pools)),
         };
-        let base = base_source(args.base.as_ref(), args.no_base)?;
+        let base = read_base_arg(args.base.as_ref(), args.no_base)?;
         Ok(Plan {
             selection,
             mode,

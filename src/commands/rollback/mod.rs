@@ -105,7 +105,7 @@ pub(super) async fn run(
             kind: Kind::Rollback,
             default: None,
             base: saved.base.clone(),
-            base_source: saved.base_source.clone(),
+            base_origin: saved.base_origin.clone(),
             restored: Some(saved.created.clone()),
         },
         report,

@@ -4,13 +4,13 @@
 
 use crate::api::{Client, Defaults, WorkPool};
 use crate::backup;
-use crate::commands::base::{Base, backup_base};
+use crate::commands::base::backup_base;
 use crate::commands::deployments;
 use crate::commands::outcome::{Outcome, Report};
 use crate::commands::plan::SyncOptions;
 use crate::commands::write::{Pending, Record};
 use crate::error::{Error, Result};
-use poolsync_engine::history::BaseChoice;
+use poolsync_engine::history::{Base, BaseArg};
 use poolsync_engine::merge::{self, Strategy};
 use serde_json::Value;
 use std::sync::Arc;
@@ -101,9 +101,9 @@ impl Context {
 
     /// The base for `pool` (see [`poolsync_engine::history::choose`]); a backup that cannot be read
     /// is reported, not ignored.
-    fn base_for(&self, pool: &WorkPool, default: &Value) -> Result<BaseChoice> {
-        if self.options.strategy == Strategy::Jq && self.options.base != Base::Off {
-            return Ok(BaseChoice::none("--strategy jq merges two-way"));
+    fn base_for(&self, pool: &WorkPool, default: &Value) -> Result<Base> {
+        if self.options.strategy == Strategy::Jq && self.options.base != BaseArg::None {
+            return Ok(Base::none("--strategy jq merges two-way"));
         }
         let backup = match &self.options.backup_dir {
             Some(dir) if self.options.base.wants_backup() => {
@@ -168,7 +168,7 @@ async fn plan_write(
         });
     }
     let base = ctx.base_for(&pool, &default)?;
-    let base_source = base.template.as_ref().map(|_| base.origin.to_string());
+    let base_origin = base.template.as_ref().map(|_| base.origin.to_string());
     report.base = Some(base.origin);
     let merged = merge::merge3(
         base.template.as_ref(),
@@ -217,7 +217,7 @@ async fn plan_write(
         kind: backup::Kind::Update,
         default: Some(default),
         base: base.template,
-        base_source,
+        base_origin,
         restored: None,
     };
     Ok(Some((pool, record)))

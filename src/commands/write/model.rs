@@ -265,7 +265,7 @@ fn pending(name: &str, stored: &Stored) -> Pending {
             kind: Kind::Update,
             default: None,
             base: None,
-            base_source: None,
+            base_origin: None,
             restored: None,
         },
         report,

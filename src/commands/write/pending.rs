@@ -36,7 +36,7 @@ pub(crate) struct Record {
     /// The base the merge used (for a rollback: the base that belongs to the restored template).
     pub base: Option<Value>,
     /// Where that base came from, as reported.
-    pub base_source: Option<String>,
+    pub base_origin: Option<String>,
     /// For a rollback: the `created` time of the backup restored.
     pub restored: Option<String>,
 }
