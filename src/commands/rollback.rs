@@ -5,7 +5,6 @@
 //! `--latest` (or `--steps N`) walks back through the pool's update backups.
 
 use super::connect;
-use super::outcome::{Outcome, Report};
 use super::signals::Stop;
 use super::write::{Pending, Record, SafeWrite};
 use crate::api::{Client, WorkPool};
@@ -96,8 +95,6 @@ pub(super) async fn run(
         );
         return Ok(exit::SUCCESS);
     }
-    let mut report = Report::new(&args.pool);
-    report.merged = Some(target);
     let pending = Pending {
         pool,
         // The base that belongs to the restored template is the one its write started from.
@@ -108,19 +105,17 @@ pub(super) async fn run(
             base_origin: saved.base_origin.clone(),
             restored: Some(saved.created.clone()),
         },
-        report,
+        carried: target,
     };
     let writer = SafeWrite::new(&client, Some(&dir), 1);
-    let report = writer.chunk(vec![pending], &Stop::default()).await.pop();
-    match report {
-        Some(report) if report.outcome == Outcome::Updated => {
+    let written = writer.chunk(vec![pending], &Stop::default()).await.pop();
+    match written.map(|w| w.result) {
+        Some(Ok(())) => {
             println!("{}: rolled back to {}", args.pool, path.display());
             Ok(exit::SUCCESS)
         }
-        Some(Report {
-            error: Some(error), ..
-        }) => Err(error),
-        _ => Err(Error::Usage(format!(
+        Some(Err(error)) => Err(error),
+        None => Err(Error::Usage(format!(
             "rollback of work pool {:?} ended without an answer; check it with `prefect work-pool inspect`",
             args.pool
         ))),

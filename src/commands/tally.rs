@@ -30,11 +30,11 @@ impl Tally {
     /// Counts one report.
     pub(super) fn add(&mut self, report: &Report) {
         *self.counts.entry(report.outcome).or_default() += 1;
-        if !report.kept_out.is_empty() {
+        if !report.kept_out().is_empty() {
             self.kept_out.0 += 1;
-            self.kept_out.1 += report.kept_out.len();
+            self.kept_out.1 += report.kept_out().len();
         }
-        if let Some(checked) = &report.deployments {
+        if let Some(checked) = report.deployments() {
             self.deployments
                 .get_or_insert_with(Counts::default)
                 .add(checked.counts());

@@ -11,6 +11,7 @@ mod prepare;
 mod targets;
 
 use super::connect;
+use super::outcome::Report;
 use super::output::Printer;
 use super::plan::{ExitRule, Plan};
 use super::signals::Stop;
@@ -19,7 +20,7 @@ use super::write::SafeWrite;
 use crate::cli::{ConnectionArgs, UpdateArgs};
 use crate::error::{Error, Result};
 use futures::StreamExt;
-use prepare::{Context, Step};
+use prepare::{Context, Prepared};
 use std::io::IsTerminal;
 
 /// Chunks of writes in flight at once: the next chunks' re-reads and PATCHes overlap a chunk
@@ -67,13 +68,14 @@ pub(super) async fn run(connection: &ConnectionArgs, args: &UpdateArgs, color: b
             let (mut reports, mut writes, mut listing) = (Vec::new(), Vec::new(), None);
             for step in steps {
                 match step {
-                    Ok(Step::Done(report)) => reports.push(*report),
-                    Ok(Step::Write(pending)) => writes.push(*pending),
+                    Ok(Prepared::Ended(report)) => reports.push(*report),
+                    Ok(Prepared::Write(pending)) => writes.push(*pending),
                     Err(e) => listing = Some(e),
                 }
             }
             if !writes.is_empty() {
-                reports.extend(writer.chunk(writes, stop_ref).await);
+                let written = writer.chunk(writes, stop_ref).await;
+                reports.extend(written.into_iter().map(Report::written));
             }
             (reports, listing)
         })

@@ -20,10 +20,9 @@ mod pending;
 mod remote;
 mod verdict;
 
-pub(crate) use pending::{Pending, Record};
+pub(crate) use pending::{Carried, Pending, Record, Written};
 pub(crate) use remote::Remote;
 
-use super::outcome::Report;
 use super::signals::Stop;
 use crate::api::{Attempt, Client, Tries, WorkPool};
 use crate::backup::{self, Backup};
@@ -52,8 +51,8 @@ pub(crate) struct SafeWrite<'a, R = Client> {
 }
 
 /// One pool on its way through the safe write.
-struct Item {
-    pending: Pending,
+struct Item<T> {
+    pending: Pending<T>,
     /// Retries spent on its PATCH.
     tries: Tries,
     /// The backup written from the latest read, and the pool it holds.
@@ -68,13 +67,13 @@ struct Item {
 }
 
 /// What the re-read says of one pool.
-enum Judged {
+enum Judged<T> {
     /// Unchanged and backed up: send its PATCH.
-    Ready(Item),
+    Ready(Item<T>),
     /// An earlier PATCH landed after all: read it back, with the error it was answered.
-    Landed(Item, Error),
+    Landed(Item<T>, Error),
     /// Changed, gone, or its backup failed.
-    Ended(Report),
+    Ended(Written<T>),
 }
 
 impl<'a, R: Remote> SafeWrite<'a, R> {
@@ -88,16 +87,20 @@ impl<'a, R: Remote> SafeWrite<'a, R> {
         }
     }
 
-    /// Writes every pool of `chunk`; returns one final report per pool. Once `stop` is set,
+    /// Writes every pool of `chunk`; returns how each ended. Once `stop` is set,
     /// no further PATCH starts: the pools not yet sent end `skipped`, nothing written.
     ///
     /// Pools whose PATCH must be retried wait out the longest backoff of their rounds
     /// together, then share one re-read; pools that only could not leave in time go again
     /// at once.
-    pub(crate) async fn chunk(&self, chunk: Vec<Pending>, stop: &Stop) -> Vec<Report> {
-        let mut ready: Vec<Item> = chunk.into_iter().map(Item::new).collect();
+    pub(crate) async fn chunk<T: Carried>(
+        &self,
+        chunk: Vec<Pending<T>>,
+        stop: &Stop,
+    ) -> Vec<Written<T>> {
+        let mut ready: Vec<Item<T>> = chunk.into_iter().map(Item::new).collect();
         let (mut backing, mut due) = (Vec::new(), Instant::now());
-        let mut ended = Ended::default();
+        let mut ended = Done::default();
         loop {
             if ready.is_empty() {
                 if backing.is_empty() {
@@ -130,14 +133,19 @@ impl<'a, R: Remote> SafeWrite<'a, R> {
             backing.extend(next.backing);
             ready = next.now;
         }
-        let Ended { mut reports, sent } = ended;
+        let Done { mut reports, sent } = ended;
         reports.extend(self.read_back(sent).await);
         reports
     }
 
     /// One round, with the turn held: the backups, one re-read, and the PATCHes of the pools
     /// that are unchanged. Returns the pools to try again.
-    async fn round(&self, items: Vec<Item>, stop: &Stop, ended: &mut Ended) -> Next {
+    async fn round<T: Carried>(
+        &self,
+        items: Vec<Item<T>>,
+        stop: &Stop,
+        ended: &mut Done<T>,
+    ) -> Next<T> {
         let turn = self.turn.lock().await;
         if let Some(signal) = stop.signal() {
             verdict::interrupted(items, signal, ended);
@@ -176,7 +184,7 @@ impl<'a, R: Remote> SafeWrite<'a, R> {
             }
         }
         let (by, booking) = (fresh.by, &booking);
-        let attempts: Vec<(Item, Attempt)> = stream::iter(ready.into_iter().enumerate())
+        let attempts: Vec<(Item<T>, Attempt)> = stream::iter(ready.into_iter().enumerate())
             .map(|(i, item)| async move {
                 if let Some(signal) = stop.signal() {
                     let refused = Attempt::Answered(Err(Error::Interrupted { signal }));
@@ -198,7 +206,11 @@ impl<'a, R: Remote> SafeWrite<'a, R> {
 
     /// Backs up each pool not backed up yet, from the read its merge used; a pool whose
     /// backup fails ends there.
-    fn back_up_all(&self, items: Vec<Item>, reports: &mut Vec<Report>) -> Vec<Item> {
+    fn back_up_all<T: Carried>(
+        &self,
+        items: Vec<Item<T>>,
+        reports: &mut Vec<Written<T>>,
+    ) -> Vec<Item<T>> {
         let mut kept = Vec::with_capacity(items.len());
         for mut item in items {
             if item.backup.is_some() {
@@ -208,7 +220,7 @@ impl<'a, R: Remote> SafeWrite<'a, R> {
             let read = item.pending.pool.clone();
             match self.back_up(&mut item, &read) {
                 Ok(()) => kept.push(item),
-                Err(e) => reports.push(item.pending.report.fail(e)),
+                Err(e) => reports.push(item.pending.fail(e)),
             }
         }
         kept
@@ -218,7 +230,7 @@ impl<'a, R: Remote> SafeWrite<'a, R> {
     /// if the server's pool moved in a way the check allows. The pool must hold what
     /// poolsync read when it merged, or (after a PATCH that may have landed) what poolsync
     /// sent; anything else is a concurrent change, and its backup, never to be used, goes.
-    fn judge(&self, mut item: Item, fresh: Option<&WorkPool>) -> Judged {
+    fn judge<T: Carried>(&self, mut item: Item<T>, fresh: Option<&WorkPool>) -> Judged<T> {
         let read = &item.pending.pool;
         let Some(fresh) = fresh else {
             let error = Error::PoolNotFound {
@@ -226,13 +238,13 @@ impl<'a, R: Remote> SafeWrite<'a, R> {
                 url: self.remote.base_url().to_string(),
             };
             item.drop_backup();
-            return Judged::Ended(item.pending.report.fail(error));
+            return Judged::Ended(item.pending.fail(error));
         };
         if fresh.updated == read.updated && fresh.base_job_template == read.base_job_template {
             item.landed = None;
             return match self.back_up(&mut item, fresh) {
                 Ok(()) => Judged::Ready(item),
-                Err(e) => Judged::Ended(item.pending.report.fail(e)),
+                Err(e) => Judged::Ended(item.pending.fail(e)),
             };
         }
         if &fresh.base_job_template == item.pending.template()
@@ -253,12 +265,12 @@ impl<'a, R: Remote> SafeWrite<'a, R> {
         }
         let pool = read.name.clone();
         item.drop_backup();
-        Judged::Ended(item.pending.report.fail(Error::Conflict { pool, what }))
+        Judged::Ended(item.pending.fail(Error::Conflict { pool, what }))
     }
 
     /// Backs `fresh` up for `item`, unless its backup already holds exactly that; a backup
     /// of an older read is replaced, so the one left holds what the PATCH replaces.
-    fn back_up(&self, item: &mut Item, fresh: &WorkPool) -> Result<()> {
+    fn back_up<T: Carried>(&self, item: &mut Item<T>, fresh: &WorkPool) -> Result<()> {
         let dir = self.backups.ok_or(Error::NoBackupDir)?;
         let pool = serde_json::to_value(fresh).unwrap_or(Value::Null);
         if item.backup.as_ref().is_some_and(|(_, held)| *held == pool) {
@@ -280,7 +292,7 @@ impl<'a, R: Remote> SafeWrite<'a, R> {
     }
 
     /// Reads back every pool that was sent, in one request, and confirms each.
-    async fn read_back(&self, sent: Vec<(Item, Result<()>)>) -> Vec<Report> {
+    async fn read_back<T: Carried>(&self, sent: Vec<(Item<T>, Result<()>)>) -> Vec<Written<T>> {
         if sent.is_empty() {
             return Vec::new();
         }
@@ -298,38 +310,55 @@ impl<'a, R: Remote> SafeWrite<'a, R> {
     }
 }
 
-/// The pools a chunk is done with: final reports, and writes to read back.
-#[derive(Default)]
-struct Ended {
-    reports: Vec<Report>,
+/// The pools a chunk is done with: their ends, and writes to read back.
+struct Done<T> {
+    reports: Vec<Written<T>>,
     /// Each with its PATCH's answer (an error that may hide a write that landed).
-    sent: Vec<(Item, Result<()>)>,
+    sent: Vec<(Item<T>, Result<()>)>,
+}
+
+impl<T> Default for Done<T> {
+    fn default() -> Self {
+        Done {
+            reports: Vec::new(),
+            sent: Vec::new(),
+        }
+    }
 }
 
 /// The pools a round hands back.
-#[derive(Default)]
-struct Next {
+struct Next<T> {
     /// To try again at once (held past their window, or not in the round).
-    now: Vec<Item>,
+    now: Vec<Item<T>>,
     /// To try again after `wait` (a retried answer's backoff).
-    backing: Vec<Item>,
+    backing: Vec<Item<T>>,
     wait: Duration,
+}
+
+impl<T> Default for Next<T> {
+    fn default() -> Self {
+        Next {
+            now: Vec::new(),
+            backing: Vec::new(),
+            wait: Duration::ZERO,
+        }
+    }
 }
 
 /// Sorts a round's PATCH answers: a final answer ends the pool (read back if the write may
 /// have landed); a late one goes again at once, a retried one after the longest backoff.
-fn settle(attempts: Vec<(Item, Attempt)>, ended: &mut Ended) -> Next {
+fn settle<T>(attempts: Vec<(Item<T>, Attempt)>, ended: &mut Done<T>) -> Next<T> {
     let mut next = Next::default();
     for (mut item, attempt) in attempts {
         match attempt {
             Attempt::Answered(Err(e)) if !may_have_landed(&e) => {
-                ended.reports.push(item.pending.report.fail(e));
+                ended.reports.push(item.pending.fail(e));
             }
             Attempt::Answered(result) => ended.sent.push((item, result)),
             Attempt::Late if item.late + 1 >= MAX_LATE => {
                 let (pool, rounds) = (item.name().to_string(), MAX_LATE);
                 let error = Error::Unsent { pool, rounds };
-                ended.reports.push(item.pending.report.fail(error));
+                ended.reports.push(item.pending.fail(error));
             }
             Attempt::Late => {
                 item.late += 1;
@@ -355,8 +384,8 @@ fn settle(attempts: Vec<(Item, Attempt)>, ended: &mut Ended) -> Next {
     next
 }
 
-impl Item {
-    fn new(pending: Pending) -> Item {
+impl<T> Item<T> {
+    fn new(pending: Pending<T>) -> Item<T> {
         Item {
             pending,
             tries: Tries::default(),

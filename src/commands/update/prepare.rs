@@ -1,12 +1,13 @@
-//! The data path of one pool up to its write, top to bottom: fetch -> default -> base ->
-//! merge -> check -> decide. What needs writing becomes a [`Pending`] for
+//! The data path of one pool up to its write, one function per stage, called top to bottom
+//! by [`prepare`]: [`read`] -> [`merge`] (default, base, three-way merge) -> [`check`] ->
+//! [`decide`]. What needs writing becomes a [`Pending`] for
 //! [`SafeWrite`](crate::commands::write::SafeWrite); everything else ends here in a [`Report`].
 
 use crate::api::{Client, Defaults, WorkPool};
 use crate::backup;
 use crate::commands::base::backup_base;
 use crate::commands::deployments;
-use crate::commands::outcome::{Outcome, Report};
+use crate::commands::outcome::{Merged, Outcome, Report};
 use crate::commands::plan::SyncOptions;
 use crate::commands::write::{Pending, Record};
 use crate::error::{Error, Result};
@@ -44,11 +45,11 @@ pub(super) enum Target {
 
 /// Where one pool's run stands after [`prepare`].
 #[derive(Debug)]
-pub(super) enum Step {
-    /// Nothing to write: the report is final.
-    Done(Box<Report>),
-    /// A write is due.
-    Write(Box<Pending>),
+pub(super) enum Prepared {
+    /// Nothing to write: the pool's report is final.
+    Ended(Box<Report>),
+    /// A write is due, carrying the merge to report once it ends.
+    Write(Box<Pending<Merged>>),
 }
 
 impl Context {
@@ -122,39 +123,55 @@ impl Context {
     }
 }
 
-/// Runs one pool's path up to its write. Never fails: every error becomes the report's
-/// outcome (through [`Outcome::of`]), so one pool cannot stop a batch.
-pub(super) async fn prepare(ctx: &Context, target: Target) -> Step {
-    let name = match &target {
-        Target::Name(name) | Target::Unreadable(name, _) => name.clone(),
-        Target::Pool(pool) => pool.name.clone(),
+/// Runs one pool's path up to its write, one stage per step: read -> merge -> check ->
+/// decide. Never fails: an error ends the pool in a [`Report`] (its outcome through
+/// [`Outcome::of`]) with what was known by then, so one pool cannot stop a batch.
+pub(super) async fn prepare(ctx: &Context, target: Target) -> Prepared {
+    let name = target.name().to_string();
+    let pool = match read(ctx, target).await {
+        Ok(pool) => pool,
+        Err(error) => return Prepared::Ended(Box::new(Report::failed(name, None, None, error))),
     };
-    let mut report = Report::new(&name);
-    match plan_write(ctx, target, &mut report).await {
-        Ok(Some((pool, record))) => Step::Write(Box::new(Pending {
-            pool,
-            record,
-            report,
-        })),
-        Ok(None) => Step::Done(Box::new(report)),
-        Err(error) => Step::Done(Box::new(report.fail(error))),
+    let pool_type = Some(pool.pool_type.clone());
+    let (mut merged, record) = match merge(ctx, &pool).await {
+        Ok(merge) => merge,
+        Err(error) => {
+            return Prepared::Ended(Box::new(Report::failed(name, pool_type, None, error)));
+        }
+    };
+    if let Err(error) = check(ctx, &pool, &mut merged).await {
+        let report = Report::failed(name, pool_type, Some(Box::new(merged)), error);
+        return Prepared::Ended(Box::new(report));
+    }
+    decide(ctx, name, pool, merged, record)
+}
+
+impl Target {
+    /// The pool's name, read or not.
+    fn name(&self) -> &str {
+        match self {
+            Target::Name(name) | Target::Unreadable(name, _) => name,
+            Target::Pool(pool) => &pool.name,
+        }
     }
 }
 
-/// The path itself: fills `report` and says what to write, if anything.
-async fn plan_write(
-    ctx: &Context,
-    target: Target,
-    report: &mut Report,
-) -> Result<Option<(WorkPool, Record)>> {
-    let pool = match target {
-        Target::Pool(pool) => pool,
-        Target::Name(name) => ctx.client.read_pool(&name).await?,
-        Target::Unreadable(_, error) => return Err(error),
-    };
-    report.pool_type = Some(pool.pool_type.clone());
+/// Stage 1: the pool as the server holds it (read now, or as the listing returned it).
+async fn read(ctx: &Context, target: Target) -> Result<WorkPool> {
+    match target {
+        Target::Pool(pool) => Ok(pool),
+        Target::Name(name) => ctx.client.read_pool(&name).await,
+        Target::Unreadable(_, error) => Err(error),
+    }
+}
+
+/// Stage 2: the merge of the pool's template into its type's default, from the base chosen
+/// for it; with what its backup will record.
+async fn merge(ctx: &Context, pool: &WorkPool) -> Result<(Merged, Record)> {
     if WorkPool::is_reserved(&pool.name) {
-        return Err(Error::ReservedPool { pool: pool.name });
+        return Err(Error::ReservedPool {
+            pool: pool.name.clone(),
+        });
     }
     let default = ctx.default_for(&pool.pool_type).await?;
     let current = pool.base_job_template.clone();
@@ -167,58 +184,79 @@ async fn plan_write(
             ),
         });
     }
-    let base = ctx.base_for(&pool, &default)?;
-    let base_origin = base.template.as_ref().map(|_| base.origin.to_string());
-    report.base = Some(base.origin);
-    let merged = merge::merge3(
+    let base = ctx.base_for(pool, &default)?;
+    let merge = merge::merge3(
         base.template.as_ref(),
         &default,
         &current,
         ctx.options.strategy,
     );
-    report.current = Some(current.clone());
-    report.merged = Some(merged.template);
-    report.warnings = merged.warnings;
-    report.upstream = merged.upstream;
-    report.kept_out = merged.kept_out;
-    let template = report.merged.as_ref().unwrap_or(&Value::Null);
-    report.violations = poolsync_engine::checks::before_write(template);
+    let record = Record {
+        kind: backup::Kind::Update,
+        base_origin: base.template.as_ref().map(|_| base.origin.to_string()),
+        default: Some(default),
+        base: base.template,
+        restored: None,
+    };
+    let merged = Merged {
+        current,
+        template: merge.template,
+        origin: base.origin,
+        warnings: merge.warnings,
+        upstream: merge.upstream,
+        kept_out: merge.kept_out,
+        violations: Vec::new(),
+        deployments: None,
+    };
+    Ok((merged, record))
+}
+
+/// Stage 3: the checks of the merged template (and, with `--check-deployments`, of the
+/// pool's deployments against it); what they find is kept in `merged`, and any blocks the
+/// push.
+async fn check(ctx: &Context, pool: &WorkPool, merged: &mut Merged) -> Result<()> {
+    merged.violations = poolsync_engine::checks::before_write(&merged.template);
     if ctx.options.check_deployments {
-        let deployments = ctx.deployments.of(&ctx.client, &pool.name).await?;
-        report
-            .violations
-            .extend(deployments::identity(&deployments));
-        let checked = deployments::compare(&current, template, &deployments);
+        let found = ctx.deployments.of(&ctx.client, &pool.name).await?;
+        merged.violations.extend(deployments::identity(&found));
+        let checked = deployments::compare(&merged.current, &merged.template, &found);
         if !ctx.options.allow_breaking_deployments {
-            report.violations.extend(
+            merged.violations.extend(
                 checked
                     .of(poolsync_engine::job_variables::Kind::Breaks)
                     .map(deployments::Found::violation),
             );
         }
-        report.deployments = Some(checked);
+        merged.deployments = Some(checked);
     }
-    if !report.violations.is_empty() {
+    if !merged.violations.is_empty() {
         return Err(Error::Invalid {
             blocked: true,
             subject: format!("merged template for work pool {:?}", pool.name),
-            violations: report.violations.clone(),
+            violations: merged.violations.clone(),
         });
     }
-    if report.merged.as_ref() == Some(&current) {
-        report.outcome = Outcome::UpToDate;
-        return Ok(None);
-    }
-    if ctx.options.dry_run {
-        report.outcome = Outcome::WouldChange;
-        return Ok(None);
-    }
-    let record = Record {
-        kind: backup::Kind::Update,
-        default: Some(default),
-        base: base.template,
-        base_origin,
-        restored: None,
+    Ok(())
+}
+
+/// Stage 4: nothing to write (up to date, or a dry run), or a write for the safe write.
+fn decide(ctx: &Context, name: String, pool: WorkPool, merged: Merged, record: Record) -> Prepared {
+    let pool_type = Some(pool.pool_type.clone());
+    let outcome = match () {
+        () if merged.template == merged.current => Outcome::UpToDate,
+        () if ctx.options.dry_run => Outcome::WouldChange,
+        () => {
+            return Prepared::Write(Box::new(Pending {
+                pool,
+                record,
+                carried: merged,
+            }));
+        }
     };
-    Ok(Some((pool, record)))
+    Prepared::Ended(Box::new(Report::ended(
+        name,
+        pool_type,
+        Some(Box::new(merged)),
+        outcome,
+    )))
 }
