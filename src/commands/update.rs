@@ -1,10 +1,11 @@
 //! `poolsync update`: the data path of every pool, one stage per function, read top to
 //! bottom in [`run`]:
 //!
-//! [`targets`] (which pools, read or listed as the workers need them) -> [`prepare`] each,
-//! `concurrency` at once (fetch -> default -> base -> merge -> check -> decide) -> group what
-//! must be written into chunks -> the safe write ([`SafeWrite::chunk`]: backups, one re-read,
-//! the PATCHes, one read-back) -> print each report as it ends -> the exit rule.
+//! [`targets`] (which pools, read or listed as the workers need them) -> [`prepare_each`],
+//! `concurrency` at once ([`prepare`]: read -> merge -> check -> decide) -> [`write_chunks`]:
+//! what must be written, in chunks, through the safe write ([`SafeWrite::chunk`]: backups,
+//! one re-read, the PATCHes, one read-back) -> [`print`] each report as it ends ->
+//! [`exit_code`], the exit rule.
 //! One pool and many share this path; only the printer differs.
 
 mod prepare;
@@ -19,15 +20,15 @@ use super::tally::Tally;
 use super::write::SafeWrite;
 use crate::cli::{ConnectionArgs, UpdateArgs};
 use crate::error::{Error, Result};
-use futures::StreamExt;
-use prepare::{Context, Prepared};
+use futures::{Stream, StreamExt};
+use prepare::{Context, Prepared, Target};
 use std::io::IsTerminal;
 
 /// Chunks of writes in flight at once: the next chunks' re-reads and PATCHes overlap a chunk
 /// waiting for its slowest write (a retried 503) before its read-back.
 const CHUNKS_IN_FLIGHT: usize = 4;
 
-/// Runs `update`; returns the exit code.
+/// Runs `update`; returns the exit code. Each stage is one function, in data-path order.
 pub(super) async fn run(connection: &ConnectionArgs, args: &UpdateArgs, color: bool) -> Result<u8> {
     let plan = Plan::new(args, color, std::io::stderr().is_terminal())?;
     let stop = Stop::listen();
@@ -41,30 +42,54 @@ pub(super) async fn run(connection: &ConnectionArgs, args: &UpdateArgs, color: b
         plan.concurrency,
     );
     let mut printer = Printer::new(plan.mode, plan.format, plan.color, plan.progress);
-    let (ctx, writer, stop_ref) = (&ctx, &writer, &stop);
 
-    let running = stop.clone();
     let store = ctx.options.check_deployments.then_some(&ctx.deployments);
+    let bar = printer.progress();
     let targets = targets::targets(
         &ctx.client,
         store,
         plan.selection,
         plan.mode,
         plan.chunk,
-        printer.progress(),
-    )
-    .take_while(move |_| std::future::ready(running.running()));
-    let prepared = targets
-        .map(|target| async move {
+        bar,
+    );
+    let prepared = prepare_each(&ctx, targets, &stop, plan.concurrency);
+    let ended = write_chunks(prepared, &writer, &stop, plan.chunk);
+    let (tally, listing_error) = print(ended, &mut printer, &ctx, &stop).await?;
+    let held = printer.finish(&tally)?;
+    exit_code(&plan.exit, &tally, held, listing_error)
+}
+
+/// Prepares each target, `concurrency` at once, until a signal stops new work.
+fn prepare_each<'a>(
+    ctx: &'a Context,
+    targets: impl Stream<Item = Result<Target>> + 'a,
+    stop: &Stop,
+    concurrency: usize,
+) -> impl Stream<Item = Result<Prepared>> + 'a {
+    let running = stop.clone();
+    targets
+        .take_while(move |_| std::future::ready(running.running()))
+        .map(move |target| async move {
             match target {
                 Ok(target) => Ok(prepare::prepare(ctx, target).await),
                 Err(e) => Err(e),
             }
         })
-        .buffer_unordered(plan.concurrency);
-    let ended = prepared
-        .ready_chunks(plan.chunk)
-        .map(|steps| async move {
+        .buffer_unordered(concurrency)
+}
+
+/// Groups what is ready into chunks of `chunk`, writes each chunk's pending pools through
+/// the safe write, and yields every pool's final report, with a listing's error.
+fn write_chunks<'a>(
+    prepared: impl Stream<Item = Result<Prepared>> + 'a,
+    writer: &'a SafeWrite<'a>,
+    stop: &'a Stop,
+    chunk: usize,
+) -> impl Stream<Item = (Vec<Report>, Option<Error>)> + 'a {
+    prepared
+        .ready_chunks(chunk)
+        .map(move |steps| async move {
             let (mut reports, mut writes, mut listing) = (Vec::new(), Vec::new(), None);
             for step in steps {
                 match step {
@@ -74,13 +99,22 @@ pub(super) async fn run(connection: &ConnectionArgs, args: &UpdateArgs, color: b
                 }
             }
             if !writes.is_empty() {
-                let written = writer.chunk(writes, stop_ref).await;
+                let written = writer.chunk(writes, stop).await;
                 reports.extend(written.into_iter().map(Report::written));
             }
             (reports, listing)
         })
-        .buffer_unordered(CHUNKS_IN_FLIGHT);
+        .buffer_unordered(CHUNKS_IN_FLIGHT)
+}
 
+/// Prints each report as it ends and adds it up; returns the tally (with what the run cost)
+/// and the first listing error.
+async fn print(
+    ended: impl Stream<Item = (Vec<Report>, Option<Error>)>,
+    printer: &mut Printer,
+    ctx: &Context,
+    stop: &Stop,
+) -> Result<(Tally, Option<Error>)> {
     let mut tally = Tally::default();
     let mut listing_error = None;
     let mut ended = std::pin::pin!(ended);
@@ -95,8 +129,7 @@ pub(super) async fn run(connection: &ConnectionArgs, args: &UpdateArgs, color: b
     tally.retries = ctx.client.retries();
     tally.pushback = ctx.client.pushback();
     tally.interrupted = stop.signal();
-    let held = printer.finish(&tally)?;
-    exit_code(&plan.exit, &tally, held, listing_error)
+    Ok((tally, listing_error))
 }
 
 /// The exit rule: a signal's code (after saying what went wrong), else the first error held

@@ -14,6 +14,7 @@
 //! backup is written again when the server's state moved, so it always holds what the
 //! server held just before the PATCH that was sent.
 
+mod item;
 #[cfg(test)]
 mod model;
 mod pending;
@@ -24,12 +25,13 @@ pub(crate) use pending::{Carried, Pending, Record, Written};
 pub(crate) use remote::Remote;
 
 use super::signals::Stop;
-use crate::api::{Attempt, Client, Tries, WorkPool};
+use crate::api::{Attempt, Client, WorkPool};
 use crate::backup::{self, Backup};
-use crate::error::{Error, Result, Signal};
+use crate::error::{Error, Result};
 use futures::{StreamExt, stream};
+use item::Item;
 use serde_json::Value;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 use verdict::may_have_landed;
 
@@ -48,22 +50,6 @@ pub(crate) struct SafeWrite<'a, R = Client> {
     /// overlap their waits and read-backs, but their PATCHes do not queue behind each
     /// other's write slots or backups past their window.
     turn: tokio::sync::Mutex<()>,
-}
-
-/// One pool on its way through the safe write.
-struct Item<T> {
-    pending: Pending<T>,
-    /// Retries spent on its PATCH.
-    tries: Tries,
-    /// The backup written from the latest read, and the pool it holds.
-    backup: Option<(PathBuf, Value)>,
-    /// The error of an earlier PATCH that may have landed (a 5xx, a lost connection).
-    landed: Option<Error>,
-    /// Re-reads because its PATCH could not leave in time.
-    late: u32,
-    /// The signal that stopped its retry (it is read back only to see whether an earlier
-    /// PATCH landed).
-    stopped: Option<Signal>,
 }
 
 /// What the re-read says of one pool.
@@ -115,7 +101,7 @@ impl<'a, R: Remote> SafeWrite<'a, R> {
                 if let Err(e) = waited
                     && stop.running()
                 {
-                    verdict::unread(ready, e, &mut ended.reports);
+                    verdict::unread(ready, e, &mut ended.ends);
                     break;
                 }
             }
@@ -133,9 +119,9 @@ impl<'a, R: Remote> SafeWrite<'a, R> {
             backing.extend(next.backing);
             ready = next.now;
         }
-        let Done { mut reports, sent } = ended;
-        reports.extend(self.read_back(sent).await);
-        reports
+        let Done { mut ends, sent } = ended;
+        ends.extend(self.read_back(sent).await);
+        ends
     }
 
     /// One round, with the turn held: the backups, one re-read, and the PATCHes of the pools
@@ -153,7 +139,7 @@ impl<'a, R: Remote> SafeWrite<'a, R> {
         }
         // Backed up before the re-read, from the read the merge used: the re-read then only
         // confirms the server still holds that, and no disk write delays a PATCH.
-        let mut items = self.back_up_all(items, &mut ended.reports);
+        let mut items = self.back_up_all(items, &mut ended.ends);
         // Paced, a round holds only the PATCHes whose slots come within the window; the rest
         // wait for the next round, nothing spent.
         let later = items.split_off(items.len().min(self.remote.writes_per_read()));
@@ -170,7 +156,7 @@ impl<'a, R: Remote> SafeWrite<'a, R> {
             Ok(fresh) => fresh,
             Err(e) => {
                 items.extend(later);
-                verdict::unread(items, e, &mut ended.reports);
+                verdict::unread(items, e, &mut ended.ends);
                 return Next::default();
             }
         };
@@ -180,7 +166,7 @@ impl<'a, R: Remote> SafeWrite<'a, R> {
             match self.judge(item, held) {
                 Judged::Ready(item) => ready.push(item),
                 Judged::Landed(item, error) => ended.sent.push((item, Err(error))),
-                Judged::Ended(report) => ended.reports.push(report),
+                Judged::Ended(report) => ended.ends.push(report),
             }
         }
         let (by, booking) = (fresh.by, &booking);
@@ -312,7 +298,7 @@ impl<'a, R: Remote> SafeWrite<'a, R> {
 
 /// The pools a chunk is done with: their ends, and writes to read back.
 struct Done<T> {
-    reports: Vec<Written<T>>,
+    ends: Vec<Written<T>>,
     /// Each with its PATCH's answer (an error that may hide a write that landed).
     sent: Vec<(Item<T>, Result<()>)>,
 }
@@ -320,7 +306,7 @@ struct Done<T> {
 impl<T> Default for Done<T> {
     fn default() -> Self {
         Done {
-            reports: Vec::new(),
+            ends: Vec::new(),
             sent: Vec::new(),
         }
     }
@@ -352,13 +338,13 @@ fn settle<T>(attempts: Vec<(Item<T>, Attempt)>, ended: &mut Done<T>) -> Next<T> 
     for (mut item, attempt) in attempts {
         match attempt {
             Attempt::Answered(Err(e)) if !may_have_landed(&e) => {
-                ended.reports.push(item.pending.fail(e));
+                ended.ends.push(item.pending.fail(e));
             }
             Attempt::Answered(result) => ended.sent.push((item, result)),
             Attempt::Late if item.late + 1 >= MAX_LATE => {
                 let (pool, rounds) = (item.name().to_string(), MAX_LATE);
                 let error = Error::Unsent { pool, rounds };
-                ended.reports.push(item.pending.fail(error));
+                ended.ends.push(item.pending.fail(error));
             }
             Attempt::Late => {
                 item.late += 1;
@@ -382,41 +368,4 @@ fn settle<T>(attempts: Vec<(Item<T>, Attempt)>, ended: &mut Done<T>) -> Next<T> 
         }
     }
     next
-}
-
-impl<T> Item<T> {
-    fn new(pending: Pending<T>) -> Item<T> {
-        Item {
-            pending,
-            tries: Tries::default(),
-            backup: None,
-            landed: None,
-            late: 0,
-            stopped: None,
-        }
-    }
-
-    fn name(&self) -> &str {
-        &self.pending.pool.name
-    }
-
-    /// Removes a backup no PATCH followed (the pool changed or went): no run should take it
-    /// for the state a write replaced.
-    /// A pool whose earlier PATCH may have landed keeps it.
-    fn drop_backup(&mut self) {
-        if self.landed.is_some() {
-            return;
-        }
-        if let Some((path, _)) = self.backup.take() {
-            let _ = std::fs::remove_file(path);
-        }
-    }
-
-    /// The backup written before its PATCH.
-    fn backup_path(&self) -> PathBuf {
-        self.backup
-            .as_ref()
-            .map(|(p, _)| p.clone())
-            .unwrap_or_default()
-    }
 }

@@ -106,7 +106,7 @@ pub(super) fn interrupted<T>(items: Vec<Item<T>>, signal: Signal, ended: &mut Do
             }
             None => {
                 let written = item.pending.fail(Error::Interrupted { signal });
-                ended.reports.push(written);
+                ended.ends.push(written);
             }
         }
     }
