@@ -14,7 +14,7 @@
 //! - [`config`]: flags + environment + Prefect profile -> one [`config::Config`].
 //! - [`api`]: the REST client: requests, retries, CSRF, response types.
 //! - [`backup`]: backup files written before every write, found again for rollback.
-//! - [`commands`]: one runner per subcommand.
+//! - [`commands`]: one folder (or file) per subcommand, and the stages they share.
 //! - [`markdown`]: reports as GitHub-flavoured Markdown (table, details, capped).
 //! - [`input`]: reading JSON files and stdin with clear errors.
 //! - [`error`]: the one error type.

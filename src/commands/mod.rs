@@ -5,7 +5,7 @@
 //! No command imports another. What several share lives in a module named after it:
 //! - [`plan`]: `update`'s flags compiled once (and the name filter `diff` shares);
 //! - [`base`]: how a pool's merge base is asked for and where its backup holds one;
-//! - [`write`]: the safe write (re-read, backup, PATCH, read-back) of `update` and `rollback`;
+//! - [`write`](mod@write): the safe write (re-read, backup, PATCH, read-back) of `update` and `rollback`;
 //! - [`outcome`], [`tally`], [`output`], [`markdown`]: how a pool ends and how it is printed;
 //! - [`paging`], [`deployments`], [`signals`], [`connect`], [`policy_report`].
 

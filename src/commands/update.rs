@@ -4,7 +4,7 @@
 //! [`targets`] (which pools, read or listed as the workers need them) -> [`prepare_each`],
 //! `concurrency` at once ([`prepare`]: read -> merge -> check -> decide) -> [`write_chunks`]:
 //! what must be written, in chunks, through the safe write ([`SafeWrite::chunk`]: backups,
-//! one re-read, the PATCHes, one read-back) -> [`print`] each report as it ends ->
+//! one re-read, the PATCHes, one read-back) -> [`print()`] each report as it ends ->
 //! [`exit_code`], the exit rule.
 //! One pool and many share this path; only the printer differs.
 

@@ -1,5 +1,5 @@
 //! The data path of one pool up to its write, one function per stage, called top to bottom
-//! by [`prepare`]: [`read`] -> [`merge`] (default, base, three-way merge) -> [`check`] ->
+//! by [`prepare`]: [`read`] -> [`merge()`] (default, base, three-way merge) -> [`check`] ->
 //! [`decide`]. What needs writing becomes a [`Pending`] for
 //! [`SafeWrite`](crate::commands::write::SafeWrite); everything else ends here in a [`Report`].
 
