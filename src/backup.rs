@@ -67,9 +67,11 @@ pub struct Backup {
     /// the restored template.
     #[serde(default)]
     pub base: Option<Value>,
-    /// Where `base` came from, e.g. `backup`, `file base.json`, `inferred ...`.
-    #[serde(default)]
-    pub base_source: Option<String>,
+    /// Where `base` came from (its [`Origin`](poolsync_engine::history::Origin) as text),
+    /// e.g. `the file base.json (--base)`. Stored as `base_source`, the name every backup
+    /// file has used.
+    #[serde(default, rename = "base_source")]
+    pub base_origin: Option<String>,
     /// For a rollback: the `created` time of the backup it restored (how repeated
     /// `rollback --latest` walks back instead of toggling).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -94,7 +96,7 @@ impl Backup {
             merged: None,
             kind,
             base: None,
-            base_source: None,
+            base_origin: None,
             restored: None,
             confirmed: false,
         }
@@ -125,6 +127,13 @@ pub fn default_dir() -> Option<PathBuf> {
         .or_else(dirs::state_dir)
         .or_else(dirs::data_local_dir)
         .map(|d| d.join("poolsync").join("backups"))
+}
+
+/// The backup folder a command uses: `--backup-dir` when given, else [`default_dir`].
+pub(crate) fn dir_or_default(flag: Option<&Path>) -> Result<PathBuf> {
+    flag.map(Path::to_path_buf)
+        .or_else(default_dir)
+        .ok_or(Error::NoBackupDir)
 }
 
 /// Writes a backup atomically and durably (mode 0600); returns its path. A kill at any

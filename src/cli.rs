@@ -28,6 +28,8 @@ Exit codes:
   1  error: a request, a file, or a check that blocked a push (some pool failed or was invalid)
   2  usage error
   3  with --detailed-exitcode: success, and changes are pending (dry run)
+  4  refused: understood, but acting would lose data (a rollback over later edits without
+     --force, a backup of another pool or server)
   130, 143  interrupted by SIGINT, SIGTERM (the report so far is printed)";
 
 /// Upgrade Prefect work pools' base job templates to the latest default for their type,

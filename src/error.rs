@@ -2,7 +2,10 @@
 //! the pool, the URL, the HTTP status, the file, the JSON pointer. Messages are lowercase
 //! and end with the fix where there is one. No variant ever holds a secret.
 
+mod signal;
+
 use poolsync_engine::finding::Finding;
+pub use signal::Signal;
 use std::path::PathBuf;
 
 /// Result alias used across the crate.
@@ -277,8 +280,8 @@ pub enum Error {
         "interrupted by {signal} before this pool was written; nothing was sent; run poolsync again"
     )]
     Interrupted {
-        /// `SIGINT` or `SIGTERM`.
-        signal: &'static str,
+        /// The signal that stopped the run.
+        signal: Signal,
     },
 
     /// Some of several files given to one check failed (each failure was reported above).
@@ -316,6 +319,12 @@ pub enum Error {
     /// Bad combination of arguments that clap cannot express.
     #[error("{0}")]
     Usage(String),
+
+    /// poolsync understood the command but refuses to act on it, because acting would lose
+    /// or misplace data (a rollback over later edits, a backup of another pool or server).
+    /// The message says what to do instead.
+    #[error("{0}")]
+    Refused(String),
 }
 
 fn tries_note(tries: u32) -> String {
@@ -355,7 +364,33 @@ impl Error {
         match self {
             // A setting that cannot work is a usage error whatever is wrong with it.
             Error::Usage(_) | Error::Setting { .. } => crate::exit::USAGE,
+            Error::Refused(_) => crate::exit::REFUSED,
             _ => crate::exit::ERROR,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usage_refusal_and_failure_exit_with_their_own_codes() {
+        assert_eq!(Error::Usage("u".into()).exit_code(), crate::exit::USAGE);
+        assert_eq!(Error::Refused("r".into()).exit_code(), crate::exit::REFUSED);
+        assert_eq!(crate::exit::REFUSED, 4);
+        assert_eq!(Error::NoBackupDir.exit_code(), crate::exit::ERROR);
+        let interrupted = Error::Interrupted {
+            signal: Signal::Terminate,
+        };
+        assert!(
+            interrupted
+                .to_string()
+                .starts_with("interrupted by SIGTERM ")
+        );
+        assert_eq!(
+            serde_json::to_value(Signal::Interrupt).ok(),
+            Some(serde_json::json!("SIGINT"))
+        );
     }
 }

@@ -14,7 +14,7 @@
 //! - [`config`]: flags + environment + Prefect profile -> one [`config::Config`].
 //! - [`api`]: the REST client: requests, retries, CSRF, response types.
 //! - [`backup`]: backup files written before every write, found again for rollback.
-//! - [`commands`]: one runner per subcommand.
+//! - [`commands`]: one folder (or file) per subcommand, and the stages they share.
 //! - [`markdown`]: reports as GitHub-flavoured Markdown (table, details, capped).
 //! - [`input`]: reading JSON files and stdin with clear errors.
 //! - [`error`]: the one error type.
@@ -30,7 +30,7 @@ pub(crate) mod markdown;
 
 /// Percent-encodes one URL path segment as poolsync does (examples/floor.rs uses it).
 pub use api::encode;
-pub use error::{Error, Result};
+pub use error::{Error, Result, Signal};
 
 /// Runs a parsed command line; returns the process exit code.
 pub async fn run(cli: cli::Cli) -> Result<u8> {
@@ -47,4 +47,11 @@ pub mod exit {
     pub const USAGE: u8 = 2;
     /// With `--detailed-exitcode`: the run succeeded and changes are pending (dry run).
     pub const CHANGES_PENDING: u8 = 3;
+    /// The command was understood but refused: acting would lose or misplace data (a
+    /// rollback over later edits without `--force`, a backup of another pool or server).
+    pub const REFUSED: u8 = 4;
+    /// Interrupted by SIGINT (128 + 2): the report so far was printed.
+    pub const INTERRUPTED: u8 = 130;
+    /// Interrupted by SIGTERM (128 + 15): the report so far was printed.
+    pub const TERMINATED: u8 = 143;
 }

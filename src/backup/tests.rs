@@ -230,3 +230,23 @@ fn unwritable_dir_is_an_error_naming_it() {
         .to_string();
     assert!(err.starts_with("failed to write backup"), "{err}");
 }
+
+#[test]
+fn the_base_origin_keeps_its_stored_name_base_source() {
+    let stored = json!({
+        "poolsync_backup": 1,
+        "created": "2026-01-01T00:00:00Z",
+        "api_url": "http://x/api",
+        "pool": {"name": "p"},
+        "base": {"a": 1},
+        "base_source": "the file b.json (--base)",
+    });
+    let read: Backup = serde_json::from_value(stored).expect("an older backup reads");
+    assert_eq!(
+        read.base_origin.as_deref(),
+        Some("the file b.json (--base)")
+    );
+    let written = serde_json::to_value(&read).expect("serializes");
+    assert_eq!(written["base_source"], json!("the file b.json (--base)"));
+    assert!(written.get("base_origin").is_none(), "{written}");
+}

@@ -13,31 +13,9 @@ pub enum StrategyArg {
     Jq,
 }
 
-/// `--base`: where a three-way merge's base comes from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum BaseArg {
-    /// A backup of the same pool, else the inferred released default.
-    Auto,
-    /// Only a backup of the same pool.
-    Backup,
-    /// No base: two-way.
-    None,
-    /// A template file (`./auto` for a file named `auto`).
-    File(PathBuf),
-}
-
-impl std::str::FromStr for BaseArg {
-    type Err = std::convert::Infallible;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Ok(match s {
-            "auto" => BaseArg::Auto,
-            "backup" => BaseArg::Backup,
-            "none" => BaseArg::None,
-            path => BaseArg::File(PathBuf::from(path)),
-        })
-    }
-}
+/// `--base`: where a three-way merge's base comes from (`auto`, `backup`, `none` or FILE);
+/// the engine's type, so the flag value and the base it decides share one vocabulary.
+pub use poolsync_engine::history::BaseArg;
 
 /// `--history-file`: the released defaults a base is inferred from.
 #[derive(Debug, Clone, Default, Args)]

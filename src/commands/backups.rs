@@ -1,7 +1,6 @@
 //! `poolsync backups`: one line per backup file, oldest first, naming the pool it belongs
 //! to, whether `update` or `rollback` wrote it, and whether its write was confirmed.
 
-use super::rollback::backup_dir;
 use crate::backup::{self, Backup, Entry};
 use crate::cli::BackupsArgs;
 use crate::error::Result;
@@ -37,7 +36,7 @@ impl Row {
 
 /// Runs `backups`. Unreadable files are reported on stderr and left out.
 pub(super) fn run(args: &BackupsArgs) -> Result<u8> {
-    let dir = backup_dir(&args.backups.backup_dir)?;
+    let dir = backup::dir_or_default(args.backups.backup_dir.as_deref())?;
     let mut rows = Vec::new();
     for entry in backup::list(&dir, None, args.pool.as_deref())? {
         match backup::read(&entry.path) {

@@ -2,13 +2,14 @@
 //! (the default recorded in its newest backup, else the released default it was inferred to
 //! come from). Writes nothing; with `--file FILE --type T` it works offline.
 
-use super::update::backup_base;
+use super::base::{backup_base, read_base_arg};
+use super::connect;
 use crate::api::WorkPool;
 use crate::cli::{BaseArg, ConnectionArgs, ExplainArgs, ReportFormat};
 use crate::error::{Error, Result};
 use crate::input;
 use poolsync_engine::diff;
-use poolsync_engine::history::{self, BaseChoice};
+use poolsync_engine::history::{self, Base};
 use serde_json::Value;
 
 /// Prints the base line and the diff from the base to the template.
@@ -22,7 +23,7 @@ pub(super) async fn run(
             "explain needs a base; pass --base auto, backup or FILE".into(),
         ));
     }
-    let source = super::plan::base_source(args.base.as_ref(), false)?;
+    let arg = read_base_arg(args.base.as_ref(), false)?;
     let (subject, pool_type, current, backup) = match (&args.file, &args.target.pool) {
         (Some(file), _) => {
             let pool_type = args.pool_type.clone().unwrap_or_default();
@@ -34,7 +35,7 @@ pub(super) async fn run(
             )
         }
         (None, Some(name)) => {
-            let client = super::client(connection)?;
+            let client = connect::client(connection)?;
             let pool: WorkPool = client.read_pool(name).await?;
             let dir = args
                 .backups
@@ -42,7 +43,7 @@ pub(super) async fn run(
                 .clone()
                 .or_else(crate::backup::default_dir);
             let backup = match dir {
-                Some(dir) if source.wants_backup() => backup_base(&dir, client.base_url(), &pool)?,
+                Some(dir) if arg.wants_backup() => backup_base(&dir, client.base_url(), &pool)?,
                 _ => None,
             };
             let label = format!("work pool {:?}", pool.name);
@@ -52,13 +53,13 @@ pub(super) async fn run(
     };
     let history = crate::input::history(args.history.history_file.as_deref())?;
     // What was customised: values equal to any plausible origin's count as untouched.
-    let choice = history::choose(&source, backup, history, &pool_type, &current, &current);
+    let base = history::choose(&arg, backup, history, &pool_type, &current, &current);
     match args.output {
-        ReportFormat::Text => print!("{}", explain(&subject, &choice, &current, color)?),
+        ReportFormat::Text => print!("{}", explain(&subject, &base, &current, color)?),
         ReportFormat::Markdown => {
             let name = args.target.pool.as_deref().unwrap_or(&subject);
             super::markdown::print(&super::markdown::explained(
-                name, &pool_type, &choice, &current,
+                name, &pool_type, &base, &current,
             )?)?;
         }
     }
@@ -66,21 +67,16 @@ pub(super) async fn run(
 }
 
 /// The text `explain` prints: the base line, then the unified diff from it to `current`.
-pub(super) fn explain(
-    subject: &str,
-    choice: &BaseChoice,
-    current: &Value,
-    color: bool,
-) -> Result<String> {
-    let Some(base) = &choice.template else {
+pub(super) fn explain(subject: &str, base: &Base, current: &Value, color: bool) -> Result<String> {
+    let Some(template) = &base.template else {
         return Err(Error::NoBase {
             subject: subject.to_string(),
-            reason: choice.origin.to_string(),
+            reason: base.origin.to_string(),
         });
     };
-    let mut out = format!("base: {}\n", choice.origin);
+    let mut out = format!("base: {}\n", base.origin);
     let text = diff::unified(
-        base,
+        template,
         current,
         "base",
         &format!("{subject} (current)"),
@@ -102,12 +98,12 @@ mod tests {
 
     #[test]
     fn the_diff_shows_only_what_changed_against_the_base() {
-        let choice = BaseChoice {
+        let base = Base {
             template: Some(json!({"variables": {"image": "a", "cpu": 1}})),
             origin: Origin::File("b.json".into()),
         };
         let current = json!({"variables": {"image": "mine", "cpu": 1}});
-        let text = explain("pool", &choice, &current, false).expect("a base");
+        let text = explain("pool", &base, &current, false).expect("a base");
         assert!(
             text.starts_with("base: the file b.json (--base)\n"),
             "{text}"
@@ -119,18 +115,17 @@ mod tests {
 
     #[test]
     fn no_base_is_an_error_that_says_why() {
-        let err =
-            explain("pool", &BaseChoice::none("too far"), &json!({}), false).expect_err("no base");
+        let err = explain("pool", &Base::none("too far"), &json!({}), false).expect_err("no base");
         assert!(err.to_string().contains("too far"), "{err}");
     }
 
     #[test]
     fn an_unchanged_template_says_so() {
-        let choice = BaseChoice {
+        let base = Base {
             template: Some(json!({"a": 1})),
             origin: Origin::File("b.json".into()),
         };
-        let text = explain("pool", &choice, &json!({"a": 1}), false).expect("a base");
+        let text = explain("pool", &base, &json!({"a": 1}), false).expect("a base");
         assert!(
             text.ends_with("pool: no changes against the base\n"),
             "{text}"

@@ -8,11 +8,9 @@ use super::tally::Tally;
 use crate::markdown::{self, Document, Entry, Notes};
 use poolsync_engine::diff;
 use poolsync_engine::finding::Finding;
-use poolsync_engine::history::{BaseChoice, Origin};
+use poolsync_engine::history::{Base, Origin};
 use serde_json::Value;
 use std::collections::BTreeSet;
-
-pub(super) mod validate;
 
 /// What a Markdown report of `update` shows beyond the reports themselves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,7 +85,7 @@ fn counts(tally: &Tally) -> String {
 
 /// One pool's row and section.
 fn entry(report: &Report, deployments: bool) -> Entry {
-    let changed = match (&report.current, &report.merged) {
+    let changed = match (report.current(), report.template()) {
         (Some(current), Some(merged)) => Some((current, merged)),
         _ => None,
     };
@@ -97,17 +95,21 @@ fn entry(report: &Report, deployments: bool) -> Entry {
             diff::unified(current, merged, &label("current"), &label("merged"), false)
         })
         .unwrap_or_default();
-    let warnings: Vec<String> = report.warnings.iter().map(ToString::to_string).collect();
+    let warnings: Vec<String> = report.warnings().iter().map(ToString::to_string).collect();
     let notes = [
         Notes::of(
             "Upstream",
-            report.upstream.iter().map(ToString::to_string).collect(),
+            report.upstream().iter().map(ToString::to_string).collect(),
         ),
         Notes::of("Warnings", warnings),
         Notes::of("Kept out", kept_out(report)),
         Notes::of(
             "Blocking problems",
-            report.violations.iter().map(ToString::to_string).collect(),
+            report
+                .violations()
+                .iter()
+                .map(ToString::to_string)
+                .collect(),
         ),
         // An invalid pool's error repeats its blocking problems, listed above.
         Notes::of(
@@ -123,7 +125,7 @@ fn entry(report: &Report, deployments: bool) -> Entry {
     ];
     let mut notes: Vec<Notes> = notes.into_iter().flatten().collect();
     // The table says "none, two-way"; the reason is in the section, when there is one.
-    if let Some(origin @ Origin::None(_)) = &report.base
+    if let Some(origin @ Origin::None(_)) = report.origin()
         && (!diff.is_empty() || !notes.is_empty())
     {
         notes.extend(Notes::of("Base", vec![origin.to_string()]));
@@ -136,17 +138,17 @@ fn entry(report: &Report, deployments: bool) -> Entry {
             report.outcome,
             Outcome::Failed | Outcome::Invalid | Outcome::Conflict
         ),
-        base: match &report.base {
+        base: match report.origin() {
             Some(Origin::None(_)) => "none, two-way".into(),
             Some(origin) => origin.to_string(),
             None => String::new(),
         },
         changes: changed.map(|(current, merged)| changes(current, merged)),
-        warnings: report.warnings.len(),
-        deployments_broken: match &report.deployments {
+        warnings: report.warnings().len(),
+        deployments_broken: match report.deployments() {
             Some(checked) => Some(checked.counts().broken),
             None => {
-                (deployments && changed.is_some()).then(|| broken_deployments(&report.violations))
+                (deployments && changed.is_some()).then(|| broken_deployments(report.violations()))
             }
         },
         diff,
@@ -159,16 +161,22 @@ fn entry(report: &Report, deployments: bool) -> Entry {
 pub(super) fn explained(
     pool: &str,
     pool_type: &str,
-    choice: &BaseChoice,
+    base: &Base,
     current: &Value,
 ) -> crate::Result<String> {
-    let Some(base) = &choice.template else {
+    let Some(template) = &base.template else {
         return Err(crate::Error::NoBase {
             subject: pool.to_string(),
-            reason: choice.origin.to_string(),
+            reason: base.origin.to_string(),
         });
     };
-    let diff = diff::unified(base, current, "base", &format!("{pool} (current)"), false);
+    let diff = diff::unified(
+        template,
+        current,
+        "base",
+        &format!("{pool} (current)"),
+        false,
+    );
     let entry = Entry {
         pool: pool.into(),
         pool_type: pool_type.into(),
@@ -178,8 +186,8 @@ pub(super) fn explained(
             "customised"
         }
         .into(),
-        base: choice.origin.to_string(),
-        changes: Some(changes(base, current)),
+        base: base.origin.to_string(),
+        changes: Some(changes(template, current)),
         diff,
         ..Entry::default()
     };
@@ -224,7 +232,7 @@ pub(super) fn print(text: &str) -> crate::Result<()> {
 
 /// The keys of the new default the merged template left out, then how to take them.
 fn kept_out(report: &Report) -> Vec<String> {
-    let mut lines: Vec<String> = report.kept_out.iter().map(ToString::to_string).collect();
+    let mut lines: Vec<String> = report.kept_out().iter().map(ToString::to_string).collect();
     if !lines.is_empty() {
         lines.push(poolsync_engine::merge::HOW_TO_TAKE.to_string());
     }
@@ -263,10 +271,23 @@ mod tests {
 
     #[test]
     fn a_would_change_report_has_its_diff_counts_and_notes() {
-        let mut report = Report::new("p").end(Outcome::WouldChange);
-        report.pool_type = Some("process".into());
-        report.current = Some(json!({"a": 1}));
-        report.merged = Some(json!({"a": 2, "b": 1}));
+        let merged = super::super::outcome::Merged {
+            current: json!({"a": 1}),
+            template: json!({"a": 2, "b": 1}),
+            origin: Origin::File("b.json".into()),
+            warnings: Vec::new(),
+            upstream: Vec::new(),
+            kept_out: Vec::new(),
+            violations: Vec::new(),
+            deployments: None,
+        };
+        let process = Some("process".to_string());
+        let report = Report::ended(
+            "p".into(),
+            process,
+            Some(Box::new(merged)),
+            Outcome::WouldChange,
+        );
         let entry = entry(&report, true);
         assert_eq!(entry.changes, Some(2));
         assert_eq!(entry.deployments_broken, Some(0));
@@ -276,7 +297,8 @@ mod tests {
             entry.diff
         );
         assert!(!entry.attention);
-        let failed = Report::new("q").fail(crate::Error::ReservedPool { pool: "q".into() });
+        let reserved = crate::Error::ReservedPool { pool: "q".into() };
+        let failed = Report::failed("q".into(), None, None, reserved);
         let entry = super::entry(&failed, true);
         assert_eq!((entry.changes, entry.deployments_broken), (None, None));
         assert_eq!(entry.notes.len(), 1, "{:?}", entry.notes);

@@ -1,7 +1,11 @@
-//! How one pool's run ends: its [`Outcome`], the [`Report`] that carries it, and the one
-//! function that maps an error to an outcome.
+//! How one pool's run ends: its [`Outcome`], the [`Report`] that carries it (with the
+//! [`Merged`] result of its prepare stage), and the one function that maps an error to an
+//! outcome.
 
+use super::deployments::Checked;
+use super::write::{Carried, Written};
 use crate::error::Error;
+use poolsync_engine::history::Origin;
 use poolsync_engine::finding::Finding;
 use poolsync_engine::merge::{KeptOut, Upstream};
 use serde::Serialize;
@@ -66,7 +70,37 @@ impl Outcome {
     }
 }
 
-/// Everything known about one pool after its run.
+/// What the merge of one pool produced and what its checks found: the typed result of the
+/// prepare stage, carried through the safe write to the pool's [`Report`]. Its merged
+/// template is always there: what is written is never a stand-in.
+#[derive(Debug)]
+pub(super) struct Merged {
+    /// The stored template, as read.
+    pub current: Value,
+    /// The merged template: what is (or would be) written.
+    pub template: Value,
+    /// Where the merge's base came from, or why there was none.
+    pub origin: Origin,
+    /// What the merge noticed.
+    pub warnings: Vec<Finding>,
+    /// What a three-way merge took from upstream, removed, or found changed on both sides.
+    pub upstream: Vec<Upstream>,
+    /// Keys of the new default the merged template lacks, and why.
+    pub kept_out: Vec<KeptOut>,
+    /// What blocks the push (filled by the checks).
+    pub violations: Vec<Finding>,
+    /// The deployments checked against the merged template (`--check-deployments`).
+    pub deployments: Option<Checked>,
+}
+
+impl Carried for Merged {
+    fn template(&self) -> &Value {
+        &self.template
+    }
+}
+
+/// How one pool's run ended, and everything known about it by then. It is built once, at
+/// the end, with its outcome decided: nothing starts as `failed` and is patched later.
 #[derive(Debug)]
 pub(super) struct Report {
     /// The pool's name.
@@ -79,55 +113,94 @@ pub(super) struct Report {
     pub error: Option<Error>,
     /// A remark on an outcome that needs one (e.g. a write confirmed after an error answer).
     pub note: Option<String>,
-    /// The stored template, when it was read.
-    pub current: Option<Value>,
-    /// The merged template, when a merge ran.
-    pub merged: Option<Value>,
-    /// What the merge noticed.
-    pub warnings: Vec<Finding>,
-    /// What blocked the push.
-    pub violations: Vec<Finding>,
-    /// What a three-way merge took from upstream, removed, or found changed on both sides.
-    pub upstream: Vec<Upstream>,
-    /// Where the merge's base came from, or why there was none.
-    pub base: Option<poolsync_engine::history::Origin>,
-    /// Keys of the new default the merged template lacks, and why.
-    pub kept_out: Vec<KeptOut>,
-    /// The deployments checked against the merged template (`--check-deployments`).
-    pub deployments: Option<super::deployments::Checked>,
+    /// The merge and its checks, when the run got that far.
+    pub merged: Option<Box<Merged>>,
 }
 
 impl Report {
-    /// A report for `pool` whose outcome is still to be decided.
-    pub(super) fn new(pool: &str) -> Report {
+    /// A pool that ended in `outcome`, with no error.
+    pub(super) fn ended(
+        pool: String,
+        pool_type: Option<String>,
+        merged: Option<Box<Merged>>,
+        outcome: Outcome,
+    ) -> Report {
         Report {
-            pool: pool.to_string(),
-            pool_type: None,
-            outcome: Outcome::Failed,
+            pool,
+            pool_type,
+            outcome,
             error: None,
             note: None,
-            current: None,
-            merged: None,
-            warnings: Vec::new(),
-            violations: Vec::new(),
-            upstream: Vec::new(),
-            base: None,
-            kept_out: Vec::new(),
-            deployments: None,
+            merged,
         }
     }
 
-    /// Ends the report in the outcome `error` maps to.
-    pub(super) fn fail(mut self, error: Error) -> Report {
-        self.outcome = Outcome::of(&error);
-        self.error = Some(error);
-        self
+    /// A pool stopped by `error`, in the outcome it maps to ([`Outcome::of`]).
+    pub(super) fn failed(
+        pool: String,
+        pool_type: Option<String>,
+        merged: Option<Box<Merged>>,
+        error: Error,
+    ) -> Report {
+        Report {
+            outcome: Outcome::of(&error),
+            error: Some(error),
+            ..Report::ended(pool, pool_type, merged, Outcome::Failed)
+        }
     }
 
-    /// Ends the report in `outcome`, with no error.
-    pub(super) fn end(mut self, outcome: Outcome) -> Report {
-        self.outcome = outcome;
-        self
+    /// The report of a pool the safe write ended: `updated` when the server holds the
+    /// merged template, else the outcome its error maps to.
+    pub(super) fn written(written: Written<Merged>) -> Report {
+        let (merged, pool_type) = (Some(Box::new(written.carried)), Some(written.pool_type));
+        let report = match written.result {
+            Ok(()) => Report::ended(written.pool, pool_type, merged, Outcome::Updated),
+            Err(error) => Report::failed(written.pool, pool_type, merged, error),
+        };
+        Report {
+            note: written.note,
+            ..report
+        }
+    }
+
+    /// The stored template, when it was read and merged.
+    pub(super) fn current(&self) -> Option<&Value> {
+        self.merged.as_ref().map(|m| &m.current)
+    }
+
+    /// The merged template, when a merge ran.
+    pub(super) fn template(&self) -> Option<&Value> {
+        self.merged.as_ref().map(|m| &m.template)
+    }
+
+    /// Where the merge's base came from, when a merge ran.
+    pub(super) fn origin(&self) -> Option<&Origin> {
+        self.merged.as_ref().map(|m| &m.origin)
+    }
+
+    /// What the merge noticed.
+    pub(super) fn warnings(&self) -> &[Finding] {
+        self.merged.as_ref().map_or(&[], |m| &m.warnings)
+    }
+
+    /// What a three-way merge took from upstream, removed, or found changed on both sides.
+    pub(super) fn upstream(&self) -> &[Upstream] {
+        self.merged.as_ref().map_or(&[], |m| &m.upstream)
+    }
+
+    /// Keys of the new default the merged template lacks.
+    pub(super) fn kept_out(&self) -> &[KeptOut] {
+        self.merged.as_ref().map_or(&[], |m| &m.kept_out)
+    }
+
+    /// What blocked the push.
+    pub(super) fn violations(&self) -> &[Finding] {
+        self.merged.as_ref().map_or(&[], |m| &m.violations)
+    }
+
+    /// The deployments checked against the merged template.
+    pub(super) fn deployments(&self) -> Option<&Checked> {
+        self.merged.as_ref().and_then(|m| m.deployments.as_ref())
     }
 }
 
@@ -155,7 +228,12 @@ mod tests {
                 Outcome::Skipped,
             ),
             (Error::ReservedPool { pool: "p".into() }, Outcome::Skipped),
-            (Error::Interrupted { signal: "SIGINT" }, Outcome::Skipped),
+            (
+                Error::Interrupted {
+                    signal: crate::error::Signal::Interrupt,
+                },
+                Outcome::Skipped,
+            ),
             (
                 Error::Conflict {
                     pool: "p".into(),
@@ -189,12 +267,12 @@ mod tests {
 
     #[test]
     fn fail_keeps_the_error_and_sets_its_outcome() {
-        let report = Report::new("a").fail(Error::ReservedPool { pool: "a".into() });
+        let error = Error::ReservedPool { pool: "a".into() };
+        let report = Report::failed("a".into(), None, None, error);
         assert_eq!(report.outcome, Outcome::Skipped);
         assert!(report.error.is_some());
-        assert_eq!(
-            Report::new("a").end(Outcome::UpToDate).outcome,
-            Outcome::UpToDate
-        );
+        let ended = Report::ended("a".into(), None, None, Outcome::UpToDate);
+        assert_eq!(ended.outcome, Outcome::UpToDate);
+        assert!(ended.error.is_none());
     }
 }

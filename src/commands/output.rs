@@ -88,7 +88,7 @@ impl Printer {
             Format::JsonPatch => writeln!(out, "{}", patch(&report)),
             Format::Markdown(_) => Ok(()), // collected by `report`, printed by `finish`
             Format::Text => (|| {
-                if let (Some(current), Some(merged)) = (&report.current, &report.merged) {
+                if let (Some(current), Some(merged)) = (report.current(), report.template()) {
                     let label = |what| format!("{} ({what})", escape(&report.pool));
                     let text = diff::unified(
                         current,
@@ -99,23 +99,23 @@ impl Printer {
                     );
                     write!(out, "{text}")?;
                 }
-                if let Some(base) = &report.base {
+                if let Some(base) = report.origin() {
                     writeln!(out, "base: {base}")?;
                 }
-                for change in &report.upstream {
+                for change in report.upstream() {
                     writeln!(out, "upstream: {change}")?;
                 }
-                for warning in &report.warnings {
+                for warning in report.warnings() {
                     writeln!(out, "warning: {warning}")?;
                 }
-                for kept in &report.kept_out {
+                for kept in report.kept_out() {
                     writeln!(out, "kept out: {kept}")?;
                 }
-                if !report.kept_out.is_empty() {
+                if !report.kept_out().is_empty() {
                     writeln!(out, "kept out: {}", poolsync_engine::merge::HOW_TO_TAKE)?;
                 }
                 let kept = kept_out_note(&report);
-                if let Some(checked) = &report.deployments {
+                if let Some(checked) = report.deployments() {
                     for found in &checked.findings {
                         writeln!(out, "{}", escape(&found.to_string()))?;
                     }
@@ -156,10 +156,10 @@ impl Printer {
                     .map_err(stdout_error)
             }
             Format::Text => {
-                if report.outcome != Outcome::UpToDate || !report.kept_out.is_empty() {
+                if report.outcome != Outcome::UpToDate || !report.kept_out().is_empty() {
                     self.rows.push(row(&report));
                 }
-                for found in report.deployments.iter().flat_map(|c| &c.findings) {
+                for found in report.deployments().into_iter().flat_map(|c| &c.findings) {
                     let line = format!("{}: {found}", report.pool);
                     self.findings.push(escape(&line).into_owned());
                 }
@@ -287,4 +287,11 @@ fn stdout_error(source: std::io::Error) -> Error {
         path: "stdout".into(),
         source,
     }
+}
+
+/// Prints `value` as pretty JSON on stdout (`schema`, `default`, `merge`).
+pub(super) fn print_json(value: &serde_json::Value) -> Result<u8> {
+    let text = serde_json::to_string_pretty(value).map_err(|e| Error::Usage(e.to_string()))?;
+    println!("{text}");
+    Ok(crate::exit::SUCCESS)
 }

@@ -2,10 +2,12 @@
 //! at once, the request budget, the exit rule and the per-pool options. Nothing after this
 //! file looks at a clap type.
 
+use super::base::read_base_arg;
 use crate::cli::{self, OutputFormat, UpdateArgs};
 use crate::error::{Error, Result};
 use crate::{exit, input};
 use globset::{Glob, GlobSet, GlobSetBuilder};
+use poolsync_engine::history::{BaseArg, BaseFile};
 use poolsync_engine::merge::Strategy;
 use serde_json::Value;
 use std::path::PathBuf;
@@ -74,23 +76,6 @@ pub(super) enum Mode {
     Many,
 }
 
-/// The base of a three-way merge (the default the pool was last synced from): `--base`.
-pub(super) use poolsync_engine::history::Source as Base;
-
-/// `--base` (and `--no-base`) as a [`Base`], reading a FILE.
-pub(super) fn base_source(base: Option<&cli::BaseArg>, no_base: bool) -> Result<Base> {
-    use cli::BaseArg;
-    Ok(match (base, no_base) {
-        (_, true) | (Some(BaseArg::None), _) => Base::Off,
-        (None | Some(BaseArg::Auto), false) => Base::Auto,
-        (Some(BaseArg::Backup), false) => Base::Backup,
-        (Some(BaseArg::File(path)), false) => Base::File {
-            path: path.clone(),
-            template: input::read_template(path)?,
-        },
-    })
-}
-
 /// What every pool's run needs to know.
 #[derive(Debug)]
 pub(super) struct SyncOptions {
@@ -108,7 +93,7 @@ pub(super) struct SyncOptions {
     /// Push an upgrade that breaks deployments anyway (the findings are still reported).
     pub allow_breaking_deployments: bool,
     /// Where the three-way merge's base comes from.
-    pub base: Base,
+    pub base: BaseArg<BaseFile>,
     /// The released defaults an inferred base comes from (`--history-file`, else embedded).
     pub history: &'static poolsync_engine::history::History,
 }
@@ -172,7 +157,7 @@ impl Plan {
             },
             false => Selection::Names(dedup(&args.pools)),
         };
-        let base = base_source(args.base.as_ref(), args.no_base)?;
+        let base = read_base_arg(args.base.as_ref(), args.no_base)?;
         Ok(Plan {
             selection,
             mode,

@@ -1,31 +1,29 @@
 //! `poolsync rollback`: restore a pool's template from a backup, through the same checks
-//! and safe write as `update`. It refuses a pool deleted and created again under the name
-//! (another id), and one changed after poolsync's last write unless `--force`; repeated
+//! and safe write as `update`. It refuses ([`Error::Refused`], exit 4) a backup of another
+//! pool or server, a pool deleted and created again under the name (another id), and one
+//! changed after poolsync's last write unless `--force`; repeated
 //! `--latest` (or `--steps N`) walks back through the pool's update backups.
 
-use super::outcome::{Outcome, Report};
+use super::connect;
 use super::signals::Stop;
-use super::update::{Pending, Record};
-use super::write::SafeWrite;
+use super::write::{Pending, Record, SafeWrite};
 use crate::api::{Client, WorkPool};
 use crate::backup::{self, Backup, Entry, Kind};
-use crate::cli::RollbackArgs;
+use crate::cli::{ConnectionArgs, RollbackArgs};
 use crate::error::{Error, Result};
 use crate::exit;
 use poolsync_engine::diff;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
-/// The backup folder: `--backup-dir`, else the default one.
-pub(super) fn backup_dir(flag: &Option<PathBuf>) -> Result<PathBuf> {
-    flag.clone()
-        .or_else(backup::default_dir)
-        .ok_or(Error::NoBackupDir)
-}
-
 /// Runs `rollback`; returns the exit code.
-pub(super) async fn run(client: Client, args: &RollbackArgs, color: bool) -> Result<u8> {
-    let dir = backup_dir(&args.backups.backup_dir)?;
+pub(super) async fn run(
+    connection: &ConnectionArgs,
+    args: &RollbackArgs,
+    color: bool,
+) -> Result<u8> {
+    let client = connect::client(connection)?;
+    let dir = backup::dir_or_default(args.backups.backup_dir.as_deref())?;
     let pool = client.read_pool(&args.pool).await?;
     let history = backup::readable(&dir, client.base_url(), &args.pool)?;
     let (path, saved) = match &args.to {
@@ -40,7 +38,7 @@ pub(super) async fn run(client: Client, args: &RollbackArgs, color: bool) -> Res
     };
     same_pool(&path, &saved, &pool, &client)?;
     let target = saved.template().cloned().unwrap_or_default();
-    let violations = super::checks::before_write(&target);
+    let violations = poolsync_engine::checks::before_write(&target);
     if !violations.is_empty() {
         return Err(Error::Invalid {
             blocked: true,
@@ -63,7 +61,7 @@ pub(super) async fn run(client: Client, args: &RollbackArgs, color: bool) -> Res
             )
         );
         if !args.force {
-            return Err(Error::Usage(format!(
+            return Err(Error::Refused(format!(
                 "work pool {:?} was changed after poolsync's last write (the edits are shown above); \
                  a rollback would lose them; pass --force to roll back anyway",
                 args.pool
@@ -97,8 +95,6 @@ pub(super) async fn run(client: Client, args: &RollbackArgs, color: bool) -> Res
         );
         return Ok(exit::SUCCESS);
     }
-    let mut report = Report::new(&args.pool);
-    report.merged = Some(target);
     let pending = Pending {
         pool,
         // The base that belongs to the restored template is the one its write started from.
@@ -106,22 +102,20 @@ pub(super) async fn run(client: Client, args: &RollbackArgs, color: bool) -> Res
             kind: Kind::Rollback,
             default: None,
             base: saved.base.clone(),
-            base_source: saved.base_source.clone(),
+            base_origin: saved.base_origin.clone(),
             restored: Some(saved.created.clone()),
         },
-        report,
+        carried: target,
     };
     let writer = SafeWrite::new(&client, Some(&dir), 1);
-    let report = writer.chunk(vec![pending], &Stop::default()).await.pop();
-    match report {
-        Some(report) if report.outcome == Outcome::Updated => {
+    let written = writer.chunk(vec![pending], &Stop::default()).await.pop();
+    match written.map(|w| w.result) {
+        Some(Ok(())) => {
             println!("{}: rolled back to {}", args.pool, path.display());
             Ok(exit::SUCCESS)
         }
-        Some(Report {
-            error: Some(error), ..
-        }) => Err(error),
-        _ => Err(Error::Usage(format!(
+        Some(Err(error)) => Err(error),
+        None => Err(Error::Usage(format!(
             "rollback of work pool {:?} ended without an answer; check it with `prefect work-pool inspect`",
             args.pool
         ))),
@@ -197,7 +191,7 @@ fn last_write<'a>(
 /// The backup must be of this very pool: same name, same server, same id.
 fn same_pool(path: &Path, saved: &Backup, pool: &WorkPool, client: &Client) -> Result<()> {
     if saved.pool_name() != Some(pool.name.as_str()) {
-        return Err(Error::Usage(format!(
+        return Err(Error::Refused(format!(
             "{} is a backup of work pool {:?}, not {:?}",
             path.display(),
             saved.pool_name().unwrap_or("?"),
@@ -205,7 +199,7 @@ fn same_pool(path: &Path, saved: &Backup, pool: &WorkPool, client: &Client) -> R
         )));
     }
     if backup::server_key(&saved.api_url) != backup::server_key(client.base_url()) {
-        return Err(Error::Usage(format!(
+        return Err(Error::Refused(format!(
             "{} was taken from {}, not {}; point --api-url at that server",
             path.display(),
             saved.api_url,
@@ -216,7 +210,7 @@ fn same_pool(path: &Path, saved: &Backup, pool: &WorkPool, client: &Client) -> R
     if let (Some(saved_id), Some(id)) = (saved.pool_id(), pool_id(pool))
         && saved_id != id
     {
-        return Err(Error::Usage(format!(
+        return Err(Error::Refused(format!(
             "{} is of an earlier work pool {:?} (id {saved_id}); the pool on the server now has \
              id {id} (it was deleted and created again), so nothing was written; restore its \
              template by hand if you mean to",
@@ -239,7 +233,7 @@ fn no_backup(
         .filter_map(|(_, b)| b.pool_id())
         .find(|other| Some(*other) != id);
     if let (Some(earlier), true) = (earlier, history.iter().all(|(_, b)| b.pool_id() != id)) {
-        return Error::Usage(format!(
+        return Error::Refused(format!(
             "the backups of work pool {:?} are of an earlier pool of that name (id {earlier}); \
              the pool on the server now has id {} (it was deleted and created again), so \
              nothing was written; restore its template by hand if you mean to",

@@ -4,6 +4,7 @@
 //! far is printed and the run exits 130 or 143 within moments; a second one exits at once.
 
 use crate::api::Interrupt;
+use crate::error::Signal;
 
 /// Set once a stop signal arrived; cheap to clone and check.
 #[derive(Debug, Clone, Default)]
@@ -16,9 +17,9 @@ impl Stop {
         #[cfg(unix)]
         {
             use tokio::signal::unix::{SignalKind, signal};
-            for (kind, terminate) in [
-                (SignalKind::interrupt(), false),
-                (SignalKind::terminate(), true),
+            for (kind, caught) in [
+                (SignalKind::interrupt(), Signal::Interrupt),
+                (SignalKind::terminate(), Signal::Terminate),
             ] {
                 let Ok(mut stream) = signal(kind) else {
                     continue;
@@ -26,9 +27,9 @@ impl Stop {
                 let interrupt = stop.0.clone();
                 tokio::spawn(async move {
                     while stream.recv().await.is_some() {
-                        if interrupt.raise(terminate) {
+                        if interrupt.raise(caught) {
                             // A second signal: the user means it.
-                            std::process::exit(i32::from(exit_code(terminate)));
+                            std::process::exit(i32::from(caught.exit_code()));
                         }
                     }
                 });
@@ -38,7 +39,7 @@ impl Stop {
     }
 
     /// The signal that stopped the run, if one did.
-    pub(super) fn signal(&self) -> Option<&'static str> {
+    pub(super) fn signal(&self) -> Option<Signal> {
         self.0.signal()
     }
 
@@ -54,20 +55,8 @@ impl Stop {
 
     /// Stops new work as a signal would (for tests and callers that end early).
     #[cfg(test)]
-    pub(super) fn raise(&self, terminate: bool) {
-        self.0.raise(terminate);
-    }
-}
-
-/// The exit status of a run stopped by a signal: 128 + its number, as shells report it.
-pub(super) fn exit_code_of(signal: &str) -> u8 {
-    exit_code(signal == "SIGTERM")
-}
-
-fn exit_code(terminate: bool) -> u8 {
-    match terminate {
-        true => 143,
-        false => 130,
+    pub(super) fn raise(&self, signal: Signal) {
+        self.0.raise(signal);
     }
 }
 
@@ -79,11 +68,13 @@ mod tests {
     fn a_stop_names_its_signal_and_exit_status() {
         let stop = Stop::default();
         assert!(stop.running());
-        stop.raise(false);
-        assert_eq!(stop.signal(), Some("SIGINT"));
-        assert_eq!(exit_code_of("SIGINT"), 130);
-        stop.raise(true);
-        assert_eq!(stop.signal(), Some("SIGTERM"));
-        assert_eq!(exit_code_of("SIGTERM"), 143);
+        stop.raise(Signal::Interrupt);
+        assert_eq!(stop.signal(), Some(Signal::Interrupt));
+        assert_eq!(Signal::Interrupt.exit_code(), 130);
+        assert_eq!(Signal::Interrupt.to_string(), "SIGINT");
+        stop.raise(Signal::Terminate);
+        assert_eq!(stop.signal(), Some(Signal::Terminate));
+        assert_eq!(Signal::Terminate.exit_code(), 143);
+        assert_eq!(Signal::Terminate.to_string(), "SIGTERM");
     }
 }

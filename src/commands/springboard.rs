@@ -2,7 +2,7 @@
 //! springboard role assume a second role, with the `aws iam` commands and the prefect-aws
 //! lines that use them; or lint existing policies against the pair.
 
-use super::trust::{Report, load};
+use super::policy_report::{PolicyReport, load};
 use crate::cli::{SpringboardArgs, role_usage, trust_names, trust_usage};
 use crate::error::{Error, Result};
 use crate::exit;
@@ -29,7 +29,7 @@ pub(super) fn run(args: &SpringboardArgs) -> Result<u8> {
                 "only one of --check-trust and --check-permissions can read stdin (-)".into(),
             ));
         }
-        let mut report = Report::default();
+        let mut report = PolicyReport::default();
         let names = trust_names();
         let known = Known {
             aws_account: None,

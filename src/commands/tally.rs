@@ -4,6 +4,7 @@
 use super::deployments::Counts;
 use super::outcome::{Outcome, Report};
 use crate::api::Pushback;
+use crate::error::Signal;
 use std::collections::BTreeMap;
 
 /// Counts per outcome, and what the run cost in requests and pushback.
@@ -18,7 +19,7 @@ pub(super) struct Tally {
     /// What the server's pushback cost.
     pub pushback: Pushback,
     /// The signal that stopped the run early, if one did.
-    pub interrupted: Option<&'static str>,
+    pub interrupted: Option<Signal>,
     /// Pools whose merged template leaves keys of the new default out, and those keys.
     pub kept_out: (usize, usize),
     /// What `--check-deployments` found, over every pool (`None`: not checked).
@@ -29,11 +30,11 @@ impl Tally {
     /// Counts one report.
     pub(super) fn add(&mut self, report: &Report) {
         *self.counts.entry(report.outcome).or_default() += 1;
-        if !report.kept_out.is_empty() {
+        if !report.kept_out().is_empty() {
             self.kept_out.0 += 1;
-            self.kept_out.1 += report.kept_out.len();
+            self.kept_out.1 += report.kept_out().len();
         }
-        if let Some(checked) = &report.deployments {
+        if let Some(checked) = report.deployments() {
             self.deployments
                 .get_or_insert_with(Counts::default)
                 .add(checked.counts());

@@ -1,13 +1,13 @@
 //! `poolsync trust-policy`: print the IAM trust policy Prefect Cloud needs, or lint one (JSON
-//! or Terraform, for Prefect Cloud's issuer or any other). The reading and reporting here are
-//! shared with `poolsync springboard`.
+//! or Terraform, for Prefect Cloud's issuer or any other). Reading policy files and printing
+//! their findings is shared with `poolsync springboard`, in [`super::policy_report`].
 
+use super::policy_report::{PolicyFile, PolicyReport, level, load};
 use crate::cli::{TrustPolicyArgs, trust_names, trust_usage};
 use crate::error::{Error, Result};
-use crate::{exit, input};
-use iam_trust::terraform::{self, Kind, Known};
-use iam_trust::{self as trust, Expect, Finding, Issuer, Level};
-use serde_json::Value;
+use crate::exit;
+use iam_trust::terraform::{Kind, Known};
+use iam_trust::{self as trust, Expect, Issuer};
 use std::path::{Path, PathBuf};
 
 /// Runs `trust-policy`; returns the exit code.
@@ -104,9 +104,9 @@ fn check_one(path: &Path, expect: &Expect, issuer: &Issuer, named: bool) -> Resu
         roles: Vec::new(),
     };
     let source = load(path, Kind::Trust, &known)?;
-    let mut report = Report::default();
+    let mut report = PolicyReport::default();
     match &source {
-        Source::Json { policy, .. } if !named => {
+        PolicyFile::Json { policy, .. } if !named => {
             let findings = trust::lint_for(policy, expect, issuer);
             if findings.is_empty() {
                 println!("trust policy ok");
@@ -123,166 +123,4 @@ fn check_one(path: &Path, expect: &Expect, issuer: &Issuer, named: bool) -> Resu
         }
     }
     Ok(report.finish())
-}
-
-/// Policies read from a file: one JSON document, or the documents of a Terraform file.
-pub(crate) enum Source {
-    /// A JSON policy.
-    Json {
-        /// The file's name (`stdin` for `-`).
-        name: String,
-        /// The policy.
-        policy: Value,
-    },
-    /// The policies of a Terraform file.
-    Terraform {
-        /// The file's name (`stdin` for `-`).
-        name: String,
-        /// Its policies of the kind asked for.
-        documents: Vec<terraform::Document>,
-    },
-}
-
-impl Source {
-    /// The file's name.
-    pub(crate) fn name(&self) -> &str {
-        match self {
-            Source::Json { name, .. } | Source::Terraform { name, .. } => name,
-        }
-    }
-}
-
-/// Reads a policy file: Terraform when it is named `*.tf` (or, on stdin, when it is not JSON
-/// but parses as HCL), JSON otherwise.
-pub(crate) fn load(path: &Path, kind: Kind, known: &Known) -> Result<Source> {
-    let (name, text) = input::read_text(path)?;
-    let terraform_name = path
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("tf") || e.eq_ignore_ascii_case("hcl"));
-    let as_terraform = |name: String| -> Result<Source> {
-        let documents = terraform::documents(&text, kind, known).map_err(|error| Error::Shape {
-            input: name.clone(),
-            message: error.to_string(),
-        })?;
-        Ok(Source::Terraform { name, documents })
-    };
-    if terraform_name {
-        return as_terraform(name);
-    }
-    match serde_json::from_str(&text) {
-        Ok(policy) => Ok(Source::Json { name, policy }),
-        Err(_) if path == Path::new("-") && terraform::looks_like_terraform(&text) => {
-            as_terraform(name)
-        }
-        Err(source) => Err(Error::Json {
-            input: name,
-            source,
-        }),
-    }
-}
-
-/// Printed findings and their count.
-#[derive(Default)]
-pub(crate) struct Report {
-    errors: usize,
-    warnings: usize,
-}
-
-impl Report {
-    /// Prints one finding line.
-    pub(crate) fn line(&mut self, level: Level, text: String) {
-        match level {
-            Level::Error => self.errors += 1,
-            Level::Warning => self.warnings += 1,
-        }
-        println!("{text}");
-    }
-
-    /// Prints the findings of a file of policies, each prefixed with the file and, for
-    /// Terraform, the line; a file without findings gets one `ok` line.
-    pub(crate) fn documents(
-        &mut self,
-        source: &Source,
-        what: &str,
-        lint: impl Fn(&Value) -> Vec<Finding>,
-    ) {
-        let name = source.name();
-        match source {
-            Source::Json { policy, .. } => {
-                let findings = lint(policy);
-                if findings.is_empty() {
-                    println!("{name}: {what} policy ok");
-                }
-                for finding in findings {
-                    self.line(level(&finding), format!("{name}: {finding}"));
-                }
-            }
-            Source::Terraform { documents, .. } => {
-                let mut clean = Vec::new();
-                for doc in documents {
-                    let findings = match &doc.policy {
-                        Ok(policy) => lint(policy),
-                        Err(why) => {
-                            self.line(
-                                Level::Error,
-                                format!(
-                                    "{name}:{}: error: {}: could not evaluate the policy: {why}; fix: pass --aws-account to fill in account ids and arns, give variables defaults, or lint the rendered policy (terraform show -json, or aws iam get-role)",
-                                    doc.line, doc.address
-                                ),
-                            );
-                            continue;
-                        }
-                    };
-                    if findings.is_empty() {
-                        clean.push(doc.address.as_str());
-                    }
-                    for finding in findings {
-                        let line = doc.line_of(&finding.pointer);
-                        let level = level(&finding);
-                        let fix = finding.fix.as_deref().unwrap_or_default();
-                        self.line(
-                            level,
-                            format!(
-                                "{name}:{line}: {level}: {} {}: {}; fix: {fix}",
-                                doc.address, finding.pointer, finding.message
-                            ),
-                        );
-                    }
-                }
-                if !clean.is_empty() {
-                    println!("{name}: {what} policy ok: {}", clean.join(", "));
-                }
-            }
-        }
-    }
-
-    /// Prints the summary (when anything was found) and returns the exit code: 1 on any
-    /// error-level finding.
-    pub(crate) fn finish(self) -> u8 {
-        if self.errors + self.warnings > 0 {
-            println!(
-                "{}, {}",
-                count(self.errors, "error"),
-                count(self.warnings, "warning")
-            );
-        }
-        if self.errors > 0 {
-            exit::ERROR
-        } else {
-            exit::SUCCESS
-        }
-    }
-}
-
-fn count(n: usize, noun: &str) -> String {
-    if n == 1 {
-        format!("1 {noun}")
-    } else {
-        format!("{n} {noun}s")
-    }
-}
-
-/// A trust finding's level (every finding of the trust lint has one).
-fn level(finding: &Finding) -> Level {
-    finding.level.unwrap_or(Level::Error)
 }

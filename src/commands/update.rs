@@ -1,269 +1,155 @@
-//! The data path of one pool up to its write, top to bottom: fetch -> default -> base ->
-//! merge -> check -> decide. What needs writing becomes a [`Pending`] for
-//! [`super::write::SafeWrite`]; everything else ends here in a [`Report`].
+//! `poolsync update`: the data path of every pool, one stage per function, read top to
+//! bottom in [`run`]:
+//!
+//! [`targets`] (which pools, read or listed as the workers need them) -> [`prepare_each`],
+//! `concurrency` at once ([`prepare`]: read -> merge -> check -> decide) -> [`write_chunks`]:
+//! what must be written, in chunks, through the safe write ([`SafeWrite::chunk`]: backups,
+//! one re-read, the PATCHes, one read-back) -> [`print()`] each report as it ends ->
+//! [`exit_code`], the exit rule.
+//! One pool and many share this path; only the printer differs.
 
-use super::outcome::{Outcome, Report};
-use super::plan::{Base, SyncOptions};
-use crate::api::{Client, Defaults, WorkPool};
-use crate::backup;
+mod prepare;
+mod targets;
+
+use super::connect;
+use super::outcome::Report;
+use super::output::Printer;
+use super::plan::{ExitRule, Plan};
+use super::signals::Stop;
+use super::tally::Tally;
+use super::write::SafeWrite;
+use crate::cli::{ConnectionArgs, UpdateArgs};
 use crate::error::{Error, Result};
-use poolsync_engine::history::BaseChoice;
-use poolsync_engine::merge::{self, Strategy};
-use serde_json::Value;
-use std::path::PathBuf;
-use std::sync::Arc;
-use tokio::sync::OnceCell;
+use futures::{Stream, StreamExt};
+use prepare::{Context, Prepared, Target};
+use std::io::IsTerminal;
 
-/// What every pool of one run shares: the client, the options, the defaults (fetched once).
-#[derive(Debug)]
-pub(super) struct Context {
-    /// The API client (one connection pool and one gate for the whole run).
-    pub client: Client,
-    /// The per-pool options of the plan.
-    pub options: SyncOptions,
-    /// Fetched once per run; a failure is kept too, so pools do not each retry it.
-    defaults: OnceCell<Result<Defaults, Arc<Error>>>,
-    /// Each type's default, found once and shared by its pools.
-    found: std::sync::Mutex<std::collections::HashMap<String, Arc<Value>>>,
-    /// The deployments of the pools, read a batch at a time (with `--check-deployments`).
-    pub deployments: super::deployments::Store,
-}
+/// Chunks of writes in flight at once: the next chunks' re-reads and PATCHes overlap a chunk
+/// waiting for its slowest write (a retried 503) before its read-back.
+const CHUNKS_IN_FLIGHT: usize = 4;
 
-/// Which pool to work on: a name still to read, or a pool a listing already returned.
-#[derive(Debug)]
-pub(super) enum Target {
-    /// Read the pool first (`GET /work_pools/{name}`).
-    Name(String),
-    /// Already read.
-    Pool(WorkPool),
-    /// Could not be read or parsed: ends `failed`, by name.
-    Unreadable(String, Error),
-}
-
-/// A pool whose merged template (its report's `merged`) is to be written.
-#[derive(Debug)]
-pub(super) struct Pending {
-    /// The pool as poolsync read it (the conflict check compares against it).
-    pub pool: WorkPool,
-    /// What the backup records besides the pool: the kind of write, the default merged in
-    /// (the next base once the write is confirmed) and the base used.
-    pub record: Record,
-    /// The report so far; the write sets its outcome.
-    pub report: Report,
-}
-
-impl Pending {
-    /// What to write: the merged template of the report.
-    pub(super) fn template(&self) -> &Value {
-        self.report.merged.as_ref().unwrap_or(&Value::Null)
-    }
-}
-
-/// What a backup records about the write it precedes.
-#[derive(Debug, Clone)]
-pub(super) struct Record {
-    /// An update or a rollback.
-    pub kind: backup::Kind,
-    /// The default merged in (shared by every pool of its type).
-    pub default: Option<Arc<Value>>,
-    /// The base the merge used (for a rollback: the base that belongs to the restored template).
-    pub base: Option<Value>,
-    /// Where that base came from, as reported.
-    pub base_source: Option<String>,
-    /// For a rollback: the `created` time of the backup restored.
-    pub restored: Option<String>,
-}
-
-/// Where one pool's run stands after [`prepare`].
-#[derive(Debug)]
-pub(super) enum Step {
-    /// Nothing to write: the report is final.
-    Done(Box<Report>),
-    /// A write is due.
-    Write(Box<Pending>),
-}
-
-impl Context {
-    /// A run's shared state.
-    pub(super) fn new(client: Client, options: SyncOptions) -> Self {
-        Context {
-            client,
-            options,
-            defaults: OnceCell::new(),
-            found: std::sync::Mutex::default(),
-            deployments: super::deployments::Store::default(),
-        }
-    }
-
-    /// The template to merge into a pool of `pool_type`: `--template`, else the server's
-    /// default for that type (the defaults are fetched once per run).
-    async fn default_for(&self, pool_type: &str) -> Result<Arc<Value>> {
-        if let Some(hit) = self.found().get(pool_type) {
-            return Ok(Arc::clone(hit));
-        }
-        let default = Arc::new(self.find_default(pool_type).await?);
-        self.found()
-            .insert(pool_type.to_string(), Arc::clone(&default));
-        Ok(default)
-    }
-
-    fn found(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, Arc<Value>>> {
-        self.found
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
-    async fn find_default(&self, pool_type: &str) -> Result<Value> {
-        if let Some(template) = &self.options.template {
-            return Ok(template.clone());
-        }
-        let fetched = self
-            .defaults
-            .get_or_init(|| async { self.client.defaults().await.map_err(Arc::new) })
-            .await;
-        let defaults = fetched.as_ref().map_err(|e| Error::Shared(Arc::clone(e)))?;
-        defaults
-            .find(pool_type)
-            .cloned()
-            .ok_or_else(|| Error::NoDefault {
-                pool_type: pool_type.to_string(),
-                url: self.client.defaults_url(),
-            })
-    }
-
-    /// The base for `pool` (see [`poolsync_engine::history::choose`]); a backup that cannot be read
-    /// is reported, not ignored.
-    fn base_for(&self, pool: &WorkPool, default: &Value) -> Result<BaseChoice> {
-        if self.options.strategy == Strategy::Jq && self.options.base != Base::Off {
-            return Ok(BaseChoice::none("--strategy jq merges two-way"));
-        }
-        let backup = match &self.options.backup_dir {
-            Some(dir) if self.options.base.wants_backup() => {
-                backup_base(dir, self.client.base_url(), pool)?
-            }
-            _ => None,
-        };
-        Ok(poolsync_engine::history::choose(
-            &self.options.base,
-            backup,
-            self.options.history,
-            &pool.pool_type,
-            &pool.base_job_template,
-            default,
-        ))
-    }
-}
-
-/// The base recorded for `pool` in `dir` (see [`backup::recorded_base`]: the newest write of
-/// this very pool id that landed), with the backup it came from.
-/// A backup only counts if it is of this very pool: a pool deleted and created again under
-/// the same name has a new id, and its old backups say nothing about it.
-pub(crate) fn backup_base(
-    dir: &std::path::Path,
-    api_url: &str,
-    pool: &WorkPool,
-) -> Result<Option<(PathBuf, Value)>> {
-    let id = pool.rest.get("id").and_then(Value::as_str);
-    backup::recorded_base(dir, api_url, &pool.name, id, &pool.base_job_template)
-}
-
-/// Runs one pool's path up to its write. Never fails: every error becomes the report's
-/// outcome (through [`Outcome::of`]), so one pool cannot stop a batch.
-pub(super) async fn prepare(ctx: &Context, target: Target) -> Step {
-    let name = match &target {
-        Target::Name(name) | Target::Unreadable(name, _) => name.clone(),
-        Target::Pool(pool) => pool.name.clone(),
-    };
-    let mut report = Report::new(&name);
-    match plan_write(ctx, target, &mut report).await {
-        Ok(Some((pool, record))) => Step::Write(Box::new(Pending {
-            pool,
-            record,
-            report,
-        })),
-        Ok(None) => Step::Done(Box::new(report)),
-        Err(error) => Step::Done(Box::new(report.fail(error))),
-    }
-}
-
-/// The path itself: fills `report` and says what to write, if anything.
-async fn plan_write(
-    ctx: &Context,
-    target: Target,
-    report: &mut Report,
-) -> Result<Option<(WorkPool, Record)>> {
-    let pool = match target {
-        Target::Pool(pool) => pool,
-        Target::Name(name) => ctx.client.read_pool(&name).await?,
-        Target::Unreadable(_, error) => return Err(error),
-    };
-    report.pool_type = Some(pool.pool_type.clone());
-    if WorkPool::is_reserved(&pool.name) {
-        return Err(Error::ReservedPool { pool: pool.name });
-    }
-    let default = ctx.default_for(&pool.pool_type).await?;
-    let current = pool.base_job_template.clone();
-    if !current.is_object() {
-        return Err(Error::Shape {
-            input: format!("the stored base_job_template of work pool {:?}", pool.name),
-            message: format!(
-                "is a json {}, not an object; fix it with `prefect work-pool update --base-job-template`",
-                crate::input::kind(&current)
-            ),
-        });
-    }
-    let base = ctx.base_for(&pool, &default)?;
-    let base_source = base.template.as_ref().map(|_| base.origin.to_string());
-    report.base = Some(base.origin);
-    let merged = merge::merge3(
-        base.template.as_ref(),
-        &default,
-        &current,
-        ctx.options.strategy,
+/// Runs `update`; returns the exit code. Each stage is one function, in data-path order.
+pub(super) async fn run(connection: &ConnectionArgs, args: &UpdateArgs, color: bool) -> Result<u8> {
+    let plan = Plan::new(args, color, std::io::stderr().is_terminal())?;
+    let stop = Stop::listen();
+    let client = connect::client(connection)?
+        .paced(plan.max_rps, plan.concurrency)
+        .interruptible(stop.interrupt());
+    let ctx = Context::new(client, plan.sync);
+    let writer = SafeWrite::new(
+        &ctx.client,
+        ctx.options.backup_dir.as_deref(),
+        plan.concurrency,
     );
-    report.current = Some(current.clone());
-    report.merged = Some(merged.template);
-    report.warnings = merged.warnings;
-    report.upstream = merged.upstream;
-    report.kept_out = merged.kept_out;
-    let template = report.merged.as_ref().unwrap_or(&Value::Null);
-    report.violations = super::checks::before_write(template);
-    if ctx.options.check_deployments {
-        let deployments = ctx.deployments.of(&ctx.client, &pool.name).await?;
-        report
-            .violations
-            .extend(super::deployments::identity(&deployments));
-        let checked = super::deployments::compare(&current, template, &deployments);
-        if !ctx.options.allow_breaking_deployments {
-            report.violations.extend(
-                checked
-                    .of(poolsync_engine::job_variables::Kind::Breaks)
-                    .map(super::deployments::Found::violation),
-            );
+    let mut printer = Printer::new(plan.mode, plan.format, plan.color, plan.progress);
+
+    let store = ctx.options.check_deployments.then_some(&ctx.deployments);
+    let bar = printer.progress();
+    let targets = targets::targets(
+        &ctx.client,
+        store,
+        plan.selection,
+        plan.mode,
+        plan.chunk,
+        bar,
+    );
+    let prepared = prepare_each(&ctx, targets, &stop, plan.concurrency);
+    let ended = write_chunks(prepared, &writer, &stop, plan.chunk);
+    let (tally, listing_error) = print(ended, &mut printer, &ctx, &stop).await?;
+    let held = printer.finish(&tally)?;
+    exit_code(&plan.exit, &tally, held, listing_error)
+}
+
+/// Prepares each target, `concurrency` at once, until a signal stops new work.
+fn prepare_each<'a>(
+    ctx: &'a Context,
+    targets: impl Stream<Item = Result<Target>> + 'a,
+    stop: &Stop,
+    concurrency: usize,
+) -> impl Stream<Item = Result<Prepared>> + 'a {
+    let running = stop.clone();
+    targets
+        .take_while(move |_| std::future::ready(running.running()))
+        .map(move |target| async move {
+            match target {
+                Ok(target) => Ok(prepare::prepare(ctx, target).await),
+                Err(e) => Err(e),
+            }
+        })
+        .buffer_unordered(concurrency)
+}
+
+/// Groups what is ready into chunks of `chunk`, writes each chunk's pending pools through
+/// the safe write, and yields every pool's final report, with a listing's error.
+fn write_chunks<'a>(
+    prepared: impl Stream<Item = Result<Prepared>> + 'a,
+    writer: &'a SafeWrite<'a>,
+    stop: &'a Stop,
+    chunk: usize,
+) -> impl Stream<Item = (Vec<Report>, Option<Error>)> + 'a {
+    prepared
+        .ready_chunks(chunk)
+        .map(move |steps| async move {
+            let (mut reports, mut writes, mut listing) = (Vec::new(), Vec::new(), None);
+            for step in steps {
+                match step {
+                    Ok(Prepared::Ended(report)) => reports.push(*report),
+                    Ok(Prepared::Write(pending)) => writes.push(*pending),
+                    Err(e) => listing = Some(e),
+                }
+            }
+            if !writes.is_empty() {
+                let written = writer.chunk(writes, stop).await;
+                reports.extend(written.into_iter().map(Report::written));
+            }
+            (reports, listing)
+        })
+        .buffer_unordered(CHUNKS_IN_FLIGHT)
+}
+
+/// Prints each report as it ends and adds it up; returns the tally (with what the run cost)
+/// and the first listing error.
+async fn print(
+    ended: impl Stream<Item = (Vec<Report>, Option<Error>)>,
+    printer: &mut Printer,
+    ctx: &Context,
+    stop: &Stop,
+) -> Result<(Tally, Option<Error>)> {
+    let mut tally = Tally::default();
+    let mut listing_error = None;
+    let mut ended = std::pin::pin!(ended);
+    while let Some((reports, listing)) = ended.next().await {
+        for report in reports {
+            tally.add(&report);
+            printer.report(report)?;
         }
-        report.deployments = Some(checked);
+        listing_error = listing_error.or(listing);
     }
-    if !report.violations.is_empty() {
-        return Err(Error::Invalid {
-            blocked: true,
-            subject: format!("merged template for work pool {:?}", pool.name),
-            violations: report.violations.clone(),
-        });
+    tally.requests = ctx.client.requests();
+    tally.retries = ctx.client.retries();
+    tally.pushback = ctx.client.pushback();
+    tally.interrupted = stop.signal();
+    Ok((tally, listing_error))
+}
+
+/// The exit rule: a signal's code (after saying what went wrong), else the first error held
+/// back (a failed listing first), else what the exit rule makes of the tally.
+fn exit_code(
+    rule: &ExitRule,
+    tally: &Tally,
+    held: Option<Error>,
+    listing_error: Option<Error>,
+) -> Result<u8> {
+    if let Some(signal) = tally.interrupted {
+        // A listing cut by the signal is no error of its own.
+        let listing_error = listing_error.filter(|e| !matches!(e, Error::Interrupted { .. }));
+        if let Some(error) = held.or(listing_error) {
+            eprintln!("error: {}", error.shown());
+        }
+        return Ok(signal.exit_code());
     }
-    if report.merged.as_ref() == Some(&current) {
-        report.outcome = Outcome::UpToDate;
-        return Ok(None);
+    match listing_error.or(held) {
+        Some(error) => Err(error),
+        None => Ok(rule.code(tally.failed(), tally.would_change())),
     }
-    if ctx.options.dry_run {
-        report.outcome = Outcome::WouldChange;
-        return Ok(None);
-    }
-    let record = Record {
-        kind: backup::Kind::Update,
-        default: Some(default),
-        base: base.template,
-        base_source,
-        restored: None,
-    };
-    Ok(Some((pool, record)))
 }

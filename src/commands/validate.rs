@@ -2,11 +2,13 @@
 //! on it), template files, or offline the deployments of prefect.yaml files against a
 //! template file.
 
-use super::checks;
+mod markdown;
+
 use super::deployments::{self, Checked, Named, Store};
 use crate::cli::{ConnectionArgs, ValidateArgs};
 use crate::error::{Error, Result};
 use crate::{exit, input};
+use poolsync_engine::checks;
 use poolsync_engine::display::escape;
 use poolsync_engine::finding::Finding;
 use poolsync_engine::job_variables::{Options, Severity};
@@ -17,7 +19,7 @@ use std::path::Path;
 /// Runs `validate`; returns the exit code (an invalid input is an error for main to render).
 pub(super) async fn run(connection: &ConnectionArgs, args: &ValidateArgs) -> Result<u8> {
     if args.output == crate::cli::ReportFormat::Markdown {
-        return super::markdown::validate::run(connection, args).await;
+        return markdown::run(connection, args).await;
     }
     match (args.file.as_slice(), &args.target.pool) {
         ([], Some(pool)) => pool_check(connection, pool, args.deployments).await,
@@ -52,7 +54,7 @@ pub(super) async fn run(connection: &ConnectionArgs, args: &ValidateArgs) -> Res
 
 /// A pool's stored template, and with `deployments` each deployment on it.
 async fn pool_check(connection: &ConnectionArgs, name: &str, deployments: bool) -> Result<u8> {
-    let client = super::client(connection)?;
+    let client = super::connect::client(connection)?;
     let pool = client.read_pool(name).await?;
     let mut violations = checks::before_write(&pool.base_job_template);
     if deployments {

@@ -14,22 +14,24 @@
 //! backup is written again when the server's state moved, so it always holds what the
 //! server held just before the PATCH that was sent.
 
+mod item;
 #[cfg(test)]
 mod model;
+mod pending;
 mod remote;
 mod verdict;
 
+pub(crate) use pending::{Carried, Pending, Record, Written};
 pub(crate) use remote::Remote;
 
-use super::outcome::Report;
 use super::signals::Stop;
-use super::update::Pending;
-use crate::api::{Client, Tries, WorkPool, WriteAttempt};
+use crate::api::{Client, WorkPool, WriteAttempt};
 use crate::backup::{self, Backup};
 use crate::error::{Error, Result};
 use futures::{StreamExt, stream};
+use item::Item;
 use serde_json::Value;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 use verdict::may_have_landed;
 
@@ -39,7 +41,7 @@ const MAX_LATE: u32 = 100;
 
 /// Writes through one server, with backups in one folder.
 #[derive(Debug)]
-pub(super) struct SafeWrite<'a, R = Client> {
+pub(crate) struct SafeWrite<'a, R = Client> {
     remote: &'a R,
     backups: Option<&'a Path>,
     /// PATCHes of one chunk in flight at once (the client's write limit applies too).
@@ -50,35 +52,19 @@ pub(super) struct SafeWrite<'a, R = Client> {
     turn: tokio::sync::Mutex<()>,
 }
 
-/// One pool on its way through the safe write.
-struct Item {
-    pending: Pending,
-    /// Retries spent on its PATCH.
-    tries: Tries,
-    /// The backup written from the latest read, and the pool it holds.
-    backup: Option<(PathBuf, Value)>,
-    /// The error of an earlier PATCH that may have landed (a 5xx, a lost connection).
-    landed: Option<Error>,
-    /// Re-reads because its PATCH could not leave in time.
-    late: u32,
-    /// The signal that stopped its retry (it is read back only to see whether an earlier
-    /// PATCH landed).
-    stopped: Option<&'static str>,
-}
-
 /// What the re-read says of one pool.
-enum Judged {
+enum Judged<T> {
     /// Unchanged and backed up: send its PATCH.
-    Ready(Item),
+    Ready(Item<T>),
     /// An earlier PATCH landed after all: read it back, with the error it was answered.
-    Landed(Item, Error),
+    Landed(Item<T>, Error),
     /// Changed, gone, or its backup failed.
-    Ended(Report),
+    Ended(Written<T>),
 }
 
 impl<'a, R: Remote> SafeWrite<'a, R> {
     /// A writer; `backups` is where each pool's backup goes before its PATCH.
-    pub(super) fn new(remote: &'a R, backups: Option<&'a Path>, concurrency: usize) -> Self {
+    pub(crate) fn new(remote: &'a R, backups: Option<&'a Path>, concurrency: usize) -> Self {
         SafeWrite {
             remote,
             backups,
@@ -87,16 +73,20 @@ impl<'a, R: Remote> SafeWrite<'a, R> {
         }
     }
 
-    /// Writes every pool of `chunk`; returns one final report per pool. Once `stop` is set,
+    /// Writes every pool of `chunk`; returns how each ended. Once `stop` is set,
     /// no further PATCH starts: the pools not yet sent end `skipped`, nothing written.
     ///
     /// Pools whose PATCH must be retried wait out the longest backoff of their rounds
     /// together, then share one re-read; pools that only could not leave in time go again
     /// at once.
-    pub(super) async fn chunk(&self, chunk: Vec<Pending>, stop: &Stop) -> Vec<Report> {
-        let mut ready: Vec<Item> = chunk.into_iter().map(Item::new).collect();
+    pub(crate) async fn chunk<T: Carried>(
+        &self,
+        chunk: Vec<Pending<T>>,
+        stop: &Stop,
+    ) -> Vec<Written<T>> {
+        let mut ready: Vec<Item<T>> = chunk.into_iter().map(Item::new).collect();
         let (mut backing, mut due) = (Vec::new(), Instant::now());
-        let mut ended = Ended::default();
+        let mut ended = Done::default();
         loop {
             if ready.is_empty() {
                 if backing.is_empty() {
@@ -111,7 +101,7 @@ impl<'a, R: Remote> SafeWrite<'a, R> {
                 if let Err(e) = waited
                     && stop.running()
                 {
-                    verdict::unread(ready, e, &mut ended.reports);
+                    verdict::unread(ready, e, &mut ended.ends);
                     break;
                 }
             }
@@ -129,14 +119,19 @@ impl<'a, R: Remote> SafeWrite<'a, R> {
             backing.extend(next.backing);
             ready = next.now;
         }
-        let Ended { mut reports, sent } = ended;
-        reports.extend(self.read_back(sent).await);
-        reports
+        let Done { mut ends, sent } = ended;
+        ends.extend(self.read_back(sent).await);
+        ends
     }
 
     /// One round, with the turn held: the backups, one re-read, and the PATCHes of the pools
     /// that are unchanged. Returns the pools to try again.
-    async fn round(&self, items: Vec<Item>, stop: &Stop, ended: &mut Ended) -> Next {
+    async fn round<T: Carried>(
+        &self,
+        items: Vec<Item<T>>,
+        stop: &Stop,
+        ended: &mut Done<T>,
+    ) -> Next<T> {
         let turn = self.turn.lock().await;
         if let Some(signal) = stop.signal() {
             verdict::interrupted(items, signal, ended);
@@ -144,7 +139,7 @@ impl<'a, R: Remote> SafeWrite<'a, R> {
         }
         // Backed up before the re-read, from the read the merge used: the re-read then only
         // confirms the server still holds that, and no disk write delays a PATCH.
-        let mut items = self.back_up_all(items, &mut ended.reports);
+        let mut items = self.back_up_all(items, &mut ended.ends);
         // Paced, a round holds only the PATCHes whose slots come within the window; the rest
         // wait for the next round, nothing spent.
         let later = items.split_off(items.len().min(self.remote.writes_per_read()));
@@ -161,7 +156,7 @@ impl<'a, R: Remote> SafeWrite<'a, R> {
             Ok(fresh) => fresh,
             Err(e) => {
                 items.extend(later);
-                verdict::unread(items, e, &mut ended.reports);
+                verdict::unread(items, e, &mut ended.ends);
                 return Next::default();
             }
         };
@@ -171,11 +166,11 @@ impl<'a, R: Remote> SafeWrite<'a, R> {
             match self.judge(item, held) {
                 Judged::Ready(item) => ready.push(item),
                 Judged::Landed(item, error) => ended.sent.push((item, Err(error))),
-                Judged::Ended(report) => ended.reports.push(report),
+                Judged::Ended(report) => ended.ends.push(report),
             }
         }
         let (by, booking) = (fresh.by, &booking);
-        let attempts: Vec<(Item, WriteAttempt)> = stream::iter(ready.into_iter().enumerate())
+        let attempts: Vec<(Item<T>, WriteAttempt)> = stream::iter(ready.into_iter().enumerate())
             .map(|(i, item)| async move {
                 if let Some(signal) = stop.signal() {
                     let refused = WriteAttempt::Answered(Err(Error::Interrupted { signal }));
@@ -197,7 +192,11 @@ impl<'a, R: Remote> SafeWrite<'a, R> {
 
     /// Backs up each pool not backed up yet, from the read its merge used; a pool whose
     /// backup fails ends there.
-    fn back_up_all(&self, items: Vec<Item>, reports: &mut Vec<Report>) -> Vec<Item> {
+    fn back_up_all<T: Carried>(
+        &self,
+        items: Vec<Item<T>>,
+        reports: &mut Vec<Written<T>>,
+    ) -> Vec<Item<T>> {
         let mut kept = Vec::with_capacity(items.len());
         for mut item in items {
             if item.backup.is_some() {
@@ -207,7 +206,7 @@ impl<'a, R: Remote> SafeWrite<'a, R> {
             let read = item.pending.pool.clone();
             match self.back_up(&mut item, &read) {
                 Ok(()) => kept.push(item),
-                Err(e) => reports.push(item.pending.report.fail(e)),
+                Err(e) => reports.push(item.pending.fail(e)),
             }
         }
         kept
@@ -217,7 +216,7 @@ impl<'a, R: Remote> SafeWrite<'a, R> {
     /// if the server's pool moved in a way the check allows. The pool must hold what
     /// poolsync read when it merged, or (after a PATCH that may have landed) what poolsync
     /// sent; anything else is a concurrent change, and its backup, never to be used, goes.
-    fn judge(&self, mut item: Item, fresh: Option<&WorkPool>) -> Judged {
+    fn judge<T: Carried>(&self, mut item: Item<T>, fresh: Option<&WorkPool>) -> Judged<T> {
         let read = &item.pending.pool;
         let Some(fresh) = fresh else {
             let error = Error::PoolNotFound {
@@ -225,13 +224,13 @@ impl<'a, R: Remote> SafeWrite<'a, R> {
                 url: self.remote.base_url().to_string(),
             };
             item.drop_backup();
-            return Judged::Ended(item.pending.report.fail(error));
+            return Judged::Ended(item.pending.fail(error));
         };
         if fresh.updated == read.updated && fresh.base_job_template == read.base_job_template {
             item.landed = None;
             return match self.back_up(&mut item, fresh) {
                 Ok(()) => Judged::Ready(item),
-                Err(e) => Judged::Ended(item.pending.report.fail(e)),
+                Err(e) => Judged::Ended(item.pending.fail(e)),
             };
         }
         if &fresh.base_job_template == item.pending.template()
@@ -252,12 +251,12 @@ impl<'a, R: Remote> SafeWrite<'a, R> {
         }
         let pool = read.name.clone();
         item.drop_backup();
-        Judged::Ended(item.pending.report.fail(Error::Conflict { pool, what }))
+        Judged::Ended(item.pending.fail(Error::Conflict { pool, what }))
     }
 
     /// Backs `fresh` up for `item`, unless its backup already holds exactly that; a backup
     /// of an older read is replaced, so the one left holds what the PATCH replaces.
-    fn back_up(&self, item: &mut Item, fresh: &WorkPool) -> Result<()> {
+    fn back_up<T: Carried>(&self, item: &mut Item<T>, fresh: &WorkPool) -> Result<()> {
         let dir = self.backups.ok_or(Error::NoBackupDir)?;
         let pool = serde_json::to_value(fresh).unwrap_or(Value::Null);
         if item.backup.as_ref().is_some_and(|(_, held)| *held == pool) {
@@ -267,7 +266,7 @@ impl<'a, R: Remote> SafeWrite<'a, R> {
         let mut backup = Backup::new(self.remote.base_url(), pool.clone(), record.kind);
         backup.default = record.default.as_deref().cloned();
         backup.base = record.base.clone();
-        backup.base_source = record.base_source.clone();
+        backup.base_origin = record.base_origin.clone();
         backup.restored = record.restored.clone();
         backup.merged = Some(item.pending.template().clone());
         let path = backup::write(dir, &backup)?;
@@ -279,7 +278,7 @@ impl<'a, R: Remote> SafeWrite<'a, R> {
     }
 
     /// Reads back every pool that was sent, in one request, and confirms each.
-    async fn read_back(&self, sent: Vec<(Item, Result<()>)>) -> Vec<Report> {
+    async fn read_back<T: Carried>(&self, sent: Vec<(Item<T>, Result<()>)>) -> Vec<Written<T>> {
         if sent.is_empty() {
             return Vec::new();
         }
@@ -297,38 +296,55 @@ impl<'a, R: Remote> SafeWrite<'a, R> {
     }
 }
 
-/// The pools a chunk is done with: final reports, and writes to read back.
-#[derive(Default)]
-struct Ended {
-    reports: Vec<Report>,
+/// The pools a chunk is done with: their ends, and writes to read back.
+struct Done<T> {
+    ends: Vec<Written<T>>,
     /// Each with its PATCH's answer (an error that may hide a write that landed).
-    sent: Vec<(Item, Result<()>)>,
+    sent: Vec<(Item<T>, Result<()>)>,
+}
+
+impl<T> Default for Done<T> {
+    fn default() -> Self {
+        Done {
+            ends: Vec::new(),
+            sent: Vec::new(),
+        }
+    }
 }
 
 /// The pools a round hands back.
-#[derive(Default)]
-struct Next {
+struct Next<T> {
     /// To try again at once (held past their window, or not in the round).
-    now: Vec<Item>,
+    now: Vec<Item<T>>,
     /// To try again after `wait` (a retried answer's backoff).
-    backing: Vec<Item>,
+    backing: Vec<Item<T>>,
     wait: Duration,
+}
+
+impl<T> Default for Next<T> {
+    fn default() -> Self {
+        Next {
+            now: Vec::new(),
+            backing: Vec::new(),
+            wait: Duration::ZERO,
+        }
+    }
 }
 
 /// Sorts a round's PATCH answers: a final answer ends the pool (read back if the write may
 /// have landed); a late one goes again at once, a retried one after the longest backoff.
-fn settle(attempts: Vec<(Item, WriteAttempt)>, ended: &mut Ended) -> Next {
+fn settle<T>(attempts: Vec<(Item<T>, WriteAttempt)>, ended: &mut Done<T>) -> Next<T> {
     let mut next = Next::default();
     for (mut item, attempt) in attempts {
         match attempt {
             WriteAttempt::Answered(Err(e)) if !may_have_landed(&e) => {
-                ended.reports.push(item.pending.report.fail(e));
+                ended.ends.push(item.pending.fail(e));
             }
             WriteAttempt::Answered(result) => ended.sent.push((item, result)),
             WriteAttempt::Late if item.late + 1 >= MAX_LATE => {
                 let (pool, rounds) = (item.name().to_string(), MAX_LATE);
                 let error = Error::Unsent { pool, rounds };
-                ended.reports.push(item.pending.report.fail(error));
+                ended.ends.push(item.pending.fail(error));
             }
             WriteAttempt::Late => {
                 item.late += 1;
@@ -352,41 +368,4 @@ fn settle(attempts: Vec<(Item, WriteAttempt)>, ended: &mut Ended) -> Next {
         }
     }
     next
-}
-
-impl Item {
-    fn new(pending: Pending) -> Item {
-        Item {
-            pending,
-            tries: Tries::default(),
-            backup: None,
-            landed: None,
-            late: 0,
-            stopped: None,
-        }
-    }
-
-    fn name(&self) -> &str {
-        &self.pending.pool.name
-    }
-
-    /// Removes a backup no PATCH followed (the pool changed or went): no run should take it
-    /// for the state a write replaced.
-    /// A pool whose earlier PATCH may have landed keeps it.
-    fn drop_backup(&mut self) {
-        if self.landed.is_some() {
-            return;
-        }
-        if let Some((path, _)) = self.backup.take() {
-            let _ = std::fs::remove_file(path);
-        }
-    }
-
-    /// The backup written before its PATCH.
-    fn backup_path(&self) -> PathBuf {
-        self.backup
-            .as_ref()
-            .map(|(p, _)| p.clone())
-            .unwrap_or_default()
-    }
 }

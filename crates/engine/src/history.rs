@@ -20,9 +20,9 @@ use std::collections::BTreeMap;
 use std::io::Read;
 use std::sync::OnceLock;
 
-pub use choice::{Source, choose};
+pub use choice::{BaseArg, BaseFile, choose};
 pub use infer::infer;
-pub use origin::{BaseChoice, Origin};
+pub use origin::{Base, Origin};
 
 /// The committed data file, gzip-compressed JSON.
 const DATA: &[u8] = include_bytes!("../data/default-history.json.gz");

@@ -5,6 +5,7 @@
 //! - [`merge`]: jq-compatible, schema-aware and three-way merges of templates.
 //! - [`history`]: the released default templates (embedded) and base inference.
 //! - [`template`]: the server's placeholder and section checks.
+//! - [`checks`]: every check a template must pass before it is written.
 //! - [`identity`]: the federated identity type, its schema and validation.
 //! - [`job_variables`]: a deployment's job variables checked against a template.
 //! - [`prefect_yaml`]: the deployments of a prefect.yaml, with their pools and job variables.
@@ -16,6 +17,7 @@
 //! - [`error`]: the engine's error type.
 
 pub mod big_integers;
+pub mod checks;
 pub mod diff;
 pub mod display;
 pub mod error;

@@ -3,6 +3,7 @@
 //! keeps any further PATCH from leaving. The signal handling itself lives in
 //! `commands::signals`; this is only the flag and the wake-up.
 
+use crate::error::Signal;
 use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering};
@@ -23,26 +24,28 @@ const INT: u8 = 1;
 const TERM: u8 = 2;
 
 impl Interrupt {
-    /// Records `SIGTERM` (`terminate`) or `SIGINT` and wakes every wait; returns whether a
-    /// signal had already arrived.
-    pub(crate) fn raise(&self, terminate: bool) -> bool {
-        let code = if terminate { TERM } else { INT };
+    /// Records `signal` and wakes every wait; returns whether a signal had already arrived.
+    pub(crate) fn raise(&self, signal: Signal) -> bool {
+        let code = match signal {
+            Signal::Interrupt => INT,
+            Signal::Terminate => TERM,
+        };
         let before = self.0.signal.swap(code, Ordering::SeqCst);
         self.0.raised.notify_waiters();
         before != NONE
     }
 
     /// The signal that arrived, if one did.
-    pub(crate) fn signal(&self) -> Option<&'static str> {
+    pub(crate) fn signal(&self) -> Option<Signal> {
         match self.0.signal.load(Ordering::SeqCst) {
-            INT => Some("SIGINT"),
-            TERM => Some("SIGTERM"),
+            INT => Some(Signal::Interrupt),
+            TERM => Some(Signal::Terminate),
             _ => None,
         }
     }
 
     /// Resolves once a signal has arrived (at once if one already has).
-    pub(crate) async fn raised(&self) -> &'static str {
+    pub(crate) async fn raised(&self) -> Signal {
         loop {
             // Registered before the check, so a raise in between still wakes it.
             let woken = self.0.raised.notified();
@@ -54,7 +57,7 @@ impl Interrupt {
     }
 
     /// Runs `wait` unless a signal comes first; `Err` names the signal.
-    pub(crate) async fn cut<F: Future>(&self, wait: F) -> Result<F::Output, &'static str> {
+    pub(crate) async fn cut<F: Future>(&self, wait: F) -> Result<F::Output, Signal> {
         if let Some(signal) = self.signal() {
             return Err(signal);
         }
@@ -76,19 +79,19 @@ mod tests {
         let raiser = interrupt.clone();
         tokio::spawn(async move {
             tokio::time::sleep(Duration::from_millis(50)).await;
-            raiser.raise(false);
+            raiser.raise(Signal::Interrupt);
         });
         let start = std::time::Instant::now();
         let long = interrupt.cut(tokio::time::sleep(Duration::from_secs(3600)));
-        assert_eq!(long.await, Err("SIGINT"));
+        assert_eq!(long.await, Err(Signal::Interrupt));
         assert!(
             start.elapsed() < Duration::from_secs(5),
             "{:?}",
             start.elapsed()
         );
-        assert_eq!(interrupt.cut(async { 1 }).await, Err("SIGINT"));
-        assert!(interrupt.raise(true), "a second signal");
-        assert_eq!(interrupt.signal(), Some("SIGTERM"));
+        assert_eq!(interrupt.cut(async { 1 }).await, Err(Signal::Interrupt));
+        assert!(interrupt.raise(Signal::Terminate), "a second signal");
+        assert_eq!(interrupt.signal(), Some(Signal::Terminate));
     }
 
     #[tokio::test(flavor = "current_thread")]

@@ -35,7 +35,7 @@ pub(super) fn cost(tally: &Tally) -> String {
 
 /// `2 upstream keys kept out`, or empty when nothing was.
 pub(super) fn kept_out_note(report: &Report) -> String {
-    match report.kept_out.len() {
+    match report.kept_out().len() {
         0 => String::new(),
         1 => "1 upstream key kept out".into(),
         n => format!("{n} upstream keys kept out"),
@@ -43,10 +43,10 @@ pub(super) fn kept_out_note(report: &Report) -> String {
 }
 
 pub(super) fn row(report: &Report) -> Row {
-    let detail = match (&report.error, report.violations.first()) {
+    let detail = match (&report.error, report.violations().first()) {
         (Some(error), _) => error.to_string(),
-        (None, Some(first)) if report.violations.len() > 1 => {
-            format!("{first} (+{} more)", report.violations.len() - 1)
+        (None, Some(first)) if report.violations().len() > 1 => {
+            format!("{first} (+{} more)", report.violations().len() - 1)
         }
         (None, Some(first)) => first.to_string(),
         (None, None) => {
@@ -71,7 +71,7 @@ pub(super) fn row(report: &Report) -> Row {
 }
 
 pub(super) fn patch(report: &Report) -> Value {
-    match (&report.current, &report.merged) {
+    match (report.current(), report.template()) {
         (Some(current), Some(merged)) => diff::json_patch(current, merged),
         _ => json!([]),
     }
@@ -84,15 +84,15 @@ pub(super) fn json_report(report: &Report) -> Value {
         "outcome": report.outcome,
         "changed": matches!(report.outcome, Outcome::Updated | Outcome::WouldChange),
         "patch": patch(report),
-        "warnings": report.warnings,
-        "violations": report.violations,
-        "upstream": report.upstream,
-        "kept_out": report.kept_out,
-        "base": report.base.as_ref().map(poolsync_engine::history::Origin::to_json),
-        "merged": report.merged,
+        "warnings": report.warnings(),
+        "violations": report.violations(),
+        "upstream": report.upstream(),
+        "kept_out": report.kept_out(),
+        "base": report.origin().map(poolsync_engine::history::Origin::to_json),
+        "merged": report.template(),
         "error": report.error.as_ref().map(ToString::to_string),
         "note": report.note,
-        "deployments": report.deployments.as_ref().map(|checked| json!({
+        "deployments": report.deployments().map(|checked| json!({
             "counts": checked.counts(),
             "findings": checked.findings,
         })),

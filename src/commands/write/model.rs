@@ -8,12 +8,11 @@
 //! requests; one that lands between a pool's re-read and its PATCH is inside the window
 //! (the API has no conditional update) and may be lost.
 
-use super::{Remote, SafeWrite};
+use super::{Pending, Record, Remote, SafeWrite};
 use crate::api::{Booking, Fresh, Tries, WorkPool, WriteAttempt};
 use crate::backup::{self, Kind};
-use crate::commands::outcome::{Outcome, Report};
+use crate::commands::outcome::Outcome;
 use crate::commands::signals::Stop;
-use crate::commands::update::{Pending, Record};
 use crate::error::{Error, Result};
 use proptest::prelude::*;
 use serde_json::{Value, json};
@@ -257,19 +256,17 @@ fn answer() -> impl Strategy<Value = Answer> {
     ]
 }
 
-fn pending(name: &str, stored: &Stored) -> Pending {
-    let mut report = Report::new(name);
-    report.merged = Some(json!({"merged": name}));
+fn pending(name: &str, stored: &Stored) -> Pending<Value> {
     Pending {
         pool: pool(name, stored),
         record: Record {
             kind: Kind::Update,
             default: None,
             base: None,
-            base_source: None,
+            base_origin: None,
             restored: None,
         },
-        report,
+        carried: json!({"merged": name}),
     }
 }
 
@@ -307,9 +304,10 @@ proptest! {
         prop_assert_eq!(reports.len(), pools);
         for report in &reports {
             let stored = &state.pools[&report.pool];
-            let holds_ours = report.merged.as_ref() == Some(&stored.template);
+            let holds_ours = report.carried == stored.template;
             // `updated` only when the server holds the write; a conflict leaves it alone.
-            match report.outcome {
+            let outcome = report.result.as_ref().map_or_else(Outcome::of, |()| Outcome::Updated);
+            match outcome {
                 Outcome::Updated => prop_assert!(holds_ours, "{}", report.pool),
                 Outcome::Conflict => prop_assert!(!holds_ours, "{}", report.pool),
                 _ => {}

@@ -2,10 +2,9 @@
 //! shared request stopped it: the read-back verdict, and the reports of pools that never
 //! got that far.
 
-use super::{Ended, Item};
+use super::{Carried, Done, Item, Written};
 use crate::backup;
-use crate::commands::outcome::{Outcome, Report};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Signal};
 use serde_json::Value;
 use std::sync::Arc;
 
@@ -13,20 +12,24 @@ use std::sync::Arc;
 /// holds is marked confirmed in its backup: only then does the default it merged become the
 /// pool's next three-way base. A write that failed, was refused or did not hold leaves its
 /// backup unconfirmed, so no base changes.
-pub(super) fn confirm(item: Item, sent: Result<()>, held: Option<&Value>) -> Report {
+pub(super) fn confirm<T: Carried>(
+    item: Item<T>,
+    sent: Result<()>,
+    held: Option<&Value>,
+) -> Written<T> {
     let backup = item.backup_path();
     let pending = item.pending;
     if held != Some(pending.template()) {
         return match (sent, item.stopped) {
             (Err(e), Some(signal)) => {
                 // Its retry was stopped, and the earlier try did not land: nothing written.
-                let mut report = pending.report.fail(Error::Interrupted { signal });
-                report.note = Some(format!(
+                let mut written = pending.fail(Error::Interrupted { signal });
+                written.note = Some(format!(
                     "an earlier PATCH was answered {e} and did not land"
                 ));
-                report
+                written
             }
-            (Err(e), None) => pending.report.fail(e),
+            (Err(e), None) => pending.fail(e),
             (Ok(()), _) => {
                 let difference = match held {
                     Some(stored) => {
@@ -35,7 +38,7 @@ pub(super) fn confirm(item: Item, sent: Result<()>, held: Option<&Value>) -> Rep
                     None => "the pool is gone".to_string(),
                 };
                 let pool = pending.pool.name.clone();
-                pending.report.fail(Error::Verify {
+                pending.fail(Error::Verify {
                     pool,
                     difference,
                     backup,
@@ -55,21 +58,21 @@ pub(super) fn confirm(item: Item, sent: Result<()>, held: Option<&Value>) -> Rep
             "its backup could not be marked confirmed ({e}); the next run merges from an older base"
         ));
     }
-    let mut report = pending.report.end(Outcome::Updated);
-    report.note = (!notes.is_empty()).then(|| notes.join("; "));
-    report
+    let mut written = pending.end(Ok(()));
+    written.note = (!notes.is_empty()).then(|| notes.join("; "));
+    written
 }
 
 /// The read-back failed: each pool sent ends `failed`, saying how its PATCH was answered
 /// and that the write is unconfirmed (a success answer most likely landed).
-pub(super) fn unconfirmed(sent: Vec<(Item, Result<()>)>, error: Error) -> Vec<Report> {
+pub(super) fn unconfirmed<T>(sent: Vec<(Item<T>, Result<()>)>, error: Error) -> Vec<Written<T>> {
     let cause = Arc::new(error);
     sent.into_iter()
         .map(|(item, result)| unconfirmed_one(item, result, Arc::clone(&cause)))
         .collect()
 }
 
-fn unconfirmed_one(item: Item, result: Result<()>, cause: Arc<Error>) -> Report {
+fn unconfirmed_one<T>(item: Item<T>, result: Result<()>, cause: Arc<Error>) -> Written<T> {
     let backup = item.backup_path();
     let pool = item.pending.pool.name.clone();
     let answered = result.is_ok();
@@ -77,24 +80,24 @@ fn unconfirmed_one(item: Item, result: Result<()>, cause: Arc<Error>) -> Report 
         Ok(()) => "with success".to_string(),
         Err(e) => format!("with an error that may hide a landed write ({e})"),
     };
-    let mut report = item.pending.report.fail(Error::Unconfirmed {
+    let mut written = item.pending.fail(Error::Unconfirmed {
         pool,
         answer,
         cause,
         backup,
     });
     if answered {
-        report.note = Some(
+        written.note = Some(
             "the write was answered success but could not be confirmed: the read-back failed"
                 .to_string(),
         );
     }
-    report
+    written
 }
 
 /// A signal stopped the chunk before these pools were sent again: a pool whose earlier
 /// PATCH may have landed is read back; the others end `skipped`, nothing written.
-pub(super) fn interrupted(items: Vec<Item>, signal: &'static str, ended: &mut Ended) {
+pub(super) fn interrupted<T>(items: Vec<Item<T>>, signal: Signal, ended: &mut Done<T>) {
     for mut item in items {
         match item.landed.take() {
             Some(error) => {
@@ -102,8 +105,8 @@ pub(super) fn interrupted(items: Vec<Item>, signal: &'static str, ended: &mut En
                 ended.sent.push((item, Err(error)));
             }
             None => {
-                let report = item.pending.report.fail(Error::Interrupted { signal });
-                ended.reports.push(report);
+                let written = item.pending.fail(Error::Interrupted { signal });
+                ended.ends.push(written);
             }
         }
     }
@@ -111,14 +114,14 @@ pub(super) fn interrupted(items: Vec<Item>, signal: &'static str, ended: &mut En
 
 /// The chunk's re-read failed: every pool ends with its error; one whose earlier PATCH may
 /// have landed says so.
-pub(super) fn unread(items: Vec<Item>, error: Error, reports: &mut Vec<Report>) {
+pub(super) fn unread<T>(items: Vec<Item<T>>, error: Error, reports: &mut Vec<Written<T>>) {
     let shared = Arc::new(error);
     for mut item in items {
-        let report = match item.landed.take() {
+        let written = match item.landed.take() {
             Some(landed) => unconfirmed_one(item, Err(landed), Arc::clone(&shared)),
-            None => item.pending.report.fail(Error::Shared(Arc::clone(&shared))),
+            None => item.pending.fail(Error::Shared(Arc::clone(&shared))),
         };
-        reports.push(report);
+        reports.push(written);
     }
 }
 

@@ -74,7 +74,7 @@ fn repeated_latest_walks_back() {
         "write one changed the pool"
     );
     patch_template(&pool, &template("t1-edit"));
-    let refused = rollback(&pool, dir.path(), &["--latest"]).exit(2);
+    let refused = rollback(&pool, dir.path(), &["--latest"]).exit(4);
     assert!(refused.stderr.contains("--force"), "{}", refused.stderr);
     assert_eq!(read_template(&pool), template("t1-edit"), "nothing written");
     update(&pool, &two, dir.path());
@@ -129,7 +129,7 @@ fn a_recreated_pool_is_refused() {
     update(&pool, &one, dir.path());
     delete_pool(&pool);
     create_pool(&pool, "process", &template("new"));
-    let refused = rollback(&pool, dir.path(), &["--latest", "--force"]).exit(2);
+    let refused = rollback(&pool, dir.path(), &["--latest", "--force"]).exit(4);
     assert!(
         refused.stderr.contains("deleted and created again"),
         "{}",

@@ -138,7 +138,7 @@ fn rollback_refuses_another_pools_backup() {
     Run::new(["rollback", &b, "--to", file.to_str().unwrap()])
         .live()
         .run()
-        .exit(2)
+        .exit(4)
         .stderr_has("is a backup of work pool");
     Run::new(["rollback", &b, "--latest"])
         .backup_dir(dir.path())

@@ -16,7 +16,7 @@
 //! variables the pool lacks are decided by their cohorts (`cohort.rs`).
 
 use super::features::{self, Fit};
-use super::origin::{BaseChoice, Origin, percent, ratio};
+use super::origin::{Base, Origin, percent, ratio};
 use super::{History, cohort, evidence};
 use serde_json::Value;
 
@@ -106,10 +106,10 @@ pub(crate) const PLAUSIBLE: f64 = 0.2;
 /// of it, define every variable of the pool the best explains (one that lacks some was
 /// outgrown since the pool's origin), and hold evidence of their own: a feature of the pool
 /// they match and the best does not. An exact match has no other plausible origin.
-pub fn infer(history: &History, pool_type: &str, current: &Value, default: &Value) -> BaseChoice {
+pub fn infer(history: &History, pool_type: &str, current: &Value, default: &Value) -> Base {
     let candidates = history.defaults(pool_type);
     if candidates.is_empty() {
-        return BaseChoice::none(format!(
+        return Base::none(format!(
             "poolsync knows no released default of type {pool_type:?}"
         ));
     }
@@ -149,7 +149,7 @@ pub fn infer(history: &History, pool_type: &str, current: &Value, default: &Valu
             .map(|(i, a, _)| (*i, *a))
             .reduce(|x, y| if y.1.at_least(x.1) { y } else { x })
             .unwrap_or((0, Agreement::default()));
-        return BaseChoice::none(format!(
+        return Base::none(format!(
             "the closest released {pool_type} default ({}) matches only {}% of its \
              values, below {}%; pass --base FILE with the default the pool was made from",
             candidates[i].label(),
@@ -188,7 +188,7 @@ pub fn infer(history: &History, pool_type: &str, current: &Value, default: &Valu
         .map(|j| &candidates[j].template)
         .collect();
     cohort::decide(&mut template, current, &known);
-    BaseChoice {
+    Base {
         template: Some(template),
         origin: Origin::History {
             pool_type: pool_type.to_string(),

@@ -4,7 +4,7 @@ use serde_json::{Value, json};
 use std::fmt;
 use std::path::PathBuf;
 
-/// The source of a three-way merge's base, or why there is none.
+/// Where a [`Base`] came from, or why there is none.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Origin {
     /// `--base FILE`.
@@ -130,17 +130,17 @@ impl fmt::Display for Origin {
 
 /// The base chosen for one pool: the template (none for a two-way merge) and its origin.
 #[derive(Debug, Clone, PartialEq)]
-pub struct BaseChoice {
+pub struct Base {
     /// The base template, if any.
     pub template: Option<Value>,
     /// Where it came from, or why there is none.
     pub origin: Origin,
 }
 
-impl BaseChoice {
+impl Base {
     /// No base, for `reason`.
-    pub fn none(reason: impl Into<String>) -> BaseChoice {
-        BaseChoice {
+    pub fn none(reason: impl Into<String>) -> Base {
+        Base {
             template: None,
             origin: Origin::None(reason.into()),
         }

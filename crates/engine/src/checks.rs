@@ -1,12 +1,14 @@
-//! The checks every template must pass before poolsync writes it, in one place for
-//! `update`, `validate` and `rollback`: the server's own rules and the federated identity.
+//! The checks every template must pass before it is written, in one place (poolsync's
+//! `update`, `validate` and `rollback` all run them): the server's own placeholder and
+//! section rules ([`template::check`]) and the federated identity
+//! ([`identity::check_template`]).
 
-use poolsync_engine::finding::Finding;
-use poolsync_engine::{identity, template};
+use crate::finding::Finding;
+use crate::{identity, template};
 use serde_json::Value;
 
 /// Every reason not to write `template`; empty when it may be written.
-pub(super) fn before_write(template: &Value) -> Vec<Finding> {
+pub fn before_write(template: &Value) -> Vec<Finding> {
     let mut violations = template::check(template);
     violations.extend(identity::check_template(template));
     violations

@@ -31,7 +31,7 @@ pub(super) fn run(args: &DefaultArgs) -> Result<u8> {
                 ),
             });
         };
-        return super::print_json(&found.template);
+        return super::super::output::print_json(&found.template);
     }
     match args.output {
         OutputFormat::Text => {
@@ -55,7 +55,7 @@ pub(super) fn run(args: &DefaultArgs) -> Result<u8> {
             }
             Ok(crate::exit::SUCCESS)
         }
-        OutputFormat::Json => super::print_json(&json!({
+        OutputFormat::Json => super::super::output::print_json(&json!({
             "type": args.pool_type,
             "source": history.source,
             "defaults": defaults.iter().map(|d| json!({

@@ -2,16 +2,18 @@
 //! unreadable) and a section listing each invalid one's problems. Exits 1 when any is not
 //! valid, after printing the whole report.
 
-use super::{broken_deployments, print};
 use crate::cli::{ConnectionArgs, ValidateArgs};
-use crate::commands::{checks, client, deployments};
+use crate::commands::connect::client;
+use crate::commands::deployments;
+use crate::commands::markdown::{broken_deployments, print};
 use crate::error::{Error, Result};
 use crate::markdown::{self, Document, Entry, Notes};
 use crate::{exit, input};
+use poolsync_engine::checks;
 use poolsync_engine::finding::Finding;
 
 /// Checks the pool or the files and prints the Markdown report.
-pub(crate) async fn run(connection: &ConnectionArgs, args: &ValidateArgs) -> Result<u8> {
+pub(super) async fn run(connection: &ConnectionArgs, args: &ValidateArgs) -> Result<u8> {
     let mut entries = Vec::new();
     match (args.file.as_slice(), &args.target.pool) {
         ([], Some(name)) => {
@@ -81,7 +83,12 @@ pub(crate) async fn run(connection: &ConnectionArgs, args: &ValidateArgs) -> Res
 }
 
 /// The row of a template that was read and checked.
-fn checked(name: &str, pool_type: &str, violations: Vec<Finding>, broken: Option<usize>) -> Entry {
+fn checked(
+    name: &str,
+    pool_type: &str,
+    violations: Vec<Finding>,
+    broken: Option<usize>,
+) -> Entry {
     Entry {
         pool: name.into(),
         pool_type: pool_type.into(),

@@ -1,114 +1,22 @@
-//! Running `update` from a [`Plan`]: one stream of targets and one drain loop for one pool
-//! and for many; only the printer differs.
-//!
-//! targets (names read in chunks, or listing pages fetched as the workers need them, pages
-//! that overlap by one pool so a shift is seen, and then a re-list that catches what it
-//! skipped) -> [`prepare`] each, `concurrency` at
-//! once -> group what is ready into chunks -> [`SafeWrite::chunk`] (backups, one re-read, the
-//! PATCHes; the pools whose PATCH waited are re-read again; one read-back) -> print each
-//! report as it ends -> the exit rule.
+//! `update`'s first stage: the pools to work on, as a stream of [`Target`]s in the order
+//! they become known: named pools read in chunks, or listing pages fetched as the workers
+//! need them (pages overlap by one pool so a shift is seen; a re-list catches what it
+//! skipped). With `--check-deployments`, each chunk's deployments are loaded alongside.
 
-use super::deployments::Store;
-use super::output::Printer;
-use super::paging::Paging;
-use super::plan::{Mode, Plan, Selection};
-use super::signals::{self, Stop};
-use super::tally::Tally;
-use super::update::{Context, Step, Target, prepare};
-use super::write::SafeWrite;
+use super::prepare::Target;
 use crate::api::{Client, Listed, PAGE_SIZE};
+use crate::commands::deployments::Store;
+use crate::commands::paging::Paging;
+use crate::commands::plan::{Mode, Selection};
 use crate::error::{Error, Result};
 use futures::{Stream, StreamExt, stream};
 use indicatif::ProgressBar;
 use std::collections::HashSet;
 use std::sync::Arc;
 
-/// Chunks of writes in flight at once: the next chunks' re-reads and PATCHes overlap a chunk
-/// waiting for its slowest write (a retried 503) before its read-back.
-const CHUNKS_IN_FLIGHT: usize = 4;
-
-/// Runs `update` as planned; returns the exit code.
-pub(super) async fn run(plan: Plan, client: Client) -> Result<u8> {
-    let stop = Stop::listen();
-    let client = client
-        .paced(plan.max_rps, plan.concurrency)
-        .interruptible(stop.interrupt());
-    let ctx = Context::new(client, plan.sync);
-    let writer = SafeWrite::new(
-        &ctx.client,
-        ctx.options.backup_dir.as_deref(),
-        plan.concurrency,
-    );
-    let mut printer = Printer::new(plan.mode, plan.format, plan.color, plan.progress);
-    let (ctx, writer, stop_ref) = (&ctx, &writer, &stop);
-
-    let running = stop.clone();
-    let store = ctx.options.check_deployments.then_some(&ctx.deployments);
-    let steps = targets(
-        &ctx.client,
-        store,
-        plan.selection,
-        plan.mode,
-        plan.chunk,
-        printer.progress(),
-    )
-    .take_while(move |_| std::future::ready(running.running()))
-    .map(|target| async move {
-        match target {
-            Ok(target) => Ok(prepare(ctx, target).await),
-            Err(e) => Err(e),
-        }
-    })
-    .buffer_unordered(plan.concurrency)
-    .ready_chunks(plan.chunk)
-    .map(|steps| async move {
-        let (mut reports, mut writes, mut listing) = (Vec::new(), Vec::new(), None);
-        for step in steps {
-            match step {
-                Ok(Step::Done(report)) => reports.push(*report),
-                Ok(Step::Write(pending)) => writes.push(*pending),
-                Err(e) => listing = Some(e),
-            }
-        }
-        if !writes.is_empty() {
-            reports.extend(writer.chunk(writes, stop_ref).await);
-        }
-        (reports, listing)
-    })
-    .buffer_unordered(CHUNKS_IN_FLIGHT);
-
-    let mut tally = Tally::default();
-    let mut listing_error = None;
-    let mut steps = std::pin::pin!(steps);
-    while let Some((reports, listing)) = steps.next().await {
-        for report in reports {
-            tally.add(&report);
-            printer.report(report)?;
-        }
-        listing_error = listing_error.or(listing);
-    }
-    tally.requests = ctx.client.requests();
-    tally.retries = ctx.client.retries();
-    tally.pushback = ctx.client.pushback();
-    tally.interrupted = stop.signal();
-    let held = printer.finish(&tally)?;
-    if let Some(signal) = tally.interrupted {
-        // A listing cut by the signal is no error of its own.
-        let listing_error = listing_error.filter(|e| !matches!(e, Error::Interrupted { .. }));
-        if let Some(error) = held.or(listing_error) {
-            eprintln!("error: {}", error.shown());
-        }
-        return Ok(signals::exit_code_of(signal));
-    }
-    match listing_error.or(held) {
-        Some(error) => Err(error),
-        None => Ok(plan.exit.code(tally.failed(), tally.would_change())),
-    }
-}
-
 /// The pools to work on, in the order they become known. An `Err` is a listing that failed:
 /// the run reports it and ends with it after the pools already found.
-fn targets<'a>(
+pub(super) fn targets<'a>(
     client: &'a Client,
     deployments: Option<&'a Store>,
     selection: Selection,

@@ -1,0 +1,64 @@
+//! One pool on its way through the safe write: its pending write, the tries its PATCH
+//! spent, its backup, and what an earlier answer or a signal left open.
+
+use super::Pending;
+use crate::api::Tries;
+use crate::error::{Error, Signal};
+use serde_json::Value;
+use std::path::PathBuf;
+
+/// One pool on its way through the safe write.
+pub(super) struct Item<T> {
+    /// What is to be written, and what its caller carries.
+    pub(super) pending: Pending<T>,
+    /// Retries spent on its PATCH.
+    pub(super) tries: Tries,
+    /// The backup written from the latest read, and the pool it holds.
+    pub(super) backup: Option<(PathBuf, Value)>,
+    /// The error of an earlier PATCH that may have landed (a 5xx, a lost connection).
+    pub(super) landed: Option<Error>,
+    /// Re-reads because its PATCH could not leave in time.
+    pub(super) late: u32,
+    /// The signal that stopped its retry (it is read back only to see whether an earlier
+    /// PATCH landed).
+    pub(super) stopped: Option<Signal>,
+}
+
+impl<T> Item<T> {
+    /// A pool not yet backed up or sent.
+    pub(super) fn new(pending: Pending<T>) -> Item<T> {
+        Item {
+            pending,
+            tries: Tries::default(),
+            backup: None,
+            landed: None,
+            late: 0,
+            stopped: None,
+        }
+    }
+
+    /// The pool's name.
+    pub(super) fn name(&self) -> &str {
+        &self.pending.pool.name
+    }
+
+    /// Removes a backup no PATCH followed (the pool changed or went): no run should take it
+    /// for the state a write replaced.
+    /// A pool whose earlier PATCH may have landed keeps it.
+    pub(super) fn drop_backup(&mut self) {
+        if self.landed.is_some() {
+            return;
+        }
+        if let Some((path, _)) = self.backup.take() {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+
+    /// The backup written before its PATCH.
+    pub(super) fn backup_path(&self) -> PathBuf {
+        self.backup
+            .as_ref()
+            .map(|(p, _)| p.clone())
+            .unwrap_or_default()
+    }
+}
