@@ -5,8 +5,8 @@
 use super::deployments::Checked;
 use super::write::{Carried, Written};
 use crate::error::Error;
-use poolsync_engine::history::Origin;
 use poolsync_engine::finding::Finding;
+use poolsync_engine::history::Origin;
 use poolsync_engine::merge::{KeptOut, Upstream};
 use serde::Serialize;
 use serde_json::Value;

@@ -83,12 +83,7 @@ pub(super) async fn run(connection: &ConnectionArgs, args: &ValidateArgs) -> Res
 }
 
 /// The row of a template that was read and checked.
-fn checked(
-    name: &str,
-    pool_type: &str,
-    violations: Vec<Finding>,
-    broken: Option<usize>,
-) -> Entry {
+fn checked(name: &str, pool_type: &str, violations: Vec<Finding>, broken: Option<usize>) -> Entry {
     Entry {
         pool: name.into(),
         pool_type: pool_type.into(),
