@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 /// Which command wrote a backup.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Kind {
+pub enum WriteKind {
     /// Written by `update` before it pushed a merged template (and by older versions).
     #[default]
     Update,
@@ -31,12 +31,12 @@ pub enum Kind {
     Rollback,
 }
 
-impl Kind {
+impl WriteKind {
     /// The kind as `backups` shows it.
     pub fn label(self) -> &'static str {
         match self {
-            Kind::Update => "update",
-            Kind::Rollback => "rollback",
+            WriteKind::Update => "update",
+            WriteKind::Rollback => "rollback",
         }
     }
 }
@@ -62,7 +62,7 @@ pub struct Backup {
     pub merged: Option<Value>,
     /// Which command wrote it.
     #[serde(default)]
-    pub kind: Kind,
+    pub kind: WriteKind,
     /// The base template the merge used, if any; for a rollback, the base that belongs to
     /// the restored template.
     #[serde(default)]
@@ -86,7 +86,7 @@ pub struct Backup {
 
 impl Backup {
     /// A new, unconfirmed record of `pool` (as read from `api_url`) about to be written.
-    pub fn new(api_url: &str, pool: Value, kind: Kind) -> Backup {
+    pub fn new(api_url: &str, pool: Value, kind: WriteKind) -> Backup {
         Backup {
             poolsync_backup: 1,
             created: chrono::Utc::now().to_rfc3339(),

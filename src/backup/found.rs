@@ -2,7 +2,7 @@
 //! unreadable ones reported and skipped, and the base a new three-way merge should use.
 
 use super::layout::{may_hold, server_key};
-use super::{Backup, Kind, read};
+use super::{Backup, WriteKind, read};
 use crate::error::{Error, Result};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -127,8 +127,8 @@ pub fn recorded_base(
         .find(|(_, b)| b.pool_id() == Some(pool_id) && landed(b));
     Ok(newest.and_then(|(entry, b)| {
         let base = match b.kind {
-            Kind::Update => b.default,
-            Kind::Rollback => b.base,
+            WriteKind::Update => b.default,
+            WriteKind::Rollback => b.base,
         };
         base.map(|base| (entry.path, base))
     }))

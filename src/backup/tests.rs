@@ -12,7 +12,7 @@ fn backup(api_url: &str, pool: &str) -> Backup {
         ..Backup::new(
             api_url,
             json!({"id": "id-1", "name": pool, "base_job_template": {"a": 1}}),
-            Kind::Update,
+            WriteKind::Update,
         )
     }
 }
@@ -152,7 +152,10 @@ fn legacy_files_and_folders_still_read_as_unconfirmed_updates() {
     let path = folder.join("20240101T000000.000000Z.json");
     std::fs::write(&path, legacy.to_string()).unwrap();
     let read_back = read(&path).unwrap();
-    assert_eq!((read_back.kind, read_back.confirmed), (Kind::Update, false));
+    assert_eq!(
+        (read_back.kind, read_back.confirmed),
+        (WriteKind::Update, false)
+    );
     assert_eq!(latest(dir.path(), URL, "k8s").unwrap().unwrap().path, path);
     assert_eq!(
         recorded_base(dir.path(), URL, "k8s", Some("id-1"), &json!({})).unwrap(),
@@ -183,7 +186,7 @@ fn recorded_base_is_the_newest_confirmed_of_the_same_pool_id() {
     assert_eq!(base(None), None);
     // After a confirmed rollback the base is the one recorded for the restored template.
     let mut rollback = of("id-2", true, 4);
-    rollback.kind = Kind::Rollback;
+    rollback.kind = WriteKind::Rollback;
     rollback.base = Some(json!({"restored": true}));
     write(dir.path(), &rollback).unwrap();
     assert_eq!(base(Some("id-2")), Some(json!({"restored": true})));
@@ -204,7 +207,7 @@ fn an_unconfirmed_write_the_pool_holds_gives_the_base() {
     write(dir.path(), &of("id-1", true, 1)).unwrap();
     // A rollback whose PATCH landed but whose read-back failed: unconfirmed.
     let mut rollback = of("id-1", false, 2);
-    rollback.kind = Kind::Rollback;
+    rollback.kind = WriteKind::Rollback;
     rollback.merged = Some(json!({"older": true}));
     rollback.base = Some(json!({"base of older": true}));
     write(dir.path(), &rollback).unwrap();

@@ -7,9 +7,9 @@
 
 use crate::api::{Client, Deployment};
 use crate::error::{Error, Result};
-use poolsync_engine::finding::Finding as Violation;
+use poolsync_engine::finding::Finding;
 use poolsync_engine::identity;
-use poolsync_engine::job_variables::{self, Finding, Kind, Options, Severity};
+use poolsync_engine::job_variables::{self, Options, Problem, ProblemKind, Severity};
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::HashMap;
@@ -48,7 +48,7 @@ pub(super) struct Found {
     pub severity: Severity,
     /// What was found.
     #[serde(flatten)]
-    pub finding: Finding,
+    pub finding: Problem,
 }
 
 impl fmt::Display for Found {
@@ -72,8 +72,8 @@ impl fmt::Display for Found {
 
 impl Found {
     /// The finding as a blocking violation that names the deployment.
-    pub(super) fn violation(&self) -> Violation {
-        Violation::violation(
+    pub(super) fn violation(&self) -> Finding {
+        Finding::violation(
             self.finding.pointer.clone(),
             self.finding.value.clone(),
             format!(
@@ -116,7 +116,7 @@ pub(super) struct Counts {
 impl Checked {
     /// The counts of these findings.
     pub(super) fn counts(&self) -> Counts {
-        let deployments = |kind: Kind| {
+        let deployments = |kind: ProblemKind| {
             let mut ids: Vec<&str> = self
                 .findings
                 .iter()
@@ -127,7 +127,7 @@ impl Checked {
             ids.dedup();
             ids.len()
         };
-        let keys = |kind: Kind| {
+        let keys = |kind: ProblemKind| {
             self.findings
                 .iter()
                 .filter(|f| f.finding.kind == kind)
@@ -135,16 +135,16 @@ impl Checked {
         };
         Counts {
             checked: self.checked,
-            broken: deployments(Kind::Breaks),
-            invalid: deployments(Kind::Invalid),
-            ignored_keys: keys(Kind::Ignored),
-            unwired_keys: keys(Kind::Unwired),
-            changed_meaning_keys: keys(Kind::ChangesMeaning),
+            broken: deployments(ProblemKind::Breaks),
+            invalid: deployments(ProblemKind::Invalid),
+            ignored_keys: keys(ProblemKind::Ignored),
+            unwired_keys: keys(ProblemKind::Unwired),
+            changed_meaning_keys: keys(ProblemKind::ChangesMeaning),
         }
     }
 
     /// The findings of `kind`.
-    pub(super) fn of(&self, kind: Kind) -> impl Iterator<Item = &Found> {
+    pub(super) fn of(&self, kind: ProblemKind) -> impl Iterator<Item = &Found> {
         self.findings.iter().filter(move |f| f.finding.kind == kind)
     }
 }
@@ -191,7 +191,7 @@ pub(super) fn compare(before: &Value, after: &Value, deployments: &[Named]) -> C
     })
 }
 
-fn findings(deployments: &[Named], mut each: impl FnMut(&Named) -> Vec<Finding>) -> Checked {
+fn findings(deployments: &[Named], mut each: impl FnMut(&Named) -> Vec<Problem>) -> Checked {
     let mut findings = Vec::new();
     for deployment in deployments {
         findings.extend(each(deployment).into_iter().map(|finding| Found {
@@ -207,7 +207,7 @@ fn findings(deployments: &[Named], mut each: impl FnMut(&Named) -> Vec<Finding>)
 }
 
 /// Every federated identity violation in the deployments' overrides, naming the deployment.
-pub(super) fn identity(deployments: &[Named]) -> Vec<Violation> {
+pub(super) fn identity(deployments: &[Named]) -> Vec<Finding> {
     let mut found = Vec::new();
     for deployment in deployments {
         let Some(value) = deployment.job_variables.get("federated_identity") else {

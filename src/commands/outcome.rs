@@ -1,5 +1,5 @@
 //! How one pool's run ends: its [`Outcome`], the [`Report`] that carries it (with the
-//! [`Merged`] result of its prepare stage), and the one function that maps an error to an
+//! [`Upgrade`] result of its prepare stage), and the one function that maps an error to an
 //! outcome.
 
 use super::deployments::Checked;
@@ -74,7 +74,7 @@ impl Outcome {
 /// prepare stage, carried through the safe write to the pool's [`Report`]. Its merged
 /// template is always there: what is written is never a stand-in.
 #[derive(Debug)]
-pub(super) struct Merged {
+pub(super) struct Upgrade {
     /// The stored template, as read.
     pub current: Value,
     /// The merged template: what is (or would be) written.
@@ -93,7 +93,7 @@ pub(super) struct Merged {
     pub deployments: Option<Checked>,
 }
 
-impl Carried for Merged {
+impl Carried for Upgrade {
     fn template(&self) -> &Value {
         &self.template
     }
@@ -114,7 +114,7 @@ pub(super) struct Report {
     /// A remark on an outcome that needs one (e.g. a write confirmed after an error answer).
     pub note: Option<String>,
     /// The merge and its checks, when the run got that far.
-    pub merged: Option<Box<Merged>>,
+    pub merged: Option<Box<Upgrade>>,
 }
 
 impl Report {
@@ -122,7 +122,7 @@ impl Report {
     pub(super) fn ended(
         pool: String,
         pool_type: Option<String>,
-        merged: Option<Box<Merged>>,
+        merged: Option<Box<Upgrade>>,
         outcome: Outcome,
     ) -> Report {
         Report {
@@ -139,7 +139,7 @@ impl Report {
     pub(super) fn failed(
         pool: String,
         pool_type: Option<String>,
-        merged: Option<Box<Merged>>,
+        merged: Option<Box<Upgrade>>,
         error: Error,
     ) -> Report {
         Report {
@@ -151,7 +151,7 @@ impl Report {
 
     /// The report of a pool the safe write ended: `updated` when the server holds the
     /// merged template, else the outcome its error maps to.
-    pub(super) fn written(written: Written<Merged>) -> Report {
+    pub(super) fn written(written: Written<Upgrade>) -> Report {
         let (merged, pool_type) = (Some(Box::new(written.carried)), Some(written.pool_type));
         let report = match written.result {
             Ok(()) => Report::ended(written.pool, pool_type, merged, Outcome::Updated),

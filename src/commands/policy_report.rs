@@ -4,7 +4,7 @@
 
 use crate::error::{Error, Result};
 use crate::{exit, input};
-use iam_trust::terraform::{self, Kind, Known};
+use iam_trust::terraform::{self, Known, PolicyKind};
 use iam_trust::{Finding, Level};
 use serde_json::Value;
 use std::path::Path;
@@ -38,7 +38,7 @@ impl PolicyFile {
 
 /// Reads a policy file: Terraform when it is named `*.tf` (or, on stdin, when it is not JSON
 /// but parses as HCL), JSON otherwise.
-pub(super) fn load(path: &Path, kind: Kind, known: &Known) -> Result<PolicyFile> {
+pub(super) fn load(path: &Path, kind: PolicyKind, known: &Known) -> Result<PolicyFile> {
     let (name, text) = input::read_text(path)?;
     let terraform_name = path
         .extension()

@@ -8,7 +8,7 @@ use super::connect;
 use super::signals::Stop;
 use super::write::{Pending, Record, SafeWrite};
 use crate::api::{Client, WorkPool};
-use crate::backup::{self, Backup, Entry, Kind};
+use crate::backup::{self, Backup, Entry, WriteKind};
 use crate::cli::{ConnectionArgs, RollbackArgs};
 use crate::error::{Error, Result};
 use crate::exit;
@@ -99,7 +99,7 @@ pub(super) async fn run(
         pool,
         // The base that belongs to the restored template is the one its write started from.
         record: Record {
-            kind: Kind::Rollback,
+            kind: WriteKind::Rollback,
             default: None,
             base: saved.base.clone(),
             base_origin: saved.base_origin.clone(),
@@ -140,10 +140,10 @@ fn walk_back(
     let updates: Vec<&(Entry, Backup)> = ours
         .iter()
         .copied()
-        .filter(|(_, b)| b.kind == Kind::Update)
+        .filter(|(_, b)| b.kind == WriteKind::Update)
         .collect();
     let start = match ours.first() {
-        Some((_, newest)) if newest.kind == Kind::Rollback => {
+        Some((_, newest)) if newest.kind == WriteKind::Rollback => {
             let restored = newest.restored.as_deref()?;
             updates.iter().position(|(_, b)| b.created == restored)? + 1
         }

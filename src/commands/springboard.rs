@@ -7,7 +7,7 @@ use crate::cli::{SpringboardArgs, role_usage, trust_names, trust_usage};
 use crate::error::{Error, Result};
 use crate::exit;
 use iam_trust::springboard::{self, Pair};
-use iam_trust::terraform::{Kind, Known};
+use iam_trust::terraform::{Known, PolicyKind};
 use std::path::Path;
 
 /// Runs `springboard`; returns the exit code.
@@ -36,13 +36,13 @@ pub(super) fn run(args: &SpringboardArgs) -> Result<u8> {
             roles: vec![pair.from.arn.clone(), pair.to.arn.clone()],
         };
         if let Some(path) = &args.check_trust {
-            let source = load(path, Kind::Trust, &known)?;
+            let source = load(path, PolicyKind::Trust, &known)?;
             report.documents(&source, "trust", |policy| {
                 springboard::check_trust(policy, &pair, &names)
             });
         }
         if let Some(path) = &args.check_permissions {
-            let source = load(path, Kind::Permissions, &known)?;
+            let source = load(path, PolicyKind::Permissions, &known)?;
             report.documents(&source, "permissions", |policy| {
                 springboard::check_permissions(policy, &pair, &names)
             });

@@ -6,7 +6,7 @@ use super::policy_report::{PolicyFile, PolicyReport, level, load};
 use crate::cli::{TrustPolicyArgs, trust_names, trust_usage};
 use crate::error::{Error, Result};
 use crate::exit;
-use iam_trust::terraform::{Kind, Known};
+use iam_trust::terraform::{Known, PolicyKind};
 use iam_trust::{self as trust, Expect, Issuer};
 use std::path::{Path, PathBuf};
 
@@ -103,7 +103,7 @@ fn check_one(path: &Path, expect: &Expect, issuer: &Issuer, named: bool) -> Resu
         aws_account: expect.aws_account.clone(),
         roles: Vec::new(),
     };
-    let source = load(path, Kind::Trust, &known)?;
+    let source = load(path, PolicyKind::Trust, &known)?;
     let mut report = PolicyReport::default();
     match &source {
         PolicyFile::Json { policy, .. } if !named => {

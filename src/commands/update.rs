@@ -21,7 +21,7 @@ use super::write::SafeWrite;
 use crate::cli::{ConnectionArgs, UpdateArgs};
 use crate::error::{Error, Result};
 use futures::{Stream, StreamExt};
-use prepare::{Context, Prepared, Target};
+use prepare::{Prepared, Shared, Target};
 use std::io::IsTerminal;
 
 /// Chunks of writes in flight at once: the next chunks' re-reads and PATCHes overlap a chunk
@@ -35,7 +35,7 @@ pub(super) async fn run(connection: &ConnectionArgs, args: &UpdateArgs, color: b
     let client = connect::client(connection)?
         .paced(plan.max_rps, plan.concurrency)
         .interruptible(stop.interrupt());
-    let ctx = Context::new(client, plan.sync);
+    let ctx = Shared::new(client, plan.sync);
     let writer = SafeWrite::new(
         &ctx.client,
         ctx.options.backup_dir.as_deref(),
@@ -62,7 +62,7 @@ pub(super) async fn run(connection: &ConnectionArgs, args: &UpdateArgs, color: b
 
 /// Prepares each target, `concurrency` at once, until a signal stops new work.
 fn prepare_each<'a>(
-    ctx: &'a Context,
+    ctx: &'a Shared,
     targets: impl Stream<Item = Result<Target>> + 'a,
     stop: &Stop,
     concurrency: usize,
@@ -112,7 +112,7 @@ fn write_chunks<'a>(
 async fn print(
     ended: impl Stream<Item = (Vec<Report>, Option<Error>)>,
     printer: &mut Printer,
-    ctx: &Context,
+    ctx: &Shared,
     stop: &Stop,
 ) -> Result<(Tally, Option<Error>)> {
     let mut tally = Tally::default();

@@ -5,7 +5,7 @@
 use crate::harness::fake::DEFAULTS;
 use crate::harness::fixtures::{current, files_under};
 use crate::harness::{Output, Run};
-use poolsync::backup::{self, Backup, Kind};
+use poolsync::backup::{self, Backup, WriteKind};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use tempfile::TempDir;
@@ -20,7 +20,7 @@ fn pool(name: &str) -> Value {
            "base_job_template": current(), "updated": "2024-01-01T00:00:00Z"})
 }
 
-fn saved(api: &str, kind: Kind, confirmed: bool) -> Backup {
+fn saved(api: &str, kind: WriteKind, confirmed: bool) -> Backup {
     Backup {
         confirmed,
         default: Some(json!({"old": "default"})),
@@ -31,7 +31,7 @@ fn saved(api: &str, kind: Kind, confirmed: bool) -> Backup {
 /// Writes a confirmed update backup of `k8s` read from `api` and, newer, a truncated one
 /// (what a kill mid-write used to leave).
 fn good_and_broken(dir: &Path, api: &str) {
-    backup::write(dir, &saved(api, Kind::Update, true)).unwrap();
+    backup::write(dir, &saved(api, WriteKind::Update, true)).unwrap();
     let broken = backup::pool_dir(dir, api, "k8s").join(BROKEN);
     std::fs::write(broken, "{\"poolsync_backup\": 1, \"crea").unwrap();
 }
@@ -103,9 +103,9 @@ fn a_corrupt_backup_never_blocks_a_command() {
 #[test]
 fn backups_marks_kinds_states_and_pools() {
     let dir = TempDir::new().unwrap();
-    let update = backup::write(dir.path(), &saved(NOWHERE, Kind::Update, true)).unwrap();
-    let rollback = backup::write(dir.path(), &saved(NOWHERE, Kind::Rollback, false)).unwrap();
-    let mut odd = saved(NOWHERE, Kind::Update, true);
+    let update = backup::write(dir.path(), &saved(NOWHERE, WriteKind::Update, true)).unwrap();
+    let rollback = backup::write(dir.path(), &saved(NOWHERE, WriteKind::Rollback, false)).unwrap();
+    let mut odd = saved(NOWHERE, WriteKind::Update, true);
     odd.pool["name"] = json!("é-pool\nx");
     let odd = backup::write(dir.path(), &odd).unwrap();
     assert_eq!(files_under(dir.path()).len(), 3);

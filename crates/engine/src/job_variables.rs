@@ -15,11 +15,11 @@
 //! - the result is validated against the preprocessed schema (every optional typed field
 //!   also accepts `null`; block definitions also accept a `{"$ref": ...}`), with `required`.
 //!
-//! Besides the server's errors ([`Kind::Invalid`]), two warnings: a key the schema does not
-//! define passes validation but the worker drops it ([`Kind::Ignored`], with the closest
+//! Besides the server's errors ([`ProblemKind::Invalid`]), two warnings: a key the schema does not
+//! define passes validation but the worker drops it ([`ProblemKind::Ignored`], with the closest
 //! variable names), and a variable no `{{ placeholder }}` of `job_configuration` uses is
-//! never applied ([`Kind::Unwired`]). [`compare`] turns the findings before and after a
-//! template change into [`Kind::Breaks`] and [`Kind::ChangesMeaning`].
+//! never applied ([`ProblemKind::Unwired`]). [`compare`] turns the findings before and after a
+//! template change into [`ProblemKind::Breaks`] and [`ProblemKind::ChangesMeaning`].
 
 mod compare;
 mod schema;
@@ -35,7 +35,7 @@ use serde_json::{Map, Value};
 /// What a finding says about one key of a deployment's `job_variables`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Kind {
+pub enum ProblemKind {
     /// The value fails the variable's schema, or a required variable is missing: the server
     /// refuses to create a flow run (HTTP 422).
     Invalid,
@@ -49,23 +49,25 @@ pub enum Kind {
     ChangesMeaning,
 }
 
-impl Kind {
+impl ProblemKind {
     /// Errors block; warnings never do.
     pub fn severity(self) -> Severity {
         match self {
-            Kind::Invalid | Kind::Breaks => Severity::Error,
-            Kind::Ignored | Kind::Unwired | Kind::ChangesMeaning => Severity::Warning,
+            ProblemKind::Invalid | ProblemKind::Breaks => Severity::Error,
+            ProblemKind::Ignored | ProblemKind::Unwired | ProblemKind::ChangesMeaning => {
+                Severity::Warning
+            }
         }
     }
 
     /// The kind as users read it.
     pub fn label(self) -> &'static str {
         match self {
-            Kind::Invalid => "invalid",
-            Kind::Ignored => "ignored",
-            Kind::Unwired => "unwired",
-            Kind::Breaks => "breaks",
-            Kind::ChangesMeaning => "changes meaning",
+            ProblemKind::Invalid => "invalid",
+            ProblemKind::Ignored => "ignored",
+            ProblemKind::Unwired => "unwired",
+            ProblemKind::Breaks => "breaks",
+            ProblemKind::ChangesMeaning => "changes meaning",
         }
     }
 }
@@ -82,9 +84,9 @@ pub enum Severity {
 
 /// One finding about one key of one deployment's `job_variables`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Finding {
+pub struct Problem {
     /// What kind of problem.
-    pub kind: Kind,
+    pub kind: ProblemKind,
     /// The variable (top-level key) concerned.
     pub key: String,
     /// JSON pointer (RFC 6901) inside the deployment, e.g. `/job_variables/memory`.
@@ -98,7 +100,7 @@ pub struct Finding {
     pub fix: String,
 }
 
-impl Finding {
+impl Problem {
     /// Errors block; warnings never do.
     pub fn severity(&self) -> Severity {
         self.kind.severity()
@@ -124,7 +126,7 @@ pub(crate) fn pointer(key: &str, rest: &str) -> Pointer {
 
 /// Every finding for a deployment whose `job_variables` are these, on a pool whose base job
 /// template is `template`, in key order: errors from the server's rule, then warnings.
-pub fn check(template: &Value, job_variables: &Value, options: Options) -> Vec<Finding> {
+pub fn check(template: &Value, job_variables: &Value, options: Options) -> Vec<Problem> {
     let Some(variables) = template.get("variables").filter(|v| truthy_object(v)) else {
         return Vec::new();
     };
@@ -156,7 +158,7 @@ fn truthy_object(value: &Value) -> bool {
     value.as_object().is_some_and(|o| !o.is_empty())
 }
 
-fn ignored(key: &str, value: &Value, properties: &Map<String, Value>) -> Finding {
+fn ignored(key: &str, value: &Value, properties: &Map<String, Value>) -> Problem {
     let names: Vec<&str> = properties.keys().map(String::as_str).collect();
     let closest = suggest::closest(key, &names);
     let fix = match closest.as_slice() {
@@ -173,8 +175,8 @@ fn ignored(key: &str, value: &Value, properties: &Map<String, Value>) -> Finding
                 .join(", ")
         ),
     };
-    Finding {
-        kind: Kind::Ignored,
+    Problem {
+        kind: ProblemKind::Ignored,
         key: key.to_string(),
         pointer: pointer(key, ""),
         value: Some(value.clone()),
@@ -186,9 +188,9 @@ fn ignored(key: &str, value: &Value, properties: &Map<String, Value>) -> Finding
     }
 }
 
-fn unwired(key: &str, value: &Value) -> Finding {
-    Finding {
-        kind: Kind::Unwired,
+fn unwired(key: &str, value: &Value) -> Problem {
+    Problem {
+        kind: ProblemKind::Unwired,
         key: key.to_string(),
         pointer: pointer(key, ""),
         value: Some(value.clone()),

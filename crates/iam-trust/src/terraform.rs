@@ -28,7 +28,7 @@ use std::sync::Arc;
 
 /// Which policies to find.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
+pub enum PolicyKind {
     /// Roles' trust policies: `assume_role_policy`, or policy documents with principals.
     Trust,
     /// Permissions policies: `policy` of `aws_iam_role_policy`, `aws_iam_policy` and
@@ -90,11 +90,11 @@ pub struct Known {
 
 /// Finds the policies of `kind` in a Terraform file. The error ([`Error::Terraform`]: a
 /// syntax error, or no policy at all) names the line.
-pub fn documents(text: &str, kind: Kind, known: &Known) -> Result<Vec<Document>, Error> {
+pub fn documents(text: &str, kind: PolicyKind, known: &Known) -> Result<Vec<Document>, Error> {
     documents_or_why(text, kind, known).map_err(|message| Error::Terraform { message })
 }
 
-fn documents_or_why(text: &str, kind: Kind, known: &Known) -> Result<Vec<Document>, String> {
+fn documents_or_why(text: &str, kind: PolicyKind, known: &Known) -> Result<Vec<Document>, String> {
     let body = hcl::edit::parser::parse_body(text).map_err(|e| e.to_string())?;
     let lines = Arc::new(line_starts(text));
     let scope = Scope::build(&body, known);
@@ -160,7 +160,7 @@ fn documents_or_why(text: &str, kind: Kind, known: &Known) -> Result<Vec<Documen
                 .body
                 .get_blocks("statement")
                 .any(|s| s.body.has_blocks("principals") || s.body.has_blocks("not_principals"));
-            if principals != (kind == Kind::Trust) {
+            if principals != (kind == PolicyKind::Trust) {
                 continue;
             }
             out.push(Document {
@@ -178,8 +178,8 @@ fn documents_or_why(text: &str, kind: Kind, known: &Known) -> Result<Vec<Documen
     }
     if out.is_empty() {
         return Err(match kind {
-            Kind::Trust => "has no assume_role_policy and no data \"aws_iam_policy_document\" with principals".into(),
-            Kind::Permissions => "has no policy of an aws_iam_role_policy, aws_iam_policy or inline_policy, and no data \"aws_iam_policy_document\" without principals".into(),
+            PolicyKind::Trust => "has no assume_role_policy and no data \"aws_iam_policy_document\" with principals".into(),
+            PolicyKind::Permissions => "has no policy of an aws_iam_role_policy, aws_iam_policy or inline_policy, and no data \"aws_iam_policy_document\" without principals".into(),
         });
     }
     Ok(out)

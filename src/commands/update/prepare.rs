@@ -7,7 +7,7 @@ use crate::api::{Client, Defaults, WorkPool};
 use crate::backup;
 use crate::commands::base::backup_base;
 use crate::commands::deployments;
-use crate::commands::outcome::{Merged, Outcome, Report};
+use crate::commands::outcome::{Outcome, Report, Upgrade};
 use crate::commands::plan::SyncOptions;
 use crate::commands::write::{Pending, Record};
 use crate::error::{Error, Result};
@@ -19,7 +19,7 @@ use tokio::sync::OnceCell;
 
 /// What every pool of one run shares: the client, the options, the defaults (fetched once).
 #[derive(Debug)]
-pub(super) struct Context {
+pub(super) struct Shared {
     /// The API client (one connection pool and one gate for the whole run).
     pub client: Client,
     /// The per-pool options of the plan.
@@ -49,13 +49,13 @@ pub(super) enum Prepared {
     /// Nothing to write: the pool's report is final.
     Ended(Box<Report>),
     /// A write is due, carrying the merge to report once it ends.
-    Write(Box<Pending<Merged>>),
+    Write(Box<Pending<Upgrade>>),
 }
 
-impl Context {
+impl Shared {
     /// A run's shared state.
     pub(super) fn new(client: Client, options: SyncOptions) -> Self {
-        Context {
+        Shared {
             client,
             options,
             defaults: OnceCell::new(),
@@ -126,7 +126,7 @@ impl Context {
 /// Runs one pool's path up to its write, one stage per step: read -> merge -> check ->
 /// decide. Never fails: an error ends the pool in a [`Report`] (its outcome through
 /// [`Outcome::of`]) with what was known by then, so one pool cannot stop a batch.
-pub(super) async fn prepare(ctx: &Context, target: Target) -> Prepared {
+pub(super) async fn prepare(ctx: &Shared, target: Target) -> Prepared {
     let name = target.name().to_string();
     let pool = match read(ctx, target).await {
         Ok(pool) => pool,
@@ -157,7 +157,7 @@ impl Target {
 }
 
 /// Stage 1: the pool as the server holds it (read now, or as the listing returned it).
-async fn read(ctx: &Context, target: Target) -> Result<WorkPool> {
+async fn read(ctx: &Shared, target: Target) -> Result<WorkPool> {
     match target {
         Target::Pool(pool) => Ok(pool),
         Target::Name(name) => ctx.client.read_pool(&name).await,
@@ -167,7 +167,7 @@ async fn read(ctx: &Context, target: Target) -> Result<WorkPool> {
 
 /// Stage 2: the merge of the pool's template into its type's default, from the base chosen
 /// for it; with what its backup will record.
-async fn merge(ctx: &Context, pool: &WorkPool) -> Result<(Merged, Record)> {
+async fn merge(ctx: &Shared, pool: &WorkPool) -> Result<(Upgrade, Record)> {
     if WorkPool::is_reserved(&pool.name) {
         return Err(Error::ReservedPool {
             pool: pool.name.clone(),
@@ -192,13 +192,13 @@ async fn merge(ctx: &Context, pool: &WorkPool) -> Result<(Merged, Record)> {
         ctx.options.strategy,
     );
     let record = Record {
-        kind: backup::Kind::Update,
+        kind: backup::WriteKind::Update,
         base_origin: base.template.as_ref().map(|_| base.origin.to_string()),
         default: Some(default),
         base: base.template,
         restored: None,
     };
-    let merged = Merged {
+    let merged = Upgrade {
         current,
         template: merge.template,
         origin: base.origin,
@@ -214,7 +214,7 @@ async fn merge(ctx: &Context, pool: &WorkPool) -> Result<(Merged, Record)> {
 /// Stage 3: the checks of the merged template (and, with `--check-deployments`, of the
 /// pool's deployments against it); what they find is kept in `merged`, and any blocks the
 /// push.
-async fn check(ctx: &Context, pool: &WorkPool, merged: &mut Merged) -> Result<()> {
+async fn check(ctx: &Shared, pool: &WorkPool, merged: &mut Upgrade) -> Result<()> {
     merged.violations = poolsync_engine::checks::before_write(&merged.template);
     if ctx.options.check_deployments {
         let found = ctx.deployments.of(&ctx.client, &pool.name).await?;
@@ -223,7 +223,7 @@ async fn check(ctx: &Context, pool: &WorkPool, merged: &mut Merged) -> Result<()
         if !ctx.options.allow_breaking_deployments {
             merged.violations.extend(
                 checked
-                    .of(poolsync_engine::job_variables::Kind::Breaks)
+                    .of(poolsync_engine::job_variables::ProblemKind::Breaks)
                     .map(deployments::Found::violation),
             );
         }
@@ -240,7 +240,7 @@ async fn check(ctx: &Context, pool: &WorkPool, merged: &mut Merged) -> Result<()
 }
 
 /// Stage 4: nothing to write (up to date, or a dry run), or a write for the safe write.
-fn decide(ctx: &Context, name: String, pool: WorkPool, merged: Merged, record: Record) -> Prepared {
+fn decide(ctx: &Shared, name: String, pool: WorkPool, merged: Upgrade, record: Record) -> Prepared {
     let pool_type = Some(pool.pool_type.clone());
     let outcome = match () {
         () if merged.template == merged.current => Outcome::UpToDate,

@@ -10,7 +10,7 @@
 
 use super::{Pending, Record, Remote, SafeWrite};
 use crate::api::{Booking, Fresh, Tries, WorkPool, WriteAttempt};
-use crate::backup::{self, Kind};
+use crate::backup::{self, WriteKind};
 use crate::commands::outcome::Outcome;
 use crate::commands::signals::Stop;
 use crate::error::{Error, Result};
@@ -260,7 +260,7 @@ fn pending(name: &str, stored: &Stored) -> Pending<Value> {
     Pending {
         pool: pool(name, stored),
         record: Record {
-            kind: Kind::Update,
+            kind: WriteKind::Update,
             default: None,
             base: None,
             base_origin: None,

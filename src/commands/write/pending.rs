@@ -78,7 +78,7 @@ pub(crate) struct Written<T> {
 #[derive(Debug, Clone)]
 pub(crate) struct Record {
     /// An update or a rollback.
-    pub kind: backup::Kind,
+    pub kind: backup::WriteKind,
     /// The default merged in (shared by every pool of its type).
     pub default: Option<Arc<Value>>,
     /// The base the merge used (for a rollback: the base that belongs to the restored template).

@@ -3,38 +3,38 @@
 //! was wired into `job_configuration` and now is not, or is no longer defined, **changes
 //! meaning** (its value used to be applied and now is not).
 
-use super::{Finding, Kind, Options, check, pointer};
+use super::{Options, Problem, ProblemKind, check, pointer};
 use crate::template::job_placeholders;
 use serde_json::Value;
 
 /// The findings of a deployment with `job_variables` against `after`, knowing it ran
-/// against `before`: an invalid key that was not invalid before becomes [`Kind::Breaks`]
-/// (one that was invalid already stays [`Kind::Invalid`]); a key wired before and not after
-/// becomes [`Kind::ChangesMeaning`] in place of its ignored or unwired warning.
+/// against `before`: an invalid key that was not invalid before becomes [`ProblemKind::Breaks`]
+/// (one that was invalid already stays [`ProblemKind::Invalid`]); a key wired before and not after
+/// becomes [`ProblemKind::ChangesMeaning`] in place of its ignored or unwired warning.
 pub fn compare(
     before: &Value,
     after: &Value,
     job_variables: &Value,
     options: Options,
-) -> Vec<Finding> {
+) -> Vec<Problem> {
     let earlier = check(before, job_variables, options);
-    let was_invalid = |f: &Finding| {
+    let was_invalid = |f: &Problem| {
         earlier
             .iter()
-            .any(|e| e.kind == Kind::Invalid && e.key == f.key)
+            .any(|e| e.kind == ProblemKind::Invalid && e.key == f.key)
     };
     let was_wired = |key: &str| wired(before, key);
     let mut found = Vec::new();
     for mut finding in check(after, job_variables, options) {
         match finding.kind {
-            Kind::Invalid if !was_invalid(&finding) => {
-                finding.kind = Kind::Breaks;
+            ProblemKind::Invalid if !was_invalid(&finding) => {
+                finding.kind = ProblemKind::Breaks;
                 finding.message = format!(
                     "valid before the upgrade, invalid after: {}",
                     finding.message
                 );
             }
-            Kind::Ignored | Kind::Unwired if was_wired(&finding.key) => {
+            ProblemKind::Ignored | ProblemKind::Unwired if was_wired(&finding.key) => {
                 finding = changes_meaning(&finding, after);
             }
             _ => {}
@@ -57,7 +57,7 @@ fn wired(template: &Value, key: &str) -> bool {
             .is_some_and(|used| used.iter().any(|u| u == key))
 }
 
-fn changes_meaning(finding: &Finding, after: &Value) -> Finding {
+fn changes_meaning(finding: &Problem, after: &Value) -> Problem {
     let key = &finding.key;
     let defined = after
         .pointer("/variables/properties")
@@ -80,8 +80,8 @@ fn changes_meaning(finding: &Finding, after: &Value) -> Finding {
             ),
         ),
     };
-    Finding {
-        kind: Kind::ChangesMeaning,
+    Problem {
+        kind: ProblemKind::ChangesMeaning,
         key: key.clone(),
         pointer: pointer(key, ""),
         value: finding.value.clone(),

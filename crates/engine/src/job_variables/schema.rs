@@ -6,7 +6,7 @@
 //! reference default is counted as set without its data (only the server has the block); the
 //! server checks `format` on each default on its own, this does not.
 
-use super::{Finding, Kind, Options, pointer};
+use super::{Options, Problem, ProblemKind, pointer};
 use crate::pointer::Pointer;
 use crate::template::defaults::{preprocess, without_required};
 use jsonschema::error::ValidationErrorKind;
@@ -28,7 +28,7 @@ pub(super) fn validate(
     variables: &Value,
     values: &Map<String, Value>,
     options: Options,
-) -> Vec<Finding> {
+) -> Vec<Problem> {
     let Some(variables) = variables.as_object() else {
         return vec![broken_schema("variables is not a json object")];
     };
@@ -61,7 +61,7 @@ pub(super) fn validate(
     };
     let properties = variables.get("properties").and_then(Value::as_object);
     let instance = Value::Object(run);
-    let mut found: Vec<Finding> = Vec::new();
+    let mut found: Vec<Problem> = Vec::new();
     for error in validator.iter_errors(&instance) {
         if options.templated_unknown && templated(error.instance()) {
             continue;
@@ -94,8 +94,8 @@ pub(super) fn validate(
             _ => error.masked().to_string(),
         };
         let from_default = !values.contains_key(&key);
-        let finding = Finding {
-            kind: Kind::Invalid,
+        let finding = Problem {
+            kind: ProblemKind::Invalid,
             pointer: pointer(&key, &rest),
             value: Some(error.instance().clone().into_owned()),
             message: match from_default {
@@ -167,9 +167,9 @@ fn templated(value: &Value) -> bool {
     value.as_str().is_some_and(|s| s.contains("{{"))
 }
 
-fn missing(key: &str) -> Finding {
-    Finding {
-        kind: Kind::Invalid,
+fn missing(key: &str) -> Problem {
+    Problem {
+        kind: ProblemKind::Invalid,
         key: key.to_string(),
         pointer: pointer(key, ""),
         value: None,
@@ -184,9 +184,9 @@ fn missing(key: &str) -> Finding {
 }
 
 /// A key the schema forbids (`additionalProperties: false`): the server refuses the run.
-fn not_allowed(key: &str, value: Option<&Value>) -> Finding {
-    Finding {
-        kind: Kind::Invalid,
+fn not_allowed(key: &str, value: Option<&Value>) -> Problem {
+    Problem {
+        kind: ProblemKind::Invalid,
         key: key.to_string(),
         pointer: pointer(key, ""),
         value: value.cloned(),
@@ -198,9 +198,9 @@ fn not_allowed(key: &str, value: Option<&Value>) -> Finding {
     }
 }
 
-fn broken_schema(reason: &str) -> Finding {
-    Finding {
-        kind: Kind::Invalid,
+fn broken_schema(reason: &str) -> Problem {
+    Problem {
+        kind: ProblemKind::Invalid,
         key: String::new(),
         pointer: "/job_variables".into(),
         value: None,

@@ -30,14 +30,14 @@ fn template() -> Value {
     })
 }
 
-fn kinds(found: &[Finding]) -> Vec<(Kind, &str, &str)> {
+fn kinds(found: &[Problem]) -> Vec<(ProblemKind, &str, &str)> {
     found
         .iter()
         .map(|f| (f.kind, f.key.as_str(), f.pointer.as_str()))
         .collect()
 }
 
-fn run(job_variables: Value) -> Vec<Finding> {
+fn run(job_variables: Value) -> Vec<Problem> {
     check(&template(), &job_variables, Options::default())
 }
 
@@ -54,7 +54,7 @@ fn a_wrong_type_is_invalid_at_its_pointer() {
     let found = run(json!({"namespace": "etl", "cpu": "two"}));
     assert_eq!(
         kinds(&found),
-        vec![(Kind::Invalid, "cpu", "/job_variables/cpu")]
+        vec![(ProblemKind::Invalid, "cpu", "/job_variables/cpu")]
     );
     assert!(
         found[0].message.contains("not of type \"integer\""),
@@ -69,7 +69,7 @@ fn a_nested_error_points_inside_the_value() {
     let found = run(json!({"namespace": "etl", "labels": {"team": 1}}));
     assert_eq!(
         kinds(&found),
-        vec![(Kind::Invalid, "labels", "/job_variables/labels/team")]
+        vec![(ProblemKind::Invalid, "labels", "/job_variables/labels/team")]
     );
 }
 
@@ -78,7 +78,11 @@ fn a_required_variable_without_default_must_be_set() {
     let found = run(json!({"cpu": 1}));
     assert_eq!(
         kinds(&found),
-        vec![(Kind::Invalid, "namespace", "/job_variables/namespace")]
+        vec![(
+            ProblemKind::Invalid,
+            "namespace",
+            "/job_variables/namespace"
+        )]
     );
     assert!(found[0].message.contains("required"));
 }
@@ -92,7 +96,11 @@ fn null_is_allowed_for_an_optional_field_but_not_a_required_one() {
     let found = run(json!({"namespace": null}));
     assert_eq!(
         kinds(&found),
-        vec![(Kind::Invalid, "namespace", "/job_variables/namespace")]
+        vec![(
+            ProblemKind::Invalid,
+            "namespace",
+            "/job_variables/namespace"
+        )]
     );
 }
 
@@ -101,7 +109,7 @@ fn an_unknown_key_is_ignored_with_the_closest_names() {
     let found = run(json!({"namespace": "etl", "memory": "12Gi"}));
     assert_eq!(
         kinds(&found),
-        vec![(Kind::Ignored, "memory", "/job_variables/memory")]
+        vec![(ProblemKind::Ignored, "memory", "/job_variables/memory")]
     );
     assert_eq!(found[0].severity(), Severity::Warning);
     assert!(
@@ -118,7 +126,7 @@ fn a_defined_variable_no_placeholder_uses_is_unwired() {
     let found = run(json!({"namespace": "etl", "labels": {"team": "data"}}));
     assert_eq!(
         kinds(&found),
-        vec![(Kind::Unwired, "labels", "/job_variables/labels")]
+        vec![(ProblemKind::Unwired, "labels", "/job_variables/labels")]
     );
 }
 
@@ -131,7 +139,7 @@ fn an_invalid_default_is_dropped_and_required_is_then_not_checked() {
     let found = check(&template, &json!({"cpu": "x"}), Options::default());
     assert_eq!(
         kinds(&found),
-        vec![(Kind::Invalid, "cpu", "/job_variables/cpu")]
+        vec![(ProblemKind::Invalid, "cpu", "/job_variables/cpu")]
     );
 }
 
@@ -146,7 +154,11 @@ fn a_block_reference_default_counts_as_set() {
     let found = check(&template, &json!({}), Options::default());
     assert_eq!(
         kinds(&found),
-        vec![(Kind::Invalid, "namespace", "/job_variables/namespace")]
+        vec![(
+            ProblemKind::Invalid,
+            "namespace",
+            "/job_variables/namespace"
+        )]
     );
 }
 
@@ -167,7 +179,11 @@ fn a_block_reference_value_is_accepted_where_a_block_is() {
     let wrong = json!({"credentials": {"region": 1}});
     assert_eq!(
         kinds(&check(&template, &wrong, Options::default())),
-        vec![(Kind::Invalid, "credentials", "/job_variables/credentials")]
+        vec![(
+            ProblemKind::Invalid,
+            "credentials",
+            "/job_variables/credentials"
+        )]
     );
 }
 
@@ -180,7 +196,7 @@ fn templated_values_are_unknown_only_when_asked() {
     assert_eq!(check(&template(), &values, offline), vec![]);
     assert_eq!(
         kinds(&check(&template(), &values, Options::default())),
-        vec![(Kind::Invalid, "cpu", "/job_variables/cpu")]
+        vec![(ProblemKind::Invalid, "cpu", "/job_variables/cpu")]
     );
 }
 
@@ -197,7 +213,10 @@ fn an_invalid_schema_refuses_every_run() {
     let template = json!({"job_configuration": {"a": "{{ a }}"},
                           "variables": {"properties": {"a": {"type": "no-such-type"}}}});
     let found = check(&template, &json!({}), Options::default());
-    assert_eq!(kinds(&found), vec![(Kind::Invalid, "", "/job_variables")]);
+    assert_eq!(
+        kinds(&found),
+        vec![(ProblemKind::Invalid, "", "/job_variables")]
+    );
 }
 
 #[test]
@@ -212,7 +231,7 @@ fn a_retyped_variable_breaks_a_valid_deployment() {
     );
     assert_eq!(
         kinds(&found),
-        vec![(Kind::Breaks, "cpu", "/job_variables/cpu")]
+        vec![(ProblemKind::Breaks, "cpu", "/job_variables/cpu")]
     );
     assert_eq!(found[0].severity(), Severity::Error);
     // Invalid before and after: still invalid, not a break.
@@ -220,8 +239,12 @@ fn a_retyped_variable_breaks_a_valid_deployment() {
     assert_eq!(
         kinds(&found),
         vec![
-            (Kind::Invalid, "namespace", "/job_variables/namespace"),
-            (Kind::Breaks, "cpu", "/job_variables/cpu")
+            (
+                ProblemKind::Invalid,
+                "namespace",
+                "/job_variables/namespace"
+            ),
+            (ProblemKind::Breaks, "cpu", "/job_variables/cpu")
         ]
     );
 }
@@ -240,12 +263,12 @@ fn a_variable_removed_or_unwired_changes_meaning() {
         kinds(&found),
         vec![
             (
-                Kind::ChangesMeaning,
+                ProblemKind::ChangesMeaning,
                 "memory_request",
                 "/job_variables/memory_request"
             ),
-            (Kind::ChangesMeaning, "cpu", "/job_variables/cpu"),
-            (Kind::Unwired, "labels", "/job_variables/labels"),
+            (ProblemKind::ChangesMeaning, "cpu", "/job_variables/cpu"),
+            (ProblemKind::Unwired, "labels", "/job_variables/labels"),
         ]
     );
     assert!(found[0].message.contains("removes the variable"));
@@ -263,7 +286,7 @@ fn a_key_a_closed_schema_forbids_is_invalid_not_ignored() {
     );
     assert_eq!(
         kinds(&found),
-        vec![(Kind::Invalid, "memory", "/job_variables/memory")]
+        vec![(ProblemKind::Invalid, "memory", "/job_variables/memory")]
     );
     assert_eq!(found[0].value, Some(json!("1Gi")));
 }

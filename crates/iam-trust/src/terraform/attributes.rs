@@ -1,8 +1,8 @@
-//! The attributes of a Terraform file that hold policies: which ones, by [`Kind`], the
+//! The attributes of a Terraform file that hold policies: which ones, by [`PolicyKind`], the
 //! address Terraform gives each, and the shapes of value the rest of the module looks into
 //! (a `data.aws_iam_policy_document.*.json` reference, a `jsonencode(...)` call).
 
-use super::Kind;
+use super::PolicyKind;
 use hcl::edit::expr::{Expression as EditExpr, TraversalOperator};
 use hcl::edit::structure::{Attribute, Body, Structure};
 
@@ -10,7 +10,7 @@ use hcl::edit::structure::{Attribute, Body, Structure};
 pub(super) fn collect(
     body: &Body,
     path: &mut Vec<String>,
-    kind: Kind,
+    kind: PolicyKind,
     out: &mut Vec<(String, Attribute)>,
 ) {
     let resource_type = path.get(1).cloned();
@@ -19,8 +19,8 @@ pub(super) fn collect(
             Structure::Attribute(attribute) => {
                 let key = attribute.key.as_str();
                 let wanted = match kind {
-                    Kind::Trust => key == "assume_role_policy",
-                    Kind::Permissions => {
+                    PolicyKind::Trust => key == "assume_role_policy",
+                    PolicyKind::Permissions => {
                         key == "policy"
                             && (matches!(
                                 resource_type.as_deref(),

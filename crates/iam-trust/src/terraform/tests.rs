@@ -43,7 +43,7 @@ Statement = [
 
 #[test]
 fn jsonencode_is_evaluated_and_located() {
-    let docs = documents(ROLE, Kind::Trust, &Known::default()).unwrap();
+    let docs = documents(ROLE, PolicyKind::Trust, &Known::default()).unwrap();
     assert_eq!(docs.len(), 1);
     let doc = &docs[0];
     assert_eq!(doc.address, "aws_iam_role.prefect.assume_role_policy");
@@ -105,7 +105,7 @@ Statement = [{ Effect = "Allow", Action = "sts:AssumeRole", Resource = "arn:aws:
 
 #[test]
 fn policy_documents_are_rendered_like_the_provider() {
-    let docs = documents(DOCUMENT, Kind::Trust, &Known::default()).unwrap();
+    let docs = documents(DOCUMENT, PolicyKind::Trust, &Known::default()).unwrap();
     assert_eq!(docs.len(), 1);
     let doc = &docs[0];
     assert_eq!(doc.address, "aws_iam_role.vendor.assume_role_policy");
@@ -134,12 +134,12 @@ fn policy_documents_are_rendered_like_the_provider() {
 
 #[test]
 fn unknowns_are_reported_and_the_account_fills_them() {
-    let docs = documents(DOCUMENT, Kind::Permissions, &Known::default()).unwrap();
+    let docs = documents(DOCUMENT, PolicyKind::Permissions, &Known::default()).unwrap();
     assert_eq!(docs[0].address, "aws_iam_role_policy.springboard.policy");
     let err = docs[0].policy.as_ref().unwrap_err();
     let err = err.to_string();
     assert!(err.contains("aws_caller_identity"), "{err}");
-    let docs = documents(DOCUMENT, Kind::Permissions, &account()).unwrap();
+    let docs = documents(DOCUMENT, PolicyKind::Permissions, &account()).unwrap();
     assert_eq!(
         docs[0].policy.as_ref().unwrap()["Statement"][0]["Resource"],
         json!("arn:aws:iam::123456789012:role/x")
@@ -166,7 +166,7 @@ resource "aws_iam_role" "c" {
   assume_role_policy = jsonencode({ Statement = [{ Principal = { Federated = aws_iam_openid_connect_provider.crewai.arn } }] })
 }
 "#;
-    let docs = documents(text, Kind::Trust, &account()).unwrap();
+    let docs = documents(text, PolicyKind::Trust, &account()).unwrap();
     assert_eq!(docs.len(), 3);
     assert_eq!(
         docs[0].policy,
@@ -187,15 +187,19 @@ resource "aws_iam_role" "c" {
     );
     let err = documents(
         "resource \"x\" \"y\" {\n  a = \n}",
-        Kind::Trust,
+        PolicyKind::Trust,
         &Known::default(),
     )
     .unwrap_err()
     .to_string();
     assert!(err.contains('2') || err.contains("line"), "{err}");
-    let err = documents("resource \"x\" \"y\" {}\n", Kind::Trust, &Known::default())
-        .unwrap_err()
-        .to_string();
+    let err = documents(
+        "resource \"x\" \"y\" {}\n",
+        PolicyKind::Trust,
+        &Known::default(),
+    )
+    .unwrap_err()
+    .to_string();
     assert!(err.contains("no assume_role_policy"), "{err}");
     assert!(looks_like_terraform("a = 1\n"));
     assert!(!looks_like_terraform("Version: 2012-10-17\n"));
@@ -222,7 +226,7 @@ resources = ["*"]
   }
 }
 "#;
-    let trust = documents(text, Kind::Trust, &Known::default()).unwrap();
+    let trust = documents(text, PolicyKind::Trust, &Known::default()).unwrap();
     assert_eq!(trust.len(), 1);
     assert_eq!(trust[0].address, "data.aws_iam_policy_document.trust");
     let policy = trust[0].policy.as_ref().unwrap();
@@ -230,7 +234,7 @@ resources = ["*"]
     assert_eq!(policy["Statement"][1]["Principal"], json!("*"));
     assert_eq!(trust[0].line_of("/Statement/1/Action"), 5);
     assert_eq!(trust[0].line_of("/Statement/0/Action"), 2);
-    let permissions = documents(text, Kind::Permissions, &Known::default()).unwrap();
+    let permissions = documents(text, PolicyKind::Permissions, &Known::default()).unwrap();
     assert_eq!(
         permissions[0].address,
         "data.aws_iam_policy_document.permissions"
