@@ -12,7 +12,8 @@
 //! Module map of this crate:
 //! - [`cli`]: the command line (clap derive).
 //! - [`config`]: flags + environment + Prefect profile -> one [`config::Config`].
-//! - [`api`]: the REST client: requests, retries, CSRF, response types.
+//! - [`api`]: the REST client: `transport` (one send loop), `endpoints` (pools, defaults,
+//!   deployments, CSRF), `pacing` (pace, pushback, write limit, retries).
 //! - [`backup`]: backup files written before every write, found again for rollback.
 //! - [`commands`]: one folder (or file) per subcommand, and the stages they share.
 //! - [`markdown`]: reports as GitHub-flavoured Markdown (table, details, capped).
