@@ -4,7 +4,8 @@
 mod api_url;
 mod limits;
 
-use crate::cli::ConnectionArgs;
+pub(crate) use limits::MIN_MAX_RPS;
+
 use crate::error::{Error, Result};
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -84,9 +85,26 @@ impl Profile {
     }
 }
 
+/// What the command line says about the connection (`--api-url`, `--api-key`, `--profile`,
+/// `--timeout`, `--verbose`); each setting it leaves out comes from the environment, then
+/// from the active Prefect profile.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Overrides {
+    /// The API URL.
+    pub api_url: Option<String>,
+    /// A Prefect Cloud API key.
+    pub api_key: Option<String>,
+    /// The Prefect profile to read settings from.
+    pub profile: Option<String>,
+    /// Seconds to wait for each HTTP response.
+    pub timeout: Option<f64>,
+    /// Log every request and its answer.
+    pub verbose: bool,
+}
+
 impl Config {
     /// Resolves settings from flags, the process environment and the active profile.
-    pub(crate) fn from_env(args: &ConnectionArgs) -> Result<Config> {
+    pub(crate) fn from_env(args: &Overrides) -> Result<Config> {
         Config::resolve(args, &|key| {
             std::env::var(key).ok().filter(|v| !v.is_empty())
         })
@@ -94,7 +112,7 @@ impl Config {
 
     /// Resolves settings with `env` standing in for the environment (for tests).
     pub(crate) fn resolve(
-        args: &ConnectionArgs,
+        args: &Overrides,
         env: &dyn Fn(&str) -> Option<String>,
     ) -> Result<Config> {
         let profile = load_profile(args.profile.as_deref(), env)?;

@@ -21,5 +21,5 @@ pub use endpoints::encode;
 pub(crate) use endpoints::{
     Booking, Client, Defaults, Deployment, Fresh, Listed, PAGE_SIZE, WorkPool, WriteAttempt,
 };
-pub(crate) use pacing::{MIN_MAX_RPS, Pushback};
+pub(crate) use pacing::Pushback;
 pub(crate) use transport::{Interrupt, Tries};

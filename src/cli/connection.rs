@@ -1,5 +1,6 @@
 //! The connection flags of every command that talks to a server.
 
+use crate::config::Overrides;
 use clap::Args;
 
 /// Connection flags; each falls back to the environment, then to the active Prefect profile.
@@ -40,6 +41,18 @@ impl ConnectionArgs {
             profile: self.profile.clone().or_else(|| outer.profile.clone()),
             timeout: self.timeout.or(outer.timeout),
             verbose: self.verbose || outer.verbose,
+        }
+    }
+}
+
+impl From<&ConnectionArgs> for Overrides {
+    fn from(args: &ConnectionArgs) -> Overrides {
+        Overrides {
+            api_url: args.api_url.clone(),
+            api_key: args.api_key.clone(),
+            profile: args.profile.clone(),
+            timeout: args.timeout,
+            verbose: args.verbose,
         }
     }
 }

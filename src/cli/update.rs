@@ -2,7 +2,7 @@
 
 use super::connection::ConnectionArgs;
 use super::merging::{BaseArg, HistoryArgs, StrategyArg};
-use crate::api::MIN_MAX_RPS;
+use crate::config::MIN_MAX_RPS;
 use clap::{Args, ValueEnum};
 use std::path::PathBuf;
 

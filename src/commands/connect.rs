@@ -8,7 +8,7 @@ use crate::error::Result;
 
 /// The client for `connection`.
 pub(crate) fn client(connection: &ConnectionArgs) -> Result<Client> {
-    let config = Config::from_env(connection)?;
+    let config = Config::from_env(&connection.into())?;
     if config.tls_insecure {
         eprintln!(
             "warning: PREFECT_API_TLS_INSECURE_SKIP_VERIFY is on; TLS certificates are not checked"

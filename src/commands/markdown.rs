@@ -117,7 +117,7 @@ fn entry(report: &Report, deployments: bool) -> Entry {
             report
                 .error
                 .iter()
-                .filter(|e| !matches!(e, crate::Error::Invalid { .. }))
+                .filter(|e| !matches!(e, crate::error::Error::Invalid { .. }))
                 .map(ToString::to_string)
                 .collect(),
         ),
@@ -163,9 +163,9 @@ pub(super) fn explained(
     pool_type: &str,
     base: &Base,
     current: &Value,
-) -> crate::Result<String> {
+) -> crate::error::Result<String> {
     let Some(template) = &base.template else {
-        return Err(crate::Error::NoBase {
+        return Err(crate::error::Error::NoBase {
             subject: pool.to_string(),
             reason: base.origin.to_string(),
         });
@@ -221,9 +221,9 @@ pub(super) fn broken_deployments(violations: &[Finding]) -> usize {
 }
 
 /// Prints a rendered report on stdout.
-pub(super) fn print(text: &str) -> crate::Result<()> {
+pub(super) fn print(text: &str) -> crate::error::Result<()> {
     use std::io::Write;
-    write!(std::io::stdout().lock(), "{text}").map_err(|source| crate::Error::Io {
+    write!(std::io::stdout().lock(), "{text}").map_err(|source| crate::error::Error::Io {
         action: "write",
         path: "stdout".into(),
         source,
@@ -297,7 +297,7 @@ mod tests {
             entry.diff
         );
         assert!(!entry.attention);
-        let reserved = crate::Error::ReservedPool { pool: "q".into() };
+        let reserved = crate::error::Error::ReservedPool { pool: "q".into() };
         let failed = Report::failed("q".into(), None, None, reserved);
         let entry = super::entry(&failed, true);
         assert_eq!((entry.changes, entry.deployments_broken), (None, None));

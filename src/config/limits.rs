@@ -5,6 +5,9 @@ use crate::error::{Error, Result};
 
 /// The longest `--timeout` / `POOLSYNC_TIMEOUT`: one day.
 pub(crate) const MAX_TIMEOUT_SECS: f64 = 86_400.0;
+/// The lowest `--max-rps` taken (one request every 100 s): a lower one is refused by the
+/// flag's parser, and the pacer never spaces requests further apart than this.
+pub(crate) const MIN_MAX_RPS: f64 = 0.01;
 /// The most retries `PREFECT_CLIENT_MAX_RETRIES` may ask for.
 pub(crate) const MAX_RETRIES: u32 = 50;
 

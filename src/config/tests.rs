@@ -2,7 +2,7 @@ use super::*;
 use pretty_assertions::assert_eq;
 use std::collections::HashMap;
 
-fn resolve(args: ConnectionArgs, vars: &[(&str, &str)]) -> Result<Config> {
+fn resolve(args: Overrides, vars: &[(&str, &str)]) -> Result<Config> {
     let vars: HashMap<String, String> = vars
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -30,7 +30,7 @@ PREFECT_CLIENT_MAX_RETRIES = 2
 
 #[test]
 fn no_api_url_anywhere_is_a_clear_error() {
-    let err = resolve(ConnectionArgs::default(), &[]).unwrap_err();
+    let err = resolve(Overrides::default(), &[]).unwrap_err();
     assert!(matches!(err, Error::NoApiUrl));
     assert!(err.to_string().contains("PREFECT_API_URL"));
 }
@@ -39,7 +39,7 @@ fn no_api_url_anywhere_is_a_clear_error() {
 fn flag_beats_env_beats_profile() {
     let dir = profiles(PROFILES);
     let home = dir.path().to_str().unwrap();
-    let flag = ConnectionArgs {
+    let flag = Overrides {
         api_url: Some("http://flag/api/".into()),
         ..Default::default()
     };
@@ -53,7 +53,7 @@ fn flag_beats_env_beats_profile() {
             "http://flag/api",
         ),
         (
-            ConnectionArgs::default(),
+            Overrides::default(),
             vec![
                 ("PREFECT_HOME", home),
                 ("PREFECT_API_URL", "http://env/api"),
@@ -61,7 +61,7 @@ fn flag_beats_env_beats_profile() {
             "http://env/api",
         ),
         (
-            ConnectionArgs::default(),
+            Overrides::default(),
             vec![("PREFECT_HOME", home)],
             "http://profile-local/api",
         ),
@@ -76,7 +76,7 @@ fn profile_is_chosen_by_flag_then_env_then_active() {
     let dir = profiles(PROFILES);
     let path = dir.path().join("profiles.toml");
     let path = path.to_str().unwrap();
-    let by_flag = ConnectionArgs {
+    let by_flag = Overrides {
         profile: Some("cloud".into()),
         ..Default::default()
     };
@@ -86,7 +86,7 @@ fn profile_is_chosen_by_flag_then_env_then_active() {
     assert_eq!(config.max_retries, 2);
 
     let by_env = resolve(
-        ConnectionArgs::default(),
+        Overrides::default(),
         &[
             ("PREFECT_PROFILES_PATH", path),
             ("PREFECT_PROFILE", "cloud"),
@@ -95,7 +95,7 @@ fn profile_is_chosen_by_flag_then_env_then_active() {
     .unwrap();
     assert!(by_env.cloud);
 
-    let unknown = ConnectionArgs {
+    let unknown = Overrides {
         profile: Some("nope".into()),
         ..Default::default()
     };
@@ -109,7 +109,7 @@ fn profiles_default_to_home_dot_prefect() {
     std::fs::create_dir(home.path().join(".prefect")).unwrap();
     std::fs::write(home.path().join(".prefect/profiles.toml"), PROFILES).unwrap();
     let config = resolve(
-        ConnectionArgs::default(),
+        Overrides::default(),
         &[("HOME", home.path().to_str().unwrap())],
     )
     .unwrap();
@@ -120,11 +120,11 @@ fn profiles_default_to_home_dot_prefect() {
 fn auth_string_means_basic_and_api_key_flag_wins() {
     let url = ("PREFECT_API_URL", "http://h/api");
     let basic = resolve(
-        ConnectionArgs::default(),
+        Overrides::default(),
         &[url, ("PREFECT_API_AUTH_STRING", "u:p")],
     );
     assert_eq!(basic.unwrap().auth, Auth::Basic(Secret::new("u:p")));
-    let flag = ConnectionArgs {
+    let flag = Overrides {
         api_key: Some("k".into()),
         ..Default::default()
     };
@@ -135,7 +135,7 @@ fn auth_string_means_basic_and_api_key_flag_wins() {
 #[test]
 fn debug_output_never_shows_secrets() {
     let config = resolve(
-        ConnectionArgs::default(),
+        Overrides::default(),
         &[
             ("PREFECT_API_URL", "http://h/api"),
             ("PREFECT_API_KEY", "pnu_sentinel"),
@@ -150,7 +150,7 @@ fn debug_output_never_shows_secrets() {
 #[test]
 fn parses_client_settings() {
     let config = resolve(
-        ConnectionArgs::default(),
+        Overrides::default(),
         &[
             ("PREFECT_API_URL", "https://h/api"),
             ("PREFECT_CLIENT_CUSTOM_HEADERS", r#"{"X-Team": "data"}"#),
@@ -190,7 +190,7 @@ fn rejects_bad_settings_naming_them() {
         ("PREFECT_API_URL", "localhost:4200", "PREFECT_API_URL"),
     ];
     for (key, value, named) in cases {
-        let err = resolve(ConnectionArgs::default(), &[url, (key, value)]).unwrap_err();
+        let err = resolve(Overrides::default(), &[url, (key, value)]).unwrap_err();
         assert!(err.to_string().contains(named), "{key}: {err}");
     }
 }
@@ -211,7 +211,7 @@ fn credentials_in_the_url_become_basic_auth_and_leave_the_url() {
         ("http://h/api/a@b", "http://h/api/a@b", Auth::None),
     ];
     for (url, want_url, want_auth) in cases {
-        let config = resolve(ConnectionArgs::default(), &[("PREFECT_API_URL", url)]).unwrap();
+        let config = resolve(Overrides::default(), &[("PREFECT_API_URL", url)]).unwrap();
         assert_eq!(
             (config.api_url.as_str(), config.auth),
             (want_url, want_auth),
@@ -224,7 +224,7 @@ fn credentials_in_the_url_become_basic_auth_and_leave_the_url() {
 fn numeric_settings_out_of_range_are_usage_errors() {
     let url = ("PREFECT_API_URL", "http://h/api");
     for secs in [1e20, 0.0, -1.0, f64::NAN, f64::INFINITY, 86_400.5] {
-        let args = ConnectionArgs {
+        let args = Overrides {
             timeout: Some(secs),
             ..Default::default()
         };
@@ -241,12 +241,12 @@ fn numeric_settings_out_of_range_are_usage_errors() {
         ("PREFECT_CLIENT_RETRY_EXTRA_CODES", "600"),
     ];
     for (key, value) in env_cases {
-        let err = resolve(ConnectionArgs::default(), &[url, (key, value)]).unwrap_err();
+        let err = resolve(Overrides::default(), &[url, (key, value)]).unwrap_err();
         assert!(matches!(err, Error::Usage(_)), "{key}={value}: {err:?}");
         assert!(err.to_string().contains(key), "{err}");
     }
     let ok = resolve(
-        ConnectionArgs {
+        Overrides {
             timeout: Some(86_400.0),
             ..Default::default()
         },
@@ -264,7 +264,7 @@ fn api_url_with_query_or_fragment_is_a_usage_error_not_echoing_it() {
         "http://h/api#pnu_SECRET",
         "http://u:pw@h/api?x=pnu_SECRET",
     ] {
-        let err = resolve(ConnectionArgs::default(), &[("PREFECT_API_URL", url)]).unwrap_err();
+        let err = resolve(Overrides::default(), &[("PREFECT_API_URL", url)]).unwrap_err();
         assert!(matches!(err, Error::Usage(_)), "{url}: {err:?}");
         assert!(!err.to_string().contains("SECRET"), "{err}");
         assert!(err.to_string().contains("query"), "{err}");
@@ -290,7 +290,7 @@ fn warns_of_credentials_over_plain_http_to_other_hosts() {
     for (url, cred, want) in cases {
         let mut vars = vec![("PREFECT_API_URL", url)];
         vars.extend(cred);
-        let config = resolve(ConnectionArgs::default(), &vars).unwrap();
+        let config = resolve(Overrides::default(), &vars).unwrap();
         let warning = config.plain_http_warning();
         assert_eq!(warning.is_some(), want, "{url}: {warning:?}");
         if let Some(text) = warning {

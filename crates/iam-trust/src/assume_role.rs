@@ -8,7 +8,11 @@ mod tests;
 
 use super::condition::{Compare, check_like_without_wildcard, compare};
 use super::document::{Effect, effect};
-use super::{Expect, Findings, actions, items, wildcard_match};
+use crate::actions;
+use crate::document::items;
+use crate::expect::Expect;
+use crate::findings::Findings;
+use crate::pattern::wildcard_match;
 use poolsync_engine::identity::ROLE_ARN_PATTERN;
 use poolsync_engine::pointer::Pointer;
 use regex::Regex;

@@ -5,7 +5,11 @@ mod audience;
 mod prefect_subject;
 mod subject_rule;
 
-use super::{Context, Findings, SubjectRule, items, subject};
+use crate::context::Context;
+use crate::document::items;
+use crate::findings::Findings;
+use crate::issuer::SubjectRule;
+use crate::prefect_cloud::subject;
 use audience::check_aud;
 use poolsync_engine::pointer::Pointer;
 use prefect_subject::check_sub;

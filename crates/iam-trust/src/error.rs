@@ -2,8 +2,6 @@
 //! arn, a Terraform file) that cannot be used. It names the input by what it is, never by
 //! how a tool asks for it; a tool maps each variant to its own wording (its flags).
 
-use crate::springboard::{MAX_CHAINED_DURATION, MIN_DURATION};
-
 /// An input that cannot be used, with why and what a valid one looks like.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Error {
@@ -78,6 +76,10 @@ pub enum Error {
     Duration {
         /// The seconds given.
         seconds: u32,
+        /// The shortest session STS gives.
+        min: u32,
+        /// The longest session of a chained role.
+        max: u32,
     },
     /// A policy in a Terraform file that cannot be evaluated (it needs a value the file does
     /// not give).
@@ -112,8 +114,8 @@ impl Error {
                 "sts takes 2 to 1224 letters, digits and +=,.@:/-_".into()
             }
             Error::SessionName { .. } => "sts takes 2 to 64 letters, digits and _+=,.@-".into(),
-            Error::Duration { .. } => format!(
-                "a chained role session lasts {MIN_DURATION} to {MAX_CHAINED_DURATION} seconds (aws caps role chaining at one hour)"
+            Error::Duration { min, max, .. } => format!(
+                "a chained role session lasts {min} to {max} seconds (aws caps role chaining at one hour)"
             ),
             other => other.to_string(),
         }

@@ -2,7 +2,11 @@
 //! expectation the tables beyond Prefect Cloud's first hop lint with (the AWS account
 //! alone).
 
-use super::{Expect, Finding, InputNames, Issuer, Level, lint_for};
+use crate::expect::Expect;
+use crate::input_names::InputNames;
+use crate::issuer::Issuer;
+use crate::lint::lint_for;
+use poolsync_engine::finding::{Finding, Level};
 use pretty_assertions::assert_eq;
 use serde_json::Value;
 

@@ -1,8 +1,9 @@
 //! The OIDC issuer a web identity trust policy is for: Prefect Cloud by default, or any other
 //! (its provider, and the audience and subject its tokens carry).
 
+use crate::document::{federated, items};
 use crate::error::Error;
-use crate::{ACTION, AUDIENCE, PROVIDER, federated, items};
+use crate::prefect_cloud::{ACTION, AUDIENCE, PROVIDER};
 use serde_json::Value;
 
 /// What the token's `sub` must be.

@@ -30,6 +30,7 @@
 mod actions;
 mod assume_role;
 mod condition;
+mod context;
 mod document;
 mod error;
 mod expect;
@@ -54,17 +55,3 @@ pub use issuer::{Issuer, SubjectRule};
 pub use lint::lint_for;
 pub use poolsync_engine::finding::{Finding, Level};
 pub use prefect_cloud::{CREATE_PROVIDER, generate};
-
-pub(crate) use prefect_cloud::{
-    ACTION, AUDIENCE, ISSUER_URL, PROVIDER, SUBJECT_PREFIX, provider_arn_for, subject,
-};
-#[cfg(test)]
-pub(crate) use {
-    finding_table::lint,
-    prefect_cloud::{AUD_KEY, SUB_KEY, provider_arn},
-};
-
-pub(crate) use document::{federated, items, statements};
-pub(crate) use findings::Findings;
-pub(crate) use lint::{Context, PROVIDER_ARN};
-pub(crate) use pattern::{pattern_within, wildcard_match};

@@ -2,6 +2,7 @@
 //! another) could not assume the role, and every way the policy trusts more than it should.
 //! A policy that trusts AWS principals instead is linted as a plain `sts:AssumeRole` one.
 
+use crate::context::{Context, PROVIDER_ARN};
 use crate::document::{self, federated, statements};
 use crate::expect::Expect;
 use crate::findings::Findings;
@@ -10,15 +11,9 @@ use crate::prefect_cloud::{ACTION, provider_arn_for};
 use crate::{assume_role, condition, statement};
 use poolsync_engine::finding::Finding;
 use serde_json::Value;
-use std::sync::LazyLock;
 
 const AWS_PLACEHOLDER: &str = "<aws-account-id>";
 const PREFECT_PLACEHOLDER: &str = "<prefect-account-id>";
-
-pub(crate) static PROVIDER_ARN: LazyLock<regex::Regex> = LazyLock::new(|| {
-    regex::Regex::new(r"^arn:(?:aws|aws-cn|aws-us-gov):iam::([0-9]{12}):oidc-provider/(.+)$")
-        .expect("valid regex")
-});
 
 /// Lints a trust policy for `issuer` (Prefect Cloud's is [`Issuer::prefect`]): every reason
 /// the issuer's tokens could not assume the role, and every way the policy trusts more than
@@ -107,14 +102,6 @@ pub fn lint_for(policy: &Value, expect: &Expect, issuer: &Issuer) -> Vec<Finding
         );
     }
     out.0
-}
-
-/// Values the fixes name: the expected accounts, or the policy's, or placeholders.
-pub(crate) struct Context<'a> {
-    pub(crate) expect: &'a Expect,
-    pub(crate) issuer: &'a Issuer,
-    pub(crate) aws: String,
-    pub(crate) prefect: String,
 }
 
 /// The account of the first OIDC provider ARN in the policy, to make fixes concrete.

@@ -138,7 +138,11 @@ pub fn parse_duration(seconds: u32) -> Result<u32, Error> {
     if (MIN_DURATION..=MAX_CHAINED_DURATION).contains(&seconds) {
         Ok(seconds)
     } else {
-        Err(Error::Duration { seconds })
+        Err(Error::Duration {
+            seconds,
+            min: MIN_DURATION,
+            max: MAX_CHAINED_DURATION,
+        })
     }
 }
 

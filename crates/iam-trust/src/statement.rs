@@ -1,9 +1,11 @@
 //! The `Action` and `Principal` of a web identity trust statement.
 
-use super::{
-    ACTION, CREATE_PROVIDER, Context, Findings, ISSUER_URL, PROVIDER, PROVIDER_ARN, actions, items,
-    provider_arn_for, wildcard_match,
-};
+use crate::actions;
+use crate::context::{Context, PROVIDER_ARN};
+use crate::document::items;
+use crate::findings::Findings;
+use crate::pattern::wildcard_match;
+use crate::prefect_cloud::{ACTION, CREATE_PROVIDER, ISSUER_URL, PROVIDER, provider_arn_for};
 use serde_json::Value;
 
 pub(super) fn check_action(pointer: &str, statement: &Value, ctx: &Context, out: &mut Findings) {

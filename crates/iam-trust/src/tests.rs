@@ -7,6 +7,9 @@ mod prefect_findings;
 
 use super::finding_table::{AWS, flags};
 use super::*;
+use crate::finding_table::lint;
+use crate::pattern::{pattern_within, wildcard_match};
+use crate::prefect_cloud::{ACTION, AUD_KEY, AUDIENCE, SUB_KEY, provider_arn, subject};
 use pretty_assertions::assert_eq;
 use serde_json::{Value, json};
 

@@ -13,5 +13,4 @@ mod retry;
 mod write_limit;
 
 pub(crate) use gate::{Gate, Pushback};
-pub(crate) use pace::MIN_MAX_RPS;
 pub(crate) use retry::{MAX_THROTTLED_TRIES, RetryPolicy};

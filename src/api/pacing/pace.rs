@@ -9,11 +9,9 @@
 //!
 //! Plain arithmetic over `Instant`s, unit-tested below; [`Gate`] wraps it for async use.
 
+use crate::config::MIN_MAX_RPS;
 use std::time::{Duration, Instant};
 
-/// The lowest `--max-rps` taken (one request every 100 s): a lower one is refused by the
-/// flag's parser, and the pacer never spaces requests further apart than this.
-pub(crate) const MIN_MAX_RPS: f64 = 0.01;
 /// Share of the learned rate the pacer spends, so throttled answers stay rare.
 const HEADROOM: f64 = 0.95;
 /// The learned rate never drops below this many requests per second.

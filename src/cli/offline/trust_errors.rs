@@ -40,7 +40,7 @@ pub(crate) fn usage(error: &Error) -> String {
         Error::SameRole => "--from-role and --to-role are the same role; give the role the springboard assumes as --to-role".into(),
         Error::ExternalId { text } => format!("invalid --external-id {text:?}: {reason}"),
         Error::SessionName { text } => format!("invalid --session-name {text:?}: {reason}"),
-        Error::Duration { seconds } => format!("invalid --duration {seconds}: {reason}"),
+        Error::Duration { seconds, .. } => format!("invalid --duration {seconds}: {reason}"),
         Error::Unevaluable { .. } | Error::Terraform { .. } => error.to_string(),
     }
 }

@@ -162,7 +162,7 @@ impl Reader {
 /// never sends one server's key to another.
 pub(super) fn client(connection: &ConnectionArgs, profile: Option<&str>) -> Result<Client> {
     let config = match profile {
-        None => Config::from_env(connection)?,
+        None => Config::from_env(&connection.into())?,
         Some(profile) => {
             let args = ConnectionArgs {
                 api_url: None,
@@ -170,7 +170,7 @@ pub(super) fn client(connection: &ConnectionArgs, profile: Option<&str>) -> Resu
                 profile: Some(profile.to_string()),
                 ..connection.clone()
             };
-            let resolved = Config::resolve(&args, &|key| {
+            let resolved = Config::resolve(&(&args).into(), &|key| {
                 let connection_key = matches!(
                     key,
                     "PREFECT_API_URL" | "PREFECT_API_KEY" | "PREFECT_API_AUTH_STRING"

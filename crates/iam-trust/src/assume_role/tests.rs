@@ -1,7 +1,9 @@
 //! Table tests of plain `sts:AssumeRole` trust policies, and of the policy version.
 
+use crate::expect::Expect;
+use crate::finding_table::lint;
 use crate::finding_table::{AWS, Case, expect, run};
-use crate::{Expect, Level, lint};
+use poolsync_engine::finding::Level;
 use pretty_assertions::assert_eq;
 use serde_json::{Value, json};
 

@@ -2,7 +2,10 @@
 //! sends, and only it.
 
 use super::{Compare, has_wildcard};
-use crate::{Context, Findings, items, wildcard_match};
+use crate::context::Context;
+use crate::document::items;
+use crate::findings::Findings;
+use crate::pattern::wildcard_match;
 use serde_json::Value;
 
 pub(super) fn check_aud(

@@ -2,7 +2,11 @@
 //! account, in canonical form, the expected one when the caller names it.
 
 use super::{Compare, has_wildcard};
-use crate::{Context, Findings, SUBJECT_PREFIX, items, subject, wildcard_match};
+use crate::context::Context;
+use crate::document::items;
+use crate::findings::Findings;
+use crate::pattern::wildcard_match;
+use crate::prefect_cloud::{SUBJECT_PREFIX, subject};
 use serde_json::Value;
 
 /// What a `sub` condition value allows.

@@ -2,7 +2,11 @@
 //! a subject pattern: against the subject rule, and how far a wildcard reaches over tenants.
 
 use super::{Compare, has_wildcard};
-use crate::{Context, Findings, SubjectRule, items, pattern_within, wildcard_match};
+use crate::context::Context;
+use crate::document::items;
+use crate::findings::Findings;
+use crate::issuer::SubjectRule;
+use crate::pattern::{pattern_within, wildcard_match};
 use serde_json::Value;
 
 /// How far a subject pattern reaches for an issuer whose subjects are `<kind>:<tenant>...`.

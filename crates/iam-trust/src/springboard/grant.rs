@@ -2,8 +2,12 @@
 //! `sts:AssumeRole` (or misspell it), the finding of a `Deny` that takes it back, what is
 //! reported when nothing grants the call, and the order findings are reported in.
 
+use crate::actions;
 use crate::assume_role::{ASSUME_ROLE, has_condition};
-use crate::{Finding, Findings, actions, items, wildcard_match};
+use crate::document::items;
+use crate::findings::Findings;
+use crate::pattern::wildcard_match;
+use poolsync_engine::finding::Finding;
 use serde_json::Value;
 
 /// How a statement's actions relate to `sts:AssumeRole`.

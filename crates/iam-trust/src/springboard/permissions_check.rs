@@ -3,9 +3,14 @@
 
 use super::Pair;
 use super::grant::{Covers, Ungranted, covers, deny, in_document_order, misspelt};
+use crate::actions;
 use crate::assume_role::ASSUME_ROLE;
 use crate::document::{self, Effect};
-use crate::{Finding, Findings, InputNames, actions, items, statements, wildcard_match};
+use crate::document::{items, statements};
+use crate::findings::Findings;
+use crate::input_names::InputNames;
+use crate::pattern::wildcard_match;
+use poolsync_engine::finding::Finding;
 use serde_json::Value;
 
 /// Lints the springboard's permissions policy against the pair: it must allow

@@ -1,9 +1,10 @@
 //! Table tests of the springboard pair: its trust and permissions policies, and its
 //! arguments.
 
+use crate::error::Error;
 use crate::finding_table::{Case, flags, run};
 use crate::springboard::{self, Pair};
-use crate::{Error, Level};
+use poolsync_engine::finding::Level;
 use pretty_assertions::assert_eq;
 use serde_json::{Value, json};
 

@@ -6,7 +6,11 @@ use super::{Pair, Role};
 use crate::assume_role::{ASSUME_ROLE, has_condition};
 use crate::condition::{Compare, compare};
 use crate::document::{self, Effect};
-use crate::{Finding, Findings, InputNames, items, statements, wildcard_match};
+use crate::document::{items, statements};
+use crate::findings::Findings;
+use crate::input_names::InputNames;
+use crate::pattern::wildcard_match;
+use poolsync_engine::finding::Finding;
 use poolsync_engine::pointer::Pointer;
 use serde_json::Value;
 

@@ -2,7 +2,10 @@
 //! issuer, with the tenant rule, `--subject`, `--subject-like` and no audience.
 
 use crate::finding_table::{AWS, Case, expect, run};
-use crate::{ACTION, Issuer, Level, SubjectRule, generate, lint_for};
+use crate::issuer::{Issuer, SubjectRule};
+use crate::lint::lint_for;
+use crate::prefect_cloud::{ACTION, generate};
+use poolsync_engine::finding::Level;
 use serde_json::{Value, json};
 
 use Level::{Error as E, Warning as W};
