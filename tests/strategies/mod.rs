@@ -256,16 +256,22 @@ pub(crate) fn required_of(template: &Value) -> Vec<Value> {
         .unwrap_or_default()
 }
 
-/// The variables `base` defines in `variables.properties` that `current` does not.
+/// The variables `base` defines in `variables.properties` that `current` does not (the
+/// set difference of their names; none when either side has no properties object).
 pub(crate) fn deleted_variables(base: &Value, current: &Value) -> Vec<String> {
-    let properties = |doc: &Value| doc.pointer("/variables/properties")?.as_object().cloned();
-    let (Some(base), Some(current)) = (properties(base), properties(current)) else {
-        return Vec::new();
+    let names = |doc: &Value| -> Option<std::collections::BTreeSet<String>> {
+        Some(
+            doc["variables"]["properties"]
+                .as_object()?
+                .keys()
+                .cloned()
+                .collect(),
+        )
     };
-    base.keys()
-        .filter(|name| !current.contains_key(*name))
-        .cloned()
-        .collect()
+    match (names(base), names(current)) {
+        (Some(base), Some(current)) => base.difference(&current).cloned().collect(),
+        _ => Vec::new(),
+    }
 }
 
 /// The placeholders the server counts in `value` found at `pointer`: none outside
