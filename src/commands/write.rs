@@ -30,7 +30,6 @@ use crate::backup::{self, Backup};
 use crate::error::{Error, Result};
 use futures::{StreamExt, stream};
 use item::Item;
-use serde_json::Value;
 use std::path::Path;
 use std::time::{Duration, Instant};
 use verdict::may_have_landed;
@@ -258,7 +257,11 @@ impl<'a, R: Remote> SafeWrite<'a, R> {
     /// of an older read is replaced, so the one left holds what the PATCH replaces.
     fn back_up<T: Carried>(&self, item: &mut Item<T>, fresh: &WorkPool) -> Result<()> {
         let dir = self.backups.ok_or(Error::NoBackupDir)?;
-        let pool = serde_json::to_value(fresh).unwrap_or(Value::Null);
+        // Never a stand-in: a pool that cannot be serialised is not backed up, nor written.
+        let pool = serde_json::to_value(fresh).map_err(|source| Error::Json {
+            input: format!("work pool {:?} as read", fresh.name),
+            source,
+        })?;
         if item.backup.as_ref().is_some_and(|(_, held)| *held == pool) {
             return Ok(());
         }
