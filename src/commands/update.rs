@@ -17,10 +17,10 @@ use super::output::Printer;
 use super::plan::{ExitRule, Plan};
 use super::signals::Stop;
 use super::tally::Tally;
-use super::write::SafeWrite;
+use super::write::{Forming, SafeWrite};
 use crate::cli::{ConnectionArgs, UpdateArgs};
 use crate::error::{Error, Result};
-use futures::{Stream, StreamExt};
+use futures::{SinkExt, Stream, StreamExt, stream};
 use prepare::{Prepared, Shared, Target};
 use std::io::IsTerminal;
 
@@ -54,8 +54,17 @@ pub(super) async fn run(connection: &ConnectionArgs, args: &UpdateArgs, color: b
         bar,
     );
     let prepared = prepare_each(&ctx, targets, &stop, plan.concurrency);
-    let ended = write_chunks(prepared, &writer, &stop, plan.chunk);
-    let (tally, listing_error) = print(ended, &mut printer, &ctx, &stop).await?;
+    // Prepared pools wait in a queue of one chunk, so preparing goes on while writes are
+    // held back (by pacing, a slow server, a retry), and the next chunk forms from the queue.
+    let (queue, queued) = futures::channel::mpsc::channel(plan.chunk);
+    let produce = async move {
+        let mut queue = queue.sink_map_err(drop);
+        let _ = queue.send_all(&mut prepared.map(Ok)).await;
+    };
+    let forming = Forming::default();
+    let ended = write_chunks(queued, &writer, &forming, &stop, plan.chunk);
+    let ((), printed) = futures::join!(produce, print(ended, &mut printer, &ctx, &stop));
+    let (tally, listing_error) = printed?;
     let held = printer.finish(&tally)?;
     exit_code(&plan.exit, &tally, held, listing_error)
 }
@@ -79,32 +88,40 @@ fn prepare_each<'a>(
         .buffer_unordered(concurrency)
 }
 
-/// Groups what is ready into chunks of `chunk`, writes each chunk's pending pools through
-/// the safe write, and yields every pool's final report, with a listing's error.
+/// Groups what is ready into chunks of up to `chunk` (a chunk forms once the chunks before
+/// it have sent their first round, see [`Forming`]), writes each chunk's pending pools
+/// through the safe write, and yields every pool's final report, with a listing's error.
 fn write_chunks<'a>(
     prepared: impl Stream<Item = Result<Prepared>> + 'a,
     writer: &'a SafeWrite<'a>,
+    forming: &'a Forming,
     stop: &'a Stop,
     chunk: usize,
 ) -> impl Stream<Item = (Vec<Report>, Option<Error>)> + 'a {
-    prepared
-        .ready_chunks(chunk)
-        .map(move |steps| async move {
-            let (mut reports, mut writes, mut listing) = (Vec::new(), Vec::new(), None);
-            for step in steps {
-                match step {
-                    Ok(Prepared::Ended(report)) => reports.push(*report),
-                    Ok(Prepared::Write(pending)) => writes.push(*pending),
-                    Err(e) => listing = Some(e),
-                }
+    let chunks = Box::pin(prepared.ready_chunks(chunk));
+    stream::unfold(chunks, move |mut chunks| async move {
+        forming.due().await;
+        let steps = chunks.next().await?;
+        Some(((steps, forming.handed()), chunks))
+    })
+    .map(move |(steps, starting)| async move {
+        let (mut reports, mut writes, mut listing) = (Vec::new(), Vec::new(), None);
+        for step in steps {
+            match step {
+                Ok(Prepared::Ended(report)) => reports.push(*report),
+                Ok(Prepared::Write(pending)) => writes.push(*pending),
+                Err(e) => listing = Some(e),
             }
-            if !writes.is_empty() {
-                let written = writer.chunk(writes, stop).await;
-                reports.extend(written.into_iter().map(Report::written));
-            }
-            (reports, listing)
-        })
-        .buffer_unordered(CHUNKS_IN_FLIGHT)
+        }
+        if writes.is_empty() {
+            drop(starting);
+        } else {
+            let written = writer.chunk(writes, stop, Some(starting)).await;
+            reports.extend(written.into_iter().map(Report::written));
+        }
+        (reports, listing)
+    })
+    .buffer_unordered(CHUNKS_IN_FLIGHT)
 }
 
 /// Prints each report as it ends and adds it up; returns the tally (with what the run cost)

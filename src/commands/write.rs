@@ -14,23 +14,27 @@
 //! backup is written again when the server's state moved, so it always holds what the
 //! server held just before the PATCH that was sent.
 
+mod forming;
 mod item;
 #[cfg(test)]
 mod model;
 mod pending;
 mod remote;
+mod saved;
 mod verdict;
 
+pub(crate) use forming::{Forming, Starting};
 pub(crate) use pending::{Carried, Pending, Record, Written};
 pub(crate) use remote::Remote;
 
 use super::signals::Stop;
 use crate::api::{Client, WorkPool, WriteAttempt};
-use crate::backup::{self, Backup};
 use crate::error::{Error, Result};
 use futures::{StreamExt, stream};
 use item::Item;
+use saved::{Shelf, off_thread};
 use std::path::Path;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use verdict::may_have_landed;
 
@@ -42,7 +46,8 @@ const MAX_LATE: u32 = 100;
 #[derive(Debug)]
 pub(crate) struct SafeWrite<'a, R = Client> {
     remote: &'a R,
-    backups: Option<&'a Path>,
+    /// Where the backups go.
+    shelf: Shelf,
     /// PATCHes of one chunk in flight at once (the client's write limit applies too).
     concurrency: usize,
     /// Held by one chunk's round at a time (backups, re-read, PATCHes): chunks in flight
@@ -66,7 +71,10 @@ impl<'a, R: Remote> SafeWrite<'a, R> {
     pub(crate) fn new(remote: &'a R, backups: Option<&'a Path>, concurrency: usize) -> Self {
         SafeWrite {
             remote,
-            backups,
+            shelf: Shelf {
+                dir: backups.map(Path::to_path_buf),
+                base_url: remote.base_url().to_string(),
+            },
             concurrency: concurrency.max(1),
             turn: tokio::sync::Mutex::new(()),
         }
@@ -78,10 +86,12 @@ impl<'a, R: Remote> SafeWrite<'a, R> {
     /// Pools whose PATCH must be retried wait out the longest backoff of their rounds
     /// together, then share one re-read; pools that only could not leave in time go again
     /// at once.
-    pub(crate) async fn chunk<T: Carried>(
+    /// `starting`, if any, goes once the first round is sent (see [`Forming`]).
+    pub(crate) async fn chunk<T: Carried + Send + 'static>(
         &self,
         chunk: Vec<Pending<T>>,
         stop: &Stop,
+        mut starting: Option<Starting<'_>>,
     ) -> Vec<Written<T>> {
         let mut ready: Vec<Item<T>> = chunk.into_iter().map(Item::new).collect();
         let (mut backing, mut due) = (Vec::new(), Instant::now());
@@ -112,6 +122,7 @@ impl<'a, R: Remote> SafeWrite<'a, R> {
             let next = self
                 .round(std::mem::take(&mut ready), stop, &mut ended)
                 .await;
+            drop(starting.take());
             if !next.backing.is_empty() {
                 due = due.max(Instant::now() + next.wait);
             }
@@ -125,20 +136,30 @@ impl<'a, R: Remote> SafeWrite<'a, R> {
 
     /// One round, with the turn held: the backups, one re-read, and the PATCHes of the pools
     /// that are unchanged. Returns the pools to try again.
-    async fn round<T: Carried>(
+    async fn round<T: Carried + Send + 'static>(
         &self,
         items: Vec<Item<T>>,
         stop: &Stop,
         ended: &mut Done<T>,
     ) -> Next<T> {
+        // Backed up before the turn and the re-read, from the read the merge used, off the
+        // runtime's thread: the re-read then only confirms the server still holds that, and
+        // no disk write delays a PATCH, this round's or another chunk's.
+        let shelf = self.shelf.clone();
+        let (mut items, failed) = off_thread(move || {
+            let mut failed = Vec::new();
+            (shelf.back_up_all(items, &mut failed), failed)
+        })
+        .await;
+        ended.ends.extend(failed);
         let turn = self.turn.lock().await;
         if let Some(signal) = stop.signal() {
+            for item in &mut items {
+                item.drop_backup();
+            }
             verdict::interrupted(items, signal, ended);
             return Next::default();
         }
-        // Backed up before the re-read, from the read the merge used: the re-read then only
-        // confirms the server still holds that, and no disk write delays a PATCH.
-        let mut items = self.back_up_all(items, &mut ended.ends);
         // Paced, a round holds only the PATCHes whose slots come within the window; the rest
         // wait for the next round, nothing spent.
         let later = items.split_off(items.len().min(self.remote.writes_per_read()));
@@ -149,13 +170,23 @@ impl<'a, R: Remote> SafeWrite<'a, R> {
                 ..Next::default()
             };
         }
+        // The same request reads back the writes of the rounds before (one request less
+        // per round); their verdicts wait until this round's PATCHes are sent.
+        let back = std::mem::take(&mut ended.sent);
         let booking = self.remote.book(items.len());
-        let names: Vec<String> = items.iter().map(|i| i.name().to_string()).collect();
-        let fresh = match self.remote.read(&names, booking.read()).await {
+        let names: Vec<String> = (items.iter().map(Item::name))
+            .chain(back.iter().map(|(i, _)| i.name()))
+            .map(str::to_string)
+            .collect();
+        let mut fresh = match self.remote.read(&names, booking.read()).await {
             Ok(fresh) => fresh,
             Err(e) => {
                 items.extend(later);
-                verdict::unread(items, e, &mut ended.ends);
+                let shared = Arc::new(e);
+                ended
+                    .ends
+                    .extend(verdict::unconfirmed(back, Error::Shared(shared.clone())));
+                verdict::unread(items, Error::Shared(shared), &mut ended.ends);
                 return Next::default();
             }
         };
@@ -168,6 +199,13 @@ impl<'a, R: Remote> SafeWrite<'a, R> {
                 Judged::Ended(report) => ended.ends.push(report),
             }
         }
+        let back: Vec<_> = (back.into_iter())
+            .map(|sent| {
+                let held = fresh.pools.remove(sent.0.name());
+                (sent, held)
+            })
+            .collect();
+        drop(fresh.pools);
         let (by, booking) = (fresh.by, &booking);
         let attempts: Vec<(Item<T>, WriteAttempt)> = stream::iter(ready.into_iter().enumerate())
             .map(|(i, item)| async move {
@@ -184,31 +222,10 @@ impl<'a, R: Remote> SafeWrite<'a, R> {
             .collect()
             .await;
         drop(turn);
+        ended.ends.extend(confirm_all(back).await);
         let mut next = settle(attempts, ended);
         next.now.extend(later);
         next
-    }
-
-    /// Backs up each pool not backed up yet, from the read its merge used; a pool whose
-    /// backup fails ends there.
-    fn back_up_all<T: Carried>(
-        &self,
-        items: Vec<Item<T>>,
-        reports: &mut Vec<Written<T>>,
-    ) -> Vec<Item<T>> {
-        let mut kept = Vec::with_capacity(items.len());
-        for mut item in items {
-            if item.backup.is_some() {
-                kept.push(item);
-                continue;
-            }
-            let read = item.pending.pool.clone();
-            match self.back_up(&mut item, &read) {
-                Ok(()) => kept.push(item),
-                Err(e) => reports.push(item.pending.fail(e)),
-            }
-        }
-        kept
     }
 
     /// The conflict check of one pool against the fresh read; its backup is written again
@@ -227,7 +244,7 @@ impl<'a, R: Remote> SafeWrite<'a, R> {
         };
         if fresh.updated == read.updated && fresh.base_job_template == read.base_job_template {
             item.landed = None;
-            return match self.back_up(&mut item, fresh) {
+            return match self.shelf.back_up(&mut item, Some(fresh)) {
                 Ok(()) => Judged::Ready(item),
                 Err(e) => Judged::Ended(item.pending.fail(e)),
             };
@@ -253,57 +270,57 @@ impl<'a, R: Remote> SafeWrite<'a, R> {
         Judged::Ended(item.pending.fail(Error::Conflict { pool, what }))
     }
 
-    /// Backs `fresh` up for `item`, unless its backup already holds exactly that; a backup
-    /// of an older read is replaced, so the one left holds what the PATCH replaces.
-    fn back_up<T: Carried>(&self, item: &mut Item<T>, fresh: &WorkPool) -> Result<()> {
-        let dir = self.backups.ok_or(Error::NoBackupDir)?;
-        // Never a stand-in: a pool that cannot be serialised is not backed up, nor written.
-        let pool = serde_json::to_value(fresh).map_err(|source| Error::Json {
-            input: format!("work pool {:?} as read", fresh.name),
-            source,
-        })?;
-        if item.backup.as_ref().is_some_and(|(_, held)| *held == pool) {
-            return Ok(());
-        }
-        let record = &item.pending.record;
-        let mut backup = Backup::new(self.remote.base_url(), pool.clone(), record.kind);
-        backup.default = record.default.as_deref().cloned();
-        backup.base = record.base.clone();
-        backup.base_origin = record.base_origin.clone();
-        backup.restored = record.restored.clone();
-        backup.merged = Some(item.pending.template().clone());
-        let path = backup::write(dir, &backup)?;
-        if let Some((older, _)) = item.backup.replace((path, pool)) {
-            // An unconfirmed backup of the same template, one read older: no longer needed.
-            let _ = std::fs::remove_file(older);
-        }
-        Ok(())
-    }
-
     /// Reads back every pool that was sent, in one request, and confirms each.
-    async fn read_back<T: Carried>(&self, sent: Vec<(Item<T>, Result<()>)>) -> Vec<Written<T>> {
+    async fn read_back<T: Carried + Send + 'static>(
+        &self,
+        sent: Vec<(Item<T>, Result<()>)>,
+    ) -> Vec<Written<T>> {
         if sent.is_empty() {
             return Vec::new();
         }
         let names: Vec<String> = sent.iter().map(|(i, _)| i.name().to_string()).collect();
         match self.remote.read(&names, None).await {
-            Ok(fresh) => sent
-                .into_iter()
-                .map(|(item, result)| {
-                    let held = fresh.pools.get(item.name()).map(|p| &p.base_job_template);
-                    verdict::confirm(item, result, held)
-                })
-                .collect(),
+            Ok(mut fresh) => {
+                let back = (sent.into_iter())
+                    .map(|sent| {
+                        let held = fresh.pools.remove(sent.0.name());
+                        (sent, held)
+                    })
+                    .collect();
+                confirm_all(back).await
+            }
             Err(e) => verdict::unconfirmed(sent, e),
         }
     }
 }
 
+/// The read-back verdicts of written pools, each with the pool as the server now holds it,
+/// off the runtime's thread (a confirmed write renames its backup).
+async fn confirm_all<T: Carried + Send + 'static>(
+    back: Vec<(Sent<T>, Option<WorkPool>)>,
+) -> Vec<Written<T>> {
+    if back.is_empty() {
+        return Vec::new();
+    }
+    off_thread(move || {
+        (back.into_iter())
+            .map(|((item, result), held)| {
+                verdict::confirm(item, result, held.as_ref().map(|p| &p.base_job_template))
+            })
+            .collect()
+    })
+    .await
+}
+
+/// A pool whose PATCH was answered, with that answer (an error that may hide a write that
+/// landed), to read back.
+type Sent<T> = (Item<T>, Result<()>);
+
 /// The pools a chunk is done with: their ends, and writes to read back.
 struct Done<T> {
     ends: Vec<Written<T>>,
     /// Each with its PATCH's answer (an error that may hide a write that landed).
-    sent: Vec<(Item<T>, Result<()>)>,
+    sent: Vec<Sent<T>>,
 }
 
 impl<T> Default for Done<T> {

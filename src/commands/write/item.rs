@@ -2,9 +2,8 @@
 //! spent, its backup, and what an earlier answer or a signal left open.
 
 use super::Pending;
-use crate::api::Tries;
+use crate::api::{Tries, WorkPool};
 use crate::error::{Error, Signal};
-use serde_json::Value;
 use std::path::PathBuf;
 
 /// One pool on its way through the safe write.
@@ -13,8 +12,8 @@ pub(super) struct Item<T> {
     pub(super) pending: Pending<T>,
     /// Retries spent on its PATCH.
     pub(super) tries: Tries,
-    /// The backup written from the latest read, and the pool it holds.
-    pub(super) backup: Option<(PathBuf, Value)>,
+    /// The backup written from the latest read.
+    pub(super) backup: Option<Saved>,
     /// The error of an earlier PATCH that may have landed (a 5xx, a lost connection).
     pub(super) landed: Option<Error>,
     /// Re-reads because its PATCH could not leave in time.
@@ -49,8 +48,8 @@ impl<T> Item<T> {
         if self.landed.is_some() {
             return;
         }
-        if let Some((path, _)) = self.backup.take() {
-            let _ = std::fs::remove_file(path);
+        if let Some(saved) = self.backup.take() {
+            let _ = std::fs::remove_file(saved.path);
         }
     }
 
@@ -58,7 +57,25 @@ impl<T> Item<T> {
     pub(super) fn backup_path(&self) -> PathBuf {
         self.backup
             .as_ref()
-            .map(|(p, _)| p.clone())
+            .map(|saved| saved.path.clone())
             .unwrap_or_default()
     }
+
+    /// Whether its backup holds the pool exactly as `pool`.
+    pub(super) fn backed_up_as(&self, pool: &WorkPool) -> bool {
+        self.backup.as_ref().is_some_and(|saved| {
+            let held = saved.moved.as_ref().unwrap_or(&self.pending.pool);
+            held == pool
+        })
+    }
+}
+
+/// The backup of one pool, written before its PATCH.
+pub(super) struct Saved {
+    /// Its file.
+    pub(super) path: PathBuf,
+    /// The pool it holds, when that is not the pool as read (`pending.pool`): a re-read
+    /// found the pool moved in a way the conflict check allows. Most pools hold `None`, so
+    /// no second copy of a template stays in memory.
+    pub(super) moved: Option<WorkPool>,
 }
