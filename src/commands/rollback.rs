@@ -108,10 +108,7 @@ pub(super) async fn run(
         carried: target,
     };
     let writer = SafeWrite::new(&client, Some(&dir), 1);
-    let written = writer
-        .chunk(vec![pending], &Stop::default(), None)
-        .await
-        .pop();
+    let written = writer.chunk(vec![pending], &Stop::default()).await.pop();
     match written.map(|w| w.result) {
         Some(Ok(())) => {
             println!("{}: rolled back to {}", args.pool, path.display());

@@ -13,20 +13,18 @@ mod targets;
 
 use super::connect;
 use super::outcome::Report;
+use super::outcome::Upgrade;
 use super::output::Printer;
 use super::plan::{ExitRule, Plan};
 use super::signals::Stop;
 use super::tally::Tally;
-use super::write::{Forming, SafeWrite};
+use super::write::{Pending, SafeWrite};
 use crate::cli::{ConnectionArgs, UpdateArgs};
 use crate::error::{Error, Result};
-use futures::{SinkExt, Stream, StreamExt, stream};
+use futures::channel::mpsc;
+use futures::{SinkExt, Stream, StreamExt};
 use prepare::{Prepared, Shared, Target};
 use std::io::IsTerminal;
-
-/// Chunks of writes in flight at once: the next chunks' re-reads and PATCHes overlap a chunk
-/// waiting for its slowest write (a retried 503) before its read-back.
-const CHUNKS_IN_FLIGHT: usize = 4;
 
 /// Runs `update`; returns the exit code. Each stage is one function, in data-path order.
 pub(super) async fn run(connection: &ConnectionArgs, args: &UpdateArgs, color: bool) -> Result<u8> {
@@ -54,17 +52,16 @@ pub(super) async fn run(connection: &ConnectionArgs, args: &UpdateArgs, color: b
         bar,
     );
     let prepared = prepare_each(&ctx, targets, &stop, plan.concurrency);
-    // Prepared pools wait in a queue of one chunk, so preparing goes on while writes are
-    // held back (by pacing, a slow server, a retry), and the next chunk forms from the queue.
-    let (queue, queued) = futures::channel::mpsc::channel(plan.chunk);
-    let produce = async move {
-        let mut queue = queue.sink_map_err(drop);
-        let _ = queue.send_all(&mut prepared.map(Ok)).await;
-    };
-    let forming = Forming::default();
-    let ended = write_chunks(queued, &writer, &forming, &stop, plan.chunk);
-    let ((), printed) = futures::join!(produce, print(ended, &mut printer, &ctx, &stop));
-    let (tally, listing_error) = printed?;
+    // Three stages at once: sorting sends each prepared pool to the printer (nothing to
+    // write) or to the write queue (one chunk long, so preparing goes on while writes are
+    // held back); the safe write takes its rounds from the queue; the printer prints each
+    // end as it comes. A printer error stops them all.
+    let (queue, queued) = mpsc::channel(plan.chunk);
+    let (ends, ended) = mpsc::unbounded();
+    let sorted = sort(prepared, queue, ends.clone());
+    let written = write(&writer, queued, ends, &stop, plan.chunk);
+    let printed = print(ended, &mut printer, &ctx, &stop);
+    let ((), (), (tally, listing_error)) = futures::try_join!(sorted, written, printed)?;
     let held = printer.finish(&tally)?;
     exit_code(&plan.exit, &tally, held, listing_error)
 }
@@ -88,46 +85,52 @@ fn prepare_each<'a>(
         .buffer_unordered(concurrency)
 }
 
-/// Groups what is ready into chunks of up to `chunk` (a chunk forms once the chunks before
-/// it have sent their first round, see [`Forming`]), writes each chunk's pending pools
-/// through the safe write, and yields every pool's final report, with a listing's error.
-fn write_chunks<'a>(
-    prepared: impl Stream<Item = Result<Prepared>> + 'a,
-    writer: &'a SafeWrite<'a>,
-    forming: &'a Forming,
-    stop: &'a Stop,
+/// One pool's end on its way to the printer, or the error that cut the listing short.
+enum End {
+    Report(Box<Report>),
+    Listing(Error),
+}
+
+/// Sends each prepared pool on: a write to the queue, a final report to the printer.
+async fn sort(
+    prepared: impl Stream<Item = Result<Prepared>>,
+    mut queue: mpsc::Sender<Pending<Upgrade>>,
+    ends: mpsc::UnboundedSender<End>,
+) -> Result<()> {
+    let mut prepared = std::pin::pin!(prepared);
+    while let Some(step) = prepared.next().await {
+        let sent = match step {
+            Ok(Prepared::Write(pending)) => queue.send(*pending).await.is_ok(),
+            Ok(Prepared::Ended(report)) => ends.unbounded_send(End::Report(report)).is_ok(),
+            Err(e) => ends.unbounded_send(End::Listing(e)).is_ok(),
+        };
+        if !sent {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// Writes the queued pools through the safe write, rounds of at most `chunk`, and sends
+/// each end to the printer.
+async fn write(
+    writer: &SafeWrite<'_>,
+    queued: mpsc::Receiver<Pending<Upgrade>>,
+    ends: mpsc::UnboundedSender<End>,
+    stop: &Stop,
     chunk: usize,
-) -> impl Stream<Item = (Vec<Report>, Option<Error>)> + 'a {
-    let chunks = Box::pin(prepared.ready_chunks(chunk));
-    stream::unfold(chunks, move |mut chunks| async move {
-        forming.due().await;
-        let steps = chunks.next().await?;
-        Some(((steps, forming.handed()), chunks))
-    })
-    .map(move |(steps, starting)| async move {
-        let (mut reports, mut writes, mut listing) = (Vec::new(), Vec::new(), None);
-        for step in steps {
-            match step {
-                Ok(Prepared::Ended(report)) => reports.push(*report),
-                Ok(Prepared::Write(pending)) => writes.push(*pending),
-                Err(e) => listing = Some(e),
-            }
-        }
-        if writes.is_empty() {
-            drop(starting);
-        } else {
-            let written = writer.chunk(writes, stop, Some(starting)).await;
-            reports.extend(written.into_iter().map(Report::written));
-        }
-        (reports, listing)
-    })
-    .buffer_unordered(CHUNKS_IN_FLIGHT)
+) -> Result<()> {
+    let out = |written| {
+        let _ = ends.unbounded_send(End::Report(Box::new(Report::written(written))));
+    };
+    writer.flow(queued, chunk, stop, out).await;
+    Ok(())
 }
 
 /// Prints each report as it ends and adds it up; returns the tally (with what the run cost)
 /// and the first listing error.
 async fn print(
-    ended: impl Stream<Item = (Vec<Report>, Option<Error>)>,
+    ended: impl Stream<Item = End>,
     printer: &mut Printer,
     ctx: &Shared,
     stop: &Stop,
@@ -135,12 +138,14 @@ async fn print(
     let mut tally = Tally::default();
     let mut listing_error = None;
     let mut ended = std::pin::pin!(ended);
-    while let Some((reports, listing)) = ended.next().await {
-        for report in reports {
-            tally.add(&report);
-            printer.report(report)?;
+    while let Some(end) = ended.next().await {
+        match end {
+            End::Report(report) => {
+                tally.add(&report);
+                printer.report(*report)?;
+            }
+            End::Listing(error) => listing_error = listing_error.or(Some(error)),
         }
-        listing_error = listing_error.or(listing);
     }
     tally.requests = ctx.client.requests();
     tally.retries = ctx.client.retries();

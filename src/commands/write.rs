@@ -14,7 +14,7 @@
 //! backup is written again when the server's state moved, so it always holds what the
 //! server held just before the PATCH that was sent.
 
-mod forming;
+mod flow;
 mod item;
 #[cfg(test)]
 mod model;
@@ -23,7 +23,6 @@ mod remote;
 mod saved;
 mod verdict;
 
-pub(crate) use forming::{Forming, Starting};
 pub(crate) use pending::{Carried, Pending, Record, Written};
 pub(crate) use remote::Remote;
 
@@ -35,7 +34,7 @@ use item::Item;
 use saved::{Shelf, off_thread};
 use std::path::Path;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use verdict::may_have_landed;
 
 /// Re-reads one pool may take because its PATCH could not leave in its window, before it
@@ -80,57 +79,16 @@ impl<'a, R: Remote> SafeWrite<'a, R> {
         }
     }
 
-    /// Writes every pool of `chunk`; returns how each ended. Once `stop` is set,
-    /// no further PATCH starts: the pools not yet sent end `skipped`, nothing written.
-    ///
-    /// Pools whose PATCH must be retried wait out the longest backoff of their rounds
-    /// together, then share one re-read; pools that only could not leave in time go again
-    /// at once.
-    /// `starting`, if any, goes once the first round is sent (see [`Forming`]).
+    /// Writes every pool of `chunk` (see [`SafeWrite::flow`]); returns how each ended.
     pub(crate) async fn chunk<T: Carried + Send + 'static>(
         &self,
         chunk: Vec<Pending<T>>,
         stop: &Stop,
-        mut starting: Option<Starting<'_>>,
     ) -> Vec<Written<T>> {
-        let mut ready: Vec<Item<T>> = chunk.into_iter().map(Item::new).collect();
-        let (mut backing, mut due) = (Vec::new(), Instant::now());
-        let mut ended = Done::default();
-        loop {
-            if ready.is_empty() {
-                if backing.is_empty() {
-                    break;
-                }
-                let wait = due.saturating_duration_since(Instant::now());
-                let waited = match wait.is_zero() {
-                    true => Ok(()),
-                    false => self.remote.wait(wait).await,
-                };
-                ready = std::mem::take(&mut backing);
-                if let Err(e) = waited
-                    && stop.running()
-                {
-                    verdict::unread(ready, e, &mut ended.ends);
-                    break;
-                }
-            }
-            if let Some(signal) = stop.signal() {
-                ready.append(&mut backing);
-                verdict::interrupted(ready, signal, &mut ended);
-                break;
-            }
-            let next = self
-                .round(std::mem::take(&mut ready), stop, &mut ended)
-                .await;
-            drop(starting.take());
-            if !next.backing.is_empty() {
-                due = due.max(Instant::now() + next.wait);
-            }
-            backing.extend(next.backing);
-            ready = next.now;
-        }
-        let Done { mut ends, sent } = ended;
-        ends.extend(self.read_back(sent).await);
+        let (cap, mut ends) = (chunk.len(), Vec::new());
+        let source = stream::iter(chunk);
+        self.flow(source, cap, stop, |written| ends.push(written))
+            .await;
         ends
     }
 

@@ -300,7 +300,7 @@ proptest! {
         let chunk = names.iter().map(|n| pending(n, &start)).collect();
         let dir = model.backups.path().to_path_buf();
         let writer = SafeWrite::new(&model, Some(&dir), concurrency);
-        let reports = futures::executor::block_on(writer.chunk(chunk, &Stop::default(), None));
+        let reports = futures::executor::block_on(writer.chunk(chunk, &Stop::default()));
 
         let state = model.state.borrow();
         prop_assert!(state.violations.is_empty(), "{:?}", state.violations);
