@@ -2,10 +2,11 @@
 //! bottom in [`run`]:
 //!
 //! [`targets`] (which pools, read or listed as the workers need them) -> [`prepare_each`],
-//! `concurrency` at once ([`prepare`]: read -> merge -> check -> decide) -> [`write_chunks`]:
-//! what must be written, in chunks, through the safe write ([`SafeWrite::chunk`]: backups,
-//! one re-read, the PATCHes, one read-back) -> [`print()`] each report as it ends ->
-//! [`exit_code`], the exit rule.
+//! `concurrency` at once ([`prepare`]: read -> merge -> check -> decide) -> [`sort`]: a
+//! final report to the printer, a write to the queue -> [`write()`]: the queue through the
+//! safe write ([`SafeWrite::flow`]: rounds of backups, one re-read that reads back the round
+//! before, the PATCHes) -> [`print()`] each report as it ends -> [`exit_code`], the exit rule.
+//! The stages run at once: preparing goes on while writes are held back.
 //! One pool and many share this path; only the printer differs.
 
 mod prepare;

@@ -2,9 +2,9 @@
 //! pools and stop on a concurrent change, back each up, PATCH, read them back and confirm the
 //! server holds what was sent.
 //!
-//! A chunk of pools shares one re-read and one read-back request (`POST /work_pools/filter`
-//! by name; a single pool uses `GET /work_pools/{name}`), so a batch costs about one request
-//! per pool. The API has no ETag or conditional update, so the conflict check holds for one
+//! Pools go in rounds ([`flow`]): a round's pools share one re-read (`POST
+//! /work_pools/filter` by name; a single pool uses `GET /work_pools/{name}`), which also
+//! reads back the round before, so a batch costs about one request per pool. The API has no ETag or conditional update, so the conflict check holds for one
 //! window: a PATCH leaves at most one round trip of its re-read (the re-read's own, at least
 //! [`WINDOW_FLOOR`](crate::api::WINDOW_FLOOR), plus one pacing interval when paced) after
 //! that re-read was answered. A PATCH that would leave later (it waited for a write slot,
@@ -47,12 +47,8 @@ pub(crate) struct SafeWrite<'a, R = Client> {
     remote: &'a R,
     /// Where the backups go.
     shelf: Shelf,
-    /// PATCHes of one chunk in flight at once (the client's write limit applies too).
+    /// PATCHes of one round in flight at once (the client's write limit applies too).
     concurrency: usize,
-    /// Held by one chunk's round at a time (backups, re-read, PATCHes): chunks in flight
-    /// overlap their waits and read-backs, but their PATCHes do not queue behind each
-    /// other's write slots or backups past their window.
-    turn: tokio::sync::Mutex<()>,
 }
 
 /// What the re-read says of one pool.
@@ -75,7 +71,6 @@ impl<'a, R: Remote> SafeWrite<'a, R> {
                 base_url: remote.base_url().to_string(),
             },
             concurrency: concurrency.max(1),
-            turn: tokio::sync::Mutex::new(()),
         }
     }
 
@@ -92,25 +87,29 @@ impl<'a, R: Remote> SafeWrite<'a, R> {
         ends
     }
 
-    /// One round, with the turn held: the backups, one re-read, and the PATCHes of the pools
-    /// that are unchanged. Returns the pools to try again.
+    /// One round: the backups, one re-read (with the read-back of the rounds before), and the
+    /// PATCHes of the pools that are unchanged. Returns the pools to try again.
     async fn round<T: Carried + Send + 'static>(
         &self,
         items: Vec<Item<T>>,
         stop: &Stop,
         ended: &mut Done<T>,
     ) -> Next<T> {
-        // Backed up before the turn and the re-read, from the read the merge used, off the
-        // runtime's thread: the re-read then only confirms the server still holds that, and
-        // no disk write delays a PATCH, this round's or another chunk's.
-        let shelf = self.shelf.clone();
-        let (mut items, failed) = off_thread(move || {
-            let mut failed = Vec::new();
-            (shelf.back_up_all(items, &mut failed), failed)
-        })
-        .await;
-        ended.ends.extend(failed);
-        let turn = self.turn.lock().await;
+        // Backed up before the re-read, from the read the merge used, off the runtime's
+        // thread: the re-read then only confirms the server still holds that, and no disk
+        // write delays a PATCH or an answer.
+        // (Pools from a flow's source come backed up; a backup dropped meanwhile is written again.)
+        let mut items = items;
+        if items.iter().any(|i| i.backup.is_none()) {
+            let shelf = self.shelf.clone();
+            let failed;
+            (items, failed) = off_thread(move || {
+                let mut failed = Vec::new();
+                (shelf.back_up_all(items, &mut failed), failed)
+            })
+            .await;
+            ended.ends.extend(failed);
+        }
         if let Some(signal) = stop.signal() {
             for item in &mut items {
                 item.drop_backup();
@@ -179,7 +178,6 @@ impl<'a, R: Remote> SafeWrite<'a, R> {
             .buffer_unordered(self.concurrency)
             .collect()
             .await;
-        drop(turn);
         ended.ends.extend(confirm_all(back).await);
         let mut next = settle(attempts, ended);
         next.now.extend(later);

@@ -4,6 +4,7 @@
 //! while newer pools go on; when due, they join the next round and share its re-read.
 
 use super::item::Item;
+use super::saved::{Shelved, off_thread};
 use super::{Carried, Done, Pending, Remote, SafeWrite, Written, verdict};
 use crate::commands::signals::Stop;
 use futures::future::{Either, select};
@@ -31,7 +32,16 @@ impl<R: Remote> SafeWrite<'_, R> {
         stop: &Stop,
         mut out: impl FnMut(Written<T>),
     ) {
-        let mut source = std::pin::pin!(source.fuse());
+        // Each pool is backed up as it arrives, off the runtime's thread and up to `cap`
+        // ahead, so the backups of the next round are written while this one is sent.
+        let shelf = self.shelf.clone();
+        let shelved = source
+            .map(move |pending| {
+                let shelf = shelf.clone();
+                off_thread(move || shelf.shelve(pending))
+            })
+            .buffered(cap.max(1));
+        let mut source = std::pin::pin!(shelved.fuse());
         let mut open = true;
         let mut queue = Queue {
             ready: Vec::new(),
@@ -43,7 +53,7 @@ impl<R: Remote> SafeWrite<'_, R> {
             // What is ready now joins the next round.
             while open && queue.ready.len() < cap.max(1) {
                 match source.next().now_or_never() {
-                    Some(Some(pending)) => queue.ready.push(Item::new(pending)),
+                    Some(Some(shelved)) => arrive(shelved, &mut queue, &mut ended),
                     Some(None) => open = false,
                     None => break,
                 }
@@ -53,12 +63,13 @@ impl<R: Remote> SafeWrite<'_, R> {
             }
             if let Some(signal) = stop.signal() {
                 queue.ready.append(&mut queue.backing);
-                verdict::interrupted(std::mem::take(&mut queue.ready), signal, &mut ended);
                 // Prepared before the signal, never sent.
-                while let Some(pending) = source.next().await {
-                    let error = crate::error::Error::Interrupted { signal };
-                    ended.ends.push(pending.fail(error));
+                while let Some(shelved) = source.next().await {
+                    arrive(shelved, &mut queue, &mut ended);
                 }
+                let mut unsent = std::mem::take(&mut queue.ready);
+                unsent.iter_mut().for_each(Item::drop_backup);
+                verdict::interrupted(unsent, signal, &mut ended);
                 break;
             }
             if queue.ready.is_empty() {
@@ -70,9 +81,11 @@ impl<R: Remote> SafeWrite<'_, R> {
                 ended.ends.drain(..).for_each(&mut out);
                 continue;
             }
-            let next = self
-                .round(std::mem::take(&mut queue.ready), stop, &mut ended)
-                .await;
+            // At most `cap` a round (pools due after a backoff may have joined), so its
+            // re-read, with the read-back of the round before, stays within one page.
+            let mut round = std::mem::take(&mut queue.ready);
+            let rest = round.split_off(round.len().min(cap.max(1)));
+            let next = self.round(round, stop, &mut ended).await;
             ended.ends.drain(..).for_each(&mut out);
             if !next.backing.is_empty() {
                 let due = Instant::now() + next.wait;
@@ -83,6 +96,7 @@ impl<R: Remote> SafeWrite<'_, R> {
             }
             queue.backing.extend(next.backing);
             queue.ready = next.now;
+            queue.ready.extend(rest);
         }
         let Done { mut ends, sent } = ended;
         ends.extend(self.read_back(sent).await);
@@ -93,7 +107,7 @@ impl<R: Remote> SafeWrite<'_, R> {
     /// back what was sent first, since their backoff is long and no round carries it).
     async fn idle<T: Carried + Send + 'static>(
         &self,
-        source: &mut (impl FusedStream<Item = Pending<T>> + Unpin),
+        source: &mut (impl FusedStream<Item = Shelved<T>> + Unpin),
         open: &mut bool,
         queue: &mut Queue<T>,
         ended: &mut Done<T>,
@@ -101,7 +115,7 @@ impl<R: Remote> SafeWrite<'_, R> {
     ) {
         if queue.backing.is_empty() {
             match source.next().await {
-                Some(pending) => queue.ready.push(Item::new(pending)),
+                Some(shelved) => arrive(shelved, queue, ended),
                 None => *open = false,
             }
             return;
@@ -115,8 +129,8 @@ impl<R: Remote> SafeWrite<'_, R> {
             (false, true) => {
                 let backoff = std::pin::pin!(self.remote.wait(wait));
                 match select(source.next(), backoff).await {
-                    Either::Left((Some(pending), _)) => {
-                        queue.ready.push(Item::new(pending));
+                    Either::Left((Some(shelved), _)) => {
+                        arrive(shelved, queue, ended);
                         return;
                     }
                     Either::Left((None, _)) => {
@@ -132,5 +146,13 @@ impl<R: Remote> SafeWrite<'_, R> {
             Err(e) if stop.running() => verdict::unread(backing, e, &mut ended.ends),
             _ => queue.ready = backing,
         }
+    }
+}
+
+/// A pool from the source: backed up, it joins the next round; else it ends.
+fn arrive<T>(shelved: Shelved<T>, queue: &mut Queue<T>, ended: &mut Done<T>) {
+    match shelved {
+        Shelved::Ready(item) => queue.ready.push(*item),
+        Shelved::Ended(written) => ended.ends.push(written),
     }
 }

@@ -5,11 +5,19 @@
 //! backup.
 
 use super::item::{Item, Saved};
-use super::{Carried, Written};
+use super::{Carried, Pending, Written};
 use crate::api::WorkPool;
 use crate::backup::{self, Backup};
 use crate::error::{Error, Result};
 use std::path::PathBuf;
+
+/// A pool on its way into the safe write.
+pub(super) enum Shelved<T> {
+    /// Backed up: it joins the next round.
+    Ready(Box<Item<T>>),
+    /// Its backup failed: it ends here.
+    Ended(Written<T>),
+}
 
 /// Where one run's backups go, and the server they belong to.
 #[derive(Debug, Clone)]
@@ -40,6 +48,15 @@ impl Shelf {
             }
         }
         kept
+    }
+
+    /// A pool on its way into the safe write, backed up as read; its end if that failed.
+    pub(super) fn shelve<T: Carried>(&self, pending: Pending<T>) -> Shelved<T> {
+        let mut item = Item::new(pending);
+        match self.back_up(&mut item, None) {
+            Ok(()) => Shelved::Ready(Box::new(item)),
+            Err(e) => Shelved::Ended(item.pending.fail(e)),
+        }
     }
 
     /// Backs `item`'s pool up as `fresh` (`None`: as read), unless its backup already holds
