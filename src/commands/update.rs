@@ -54,10 +54,10 @@ pub(super) async fn run(connection: &ConnectionArgs, args: &UpdateArgs, color: b
     );
     let prepared = prepare_each(&ctx, targets, &stop, plan.concurrency);
     // Three stages at once: sorting sends each prepared pool to the printer (nothing to
-    // write) or to the write queue (one chunk long, so preparing goes on while writes are
-    // held back); the safe write takes its rounds from the queue; the printer prints each
+    // write) or to the safe write, which backs it up and queues it for a round (up to a
+    // chunk waits, so preparing goes on while writes are held back); the printer prints each
     // end as it comes. A printer error stops them all.
-    let (queue, queued) = mpsc::channel(plan.chunk);
+    let (queue, queued) = mpsc::channel(plan.concurrency);
     let (ends, ended) = mpsc::unbounded();
     let sorted = sort(prepared, queue, ends.clone());
     let written = write(&writer, queued, ends, &stop, plan.chunk);

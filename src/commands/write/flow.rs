@@ -7,10 +7,15 @@ use super::item::Item;
 use super::saved::{Shelved, off_thread};
 use super::{Carried, Done, Pending, Remote, SafeWrite, Written, verdict};
 use crate::commands::signals::Stop;
+use futures::channel::mpsc;
 use futures::future::{Either, select};
 use futures::stream::FusedStream;
-use futures::{FutureExt, Stream, StreamExt};
+use futures::{FutureExt, SinkExt, Stream, StreamExt};
 use std::time::Instant;
+
+/// Backups written at once (each on a blocking thread): enough to keep ahead of the PATCHes,
+/// few enough that threads and their allocations stay few.
+const BACKUPS_AT_ONCE: usize = 2;
 
 /// The pools waiting to go, and when the ones backing off are due.
 struct Queue<T> {
@@ -30,18 +35,33 @@ impl<R: Remote> SafeWrite<'_, R> {
         source: impl Stream<Item = Pending<T>>,
         cap: usize,
         stop: &Stop,
-        mut out: impl FnMut(Written<T>),
+        out: impl FnMut(Written<T>),
     ) {
-        // Each pool is backed up as it arrives, off the runtime's thread and up to `cap`
-        // ahead, so the backups of the next round are written while this one is sent.
+        // Each pool is backed up as it arrives, off the runtime's thread, while the rounds
+        // before it are sent; up to `cap` backed-up pools wait for their round.
+        let (shelved, ready) = mpsc::channel(cap.max(1));
         let shelf = self.shelf.clone();
-        let shelved = source
+        let feed = source
             .map(move |pending| {
                 let shelf = shelf.clone();
                 off_thread(move || shelf.shelve(pending))
             })
-            .buffered(cap.max(1));
-        let mut source = std::pin::pin!(shelved.fuse());
+            .buffered(BACKUPS_AT_ONCE)
+            .map(Ok)
+            .forward(shelved.sink_map_err(drop));
+        let rounds = self.rounds(ready, cap, stop, out);
+        let (_, ()) = futures::join!(feed, rounds);
+    }
+
+    /// The rounds of [`SafeWrite::flow`], over the pools as they come backed up.
+    async fn rounds<T: Carried + Send + 'static>(
+        &self,
+        source: mpsc::Receiver<Shelved<T>>,
+        cap: usize,
+        stop: &Stop,
+        mut out: impl FnMut(Written<T>),
+    ) {
+        let mut source = source;
         let mut open = true;
         let mut queue = Queue {
             ready: Vec::new(),
