@@ -220,11 +220,12 @@ class Bench:
             note += " [UNEXPECTED]"
         self.add("dry", "poolsync --dry-run", s["total"], wall, note)
 
-    def poolsync_real(self, key="real", label="poolsync update --all", concurrency=None):
-        s, wall, proc = self.poolsync_json(concurrency=concurrency)
+    def poolsync_real(self, key="real", label="poolsync update --all", concurrency=None, extra=()):
+        s, wall, proc = self.poolsync_json(*extra, concurrency=concurrency)
         o = s["outcomes"]
         ok = o["updated"] == self.args.pools and o["failed"] == 0 and proc.returncode == 0
-        note = f"{o['updated']} updated, {o['failed']} failed, {s['retries']} retries"
+        note = (f"{o['updated']} updated, {o['failed']} failed, {s['retries']} retries, "
+                f"{s['requests']} requests")
         errors = [r.get("error") or "" for r in map(json.loads, proc.stdout.splitlines()[:-1])
                   if r.get("outcome") == "failed"]
         if errors:
@@ -236,6 +237,7 @@ class Bench:
             note += " [CHECK FAILED]"
         self.results[key + "_ok"] = ok
         self.results[key + "_retries"] = s["retries"]
+        self.results[key + "_requests"] = s["requests"]
         self.add(key, label, s["total"], wall, note)
 
     def shell(self):
@@ -409,6 +411,12 @@ class Bench:
         if "floor_c1" in by and "real_c1" in by:
             targets.append(f"- info: at --concurrency 1 poolsync takes "
                            f"{by['real_c1'][3] / by['floor_c1'][3]:.2f}x the floor's time")
+        if "real_cd" in by and "real_requests" in self.results:
+            extra = self.results["real_cd_requests"] - self.results["real_requests"]
+            targets.append(f"- info: --check-deployments costs {extra:+d} requests over "
+                           f"{by['real_cd'][2]} pools ({self.results['real_requests']} -> "
+                           f"{self.results['real_cd_requests']}; the seeded pools have no "
+                           f"deployments, so this is the reads of each batch's deployments)")
         if "rss" in by:
             mib = self.results["rss_mib"]
             target(f"peak RSS < 64 MiB over {self.args.rss_pools} pools",
@@ -447,6 +455,9 @@ def main() -> int:
     b.poolsync_real("real2", "poolsync update --all (repeat)")  # the floor left the pools stale
     b.reseed()
     b.poolsync_real("real_c1", "poolsync update --all --concurrency 1", concurrency=1)
+    b.reseed()
+    b.poolsync_real("real_cd", "poolsync update --all --check-deployments",
+                    extra=("--check-deployments",))
     if not args.skip_rss:
         b.rss()
     b.report()

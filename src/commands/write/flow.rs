@@ -11,11 +11,14 @@ use futures::channel::mpsc;
 use futures::future::{Either, select};
 use futures::stream::FusedStream;
 use futures::{FutureExt, SinkExt, Stream, StreamExt};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// Backups written at once (each on a blocking thread): enough to keep ahead of the PATCHes,
 /// few enough that threads and their allocations stay few.
 const BACKUPS_AT_ONCE: usize = 2;
+
+/// The longest a round waits for more pools to fill it.
+const FILL_WAIT: Duration = Duration::from_secs(1);
 
 /// The pools waiting to go, and when the ones backing off are due.
 struct Queue<T> {
@@ -69,6 +72,11 @@ impl<R: Remote> SafeWrite<'_, R> {
             due: Instant::now(),
         };
         let mut ended = Done::default();
+        // A round waits to fill while more pools are coming, up to FILL_WAIT: a slow server
+        // or pacing fills rounds anyway, and a pipeline slower than the server then costs no
+        // extra re-reads. (Only with a runtime's timers: the model tests' executor has none.)
+        let timers = tokio::runtime::Handle::try_current().is_ok();
+        let mut filling: Option<Instant> = None;
         loop {
             // What is ready now joins the next round.
             while open && queue.ready.len() < cap.max(1) {
@@ -101,6 +109,21 @@ impl<R: Remote> SafeWrite<'_, R> {
                 ended.ends.drain(..).for_each(&mut out);
                 continue;
             }
+            if timers && open && queue.ready.len() < cap.max(1) {
+                let until = *filling.get_or_insert_with(|| Instant::now() + FILL_WAIT);
+                if Instant::now() < until {
+                    let more = std::pin::pin!(source.next());
+                    let timer = std::pin::pin!(tokio::time::sleep_until(until.into()));
+                    match select(more, timer).await {
+                        Either::Left((Some(shelved), _)) => arrive(shelved, &mut queue, &mut ended),
+                        Either::Left((None, _)) => open = false,
+                        Either::Right(((), _)) => {}
+                    }
+                    ended.ends.drain(..).for_each(&mut out);
+                    continue;
+                }
+            }
+            filling = None;
             // At most `cap` a round (pools due after a backoff may have joined), so its
             // re-read, with the read-back of the round before, stays within one page.
             let mut round = std::mem::take(&mut queue.ready);

@@ -176,8 +176,8 @@ fn all_50_pools_cost_one_request_per_pool_and_five_more() {
 /// nothing shifted and there is no second pass); rounds of at most 50 PATCHes, each after a
 /// re-read by names that also reads back the round before it, and a last read-back; one
 /// PATCH per pool, the CSRF probe and one defaults GET. Every pool is read by name before its
-/// PATCH and after it; at most 264 requests (the 1.06 per updated pool of five chunks read
-/// twice each), which the summary reports.
+/// PATCH and after it; 260 or 261 requests (1.04 per updated pool; five chunks read twice
+/// each cost 264), which the summary reports.
 #[test]
 fn all_250_pools_page_with_one_pool_of_overlap_and_rounds_of_50() {
     let pools: Vec<String> = (0..250).map(|i| format!("p{i:03}")).collect();
@@ -200,11 +200,12 @@ fn all_250_pools_page_with_one_pool_of_overlap_and_rounds_of_50() {
             "{name} read back after its PATCH"
         );
     }
+    // Five full rounds (a round waits to fill, up to a second: one that waited out a page
+    // may go short, which adds a round), the last read-back.
     let reads = by_name_reads(&log);
-    assert!(reads.len() <= 10, "{counts:#?}");
+    assert!((6..=7).contains(&reads.len()), "{counts:#?}");
     assert!(reads.iter().all(|r| r.len() <= 100), "{reads:?}");
     assert_requests(&ran, &summary, 2 + 1 + 1 + reads.len() + pools.len());
-    assert!(log.len() <= 264, "{counts:#?}");
 }
 
 /// 250 pools, and three of the first page deleted just before the second page: that page
