@@ -114,10 +114,13 @@ impl<R: Remote> SafeWrite<'_, R> {
                 if Instant::now() < until {
                     let more = std::pin::pin!(source.next());
                     let timer = std::pin::pin!(tokio::time::sleep_until(until.into()));
-                    match select(more, timer).await {
-                        Either::Left((Some(shelved), _)) => arrive(shelved, &mut queue, &mut ended),
-                        Either::Left((None, _)) => open = false,
-                        Either::Right(((), _)) => {}
+                    // A signal cuts the wait (the loop then stops).
+                    match stop.interrupt().cut(select(more, timer)).await {
+                        Ok(Either::Left((Some(shelved), _))) => {
+                            arrive(shelved, &mut queue, &mut ended);
+                        }
+                        Ok(Either::Left((None, _))) => open = false,
+                        Ok(Either::Right(((), _))) | Err(_) => {}
                     }
                     ended.ends.drain(..).for_each(&mut out);
                     continue;
