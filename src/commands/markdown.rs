@@ -85,7 +85,8 @@ fn counts(tally: &Tally) -> String {
 
 /// One pool's row and section.
 fn entry(report: &Report, deployments: bool) -> Entry {
-    let changed = match (report.current(), report.template()) {
+    let current = report.current();
+    let changed = match (current.as_deref(), report.template()) {
         (Some(current), Some(merged)) => Some((current, merged)),
         _ => None,
     };

@@ -1,14 +1,17 @@
 //! `poolsync update`: the data path of every pool, one stage per function, read top to
 //! bottom in [`run`]:
 //!
-//! [`targets`] (which pools, read or listed as the workers need them) -> [`prepare_each`],
-//! `concurrency` at once ([`prepare`]: read -> merge -> check -> decide) -> [`write_chunks`]:
-//! what must be written, in chunks, through the safe write ([`SafeWrite::chunk`]: backups,
-//! one re-read, the PATCHes, one read-back) -> [`print()`] each report as it ends ->
+//! [`targets`] (which pools, read or listed as the workers need them) -> [`gather_each`],
+//! `concurrency` at once ([`prepare::gather`]: read, find the default) -> [`write_chunks`]:
+//! in chunks, each chunk merged and checked on a blocking thread ([`prepare::merge_group`],
+//! so the merge never holds up the requests in flight), decided ([`prepare::finish`]), and
+//! what must be written sent through the safe write ([`SafeWrite::chunk`]: backups, one
+//! re-read, the PATCHes, one read-back) -> [`print()`] each report as it ends ->
 //! [`exit_code`], the exit rule.
 //! One pool and many share this path; only the printer differs.
 
 mod prepare;
+mod shared;
 mod targets;
 
 use super::connect;
@@ -20,8 +23,9 @@ use super::tally::Tally;
 use super::write::SafeWrite;
 use crate::cli::{ConnectionArgs, UpdateArgs};
 use crate::error::{Error, Result};
-use futures::{Stream, StreamExt};
-use prepare::{Prepared, Shared, Target};
+use futures::{Stream, StreamExt, stream};
+use prepare::{Gathered, Prepared, Target};
+use shared::Shared;
 use std::io::IsTerminal;
 
 /// Chunks of writes in flight at once: the next chunks' re-reads and PATCHes overlap a chunk
@@ -38,12 +42,12 @@ pub(super) async fn run(connection: &ConnectionArgs, args: &UpdateArgs, color: b
     let ctx = Shared::new(client, plan.sync);
     let writer = SafeWrite::new(
         &ctx.client,
-        ctx.options.backup_dir.as_deref(),
+        ctx.options().backup_dir.as_deref(),
         plan.concurrency,
     );
     let mut printer = Printer::new(plan.mode, plan.format, plan.color, plan.progress);
 
-    let store = ctx.options.check_deployments.then_some(&ctx.deployments);
+    let store = ctx.options().check_deployments.then_some(&ctx.deployments);
     let bar = printer.progress();
     let targets = targets::targets(
         &ctx.client,
@@ -53,53 +57,92 @@ pub(super) async fn run(connection: &ConnectionArgs, args: &UpdateArgs, color: b
         plan.chunk,
         bar,
     );
-    let prepared = prepare_each(&ctx, targets, &stop, plan.concurrency);
-    let ended = write_chunks(prepared, &writer, &stop, plan.chunk);
+    let gathered = gather_each(&ctx, targets, &stop, plan.concurrency);
+    let chunks = Chunks {
+        ctx: &ctx,
+        writer: &writer,
+        stop: &stop,
+        chunk: plan.chunk,
+        concurrency: plan.concurrency,
+    };
+    let ended = write_chunks(gathered, chunks);
     let (tally, listing_error) = print(ended, &mut printer, &ctx, &stop).await?;
     let held = printer.finish(&tally)?;
     exit_code(&plan.exit, &tally, held, listing_error)
 }
 
-/// Prepares each target, `concurrency` at once, until a signal stops new work.
-fn prepare_each<'a>(
+/// Reads each target and finds its default, `concurrency` at once, in the targets' order,
+/// until a signal stops new work.
+fn gather_each<'a>(
     ctx: &'a Shared,
     targets: impl Stream<Item = Result<Target>> + 'a,
     stop: &Stop,
     concurrency: usize,
-) -> impl Stream<Item = Result<Prepared>> + 'a {
+) -> impl Stream<Item = Result<Gathered>> + 'a {
     let running = stop.clone();
     targets
         .take_while(move |_| std::future::ready(running.running()))
         .map(move |target| async move {
             match target {
-                Ok(target) => Ok(prepare::prepare(ctx, target).await),
+                Ok(target) => Ok(prepare::gather(ctx, target).await),
                 Err(e) => Err(e),
             }
         })
-        .buffer_unordered(concurrency)
+        .buffered(concurrency)
 }
 
-/// Groups what is ready into chunks of `chunk`, writes each chunk's pending pools through
-/// the safe write, and yields every pool's final report, with a listing's error.
-fn write_chunks<'a>(
-    prepared: impl Stream<Item = Result<Prepared>> + 'a,
+/// What [`write_chunks`] works with.
+#[derive(Clone, Copy)]
+struct Chunks<'a> {
+    ctx: &'a Shared,
     writer: &'a SafeWrite<'a>,
     stop: &'a Stop,
+    /// Pools per chunk.
     chunk: usize,
+    /// Pools decided at once (their deployments may need reading).
+    concurrency: usize,
+}
+
+/// Groups what is gathered into chunks of `chunk`; merges and checks each chunk on a
+/// blocking thread while the chunks before it write; writes each chunk's pending pools
+/// through the safe write, and yields every pool's final report, with a listing's error.
+fn write_chunks<'a>(
+    gathered: impl Stream<Item = Result<Gathered>> + 'a,
+    at: Chunks<'a>,
 ) -> impl Stream<Item = (Vec<Report>, Option<Error>)> + 'a {
-    prepared
-        .ready_chunks(chunk)
+    gathered
+        .ready_chunks(at.chunk)
         .map(move |steps| async move {
-            let (mut reports, mut writes, mut listing) = (Vec::new(), Vec::new(), None);
+            let (mut group, mut listing) = (Vec::new(), None);
             for step in steps {
                 match step {
-                    Ok(Prepared::Ended(report)) => reports.push(*report),
-                    Ok(Prepared::Write(pending)) => writes.push(*pending),
+                    Ok(gathered) => group.push(gathered),
                     Err(e) => listing = Some(e),
                 }
             }
+            let checked = match group.is_empty() {
+                true => Vec::new(),
+                false => prepare::merge_group(at.ctx, group).await,
+            };
+            (checked, listing)
+        })
+        // Merged only when a chunk can start writing: no merged chunk waits in memory.
+        .buffered(1)
+        .map(move |(checked, listing)| async move {
+            let decided: Vec<Prepared> = stream::iter(checked)
+                .map(|checked| prepare::finish(at.ctx, checked))
+                .buffered(at.concurrency)
+                .collect()
+                .await;
+            let (mut reports, mut writes) = (Vec::new(), Vec::new());
+            for step in decided {
+                match step {
+                    Prepared::Ended(report) => reports.push(*report),
+                    Prepared::Write(pending) => writes.push(*pending),
+                }
+            }
             if !writes.is_empty() {
-                let written = writer.chunk(writes, stop).await;
+                let written = at.writer.chunk(writes, at.stop).await;
                 reports.extend(written.into_iter().map(Report::written));
             }
             (reports, listing)
