@@ -273,7 +273,7 @@ mod tests {
     #[test]
     fn a_would_change_report_has_its_diff_counts_and_notes() {
         let merged = super::super::outcome::Upgrade {
-            current: json!({"a": 1}),
+            current: super::super::outcome::Held::compact(&json!({"a": 1})),
             template: json!({"a": 2, "b": 1}),
             origin: Origin::File("b.json".into()),
             warnings: Vec::new(),

@@ -268,7 +268,7 @@ impl<'a, R: Remote> SafeWrite<'a, R> {
         let record = &item.pending.record;
         let mut backup = Backup::new(self.remote.base_url(), pool.clone(), record.kind);
         backup.default = record.default.as_deref().cloned();
-        backup.base = record.base.clone();
+        backup.base = record.base.as_deref().cloned();
         backup.base_origin = record.base_origin.clone();
         backup.restored = record.restored.clone();
         backup.merged = Some(item.pending.template().clone());

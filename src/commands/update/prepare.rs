@@ -184,7 +184,8 @@ fn merge_one(basis: &Basis, pool: WorkPool, default: Arc<Value>) -> Checked {
         }
     };
     let options = &basis.options;
-    let merge = merge::merge3(base.template.as_ref(), &default, current, options.strategy);
+    let shared = base.template.map(|template| basis.share(template, &default));
+    let merge = merge::merge3(shared.as_deref(), &default, current, options.strategy);
     let violations = poolsync_engine::checks::before_write(&merge.template);
     let unchanged = merge.template == *current;
     let likely_written = !unchanged && !options.dry_run && violations.is_empty();
@@ -193,9 +194,9 @@ fn merge_one(basis: &Basis, pool: WorkPool, default: Arc<Value>) -> Checked {
         .flatten();
     let record = Record {
         kind: backup::WriteKind::Update,
-        base_origin: base.template.as_ref().map(|_| base.origin.to_string()),
+        base_origin: shared.as_ref().map(|_| base.origin.to_string()),
         default: Some(default),
-        base: base.template,
+        base: shared,
         restored: None,
     };
     Checked::Merged(Box::new(Candidate {

@@ -37,7 +37,13 @@ pub(super) struct Basis {
     pub options: SyncOptions,
     /// The server's API URL (backups are kept per server).
     pub api_url: String,
+    /// Merge bases already met, shared by every pool whose base is the same (an inferred
+    /// base is one of a few released defaults): one tree each, not one per pool in flight.
+    bases: Mutex<Vec<Arc<Value>>>,
 }
+
+/// Distinct merge bases kept for sharing; a base beyond them is held by its pool alone.
+const SHARED_BASES: usize = 16;
 
 impl Shared {
     /// A run's shared state.
@@ -45,7 +51,11 @@ impl Shared {
         let api_url = client.base_url().to_string();
         Shared {
             client,
-            basis: Arc::new(Basis { options, api_url }),
+            basis: Arc::new(Basis {
+                options,
+                api_url,
+                bases: Mutex::default(),
+            }),
             defaults: OnceCell::new(),
             found: Mutex::default(),
             deployments: deployments::Store::default(),
@@ -113,5 +123,56 @@ impl Basis {
             &pool.base_job_template,
             default,
         ))
+    }
+
+    /// `base` as a shared tree: `default` when it is the same (a backup records the default
+    /// its update merged in), else a base met before, else a new one kept for the next pools.
+    pub(super) fn share(&self, base: Value, default: &Arc<Value>) -> Arc<Value> {
+        if base == **default {
+            return Arc::clone(default);
+        }
+        let mut bases = self.bases.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(met) = bases.iter().find(|met| ***met == base) {
+            return Arc::clone(met);
+        }
+        let base = Arc::new(base);
+        if bases.len() < SHARED_BASES {
+            bases.push(Arc::clone(&base));
+        }
+        base
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn equal_bases_share_one_tree() {
+        let basis = Basis {
+            options: SyncOptions {
+                template: None,
+                strategy: Strategy::default(),
+                dry_run: false,
+                backup_dir: None,
+                check_deployments: false,
+                allow_breaking_deployments: false,
+                base: BaseArg::Auto,
+                history: crate::input::history(None).expect("the embedded history"),
+            },
+            api_url: "http://x/api".into(),
+            bases: Mutex::default(),
+        };
+        let default = Arc::new(json!({"v": 2}));
+        let same = basis.share(json!({"v": 2}), &default);
+        assert!(Arc::ptr_eq(&same, &default));
+        let first = basis.share(json!({"v": 1}), &default);
+        let again = basis.share(json!({"v": 1}), &default);
+        assert!(Arc::ptr_eq(&first, &again));
+        assert_eq!(*again, json!({"v": 1}));
+        let other = basis.share(json!({"v": 0}), &default);
+        assert!(!Arc::ptr_eq(&other, &first));
+        assert_eq!(*other, json!({"v": 0}));
     }
 }
