@@ -95,7 +95,9 @@ pub(super) async fn gather(ctx: &Shared, target: Target) -> Gathered {
         Target::Pool(pool) => pool,
         Target::Name(name) => match ctx.client.read_pool(&name).await {
             Ok(pool) => pool,
-            Err(error) => return Gathered::Ended(Box::new(Report::failed(name, None, None, error))),
+            Err(error) => {
+                return Gathered::Ended(Box::new(Report::failed(name, None, None, error)));
+            }
         },
         Target::Unreadable(_, error) => {
             return Gathered::Ended(Box::new(Report::failed(name, None, None, error)));
@@ -184,7 +186,9 @@ fn merge_one(basis: &Basis, pool: WorkPool, default: Arc<Value>) -> Checked {
         }
     };
     let options = &basis.options;
-    let shared = base.template.map(|template| basis.share(template, &default));
+    let shared = base
+        .template
+        .map(|template| basis.share(template, &default));
     let merge = merge::merge3(shared.as_deref(), &default, current, options.strategy);
     let violations = poolsync_engine::checks::before_write(&merge.template);
     let unchanged = merge.template == *current;
