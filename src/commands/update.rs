@@ -94,8 +94,11 @@ fn gather_each<'a>(
 /// What [`write_chunks`] works with.
 #[derive(Clone, Copy)]
 struct Chunks<'a> {
+    /// What every pool of the run shares.
     ctx: &'a Shared,
+    /// The safe write.
     writer: &'a SafeWrite<'a>,
+    /// Set by a signal: no new PATCH starts.
     stop: &'a Stop,
     /// Pools per chunk.
     chunk: usize,
