@@ -85,7 +85,8 @@ fn counts(tally: &Tally) -> String {
 
 /// One pool's row and section.
 fn entry(report: &Report, deployments: bool) -> Entry {
-    let changed = match (report.current(), report.template()) {
+    let current = report.current();
+    let changed = match (current.as_deref(), report.template()) {
         (Some(current), Some(merged)) => Some((current, merged)),
         _ => None,
     };
@@ -272,7 +273,7 @@ mod tests {
     #[test]
     fn a_would_change_report_has_its_diff_counts_and_notes() {
         let merged = super::super::outcome::Upgrade {
-            current: json!({"a": 1}),
+            current: super::super::outcome::Held::compact(&json!({"a": 1})),
             template: json!({"a": 2, "b": 1}),
             origin: Origin::File("b.json".into()),
             warnings: Vec::new(),

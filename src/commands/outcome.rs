@@ -10,6 +10,8 @@ use poolsync_engine::history::Origin;
 use poolsync_engine::merge::{KeptOut, Upstream};
 use serde::Serialize;
 use serde_json::Value;
+use serde_json::value::RawValue;
+use std::borrow::Cow;
 
 /// What happened to one pool.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -76,7 +78,7 @@ impl Outcome {
 #[derive(Debug)]
 pub(super) struct Upgrade {
     /// The stored template, as read.
-    pub current: Value,
+    pub current: Held,
     /// The merged template: what is (or would be) written.
     pub template: Value,
     /// Where the merge's base came from, or why there was none.
@@ -91,6 +93,37 @@ pub(super) struct Upgrade {
     pub violations: Vec<Finding>,
     /// The deployments checked against the merged template (`--check-deployments`).
     pub deployments: Option<Checked>,
+}
+
+/// The stored template a report shows its change against: the tree itself for a pool that
+/// ends where it was read, compact JSON text for a pool whose write is in flight (a
+/// template's tree takes several times the memory of its text, and the write holds the
+/// tree already, in the pool it read).
+#[derive(Debug)]
+pub(super) enum Held {
+    /// The template as a tree.
+    Tree(Value),
+    /// The template as compact JSON text, parsed again only to be shown.
+    Text(Box<RawValue>),
+}
+
+impl Held {
+    /// `template` kept as compact text (as a tree in the one case it cannot be serialised).
+    pub(super) fn compact(template: &Value) -> Held {
+        match serde_json::value::to_raw_value(template) {
+            Ok(text) => Held::Text(text),
+            Err(_) => Held::Tree(template.clone()),
+        }
+    }
+
+    /// The template as a tree. The text is serde_json's own rendering of a tree serde_json
+    /// parsed (within the same depth limit), so it parses again; `None` only if it did not.
+    pub(super) fn value(&self) -> Option<Cow<'_, Value>> {
+        match self {
+            Held::Tree(value) => Some(Cow::Borrowed(value)),
+            Held::Text(text) => serde_json::from_str(text.get()).ok().map(Cow::Owned),
+        }
+    }
 }
 
 impl Carried for Upgrade {
@@ -164,8 +197,8 @@ impl Report {
     }
 
     /// The stored template, when it was read and merged.
-    pub(super) fn current(&self) -> Option<&Value> {
-        self.merged.as_ref().map(|m| &m.current)
+    pub(super) fn current(&self) -> Option<Cow<'_, Value>> {
+        self.merged.as_ref().and_then(|m| m.current.value())
     }
 
     /// The merged template, when a merge ran.
@@ -274,5 +307,22 @@ mod tests {
         let ended = Report::ended("a".into(), None, None, Outcome::UpToDate);
         assert_eq!(ended.outcome, Outcome::UpToDate);
         assert!(ended.error.is_none());
+    }
+
+    #[test]
+    fn a_template_held_as_text_reads_back_the_same() {
+        let template = serde_json::json!({"job_configuration": {"b": [1, 2.5, null], "a": "x"},
+            "variables": {"properties": {"z": {"default": "\u{e9}\n"}}}});
+        let held = Held::compact(&template);
+        assert!(matches!(held, Held::Text(_)));
+        let back = held.value().map(Cow::into_owned);
+        assert_eq!(back, Some(template.clone()));
+        // Key order is kept too (the patch and the diff follow it).
+        let keys = |v: &Value| {
+            v["job_configuration"]
+                .as_object()
+                .map(|m| m.keys().cloned().collect::<Vec<_>>())
+        };
+        assert_eq!(back.as_ref().and_then(keys), keys(&template));
     }
 }

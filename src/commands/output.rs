@@ -91,7 +91,7 @@ impl Printer {
                 if let (Some(current), Some(merged)) = (report.current(), report.template()) {
                     let label = |what| format!("{} ({what})", escape(&report.pool));
                     let text = diff::unified(
-                        current,
+                        &current,
                         merged,
                         &label("current"),
                         &label("merged"),

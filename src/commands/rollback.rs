@@ -101,7 +101,7 @@ pub(super) async fn run(
         record: Record {
             kind: WriteKind::Rollback,
             default: None,
-            base: saved.base.clone(),
+            base: saved.base.clone().map(std::sync::Arc::new),
             base_origin: saved.base_origin.clone(),
             restored: Some(saved.created.clone()),
         },

@@ -1,15 +1,18 @@
 //! `poolsync update`: the data path of every pool, one stage per function, read top to
 //! bottom in [`run`]:
 //!
-//! [`targets`] (which pools, read or listed as the workers need them) -> [`prepare_each`],
-//! `concurrency` at once ([`prepare`]: read -> merge -> check -> decide) -> [`sort`]: a
-//! final report to the printer, a write to the queue -> [`write()`]: the queue through the
+//! [`targets`] (which pools, read or listed as the workers need them) -> [`prepare_each`]
+//! ([`prepare::gather`]: read, find the default, `concurrency` at once -> a group at a time
+//! on a blocking thread, [`prepare::merge_group`]: merge, check -> [`prepare::finish`]:
+//! decide) -> [`sort`]: a final report to the printer, a write to the queue -> [`write()`]:
+//! the queue through the
 //! safe write ([`SafeWrite::flow`]: rounds of backups, one re-read that reads back the round
 //! before, the PATCHes) -> [`print()`] each report as it ends -> [`exit_code`], the exit rule.
 //! The stages run at once: preparing goes on while writes are held back.
 //! One pool and many share this path; only the printer differs.
 
 mod prepare;
+mod shared;
 mod targets;
 
 use super::connect;
@@ -23,8 +26,9 @@ use super::write::{Pending, SafeWrite};
 use crate::cli::{ConnectionArgs, UpdateArgs};
 use crate::error::{Error, Result};
 use futures::channel::mpsc;
-use futures::{SinkExt, Stream, StreamExt};
-use prepare::{Prepared, Shared, Target};
+use futures::{SinkExt, Stream, StreamExt, stream};
+use prepare::{Gathered, Prepared, Target};
+use shared::Shared;
 use std::io::IsTerminal;
 
 /// Runs `update`; returns the exit code. Each stage is one function, in data-path order.
@@ -37,12 +41,12 @@ pub(super) async fn run(connection: &ConnectionArgs, args: &UpdateArgs, color: b
     let ctx = Shared::new(client, plan.sync);
     let writer = SafeWrite::new(
         &ctx.client,
-        ctx.options.backup_dir.as_deref(),
+        ctx.options().backup_dir.as_deref(),
         plan.concurrency,
     );
     let mut printer = Printer::new(plan.mode, plan.format, plan.color, plan.progress);
 
-    let store = ctx.options.check_deployments.then_some(&ctx.deployments);
+    let store = ctx.options().check_deployments.then_some(&ctx.deployments);
     let bar = printer.progress();
     let targets = targets::targets(
         &ctx.client,
@@ -52,7 +56,7 @@ pub(super) async fn run(connection: &ConnectionArgs, args: &UpdateArgs, color: b
         plan.chunk,
         bar,
     );
-    let prepared = prepare_each(&ctx, targets, &stop, plan.concurrency);
+    let prepared = prepare_each(&ctx, targets, &stop, plan.concurrency, plan.chunk);
     // Three stages at once: sorting sends each prepared pool to the printer (nothing to
     // write) or to the safe write, which backs it up and queues it for a round (up to a
     // chunk waits, so preparing goes on while writes are held back); the printer prints each
@@ -67,23 +71,64 @@ pub(super) async fn run(connection: &ConnectionArgs, args: &UpdateArgs, color: b
     exit_code(&plan.exit, &tally, held, listing_error)
 }
 
-/// Prepares each target, `concurrency` at once, until a signal stops new work.
+/// Prepares each target until a signal stops new work: reads it and finds its default
+/// (`concurrency` at once, in the targets' order); merges and checks what is gathered, up to
+/// `chunk` at a time, on a blocking thread, so the merge never holds up the requests in
+/// flight (one group at a time: what waits merged is bounded by the write queue); decides
+/// (`concurrency` at once: the deployments check may read).
 fn prepare_each<'a>(
     ctx: &'a Shared,
     targets: impl Stream<Item = Result<Target>> + 'a,
     stop: &Stop,
     concurrency: usize,
+    chunk: usize,
 ) -> impl Stream<Item = Result<Prepared>> + 'a {
+    gather_each(ctx, targets, stop, concurrency)
+        .ready_chunks(chunk)
+        .map(move |steps| async move {
+            let (mut group, mut listing) = (Vec::new(), Vec::new());
+            for step in steps {
+                match step {
+                    Ok(gathered) => group.push(gathered),
+                    Err(e) => listing.push(e),
+                }
+            }
+            let checked = match group.is_empty() {
+                true => Vec::new(),
+                false => prepare::merge_group(ctx, group).await,
+            };
+            let listing = listing.into_iter().map(Err);
+            stream::iter(checked.into_iter().map(Ok).chain(listing))
+        })
+        .buffered(1)
+        .flatten()
+        .map(move |step| async move {
+            match step {
+                Ok(checked) => Ok(prepare::finish(ctx, checked).await),
+                Err(e) => Err(e),
+            }
+        })
+        .buffered(concurrency)
+}
+
+/// Reads each target and finds its default, `concurrency` at once, in the targets' order,
+/// until a signal stops new work.
+fn gather_each<'a>(
+    ctx: &'a Shared,
+    targets: impl Stream<Item = Result<Target>> + 'a,
+    stop: &Stop,
+    concurrency: usize,
+) -> impl Stream<Item = Result<Gathered>> + 'a {
     let running = stop.clone();
     targets
         .take_while(move |_| std::future::ready(running.running()))
         .map(move |target| async move {
             match target {
-                Ok(target) => Ok(prepare::prepare(ctx, target).await),
+                Ok(target) => Ok(prepare::gather(ctx, target).await),
                 Err(e) => Err(e),
             }
         })
-        .buffer_unordered(concurrency)
+        .buffered(concurrency)
 }
 
 /// One pool's end on its way to the printer, or the error that cut the listing short.

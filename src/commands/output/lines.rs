@@ -72,7 +72,7 @@ pub(super) fn row(report: &Report) -> Row {
 
 pub(super) fn patch(report: &Report) -> Value {
     match (report.current(), report.template()) {
-        (Some(current), Some(merged)) => diff::json_patch(current, merged),
+        (Some(current), Some(merged)) => diff::json_patch(&current, merged),
         _ => json!([]),
     }
 }

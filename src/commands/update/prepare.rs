@@ -1,36 +1,23 @@
-//! The data path of one pool up to its write, one function per stage, called top to bottom
-//! by [`prepare`]: [`read`] -> [`merge()`] (default, base, three-way merge) -> [`check`] ->
-//! [`decide`]. What needs writing becomes a [`Pending`] for
-//! [`SafeWrite`](crate::commands::write::SafeWrite); everything else ends here in a [`Report`].
+//! The data path of one pool up to its write, in three stages: [`gather`] (async: read the
+//! pool, find its type's default) -> [`merge_group`] (synchronous, for a group of pools on a
+//! blocking thread, off the thread that drives the requests: the backup lookup on disk, the
+//! merge, the checks of the merged template) -> [`finish`] (async: the deployments check,
+//! then decide). What needs writing becomes a [`Pending`] for
+//! [`SafeWrite`](crate::commands::write::SafeWrite); everything else ends in a [`Report`].
 
-use crate::api::{Client, Defaults, WorkPool};
+use super::shared::{Basis, Shared};
+use crate::api::WorkPool;
 use crate::backup;
-use crate::commands::base::backup_base;
 use crate::commands::deployments;
-use crate::commands::outcome::{Outcome, Report, Upgrade};
-use crate::commands::plan::SyncOptions;
+use crate::commands::outcome::{Held, Outcome, Report, Upgrade};
 use crate::commands::write::{Pending, Record};
 use crate::error::{Error, Result};
-use poolsync_engine::history::{Base, BaseArg};
-use poolsync_engine::merge::{self, Strategy};
+use poolsync_engine::finding::Finding;
+use poolsync_engine::history::Origin;
+use poolsync_engine::merge::{self, Merged};
 use serde_json::Value;
+use serde_json::value::RawValue;
 use std::sync::Arc;
-use tokio::sync::OnceCell;
-
-/// What every pool of one run shares: the client, the options, the defaults (fetched once).
-#[derive(Debug)]
-pub(super) struct Shared {
-    /// The API client (one connection pool and one gate for the whole run).
-    pub client: Client,
-    /// The per-pool options of the plan.
-    pub options: SyncOptions,
-    /// Fetched once per run; a failure is kept too, so pools do not each retry it.
-    defaults: OnceCell<Result<Defaults, Arc<Error>>>,
-    /// Each type's default, found once and shared by its pools.
-    found: std::sync::Mutex<std::collections::HashMap<String, Arc<Value>>>,
-    /// The deployments of the pools, read a batch at a time (with `--check-deployments`).
-    pub deployments: deployments::Store,
-}
 
 /// Which pool to work on: a name still to read, or a pool a listing already returned.
 #[derive(Debug)]
@@ -43,107 +30,50 @@ pub(super) enum Target {
     Unreadable(String, Error),
 }
 
-/// Where one pool's run stands after [`prepare`].
+/// Where one pool's run stands after [`gather`].
+#[derive(Debug)]
+pub(super) enum Gathered {
+    /// Ended already (unreadable, reserved, no default).
+    Ended(Box<Report>),
+    /// Read, with its type's default: ready to merge.
+    Ready(Box<(WorkPool, Arc<Value>)>),
+}
+
+/// Where one pool's run stands after [`merge_group`].
+#[derive(Debug)]
+pub(super) enum Checked {
+    /// Ended already (a stored template that is no object, an unreadable backup).
+    Ended(Box<Report>),
+    /// Merged and checked: [`finish`] decides.
+    Merged(Box<Candidate>),
+}
+
+/// A pool merged and checked on the blocking thread.
+#[derive(Debug)]
+pub(super) struct Candidate {
+    /// The pool as read.
+    pool: WorkPool,
+    /// The merge.
+    merge: Merged,
+    /// Where the merge's base came from, or why there was none.
+    origin: Origin,
+    /// What its backup will record.
+    record: Record,
+    /// What the checks of the merged template found.
+    violations: Vec<Finding>,
+    /// The merged template is the stored one.
+    unchanged: bool,
+    /// The stored template as compact text, for a pool likely to be written.
+    text: Option<Box<RawValue>>,
+}
+
+/// Where one pool's run stands after [`finish`].
 #[derive(Debug)]
 pub(super) enum Prepared {
     /// Nothing to write: the pool's report is final.
     Ended(Box<Report>),
     /// A write is due, carrying the merge to report once it ends.
     Write(Box<Pending<Upgrade>>),
-}
-
-impl Shared {
-    /// A run's shared state.
-    pub(super) fn new(client: Client, options: SyncOptions) -> Self {
-        Shared {
-            client,
-            options,
-            defaults: OnceCell::new(),
-            found: std::sync::Mutex::default(),
-            deployments: deployments::Store::default(),
-        }
-    }
-
-    /// The template to merge into a pool of `pool_type`: `--template`, else the server's
-    /// default for that type (the defaults are fetched once per run).
-    async fn default_for(&self, pool_type: &str) -> Result<Arc<Value>> {
-        if let Some(hit) = self.found().get(pool_type) {
-            return Ok(Arc::clone(hit));
-        }
-        let default = Arc::new(self.find_default(pool_type).await?);
-        self.found()
-            .insert(pool_type.to_string(), Arc::clone(&default));
-        Ok(default)
-    }
-
-    fn found(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, Arc<Value>>> {
-        self.found
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
-    async fn find_default(&self, pool_type: &str) -> Result<Value> {
-        if let Some(template) = &self.options.template {
-            return Ok(template.clone());
-        }
-        let fetched = self
-            .defaults
-            .get_or_init(|| async { self.client.defaults().await.map_err(Arc::new) })
-            .await;
-        let defaults = fetched.as_ref().map_err(|e| Error::Shared(Arc::clone(e)))?;
-        defaults
-            .find(pool_type)
-            .cloned()
-            .ok_or_else(|| Error::NoDefault {
-                pool_type: pool_type.to_string(),
-                url: self.client.defaults_url(),
-            })
-    }
-
-    /// The base for `pool` (see [`poolsync_engine::history::choose`]); a backup that cannot be read
-    /// is reported, not ignored.
-    fn base_for(&self, pool: &WorkPool, default: &Value) -> Result<Base> {
-        if self.options.strategy == Strategy::Jq && self.options.base != BaseArg::None {
-            return Ok(Base::none("--strategy jq merges two-way"));
-        }
-        let backup = match &self.options.backup_dir {
-            Some(dir) if self.options.base.wants_backup() => {
-                backup_base(dir, self.client.base_url(), pool)?
-            }
-            _ => None,
-        };
-        Ok(poolsync_engine::history::choose(
-            &self.options.base,
-            backup,
-            self.options.history,
-            &pool.pool_type,
-            &pool.base_job_template,
-            default,
-        ))
-    }
-}
-
-/// Runs one pool's path up to its write, one stage per step: read -> merge -> check ->
-/// decide. Never fails: an error ends the pool in a [`Report`] (its outcome through
-/// [`Outcome::of`]) with what was known by then, so one pool cannot stop a batch.
-pub(super) async fn prepare(ctx: &Shared, target: Target) -> Prepared {
-    let name = target.name().to_string();
-    let pool = match read(ctx, target).await {
-        Ok(pool) => pool,
-        Err(error) => return Prepared::Ended(Box::new(Report::failed(name, None, None, error))),
-    };
-    let pool_type = Some(pool.pool_type.clone());
-    let (mut merged, record) = match merge(ctx, &pool).await {
-        Ok(merge) => merge,
-        Err(error) => {
-            return Prepared::Ended(Box::new(Report::failed(name, pool_type, None, error)));
-        }
-    };
-    if let Err(error) = check(ctx, &pool, &mut merged).await {
-        let report = Report::failed(name, pool_type, Some(Box::new(merged)), error);
-        return Prepared::Ended(Box::new(report));
-    }
-    decide(ctx, name, pool, merged, record)
 }
 
 impl Target {
@@ -156,96 +86,177 @@ impl Target {
     }
 }
 
-/// Stage 1: the pool as the server holds it (read now, or as the listing returned it).
-async fn read(ctx: &Shared, target: Target) -> Result<WorkPool> {
-    match target {
-        Target::Pool(pool) => Ok(pool),
-        Target::Name(name) => ctx.client.read_pool(&name).await,
-        Target::Unreadable(_, error) => Err(error),
+/// Stage 1 (async): the pool as the server holds it (read now, or as the listing returned
+/// it), and its type's default. Never fails: an error ends the pool in a [`Report`] (its
+/// outcome through [`Outcome::of`]), so one pool cannot stop a batch.
+pub(super) async fn gather(ctx: &Shared, target: Target) -> Gathered {
+    let name = target.name().to_string();
+    let pool = match target {
+        Target::Pool(pool) => pool,
+        Target::Name(name) => match ctx.client.read_pool(&name).await {
+            Ok(pool) => pool,
+            Err(error) => {
+                return Gathered::Ended(Box::new(Report::failed(name, None, None, error)));
+            }
+        },
+        Target::Unreadable(_, error) => {
+            return Gathered::Ended(Box::new(Report::failed(name, None, None, error)));
+        }
+    };
+    let pool_type = Some(pool.pool_type.clone());
+    let default = match WorkPool::is_reserved(&pool.name) {
+        true => Err(Error::ReservedPool {
+            pool: pool.name.clone(),
+        }),
+        false => ctx.default_for(&pool.pool_type).await,
+    };
+    match default {
+        Ok(default) => Gathered::Ready(Box::new((pool, default))),
+        Err(error) => Gathered::Ended(Box::new(Report::failed(name, pool_type, None, error))),
     }
 }
 
-/// Stage 2: the merge of the pool's template into its type's default, from the base chosen
-/// for it; with what its backup will record.
-async fn merge(ctx: &Shared, pool: &WorkPool) -> Result<(Upgrade, Record)> {
-    if WorkPool::is_reserved(&pool.name) {
-        return Err(Error::ReservedPool {
-            pool: pool.name.clone(),
-        });
+/// Stage 2 (synchronous, on a blocking thread): each pool of `group` merged from the base
+/// chosen for it (which may read its backups on disk) and its merged template checked, in
+/// the group's order.
+pub(super) async fn merge_group(ctx: &Shared, group: Vec<Gathered>) -> Vec<Checked> {
+    let basis = Arc::clone(&ctx.basis);
+    let names: Vec<(String, Option<String>)> = group.iter().map(Gathered::names).collect();
+    let merged = tokio::task::spawn_blocking(move || {
+        group
+            .into_iter()
+            .map(|gathered| match gathered {
+                Gathered::Ended(report) => Checked::Ended(report),
+                Gathered::Ready(ready) => {
+                    let (pool, default) = *ready;
+                    merge_one(&basis, pool, default)
+                }
+            })
+            .collect()
+    })
+    .await;
+    match merged {
+        Ok(merged) => merged,
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        // Only a runtime shutting down cancels it: nothing of these pools was written.
+        Err(e) => {
+            let shared = Arc::new(Error::Usage(format!(
+                "the merge of this pool was cancelled ({e}), nothing was written; run poolsync again"
+            )));
+            names
+                .into_iter()
+                .map(|(name, pool_type)| {
+                    let error = Error::Shared(Arc::clone(&shared));
+                    Checked::Ended(Box::new(Report::failed(name, pool_type, None, error)))
+                })
+                .collect()
+        }
     }
-    let default = ctx.default_for(&pool.pool_type).await?;
-    let current = pool.base_job_template.clone();
+}
+
+impl Gathered {
+    /// The pool's name and, when read, its type.
+    fn names(&self) -> (String, Option<String>) {
+        match self {
+            Gathered::Ended(report) => (report.pool.clone(), report.pool_type.clone()),
+            Gathered::Ready(ready) => (ready.0.name.clone(), Some(ready.0.pool_type.clone())),
+        }
+    }
+}
+
+/// One pool's merge of its stored template into `default`, and the checks of the result.
+fn merge_one(basis: &Basis, pool: WorkPool, default: Arc<Value>) -> Checked {
+    let current = &pool.base_job_template;
     if !current.is_object() {
-        return Err(Error::Shape {
+        let error = Error::Shape {
             input: format!("the stored base_job_template of work pool {:?}", pool.name),
             message: format!(
                 "is a json {}, not an object; fix it with `prefect work-pool update --base-job-template`",
-                crate::input::kind(&current)
+                crate::input::kind(current)
             ),
-        });
+        };
+        let report = Report::failed(pool.name, Some(pool.pool_type), None, error);
+        return Checked::Ended(Box::new(report));
     }
-    let base = ctx.base_for(pool, &default)?;
-    let merge = merge::merge3(
-        base.template.as_ref(),
-        &default,
-        &current,
-        ctx.options.strategy,
-    );
+    let base = match basis.base_for(&pool, &default) {
+        Ok(base) => base,
+        Err(error) => {
+            let report = Report::failed(pool.name, Some(pool.pool_type), None, error);
+            return Checked::Ended(Box::new(report));
+        }
+    };
+    let options = &basis.options;
+    let shared = base
+        .template
+        .map(|template| basis.share(template, &default));
+    let merge = merge::merge3(shared.as_deref(), &default, current, options.strategy);
+    let violations = poolsync_engine::checks::before_write(&merge.template);
+    let unchanged = merge.template == *current;
+    let likely_written = !unchanged && !options.dry_run && violations.is_empty();
+    let text = likely_written
+        .then(|| serde_json::value::to_raw_value(current).ok())
+        .flatten();
     let record = Record {
         kind: backup::WriteKind::Update,
-        base_origin: base.template.as_ref().map(|_| base.origin.to_string()),
+        base_origin: shared.as_ref().map(|_| base.origin.to_string()),
         default: Some(default),
-        base: base.template,
+        base: shared,
         restored: None,
     };
-    let merged = Upgrade {
-        current,
-        template: merge.template,
+    Checked::Merged(Box::new(Candidate {
+        pool,
+        merge,
         origin: base.origin,
+        record,
+        violations,
+        unchanged,
+        text,
+    }))
+}
+
+/// Stage 3 (async): with `--check-deployments`, the pool's deployments checked against the
+/// merged template; then what blocks the push ends the pool `invalid`, and the rest is
+/// decided: nothing to write (up to date, or a dry run), or a write for the safe write.
+pub(super) async fn finish(ctx: &Shared, checked: Checked) -> Prepared {
+    let candidate = match checked {
+        Checked::Ended(report) => return Prepared::Ended(report),
+        Checked::Merged(candidate) => *candidate,
+    };
+    let Candidate {
+        pool,
+        merge,
+        origin,
+        record,
+        violations,
+        unchanged,
+        text,
+    } = candidate;
+    let mut merged = Upgrade {
+        current: Held::Tree(Value::Null),
+        template: merge.template,
+        origin,
         warnings: merge.warnings,
         upstream: merge.upstream,
         kept_out: merge.kept_out,
-        violations: Vec::new(),
+        violations,
         deployments: None,
     };
-    Ok((merged, record))
-}
-
-/// Stage 3: the checks of the merged template (and, with `--check-deployments`, of the
-/// pool's deployments against it); what they find is kept in `merged`, and any blocks the
-/// push.
-async fn check(ctx: &Shared, pool: &WorkPool, merged: &mut Upgrade) -> Result<()> {
-    merged.violations = poolsync_engine::checks::before_write(&merged.template);
-    if ctx.options.check_deployments {
-        let found = ctx.deployments.of(&ctx.client, &pool.name).await?;
-        merged.violations.extend(deployments::identity(&found));
-        let checked = deployments::compare(&merged.current, &merged.template, &found);
-        if !ctx.options.allow_breaking_deployments {
-            merged.violations.extend(
-                checked
-                    .of(poolsync_engine::job_variables::ProblemKind::Breaks)
-                    .map(deployments::Found::violation),
-            );
-        }
-        merged.deployments = Some(checked);
+    let options = ctx.options();
+    let blocked = match options.check_deployments {
+        true => check_deployments(ctx, &pool, &mut merged).await,
+        false => Ok(()),
     }
-    if !merged.violations.is_empty() {
-        return Err(Error::Invalid {
-            blocked: true,
-            subject: format!("merged template for work pool {:?}", pool.name),
-            violations: merged.violations.clone(),
-        });
-    }
-    Ok(())
-}
-
-/// Stage 4: nothing to write (up to date, or a dry run), or a write for the safe write.
-fn decide(ctx: &Shared, name: String, pool: WorkPool, merged: Upgrade, record: Record) -> Prepared {
-    let pool_type = Some(pool.pool_type.clone());
-    let outcome = match () {
-        () if merged.template == merged.current => Outcome::UpToDate,
-        () if ctx.options.dry_run => Outcome::WouldChange,
-        () => {
+    .and_then(|()| blocked(&pool, &merged));
+    let (name, pool_type) = (pool.name.clone(), Some(pool.pool_type.clone()));
+    let outcome = match blocked {
+        Err(error) => Err(error),
+        Ok(()) if unchanged => Ok(Outcome::UpToDate),
+        Ok(()) if options.dry_run => Ok(Outcome::WouldChange),
+        Ok(()) => {
+            merged.current = match text {
+                Some(text) => Held::Text(text),
+                None => Held::compact(&pool.base_job_template),
+            };
             return Prepared::Write(Box::new(Pending {
                 pool,
                 record,
@@ -253,10 +264,38 @@ fn decide(ctx: &Shared, name: String, pool: WorkPool, merged: Upgrade, record: R
             }));
         }
     };
-    Prepared::Ended(Box::new(Report::ended(
-        name,
-        pool_type,
-        Some(Box::new(merged)),
-        outcome,
-    )))
+    merged.current = Held::Tree(pool.base_job_template);
+    let report = match outcome {
+        Ok(outcome) => Report::ended(name, pool_type, Some(Box::new(merged)), outcome),
+        Err(error) => Report::failed(name, pool_type, Some(Box::new(merged)), error),
+    };
+    Prepared::Ended(Box::new(report))
+}
+
+/// The pool's deployments against the merged template: what they find is kept in `merged`.
+async fn check_deployments(ctx: &Shared, pool: &WorkPool, merged: &mut Upgrade) -> Result<()> {
+    let found = ctx.deployments.of(&ctx.client, &pool.name).await?;
+    merged.violations.extend(deployments::identity(&found));
+    let checked = deployments::compare(&pool.base_job_template, &merged.template, &found);
+    if !ctx.options().allow_breaking_deployments {
+        merged.violations.extend(
+            checked
+                .of(poolsync_engine::job_variables::ProblemKind::Breaks)
+                .map(deployments::Found::violation),
+        );
+    }
+    merged.deployments = Some(checked);
+    Ok(())
+}
+
+/// Whether what the checks found blocks the push.
+fn blocked(pool: &WorkPool, merged: &Upgrade) -> Result<()> {
+    match merged.violations.is_empty() {
+        true => Ok(()),
+        false => Err(Error::Invalid {
+            blocked: true,
+            subject: format!("merged template for work pool {:?}", pool.name),
+            violations: merged.violations.clone(),
+        }),
+    }
 }

@@ -81,8 +81,9 @@ pub(crate) struct Record {
     pub kind: backup::WriteKind,
     /// The default merged in (shared by every pool of its type).
     pub default: Option<Arc<Value>>,
-    /// The base the merge used (for a rollback: the base that belongs to the restored template).
-    pub base: Option<Value>,
+    /// The base the merge used (for a rollback: the base that belongs to the restored template);
+    /// shared by the pools whose base is the same.
+    pub base: Option<Arc<Value>>,
     /// Where that base came from, as reported.
     pub base_origin: Option<String>,
     /// For a rollback: the `created` time of the backup restored.

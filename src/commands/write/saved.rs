@@ -80,7 +80,7 @@ impl Shelf {
         let record = &item.pending.record;
         let mut backup = Backup::new(&self.base_url, value, record.kind);
         backup.default = record.default.as_deref().cloned();
-        backup.base = record.base.clone();
+        backup.base = record.base.as_deref().cloned();
         backup.base_origin = record.base_origin.clone();
         backup.restored = record.restored.clone();
         backup.merged = Some(item.pending.template().clone());
