@@ -30,7 +30,7 @@ mod wire;
 pub(crate) use interrupt::Interrupt;
 pub(crate) use redact::Redactor;
 pub(crate) use send::{Attempt, Retry, Tries};
-pub(crate) use tokens::{NoTokens, Tokens};
+pub(crate) use tokens::{NoTokens, Outcome, Tokens};
 #[cfg(test)]
 pub(crate) use verbatim::needed as needs_verbatim;
 

@@ -187,7 +187,6 @@ fn a_booking_waits_for_the_bucket_so_every_patch_fits_the_window() {
     assert!(small[0] < second[n - 1] + secs(1.0));
 }
 
-
 #[test]
 fn throttles_of_answers_already_in_flight_learn_nothing_more() {
     let t0 = Instant::now();
