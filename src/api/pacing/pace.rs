@@ -59,9 +59,13 @@ pub(super) struct Pacer {
     last_slot: Option<Instant>,
     last_burst: Option<Instant>,
     paused_until: Option<Instant>,
-    /// Answers that got through since `window_start` (the start, or the last throttle).
+    /// Answers that got through since `window_start` (the first request, or the end of the
+    /// last throttle's pause).
     through: u32,
     window_start: Instant,
+    /// Whether a request was reserved yet: the first one starts the window, so the time a
+    /// run spends before its first request is not counted as time the server took.
+    started: bool,
     since_throttle: u32,
     /// Throttled answers seen.
     pub throttled: u64,
@@ -80,6 +84,7 @@ impl Pacer {
             paused_until: None,
             through: 0,
             window_start: now,
+            started: false,
             since_throttle: 0,
             throttled: 0,
         }
@@ -110,6 +115,7 @@ impl Pacer {
     /// Reserves the next send slot: how long to wait from `now` before sending. Callers
     /// sleep that long and call again if a throttle arrived meanwhile ([`Pacer::paused`]).
     pub(super) fn reserve(&mut self, now: Instant) -> Duration {
+        self.start(now);
         let slot = self.slot(now);
         self.take(slot);
         slot - now
@@ -118,6 +124,7 @@ impl Pacer {
     /// [`Pacer::reserve`] for a request that must leave by `by` plus one pacing interval
     /// ([`Pacer::latest`]): `None`, and nothing reserved, when its slot comes later.
     pub(super) fn reserve_by(&mut self, now: Instant, by: Instant) -> Option<Duration> {
+        self.start(now);
         let slot = self.slot(now);
         if slot > self.latest(by) {
             return None;
@@ -150,6 +157,7 @@ impl Pacer {
     /// slots then follow the bucket, back to back while tokens last. Unpaced, they all come
     /// at once (after any pause), and nothing is booked.
     pub(super) fn book(&mut self, now: Instant, n: usize, window: Duration) -> Vec<Instant> {
+        self.start(now);
         let first = self.slot(now);
         let Some(rate) = self.rate else {
             return vec![first; n];
@@ -173,6 +181,14 @@ impl Pacer {
             slots.push(slot);
         }
         slots
+    }
+
+    /// The first request starts the window the first rate is learned over.
+    fn start(&mut self, now: Instant) {
+        if !self.started {
+            self.started = true;
+            self.window_start = now;
+        }
     }
 
     /// The next free send slot from `now`.
@@ -217,12 +233,12 @@ impl Pacer {
     pub(super) fn through(&mut self) {
         self.through = self.through.saturating_add(1);
         self.since_throttle = self.since_throttle.saturating_add(1);
-        if self.since_throttle % PROBE_EVERY == 0
+        if self.since_throttle.is_multiple_of(PROBE_EVERY)
             && let Some(rate) = self.rate
         {
             self.rate = Some(self.capped(rate * PROBE));
         }
-        if self.since_throttle % BURST_REGROW_EVERY == 0 {
+        if self.since_throttle.is_multiple_of(BURST_REGROW_EVERY) {
             self.halvings = self.halvings.saturating_sub(1);
         }
     }
@@ -260,6 +276,7 @@ impl Pacer {
         self.rate = Some(rate);
         self.through = 0;
         self.window_start = until;
+        self.started = true;
         // The server's bucket is empty now: ours refills from now, one token per interval.
         let step = interval(rate);
         self.tat = Some(now + step + self.tolerance(step));

@@ -58,6 +58,22 @@ fn a_throttle_pauses_everyone_and_learns_the_rate() {
     assert_eq!(pacer.burst(), 9.0);
 }
 
+/// The time before the first request is not the server's: 20 answers in the 2 s after a
+/// first request made 5 s after the client started are 10 per second, not 20 over 7 s.
+#[test]
+fn the_first_window_starts_at_the_first_request() {
+    let t0 = Instant::now();
+    let mut pacer = Pacer::new(t0, None);
+    let first = t0 + secs(5.0);
+    assert_eq!(pacer.reserve(first), Duration::ZERO);
+    for _ in 0..20 {
+        pacer.through();
+    }
+    pacer.throttle(first + secs(2.0), secs(1.0));
+    let rate = pacer.rate().expect("rate");
+    assert!((rate - 10.0 * 0.95).abs() < 1e-9, "{rate}");
+}
+
 /// A learned rate is a bucket of one second's worth: after the pause (which refilled it),
 /// 9 requests go at once (9 whole tokens of 9.5), then one per interval: the learned rate.
 #[test]
