@@ -1,8 +1,10 @@
-//! CSRF protection: on the fake API, one token per run sent on every write, no CSRF headers
-//! where the server has CSRF off, a rejected token refreshed and the write sent again; on a
-//! real Prefect server with CSRF protection on (`scripts/prefect-server start --csrf`, a
-//! second server started once for these tests), poolsync fetches a token and its write
-//! lands, where the same write without the token is refused.
+//! CSRF protection, fetched lazily: on the fake API (which guards only PATCH), the first write
+//! goes without a token and, refused, fetches one token for the run, sent on every write
+//! after; no token request at all where the server has CSRF off; a rejected token refreshed
+//! and the write sent again; on a real Prefect server with CSRF protection on
+//! (`scripts/prefect-server start --csrf`, a second server started once for these tests),
+//! poolsync fetches a token once refused and its write lands, where the same write without
+//! the token is refused.
 
 use crate::harness::Run;
 use crate::harness::fake::{CSRF_TOKEN, Csrf, POOL_PATCH};
@@ -12,8 +14,10 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use wiremock::ResponseTemplate;
 
-/// Self-hosted with CSRF on: one token for the whole run, and every write carries
-/// `Prefect-Csrf-Token` and the `Prefect-Csrf-Client` the token was issued to.
+/// Self-hosted with CSRF on: the first PATCH goes without a token and is refused (403);
+/// then one token for the whole run, and every write after carries `Prefect-Csrf-Token` and
+/// the `Prefect-Csrf-Client` the token was issued to. The refusal settles before the write
+/// slot is freed, so the other pool's first PATCH already carries the token: 3 PATCHes.
 #[test]
 fn csrf_token_is_fetched_once_and_sent_on_every_write() {
     let ran = Run::fake()
@@ -22,10 +26,21 @@ fn csrf_token_is_fetched_once_and_sent_on_every_write() {
         .csrf(Csrf::Token("tok-1"))
         .args(["update", "a", "b"])
         .run();
-    ran.code(0)
-        .requests(CSRF_TOKEN, 1)
-        .requests("PATCH /work_pools/a", 1)
-        .requests("PATCH /work_pools/b", 1);
+    ran.code(0).requests(CSRF_TOKEN, 1);
+    let patches = |pool: &str| {
+        let route = format!("/api/work_pools/{pool}");
+        let served = ran.served();
+        let of = served.requests.iter();
+        of.filter(|r| r.method.as_str() == "PATCH" && r.url.path() == route)
+            .count()
+    };
+    let mut counts = [patches("a"), patches("b")];
+    counts.sort();
+    assert_eq!(
+        counts,
+        [1, 2],
+        "one pool's first PATCH went without a token"
+    );
     let issued_to = ran
         .served()
         .requests
@@ -36,18 +51,20 @@ fn csrf_token_is_fetched_once_and_sent_on_every_write() {
         .expect("csrf-token asked with ?client=");
     assert!(uuid_like(&issued_to), "client id {issued_to:?}");
     let tokens = ran.patch_headers("prefect-csrf-token");
-    assert_eq!(tokens, [Some("tok-1"); 2]);
+    assert_eq!(tokens, [None, Some("tok-1"), Some("tok-1")]);
     let clients = ran.patch_headers("prefect-csrf-client");
-    assert_eq!(clients, [Some(issued_to.as_str()); 2]);
+    let issued = Some(issued_to.as_str());
+    assert_eq!(clients, [None, issued, issued]);
     assert_eq!(ran.stored("a"), merged());
     assert_eq!(ran.stored("b"), merged());
 }
 
-/// Self-hosted with CSRF disabled (422 from `/csrf-token`): writes go without CSRF headers.
+/// Self-hosted with CSRF disabled (the default; 422 from `/csrf-token`): the write is taken
+/// without CSRF headers, so no token is ever asked for (a request saved).
 #[test]
 fn csrf_disabled_writes_carry_no_csrf_headers() {
     let ran = Run::update_pool(5).csrf(Csrf::Disabled).run();
-    ran.code(0).requests(CSRF_TOKEN, 1).requests(POOL_PATCH, 1);
+    ran.code(0).requests(CSRF_TOKEN, 0).requests(POOL_PATCH, 1);
     for patch in ran
         .served()
         .requests
@@ -60,7 +77,9 @@ fn csrf_disabled_writes_carry_no_csrf_headers() {
 }
 
 /// An expired CSRF token (403 "Invalid CSRF token...") is replaced: a new token is fetched
-/// and the write is sent again with it.
+/// and the write is sent again with it. The first PATCH goes without a token (refused, the
+/// first fetch), the second with the expired one (refused, the second fetch), the third with
+/// the new one.
 #[test]
 fn rejected_csrf_token_is_refreshed_and_the_write_resent() {
     let old = ResponseTemplate::new(200).set_body_json(
@@ -70,9 +89,9 @@ fn rejected_csrf_token_is_refreshed_and_the_write_resent() {
         .csrf(Csrf::Token("new"))
         .csrf_replies(vec![old])
         .run();
-    ran.code(0).requests(CSRF_TOKEN, 2).requests(POOL_PATCH, 2);
+    ran.code(0).requests(CSRF_TOKEN, 2).requests(POOL_PATCH, 3);
     let tokens = ran.patch_headers("prefect-csrf-token");
-    assert_eq!(tokens, [Some("old"), Some("new")]);
+    assert_eq!(tokens, [None, Some("old"), Some("new")]);
     assert_eq!(ran.stored(POOL), merged());
 }
 

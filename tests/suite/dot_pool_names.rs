@@ -17,10 +17,16 @@ use tempfile::TempDir;
 
 /// Whether the scripted server has taken its PATCH (only the first test's server writes).
 static PATCHED: AtomicBool = AtomicBool::new(false);
+/// Whether it has issued its CSRF token: until then it refuses a PATCH as a CSRF-protected
+/// Prefect server refuses one without a token (it sees only the request line).
+static ISSUED: AtomicBool = AtomicBool::new(false);
 
 fn dot_dot_server(line: &str, _: usize) -> (String, bool) {
     if line.starts_with("GET /api/csrf-token") {
+        ISSUED.store(true, Ordering::SeqCst);
         http_json("200 OK", &json!({"token": "tok-123"}))
+    } else if line.starts_with("PATCH ") && !ISSUED.load(Ordering::SeqCst) {
+        http_json("403 Forbidden", &json!({"detail": "Missing CSRF token."}))
     } else if line.starts_with("GET /api/collections/") {
         http_json(
             "200 OK",
@@ -41,9 +47,9 @@ fn dot_dot_server(line: &str, _: usize) -> (String, bool) {
 }
 
 /// `update ..` with a key, a custom header and a CSRF-protected server: every request for
-/// the pool (read, re-read before the write, PATCH, read-back) targets
-/// `/api/work_pools/%2E%2E` as written, the PATCH carries the merged
-/// template and every header the main client sends, and the pool is updated.
+/// the pool (read, re-read before the write, PATCH refused for want of a CSRF token, PATCH
+/// with it, read-back) targets `/api/work_pools/%2E%2E` as written, the PATCH carries the
+/// merged template and every header the main client sends, and the pool is updated.
 #[test]
 fn a_pool_named_dot_dot_is_read_and_written_with_every_header() {
     let (url, seen) = raw_server(dot_dot_server);
@@ -70,6 +76,7 @@ fn a_pool_named_dot_dot_is_read_and_written_with_every_header() {
             "GET /api/work_pools/%2E%2E HTTP/1.1",
             "GET /api/work_pools/%2E%2E HTTP/1.1",
             "PATCH /api/work_pools/%2E%2E HTTP/1.1",
+            "PATCH /api/work_pools/%2E%2E HTTP/1.1",
             "GET /api/work_pools/%2E%2E HTTP/1.1",
         ],
         "{seen:?}"
@@ -84,7 +91,8 @@ fn a_pool_named_dot_dot_is_read_and_written_with_every_header() {
         assert!(agent.starts_with("poolsync/"), "{request:?}");
         assert!(request.header("host").is_some(), "{request:?}");
     }
-    let patch = pool[2];
+    assert_eq!(pool[2].header("prefect-csrf-token"), None, "{:?}", pool[2]);
+    let patch = pool[3];
     assert_eq!(patch.header("prefect-csrf-token"), Some("tok-123"));
     assert!(patch.header("prefect-csrf-client").is_some(), "{patch:?}");
     assert_eq!(patch.header("content-type"), Some("application/json"));

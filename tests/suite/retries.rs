@@ -26,8 +26,8 @@ fn retry_after_on_429_is_honoured() {
     assert_eq!(ran.stored(POOL), merged());
 }
 
-/// A PATCH answered 503 twice then 204 succeeds; every attempt carries the CSRF token,
-/// which is fetched once.
+/// A PATCH answered 503 twice then 204 succeeds; every attempt after the first (sent without
+/// a token and refused for it) carries the CSRF token, which is fetched once.
 #[test]
 fn patch_503_twice_then_204_updates_the_pool() {
     let unavailable = ResponseTemplate::new(503)
@@ -41,10 +41,14 @@ fn patch_503_twice_then_204_updates_the_pool() {
         .run();
     ran.code(0)
         .stdout_ends(&format!("{POOL}: updated\n"))
-        .requests(POOL_PATCH, 3)
-        .patched_merged(POOL, 3)
+        .requests(POOL_PATCH, 4)
+        .patched_merged(POOL, 4)
         .requests(CSRF_TOKEN, 1);
-    assert_eq!(ran.patch_headers("prefect-csrf-token"), [Some("tok"); 3]);
+    let tok = Some("tok");
+    assert_eq!(
+        ran.patch_headers("prefect-csrf-token"),
+        [None, tok, tok, tok]
+    );
     assert_eq!(ran.stored(POOL), merged());
 }
 
@@ -133,13 +137,14 @@ fn timed_out_read_is_retried() {
 }
 
 /// A transient 503 on `GET /csrf-token` is retried like any other request (Prefect's own
-/// client sends the token request through its retrying `send`), so the write goes through.
+/// client sends the token request through its retrying `send`), so the write goes through:
+/// the first PATCH without a token (refused), the second with it.
 #[test]
 fn csrf_token_request_is_retried_on_503() {
     let ran = Run::update_pool(5)
         .csrf(Csrf::Token("tok"))
         .csrf_replies(vec![ResponseTemplate::new(503)])
         .run();
-    ran.code(0).requests(CSRF_TOKEN, 2).requests(POOL_PATCH, 1);
-    assert_eq!(ran.patch_headers("prefect-csrf-token"), [Some("tok")]);
+    ran.code(0).requests(CSRF_TOKEN, 2).requests(POOL_PATCH, 2);
+    assert_eq!(ran.patch_headers("prefect-csrf-token"), [None, Some("tok")]);
 }

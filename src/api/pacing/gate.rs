@@ -78,9 +78,16 @@ impl Gate {
         }
     }
 
-    /// Books `n` send slots back to back (see [`Pacer::book`]).
-    pub(crate) fn book(&self, n: usize) -> Vec<Instant> {
-        lock(&self.pacer).book(Instant::now(), n)
+    /// Books `n` send slots, the last at most `window` plus one interval after the first
+    /// (see [`Pacer::book`]).
+    pub(crate) fn book(&self, n: usize, window: Duration) -> Vec<Instant> {
+        lock(&self.pacer).book(Instant::now(), n, window)
+    }
+
+    /// How many PATCHes may follow one booked re-read within `window` plus one interval;
+    /// `None` when the client does not pace (see [`Pacer::fits`]).
+    pub(crate) fn fits(&self, window: Duration) -> Option<usize> {
+        lock(&self.pacer).fits(window)
     }
 
     /// Waits for a booked slot `at`; `false` when a pause (a `429`) is in force by then.

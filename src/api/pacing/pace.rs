@@ -2,9 +2,17 @@
 //!
 //! - [`Pacer`] is the one gate every request passes before it is sent. A `429` with
 //!   `Retry-After` pauses all requests, not only the one that got it; the pacer then learns the
-//!   rate that got through (answers since the last throttle over the time they took) and spaces
+//!   rate that got through (answers since the last throttle over the time they took) and paces
 //!   requests at a little under it, probing upwards slowly. `--max-rps` sets the rate up front
 //!   and is never exceeded.
+//! - A learned rate is paced as a token bucket (rate `r`, up to `B = r x` [`BURST`] tokens, a
+//!   generic cell rate algorithm over one instant, `tat`): requests may go back to back while
+//!   tokens last, then one per interval. A `429` that answers a burst halves the burst
+//!   allowed, down to one token (even spacing), so a server without burst allowance converges.
+//!   `--max-rps` spaces requests evenly (one token): it promises the rate is never exceeded.
+//! - [`Pacer::book`] books a re-read and its PATCHes so that all of them fit in the re-read's
+//!   window, waiting for the bucket to refill first if need be; [`Pacer::fits`] says how many
+//!   PATCHes can.
 //! - The writes in flight are [`super::write_limit`]'s.
 //!
 //! Plain arithmetic over `Instant`s, unit-tested below; [`Gate`] wraps it for async use.
@@ -26,6 +34,13 @@ const MIN_WINDOW: Duration = Duration::from_secs(1);
 /// hiccup) lowers a rate already set by at most a fifth.
 const TRUSTED_WINDOW: Duration = Duration::from_secs(10);
 const SHORT_DECREASE: f64 = 0.8;
+/// The burst a learned rate allows: one second's worth of requests. The smallest burst a
+/// per-minute budget (Prefect Cloud's 625 to 5,000 a minute) allows, and the default of the
+/// bench's Cloud-like proxy (`scripts/cloud_proxy.py --burst`, one second of its rate).
+pub(super) const BURST: Duration = Duration::from_secs(1);
+/// After this many answers in a row with no throttle, a burst halved by a `429` doubles
+/// again (four rate probes: a server without burst allowance pays one `429` that seldom).
+const BURST_REGROW_EVERY: u32 = 4 * PROBE_EVERY;
 
 /// The request-rate gate's state.
 #[derive(Debug, Clone)]
@@ -33,11 +48,24 @@ pub(super) struct Pacer {
     /// Requests per second allowed; `None` until a throttle or `--max-rps` sets it.
     rate: Option<f64>,
     ceiling: Option<f64>,
-    next_slot: Option<Instant>,
+    /// The bucket as one instant (the theoretical arrival time): a request may leave at `t`
+    /// when `t >= tat - (B - 1) x interval`, and takes `tat` to `max(tat, t) + interval`.
+    /// The bucket is full when `tat` is in the past.
+    tat: Option<Instant>,
+    /// How often a `429` halved the burst since it was last regrown.
+    halvings: u32,
+    /// The latest slot taken, and the latest that spent burst (left less than half an
+    /// interval after the one before).
+    last_slot: Option<Instant>,
+    last_burst: Option<Instant>,
     paused_until: Option<Instant>,
-    /// Answers that got through since `window_start` (the start, or the last throttle).
+    /// Answers that got through since `window_start` (the first request, or the end of the
+    /// last throttle's pause).
     through: u32,
     window_start: Instant,
+    /// Whether a request was reserved yet: the first one starts the window, so the time a
+    /// run spends before its first request is not counted as time the server took.
+    started: bool,
     since_throttle: u32,
     /// Throttled answers seen.
     pub throttled: u64,
@@ -49,10 +77,14 @@ impl Pacer {
         Pacer {
             rate: ceiling.map(|c| c.max(MIN_MAX_RPS)),
             ceiling: ceiling.map(|c| c.max(MIN_MAX_RPS)),
-            next_slot: None,
+            tat: None,
+            halvings: 0,
+            last_slot: None,
+            last_burst: None,
             paused_until: None,
             through: 0,
             window_start: now,
+            started: false,
             since_throttle: 0,
             throttled: 0,
         }
@@ -63,9 +95,27 @@ impl Pacer {
         self.rate
     }
 
+    /// The tokens the bucket holds when full: one second's worth of a learned rate (whole
+    /// tokens), halved per `429` that answered a burst, at least one; one under `--max-rps`.
+    pub(super) fn burst(&self) -> f64 {
+        match (self.rate, self.ceiling) {
+            (Some(rate), None) => {
+                let halved = 2f64.powi(self.halvings.min(64) as i32);
+                (rate * BURST.as_secs_f64() / halved).floor().max(1.0)
+            }
+            _ => 1.0,
+        }
+    }
+
+    /// How far ahead of the even pace a request may leave: `(B - 1)` intervals.
+    fn tolerance(&self, step: Duration) -> Duration {
+        step.mul_f64(self.burst() - 1.0)
+    }
+
     /// Reserves the next send slot: how long to wait from `now` before sending. Callers
     /// sleep that long and call again if a throttle arrived meanwhile ([`Pacer::paused`]).
     pub(super) fn reserve(&mut self, now: Instant) -> Duration {
+        self.start(now);
         let slot = self.slot(now);
         self.take(slot);
         slot - now
@@ -74,6 +124,7 @@ impl Pacer {
     /// [`Pacer::reserve`] for a request that must leave by `by` plus one pacing interval
     /// ([`Pacer::latest`]): `None`, and nothing reserved, when its slot comes later.
     pub(super) fn reserve_by(&mut self, now: Instant, by: Instant) -> Option<Duration> {
+        self.start(now);
         let slot = self.slot(now);
         if slot > self.latest(by) {
             return None;
@@ -88,18 +139,56 @@ impl Pacer {
         by + self.rate.map_or(Duration::ZERO, interval)
     }
 
-    /// Books `n` send slots back to back from `now` (a re-read and the PATCHes that follow
-    /// it, so no other request takes a slot between them); returns their times. Unpaced,
-    /// they all come at once (after any pause), and nothing is booked.
-    pub(super) fn book(&mut self, now: Instant, n: usize) -> Vec<Instant> {
+    /// How many PATCHes may follow a re-read booked on a full bucket with every slot at
+    /// most `window` plus one interval after the re-read's: `None` unpaced (all of them).
+    /// The re-read and `B - 1` PATCHes go at once, then one per interval: `floor(window x
+    /// rate + B)`, at least one.
+    pub(super) fn fits(&self, window: Duration) -> Option<usize> {
+        let rate = self.rate?;
+        let step = interval(rate).as_secs_f64().max(1e-9);
+        let fit = window.as_secs_f64() / step + self.burst();
+        Some(((fit + 1e-9).floor() as usize).max(1))
+    }
+
+    /// Books `n` send slots (a re-read and the PATCHes that follow it, so no other request
+    /// takes a slot between them); returns their times. Paced, the first slot waits, if it
+    /// must, for the bucket to refill far enough that the last comes at most `window` plus
+    /// one interval after the first (when [`Pacer::fits`] allows `n - 1` PATCHes); the
+    /// slots then follow the bucket, back to back while tokens last. Unpaced, they all come
+    /// at once (after any pause), and nothing is booked.
+    pub(super) fn book(&mut self, now: Instant, n: usize, window: Duration) -> Vec<Instant> {
+        self.start(now);
         let first = self.slot(now);
         let Some(rate) = self.rate else {
             return vec![first; n];
         };
         let step = interval(rate);
-        let slots: Vec<Instant> = (0..n as u32).map(|i| first + step * i).collect();
-        self.next_slot = Some(first + step * n as u32);
+        let tau = self.tolerance(step);
+        // The last of n slots from a start s0 comes max(0, max(tat - s0, 0) + (n-1) x step
+        // - tau) after s0: within window + step when tat - s0 <= window + step + tau -
+        // (n-1) x step. With more than fit, start on a full bucket.
+        let ahead = (window + step + tau)
+            .checked_sub(step.saturating_mul(n.saturating_sub(1).min(u32::MAX as usize) as u32))
+            .unwrap_or(Duration::ZERO);
+        let start = match self.tat.and_then(|tat| tat.checked_sub(ahead)) {
+            Some(refilled) => first.max(refilled),
+            None => first,
+        };
+        let mut slots = Vec::with_capacity(n);
+        for _ in 0..n {
+            let slot = self.slot(start);
+            self.take(slot);
+            slots.push(slot);
+        }
         slots
+    }
+
+    /// The first request starts the window the first rate is learned over.
+    fn start(&mut self, now: Instant) {
+        if !self.started {
+            self.started = true;
+            self.window_start = now;
+        }
     }
 
     /// The next free send slot from `now`.
@@ -108,17 +197,25 @@ impl Pacer {
         if let Some(until) = self.paused_until {
             at = at.max(until);
         }
-        if self.rate.is_some()
-            && let Some(slot) = self.next_slot
+        if let Some(rate) = self.rate
+            && let Some(tat) = self.tat
         {
-            at = at.max(slot);
+            let tau = self.tolerance(interval(rate));
+            at = at.max(tat.checked_sub(tau).unwrap_or(tat));
         }
         at
     }
 
+    /// Takes a token at `slot`.
     fn take(&mut self, slot: Instant) {
         if let Some(rate) = self.rate {
-            self.next_slot = Some(slot + interval(rate));
+            let step = interval(rate);
+            if self.last_slot.is_some_and(|last| slot < last + step / 2) {
+                self.last_burst = Some(self.last_burst.map_or(slot, |b| b.max(slot)));
+            }
+            self.last_slot = Some(self.last_slot.map_or(slot, |last| last.max(slot)));
+            let tat = self.tat.unwrap_or(slot);
+            self.tat = Some(tat.max(slot) + step);
         }
     }
 
@@ -136,18 +233,28 @@ impl Pacer {
     pub(super) fn through(&mut self) {
         self.through = self.through.saturating_add(1);
         self.since_throttle = self.since_throttle.saturating_add(1);
-        if self.since_throttle >= PROBE_EVERY
+        if self.since_throttle.is_multiple_of(PROBE_EVERY)
             && let Some(rate) = self.rate
         {
-            self.since_throttle = 0;
             self.rate = Some(self.capped(rate * PROBE));
+        }
+        if self.since_throttle.is_multiple_of(BURST_REGROW_EVERY) {
+            self.halvings = self.halvings.saturating_sub(1);
         }
     }
 
-    /// A `429`: pause everyone for `wait` and learn the rate that got through.
+    /// A `429`: pause everyone for `wait` and learn the rate that got through. The first
+    /// `429` of a pause that answers a burst (a slot that spent burst at most [`BURST`]
+    /// before `now`, or booked after it) halves the burst allowed; the others of that pause
+    /// answer the same burst.
     pub(super) fn throttle(&mut self, now: Instant, wait: Duration) {
         self.throttled += 1;
         self.since_throttle = 0;
+        let bursting = !self.paused(now) && self.last_burst.is_some_and(|at| at + BURST >= now);
+        if bursting && self.burst() > 1.0 {
+            self.halvings = self.halvings.saturating_add(1);
+            self.last_burst = None;
+        }
         let until = now + wait;
         let already = self.paused_until.is_some_and(|p| p >= until);
         if !already {
@@ -165,10 +272,14 @@ impl Pacer {
             Some(r) if elapsed >= TRUSTED_WINDOW => r.min(learned),
             Some(r) => r.min(learned.max(r * SHORT_DECREASE)),
         };
-        self.rate = Some(self.capped(rate.max(MIN_RATE)));
+        let rate = self.capped(rate.max(MIN_RATE));
+        self.rate = Some(rate);
         self.through = 0;
         self.window_start = until;
-        self.next_slot = None;
+        self.started = true;
+        // The server's bucket is empty now: ours refills from now, one token per interval.
+        let step = interval(rate);
+        self.tat = Some(now + step + self.tolerance(step));
     }
 
     fn capped(&self, rate: f64) -> f64 {

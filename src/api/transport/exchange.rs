@@ -4,7 +4,7 @@
 //! ([`super::send`]); this file only reports what happened ([`Tried`]).
 
 use super::failure::transport_error;
-use super::tokens::Headers;
+use super::tokens::{Headers, Outcome};
 use super::wire::{Answer, Failure, Fault};
 use super::{Reply, Tokens, Transport, body, redirect, verbatim};
 use crate::error::{Error, Result};
@@ -93,6 +93,25 @@ pub(super) enum Tried {
     },
 }
 
+/// Tells a [`Tokens`] provider, once, what became of a try that asked it for headers:
+/// [`Outcome::Other`] unless [`Settle::answered`] said otherwise (a try that ended, or was
+/// dropped, before its answer was read).
+struct Settle<'a, T: Tokens>(Option<&'a T>);
+
+impl<T: Tokens> Settle<'_, T> {
+    fn answered(&mut self, outcome: Outcome) {
+        if let Some(tokens) = self.0.take() {
+            tokens.settled(outcome);
+        }
+    }
+}
+
+impl<T: Tokens> Drop for Settle<'_, T> {
+    fn drop(&mut self) {
+        self.answered(Outcome::Other);
+    }
+}
+
 impl Transport {
     /// One try. A request due by a deadline that cannot leave by then (plus one pacing
     /// interval) is not sent ([`Tried::Late`]). No PATCH leaves once a signal came.
@@ -149,6 +168,9 @@ impl Transport {
             // A read's token fetch is a read too: it goes at once after a signal.
             _ => tokens.headers(self).await?,
         };
+        // Every try that asked for headers tells the provider what became of it, on every
+        // path out of here (`Other` unless answered).
+        let mut settle = Settle((method != Method::GET).then_some(tokens));
         if by.is_some_and(|by| Instant::now() > self.gate.latest(by)) {
             return Ok(Tried::Late);
         }
@@ -187,6 +209,11 @@ impl Transport {
         };
         let (status, retry_after) = (answer.status, answer.retry_after);
         let read = body::read(answer.body, answer.length, method, url).await;
+        if let Ok(body) = &read {
+            settle.answered(Outcome::of(status, tokens.rejected(status, body)));
+        }
+        // Settled before the write slot is freed: a write waiting for it sees the verdict.
+        drop(settle);
         let collided = match (slot, status) {
             (None, _) => false,
             // A throttle says nothing about how many writes the server takes.

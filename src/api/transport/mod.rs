@@ -30,7 +30,7 @@ mod wire;
 pub(crate) use interrupt::Interrupt;
 pub(crate) use redact::Redactor;
 pub(crate) use send::{Attempt, Retry, Tries};
-pub(crate) use tokens::{NoTokens, Tokens};
+pub(crate) use tokens::{NoTokens, Outcome, Tokens};
 #[cfg(test)]
 pub(crate) use verbatim::needed as needs_verbatim;
 
@@ -194,9 +194,14 @@ impl Transport {
         self.gate.interval()
     }
 
-    /// Books `n` send slots back to back (see [`Gate::book`]).
-    pub(crate) fn book(&self, n: usize) -> Vec<Instant> {
-        self.gate.book(n)
+    /// Books `n` send slots within `window` plus one interval (see [`Gate::book`]).
+    pub(crate) fn book(&self, n: usize, window: Duration) -> Vec<Instant> {
+        self.gate.book(n, window)
+    }
+
+    /// How many PATCHes fit after one booked re-read (see [`Gate::fits`]).
+    pub(crate) fn fits(&self, window: Duration) -> Option<usize> {
+        self.gate.fits(window)
     }
 
     /// Sleeps a retry's backoff, counted as time spent on pushback; a signal cuts it.

@@ -2,8 +2,8 @@
 //! an [`Attempt`] (answered, worth a retry, or fatal), decided in [`Transport::judge`] and
 //! nowhere else. A read rides out its retries here: it waits out a `429`'s pause (the gate
 //! holds it) or backs off. A PATCH hands every retry back ([`Transport::send_write`]) so
-//! the safe write can re-read the pool first, except a refused CSRF token, which is renewed
-//! and sent again at once, within the same window. Every wait is cut by the interrupt.
+//! the safe write can re-read the pool first, except a refused CSRF token, which is fetched
+//! or renewed and sent again at once, within the same window (a read's too). Every wait is cut by the interrupt.
 
 use super::exchange::{Request, Slot, Tried};
 use super::failure::transport_error;
@@ -14,6 +14,11 @@ use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
+
+/// How often one write's CSRF token may be refused and the write sent again at once: the
+/// first try goes without a token until the server asks for one (`endpoints::csrf`), and a
+/// token may expire once.
+const MAX_RENEWALS: u32 = 2;
 
 /// Retries a request has spent so far, by kind.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -116,18 +121,19 @@ impl Transport {
         mut spent: Tries,
         mut slot: Slot,
     ) -> Attempt {
-        // A write's token is renewed once per call, outside its retry budget.
-        let mut renewed = false;
+        // A write's token is renewed up to MAX_RENEWALS times per call, outside its retry
+        // budget.
+        let mut renewals = 0;
         loop {
-            let tries = spent.sent() + 1 + u32::from(renewed);
+            let tries = spent.sent() + 1 + renewals;
             let attempt = match self.try_once(tokens, request, tries, slot).await {
                 Err(error) => Attempt::Fatal(error),
                 Ok(Tried::Late) => Attempt::Retry(Retry::Late),
-                Ok(tried) => self.judge(tokens, request, tried, spent, renewed).await,
+                Ok(tried) => self.judge(tokens, request, tried, spent, renewals).await,
             };
             slot = slot.again();
             match attempt {
-                Attempt::Retry(Retry::Token) => renewed = true,
+                Attempt::Retry(Retry::Token) => renewals += 1,
                 Attempt::Retry(retry) if !request.write() => match retry {
                     Retry::Late | Retry::Token => {}
                     Retry::Throttled(_) => spent.throttled += 1,
@@ -144,18 +150,18 @@ impl Transport {
     }
 
     /// What one try that was sent comes to: the only place a request is judged answered,
-    /// worth a retry or given up. `spent` counts the retries before it; `renewed` whether a
-    /// write's CSRF token was renewed already.
+    /// worth a retry or given up. `spent` counts the retries before it; `renewals` how often
+    /// a write's CSRF token was renewed already.
     async fn judge<T: Tokens>(
         &self,
         tokens: &T,
         request: &Request<'_>,
         tried: Tried,
         spent: Tries,
-        renewed: bool,
+        renewals: u32,
     ) -> Attempt {
         let Request { method, path, .. } = request;
-        let tries = spent.sent() + 1 + u32::from(renewed);
+        let tries = spent.sent() + 1 + renewals;
         let next = spent.retries + 1;
         let (reply, retry_after, collided) = match tried {
             Tried::Late => return Attempt::Retry(Retry::Late),
@@ -196,21 +202,24 @@ impl Transport {
         }
         self.gate.through();
         let renewable = match request.write() {
-            true => !renewed,
+            true => renewals < MAX_RENEWALS,
             false => spent.retries == 0,
         };
-        let token_refused = renewable && tokens.rejected(reply.status, &reply.body);
-        if token_refused {
+        if renewable && tokens.rejected(reply.status, &reply.body) {
             tokens.reset().await;
             if request.write() {
                 return Attempt::Retry(Retry::Token);
             }
-        } else if !self.policy.retries_status(reply.status.as_u16())
+            // A read refused for its token (nothing applied) goes again at once with one.
+            let error = self.status_error(method.clone(), path, &reply);
+            let wait = Duration::ZERO;
+            return Attempt::Retry(Retry::Transient { wait, error });
+        }
+        if !self.policy.retries_status(reply.status.as_u16())
             || spent.retries >= self.policy.max_retries
         {
             return Attempt::Answered(reply);
         }
-        // A read whose token was refused backs off like any transient failure.
         self.retries.fetch_add(1, Ordering::Relaxed);
         let wait = retry_wait(&self.policy, next, retry_after.as_deref(), collided);
         let error = self.status_error(method.clone(), path, &reply);

@@ -103,22 +103,21 @@ impl Client {
     }
 
     /// How many PATCHes may follow one re-read and still leave in its window: all of them
-    /// unpaced; paced, as many as have a slot within [`WINDOW_FLOOR`] plus one interval.
+    /// unpaced; paced, as many as have a slot within [`WINDOW_FLOOR`] plus one interval of
+    /// the re-read's when the round starts on a full bucket (about `B - 1 + rate x
+    /// WINDOW_FLOOR` after the re-read's own token).
     pub(crate) fn writes_per_read(&self) -> usize {
-        match self.transport.interval() {
-            None => usize::MAX,
-            Some(step) => {
-                let fit = WINDOW_FLOOR.as_secs_f64() / step.as_secs_f64().max(1e-9);
-                (fit.floor() as usize).saturating_add(1)
-            }
-        }
+        self.transport.fits(WINDOW_FLOOR).unwrap_or(usize::MAX)
     }
 
-    /// Books the slots of a re-read and `patches` PATCHes when the client paces.
+    /// Books the slots of a re-read and `patches` PATCHes when the client paces, the last
+    /// within [`WINDOW_FLOOR`] plus one interval of the first: the round waits for the
+    /// bucket to refill that far before its re-read, so every PATCH fits in the re-read's
+    /// window (which starts later still, at its answer).
     pub(crate) fn book(&self, patches: usize) -> Booking {
         match self.transport.interval() {
             None => Booking::default(),
-            Some(_) => Booking(self.transport.book(patches + 1)),
+            Some(_) => Booking(self.transport.book(patches + 1, WINDOW_FLOOR)),
         }
     }
 

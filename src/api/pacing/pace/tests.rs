@@ -7,6 +7,27 @@ fn secs(s: f64) -> Duration {
     Duration::from_secs_f64(s)
 }
 
+/// The re-read's window the safe write books with (`WINDOW_FLOOR`).
+const WINDOW: Duration = Duration::from_millis(500);
+
+/// A pacer that learnt 9.5 req/s from a `429` (Retry-After: 1) after a burst of 10 at `t0`;
+/// returns it and the end of the pause.
+fn learnt(t0: Instant) -> (Pacer, Instant) {
+    let mut pacer = Pacer::new(t0, None);
+    for _ in 0..10 {
+        pacer.reserve(t0);
+        pacer.through();
+    }
+    let t1 = t0 + secs(0.1);
+    pacer.throttle(t1, secs(1.0));
+    (pacer, t1 + secs(1.0))
+}
+
+/// How long after `at` each of `n` reservations made at `at` may leave.
+fn waits(pacer: &mut Pacer, at: Instant, n: usize) -> Vec<f64> {
+    (0..n).map(|_| pacer.reserve(at).as_secs_f64()).collect()
+}
+
 #[test]
 fn unpaced_until_the_first_throttle() {
     let t0 = Instant::now();
@@ -32,12 +53,154 @@ fn a_throttle_pauses_everyone_and_learns_the_rate() {
     // 10 answers over a window counted as 1 s: 10 req/s, spent at 95%.
     let rate = pacer.rate().expect("paces after a throttle");
     assert!((rate - 9.5).abs() < 1e-9, "{rate}");
-    // Every request now waits out the pause, then goes one slot apart.
-    let first = pacer.reserve(t1);
-    let second = pacer.reserve(t1);
-    assert_eq!(first, secs(1.0));
-    let gap = (second - first).as_secs_f64();
-    assert!((gap - 1.0 / 9.5).abs() < 1e-6, "{gap}");
+    // Every request now waits out the pause, then goes as the bucket allows (below).
+    assert_eq!(pacer.reserve(t1), secs(1.0));
+    assert_eq!(pacer.burst(), 9.0);
+}
+
+/// The time before the first request is not the server's: 20 answers in the 2 s after a
+/// first request made 5 s after the client started are 10 per second, not 20 over 7 s.
+#[test]
+fn the_first_window_starts_at_the_first_request() {
+    let t0 = Instant::now();
+    let mut pacer = Pacer::new(t0, None);
+    let first = t0 + secs(5.0);
+    assert_eq!(pacer.reserve(first), Duration::ZERO);
+    for _ in 0..20 {
+        pacer.through();
+    }
+    pacer.throttle(first + secs(2.0), secs(1.0));
+    let rate = pacer.rate().expect("rate");
+    assert!((rate - 10.0 * 0.95).abs() < 1e-9, "{rate}");
+}
+
+/// A learned rate is a bucket of one second's worth: after the pause (which refilled it),
+/// 9 requests go at once (9 whole tokens of 9.5), then one per interval: the learned rate.
+#[test]
+fn a_learned_rate_lets_a_full_bucket_burst_then_spaces_requests() {
+    let (mut pacer, until) = learnt(Instant::now());
+    let step = 1.0 / 9.5;
+    let got = waits(&mut pacer, until, 12);
+    for (i, wait) in got.iter().enumerate() {
+        let want = match i {
+            0..=8 => 0.0,
+            _ => (i as f64 - 8.0) * step,
+        };
+        assert!((wait - want).abs() < 1e-6, "request {i}: {got:?}");
+    }
+    // Long after, the bucket holds 9 tokens again, not more.
+    let later = until + secs(10.0);
+    let got = waits(&mut pacer, later, 10);
+    assert_eq!(got.iter().filter(|w| **w == 0.0).count(), 9, "{got:?}");
+}
+
+/// Unpaced, and under `--max-rps`, nothing bursts: `--max-rps` is never exceeded.
+#[test]
+fn max_rps_spaces_evenly_with_no_burst() {
+    let t0 = Instant::now();
+    let mut pacer = Pacer::new(t0, Some(10.0));
+    assert_eq!(pacer.burst(), 1.0);
+    let got = waits(&mut pacer, t0 + secs(5.0), 3);
+    for (wait, want) in got.iter().zip([0.0, 0.1, 0.2]) {
+        assert!((wait - want).abs() < 1e-6, "{got:?}");
+    }
+}
+
+/// A `429` that answers a burst halves the burst allowed, once per pause, down to one token
+/// (today's even spacing): a server with no burst allowance converges.
+#[test]
+fn a_429_while_bursting_halves_the_burst_down_to_even_spacing() {
+    let (mut pacer, mut at) = learnt(Instant::now());
+    let mut bursts = vec![pacer.burst()];
+    for _ in 0..5 {
+        // Spend a burst, then a 429 answers it (and two more of its requests in flight).
+        waits(&mut pacer, at, 3);
+        let answered = at + secs(0.05);
+        for _ in 0..3 {
+            pacer.throttle(answered, secs(1.0));
+        }
+        bursts.push(pacer.burst());
+        at = answered + secs(1.0);
+    }
+    assert_eq!(bursts, [9.0, 4.0, 2.0, 1.0, 1.0, 1.0]);
+    // At one token, requests go one interval apart, even after a long idle time.
+    let got = waits(&mut pacer, at + secs(5.0), 3);
+    let step = 1.0 / pacer.rate().expect("rate");
+    for (i, wait) in got.iter().enumerate() {
+        assert!((wait - i as f64 * step).abs() < 1e-6, "{got:?}");
+    }
+}
+
+/// A `429` when nothing burst (requests one interval apart) leaves the burst as it was.
+#[test]
+fn a_429_without_a_burst_keeps_the_burst() {
+    let (mut pacer, until) = learnt(Instant::now());
+    // Even requests, long after the bucket refilled: none spends burst.
+    let mut at = until + secs(5.0);
+    for _ in 0..5 {
+        assert_eq!(pacer.reserve(at), Duration::ZERO);
+        pacer.through();
+        at += secs(0.2);
+    }
+    pacer.throttle(at, secs(1.0));
+    // The rate is lowered (by a fifth at most), the burst with it, but not halved.
+    let rate = pacer.rate().expect("rate");
+    assert!((rate - 9.5 * SHORT_DECREASE).abs() < 1e-9, "{rate}");
+    assert_eq!(pacer.burst(), rate.floor());
+}
+
+/// A halved burst grows back after a long run of answers with no throttle.
+#[test]
+fn a_halved_burst_regrows_after_many_clean_answers() {
+    let (mut pacer, until) = learnt(Instant::now());
+    waits(&mut pacer, until, 3);
+    pacer.throttle(until + secs(0.05), secs(1.0));
+    let rate = pacer.rate().expect("rate");
+    assert_eq!(pacer.burst(), (rate / 2.0).floor());
+    for _ in 0..BURST_REGROW_EVERY - 1 {
+        pacer.through();
+    }
+    assert_eq!(pacer.burst(), (pacer.rate().expect("rate") / 2.0).floor());
+    pacer.through();
+    assert_eq!(pacer.burst(), pacer.rate().expect("rate").floor());
+}
+
+/// PATCHes per re-read: the re-read and B - 1 PATCHes at once, then one per interval within
+/// the window and one interval more: floor(window x rate + B).
+#[test]
+fn a_re_read_fits_a_burst_and_the_window_of_patches() {
+    let (pacer, _) = learnt(Instant::now());
+    // 0.5 s x 9.5 + 9 = 13.75.
+    assert_eq!(pacer.fits(WINDOW), Some(13));
+    // Even spacing (--max-rps 10): 0.5 s x 10 + 1 = 6, as before the bucket.
+    assert_eq!(Pacer::new(Instant::now(), Some(10.0)).fits(WINDOW), Some(6));
+    assert_eq!(Pacer::new(Instant::now(), None).fits(WINDOW), None);
+    assert_eq!(Pacer::new(Instant::now(), Some(0.01)).fits(WINDOW), Some(1));
+}
+
+/// A booking waits for the bucket to refill far enough that its last slot (its last PATCH)
+/// comes within the window plus one interval of its first (the re-read); with that, the
+/// booking holds as many PATCHes as [`Pacer::fits`] says.
+#[test]
+fn a_booking_waits_for_the_bucket_so_every_patch_fits_the_window() {
+    let (mut pacer, until) = learnt(Instant::now());
+    let step = secs(1.0 / 9.5);
+    let n = pacer.fits(WINDOW).expect("paced") + 1;
+    let first = pacer.book(until, n, WINDOW);
+    assert_eq!(first.len(), n);
+    assert_eq!(first[0], until, "a full bucket: no wait");
+    assert!(first[n - 1] <= first[0] + WINDOW + step, "{first:?}");
+    // The bucket is spent: the next round waits until it refilled enough for its 14 slots.
+    let at = first[n - 1];
+    let second = pacer.book(at, n, WINDOW);
+    assert!(second[0] > at + secs(0.5), "{second:?}");
+    assert!(second[n - 1] <= second[0] + WINDOW + step + secs(1e-6));
+    // Booked slots are taken: a request after them waits for the one after the last.
+    assert!(pacer.reserve(at) >= second[n - 1] - at);
+    // A small round waits less than a full one.
+    let small = pacer.book(second[n - 1], 2, WINDOW);
+    assert!(small[1] <= small[0] + WINDOW + step + secs(1e-6));
+    assert!(small[0] < second[n - 1] + secs(1.0));
 }
 
 #[test]
@@ -158,9 +321,12 @@ fn a_reservation_by_a_deadline_takes_nothing_when_late() {
 fn a_booking_takes_consecutive_slots() {
     let t0 = Instant::now();
     let mut pacer = Pacer::new(t0, Some(4.0));
-    assert_eq!(pacer.book(t0, 3), [t0, t0 + secs(0.25), t0 + secs(0.5)]);
+    assert_eq!(
+        pacer.book(t0, 3, WINDOW),
+        [t0, t0 + secs(0.25), t0 + secs(0.5)]
+    );
     assert_eq!(pacer.reserve(t0), secs(0.75));
     let mut unpaced = Pacer::new(t0, None);
-    assert_eq!(unpaced.book(t0, 2), [t0, t0]);
+    assert_eq!(unpaced.book(t0, 2, WINDOW), [t0, t0]);
     assert_eq!(unpaced.reserve(t0), Duration::ZERO);
 }
