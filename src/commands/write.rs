@@ -164,7 +164,7 @@ impl<'a, R: Remote> SafeWrite<'a, R> {
             .collect();
         drop(fresh.pools);
         let (by, booking) = (fresh.by, &booking);
-        let attempts: Vec<(Item<T>, WriteAttempt)> = stream::iter(ready.into_iter().enumerate())
+        let patches = stream::iter(ready.into_iter().enumerate())
             .map(|(i, item)| async move {
                 if let Some(signal) = stop.signal() {
                     let refused = WriteAttempt::Answered(Err(Error::Interrupted { signal }));
@@ -176,9 +176,10 @@ impl<'a, R: Remote> SafeWrite<'a, R> {
                 (item, attempt)
             })
             .buffer_unordered(self.concurrency)
-            .collect()
-            .await;
-        ended.ends.extend(confirm_all(back).await);
+            .collect::<Vec<(Item<T>, WriteAttempt)>>();
+        // The rounds before are confirmed (their backups renamed) while these PATCHes go.
+        let (confirmed, attempts) = futures::join!(confirm_all(back), patches);
+        ended.ends.extend(confirmed);
         let mut next = settle(attempts, ended);
         next.now.extend(later);
         next
