@@ -4,6 +4,7 @@ use std::process::ExitCode;
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
     quiet_on_closed_pipe();
+    one_malloc_arena();
     let cli = poolsync::cli::Cli::parse();
     match poolsync::run(cli).await {
         Ok(code) => ExitCode::from(code),
@@ -24,5 +25,16 @@ fn quiet_on_closed_pipe() {
     // valid disposition for SIGPIPE.
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
+/// One malloc arena for every thread (glibc): merges, backups and read-back confirmations run
+/// on blocking threads and hand their values to the runtime's thread, and an arena per thread
+/// keeps each thread's freed memory to itself (80 MiB peak over 2,000 pools instead of 51).
+fn one_malloc_arena() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: called first thing in main, before the runtime starts another thread.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 1);
     }
 }
