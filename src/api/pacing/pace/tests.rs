@@ -24,6 +24,20 @@ fn learnt(t0: Instant) -> (Pacer, Instant) {
 }
 
 /// How long after `at` each of `n` reservations made at `at` may leave.
+/// `n` answers that got through.
+fn answers(pacer: &mut Pacer, n: u32) {
+    for _ in 0..n {
+        pacer.through();
+    }
+}
+
+/// The pacer's rate is `want`.
+#[track_caller]
+fn assert_rate(pacer: &Pacer, want: f64) {
+    let rate = pacer.rate().expect("rate");
+    assert!((rate - want).abs() < 1e-9, "{rate}, want {want}");
+}
+
 fn waits(pacer: &mut Pacer, at: Instant, n: usize) -> Vec<f64> {
     (0..n).map(|_| pacer.reserve(at).as_secs_f64()).collect()
 }
@@ -66,12 +80,9 @@ fn the_first_window_starts_at_the_first_request() {
     let mut pacer = Pacer::new(t0, None);
     let first = t0 + secs(5.0);
     assert_eq!(pacer.reserve(first), Duration::ZERO);
-    for _ in 0..20 {
-        pacer.through();
-    }
+    answers(&mut pacer, 20);
     pacer.throttle(first + secs(2.0), secs(1.0));
-    let rate = pacer.rate().expect("rate");
-    assert!((rate - 10.0 * 0.95).abs() < 1e-9, "{rate}");
+    assert_rate(&pacer, 10.0 * 0.95);
 }
 
 /// A learned rate is a bucket of one second's worth: after the pause (which refilled it),
@@ -144,9 +155,8 @@ fn a_429_without_a_burst_keeps_the_burst() {
     }
     pacer.throttle(at, secs(1.0));
     // The rate is lowered (by a fifth at most), the burst with it, but not halved.
-    let rate = pacer.rate().expect("rate");
-    assert!((rate - 9.5 * SHORT_DECREASE).abs() < 1e-9, "{rate}");
-    assert_eq!(pacer.burst(), rate.floor());
+    assert_rate(&pacer, 9.5 * SHORT_DECREASE);
+    assert_eq!(pacer.burst(), (9.5 * SHORT_DECREASE).floor());
 }
 
 /// A halved burst grows back after a long run of answers with no throttle.
@@ -157,9 +167,7 @@ fn a_halved_burst_regrows_after_many_clean_answers() {
     pacer.throttle(until + secs(0.05), secs(1.0));
     let rate = pacer.rate().expect("rate");
     assert_eq!(pacer.burst(), (rate / 2.0).floor());
-    for _ in 0..BURST_REGROW_EVERY - 1 {
-        pacer.through();
-    }
+    answers(&mut pacer, BURST_REGROW_EVERY - 1);
     assert_eq!(pacer.burst(), (pacer.rate().expect("rate") / 2.0).floor());
     pacer.through();
     assert_eq!(pacer.burst(), pacer.rate().expect("rate").floor());
@@ -207,9 +215,7 @@ fn a_booking_waits_for_the_bucket_so_every_patch_fits_the_window() {
 fn throttles_of_answers_already_in_flight_learn_nothing_more() {
     let t0 = Instant::now();
     let mut pacer = Pacer::new(t0, None);
-    for _ in 0..20 {
-        pacer.through();
-    }
+    answers(&mut pacer, 20);
     pacer.throttle(t0 + secs(2.0), secs(1.0));
     let learned = pacer.rate();
     for _ in 0..7 {
@@ -224,14 +230,10 @@ fn a_fixed_window_limit_is_learned_over_the_time_it_took() {
     // 625 per minute: all 625 go through in 8 s, then the server says wait 52 s.
     let t0 = Instant::now();
     let mut pacer = Pacer::new(t0, None);
-    for _ in 0..625 {
-        pacer.through();
-    }
+    answers(&mut pacer, 625);
     pacer.throttle(t0 + secs(8.0), secs(52.0));
     // The next window: 625 more through in the following minute.
-    for _ in 0..625 {
-        pacer.through();
-    }
+    answers(&mut pacer, 625);
     pacer.throttle(t0 + secs(120.0), secs(1.0));
     let rate = pacer.rate().expect("rate");
     assert!(rate <= 625.0 / 60.0, "{rate}");
@@ -244,9 +246,7 @@ fn max_rps_is_the_start_and_the_ceiling() {
     let mut pacer = Pacer::new(t0, Some(5.0));
     assert_eq!(pacer.reserve(t0), Duration::ZERO);
     assert_eq!(pacer.reserve(t0), secs(0.2));
-    for _ in 0..10 * PROBE_EVERY {
-        pacer.through();
-    }
+    answers(&mut pacer, 10 * PROBE_EVERY);
     assert_eq!(pacer.rate(), Some(5.0));
 }
 
@@ -254,14 +254,10 @@ fn max_rps_is_the_start_and_the_ceiling() {
 fn the_rate_probes_upwards_slowly_without_throttles() {
     let t0 = Instant::now();
     let mut pacer = Pacer::new(t0, None);
-    for _ in 0..10 {
-        pacer.through();
-    }
+    answers(&mut pacer, 10);
     pacer.throttle(t0, secs(1.0));
     let learned = pacer.rate().expect("rate");
-    for _ in 0..PROBE_EVERY {
-        pacer.through();
-    }
+    answers(&mut pacer, PROBE_EVERY);
     let probed = pacer.rate().expect("rate");
     assert!((probed / learned - PROBE).abs() < 1e-9);
 }
@@ -276,12 +272,9 @@ fn an_early_throttle_lowers_a_set_rate_by_a_fifth_at_most() {
     pacer.throttle(t0 + secs(0.3), secs(1.0));
     assert_eq!(pacer.rate(), Some(4.0));
     // Ten seconds at that rate and then a throttle: the window is long enough to trust.
-    for _ in 0..30 {
-        pacer.through();
-    }
+    answers(&mut pacer, 30);
     pacer.throttle(t0 + secs(11.3), secs(1.0));
-    let rate = pacer.rate().expect("rate");
-    assert!((rate - 3.0 * 0.95).abs() < 1e-9, "{rate}");
+    assert_rate(&pacer, 3.0 * 0.95);
 }
 
 /// Issue 17: a ceiling of 1e-20 panicked converting 1e20 s, and 1e-10 waited for centuries.
