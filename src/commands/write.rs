@@ -34,7 +34,7 @@ use item::Item;
 use saved::{Shelf, off_thread};
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use verdict::may_have_landed;
 
 /// Re-reads one pool may take because its PATCH could not leave in its window, before it
@@ -163,26 +163,49 @@ impl<'a, R: Remote> SafeWrite<'a, R> {
             })
             .collect();
         drop(fresh.pools);
-        let (by, booking) = (fresh.by, &booking);
-        let patches = stream::iter(ready.into_iter().enumerate())
-            .map(|(i, item)| async move {
-                if let Some(signal) = stop.signal() {
-                    let refused = WriteAttempt::Answered(Err(Error::Interrupted { signal }));
-                    return (item, refused);
-                }
-                let (template, when) = (item.pending.template(), (by, booking.patch(i)));
-                let attempt = self.remote.patch(item.name(), template, item.tries, when);
-                let attempt = attempt.await;
-                (item, attempt)
-            })
-            .buffer_unordered(self.concurrency)
-            .collect::<Vec<(Item<T>, WriteAttempt)>>();
+        let timed = (ready.into_iter().enumerate())
+            .map(|(i, item)| (item, (fresh.by, booking.patch(i))))
+            .collect();
         // The rounds before are confirmed (their backups renamed) while these PATCHes go.
+        // Unpaced, the first PATCH goes alone: a server whose budget the run has spent
+        // answers one 429 (then the rest wait for the pace it teaches), not one per PATCH
+        // in flight.
+        let probe = booking.read().is_none();
+        let patches = async {
+            let mut timed: Vec<_> = timed;
+            let rest = timed.split_off(timed.len().min(usize::from(probe)));
+            let mut attempts = self.patch_all(timed, stop).await;
+            attempts.extend(self.patch_all(rest, stop).await);
+            attempts
+        };
         let (confirmed, attempts) = futures::join!(confirm_all(back), patches);
         ended.ends.extend(confirmed);
         let mut next = settle(attempts, ended);
         next.now.extend(later);
         next
+    }
+
+    /// One try of each pool's PATCH, to leave by `.0` at the slot `.1` (see
+    /// [`Remote::patch`]), `concurrency` at once; none starts once a signal came.
+    async fn patch_all<T: Carried>(
+        &self,
+        timed: Vec<(Item<T>, When)>,
+        stop: &Stop,
+    ) -> Vec<(Item<T>, WriteAttempt)> {
+        stream::iter(timed)
+            .map(|(item, when)| async move {
+                if let Some(signal) = stop.signal() {
+                    let refused = WriteAttempt::Answered(Err(Error::Interrupted { signal }));
+                    return (item, refused);
+                }
+                let template = item.pending.template();
+                let attempt = self.remote.patch(item.name(), template, item.tries, when);
+                let attempt = attempt.await;
+                (item, attempt)
+            })
+            .buffer_unordered(self.concurrency)
+            .collect()
+            .await
     }
 
     /// The conflict check of one pool against the fresh read; its backup is written again
@@ -268,6 +291,9 @@ async fn confirm_all<T: Carried + Send + 'static>(
     })
     .await
 }
+
+/// When a PATCH must leave by, and the pace slot booked for it (see [`Remote::patch`]).
+type When = (Instant, Option<Instant>);
 
 /// A pool whose PATCH was answered, with that answer (an error that may hide a write that
 /// landed), to read back.

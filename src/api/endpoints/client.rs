@@ -23,6 +23,10 @@ pub(crate) struct Client {
     pub(super) csrf: Csrf,
     /// Whether the server is Prefect Cloud (its default templates live elsewhere).
     pub(super) cloud: bool,
+    /// The quickest round trip of a re-read so far, in microseconds (`u64::MAX`: none yet):
+    /// a re-read's window starts at its answer, so a round's PATCHes may be booked that much
+    /// later than its re-read's slot.
+    pub(super) read_trip: std::sync::atomic::AtomicU64,
 }
 
 impl Client {
@@ -32,6 +36,7 @@ impl Client {
             transport: Transport::new(config)?,
             csrf: Csrf::new(!config.cloud),
             cloud: config.cloud,
+            read_trip: std::sync::atomic::AtomicU64::new(u64::MAX),
         })
     }
 

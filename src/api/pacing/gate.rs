@@ -106,15 +106,16 @@ impl Gate {
         lock(&self.pacer).latest(by)
     }
 
-    /// An answer that was not throttled.
-    pub(crate) fn through(&self) {
-        lock(&self.pacer).through();
+    /// An answer that was not throttled, to a request that took `took`.
+    pub(crate) fn through(&self, took: Duration) {
+        let sent = Instant::now().checked_sub(took);
+        lock(&self.pacer).through(sent);
     }
 
-    /// A `429`: every request waits `wait` from now.
-    pub(crate) fn throttle(&self, wait: Duration) {
+    /// A `429` to a request that took `took`: every request waits `wait` from now.
+    pub(crate) fn throttle(&self, wait: Duration, took: Duration) {
         let now = Instant::now();
-        lock(&self.pacer).throttle(now, wait);
+        lock(&self.pacer).throttle(now, wait, took);
         // Every request waits the pause out: a write held back by it waits as a re-read.
         self.waited(now, now + wait);
     }

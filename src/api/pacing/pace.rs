@@ -67,9 +67,19 @@ pub(super) struct Pacer {
     /// run spends before its first request is not counted as time the server took.
     started: bool,
     since_throttle: u32,
+    /// While the first rate is learnt, when each request that got through left (at most
+    /// [`MAX_SENDS`]): the first `429` learns the rate from those that left before the one
+    /// it answered, and the answers still in flight then refine it until its pause ends.
+    admitted: Vec<Instant>,
+    /// While the first pause lasts: when the earliest throttled request left.
+    learning: Option<Instant>,
     /// Throttled answers seen.
     pub throttled: u64,
 }
+
+/// The most send times kept while no rate is known (a run that is never throttled keeps
+/// no more).
+const MAX_SENDS: usize = 10_000;
 
 impl Pacer {
     /// A pacer starting at `now`; `ceiling` is `--max-rps`.
@@ -86,6 +96,8 @@ impl Pacer {
             window_start: now,
             started: false,
             since_throttle: 0,
+            admitted: Vec::new(),
+            learning: None,
             throttled: 0,
         }
     }
@@ -183,8 +195,13 @@ impl Pacer {
         slots
     }
 
-    /// The first request starts the window the first rate is learned over.
+    /// The first request starts the window the first rate is learned over; the first
+    /// request after the first pause ends the learning of the first rate.
     fn start(&mut self, now: Instant) {
+        if self.learning.is_some() && !self.paused(now) {
+            self.learning = None;
+            self.admitted = Vec::new();
+        }
         if !self.started {
             self.started = true;
             self.window_start = now;
@@ -229,8 +246,21 @@ impl Pacer {
         self.paused_until.is_some_and(|until| until > now)
     }
 
-    /// An answer that was not throttled.
-    pub(super) fn through(&mut self) {
+    /// An answer that was not throttled, to a request that left at `sent` (if known).
+    pub(super) fn through(&mut self, sent: Option<Instant>) {
+        if let Some(sent) = sent
+            && (self.rate.is_none() || self.learning.is_some())
+            && self.admitted.len() < MAX_SENDS
+        {
+            self.admitted.push(sent);
+            // An answer in flight when the first throttle came refines the first rate.
+            if let Some(cutoff) = self.learning
+                && sent < cutoff
+                && let Some(rate) = first_rate(&self.admitted, cutoff)
+            {
+                self.rate = Some(self.capped(rate.max(MIN_RATE)));
+            }
+        }
         self.through = self.through.saturating_add(1);
         self.since_throttle = self.since_throttle.saturating_add(1);
         if self.since_throttle.is_multiple_of(PROBE_EVERY)
@@ -247,7 +277,9 @@ impl Pacer {
     /// `429` of a pause that answers a burst (a slot that spent burst at most [`BURST`]
     /// before `now`, or booked after it) halves the burst allowed; the others of that pause
     /// answer the same burst.
-    pub(super) fn throttle(&mut self, now: Instant, wait: Duration) {
+    /// `took` is the throttled request's round trip: the first `429` learns the rate from
+    /// the requests that left before it ([`first_rate`]).
+    pub(super) fn throttle(&mut self, now: Instant, wait: Duration, took: Duration) {
         self.throttled += 1;
         self.since_throttle = 0;
         let bursting = !self.paused(now) && self.last_burst.is_some_and(|at| at + BURST >= now);
@@ -255,20 +287,39 @@ impl Pacer {
             self.halvings = self.halvings.saturating_add(1);
             self.last_burst = None;
         }
+        // Another 429 of the first pause: the earliest throttled request bounds the rate.
+        let sent = now.checked_sub(took);
+        if let (Some(cutoff), Some(sent)) = (self.learning, sent)
+            && self.paused(now)
+        {
+            let cutoff = cutoff.min(sent);
+            self.learning = Some(cutoff);
+            if let Some(rate) = first_rate(&self.admitted, cutoff) {
+                self.rate = Some(self.capped(rate.max(MIN_RATE)));
+            }
+            return;
+        }
         let until = now + wait;
         let already = self.paused_until.is_some_and(|p| p >= until);
         if !already {
             self.paused_until = Some(until);
         }
+        let first = match (self.rate, sent) {
+            (None, Some(sent)) => {
+                self.learning = Some(sent);
+                first_rate(&self.admitted, sent)
+            }
+            _ => None,
+        };
         // Answers in flight when the first throttle came back carry no news.
-        if self.through == 0 {
+        if self.through == 0 && first.is_none() {
             return;
         }
         let elapsed = now.duration_since(self.window_start);
         let window = elapsed.max(MIN_WINDOW);
         let learned = f64::from(self.through) / window.as_secs_f64() * HEADROOM;
         let rate = match self.rate {
-            None => learned,
+            None => first.unwrap_or(learned),
             Some(r) if elapsed >= TRUSTED_WINDOW => r.min(learned),
             Some(r) => r.min(learned.max(r * SHORT_DECREASE)),
         };
@@ -285,6 +336,25 @@ impl Pacer {
     fn capped(&self, rate: f64) -> f64 {
         self.ceiling.map_or(rate, |c| rate.min(c))
     }
+}
+
+/// The rate the first `429` shows, from the requests that left before the throttled one
+/// (`sent`, when it left): the server let all of them through. A bucket holding [`BURST`]
+/// of its rate lets through at most `r x (BURST + L)` in any `L` seconds, so each stretch
+/// up to `sent` gives a lower bound `n / (BURST + L)`; the largest is the estimate (a
+/// stretch the run left the bucket full in, idle, only gives a lower one). `None` without
+/// sends before it.
+fn first_rate(sends: &[Instant], sent: Instant) -> Option<f64> {
+    let before: Vec<Instant> = sends.iter().copied().filter(|at| *at < sent).collect();
+    let mut sorted = before;
+    sorted.sort_unstable();
+    let n = sorted.len();
+    (0..n)
+        .map(|i| {
+            let stretch = sent.saturating_duration_since(sorted[i]) + BURST;
+            (n - i) as f64 / stretch.as_secs_f64() * HEADROOM
+        })
+        .max_by(f64::total_cmp)
 }
 
 /// The time between two requests at `rate` per second, at most that of [`MIN_MAX_RPS`]

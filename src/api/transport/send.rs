@@ -189,7 +189,7 @@ impl Transport {
         if reply.status == StatusCode::TOO_MANY_REQUESTS {
             // The gate's pause holds back every request, a write's re-read included.
             let wait = self.policy.delay(1, retry_after.as_deref());
-            self.gate.throttle(wait);
+            self.gate.throttle(wait, reply.took);
             if spent.throttled + 1 >= MAX_THROTTLED_TRIES {
                 return Attempt::Answered(reply);
             }
@@ -200,7 +200,7 @@ impl Transport {
                 &reply,
             )));
         }
-        self.gate.through();
+        self.gate.through(reply.took);
         let renewable = match request.write() {
             true => renewals < MAX_RENEWALS,
             false => spent.retries == 0,

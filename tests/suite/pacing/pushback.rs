@@ -13,7 +13,8 @@ const CONCURRENCY: usize = 8;
 /// with `Retry-After: 1` for one second, and holds the PATCHes it accepts 300 ms, so their
 /// workers are free again in the middle of the storm. Every worker waits the pause out:
 /// after the first 429 only requests already sent arrive (within 150 ms of it), at most
-/// [`CONCURRENCY`] PATCHes arrive before the pause ends (the writes that can be in flight),
+/// [`CONCURRENCY`] + 1 PATCHes arrive before the pause ends (the round's first PATCH, which
+/// goes alone while the run is unpaced, then the writes that can be in flight),
 /// and the first request after it is answered. Nothing fails, every pool is PATCHed once,
 /// and the summary counts each 429 the fake sent and at least the second waited.
 fn storm(n: usize) {
@@ -38,7 +39,7 @@ fn storm(n: usize) {
         .any(|s| secs(start, s.at) >= 0.150);
     let patches = patches(&log).iter().filter(|s| s.at < end).count();
     assert!(
-        !late && during.len() <= CONCURRENCY && patches <= CONCURRENCY,
+        !late && during.len() <= CONCURRENCY && patches <= CONCURRENCY + 1,
         "{patches} PATCHes before the pause ended; requests during it, seconds after the \
          first 429: {during:#?}"
     );

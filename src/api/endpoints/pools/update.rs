@@ -11,11 +11,19 @@ use crate::error::{Error, Result};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use std::collections::HashMap;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 /// The shortest time a PATCH may leave after the re-read it follows was answered: a round
 /// trip to a local server is far shorter than the scheduling of a batch's writes.
 pub(crate) const WINDOW_FLOOR: Duration = Duration::from_millis(500);
+
+/// The end of the window of a read answered just now that took `took`: the latest moment a
+/// PATCH based on it may leave (one round trip, the read's own, at least [`WINDOW_FLOOR`];
+/// a paced PATCH may take one pacing interval more).
+pub(crate) fn window_end(took: Duration) -> Instant {
+    Instant::now() + took.max(WINDOW_FLOOR)
+}
 
 /// Pools as the server held them at one moment, and when a PATCH based on them is due.
 #[derive(Debug)]
@@ -96,28 +104,42 @@ impl Client {
                 (pools, took)
             }
         };
+        let micros = u64::try_from(took.as_micros()).unwrap_or(u64::MAX - 1);
+        self.read_trip.fetch_min(micros, Ordering::Relaxed);
         Ok(Fresh {
             pools: pools.into_iter().map(|p| (p.name.clone(), p)).collect(),
-            by: Instant::now() + took.max(WINDOW_FLOOR),
+            by: window_end(took),
         })
     }
 
+    /// The window a round's PATCHes are booked in, from its re-read's slot: the re-read's
+    /// round trip (the quickest one seen: its window starts at its answer) plus
+    /// [`WINDOW_FLOOR`].
+    fn booking_window(&self) -> Duration {
+        let trip = match self.read_trip.load(Ordering::Relaxed) {
+            u64::MAX => Duration::ZERO,
+            micros => Duration::from_micros(micros),
+        };
+        WINDOW_FLOOR + trip.min(WINDOW_FLOOR)
+    }
+
     /// How many PATCHes may follow one re-read and still leave in its window: all of them
-    /// unpaced; paced, as many as have a slot within [`WINDOW_FLOOR`] plus one interval of
-    /// the re-read's when the round starts on a full bucket (about `B - 1 + rate x
-    /// WINDOW_FLOOR` after the re-read's own token).
+    /// unpaced; paced, as many as have a slot within [`Client::booking_window`] plus one
+    /// interval of the re-read's when the round starts on a full bucket.
     pub(crate) fn writes_per_read(&self) -> usize {
-        self.transport.fits(WINDOW_FLOOR).unwrap_or(usize::MAX)
+        self.transport
+            .fits(self.booking_window())
+            .unwrap_or(usize::MAX)
     }
 
     /// Books the slots of a re-read and `patches` PATCHes when the client paces, the last
-    /// within [`WINDOW_FLOOR`] plus one interval of the first: the round waits for the
-    /// bucket to refill that far before its re-read, so every PATCH fits in the re-read's
-    /// window (which starts later still, at its answer).
+    /// within [`Client::booking_window`] plus one interval of the first: the round waits for
+    /// the bucket to refill that far before its re-read, so every PATCH fits in the re-read's
+    /// window (which starts at its answer).
     pub(crate) fn book(&self, patches: usize) -> Booking {
         match self.transport.interval() {
             None => Booking::default(),
-            Some(_) => Booking(self.transport.book(patches + 1, WINDOW_FLOOR)),
+            Some(_) => Booking(self.transport.book(patches + 1, self.booking_window())),
         }
     }
 

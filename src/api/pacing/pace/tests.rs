@@ -10,16 +10,20 @@ fn secs(s: f64) -> Duration {
 /// The re-read's window the safe write books with (`WINDOW_FLOOR`).
 const WINDOW: Duration = Duration::from_millis(500);
 
+/// The round trip of a throttled request that left before every other one: the first rate
+/// is then learnt from the answers that got through (see `first_rate` for the usual case).
+const LEFT_FIRST: Duration = Duration::from_secs(3600);
+
 /// A pacer that learnt 9.5 req/s from a `429` (Retry-After: 1) after a burst of 10 at `t0`;
 /// returns it and the end of the pause.
 fn learnt(t0: Instant) -> (Pacer, Instant) {
     let mut pacer = Pacer::new(t0, None);
     for _ in 0..10 {
         pacer.reserve(t0);
-        pacer.through();
+        pacer.through(None);
     }
     let t1 = t0 + secs(0.1);
-    pacer.throttle(t1, secs(1.0));
+    pacer.throttle(t1, secs(1.0), LEFT_FIRST);
     (pacer, t1 + secs(1.0))
 }
 
@@ -27,7 +31,7 @@ fn learnt(t0: Instant) -> (Pacer, Instant) {
 /// `n` answers that got through.
 fn answers(pacer: &mut Pacer, n: u32) {
     for _ in 0..n {
-        pacer.through();
+        pacer.through(None);
     }
 }
 
@@ -59,10 +63,10 @@ fn a_throttle_pauses_everyone_and_learns_the_rate() {
     // A burst of 10 got through within 100 ms, then a 429 with Retry-After: 1.
     for _ in 0..10 {
         pacer.reserve(t0);
-        pacer.through();
+        pacer.through(None);
     }
     let t1 = t0 + secs(0.1);
-    pacer.throttle(t1, secs(1.0));
+    pacer.throttle(t1, secs(1.0), LEFT_FIRST);
     assert!(pacer.paused(t1));
     // 10 answers over a window counted as 1 s: 10 req/s, spent at 95%.
     let rate = pacer.rate().expect("paces after a throttle");
@@ -81,7 +85,7 @@ fn the_first_window_starts_at_the_first_request() {
     let first = t0 + secs(5.0);
     assert_eq!(pacer.reserve(first), Duration::ZERO);
     answers(&mut pacer, 20);
-    pacer.throttle(first + secs(2.0), secs(1.0));
+    pacer.throttle(first + secs(2.0), secs(1.0), LEFT_FIRST);
     assert_rate(&pacer, 10.0 * 0.95);
 }
 
@@ -128,7 +132,7 @@ fn a_429_while_bursting_halves_the_burst_down_to_even_spacing() {
         waits(&mut pacer, at, 3);
         let answered = at + secs(0.05);
         for _ in 0..3 {
-            pacer.throttle(answered, secs(1.0));
+            pacer.throttle(answered, secs(1.0), LEFT_FIRST);
         }
         bursts.push(pacer.burst());
         at = answered + secs(1.0);
@@ -150,10 +154,10 @@ fn a_429_without_a_burst_keeps_the_burst() {
     let mut at = until + secs(5.0);
     for _ in 0..5 {
         assert_eq!(pacer.reserve(at), Duration::ZERO);
-        pacer.through();
+        pacer.through(None);
         at += secs(0.2);
     }
-    pacer.throttle(at, secs(1.0));
+    pacer.throttle(at, secs(1.0), LEFT_FIRST);
     // The rate is lowered (by a fifth at most), the burst with it, but not halved.
     assert_rate(&pacer, 9.5 * SHORT_DECREASE);
     assert_eq!(pacer.burst(), (9.5 * SHORT_DECREASE).floor());
@@ -164,12 +168,12 @@ fn a_429_without_a_burst_keeps_the_burst() {
 fn a_halved_burst_regrows_after_many_clean_answers() {
     let (mut pacer, until) = learnt(Instant::now());
     waits(&mut pacer, until, 3);
-    pacer.throttle(until + secs(0.05), secs(1.0));
+    pacer.throttle(until + secs(0.05), secs(1.0), LEFT_FIRST);
     let rate = pacer.rate().expect("rate");
     assert_eq!(pacer.burst(), (rate / 2.0).floor());
     answers(&mut pacer, BURST_REGROW_EVERY - 1);
     assert_eq!(pacer.burst(), (pacer.rate().expect("rate") / 2.0).floor());
-    pacer.through();
+    pacer.through(None);
     assert_eq!(pacer.burst(), pacer.rate().expect("rate").floor());
 }
 
@@ -216,10 +220,10 @@ fn throttles_of_answers_already_in_flight_learn_nothing_more() {
     let t0 = Instant::now();
     let mut pacer = Pacer::new(t0, None);
     answers(&mut pacer, 20);
-    pacer.throttle(t0 + secs(2.0), secs(1.0));
+    pacer.throttle(t0 + secs(2.0), secs(1.0), LEFT_FIRST);
     let learned = pacer.rate();
     for _ in 0..7 {
-        pacer.throttle(t0 + secs(2.01), secs(1.0));
+        pacer.throttle(t0 + secs(2.01), secs(1.0), LEFT_FIRST);
     }
     assert_eq!(pacer.rate(), learned);
     assert_eq!(pacer.throttled, 8);
@@ -231,10 +235,10 @@ fn a_fixed_window_limit_is_learned_over_the_time_it_took() {
     let t0 = Instant::now();
     let mut pacer = Pacer::new(t0, None);
     answers(&mut pacer, 625);
-    pacer.throttle(t0 + secs(8.0), secs(52.0));
+    pacer.throttle(t0 + secs(8.0), secs(52.0), LEFT_FIRST);
     // The next window: 625 more through in the following minute.
     answers(&mut pacer, 625);
-    pacer.throttle(t0 + secs(120.0), secs(1.0));
+    pacer.throttle(t0 + secs(120.0), secs(1.0), LEFT_FIRST);
     let rate = pacer.rate().expect("rate");
     assert!(rate <= 625.0 / 60.0, "{rate}");
     assert!(rate > 8.0, "{rate}");
@@ -255,7 +259,7 @@ fn the_rate_probes_upwards_slowly_without_throttles() {
     let t0 = Instant::now();
     let mut pacer = Pacer::new(t0, None);
     answers(&mut pacer, 10);
-    pacer.throttle(t0, secs(1.0));
+    pacer.throttle(t0, secs(1.0), LEFT_FIRST);
     let learned = pacer.rate().expect("rate");
     answers(&mut pacer, PROBE_EVERY);
     let probed = pacer.rate().expect("rate");
@@ -267,13 +271,13 @@ fn an_early_throttle_lowers_a_set_rate_by_a_fifth_at_most() {
     // --max-rps 5, and the first second's burst is throttled after 2 answers.
     let t0 = Instant::now();
     let mut pacer = Pacer::new(t0, Some(5.0));
-    pacer.through();
-    pacer.through();
-    pacer.throttle(t0 + secs(0.3), secs(1.0));
+    pacer.through(None);
+    pacer.through(None);
+    pacer.throttle(t0 + secs(0.3), secs(1.0), LEFT_FIRST);
     assert_eq!(pacer.rate(), Some(4.0));
     // Ten seconds at that rate and then a throttle: the window is long enough to trust.
     answers(&mut pacer, 30);
-    pacer.throttle(t0 + secs(11.3), secs(1.0));
+    pacer.throttle(t0 + secs(11.3), secs(1.0), LEFT_FIRST);
     assert_rate(&pacer, 3.0 * 0.95);
 }
 
@@ -304,7 +308,7 @@ fn a_reservation_by_a_deadline_takes_nothing_when_late() {
     assert_eq!(pacer.reserve_by(t0, t0 + secs(0.5)), Some(secs(1.0)));
     // A pause past the deadline: late, whatever the pace.
     let mut unpaced = Pacer::new(t0, None);
-    unpaced.throttle(t0, secs(5.0));
+    unpaced.throttle(t0, secs(5.0), LEFT_FIRST);
     assert_eq!(unpaced.reserve_by(t0, t0 + secs(1.0)), None);
     assert_eq!(unpaced.reserve(t0), secs(5.0));
 }
@@ -322,4 +326,42 @@ fn a_booking_takes_consecutive_slots() {
     let mut unpaced = Pacer::new(t0, None);
     assert_eq!(unpaced.book(t0, 2, WINDOW), [t0, t0]);
     assert_eq!(unpaced.reserve(t0), Duration::ZERO);
+}
+
+/// The first `429` learns the rate from the requests that got through and left before the
+/// throttled one: 10 in the 0.1 s before it, from a bucket of one second's worth: 10 / 1.1 s,
+/// at 95%. Answers to requests that left before it but came back after it refine the rate
+/// until the pause ends; requests that left after it carry no news.
+#[test]
+fn the_first_rate_counts_the_requests_that_got_through_before_the_throttled_one() {
+    let t0 = Instant::now();
+    let mut pacer = Pacer::new(t0, None);
+    for i in 0..8 {
+        pacer.reserve(t0 + secs(0.01 * f64::from(i)));
+        pacer.through(Some(t0 + secs(0.01 * f64::from(i))));
+    }
+    // The throttled request left at 0.1 s and came back at 0.15 s.
+    pacer.throttle(t0 + secs(0.15), secs(1.0), secs(0.05));
+    assert_rate(&pacer, 8.0 / 1.1 * 0.95);
+    // Two that left before it come back during the pause; one that left after it too, and
+    // a second 429 to a request that left at the same moment as the first.
+    pacer.through(Some(t0 + secs(0.08)));
+    pacer.through(Some(t0 + secs(0.09)));
+    pacer.through(Some(t0 + secs(0.12)));
+    pacer.throttle(t0 + secs(0.16), secs(1.0), secs(0.06));
+    assert_rate(&pacer, 10.0 / 1.1 * 0.95);
+    // After the pause the rate is learnt: later answers change it only as probes do.
+    let after = t0 + secs(1.2);
+    pacer.reserve(after);
+    pacer.through(Some(t0 + secs(0.05)));
+    assert_rate(&pacer, 10.0 / 1.1 * 0.95);
+    // Idle time before a stretch does not dilute it: 10 requests in the 0.1 s before the
+    // throttled one, after one 2 s earlier, still show 10 / 1.1 s.
+    let mut idle = Pacer::new(t0, None);
+    idle.through(Some(t0));
+    for i in 0..10 {
+        idle.through(Some(t0 + secs(2.0 + 0.01 * f64::from(i))));
+    }
+    idle.throttle(t0 + secs(2.15), secs(1.0), secs(0.05));
+    assert_rate(&idle, 10.0 / 1.1 * 0.95);
 }
