@@ -106,6 +106,8 @@ pub(super) async fn run(
             restored: Some(saved.created.clone()),
         },
         carried: target,
+        // Read before the diff was shown (and perhaps confirmed): re-read before the PATCH.
+        read_by: None,
     };
     let writer = SafeWrite::new(&client, Some(&dir), 1);
     let written = writer.chunk(vec![pending], &Stop::default()).await.pop();

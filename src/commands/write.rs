@@ -4,7 +4,9 @@
 //!
 //! Pools go in rounds ([`flow`]): a round's pools share one re-read (`POST
 //! /work_pools/filter` by name; a single pool uses `GET /work_pools/{name}`), which also
-//! reads back the round before, so a batch costs about one request per pool. The API has no ETag or conditional update, so the conflict check holds for one
+//! reads back the round before, so a batch costs about one request per pool. A pool still
+//! within the window of the read it was merged from (its listing page, its own `GET`) is
+//! sent at once with no re-read: that read is its conflict check. The API has no ETag or conditional update, so the conflict check holds for one
 //! window: a PATCH leaves at most one round trip of its re-read (the re-read's own, at least
 //! [`WINDOW_FLOOR`](crate::api::WINDOW_FLOOR), plus one pacing interval when paced) after
 //! that re-read was answered. A PATCH that would leave later (it waited for a write slot,

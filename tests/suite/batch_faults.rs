@@ -69,11 +69,13 @@ fn error(pools: &BTreeMap<String, Value>, name: &str) -> String {
         .to_string()
 }
 
-/// A pool listed by `--all` but deleted before its re-read (404): that pool failed ("was
-/// not found"), the others are updated, exit 1, and the summary counts both.
+/// A pool listed by `--all` but deleted before its re-read (404; the listing's window had
+/// passed, so its PATCH waits for one): that pool failed ("was not found"), the others are
+/// updated, exit 1, and the summary counts both.
 #[test]
 fn pool_deleted_between_list_and_update() {
     let ran = Run::stale_pools(&["a", "b", "c"])
+        .late_defaults()
         .reads("b", vec![Read::Stored, Read::Deleted])
         .update_json(&["--all"])
         .run();
@@ -94,13 +96,15 @@ fn pool_deleted_between_list_and_update() {
     assert_eq!(ran.stored("a"), merged());
 }
 
-/// One pool of a batch changes between the listing and its re-read: conflict with the
-/// "run poolsync again" message, no PATCH or backup for it; the others are updated.
+/// One pool of a batch changes between the listing and its re-read (the listing's window
+/// had passed): conflict with the "run poolsync again" message, no PATCH or backup for it;
+/// the others are updated.
 #[test]
 fn concurrent_edit_in_a_batch_spares_the_other_pools() {
     let mut edited = current();
     edited["job_configuration"]["image"] = json!("fixed:1");
     let ran = Run::stale_pools(&["a", "b", "c"])
+        .late_defaults()
         .reads(
             "b",
             vec![

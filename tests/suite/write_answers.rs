@@ -37,7 +37,7 @@ fn a_303_to_a_patch_is_an_error_naming_the_redirect() {
 fn a_204_whose_read_back_fails_says_the_write_was_not_confirmed() {
     let reads = || {
         let broken = Read::Reply(ResponseTemplate::new(500));
-        vec![Read::Stored, Read::Stored, broken]
+        vec![Read::Stored, broken]
     };
     let note = "the write was answered success but could not be confirmed";
     let ran = Run::update_pool(0).reads(POOL, reads()).run();

@@ -3,7 +3,8 @@
 //! concurrency and keeps it.
 //!
 //! - It starts at one write in flight and adds one per success until the first `503`
-//!   (slow start). A `503` (a SQLite server's lock contention) halves it and remembers where
+//!   (slow start); only successes of a flight that used the limit (as many writes in
+//!   flight as allowed) count: lone writes while more were allowed show nothing. A `503` (a SQLite server's lock contention) halves it and remembers where
 //!   it happened; each success then adds `1/limit` up to just below that point, and probes
 //!   past it [`CAUTION`] times slower.
 //! - A `503` to a write that overlapped another write of ours is a collision with our own
@@ -34,6 +35,8 @@ pub(super) struct WriteLimit {
     /// The concurrency the server showed it takes, once settled.
     settled: Option<usize>,
     in_flight: usize,
+    /// Whether the writes in flight since the last start from idle reached the limit.
+    full: bool,
     /// Writes ended so far: a write that sees this move during its flight overlapped one.
     ended: u64,
     /// How often the limit was lowered; a write remembers the count it started under, and
@@ -72,6 +75,7 @@ impl WriteLimit {
             collided_at: None,
             settled: None,
             in_flight: 0,
+            full: false,
             ended: 0,
             decreases: 0,
         }
@@ -98,7 +102,11 @@ impl WriteLimit {
             others: self.in_flight,
             ended: self.ended,
         };
+        if self.in_flight == 0 {
+            self.full = false;
+        }
         self.in_flight += 1;
+        self.full |= self.in_flight >= self.allowed();
         Some(ticket)
     }
 
@@ -112,7 +120,12 @@ impl WriteLimit {
         self.ended += 1;
         let collided = contended && overlapped;
         if !contended {
-            self.grow();
+            // Only writes of a flight that used the limit (as many in flight as allowed)
+            // show the server takes that many: lone writes while more were allowed show
+            // nothing.
+            if self.full {
+                self.grow();
+            }
             return Ended { collided };
         }
         if ticket.epoch != self.decreases {

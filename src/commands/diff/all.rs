@@ -140,7 +140,7 @@ async fn list(
     let mut paging = Paging::default();
     let mut pools = BTreeMap::new();
     while !paging.done {
-        let page = client.filter_pools(&[], paging.offset).await?;
+        let (page, _) = client.filter_pools(&[], paging.offset).await?;
         paging.advance(page.iter().map(Listed::name));
         for listed in page.into_iter().filter(|l| filter.matches(l.name())) {
             let (name, pool) = match listed {

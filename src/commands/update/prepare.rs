@@ -18,14 +18,16 @@ use poolsync_engine::merge::{self, Merged};
 use serde_json::Value;
 use serde_json::value::RawValue;
 use std::sync::Arc;
+use std::time::Instant;
 
 /// Which pool to work on: a name still to read, or a pool a listing already returned.
 #[derive(Debug)]
 pub(super) enum Target {
     /// Read the pool first (`GET /work_pools/{name}`).
     Name(String),
-    /// Already read.
-    Pool(WorkPool),
+    /// Already read, with the end of that read's window (a PATCH may follow it without a
+    /// re-read until then), when known.
+    Pool(WorkPool, Option<Instant>),
     /// Could not be read or parsed: ends `failed`, by name.
     Unreadable(String, Error),
 }
@@ -35,8 +37,8 @@ pub(super) enum Target {
 pub(super) enum Gathered {
     /// Ended already (unreadable, reserved, no default).
     Ended(Box<Report>),
-    /// Read, with its type's default: ready to merge.
-    Ready(Box<(WorkPool, Arc<Value>)>),
+    /// Read (with the end of the read's window), with its type's default: ready to merge.
+    Ready(Box<(WorkPool, Arc<Value>, Option<Instant>)>),
 }
 
 /// Where one pool's run stands after [`merge_group`].
@@ -65,6 +67,8 @@ pub(super) struct Candidate {
     unchanged: bool,
     /// The stored template as compact text, for a pool likely to be written.
     text: Option<Box<RawValue>>,
+    /// The end of the read's window.
+    read_by: Option<Instant>,
 }
 
 /// Where one pool's run stands after [`finish`].
@@ -81,7 +85,7 @@ impl Target {
     fn name(&self) -> &str {
         match self {
             Target::Name(name) | Target::Unreadable(name, _) => name,
-            Target::Pool(pool) => &pool.name,
+            Target::Pool(pool, _) => &pool.name,
         }
     }
 }
@@ -91,10 +95,10 @@ impl Target {
 /// outcome through [`Outcome::of`]), so one pool cannot stop a batch.
 pub(super) async fn gather(ctx: &Shared, target: Target) -> Gathered {
     let name = target.name().to_string();
-    let pool = match target {
-        Target::Pool(pool) => pool,
-        Target::Name(name) => match ctx.client.read_pool(&name).await {
-            Ok(pool) => pool,
+    let (pool, read_by) = match target {
+        Target::Pool(pool, read_by) => (pool, read_by),
+        Target::Name(name) => match ctx.client.read_pool_timed(&name).await {
+            Ok((pool, by)) => (pool, Some(by)),
             Err(error) => {
                 return Gathered::Ended(Box::new(Report::failed(name, None, None, error)));
             }
@@ -111,7 +115,7 @@ pub(super) async fn gather(ctx: &Shared, target: Target) -> Gathered {
         false => ctx.default_for(&pool.pool_type).await,
     };
     match default {
-        Ok(default) => Gathered::Ready(Box::new((pool, default))),
+        Ok(default) => Gathered::Ready(Box::new((pool, default, read_by))),
         Err(error) => Gathered::Ended(Box::new(Report::failed(name, pool_type, None, error))),
     }
 }
@@ -128,8 +132,12 @@ pub(super) async fn merge_group(ctx: &Shared, group: Vec<Gathered>) -> Vec<Check
             .map(|gathered| match gathered {
                 Gathered::Ended(report) => Checked::Ended(report),
                 Gathered::Ready(ready) => {
-                    let (pool, default) = *ready;
-                    merge_one(&basis, pool, default)
+                    let (pool, default, read_by) = *ready;
+                    let mut checked = merge_one(&basis, pool, default);
+                    if let Checked::Merged(candidate) = &mut checked {
+                        candidate.read_by = read_by;
+                    }
+                    checked
                 }
             })
             .collect()
@@ -211,6 +219,7 @@ fn merge_one(basis: &Basis, pool: WorkPool, default: Arc<Value>) -> Checked {
         violations,
         unchanged,
         text,
+        read_by: None,
     }))
 }
 
@@ -230,6 +239,7 @@ pub(super) async fn finish(ctx: &Shared, checked: Checked) -> Prepared {
         violations,
         unchanged,
         text,
+        read_by,
     } = candidate;
     let mut merged = Upgrade {
         current: Held::Tree(Value::Null),
@@ -261,6 +271,7 @@ pub(super) async fn finish(ctx: &Shared, checked: Checked) -> Prepared {
                 pool,
                 record,
                 carried: merged,
+                read_by,
             }));
         }
     };

@@ -56,7 +56,7 @@ pub(super) fn targets<'a>(
                     if listing.done {
                         return None;
                     }
-                    let page = match client.filter_pools(&types, listing.offset).await {
+                    let (page, by) = match client.filter_pools(&types, listing.offset).await {
                         Ok(page) => page,
                         Err(e) => {
                             listing.done = true;
@@ -76,7 +76,7 @@ pub(super) fn targets<'a>(
                         .filter(|listed| seen.insert(listed.name().to_string()))
                         .map(|listed| {
                             Ok(match listed {
-                                Listed::Pool(pool) => Target::Pool(pool),
+                                Listed::Pool(pool) => Target::Pool(pool, Some(by)),
                                 Listed::Unreadable { name, error } => {
                                     Target::Unreadable(name, error)
                                 }
@@ -89,7 +89,7 @@ pub(super) fn targets<'a>(
                         let names: Vec<String> = new
                             .iter()
                             .filter_map(|t| match t {
-                                Ok(Target::Pool(pool)) => Some(pool.name.clone()),
+                                Ok(Target::Pool(pool, _)) => Some(pool.name.clone()),
                                 _ => None,
                             })
                             .collect();
@@ -109,13 +109,13 @@ pub(super) fn targets<'a>(
 /// `failed` (not found), and a failed read fails every name of the chunk.
 async fn named(client: &Client, names: Vec<String>) -> Vec<Result<Target>> {
     match client.read_pools(&names).await {
-        Ok(pools) => {
+        Ok((pools, by)) => {
             let mut found: std::collections::HashMap<String, _> =
                 pools.into_iter().map(|p| (p.name.clone(), p)).collect();
             names
                 .into_iter()
                 .map(|name| match found.remove(&name) {
-                    Some(pool) => Ok(Target::Pool(pool)),
+                    Some(pool) => Ok(Target::Pool(pool, Some(by))),
                     None => {
                         let error = Error::PoolNotFound {
                             pool: name.clone(),

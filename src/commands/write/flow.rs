@@ -5,7 +5,7 @@
 
 use super::item::Item;
 use super::saved::{Shelved, off_thread};
-use super::{Carried, Done, Pending, Remote, SafeWrite, Written, verdict};
+use super::{Carried, Done, Next, Pending, Remote, SafeWrite, Written, settle, verdict};
 use crate::commands::signals::Stop;
 use futures::channel::mpsc;
 use futures::future::{Either, select};
@@ -100,6 +100,30 @@ impl<R: Remote> SafeWrite<'_, R> {
                 verdict::interrupted(unsent, signal, &mut ended);
                 break;
             }
+            // Pools still within the window of the read they were merged from (their listing
+            // page) go at once: that read is their conflict check, no re-read needed.
+            let now = Instant::now();
+            if queue.ready.iter().any(|item| item.direct(now)) {
+                let (mut direct, rest): (Vec<_>, Vec<_>) =
+                    queue.ready.drain(..).partition(|item| item.direct(now));
+                queue.ready = rest;
+                queue
+                    .ready
+                    .extend(direct.split_off(direct.len().min(cap.max(1))));
+                // What was sent is read back in the next round's re-read; so that request stays
+                // within one page, a long run of direct PATCHes is read back on its own, while
+                // these go.
+                let back = match ended.sent.len() + direct.len() > cap.max(1) {
+                    true => std::mem::take(&mut ended.sent),
+                    false => Vec::new(),
+                };
+                let (confirmed, next) =
+                    futures::join!(self.read_back(back), self.direct(direct, stop, &mut ended));
+                ended.ends.extend(confirmed);
+                ended.ends.drain(..).for_each(&mut out);
+                requeue(&mut queue, next);
+                continue;
+            }
             if queue.ready.is_empty() {
                 if !open && queue.backing.is_empty() {
                     break;
@@ -133,16 +157,8 @@ impl<R: Remote> SafeWrite<'_, R> {
             let rest = round.split_off(round.len().min(cap.max(1)));
             let next = self.round(round, stop, &mut ended).await;
             ended.ends.drain(..).for_each(&mut out);
-            if !next.backing.is_empty() {
-                let due = Instant::now() + next.wait;
-                queue.due = match queue.backing.is_empty() {
-                    true => due,
-                    false => queue.due.max(due),
-                };
-            }
-            queue.backing.extend(next.backing);
-            queue.ready = next.now;
-            queue.ready.extend(rest);
+            queue.ready = rest;
+            requeue(&mut queue, next);
         }
         let Done { mut ends, sent } = ended;
         ends.extend(self.read_back(sent).await);
@@ -193,6 +209,41 @@ impl<R: Remote> SafeWrite<'_, R> {
             _ => queue.ready = backing,
         }
     }
+}
+
+impl<R: Remote> SafeWrite<'_, R> {
+    /// The PATCHes of pools still within their own read's window, with no re-read; each
+    /// leaves by the end of that window or comes back late (then a re-read goes first).
+    async fn direct<T: Carried + Send + 'static>(
+        &self,
+        items: Vec<Item<T>>,
+        stop: &Stop,
+        ended: &mut Done<T>,
+    ) -> Next<T> {
+        let timed = (items.into_iter())
+            .filter_map(|mut item| {
+                let by = item.pending.read_by.take()?;
+                Some((item, (by, None)))
+            })
+            .collect();
+        let attempts = self.patch_all(timed, stop).await;
+        settle(attempts, ended)
+    }
+}
+
+/// Puts a round's pools back in the queue: the late ones first, to go next, the retried
+/// ones to wait out the longest backoff.
+fn requeue<T>(queue: &mut Queue<T>, next: Next<T>) {
+    if !next.backing.is_empty() {
+        let due = Instant::now() + next.wait;
+        queue.due = match queue.backing.is_empty() {
+            true => due,
+            false => queue.due.max(due),
+        };
+    }
+    queue.backing.extend(next.backing);
+    let rest = std::mem::replace(&mut queue.ready, next.now);
+    queue.ready.extend(rest);
 }
 
 /// A pool from the source: backed up, it joins the next round; else it ends.

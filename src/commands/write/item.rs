@@ -36,6 +36,12 @@ impl<T> Item<T> {
         }
     }
 
+    /// Whether its PATCH may go at `now` on the strength of the read it was merged from
+    /// (still within that read's window), with no re-read.
+    pub(super) fn direct(&self, now: std::time::Instant) -> bool {
+        self.pending.read_by.is_some_and(|by| by > now)
+    }
+
     /// The pool's name.
     pub(super) fn name(&self) -> &str {
         &self.pending.pool.name

@@ -270,6 +270,7 @@ fn pending(name: &str, stored: &Stored) -> Pending<Value> {
             restored: None,
         },
         carried: json!({"merged": name}),
+        read_by: None,
     }
 }
 

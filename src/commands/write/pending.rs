@@ -7,6 +7,7 @@ use crate::backup;
 use crate::error::{Error, Result};
 use serde_json::Value;
 use std::sync::Arc;
+use std::time::Instant;
 
 /// What a caller carries through the safe write for one pool: the template to write is
 /// always part of it (`update` carries its merge, `rollback` only the template).
@@ -31,6 +32,9 @@ pub(crate) struct Pending<T> {
     pub record: Record,
     /// What the caller carries through, with the template to write.
     pub carried: T,
+    /// The end of the window of the read `pool` comes from (a listing page, say), when the
+    /// caller knows it: a PATCH that leaves by then needs no re-read first.
+    pub read_by: Option<Instant>,
 }
 
 impl<T: Carried> Pending<T> {

@@ -176,6 +176,14 @@ impl Run {
         self.with(move |fake| fake.hold_patches(hold))
     }
 
+    /// The defaults are answered 700 ms late, so every pool's listing (or `GET`) window of
+    /// 500 ms has passed when it is merged: its PATCH follows a re-read, as in a run whose
+    /// merges take longer than the window. Tests of the re-read use it.
+    pub(crate) fn late_defaults(self) -> Run {
+        let late = fixtures::kubernetes_defaults().set_delay(Duration::from_millis(700));
+        self.defaults_reply(late)
+    }
+
     /// The defaults document (self-hosted and Cloud routes alike).
     pub(crate) fn defaults(self, document: Value) -> Run {
         self.defaults_reply(ResponseTemplate::new(200).set_body_json(document))

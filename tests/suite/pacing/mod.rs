@@ -138,7 +138,8 @@ fn assert_requests(ran: &Output, summary: &Value, want: usize) {
     assert_eq!(summary["requests"], want, "{}", ran);
 }
 
-/// `update --all` over 50 stale pools (one listing page of 200, short, so the listing ends
+/// `update --all` over 50 stale pools whose listing window has passed when they are merged
+/// (late defaults; one listing page of 200, short, so the listing ends
 /// there): one defaults GET, the listing page, then for the one chunk of 50 a re-read by
 /// names before any PATCH and a read-back by names after every PATCH was answered, and one
 /// PATCH per pool; no per-pool GET and no CSRF token request. Exactly 54 requests (1.08 per
@@ -146,7 +147,8 @@ fn assert_requests(ran: &Output, summary: &Value, want: usize) {
 #[test]
 fn all_50_pools_cost_one_request_per_pool_and_five_more() {
     let pools = names(50);
-    let (ran, summary) = run_all_updated(Run::stale_pools(&pools), &["--all"], &pools);
+    let scenario = Run::stale_pools(&pools).late_defaults();
+    let (ran, summary) = run_all_updated(scenario, &["--all"], &pools);
     let log = ran.served().fake.log();
     let counts = routes(&log);
 
@@ -172,17 +174,55 @@ fn all_50_pools_cost_one_request_per_pool_and_five_more() {
     assert!(per_pool <= 1.15, "{per_pool:.3} requests per updated pool");
 }
 
-/// `update --all` over 250 stale pools, more than one listing page (200): the pages at
+/// `update --all` over 50 stale pools merged within the listing's window (the defaults
+/// answer at once): each PATCH rests on the listing page, so no pool is read by name
+/// before its PATCH; after them one read-back by names (two if a PATCH came late). The
+/// defaults GET, the listing page, 50 PATCHes and the read-back: 53 requests (1.06 per
+/// updated pool), which the summary reports.
+#[test]
+fn all_50_pools_within_the_listing_window_are_sent_without_a_re_read() {
+    let pools = names(50);
+    let (ran, summary) = run_all_updated(Run::stale_pools(&pools), &["--all"], &pools);
+    let log = ran.served().fake.log();
+    let counts = routes(&log);
+
+    assert_fixed_costs(&log, 50);
+    assert_eq!(listing_offsets(&log), [Some(0)], "{counts:#?}");
+    let first_patch = log.iter().position(|s| s.route.starts_with("PATCH"));
+    let first_patch = first_patch.expect("PATCHes");
+    assert!(
+        log[..first_patch].iter().all(|s| s.names.is_none()),
+        "no re-read before the PATCHes; {counts:#?}"
+    );
+    for name in &pools {
+        let patch = format!("PATCH /work_pools/{name}");
+        let at = log.iter().position(|s| s.route == patch);
+        let at = at.unwrap_or_else(|| panic!("no PATCH of {name}"));
+        let read = |s: &Seen| s.names.as_ref().is_some_and(|n| n.contains(name));
+        assert!(
+            log[at..].iter().any(read),
+            "{name} read back after its PATCH"
+        );
+    }
+    let reads = by_name_reads(&log);
+    assert!((1..=2).contains(&reads.len()), "{counts:#?}");
+    assert_requests(&ran, &summary, 2 + reads.len() + pools.len());
+}
+
+/// `update --all` over 250 stale pools whose listing window has passed when they are merged
+/// (late defaults), more than one listing page (200): the pages at
 /// offsets 0 and 199 (the second starts on the first's last pool, which is still there, so
 /// nothing shifted and there is no second pass); rounds of at most 50 PATCHes, each after a
 /// re-read by names that also reads back the round before it, and a last read-back; one
-/// PATCH per pool and one defaults GET (no CSRF token request). Every pool is read by name
-/// before its PATCH and after it; 259 or 260 requests (1.04 per updated pool; five chunks
-/// read twice each cost 263), which the summary reports.
+/// PATCH per pool and one defaults GET (no CSRF token request). Every pool of the first
+/// page is read by name before its PATCH (the second page's may go within its window), and
+/// every pool after it; 258 to 260 requests (1.04 per updated pool; five chunks read twice
+/// each cost 263), which the summary reports.
 #[test]
 fn all_250_pools_page_with_one_pool_of_overlap_and_rounds_of_50() {
     let pools: Vec<String> = (0..250).map(|i| format!("p{i:03}")).collect();
-    let (ran, summary) = run_all_updated(Run::stale_pools(&pools), &["--all"], &pools);
+    let scenario = Run::stale_pools(&pools).late_defaults();
+    let (ran, summary) = run_all_updated(scenario, &["--all"], &pools);
     let log = ran.served().fake.log();
     let counts = routes(&log);
 
@@ -192,8 +232,11 @@ fn all_250_pools_page_with_one_pool_of_overlap_and_rounds_of_50() {
         let at = log.iter().position(|s| s.route == patch);
         let at = at.unwrap_or_else(|| panic!("no PATCH of {name}"));
         let read = |s: &Seen| s.names.as_ref().is_some_and(|n| n.contains(name));
+        // The second page comes once the defaults are known: its pools may go within its
+        // window, with no re-read.
+        let first_page = name.as_str() < "p199";
         assert!(
-            log[..at].iter().any(read),
+            !first_page || log[..at].iter().any(read),
             "{name} re-read before its PATCH"
         );
         assert!(
@@ -201,10 +244,11 @@ fn all_250_pools_page_with_one_pool_of_overlap_and_rounds_of_50() {
             "{name} read back after its PATCH"
         );
     }
-    // Five full rounds (a round waits to fill, up to a second: one that waited out a page
-    // may go short, which adds a round), the last read-back.
+    // Four or five full rounds (a round waits to fill, up to a second: one that waited out
+    // a page may go short, which adds a round; the second page's pools may go at once), the
+    // last read-back.
     let reads = by_name_reads(&log);
-    assert!((6..=7).contains(&reads.len()), "{counts:#?}");
+    assert!((5..=7).contains(&reads.len()), "{counts:#?}");
     assert!(reads.iter().all(|r| r.len() <= 100), "{reads:?}");
     assert_requests(&ran, &summary, 2 + 1 + reads.len() + pools.len());
 }
@@ -259,7 +303,8 @@ fn a_shifted_page_makes_the_listing_page_once_more_and_skip_nothing() {
     );
 }
 
-/// `update p00 p01 ... p49` (50 names): one defaults GET, then three `POST
+/// `update p00 p01 ... p49` (50 names) whose read's window has passed when they are merged
+/// (late defaults): one defaults GET, then three `POST
 /// /work_pools/filter` by all 50 names (the read, the chunk's re-read before any PATCH and
 /// its read-back after them) and one PATCH per pool; no listing page, no per-pool GET and
 /// no CSRF token request. Exactly 54 requests (1.08 per updated pool), which the summary
@@ -267,7 +312,8 @@ fn a_shifted_page_makes_the_listing_page_once_more_and_skip_nothing() {
 #[test]
 fn fifty_named_pools_cost_one_request_per_pool_and_five_more() {
     let pools = names(50);
-    let (ran, summary) = run_all_updated(Run::stale_pools(&pools), &pools, &pools);
+    let scenario = Run::stale_pools(&pools).late_defaults();
+    let (ran, summary) = run_all_updated(scenario, &pools, &pools);
     let log = ran.served().fake.log();
     let counts = routes(&log);
 
@@ -319,14 +365,14 @@ fn a_500_whose_write_landed_is_updated_with_a_note() {
 }
 
 /// `update POOL` whose PATCH answers `patch`; asserts the pool was PATCHed once and read
-/// three times (GET/GET/PATCH/GET: the read, the re-read and the read-back).
+/// twice (GET/PATCH/GET: the read, whose window the PATCH leaves in, and the read-back).
 fn patch_then_read_back(patch: Patch) -> Output {
     let ran = Run::update_pool(0).patches(POOL, vec![patch]).run();
-    ran.requests(POOL_PATCH, 1).requests(POOL_READ, 3);
+    ran.requests(POOL_PATCH, 1).requests(POOL_READ, 2);
     ran
 }
 
-/// The same for one pool (`update POOL`, GET/GET/PATCH/GET): `updated`, and the note on its
+/// The same for one pool (`update POOL`, GET/PATCH/GET): `updated`, and the note on its
 /// line; exit 0.
 #[test]
 fn a_500_whose_write_landed_on_one_pool_is_updated_with_a_note() {
@@ -338,7 +384,7 @@ fn a_500_whose_write_landed_on_one_pool_is_updated_with_a_note() {
 }
 
 /// The contrast: a PATCH answered 500 that the server did not apply is read back too (a
-/// third GET), found unchanged, and `failed` with the 500; no note, exit 1.
+/// second GET), found unchanged, and `failed` with the 500; no note, exit 1.
 #[test]
 fn a_500_whose_write_did_not_land_fails_after_the_read_back() {
     let ran = patch_then_read_back(Patch::Reply(detail(500, "db down")));
@@ -350,12 +396,13 @@ fn a_500_whose_write_did_not_land_fails_after_the_read_back() {
 }
 
 /// `update --all` over 50 pools where `p17` is deleted after the listing, just before the
-/// chunk's re-read: `p17` is `failed` ("was not found", never PATCHed, no backup), the other
-/// 49 are updated, exit 1.
+/// chunk's re-read (the listing's window had passed): `p17` is `failed` ("was not found",
+/// never PATCHed, no backup), the other 49 are updated, exit 1.
 #[test]
 fn a_pool_deleted_before_the_re_read_fails_alone() {
     let pools = names(50);
     let ran = Run::stale_pools(&pools)
+        .late_defaults()
         .vanish("p17")
         .update_json(&["--all"])
         .run();

@@ -2,7 +2,7 @@
 //! that cannot be parsed (say a template nested deeper than the JSON parser's 128 levels)
 //! becomes an entry naming it and the cause, and every other pool on the page is still read.
 
-use super::WorkPool;
+use super::{WorkPool, window_end};
 use crate::api::endpoints::Client;
 use crate::api::endpoints::PAGE_SIZE;
 use crate::api::transport::Redactor;
@@ -11,6 +11,7 @@ use reqwest::{Method, StatusCode};
 use serde::Deserialize;
 use serde_json::json;
 use serde_json::value::RawValue;
+use std::time::Instant;
 
 /// One entry of a listing page.
 #[derive(Debug)]
@@ -37,19 +38,21 @@ impl Listed {
 }
 
 impl Client {
-    /// One page of `POST /work_pools/filter`, optionally only pools of `types`. Each pool
-    /// is parsed on its own: one that cannot be read is an [`Listed::Unreadable`] entry.
+    /// One page of `POST /work_pools/filter`, optionally only pools of `types`, with the
+    /// end of the page's window (see [`window_end`]). Each pool is parsed on its own: one
+    /// that cannot be read is an [`Listed::Unreadable`] entry.
     pub(crate) async fn filter_pools(
         &self,
         types: &[String],
         offset: usize,
-    ) -> Result<Vec<Listed>> {
+    ) -> Result<(Vec<Listed>, Instant)> {
         let path = "/work_pools/filter";
         let mut body = json!({"limit": PAGE_SIZE, "offset": offset});
         if !types.is_empty() {
             body["work_pools"] = json!({"type": {"any_": types}});
         }
         let reply = self.send(Method::POST, path, Some(&body)).await?;
+        let by = window_end(reply.took);
         if reply.status == StatusCode::NOT_FOUND {
             let error = self.transport.status_error(Method::POST, path, &reply);
             return Err(self.transport.not_found(error).await);
@@ -58,8 +61,9 @@ impl Client {
             return Err(self.transport.status_error(Method::POST, path, &reply));
         }
         let input = format!("the response to POST {}{path}", self.transport.base());
-        parse_page(&reply.body, offset, &input, self.transport.redactor())
-            .map_err(|source| self.json_error(input, source))
+        let page = parse_page(&reply.body, offset, &input, self.transport.redactor())
+            .map_err(|source| self.json_error(input, source))?;
+        Ok((page, by))
     }
 }
 

@@ -6,6 +6,7 @@ mod listing;
 mod update;
 
 pub(crate) use listing::Listed;
+use update::window_end;
 pub(crate) use update::{Booking, Fresh, WriteAttempt};
 
 use super::PAGE_SIZE;
@@ -15,6 +16,7 @@ use crate::error::{Error, Result};
 use reqwest::{Method, StatusCode};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use std::time::Instant;
 
 /// A work pool, as `GET /work_pools/{name}` and `POST /work_pools/filter` return it
 /// (only the fields poolsync uses).
@@ -48,8 +50,15 @@ impl WorkPool {
 impl Client {
     /// `GET /work_pools/{name}`.
     pub(crate) async fn read_pool(&self, name: &str) -> Result<WorkPool> {
+        Ok(self.read_pool_timed(name).await?.0)
+    }
+
+    /// `GET /work_pools/{name}`, with the end of the read's window (see [`window_end`]): a
+    /// PATCH based on it may leave until then without a re-read.
+    pub(crate) async fn read_pool_timed(&self, name: &str) -> Result<(WorkPool, Instant)> {
         let path = pool_path(name);
         let reply = self.send(Method::GET, &path, None).await?;
+        let by = window_end(reply.took);
         match reply.status {
             StatusCode::NOT_FOUND => Err(self
                 .transport
@@ -58,24 +67,26 @@ impl Client {
                     url: self.transport.base().to_string(),
                 })
                 .await),
-            _ => self.parse(Method::GET, &path, reply),
+            _ => Ok((self.parse(Method::GET, &path, reply)?, by)),
         }
     }
 
     /// The pools named `names` (at most [`PAGE_SIZE`]), in one `POST /work_pools/filter`;
     /// names the server does not know are simply absent from the answer.
-    pub(crate) async fn read_pools(&self, names: &[String]) -> Result<Vec<WorkPool>> {
+    /// With the end of the read's window (see [`window_end`]).
+    pub(crate) async fn read_pools(&self, names: &[String]) -> Result<(Vec<WorkPool>, Instant)> {
         let body = json!({
             "work_pools": {"name": {"any_": names}},
             "limit": names.len().clamp(1, PAGE_SIZE),
         });
         let path = "/work_pools/filter";
         let reply = self.send(Method::POST, path, Some(&body)).await?;
+        let by = window_end(reply.took);
         if reply.status == StatusCode::NOT_FOUND {
             let error = self.transport.status_error(Method::POST, path, &reply);
             return Err(self.transport.not_found(error).await);
         }
-        self.parse(Method::POST, path, reply)
+        Ok((self.parse(Method::POST, path, reply)?, by))
     }
 }
 
