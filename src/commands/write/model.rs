@@ -1,8 +1,9 @@
 //! A model server for the safe write, and the property it must keep (issue 17): for any
 //! sequence of PATCH answers (2xx, 429, 503, 500, a lost connection, each landed or not, a
 //! write held past its window) and edits by another writer at any moment, no edit made
-//! before the re-read that precedes a PATCH is overwritten unless a backup holds it, and
-//! every PATCH leaves right after a re-read of its pool, with no wait in between.
+//! before the read that precedes a PATCH (a re-read, or the listing for a pool sent within
+//! its window) is overwritten unless a backup holds it, and every PATCH leaves right after
+//! a read of its pool, with no wait in between.
 //!
 //! Time is counted in requests: a request is one round trip. An edit lands between two
 //! requests; one that lands between a pool's re-read and its PATCH is inside the window
@@ -259,7 +260,9 @@ fn answer() -> impl Strategy<Value = Answer> {
     ]
 }
 
-fn pending(name: &str, stored: &Stored) -> Pending<Value> {
+/// A pending write of `name` as read at `stored`; `listed`: read by a listing whose window
+/// is still open (its PATCH may go without a re-read).
+fn pending(name: &str, stored: &Stored, listed: bool) -> Pending<Value> {
     Pending {
         pool: pool(name, stored),
         record: Record {
@@ -270,7 +273,7 @@ fn pending(name: &str, stored: &Stored) -> Pending<Value> {
             restored: None,
         },
         carried: json!({"merged": name}),
-        read_by: None,
+        read_by: listed.then(|| Instant::now() + Duration::from_secs(3600)),
     }
 }
 
@@ -284,11 +287,19 @@ proptest! {
         edits in prop::collection::vec((0usize..30, 0usize..5), 0..6),
         concurrency in 1usize..4,
         per_read in prop_oneof![Just(usize::MAX), 1usize..3],
+        listed in any::<bool>(),
     ) {
         let names: Vec<String> = (0..pools).map(|i| format!("p{i}")).collect();
         let start = Stored { version: 1, template: json!({"stale": true}) };
+        // A listing read every pool just before the run (its window still open when
+        // `listed`): an edit from request 0 on lands after that read.
+        let fresh = match listed {
+            true => names.iter().map(|n| (n.clone(), start.version)).collect(),
+            false => HashMap::new(),
+        };
         let state = State {
             pools: names.iter().map(|n| (n.clone(), start.clone())).collect(),
+            fresh,
             answers: answers.into(),
             edits: edits.into_iter().map(|(at, i)| (at, names[i % pools].clone())).collect(),
             ..State::default()
@@ -298,7 +309,7 @@ proptest! {
             backups: tempfile::tempdir().expect("backup dir"),
             per_read,
         };
-        let chunk = names.iter().map(|n| pending(n, &start)).collect();
+        let chunk = names.iter().map(|n| pending(n, &start, listed)).collect();
         let dir = model.backups.path().to_path_buf();
         let writer = SafeWrite::new(&model, Some(&dir), concurrency);
         let reports = futures::executor::block_on(writer.chunk(chunk, &Stop::default()));
