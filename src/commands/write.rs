@@ -195,28 +195,19 @@ impl<'a, R: Remote> SafeWrite<'a, R> {
         stop: &Stop,
     ) -> Vec<(Item<T>, WriteAttempt)> {
         stream::iter(timed)
-            .map(|(item, when)| self.patch_one(item, when, stop))
+            .map(|(item, when)| async move {
+                if let Some(signal) = stop.signal() {
+                    let refused = WriteAttempt::Answered(Err(Error::Interrupted { signal }));
+                    return (item, refused);
+                }
+                let template = item.pending.template();
+                let attempt = self.remote.patch(item.name(), template, item.tries, when);
+                let attempt = attempt.await;
+                (item, attempt)
+            })
             .buffer_unordered(self.concurrency)
             .collect()
             .await
-    }
-
-    /// One try of one pool's PATCH, to leave by `when.0` at the slot `when.1`; refused
-    /// without sending once a signal came.
-    async fn patch_one<T: Carried>(
-        &self,
-        item: Item<T>,
-        when: When,
-        stop: &Stop,
-    ) -> (Item<T>, WriteAttempt) {
-        if let Some(signal) = stop.signal() {
-            let refused = WriteAttempt::Answered(Err(Error::Interrupted { signal }));
-            return (item, refused);
-        }
-        let template = item.pending.template();
-        let attempt = self.remote.patch(item.name(), template, item.tries, when);
-        let attempt = attempt.await;
-        (item, attempt)
     }
 
     /// The conflict check of one pool against the fresh read; its backup is written again

@@ -6,7 +6,6 @@
 use super::item::Item;
 use super::saved::{Shelved, off_thread};
 use super::{Carried, Done, Next, Pending, Remote, SafeWrite, Written, settle, verdict};
-use crate::api::WriteAttempt;
 use crate::commands::signals::Stop;
 use futures::channel::mpsc;
 use futures::future::{Either, select};
@@ -45,26 +44,12 @@ impl<R: Remote> SafeWrite<'_, R> {
         // before it are sent; up to `cap` backed-up pools wait for their round.
         let (shelved, ready) = mpsc::channel(cap.max(1));
         let shelf = self.shelf.clone();
-        // A pool still within the window of the read it was merged from (its listing page)
-        // is sent as soon as it is backed up, `concurrency` at once, with no re-read: that
-        // read is its conflict check. The rest wait for a round.
         let feed = source
             .map(move |pending| {
                 let shelf = shelf.clone();
                 off_thread(move || shelf.shelve(pending))
             })
             .buffered(BACKUPS_AT_ONCE)
-            .map(|shelved| async move {
-                match shelved {
-                    Shelved::Ready(mut item) if item.direct(Instant::now()) => {
-                        let by = item.pending.read_by.take().unwrap_or_else(Instant::now);
-                        let (item, attempt) = self.patch_one(*item, (by, None), stop).await;
-                        Arrived::Sent(Box::new(item), attempt)
-                    }
-                    shelved => Arrived::Shelved(shelved),
-                }
-            })
-            .buffer_unordered(self.concurrency)
             .map(Ok)
             .forward(shelved.sink_map_err(drop));
         let rounds = self.rounds(ready, cap, stop, out);
@@ -74,7 +59,7 @@ impl<R: Remote> SafeWrite<'_, R> {
     /// The rounds of [`SafeWrite::flow`], over the pools as they come backed up.
     async fn rounds<T: Carried + Send + 'static>(
         &self,
-        source: mpsc::Receiver<Arrived<T>>,
+        source: mpsc::Receiver<Shelved<T>>,
         cap: usize,
         stop: &Stop,
         mut out: impl FnMut(Written<T>),
@@ -115,13 +100,29 @@ impl<R: Remote> SafeWrite<'_, R> {
                 verdict::interrupted(unsent, signal, &mut ended);
                 break;
             }
-            // What was sent is read back in the next round's re-read (with at most `cap`
-            // pools of its own); so that request stays within one page, more than a round's
-            // worth sent at once is read back on its own.
-            if ended.sent.len() > cap.max(1) {
-                let sent = std::mem::take(&mut ended.sent);
-                ended.ends.extend(self.read_back(sent).await);
+            // Pools still within the window of the read they were merged from (their listing
+            // page) go at once: that read is their conflict check, no re-read needed.
+            let now = Instant::now();
+            if queue.ready.iter().any(|item| item.direct(now)) {
+                let (mut direct, rest): (Vec<_>, Vec<_>) =
+                    queue.ready.drain(..).partition(|item| item.direct(now));
+                queue.ready = rest;
+                queue
+                    .ready
+                    .extend(direct.split_off(direct.len().min(cap.max(1))));
+                // What was sent is read back in the next round's re-read; so that request stays
+                // within one page, a long run of direct PATCHes is read back on its own, while
+                // these go.
+                let back = match ended.sent.len() + direct.len() > cap.max(1) {
+                    true => std::mem::take(&mut ended.sent),
+                    false => Vec::new(),
+                };
+                let (confirmed, next) =
+                    futures::join!(self.read_back(back), self.direct(direct, stop, &mut ended));
+                ended.ends.extend(confirmed);
                 ended.ends.drain(..).for_each(&mut out);
+                requeue(&mut queue, next);
+                continue;
             }
             if queue.ready.is_empty() {
                 if !open && queue.backing.is_empty() {
@@ -168,7 +169,7 @@ impl<R: Remote> SafeWrite<'_, R> {
     /// back what was sent first, since their backoff is long and no round carries it).
     async fn idle<T: Carried + Send + 'static>(
         &self,
-        source: &mut (impl FusedStream<Item = Arrived<T>> + Unpin),
+        source: &mut (impl FusedStream<Item = Shelved<T>> + Unpin),
         open: &mut bool,
         queue: &mut Queue<T>,
         ended: &mut Done<T>,
@@ -210,6 +211,26 @@ impl<R: Remote> SafeWrite<'_, R> {
     }
 }
 
+impl<R: Remote> SafeWrite<'_, R> {
+    /// The PATCHes of pools still within their own read's window, with no re-read; each
+    /// leaves by the end of that window or comes back late (then a re-read goes first).
+    async fn direct<T: Carried + Send + 'static>(
+        &self,
+        items: Vec<Item<T>>,
+        stop: &Stop,
+        ended: &mut Done<T>,
+    ) -> Next<T> {
+        let timed = (items.into_iter())
+            .filter_map(|mut item| {
+                let by = item.pending.read_by.take()?;
+                Some((item, (by, None)))
+            })
+            .collect();
+        let attempts = self.patch_all(timed, stop).await;
+        settle(attempts, ended)
+    }
+}
+
 /// Puts a round's pools back in the queue: the late ones first, to go next, the retried
 /// ones to wait out the longest backoff.
 fn requeue<T>(queue: &mut Queue<T>, next: Next<T>) {
@@ -225,24 +246,10 @@ fn requeue<T>(queue: &mut Queue<T>, next: Next<T>) {
     queue.ready.extend(rest);
 }
 
-/// A pool from the source, backed up: sent at once within its read's window, or waiting
-/// for a round.
-enum Arrived<T> {
-    /// Backed up (or ended): it joins the next round.
-    Shelved(Shelved<T>),
-    /// Sent within its read's window, with the answer.
-    Sent(Box<Item<T>>, WriteAttempt),
-}
-
-/// A pool from the source: backed up, it joins the next round; sent, its answer is sorted
-/// as a round's are (a late or retried one joins the queue); else it ends.
-fn arrive<T>(arrived: Arrived<T>, queue: &mut Queue<T>, ended: &mut Done<T>) {
-    match arrived {
-        Arrived::Shelved(Shelved::Ready(item)) => queue.ready.push(*item),
-        Arrived::Shelved(Shelved::Ended(written)) => ended.ends.push(written),
-        Arrived::Sent(item, attempt) => {
-            let next = settle(vec![(*item, attempt)], ended);
-            requeue(queue, next);
-        }
+/// A pool from the source: backed up, it joins the next round; else it ends.
+fn arrive<T>(shelved: Shelved<T>, queue: &mut Queue<T>, ended: &mut Done<T>) {
+    match shelved {
+        Shelved::Ready(item) => queue.ready.push(*item),
+        Shelved::Ended(written) => ended.ends.push(written),
     }
 }
