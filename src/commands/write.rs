@@ -172,11 +172,11 @@ impl<'a, R: Remote> SafeWrite<'a, R> {
         // Unpaced, the first PATCH goes alone: a server whose budget the run has spent
         // answers one 429 (then the rest wait for the pace it teaches), not one per PATCH
         // in flight.
-        let probe = booking.read().is_none();
+        let unpaced = booking.read().is_none();
         let patches = async {
-            let mut timed: Vec<_> = timed;
-            let rest = timed.split_off(timed.len().min(usize::from(probe)));
-            let mut attempts = self.patch_all(timed, stop).await;
+            let mut first: Vec<_> = timed;
+            let rest = first.split_off(first.len().min(usize::from(unpaced)));
+            let mut attempts = self.patch_all(first, stop).await;
             attempts.extend(self.patch_all(rest, stop).await);
             attempts
         };

@@ -317,3 +317,40 @@ fn deployment_overrides_are_checked() {
     .stderr_has("nothing was pushed");
     assert_eq!(read_pool(&name), before);
 }
+
+/// The read is the conflict check when the PATCH follows it within its window: `update POOL
+/// --template FILE` (no defaults to fetch, so nothing slow comes between) reads the pool
+/// once, PATCHes it and reads it back: GET, PATCH, GET on the real server, no re-read.
+#[test]
+fn a_pool_written_within_its_reads_window_is_not_read_again_first() {
+    let name = unique("k8s-window");
+    create_pool(&name, "kubernetes", &stale_kubernetes());
+    let dir = tempfile::TempDir::new().expect("dir");
+    let file = dir.path().join("default.json");
+    std::fs::write(&file, default_template("kubernetes").to_string()).expect("template file");
+    let template = file.to_str().expect("utf-8 path");
+    let out = Run::new([
+        "-v",
+        "update",
+        &name,
+        "--template",
+        template,
+        "--base",
+        "none",
+    ])
+    .live()
+    .run()
+    .exit(0);
+    let path = format!("/work_pools/{name} ");
+    let requests: Vec<&str> = (out.stderr.lines())
+        .filter(|line| line.contains(&path))
+        .filter_map(|line| line.split_whitespace().nth(1))
+        .collect();
+    assert_eq!(requests, ["GET", "PATCH", "GET"], "{}", out.stderr);
+    let props = &read_pool(&name)["base_job_template"]["variables"]["properties"];
+    assert!(props.get("cluster_config").is_some(), "{props}");
+    assert_eq!(
+        props["image"]["default"],
+        json!("registry.example.com/flows:2.1")
+    );
+}

@@ -345,8 +345,7 @@ impl Pacer {
 /// stretch the run left the bucket full in, idle, only gives a lower one). `None` without
 /// sends before it.
 fn first_rate(sends: &[Instant], sent: Instant) -> Option<f64> {
-    let before: Vec<Instant> = sends.iter().copied().filter(|at| *at < sent).collect();
-    let mut sorted = before;
+    let mut sorted: Vec<Instant> = sends.iter().copied().filter(|at| *at < sent).collect();
     sorted.sort_unstable();
     let n = sorted.len();
     (0..n)

@@ -133,11 +133,7 @@ pub(super) async fn merge_group(ctx: &Shared, group: Vec<Gathered>) -> Vec<Check
                 Gathered::Ended(report) => Checked::Ended(report),
                 Gathered::Ready(ready) => {
                     let (pool, default, read_by) = *ready;
-                    let mut checked = merge_one(&basis, pool, default);
-                    if let Checked::Merged(candidate) = &mut checked {
-                        candidate.read_by = read_by;
-                    }
-                    checked
+                    merge_one(&basis, pool, default, read_by)
                 }
             })
             .collect()
@@ -172,8 +168,14 @@ impl Gathered {
     }
 }
 
-/// One pool's merge of its stored template into `default`, and the checks of the result.
-fn merge_one(basis: &Basis, pool: WorkPool, default: Arc<Value>) -> Checked {
+/// One pool's merge of its stored template into `default`, and the checks of the result;
+/// `read_by` (the end of the window of the read it came from) is carried on.
+fn merge_one(
+    basis: &Basis,
+    pool: WorkPool,
+    default: Arc<Value>,
+    read_by: Option<Instant>,
+) -> Checked {
     let current = &pool.base_job_template;
     if !current.is_object() {
         let error = Error::Shape {
@@ -219,7 +221,7 @@ fn merge_one(basis: &Basis, pool: WorkPool, default: Arc<Value>) -> Checked {
         violations,
         unchanged,
         text,
-        read_by: None,
+        read_by,
     }))
 }
 

@@ -5,7 +5,7 @@
 
 use super::item::Item;
 use super::saved::{Shelved, off_thread};
-use super::{Carried, Done, Next, Pending, Remote, SafeWrite, Written, settle, verdict};
+use super::{Carried, Done, Next, Pending, Remote, SafeWrite, When, Written, settle, verdict};
 use crate::commands::signals::Stop;
 use futures::channel::mpsc;
 use futures::future::{Either, select};
@@ -102,14 +102,8 @@ impl<R: Remote> SafeWrite<'_, R> {
             }
             // Pools still within the window of the read they were merged from (their listing
             // page) go at once: that read is their conflict check, no re-read needed.
-            let now = Instant::now();
-            if queue.ready.iter().any(|item| item.direct(now)) {
-                let (mut direct, rest): (Vec<_>, Vec<_>) =
-                    queue.ready.drain(..).partition(|item| item.direct(now));
-                queue.ready = rest;
-                queue
-                    .ready
-                    .extend(direct.split_off(direct.len().min(cap.max(1))));
+            let direct = take_direct(&mut queue, cap.max(1));
+            if !direct.is_empty() {
                 // What was sent is read back in the next round's re-read; so that request stays
                 // within one page, a long run of direct PATCHes is read back on its own, while
                 // these go.
@@ -117,9 +111,10 @@ impl<R: Remote> SafeWrite<'_, R> {
                     true => std::mem::take(&mut ended.sent),
                     false => Vec::new(),
                 };
-                let (confirmed, next) =
-                    futures::join!(self.read_back(back), self.direct(direct, stop, &mut ended));
+                let (confirmed, attempts) =
+                    futures::join!(self.read_back(back), self.patch_all(direct, stop));
                 ended.ends.extend(confirmed);
+                let next = settle(attempts, &mut ended);
                 ended.ends.drain(..).for_each(&mut out);
                 requeue(&mut queue, next);
                 continue;
@@ -211,24 +206,23 @@ impl<R: Remote> SafeWrite<'_, R> {
     }
 }
 
-impl<R: Remote> SafeWrite<'_, R> {
-    /// The PATCHes of pools still within their own read's window, with no re-read; each
-    /// leaves by the end of that window or comes back late (then a re-read goes first).
-    async fn direct<T: Carried + Send + 'static>(
-        &self,
-        items: Vec<Item<T>>,
-        stop: &Stop,
-        ended: &mut Done<T>,
-    ) -> Next<T> {
-        let timed = (items.into_iter())
-            .filter_map(|mut item| {
-                let by = item.pending.read_by.take()?;
-                Some((item, (by, None)))
-            })
-            .collect();
-        let attempts = self.patch_all(timed, stop).await;
-        settle(attempts, ended)
+/// Takes from the queue up to `cap` pools whose own read's window is still open, each with
+/// when its PATCH must leave (the end of that window; no slot is booked).
+fn take_direct<T>(queue: &mut Queue<T>, cap: usize) -> Vec<(Item<T>, When)> {
+    let now = Instant::now();
+    let mut direct = Vec::new();
+    let mut rest = Vec::new();
+    for mut item in queue.ready.drain(..) {
+        if direct.len() < cap
+            && let Some(by) = item.open_window(now)
+        {
+            direct.push((item, (by, None)));
+            continue;
+        }
+        rest.push(item);
     }
+    queue.ready = rest;
+    direct
 }
 
 /// Puts a round's pools back in the queue: the late ones first, to go next, the retried

@@ -36,10 +36,11 @@ impl<T> Item<T> {
         }
     }
 
-    /// Whether its PATCH may go at `now` on the strength of the read it was merged from
-    /// (still within that read's window), with no re-read.
-    pub(super) fn direct(&self, now: std::time::Instant) -> bool {
-        self.pending.read_by.is_some_and(|by| by > now)
+    /// The end of the window of the read it was merged from, if still open at `now`: its
+    /// PATCH may then go on the strength of that read, with no re-read. The read serves
+    /// once: afterwards (sent, or its window closed) a re-read goes first.
+    pub(super) fn open_window(&mut self, now: std::time::Instant) -> Option<std::time::Instant> {
+        self.pending.read_by.take().filter(|by| *by > now)
     }
 
     /// The pool's name.
