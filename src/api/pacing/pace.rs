@@ -256,9 +256,8 @@ impl Pacer {
             // An answer in flight when the first throttle came refines the first rate.
             if let Some(cutoff) = self.learning
                 && sent < cutoff
-                && let Some(rate) = first_rate(&self.admitted, cutoff)
             {
-                self.rate = Some(self.capped(rate.max(MIN_RATE)));
+                self.refine_first(cutoff);
             }
         }
         self.through = self.through.saturating_add(1);
@@ -294,9 +293,7 @@ impl Pacer {
         {
             let cutoff = cutoff.min(sent);
             self.learning = Some(cutoff);
-            if let Some(rate) = first_rate(&self.admitted, cutoff) {
-                self.rate = Some(self.capped(rate.max(MIN_RATE)));
-            }
+            self.refine_first(cutoff);
             return;
         }
         let until = now + wait;
@@ -331,6 +328,14 @@ impl Pacer {
         // The server's bucket is empty now: ours refills from now, one token per interval.
         let step = interval(rate);
         self.tat = Some(now + step + self.tolerance(step));
+    }
+
+    /// The first rate again, from the answers that got through and left before `cutoff`
+    /// (the earliest throttled request of the first pause).
+    fn refine_first(&mut self, cutoff: Instant) {
+        if let Some(rate) = first_rate(&self.admitted, cutoff) {
+            self.rate = Some(self.capped(rate.max(MIN_RATE)));
+        }
     }
 
     fn capped(&self, rate: f64) -> f64 {
