@@ -1,7 +1,7 @@
 //! Finding backups again: every file under the folder, one pool's files newest first with
 //! unreadable ones reported and skipped, and the base a new three-way merge should use.
 
-use super::layout::{may_hold, server_key};
+use super::layout::{pool_folders, server_key};
 use super::{Backup, WriteKind, read};
 use crate::error::{Error, Result};
 use serde_json::Value;
@@ -21,24 +21,30 @@ pub struct Entry {
 }
 
 /// Every backup file under `dir`, oldest first, optionally only one server's or one pool's
-/// (by real pool name: its folders of both layouts). Files are not opened.
+/// (by real pool name: its folders of both layouts). Files are not opened. With both a
+/// server and a pool, only that pool's (at most two) folders are read: a batch looks up
+/// every pool's backups, and listing the whole server's folders each time would make a
+/// run over n pools touch n² folders.
 pub fn list(dir: &Path, server: Option<&str>, pool: Option<&str>) -> Result<Vec<Entry>> {
     let mut entries = Vec::new();
-    for server_dir in subdirs(dir)? {
+    let server_dirs = match server {
+        Some(server) => vec![dir.join(server)],
+        None => subdirs(dir)?,
+    };
+    for server_dir in server_dirs {
         let server_name = file_name(&server_dir);
-        if server.is_some_and(|s| s != server_name) {
-            continue;
-        }
-        for pool_dir in subdirs(&server_dir)? {
+        let pool_dirs = match pool {
+            Some(pool) => pool_folders(pool)
+                .into_iter()
+                .map(|folder| server_dir.join(folder))
+                .collect(),
+            None => subdirs(&server_dir)?,
+        };
+        for pool_dir in pool_dirs {
             let pool_name = file_name(&pool_dir);
-            if pool.is_some_and(|p| !may_hold(&pool_name, p)) {
+            let Some(files) = read_dir_if_any(&pool_dir)? else {
                 continue;
-            }
-            let files = std::fs::read_dir(&pool_dir).map_err(|source| Error::Io {
-                action: "read",
-                path: pool_dir.clone(),
-                source,
-            })?;
+            };
             for file in files.flatten() {
                 let path = file.path();
                 let stamp = path
@@ -135,21 +141,25 @@ pub fn recorded_base(
 }
 
 fn subdirs(dir: &Path) -> Result<Vec<PathBuf>> {
+    Ok(read_dir_if_any(dir)?
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| p.is_dir())
+                .collect()
+        })
+        .unwrap_or_default())
+}
+
+/// The entries of `dir`, or `None` when there is no such folder (or a file in its place,
+/// or a name too long for one: an older-layout folder of a long pool name): no backups
+/// there (writing one will say why not).
+fn read_dir_if_any(dir: &Path) -> Result<Option<std::fs::ReadDir>> {
+    use std::io::ErrorKind::{InvalidFilename, NotADirectory, NotFound};
     match std::fs::read_dir(dir) {
-        Ok(entries) => Ok(entries
-            .flatten()
-            .map(|e| e.path())
-            .filter(|p| p.is_dir())
-            .collect()),
-        // No folder yet, or a file in its place: no backups (writing one will say why not).
-        Err(e)
-            if matches!(
-                e.kind(),
-                std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
-            ) =>
-        {
-            Ok(Vec::new())
-        }
+        Ok(entries) => Ok(Some(entries)),
+        Err(e) if matches!(e.kind(), NotFound | NotADirectory | InvalidFilename) => Ok(None),
         Err(source) => Err(Error::Io {
             action: "read",
             path: dir.to_path_buf(),

@@ -60,8 +60,10 @@ pub fn pool_dir(dir: &Path, api_url: &str, pool: &str) -> PathBuf {
     dir.join(server_key(api_url)).join(pool_folder(pool))
 }
 
-/// Whether a pool folder name may hold backups of `pool`: its folder of this layout, or of
-/// the older one (which other names may share, so the files' recorded names decide).
-pub(super) fn may_hold(folder: &str, pool: &str) -> bool {
-    folder == pool_folder(pool) || folder == safe(pool)
+/// The folder names that may hold backups of `pool`: its folder of this layout, and of the
+/// older one (which other names may share, so the files' recorded names decide).
+pub(super) fn pool_folders(pool: &str) -> Vec<String> {
+    let mut folders = vec![pool_folder(pool), safe(pool)];
+    folders.dedup();
+    folders
 }

@@ -150,9 +150,11 @@ impl Printer {
         self.bar.inc(1);
         match self.format {
             Format::Json | Format::JsonPatch => {
-                let line = json_report(&report);
+                // One write per line: a report's Display would go out in many small ones.
+                let mut line = json_report(&report).to_string();
+                line.push('\n');
                 self.bar
-                    .suspend(|| writeln!(std::io::stdout().lock(), "{line}"))
+                    .suspend(|| std::io::stdout().lock().write_all(line.as_bytes()))
                     .map_err(stdout_error)
             }
             Format::Text => {

@@ -189,6 +189,9 @@ async fn print(
             End::Report(report) => {
                 tally.add(&report);
                 printer.report(*report)?;
+                // A round's reports come at once: the write, in the same task, sends its
+                // next PATCH between two of them, not after them all.
+                tokio::task::yield_now().await;
             }
             End::Listing(error) => listing_error = listing_error.or(Some(error)),
         }

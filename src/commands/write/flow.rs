@@ -2,8 +2,11 @@
 //! fills with everything prepared while the one before it was sent, and one round's re-read
 //! reads back the round before it. Pools whose PATCH must be retried wait out their backoff
 //! while newer pools go on; when due, they join the next round and share its re-read.
+//! Unpaced, the next round's re-read goes while a round's last PATCHes do, timed to be
+//! answered as they end, so the server does not wait on poolsync between rounds.
 
 use super::item::Item;
+use super::round::Read;
 use super::saved::{Shelved, off_thread};
 use super::{Carried, Done, Next, Pending, Remote, SafeWrite, When, Written, settle, verdict};
 use crate::commands::signals::Stop;
@@ -19,6 +22,16 @@ const BACKUPS_AT_ONCE: usize = 2;
 
 /// The longest a round waits for more pools to fill it.
 const FILL_WAIT: Duration = Duration::from_secs(1);
+
+/// What a round read ahead draws on while the round before it is sending: the pools
+/// coming, those waiting, and what the write is done with.
+struct Pipe<'a, T> {
+    source: &'a mut mpsc::Receiver<Shelved<T>>,
+    open: &'a mut bool,
+    queue: &'a mut Queue<T>,
+    ended: &'a mut Done<T>,
+    cap: usize,
+}
 
 /// The pools waiting to go, and when the ones backing off are due.
 struct Queue<T> {
@@ -77,6 +90,8 @@ impl<R: Remote> SafeWrite<'_, R> {
         // extra re-reads. (Only with a runtime's timers: the model tests' executor has none.)
         let timers = tokio::runtime::Handle::try_current().is_ok();
         let mut filling: Option<Instant> = None;
+        // A round whose re-read went while the round before it was sending.
+        let mut ahead: Option<Read<T>> = None;
         loop {
             // What is ready now joins the next round.
             while open && queue.ready.len() < cap.max(1) {
@@ -88,6 +103,19 @@ impl<R: Remote> SafeWrite<'_, R> {
             }
             if !queue.backing.is_empty() && Instant::now() >= queue.due {
                 queue.ready.append(&mut queue.backing);
+            }
+            // Its window is open: its PATCHes go first (refused, after a signal).
+            if let Some(read) = ahead.take() {
+                let mut pipe = Pipe {
+                    source: &mut source,
+                    open: &mut open,
+                    queue: &mut queue,
+                    ended: &mut ended,
+                    cap: cap.max(1),
+                };
+                ahead = self.send_reading_ahead(read, &mut pipe, stop).await;
+                ended.ends.drain(..).for_each(&mut out);
+                continue;
             }
             if let Some(signal) = stop.signal() {
                 queue.ready.append(&mut queue.backing);
@@ -112,7 +140,7 @@ impl<R: Remote> SafeWrite<'_, R> {
                     false => Vec::new(),
                 };
                 let (confirmed, attempts) =
-                    futures::join!(self.read_back(back), self.patch_all(direct, stop));
+                    futures::join!(self.read_back(back), self.patch_all(direct, stop, None));
                 ended.ends.extend(confirmed);
                 let next = settle(attempts, &mut ended);
                 ended.ends.drain(..).for_each(&mut out);
@@ -148,16 +176,103 @@ impl<R: Remote> SafeWrite<'_, R> {
             filling = None;
             // At most `cap` a round (pools due after a backoff may have joined), so its
             // re-read, with the read-back of the round before, stays within one page.
-            let mut round = std::mem::take(&mut queue.ready);
-            let rest = round.split_off(round.len().min(cap.max(1)));
-            let next = self.round(round, stop, &mut ended).await;
+            let round = take_round(&mut queue, cap.max(1));
+            let (read, later) = self.reread(round, stop, &mut ended).await;
             ended.ends.drain(..).for_each(&mut out);
-            queue.ready = rest;
-            requeue(&mut queue, next);
+            later
+                .into_iter()
+                .rev()
+                .for_each(|item| queue.ready.insert(0, item));
+            ahead = read;
         }
         let Done { mut ends, sent } = ended;
         ends.extend(self.read_back(sent).await);
         ends.into_iter().for_each(out);
+    }
+
+    /// Sends a read round; meanwhile, unpaced, reads the next round when this one is about
+    /// to end (see [`SafeWrite::read_ahead`]) and returns it. The round's answers are
+    /// sorted into `pipe`: what ended, what to read back, what goes again.
+    async fn send_reading_ahead<T: Carried + Send + 'static>(
+        &self,
+        read: Read<T>,
+        pipe: &mut Pipe<'_, T>,
+        stop: &Stop,
+    ) -> Option<Read<T>> {
+        let (answers, heard) = mpsc::unbounded();
+        let (patches, by) = (read.patches(), read.by);
+        let sending = self.send(read, stop, Some(answers));
+        let reading = self.read_ahead(heard, patches, by, pipe, stop);
+        let ((confirmed, attempts), ahead) = futures::join!(sending, reading);
+        pipe.ended.ends.extend(confirmed);
+        let next = settle(attempts, pipe.ended);
+        requeue(pipe.queue, next);
+        ahead
+    }
+
+    /// The next round's re-read, sent while `patches` PATCHes of the round before go (their
+    /// window ends `by`): once the time they still need, at the pace of their answers so
+    /// far, or their window's rest is within one re-read's round trip. None unpaced, none
+    /// for a round that is not full while more pools are coming (the loop waits to fill
+    /// it), none once a signal came or the round before has ended.
+    async fn read_ahead<T: Carried + Send + 'static>(
+        &self,
+        mut heard: mpsc::UnboundedReceiver<()>,
+        patches: usize,
+        by: Instant,
+        pipe: &mut Pipe<'_, T>,
+        stop: &Stop,
+    ) -> Option<Read<T>> {
+        let lead = self.remote.read_ahead()?;
+        let timers = tokio::runtime::Handle::try_current().is_ok();
+        let start = Instant::now();
+        let at = by.checked_sub(lead);
+        let mut answered = 0u32;
+        loop {
+            let now = Instant::now();
+            let left = u32::try_from(patches)
+                .unwrap_or(u32::MAX)
+                .saturating_sub(answered);
+            let ending = match answered {
+                0 => Duration::MAX,
+                n => ((now - start) / n).saturating_mul(left),
+            };
+            if ending <= lead || at.is_none_or(|at| now >= at) {
+                break;
+            }
+            let answer = match (timers, at) {
+                (true, Some(at)) => {
+                    let timer = std::pin::pin!(tokio::time::sleep_until(at.into()));
+                    match select(heard.next(), timer).await {
+                        Either::Left((answer, _)) => answer,
+                        Either::Right(_) => continue,
+                    }
+                }
+                _ => heard.next().await,
+            };
+            match answer {
+                Some(()) => answered += 1,
+                None => return None,
+            }
+        }
+        while *pipe.open && pipe.queue.ready.len() < pipe.cap {
+            match pipe.source.next().now_or_never() {
+                Some(Some(shelved)) => arrive(shelved, pipe.queue, pipe.ended),
+                Some(None) => *pipe.open = false,
+                None => break,
+            }
+        }
+        let full = pipe.queue.ready.len() >= pipe.cap || !*pipe.open;
+        if stop.signal().is_some() || !full || pipe.queue.ready.is_empty() {
+            return None;
+        }
+        let round = take_round(pipe.queue, pipe.cap);
+        let (read, later) = self.reread(round, stop, pipe.ended).await;
+        later
+            .into_iter()
+            .rev()
+            .for_each(|item| pipe.queue.ready.insert(0, item));
+        read
     }
 
     /// Nothing to send now: waits for the next pool, or for the pools backing off (reading
@@ -223,6 +338,13 @@ fn take_direct<T>(queue: &mut Queue<T>, cap: usize) -> Vec<(Item<T>, When)> {
     }
     queue.ready = rest;
     direct
+}
+
+/// The pools of the next round: the first `cap` ready.
+fn take_round<T>(queue: &mut Queue<T>, cap: usize) -> Vec<Item<T>> {
+    let mut round = std::mem::take(&mut queue.ready);
+    queue.ready = round.split_off(round.len().min(cap));
+    round
 }
 
 /// Puts a round's pools back in the queue: the late ones first, to go next, the retried

@@ -69,6 +69,8 @@ struct Model {
     backups: tempfile::TempDir,
     /// PATCHes per re-read (a paced client's limit).
     per_read: usize,
+    /// Whether the next round's re-read goes before a round's PATCHes (unpaced).
+    ahead: bool,
 }
 
 impl Model {
@@ -167,6 +169,11 @@ impl Remote for Model {
 
     fn book(&self, _patches: usize) -> Booking {
         Booking::default()
+    }
+
+    fn read_ahead(&self) -> Option<Duration> {
+        // The longest lead: the next round is read as soon as a round is read.
+        self.ahead.then_some(Duration::MAX)
     }
 
     async fn read(&self, names: &[String], _booked: Option<Instant>) -> Result<Fresh> {
@@ -288,6 +295,7 @@ proptest! {
         concurrency in 1usize..4,
         per_read in prop_oneof![Just(usize::MAX), 1usize..3],
         listed in any::<bool>(),
+        ahead in any::<bool>(),
     ) {
         let names: Vec<String> = (0..pools).map(|i| format!("p{i}")).collect();
         let start = Stored { version: 1, template: json!({"stale": true}) };
@@ -308,6 +316,7 @@ proptest! {
             state: RefCell::new(state),
             backups: tempfile::tempdir().expect("backup dir"),
             per_read,
+            ahead,
         };
         let chunk = names.iter().map(|n| pending(n, &start, listed)).collect();
         let dir = model.backups.path().to_path_buf();

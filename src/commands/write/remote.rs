@@ -14,6 +14,9 @@ pub(crate) trait Remote {
     fn writes_per_read(&self) -> usize;
     /// Books the send slots of a re-read and `patches` PATCHes (when paced).
     fn book(&self, patches: usize) -> Booking;
+    /// How long before a round's PATCHes end the next round's re-read may go, so it is
+    /// answered as they end; `None` when the rounds go one after another (paced).
+    fn read_ahead(&self) -> Option<Duration>;
     /// The pools named, in one request (at the `booked` slot), with the deadline of
     /// PATCHes based on them.
     async fn read(&self, names: &[String], booked: Option<Instant>) -> Result<Fresh>;
@@ -40,6 +43,10 @@ impl Remote for Client {
 
     fn book(&self, patches: usize) -> Booking {
         Client::book(self, patches)
+    }
+
+    fn read_ahead(&self) -> Option<Duration> {
+        Client::read_ahead(self)
     }
 
     async fn read(&self, names: &[String], booked: Option<Instant>) -> Result<Fresh> {

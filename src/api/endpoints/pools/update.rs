@@ -106,6 +106,7 @@ impl Client {
         };
         let micros = u64::try_from(took.as_micros()).unwrap_or(u64::MAX - 1);
         self.read_trip.fetch_min(micros, Ordering::Relaxed);
+        self.last_read_trip.store(micros, Ordering::Relaxed);
         Ok(Fresh {
             pools: pools.into_iter().map(|p| (p.name.clone(), p)).collect(),
             by: window_end(took),
@@ -121,6 +122,21 @@ impl Client {
             micros => Duration::from_micros(micros),
         };
         WINDOW_FLOOR + trip.min(WINDOW_FLOOR)
+    }
+
+    /// How long before a round's PATCHes end the next round's re-read may go: the latest
+    /// re-read's round trip (rounds are alike; one answered a little early costs nothing
+    /// but a PATCH or two left for a later round), so its answer comes as they end. `None`
+    /// when the client paces (a round's slots are booked after the round before) or before
+    /// the first re-read.
+    pub(crate) fn read_ahead(&self) -> Option<Duration> {
+        if self.transport.interval().is_some() {
+            return None;
+        }
+        match self.last_read_trip.load(Ordering::Relaxed) {
+            u64::MAX => None,
+            micros => Some(Duration::from_micros(micros)),
+        }
     }
 
     /// How many PATCHes may follow one re-read and still leave in its window: all of them
