@@ -19,7 +19,7 @@ use super::connect;
 use super::outcome::Report;
 use super::outcome::Upgrade;
 use super::output::Printer;
-use super::plan::{ExitRule, Plan};
+use super::plan::{ExitRule, Plan, Selection};
 use super::signals::Stop;
 use super::tally::Tally;
 use super::write::{Pending, SafeWrite};
@@ -47,6 +47,7 @@ pub(super) async fn run(connection: &ConnectionArgs, args: &UpdateArgs, color: b
     let mut printer = Printer::new(plan.mode, plan.format, plan.color, plan.progress);
 
     let store = ctx.options().check_deployments.then_some(&ctx.deployments);
+    let listed = matches!(plan.selection, Selection::All { .. });
     let bar = printer.progress();
     let targets = targets::targets(
         &ctx.client,
@@ -66,7 +67,14 @@ pub(super) async fn run(connection: &ConnectionArgs, args: &UpdateArgs, color: b
     let sorted = sort(prepared, queue, ends.clone());
     let written = write(&writer, queued, ends, &stop, plan.chunk);
     let printed = print(ended, &mut printer, &ctx, &stop);
-    let ((), (), (tally, listing_error)) = futures::try_join!(sorted, written, printed)?;
+    // A listing's pools all need defaults: both reads go at once.
+    let early = async {
+        match listed {
+            true => ctx.fetch_defaults().await,
+            false => Ok(()),
+        }
+    };
+    let ((), (), (tally, listing_error), ()) = futures::try_join!(sorted, written, printed, early)?;
     let held = printer.finish(&tally)?;
     exit_code(&plan.exit, &tally, held, listing_error)
 }

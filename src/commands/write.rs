@@ -4,7 +4,7 @@
 //!
 //! Pools go in rounds ([`flow`]): a round's pools share one re-read (`POST
 //! /work_pools/filter` by name; a single pool uses `GET /work_pools/{name}`), which also
-//! reads back the round before, so a batch costs about one request per pool. A pool still
+//! reads back the writes answered before it, so a batch costs about one request per pool. A pool still
 //! within the window of the read it was merged from (its listing page, its own `GET`) is
 //! sent at once with no re-read: that read is its conflict check. The API has no ETag or conditional update, so the conflict check holds for one
 //! window: a PATCH leaves at most one round trip of its re-read (the re-read's own, at least

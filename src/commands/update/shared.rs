@@ -79,6 +79,23 @@ impl Shared {
         Ok(default)
     }
 
+    /// The server's default templates, fetched once per run (a failure is kept, and each
+    /// pool that needs a default ends with it).
+    async fn defaults(&self) -> &Result<Defaults, Arc<Error>> {
+        (self.defaults)
+            .get_or_init(|| async { self.client.defaults().await.map_err(Arc::new) })
+            .await
+    }
+
+    /// Fetches the defaults now, alongside the listing, unless `--template` stands in for
+    /// them: the first pools listed then need no request after their listing page.
+    pub(super) async fn fetch_defaults(&self) -> Result<()> {
+        if self.options().template.is_none() {
+            self.defaults().await;
+        }
+        Ok(())
+    }
+
     fn found(&self) -> MutexGuard<'_, HashMap<String, Arc<Value>>> {
         self.found.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -87,11 +104,10 @@ impl Shared {
         if let Some(template) = &self.options().template {
             return Ok(template.clone());
         }
-        let fetched = self
-            .defaults
-            .get_or_init(|| async { self.client.defaults().await.map_err(Arc::new) })
-            .await;
-        let defaults = fetched.as_ref().map_err(|e| Error::Shared(Arc::clone(e)))?;
+        let defaults = self.defaults().await;
+        let defaults = defaults
+            .as_ref()
+            .map_err(|e| Error::Shared(Arc::clone(e)))?;
         defaults
             .find(pool_type)
             .cloned()
