@@ -17,9 +17,13 @@ pub(super) struct Row {
 
 /// What the run cost: requests, retries and the server's pushback.
 pub(super) fn cost(tally: &Tally) -> String {
+    let plural = |n: u64, one: &str, many: &str| match n {
+        1 => format!("1 {one}"),
+        n => format!("{n} {many}"),
+    };
     let mut parts = vec![
-        format!("{} requests", tally.requests),
-        format!("{} retries", tally.retries),
+        plural(tally.requests, "request", "requests"),
+        plural(tally.retries, "retry", "retries"),
     ];
     if tally.pushback.throttled > 0 {
         parts.push(format!("{} throttled", tally.pushback.throttled));
@@ -97,4 +101,23 @@ pub(super) fn json_report(report: &Report) -> Value {
             "findings": checked.findings,
         })),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cost;
+    use crate::commands::tally::Tally;
+
+    #[test]
+    fn the_cost_line_says_one_request_and_one_retry_in_the_singular() {
+        let mut tally = Tally {
+            requests: 1,
+            retries: 1,
+            ..Tally::default()
+        };
+        assert_eq!(cost(&tally), "1 request, 1 retry");
+        tally.requests = 25;
+        tally.retries = 0;
+        assert_eq!(cost(&tally), "25 requests, 0 retries");
+    }
 }
