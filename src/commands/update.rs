@@ -81,7 +81,7 @@ pub(super) async fn run(connection: &ConnectionArgs, args: &UpdateArgs, color: b
 
 /// Prepares each target until a signal stops new work: reads it and finds its default
 /// (`concurrency` at once, in the targets' order); merges and checks what is gathered, up to
-/// `chunk` at a time, on a blocking thread, so the merge never holds up the requests in
+/// `concurrency` (at most `chunk`) at a time, on a blocking thread, so the merge never holds up the requests in
 /// flight (one group at a time: what waits merged is bounded by the write queue); decides
 /// (`concurrency` at once: the deployments check may read).
 fn prepare_each<'a>(
@@ -91,8 +91,11 @@ fn prepare_each<'a>(
     concurrency: usize,
     chunk: usize,
 ) -> impl Stream<Item = Result<Prepared>> + 'a {
+    // Groups of at most `concurrency`: the first pools listed are merged, and sent, while
+    // the rest of their page is merged, not after it.
+    let group = concurrency.clamp(1, chunk.max(1));
     gather_each(ctx, targets, stop, concurrency)
-        .ready_chunks(chunk)
+        .ready_chunks(group)
         .map(move |steps| async move {
             let (mut group, mut listing) = (Vec::new(), Vec::new());
             for step in steps {
