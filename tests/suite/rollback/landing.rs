@@ -6,7 +6,7 @@
 
 use super::checks::{template, upstream};
 use crate::harness::Run;
-use crate::harness::live::{create_pool, delete_pool, read_template, unique};
+use crate::harness::live::{create_pool, delete_pool, read_pool, read_template, unique};
 use crate::harness::proxy;
 use serde_json::{Value, json};
 use std::path::Path;
@@ -19,7 +19,9 @@ enum Cue {
     Pass,
     /// Answers every PATCH 422: nothing is written.
     RefusePatch,
-    /// Forwards the PATCH, then answers the pool's GETs 500: the read-back fails.
+    /// Forwards the PATCH, then, once it landed, answers the pool's GETs 500: the read-back
+    /// fails. (A PATCH the loaded SQLite server answered 503 did not land: the re-read
+    /// before its retry passes.)
     BreakReadBack,
 }
 
@@ -36,25 +38,28 @@ impl Bench {
         let pool = unique(prefix);
         create_pool(&pool, "process", &template("t0"));
         let cue = Arc::new(Mutex::new(Cue::Pass));
-        let patched = Arc::new(Mutex::new(false));
+        // The pool's `updated` just before the latest PATCH was forwarded.
+        let patched: Arc<Mutex<Option<Value>>> = Arc::new(Mutex::new(None));
         let url = {
             let (cue, path) = (cue.clone(), format!("/work_pools/{pool} "));
+            let name = pool.clone();
             proxy::forward(move |sent| {
                 let ours = sent.line.contains(&path);
                 let mut patched = patched.lock().expect("lock");
+                let landed = |before: &Value| read_pool(&name)["updated"] != *before;
                 match *cue.lock().expect("lock") {
                     Cue::RefusePatch if ours && sent.line.starts_with("PATCH") => {
                         Some((422, json!({"detail": "refused by the test proxy"})))
                     }
                     Cue::BreakReadBack if ours && sent.line.starts_with("PATCH") => {
-                        *patched = true;
+                        *patched = Some(read_pool(&name)["updated"].clone());
                         None
                     }
-                    Cue::BreakReadBack if ours && *patched => {
+                    Cue::BreakReadBack if ours && patched.as_ref().is_some_and(landed) => {
                         Some((500, json!({"detail": "read-back broken by the test proxy"})))
                     }
                     _ => {
-                        *patched = false;
+                        *patched = None;
                         None
                     }
                 }
