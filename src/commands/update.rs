@@ -69,10 +69,10 @@ pub(super) async fn run(connection: &ConnectionArgs, args: &UpdateArgs, color: b
     let printed = print(ended, &mut printer, &ctx, &stop);
     // A listing's pools all need defaults: both reads go at once.
     let early = async {
-        match listed {
-            true => ctx.fetch_defaults().await,
-            false => Ok(()),
+        if listed {
+            ctx.fetch_defaults().await;
         }
+        Ok(())
     };
     let ((), (), (tally, listing_error), ()) = futures::try_join!(sorted, written, printed, early)?;
     let held = printer.finish(&tally)?;
@@ -81,9 +81,9 @@ pub(super) async fn run(connection: &ConnectionArgs, args: &UpdateArgs, color: b
 
 /// Prepares each target until a signal stops new work: reads it and finds its default
 /// (`concurrency` at once, in the targets' order); merges and checks what is gathered, up to
-/// `concurrency` (at most `chunk`) at a time, on a blocking thread, so the merge never holds up the requests in
-/// flight (one group at a time: what waits merged is bounded by the write queue); decides
-/// (`concurrency` at once: the deployments check may read).
+/// `concurrency` (at most `chunk`) at a time, on a blocking thread, so the merge never holds
+/// up the requests in flight (one group at a time: what waits merged is bounded by the
+/// write queue); decides (`concurrency` at once: the deployments check may read).
 fn prepare_each<'a>(
     ctx: &'a Shared,
     targets: impl Stream<Item = Result<Target>> + 'a,

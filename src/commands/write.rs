@@ -112,6 +112,16 @@ struct Next<T> {
     wait: Duration,
 }
 
+impl<T> Next<T> {
+    /// Pools to go first in the next round, nothing backing off.
+    fn first(now: Vec<Item<T>>) -> Next<T> {
+        Next {
+            now,
+            ..Next::default()
+        }
+    }
+}
+
 impl<T> Default for Next<T> {
     fn default() -> Self {
         Next {

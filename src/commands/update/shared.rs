@@ -89,11 +89,10 @@ impl Shared {
 
     /// Fetches the defaults now, alongside the listing, unless `--template` stands in for
     /// them: the first pools listed then need no request after their listing page.
-    pub(super) async fn fetch_defaults(&self) -> Result<()> {
+    pub(super) async fn fetch_defaults(&self) {
         if self.options().template.is_none() {
             self.defaults().await;
         }
-        Ok(())
     }
 
     fn found(&self) -> MutexGuard<'_, HashMap<String, Arc<Value>>> {

@@ -94,13 +94,7 @@ impl<R: Remote> SafeWrite<'_, R> {
         let mut ahead: Option<Read<T>> = None;
         loop {
             // What is ready now joins the next round.
-            while open && queue.ready.len() < cap.max(1) {
-                match source.next().now_or_never() {
-                    Some(Some(shelved)) => arrive(shelved, &mut queue, &mut ended),
-                    Some(None) => open = false,
-                    None => break,
-                }
-            }
+            take_arrivals(&mut source, &mut open, &mut queue, &mut ended, cap.max(1));
             if !queue.backing.is_empty() && Instant::now() >= queue.due {
                 queue.ready.append(&mut queue.backing);
             }
@@ -179,10 +173,7 @@ impl<R: Remote> SafeWrite<'_, R> {
             let round = take_round(&mut queue, cap.max(1));
             let (read, later) = self.reread(round, stop, &mut ended).await;
             ended.ends.drain(..).for_each(&mut out);
-            later
-                .into_iter()
-                .rev()
-                .for_each(|item| queue.ready.insert(0, item));
+            requeue(&mut queue, Next::first(later));
             ahead = read;
         }
         let Done { mut ends, sent } = ended;
@@ -223,7 +214,7 @@ impl<R: Remote> SafeWrite<'_, R> {
         pipe: &mut Pipe<'_, T>,
         stop: &Stop,
     ) -> Option<Read<T>> {
-        let lead = self.remote.read_ahead()?;
+        let lead = self.remote.read_lead()?;
         let timers = tokio::runtime::Handle::try_current().is_ok();
         let start = Instant::now();
         let at = by.checked_sub(lead);
@@ -255,23 +246,14 @@ impl<R: Remote> SafeWrite<'_, R> {
                 None => return None,
             }
         }
-        while *pipe.open && pipe.queue.ready.len() < pipe.cap {
-            match pipe.source.next().now_or_never() {
-                Some(Some(shelved)) => arrive(shelved, pipe.queue, pipe.ended),
-                Some(None) => *pipe.open = false,
-                None => break,
-            }
-        }
+        take_arrivals(pipe.source, pipe.open, pipe.queue, pipe.ended, pipe.cap);
         let full = pipe.queue.ready.len() >= pipe.cap || !*pipe.open;
         if stop.signal().is_some() || !full || pipe.queue.ready.is_empty() {
             return None;
         }
         let round = take_round(pipe.queue, pipe.cap);
         let (read, later) = self.reread(round, stop, pipe.ended).await;
-        later
-            .into_iter()
-            .rev()
-            .for_each(|item| pipe.queue.ready.insert(0, item));
+        requeue(pipe.queue, Next::first(later));
         read
     }
 
@@ -338,6 +320,24 @@ fn take_direct<T>(queue: &mut Queue<T>, cap: usize) -> Vec<(Item<T>, When)> {
     }
     queue.ready = rest;
     direct
+}
+
+/// Moves what the source has ready now into the queue, up to `cap` ready (a pool whose
+/// backup failed ends); `open` turns false at the source's end.
+fn take_arrivals<T>(
+    source: &mut mpsc::Receiver<Shelved<T>>,
+    open: &mut bool,
+    queue: &mut Queue<T>,
+    ended: &mut Done<T>,
+    cap: usize,
+) {
+    while *open && queue.ready.len() < cap {
+        match source.next().now_or_never() {
+            Some(Some(shelved)) => arrive(shelved, queue, ended),
+            Some(None) => *open = false,
+            None => break,
+        }
+    }
 }
 
 /// The pools of the next round: the first `cap` ready.

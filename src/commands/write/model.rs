@@ -171,7 +171,7 @@ impl Remote for Model {
         Booking::default()
     }
 
-    fn read_ahead(&self) -> Option<Duration> {
+    fn read_lead(&self) -> Option<Duration> {
         // The longest lead: the next round is read as soon as a round is read.
         self.ahead.then_some(Duration::MAX)
     }

@@ -16,7 +16,7 @@ pub(crate) trait Remote {
     fn book(&self, patches: usize) -> Booking;
     /// How long before a round's PATCHes end the next round's re-read may go, so it is
     /// answered as they end; `None` when the rounds go one after another (paced).
-    fn read_ahead(&self) -> Option<Duration>;
+    fn read_lead(&self) -> Option<Duration>;
     /// The pools named, in one request (at the `booked` slot), with the deadline of
     /// PATCHes based on them.
     async fn read(&self, names: &[String], booked: Option<Instant>) -> Result<Fresh>;
@@ -45,8 +45,8 @@ impl Remote for Client {
         Client::book(self, patches)
     }
 
-    fn read_ahead(&self) -> Option<Duration> {
-        Client::read_ahead(self)
+    fn read_lead(&self) -> Option<Duration> {
+        Client::read_lead(self)
     }
 
     async fn read(&self, names: &[String], booked: Option<Instant>) -> Result<Fresh> {

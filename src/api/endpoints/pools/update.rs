@@ -129,7 +129,7 @@ impl Client {
     /// but a PATCH or two left for a later round), so its answer comes as they end. `None`
     /// when the client paces (a round's slots are booked after the round before) or before
     /// the first re-read.
-    pub(crate) fn read_ahead(&self) -> Option<Duration> {
+    pub(crate) fn read_lead(&self) -> Option<Duration> {
         if self.transport.interval().is_some() {
             return None;
         }
