@@ -255,6 +255,11 @@ impl Fake {
         lock(&self.state).pushback.patch_hold = Some(hold);
     }
 
+    /// Every read by names is answered `hold` after it arrived.
+    pub(crate) fn hold_reads(&self, hold: Duration) {
+        lock(&self.state).pushback.read_hold = Some(hold);
+    }
+
     /// Every request so far, in the order they arrived.
     pub(crate) fn log(&self) -> Vec<Seen> {
         lock(&self.state).pushback.log.clone()

@@ -60,6 +60,8 @@ pub(crate) struct Pushback {
     pub contention: Option<usize>,
     /// Every PATCH the API answers is held this long (so PATCHes overlap in time).
     pub patch_hold: Option<Duration>,
+    /// Every read by names (`POST /work_pools/filter` with a name filter) is held this long.
+    pub read_hold: Option<Duration>,
     patches: usize,
 }
 
@@ -110,7 +112,8 @@ impl Pushback {
         None
     }
 
-    /// Records a request and holds an accepted PATCH's answer for `patch_hold`.
+    /// Records a request and holds an accepted PATCH's answer for `patch_hold`, a read by
+    /// names for `read_hold`.
     pub(crate) fn record(
         &mut self,
         request: &Request,
@@ -119,10 +122,6 @@ impl Pushback {
         pushback: Option<u16>,
         reply: ResponseTemplate,
     ) -> ResponseTemplate {
-        let hold = match (&pushback, route.starts_with("PATCH ")) {
-            (None, true) => self.patch_hold.unwrap_or_default(),
-            _ => Duration::ZERO,
-        };
         let (names, offset) = match route.as_str() {
             "POST /work_pools/filter" => {
                 let body: Value = request.body_json().unwrap_or_default();
@@ -135,6 +134,11 @@ impl Pushback {
                 (names, body["offset"].as_u64())
             }
             _ => (None, None),
+        };
+        let hold = match (&pushback, route.starts_with("PATCH "), &names) {
+            (None, true, _) => self.patch_hold.unwrap_or_default(),
+            (None, false, Some(_)) => self.read_hold.unwrap_or_default(),
+            _ => Duration::ZERO,
         };
         self.log.push(Seen {
             at: now,

@@ -176,11 +176,18 @@ impl Run {
         self.with(move |fake| fake.hold_patches(hold))
     }
 
-    /// The defaults are answered 700 ms late, so every pool's listing (or `GET`) window of
-    /// 500 ms has passed when it is merged: its PATCH follows a re-read, as in a run whose
-    /// merges take longer than the window. Tests of the re-read use it.
+    /// Every read by names is answered `hold` after it arrived.
+    pub(crate) fn hold_reads(self, hold: Duration) -> Run {
+        self.with(move |fake| fake.hold_reads(hold))
+    }
+
+    /// The defaults are answered 1.2 s late, so every pool's listing (or `GET`) window of
+    /// 500 ms has passed when it is merged (`--all` asks for the defaults alongside the
+    /// listing, so a listing slower than 700 ms would still leave it open): its PATCH follows
+    /// a re-read, as in a run whose merges take longer than the window. Tests of the re-read
+    /// use it.
     pub(crate) fn late_defaults(self) -> Run {
-        let late = fixtures::kubernetes_defaults().set_delay(Duration::from_millis(700));
+        let late = fixtures::kubernetes_defaults().set_delay(Duration::from_millis(1200));
         self.defaults_reply(late)
     }
 

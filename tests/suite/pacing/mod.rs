@@ -8,6 +8,7 @@ mod collisions;
 mod limits;
 mod listing_window;
 mod pushback;
+mod read_ahead;
 
 use crate::harness::fake::pushback::Seen;
 use crate::harness::fake::{CSRF_TOKEN, DEFAULTS, POOL_PATCH, POOL_READ, Patch};
