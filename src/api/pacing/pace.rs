@@ -5,9 +5,10 @@
 //!   rate that got through (answers since the last throttle over the time they took) and paces
 //!   requests at a little under it, probing upwards slowly. `--max-rps` sets the rate up front
 //!   and is never exceeded.
-//! - A learned rate is paced as a token bucket (rate `r`, up to `B = r x` [`BURST`] tokens, a
-//!   generic cell rate algorithm over one instant, `tat`): requests may go back to back while
-//!   tokens last, then one per interval. A `429` that answers a burst halves the burst
+//! - A learned rate is paced as a token bucket (rate `r`, up to `B` tokens, one [`BURST`] of
+//!   the server's rate as learned, `r` without the headroom; a generic cell rate algorithm
+//!   over one instant, `tat`): requests may go back to back while tokens last, then one per
+//!   interval. A `429` that answers a burst halves the burst
 //!   allowed, down to one token (even spacing), so a server without burst allowance converges.
 //!   `--max-rps` spaces requests evenly (one token): it promises the rate is never exceeded.
 //! - [`Pacer::book`] books a re-read and its PATCHes so that all of them fit in the re-read's
@@ -47,6 +48,9 @@ const BURST_REGROW_EVERY: u32 = 4 * PROBE_EVERY;
 pub(super) struct Pacer {
     /// Requests per second allowed; `None` until a throttle or `--max-rps` sets it.
     rate: Option<f64>,
+    /// The server's rate as learned, without [`HEADROOM`]: the burst is one [`BURST`] of
+    /// it. Set with a learned rate.
+    capacity: f64,
     ceiling: Option<f64>,
     /// The bucket as one instant (the theoretical arrival time): a request may leave at `t`
     /// when `t >= tat - (B - 1) x interval`, and takes `tat` to `max(tat, t) + interval`.
@@ -77,6 +81,11 @@ pub(super) struct Pacer {
     pub throttled: u64,
 }
 
+/// Requests sent this close together reach the server in any order: one that left just
+/// after the first throttled request may have got there first, and got through, so the
+/// first rate counts it (over a stretch that ends with it).
+const SAME_MOMENT: Duration = Duration::from_millis(10);
+
 /// The most send times kept while no rate is known (a run that is never throttled keeps
 /// no more).
 const MAX_SENDS: usize = 10_000;
@@ -86,6 +95,7 @@ impl Pacer {
     pub(super) fn new(now: Instant, ceiling: Option<f64>) -> Pacer {
         Pacer {
             rate: ceiling.map(|c| c.max(MIN_MAX_RPS)),
+            capacity: 0.0,
             ceiling: ceiling.map(|c| c.max(MIN_MAX_RPS)),
             tat: None,
             halvings: 0,
@@ -107,13 +117,17 @@ impl Pacer {
         self.rate
     }
 
-    /// The tokens the bucket holds when full: one second's worth of a learned rate (whole
-    /// tokens), halved per `429` that answered a burst, at least one; one under `--max-rps`.
+    /// The tokens the bucket holds when full: one second's worth of the server's rate as
+    /// learned (whole tokens), halved per `429` that answered a burst, at least one; one
+    /// under `--max-rps`. The burst is the server's whole capacity, not the rate less
+    /// [`HEADROOM`]: the headroom keeps the spacing under the server's refill, and a bucket
+    /// refilled that slowly is never fuller than the server's.
     pub(super) fn burst(&self) -> f64 {
         match (self.rate, self.ceiling) {
-            (Some(rate), None) => {
+            (Some(_), None) => {
                 let halved = 2f64.powi(self.halvings.min(64) as i32);
-                (rate * BURST.as_secs_f64() / halved).floor().max(1.0)
+                let capacity = self.capacity * BURST.as_secs_f64();
+                (capacity / halved + 1e-9).floor().max(1.0)
             }
             _ => 1.0,
         }
@@ -255,7 +269,7 @@ impl Pacer {
             self.admitted.push(sent);
             // An answer in flight when the first throttle came refines the first rate.
             if let Some(cutoff) = self.learning
-                && sent < cutoff
+                && sent < cutoff + SAME_MOMENT
             {
                 self.refine_first(cutoff);
             }
@@ -266,6 +280,7 @@ impl Pacer {
             && let Some(rate) = self.rate
         {
             self.rate = Some(self.capped(rate * PROBE));
+            self.capacity *= PROBE;
         }
         if self.since_throttle.is_multiple_of(BURST_REGROW_EVERY) {
             self.halvings = self.halvings.saturating_sub(1);
@@ -301,7 +316,7 @@ impl Pacer {
         if !already {
             self.paused_until = Some(until);
         }
-        let first = match (self.rate, sent) {
+        let first: Option<Learned> = match (self.rate, sent) {
             (None, Some(sent)) => {
                 self.learning = Some(sent);
                 first_rate(&self.admitted, sent)
@@ -315,13 +330,18 @@ impl Pacer {
         let elapsed = now.duration_since(self.window_start);
         let window = elapsed.max(MIN_WINDOW);
         let learned = f64::from(self.through) / window.as_secs_f64() * HEADROOM;
-        let rate = match self.rate {
-            None => first.unwrap_or(learned),
-            Some(r) if elapsed >= TRUSTED_WINDOW => r.min(learned),
-            Some(r) => r.min(learned.max(r * SHORT_DECREASE)),
+        // A later throttle lowers the rate, and the capacity with it in proportion.
+        let lowered = |r: f64, to: f64| Learned {
+            rate: to,
+            capacity: self.capacity * to / r,
         };
-        let rate = self.capped(rate.max(MIN_RATE));
-        self.rate = Some(rate);
+        let rate = match self.rate {
+            None => first.unwrap_or(Learned::from_rate(learned)),
+            Some(r) if elapsed >= TRUSTED_WINDOW => lowered(r, r.min(learned)),
+            Some(r) => lowered(r, r.min(learned.max(r * SHORT_DECREASE))),
+        };
+        self.learn(rate);
+        let rate = self.rate.unwrap_or(MIN_RATE);
         self.through = 0;
         self.window_start = until;
         self.started = true;
@@ -333,9 +353,16 @@ impl Pacer {
     /// The first rate again, from the answers that got through and left before `cutoff`
     /// (the earliest throttled request of the first pause).
     fn refine_first(&mut self, cutoff: Instant) {
-        if let Some(rate) = first_rate(&self.admitted, cutoff) {
-            self.rate = Some(self.capped(rate.max(MIN_RATE)));
+        if let Some(learned) = first_rate(&self.admitted, cutoff) {
+            self.learn(learned);
         }
+    }
+
+    /// Takes a learned rate (at least [`MIN_RATE`], at most `--max-rps`).
+    fn learn(&mut self, learned: Learned) {
+        let rate = self.capped(learned.rate.max(MIN_RATE));
+        self.rate = Some(rate);
+        self.capacity = learned.capacity.max(rate);
     }
 
     fn capped(&self, rate: f64) -> f64 {
@@ -343,22 +370,53 @@ impl Pacer {
     }
 }
 
+/// A rate learned from a `429`: the one to space requests at, and the server's as bounded
+/// (the burst is one [`BURST`] of it).
+#[derive(Debug, Clone, Copy)]
+struct Learned {
+    rate: f64,
+    capacity: f64,
+}
+
+impl Learned {
+    /// A rate learned as answers over time, spent at [`HEADROOM`]: the server's is that
+    /// without the headroom.
+    fn from_rate(rate: f64) -> Learned {
+        let capacity = rate / HEADROOM;
+        Learned { rate, capacity }
+    }
+}
+
 /// The rate the first `429` shows, from the requests that left before the throttled one
-/// (`sent`, when it left): the server let all of them through. A bucket holding [`BURST`]
+/// (`sent`, when it left), or within [`SAME_MOMENT`] after it: the server let all of them
+/// through. A bucket holding [`BURST`]
 /// of its rate lets through at most `r x (BURST + L)` in any `L` seconds, so each stretch
-/// up to `sent` gives a lower bound `n / (BURST + L)`; the largest is the estimate (a
-/// stretch the run left the bucket full in, idle, only gives a lower one). `None` without
-/// sends before it.
-fn first_rate(sends: &[Instant], sent: Instant) -> Option<f64> {
-    let mut sorted: Vec<Instant> = sends.iter().copied().filter(|at| *at < sent).collect();
+/// of `k` sends up to `sent` bounds the rate from below, `k / (BURST + L)`; the largest
+/// bound is the server's capacity (a stretch the run left the bucket full in, idle, only
+/// gives a lower one). The throttled request found the bucket empty, so had it been full
+/// when the stretch began, the rate is under `(k + 1) / (BURST + L)`: requests are spaced at
+/// the middle, `k + 1/2`, at [`HEADROOM`], never above the bound. `None` without sends
+/// before it.
+fn first_rate(sends: &[Instant], sent: Instant) -> Option<Learned> {
+    let mut sorted: Vec<Instant> = (sends.iter().copied())
+        .filter(|at| *at < sent + SAME_MOMENT)
+        .collect();
     sorted.sort_unstable();
     let n = sorted.len();
-    (0..n)
-        .map(|i| {
-            let stretch = sent.saturating_duration_since(sorted[i]) + BURST;
-            (n - i) as f64 / stretch.as_secs_f64() * HEADROOM
+    let end = sorted.last().map_or(sent, |last| sent.max(*last));
+    let stretches = (0..n).map(|i| {
+        let stretch = end.saturating_duration_since(sorted[i]) + BURST;
+        ((n - i) as f64, stretch.as_secs_f64())
+    });
+    stretches
+        .map(|(k, stretch)| Learned {
+            rate: ((k + 0.5) * HEADROOM).min(k) / stretch,
+            capacity: k / stretch,
         })
-        .max_by(f64::total_cmp)
+        .reduce(|a, b| Learned {
+            rate: a.rate.max(b.rate),
+            capacity: a.capacity.max(b.capacity),
+        })
 }
 
 /// The time between two requests at `rate` per second, at most that of [`MIN_MAX_RPS`]

@@ -124,14 +124,16 @@ impl<R: Remote> SafeWrite<'_, R> {
             }
             // Pools still within the window of the read they were merged from (their listing
             // page) go at once: that read is their conflict check, no re-read needed.
-            let direct = take_direct(&mut queue, cap.max(1));
+            // What was sent is read back in the next round's re-read; so that request stays
+            // within one page, the writes awaiting it stay within `cap`: this round takes only
+            // what fits with them, or, once they fill it, they are read back on their own while
+            // these go.
+            let room = cap.max(1).saturating_sub(ended.sent.len());
+            let direct = take_direct(&mut queue, if room == 0 { cap.max(1) } else { room });
             if !direct.is_empty() {
-                // What was sent is read back in the next round's re-read; so that request stays
-                // within one page, a long run of direct PATCHes is read back on its own, while
-                // these go.
-                let back = match ended.sent.len() + direct.len() > cap.max(1) {
-                    true => std::mem::take(&mut ended.sent),
-                    false => Vec::new(),
+                let back = match room {
+                    0 => std::mem::take(&mut ended.sent),
+                    _ => Vec::new(),
                 };
                 let (confirmed, attempts) =
                     futures::join!(self.read_back(back), self.patch_all(direct, stop, None));

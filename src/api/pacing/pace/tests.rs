@@ -71,9 +71,10 @@ fn a_throttle_pauses_everyone_and_learns_the_rate() {
     // 10 answers over a window counted as 1 s: 10 req/s, spent at 95%.
     let rate = pacer.rate().expect("paces after a throttle");
     assert!((rate - 9.5).abs() < 1e-9, "{rate}");
-    // Every request now waits out the pause, then goes as the bucket allows (below).
+    // Every request now waits out the pause, then goes as the bucket allows (below): the
+    // bucket holds the server's whole burst, one second of 10 req/s, not of 9.5.
     assert_eq!(pacer.reserve(t1), secs(1.0));
-    assert_eq!(pacer.burst(), 9.0);
+    assert_eq!(pacer.burst(), 10.0);
 }
 
 /// The time before the first request is not the server's: 20 answers in the 2 s after a
@@ -89,24 +90,23 @@ fn the_first_window_starts_at_the_first_request() {
     assert_rate(&pacer, 10.0 * 0.95);
 }
 
-/// A learned rate is a bucket of one second's worth: after the pause (which refilled it),
-/// 9 requests go at once (9 whole tokens of 9.5), then one per interval: the learned rate.
+/// A learned rate is a bucket of one second's worth of the server's rate (10 tokens), that
+/// refills at the learned rate (9.5 req/s, the server's 10 less the headroom): the 1 s pause
+/// refilled 9.5 tokens, so 9 requests go at once, then one per interval.
 #[test]
 fn a_learned_rate_lets_a_full_bucket_burst_then_spaces_requests() {
     let (mut pacer, until) = learnt(Instant::now());
     let step = 1.0 / 9.5;
     let got = waits(&mut pacer, until, 12);
     for (i, wait) in got.iter().enumerate() {
-        let want = match i {
-            0..=8 => 0.0,
-            _ => (i as f64 - 8.0) * step,
-        };
+        let want = ((i as f64 + 1.0) * step - 1.0).max(0.0);
         assert!((wait - want).abs() < 1e-6, "request {i}: {got:?}");
     }
-    // Long after, the bucket holds 9 tokens again, not more.
-    let later = until + secs(10.0);
-    let got = waits(&mut pacer, later, 10);
     assert_eq!(got.iter().filter(|w| **w == 0.0).count(), 9, "{got:?}");
+    // Long after, the bucket holds 10 tokens again, not more.
+    let later = until + secs(10.0);
+    let got = waits(&mut pacer, later, 12);
+    assert_eq!(got.iter().filter(|w| **w == 0.0).count(), 10, "{got:?}");
 }
 
 /// Unpaced, and under `--max-rps`, nothing bursts: `--max-rps` is never exceeded.
@@ -137,7 +137,7 @@ fn a_429_while_bursting_halves_the_burst_down_to_even_spacing() {
         bursts.push(pacer.burst());
         at = answered + secs(1.0);
     }
-    assert_eq!(bursts, [9.0, 4.0, 2.0, 1.0, 1.0, 1.0]);
+    assert_eq!(bursts, [10.0, 5.0, 2.0, 1.0, 1.0, 1.0]);
     // At one token, requests go one interval apart, even after a long idle time.
     let got = waits(&mut pacer, at + secs(5.0), 3);
     let step = 1.0 / pacer.rate().expect("rate");
@@ -160,7 +160,7 @@ fn a_429_without_a_burst_keeps_the_burst() {
     pacer.throttle(at, secs(1.0), LEFT_FIRST);
     // The rate is lowered (by a fifth at most), the burst with it, but not halved.
     assert_rate(&pacer, 9.5 * SHORT_DECREASE);
-    assert_eq!(pacer.burst(), (9.5 * SHORT_DECREASE).floor());
+    assert_eq!(pacer.burst(), (10.0 * SHORT_DECREASE).floor());
 }
 
 /// A halved burst grows back after a long run of answers with no throttle.
@@ -169,12 +169,11 @@ fn a_halved_burst_regrows_after_many_clean_answers() {
     let (mut pacer, until) = learnt(Instant::now());
     waits(&mut pacer, until, 3);
     pacer.throttle(until + secs(0.05), secs(1.0), LEFT_FIRST);
-    let rate = pacer.rate().expect("rate");
-    assert_eq!(pacer.burst(), (rate / 2.0).floor());
+    assert_eq!(pacer.burst(), (pacer.capacity / 2.0).floor());
     answers(&mut pacer, BURST_REGROW_EVERY - 1);
-    assert_eq!(pacer.burst(), (pacer.rate().expect("rate") / 2.0).floor());
+    assert_eq!(pacer.burst(), (pacer.capacity / 2.0).floor());
     pacer.through(None);
-    assert_eq!(pacer.burst(), pacer.rate().expect("rate").floor());
+    assert_eq!(pacer.burst(), pacer.capacity.floor());
 }
 
 /// PATCHes per re-read: the re-read and B - 1 PATCHes at once, then one per interval within
@@ -182,8 +181,8 @@ fn a_halved_burst_regrows_after_many_clean_answers() {
 #[test]
 fn a_re_read_fits_a_burst_and_the_window_of_patches() {
     let (pacer, _) = learnt(Instant::now());
-    // 0.5 s x 9.5 + 9 = 13.75.
-    assert_eq!(pacer.fits(WINDOW), Some(13));
+    // 0.5 s x 9.5 + 10 = 14.75.
+    assert_eq!(pacer.fits(WINDOW), Some(14));
     // Even spacing (--max-rps 10): 0.5 s x 10 + 1 = 6, as before the bucket.
     assert_eq!(Pacer::new(Instant::now(), Some(10.0)).fits(WINDOW), Some(6));
     assert_eq!(Pacer::new(Instant::now(), None).fits(WINDOW), None);
@@ -329,9 +328,11 @@ fn a_booking_takes_consecutive_slots() {
 }
 
 /// The first `429` learns the rate from the requests that got through and left before the
-/// throttled one: 10 in the 0.1 s before it, from a bucket of one second's worth: 10 / 1.1 s,
-/// at 95%. Answers to requests that left before it but came back after it refine the rate
-/// until the pause ends; requests that left after it carry no news.
+/// throttled one: `k` in the 0.1 s before it, from a bucket of one second's worth, bound the
+/// server's rate from below, `k / 1.1 s` (the burst is one second of that); the throttled
+/// one found the bucket empty, so requests are spaced at `k + 1/2` of them, at 95%, never
+/// above the bound. Answers to requests that left before it but came back after it refine
+/// the rate until the pause ends; requests that left later carry no news.
 #[test]
 fn the_first_rate_counts_the_requests_that_got_through_before_the_throttled_one() {
     let t0 = Instant::now();
@@ -340,21 +341,23 @@ fn the_first_rate_counts_the_requests_that_got_through_before_the_throttled_one(
         pacer.reserve(t0 + secs(0.01 * f64::from(i)));
         pacer.through(Some(t0 + secs(0.01 * f64::from(i))));
     }
-    // The throttled request left at 0.1 s and came back at 0.15 s.
+    // The throttled request left at 0.1 s and came back at 0.15 s. 8.5 x 95% is over 8:
+    // the bound itself.
     pacer.throttle(t0 + secs(0.15), secs(1.0), secs(0.05));
-    assert_rate(&pacer, 8.0 / 1.1 * 0.95);
+    assert_rate(&pacer, 8.0 / 1.1);
     // Two that left before it come back during the pause; one that left after it too, and
     // a second 429 to a request that left at the same moment as the first.
     pacer.through(Some(t0 + secs(0.08)));
     pacer.through(Some(t0 + secs(0.09)));
     pacer.through(Some(t0 + secs(0.12)));
     pacer.throttle(t0 + secs(0.16), secs(1.0), secs(0.06));
-    assert_rate(&pacer, 10.0 / 1.1 * 0.95);
+    assert_rate(&pacer, 10.5 * 0.95 / 1.1);
+    assert_eq!(pacer.burst(), (10.0f64 / 1.1).floor());
     // After the pause the rate is learnt: later answers change it only as probes do.
     let after = t0 + secs(1.2);
     pacer.reserve(after);
     pacer.through(Some(t0 + secs(0.05)));
-    assert_rate(&pacer, 10.0 / 1.1 * 0.95);
+    assert_rate(&pacer, 10.5 * 0.95 / 1.1);
     // Idle time before a stretch does not dilute it: 10 requests in the 0.1 s before the
     // throttled one, after one 2 s earlier, still show 10 / 1.1 s.
     let mut idle = Pacer::new(t0, None);
@@ -363,5 +366,22 @@ fn the_first_rate_counts_the_requests_that_got_through_before_the_throttled_one(
         idle.through(Some(t0 + secs(2.0 + 0.01 * f64::from(i))));
     }
     idle.throttle(t0 + secs(2.15), secs(1.0), secs(0.05));
-    assert_rate(&idle, 10.0 / 1.1 * 0.95);
+    assert_rate(&idle, 10.5 * 0.95 / 1.1);
+}
+
+/// Requests sent together reach the server in any order: one that left 5 ms after the
+/// throttled one got through all the same, and counts, over a stretch that ends with it;
+/// one 20 ms after does not.
+#[test]
+fn the_first_rate_counts_a_request_sent_at_the_same_moment_as_the_throttled_one() {
+    let t0 = Instant::now();
+    let mut pacer = Pacer::new(t0, None);
+    for i in 0..10 {
+        pacer.through(Some(t0 + secs(0.01 * f64::from(i))));
+    }
+    pacer.through(Some(t0 + secs(0.105)));
+    pacer.through(Some(t0 + secs(0.12)));
+    pacer.throttle(t0 + secs(0.15), secs(1.0), secs(0.05));
+    assert_rate(&pacer, 11.5 * 0.95 / 1.105);
+    assert_eq!(pacer.burst(), 9.0);
 }
