@@ -59,9 +59,33 @@ pub struct Released {
     pub releases: Vec<String>,
     /// The default base job template.
     pub template: Value,
+    /// Its features, worked out once for every pool it is fitted to.
+    #[serde(skip)]
+    features: Cached,
+}
+
+/// A released default's features ([`features::features`]), worked out on first use; equal
+/// whatever it holds (it follows from the template).
+#[derive(Debug, Clone, Default)]
+struct Cached(OnceLock<features::Features>);
+
+impl PartialEq for Cached {
+    fn eq(&self, _: &Cached) -> bool {
+        true
+    }
 }
 
 impl Released {
+    /// The default `template` that `releases` of `package` shipped.
+    pub fn new(package: &str, releases: Vec<String>, template: Value) -> Released {
+        Released {
+            package: package.to_string(),
+            releases,
+            template,
+            features: Cached::default(),
+        }
+    }
+
     /// The oldest release that shipped it.
     pub fn first(&self) -> &str {
         self.releases.first().map_or("", String::as_str)
@@ -89,6 +113,13 @@ impl Released {
     /// Whether a `prefect` release shipped it (not a worker package).
     pub fn is_prefect(&self) -> bool {
         self.package == PREFECT
+    }
+
+    /// Its template's features, worked out on first use.
+    fn features(&self) -> &features::Features {
+        self.features
+            .0
+            .get_or_init(|| features::features(&self.template))
     }
 
     /// How many variables (`variables.properties`) it defines.
@@ -225,16 +256,9 @@ mod tests {
 
     #[test]
     fn range_names_first_and_last_release() {
-        let one = Released {
-            package: prefect(),
-            releases: vec!["2.19.0".into()],
-            template: Value::Null,
-        };
-        let many = Released {
-            package: prefect(),
-            releases: vec!["2.19.0".into(), "2.19.1".into(), "2.20.27".into()],
-            template: Value::Null,
-        };
+        let one = Released::new(PREFECT, vec!["2.19.0".into()], Value::Null);
+        let releases = vec!["2.19.0".into(), "2.19.1".into(), "2.20.27".into()];
+        let many = Released::new(PREFECT, releases, Value::Null);
         assert_eq!(one.range(), "2.19.0");
         assert_eq!(many.range(), "2.19.0-2.20.27");
         assert_eq!(many.label(), "prefect 2.19.0-2.20.27");

@@ -100,11 +100,8 @@ mod tests {
     use std::collections::BTreeMap;
 
     fn history() -> History {
-        let released = Released {
-            package: "prefect".into(),
-            releases: vec!["1.0.0".into()],
-            template: json!({"variables": {"a": 1, "b": 2}}),
-        };
+        let template = json!({"variables": {"a": 1, "b": 2}});
+        let released = Released::new("prefect", vec!["1.0.0".into()], template);
         History::new("test", BTreeMap::from([("t".to_string(), vec![released])]))
     }
 

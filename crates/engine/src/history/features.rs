@@ -72,11 +72,10 @@ impl Fit {
     }
 }
 
-/// How `candidate` fits `pool` (the pool's features, from [`features`]).
-pub(super) fn fit(candidate: &Value, pool: &Features) -> Fit {
-    let theirs = features(candidate);
+/// How a candidate fits `pool` (the features of each, from [`features`]).
+pub(super) fn fit(theirs: &Features, pool: &Features) -> Fit {
     let mut out = Fit::default();
-    for (pointer, value) in &theirs {
+    for (pointer, value) in theirs {
         match pool.get(pointer) {
             Some(mine) if mine == value => {
                 out.matched.insert(pointer.clone());
@@ -114,7 +113,7 @@ mod tests {
                           "job_configuration": {"a": "{{ a }}"}});
         let candidate = json!({"variables": {"properties": {"a": {"type": "string", "default": "x"}, "b": {"type": "string"}}},
                                "job_configuration": {"a": "{{ a }}", "b": "{{ b }}"}});
-        let found = fit(&candidate, &features(&pool));
+        let found = fit(&features(&candidate), &features(&pool));
         assert_eq!(found.matched.len(), 3, "{found:?}");
         assert_eq!(found.extra, 1, "the pool's own variable");
         assert_eq!(found.lacking, 2, "b and its placeholder");

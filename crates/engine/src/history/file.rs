@@ -126,11 +126,7 @@ fn released(value: &Value) -> std::result::Result<Released, (String, String)> {
             "is missing or empty (name the release)".into(),
         ));
     }
-    Ok(Released {
-        package,
-        releases,
-        template: template.clone(),
-    })
+    Ok(Released::new(&package, releases, template.clone()))
 }
 
 fn kind(value: &Value) -> &'static str {

@@ -121,7 +121,7 @@ pub fn infer(history: &History, pool_type: &str, current: &Value, default: &Valu
             (
                 i,
                 agreement(&c.template, Some(current)),
-                features::fit(&c.template, &pool),
+                features::fit(c.features(), &pool),
             )
         })
         .collect();
