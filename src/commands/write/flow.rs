@@ -9,6 +9,7 @@ use super::item::Item;
 use super::round::Read;
 use super::saved::{Shelved, off_thread};
 use super::{Carried, Done, Next, Pending, Remote, SafeWrite, When, Written, settle, verdict};
+use crate::api::PAGE_SIZE;
 use crate::commands::signals::Stop;
 use futures::channel::mpsc;
 use futures::future::{Either, select};
@@ -124,12 +125,20 @@ impl<R: Remote> SafeWrite<'_, R> {
             }
             // Pools still within the window of the read they were merged from (their listing
             // page) go at once: that read is their conflict check, no re-read needed.
-            // What was sent is read back in the next round's re-read; so that request stays
-            // within one page, the writes awaiting it stay within `cap`: this round takes only
-            // what fits with them, or, once they fill it, they are read back on their own while
-            // these go.
-            let room = cap.max(1).saturating_sub(ended.sent.len());
-            let direct = take_direct(&mut queue, if room == 0 { cap.max(1) } else { room });
+            // What was sent is read back in the next round's re-read; so that request (a
+            // round of at most `cap` and them) stays within one page, the writes awaiting it
+            // stay within the rest of the page: this round takes only what fits with them, or,
+            // once they fill it, they are read back on their own while these go.
+            let keep = PAGE_SIZE.saturating_sub(cap.max(1)).max(1);
+            let room = keep.saturating_sub(ended.sent.len());
+            let direct = take_direct(
+                &mut queue,
+                if room == 0 {
+                    cap.max(1).min(keep)
+                } else {
+                    room
+                },
+            );
             if !direct.is_empty() {
                 let back = match room {
                     0 => std::mem::take(&mut ended.sent),
