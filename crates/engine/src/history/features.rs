@@ -6,15 +6,18 @@
 //! is one feature by its JSON pointer.
 
 use crate::pointer::Pointer;
+use ahash::{AHashMap, AHashSet};
 use serde_json::Value;
-use std::collections::{HashMap, HashSet};
 
 /// A template's features: JSON pointer -> value.
-pub(super) type Features = HashMap<String, Value>;
+/// Hashed with aHash: a pointer is hashed for every candidate fitted to every pool (SipHash
+/// was a tenth of a dry run's CPU), and keyed at random as SipHash is, since a template's
+/// keys are the server's to choose.
+pub(super) type Features = AHashMap<String, Value>;
 
 /// The features of `template`.
 pub(super) fn features(template: &Value) -> Features {
-    let mut out = HashMap::new();
+    let mut out = AHashMap::new();
     walk(template, String::new(), &mut out);
     out
 }
@@ -52,7 +55,7 @@ fn walk(value: &Value, at: String, out: &mut Features) {
 #[derive(Debug, Clone, Default)]
 pub(super) struct Fit {
     /// The candidate's features the pool holds equal.
-    pub matched: HashSet<String>,
+    pub matched: AHashSet<String>,
     /// The pool's features the candidate lacks (the user's additions, or a newer origin's).
     pub extra: usize,
     /// The candidate's features the pool lacks (the user's deletions, or what the origin
@@ -61,7 +64,7 @@ pub(super) struct Fit {
     /// The variables the candidate defines and the pool does not.
     pub missing_variables: Vec<String>,
     /// The variables the candidate and the pool both define.
-    pub shared_variables: HashSet<String>,
+    pub shared_variables: AHashSet<String>,
 }
 
 impl Fit {
