@@ -19,6 +19,7 @@
 //! Plain arithmetic over `Instant`s, unit-tested below; [`Gate`] wraps it for async use.
 
 use crate::config::MIN_MAX_RPS;
+use learned::{Learned, SAME_MOMENT, first_rate};
 use std::time::{Duration, Instant};
 
 /// Share of the learned rate the pacer spends, so throttled answers stay rare.
@@ -80,11 +81,6 @@ pub(super) struct Pacer {
     /// Throttled answers seen.
     pub throttled: u64,
 }
-
-/// Requests sent this close together reach the server in any order: one that left just
-/// after the first throttled request may have got there first, and got through, so the
-/// first rate counts it (over a stretch that ends with it).
-const SAME_MOMENT: Duration = Duration::from_millis(10);
 
 /// The most send times kept while no rate is known (a run that is never throttled keeps
 /// no more).
@@ -370,55 +366,6 @@ impl Pacer {
     }
 }
 
-/// A rate learned from a `429`: the one to space requests at, and the server's as bounded
-/// (the burst is one [`BURST`] of it).
-#[derive(Debug, Clone, Copy)]
-struct Learned {
-    rate: f64,
-    capacity: f64,
-}
-
-impl Learned {
-    /// A rate learned as answers over time, spent at [`HEADROOM`]: the server's is that
-    /// without the headroom.
-    fn from_rate(rate: f64) -> Learned {
-        let capacity = rate / HEADROOM;
-        Learned { rate, capacity }
-    }
-}
-
-/// The rate the first `429` shows, from the requests that left before the throttled one
-/// (`sent`, when it left), or within [`SAME_MOMENT`] after it: the server let all of them
-/// through. A bucket holding [`BURST`]
-/// of its rate lets through at most `r x (BURST + L)` in any `L` seconds, so each stretch
-/// of `k` sends up to `sent` bounds the rate from below, `k / (BURST + L)`; the largest
-/// bound is the server's capacity (a stretch the run left the bucket full in, idle, only
-/// gives a lower one). The throttled request found the bucket empty, so had it been full
-/// when the stretch began, the rate is under `(k + 1) / (BURST + L)`: requests are spaced at
-/// the middle, `k + 1/2`, at [`HEADROOM`], never above the bound. `None` without sends
-/// before it.
-fn first_rate(sends: &[Instant], sent: Instant) -> Option<Learned> {
-    let mut sorted: Vec<Instant> = (sends.iter().copied())
-        .filter(|at| *at < sent + SAME_MOMENT)
-        .collect();
-    sorted.sort_unstable();
-    let n = sorted.len();
-    let end = sorted.last().map_or(sent, |last| sent.max(*last));
-    let stretches = (0..n).map(|i| {
-        let stretch = end.saturating_duration_since(sorted[i]) + BURST;
-        ((n - i) as f64, stretch.as_secs_f64())
-    });
-    stretches
-        .map(|(k, stretch)| Learned {
-            rate: ((k + 0.5) * HEADROOM).min(k) / stretch,
-            capacity: k / stretch,
-        })
-        .reduce(|a, b| Learned {
-            rate: a.rate.max(b.rate),
-            capacity: a.capacity.max(b.capacity),
-        })
-}
-
 /// The time between two requests at `rate` per second, at most that of [`MIN_MAX_RPS`]
 /// (a rate of 1e-20 would not convert, and 1e-10 would wait for centuries).
 pub(super) fn interval(rate: f64) -> Duration {
@@ -427,5 +374,6 @@ pub(super) fn interval(rate: f64) -> Duration {
     Duration::try_from_secs_f64(secs).unwrap_or(Duration::from_secs_f64(longest))
 }
 
+mod learned;
 #[cfg(test)]
 mod tests;
