@@ -8,9 +8,9 @@
 //! - A learned rate is paced as a token bucket (rate `r`, up to `B` tokens, one [`BURST`] of
 //!   the server's rate as learned, `r` without the headroom; a generic cell rate algorithm
 //!   over one instant, `tat`): requests may go back to back while tokens last, then one per
-//!   interval. A `429` that answers a burst halves the burst
-//!   allowed, down to one token (even spacing), so a server without burst allowance converges.
-//!   `--max-rps` spaces requests evenly (one token): it promises the rate is never exceeded.
+//!   interval. A `429` that answers a burst halves the burst allowed, down to one token
+//!   (even spacing), so a server without burst allowance converges. `--max-rps` spaces
+//!   requests evenly (one token): it promises the rate is never exceeded.
 //! - [`Pacer::book`] books a re-read and its PATCHes so that all of them fit in the re-read's
 //!   window, waiting for the bucket to refill first if need be; [`Pacer::fits`] says how many
 //!   PATCHes can.
