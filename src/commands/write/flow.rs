@@ -131,11 +131,10 @@ impl<R: Remote> SafeWrite<'_, R> {
             // once they fill it, they are read back on their own while these go.
             let keep = PAGE_SIZE.saturating_sub(cap.max(1)).max(1);
             let room = keep.saturating_sub(ended.sent.len());
-            let most = match room {
-                0 => cap.max(1).min(keep),
-                _ => room.min(cap.max(1)),
-            };
-            let direct = take_direct(&mut queue, most);
+            let direct = take_direct(
+                &mut queue,
+                if room == 0 { keep } else { room }.min(cap.max(1)),
+            );
             if !direct.is_empty() {
                 let back = match room {
                     0 => std::mem::take(&mut ended.sent),
