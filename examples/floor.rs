@@ -19,8 +19,12 @@
 //! pattern before issue 8); `--patch-only` only the PATCH. A pool whose template already has
 //! every key of its type's default is skipped (what poolsync's merge finds up to date), unless
 //! `--every-pool` (a bench that seeded only stale pools: stale pools made from real older
-//! defaults may hold every key); the templates are sent back unchanged, so the pools stay as
-//! they were.
+//! defaults may hold every key). The templates are sent back unchanged, so the pools stay as
+//! they were, unless `--templates FILE` (a JSON object, pool name to template) gives the
+//! template to send: the templates `poolsync update` wrote, so the floor's PATCHes change
+//! each pool as poolsync's do. That matters: a PATCH that changes a template costs the
+//! server more than one that does not (Prefect emits a `prefect.work-pool.updated` event
+//! holding the old and the new template).
 //!
 //! Pushback, so it survives a rate-limited link: 408/429/502/503 and transport failures are
 //! retried (up to 8 times). A 429's `Retry-After` (seconds) pauses every request of the run
@@ -30,7 +34,7 @@
 //! each collision costs that pool a 1 s retry.
 //!
 //!     cargo run --release --example floor -- --api-url URL [--concurrency 8] [--chunk 50]
-//!         [--per-pool | --patch-only] [--every-pool]
+//!         [--per-pool | --patch-only] [--every-pool] [--templates FILE]
 //!
 //! Prints one JSON line: {"pools", "patched", "skipped", "failed", "retries", "throttled",
 //! "requests", "seconds"}; exit 1 if a pool failed.
@@ -77,6 +81,8 @@ struct Floor {
     halved_at: Cell<Instant>,
     writer_freed: Notify,
     counts: RefCell<HashMap<&'static str, u64>>,
+    /// The template each pool gets (`--templates`), else its own.
+    templates: HashMap<String, Value>,
 }
 
 impl Floor {
@@ -186,7 +192,11 @@ impl Floor {
     async fn patch(&self, pool: &Value) -> Result<(), Error> {
         let name = pool["name"].as_str().ok_or("pool without a name")?;
         let path = format!("/work_pools/{}", encode(name));
-        let body = json!({ "base_job_template": pool["base_job_template"] });
+        let template = self
+            .templates
+            .get(name)
+            .unwrap_or(&pool["base_job_template"]);
+        let body = json!({ "base_job_template": template });
         let (status, _) = self.send(Method::PATCH, &path, Some(&body)).await?;
         if !matches!(status, StatusCode::OK | StatusCode::NO_CONTENT) {
             return Err(format!("PATCH {path}: {status}").into());
@@ -263,6 +273,7 @@ async fn main() -> Result<(), Error> {
     let mut args = std::env::args().skip(1);
     let (mut api, mut concurrency, mut chunk, mut mode) = (None, 8usize, 50usize, Mode::Chunked);
     let mut every_pool = false;
+    let mut templates = HashMap::new();
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--api-url" => api = args.next(),
@@ -271,6 +282,10 @@ async fn main() -> Result<(), Error> {
             "--per-pool" => mode = Mode::PerPool,
             "--patch-only" => mode = Mode::PatchOnly,
             "--every-pool" => every_pool = true,
+            "--templates" => {
+                let file = args.next().ok_or("--templates FILE")?;
+                templates = serde_json::from_slice(&std::fs::read(&file)?)?;
+            }
             other => return Err(format!("unknown argument {other:?}").into()),
         }
     }
@@ -299,6 +314,7 @@ async fn main() -> Result<(), Error> {
         halved_at: Cell::new(Instant::now()),
         writer_freed: Notify::new(),
         counts: RefCell::new(HashMap::new()),
+        templates,
     };
     let floor = &floor;
     let start = Instant::now();

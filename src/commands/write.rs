@@ -141,7 +141,10 @@ fn settle<T>(attempts: Vec<(Item<T>, WriteAttempt)>, ended: &mut Done<T>) -> Nex
             WriteAttempt::Answered(Err(e)) if !may_have_landed(&e) => {
                 ended.ends.push(item.pending.fail(e));
             }
-            WriteAttempt::Answered(result) => ended.sent.push((item, result)),
+            WriteAttempt::Answered(result) => {
+                item.answered();
+                ended.sent.push((item, result));
+            }
             WriteAttempt::Late if item.late + 1 >= MAX_LATE => {
                 let (pool, rounds) = (item.name().to_string(), MAX_LATE);
                 let error = Error::Unsent { pool, rounds };

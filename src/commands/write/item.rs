@@ -68,6 +68,17 @@ impl<T> Item<T> {
             .unwrap_or_default()
     }
 
+    /// Its PATCH was answered: only the read-back's verdict is left, which needs the
+    /// template sent and the backup's path, not the pool as read. Its template's tree, the
+    /// largest part of a waiting write, goes (a write waits for its read-back while up to a
+    /// page of others are sent: 65 MiB peak over 10,000 pools with the trees, 51 without).
+    pub(super) fn answered(&mut self) {
+        self.pending.pool.base_job_template = serde_json::Value::Null;
+        if let Some(saved) = &mut self.backup {
+            saved.moved = None;
+        }
+    }
+
     /// Whether its backup holds the pool exactly as `pool`.
     pub(super) fn backed_up_as(&self, pool: &WorkPool) -> bool {
         self.backup.as_ref().is_some_and(|saved| {

@@ -1,0 +1,114 @@
+"""The floor rows of scripts/bench: examples/floor.rs (the bare requests poolsync needs, no
+merge) on the bench server, and the interleaved pairs of poolsync and the PATCH-only floor
+that the 1.1x target reads. A mixin of bench_run.Bench (its run, add, reseed and results).
+"""
+
+import asyncio
+import json
+import shutil
+import statistics
+
+import httpx
+
+
+def fmt(values, unit="") -> str:
+    return ", ".join(f"{v:.2f}{unit}" for v in values)
+
+
+class FloorRows:
+    """The floor's rows, for bench_run.Bench."""
+
+    def floor_json(self, *extra, concurrency=None, api=None):
+        c = concurrency or self.args.concurrency
+        cmd = [self.args.floor, "--api-url", api or self.api, "--concurrency", str(c), *extra]
+        proc, wall = self.run(cmd, check=False, api=api)
+        try:
+            r = json.loads(proc.stdout.strip().splitlines()[-1])
+        except (IndexError, ValueError):
+            log(f"floor failed: {proc.stderr[-2000:]}")
+            raise SystemExit(1)
+        if r["failed"]:
+            log(f"floor: {r['failed']} failed: {proc.stderr[-1000:]}")
+        return r, wall
+
+    def floor(self, pattern="batched", concurrency=None):
+        extra = {"batched": ["--chunk", str(self.args.floor_chunk)], "per-pool": ["--per-pool"],
+                 "patch-only": ["--patch-only"]}[pattern]
+        # Every pool here was seeded stale: the floor PATCHes each, as poolsync does, to the
+        # template poolsync wrote (a PATCH that changes nothing costs the server less).
+        upgraded = self.work / "upgraded.json"
+        r, wall = self.floor_json(*extra, "--every-pool", "--templates", str(upgraded),
+                                  concurrency=concurrency)
+        c = concurrency or self.args.concurrency
+        what = {"batched": f"the batched design: list pages, per chunk of {self.args.floor_chunk} "
+                           "a filter-by-names re-read, the PATCHes, a filter-by-names read-back",
+                "per-pool": "the per-pool pattern: list pages + GET, PATCH, GET per pool",
+                "patch-only": "list pages + 1 PATCH per pool"}[pattern]
+        note = (f"{what}, the template poolsync wrote; {r['failed']} failed, {r['retries']} retries, "
+                f"{r['requests']} requests")
+        key = {"batched": "floor", "per-pool": "floor_pp", "patch-only": "floor_patch"}[pattern] \
+            + (f"_c{c}" if concurrency else "")
+        label = "floor (reqwest)" + {"batched": "", "per-pool": " --per-pool",
+                                     "patch-only": " PATCH only"}[pattern]
+        if concurrency:
+            label += f" --concurrency {c}"
+        self.add(key, label, r["pools"], wall, note)
+
+    def save_templates(self, name):
+        """Each bench pool's template now, by name, to <work>/<name>.json (for the floor's
+        --templates)."""
+        async def dump():
+            async with httpx.AsyncClient(base_url=self.api, timeout=60) as client:
+                pools = []
+                while True:
+                    r = await client.post("/work_pools/filter",
+                                          json={"limit": 200, "offset": len(pools)})
+                    r.raise_for_status()
+                    pools += r.json()
+                    if len(r.json()) < 200:
+                        return {p["name"]: p["base_job_template"] for p in pools
+                                if not p["name"].lower().startswith("prefect")}
+        path = self.work / f"{name}.json"
+        path.write_text(json.dumps(asyncio.run(dump())))
+        return path
+
+    def floor_pairs(self):
+        """The 1.1x target's measure: K pairs, each poolsync then the sequential PATCH-only
+        floor on the same stale pools, seconds apart, and the median of their ratios. One
+        pair's ratio moves with the machine's pace (the same floor run took 2.0-3.0 s within
+        minutes on a 2-core machine); the median of pairs in turn moves much less. Both
+        runs of a pair make the same change: poolsync upgrades the seeded pools (with a fresh
+        backup folder: a first run), the floor puts the seeded templates back (not timed),
+        then PATCHes each pool to the template poolsync wrote (timed), and puts them back
+        again for the next pair (not timed)."""
+        k, n = self.args.floor_pairs, self.args.pools
+        stale, upgraded = self.work / "stale.json", self.work / "upgraded.json"
+
+        def floor_to(templates):
+            r, wall = self.floor_json("--patch-only", "--every-pool", "--templates",
+                                      str(templates), concurrency=1)
+            if r["failed"]:
+                bad.append(f"the floor failed {r['failed']}")
+            return wall
+
+        walls, floors, ratios, bad = [], [], [], []
+        floor_to(stale)  # poolsync's row upgraded them
+        for _ in range(k):
+            shutil.rmtree(self.work / "state", ignore_errors=True)
+            s, wall, proc = self.poolsync_json()
+            if s["outcomes"]["updated"] != n or proc.returncode != 0:
+                bad.append(f"poolsync updated {s['outcomes']['updated']} of {n}")
+            floor_to(stale)
+            fwall = floor_to(upgraded)
+            floor_to(stale)
+            walls.append(wall)
+            floors.append(fwall)
+            ratios.append(wall / fwall)
+        median = statistics.median(ratios)
+        self.results["pairs_median"] = median
+        self.results["pairs_ok"] = not bad
+        note = (f"{k} pairs in turn on the same pools: poolsync {fmt(walls)} s, floor "
+                f"{fmt(floors)} s; ratios {fmt(ratios, 'x')}; median {median:.2f}x"
+                + (f" [{'; '.join(bad)}]" if bad else ""))
+        self.add("pairs", "poolsync update --all / floor PATCH only --concurrency 1, in turn",
+                 n, statistics.median(walls), note)
