@@ -12,6 +12,13 @@
 //!   of an earlier one settles the server's concurrency: the limit never again goes past one
 //!   below it, and the probing stops (a SQLite server, which takes one writer, costs two
 //!   collisions per run, not one every ~16 writes).
+//! - A flight of writes of which the server refused all but some (a collision each) shows
+//!   what it takes at once: when the last write of the flight the first collision came in
+//!   ends, two or more collisions, and not all refused, settle the concurrency at the number
+//!   not refused. A slow start that doubled to four writes before its first collision on a
+//!   SQLite server (a flight of two can pass, the second write waiting out the first) pays
+//!   three collisions in that flight and settles at one, not three and then one more.
+//!   A flight refused whole (a server restarting) settles nothing.
 //! - [`Ticket::collided`] tells the caller when a `503` was such a collision: its retry may go
 //!   as soon as the write it collided with ends, not after a backoff.
 //!
@@ -34,6 +41,8 @@ pub(super) struct WriteLimit {
     collided_at: Option<usize>,
     /// The concurrency the server showed it takes, once settled.
     settled: Option<usize>,
+    /// The flight the last first collision came in, until its last write ends.
+    flight: Option<Flight>,
     in_flight: usize,
     /// Whether the writes in flight since the last start from idle reached the limit.
     full: bool,
@@ -55,6 +64,19 @@ pub(super) struct Ticket {
     ended: u64,
 }
 
+/// The writes in flight together when one of them collided, counted until the last ends.
+#[derive(Debug, Clone, Copy)]
+struct Flight {
+    /// The decreases its writes started under.
+    epoch: u64,
+    /// Its writes: the one that collided, those in flight with it, those that ended during it.
+    size: usize,
+    /// Its writes still in flight.
+    pending: usize,
+    /// Its writes answered with a collision.
+    collisions: usize,
+}
+
 /// How a write's end was taken.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct Ended {
@@ -74,6 +96,7 @@ impl WriteLimit {
             collisions: 0,
             collided_at: None,
             settled: None,
+            flight: None,
             in_flight: 0,
             full: false,
             ended: 0,
@@ -119,6 +142,7 @@ impl WriteLimit {
         self.in_flight = self.in_flight.saturating_sub(1);
         self.ended += 1;
         let collided = contended && overlapped;
+        self.count_flight(ticket, collided);
         if !contended {
             // Only writes of a flight that used the limit (as many in flight as allowed)
             // show the server takes that many: lone writes while more were allowed show
@@ -134,6 +158,14 @@ impl WriteLimit {
         let level = self.allowed();
         if collided {
             self.collide(level);
+            // Its flight: itself, the writes still in flight, those that ended during it.
+            let ended_during = (self.ended - 1).saturating_sub(ticket.ended) as usize;
+            self.flight = Some(Flight {
+                epoch: ticket.epoch,
+                size: self.in_flight + 1 + ended_during,
+                pending: self.in_flight,
+                collisions: 1,
+            });
         }
         self.contended_at = Some(self.limit);
         self.limit = (self.limit / 2.0).max(1.0);
@@ -164,6 +196,25 @@ impl WriteLimit {
         self.collided_at = Some(self.collided_at.map_or(level, |at| at.min(level)));
         if self.collisions >= SETTLE_AFTER {
             let keep = level.saturating_sub(1).max(1);
+            self.settled = Some(self.settled.map_or(keep, |s| s.min(keep)));
+        }
+    }
+
+    /// One more write of the flight being counted ended; at its last, a flight refused all
+    /// but some settles the concurrency at what was not refused.
+    fn count_flight(&mut self, ticket: Ticket, collided: bool) {
+        let Some(flight) = self.flight.as_mut().filter(|f| f.epoch == ticket.epoch) else {
+            return;
+        };
+        flight.pending = flight.pending.saturating_sub(1);
+        flight.collisions += usize::from(collided);
+        if flight.pending > 0 {
+            return;
+        }
+        let done = *flight;
+        self.flight = None;
+        if done.collisions >= SETTLE_AFTER as usize && done.collisions < done.size {
+            let keep = done.size - done.collisions;
             self.settled = Some(self.settled.map_or(keep, |s| s.min(keep)));
         }
     }

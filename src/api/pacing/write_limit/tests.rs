@@ -99,6 +99,44 @@ fn a_server_that_takes_one_writer_costs_two_collisions_then_none() {
     assert_eq!(limit.allowed(), 1);
 }
 
+/// A slow start that reached four writes before its first collision (a flight of two can
+/// pass on SQLite): three of the four collide, and that flight settles the limit at one.
+#[test]
+fn a_flight_refused_all_but_one_settles_at_one() {
+    for winner_first in [true, false] {
+        let mut limit = WriteLimit::new(8);
+        grow(&mut limit, 4);
+        let tickets: Vec<Ticket> = std::iter::from_fn(|| limit.try_start()).collect();
+        assert_eq!(tickets.len(), 4);
+        if winner_first {
+            assert!(!limit.end(tickets[0], false).collided);
+        }
+        for ticket in &tickets[1..] {
+            assert!(limit.end(*ticket, true).collided);
+        }
+        if !winner_first {
+            assert!(!limit.end(tickets[0], false).collided);
+        }
+        assert_eq!(limit.settled(), Some(1), "winner first: {winner_first}");
+        for _ in 0..500 {
+            flight(&mut limit);
+        }
+        assert_eq!(limit.allowed(), 1, "settled: no more probing");
+    }
+}
+
+/// Of eight writes sent together, two refused: the server took six at once.
+#[test]
+fn a_flight_with_two_refused_settles_at_the_rest() {
+    let mut limit = WriteLimit::new(8);
+    grow(&mut limit, 8);
+    let tickets: Vec<Ticket> = std::iter::from_fn(|| limit.try_start()).collect();
+    for (i, ticket) in tickets.iter().enumerate() {
+        limit.end(*ticket, i < 2);
+    }
+    assert_eq!(limit.settled(), Some(6));
+}
+
 #[test]
 fn a_collision_lower_than_an_earlier_one_settles_one_below_it() {
     let mut limit = WriteLimit::new(3);
