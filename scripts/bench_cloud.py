@@ -18,7 +18,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from bench_report import print_report
+from bench_report import log, print_report
 
 REPO = Path(__file__).resolve().parent.parent
 SHORT = {  # route class -> the short name in a note
@@ -225,6 +225,3 @@ class Cloud:
                                f"floor's time and {p['served'] / max(f['served'], 1):.2f}x its requests")
         print_report(lines, targets, a, self.b.loads)
 
-
-def log(msg: str) -> None:
-    print(f"bench: {msg}", file=sys.stderr, flush=True)

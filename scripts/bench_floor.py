@@ -10,6 +10,8 @@ import statistics
 
 import httpx
 
+from bench_report import log
+
 
 def fmt(values, unit="") -> str:
     return ", ".join(f"{v:.2f}{unit}" for v in values)

@@ -1,6 +1,13 @@
 """The report scripts/bench prints at the end of a run: the table, the targets and the
-conditions of the run (shared by the local rows, bench_run.py, and the Cloud-like rows,
-bench_cloud.py)."""
+conditions of the run, and the progress lines before it (shared by the local rows,
+bench_run.py and bench_floor.py, and the Cloud-like rows, bench_cloud.py)."""
+
+import sys
+
+
+def log(msg: str) -> None:
+    """A progress line on stderr."""
+    print(f"bench: {msg}", file=sys.stderr, flush=True)
 
 
 def print_report(lines, targets, args, loads) -> None:

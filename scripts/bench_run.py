@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 
 from bench_floor import FloorRows
-from bench_report import print_report
+from bench_report import log, print_report
 from seed_pools import TYPES
 
 REPO = Path(__file__).resolve().parent.parent
@@ -89,10 +89,6 @@ def parse_args(argv=None):
     if args.cloud_rate <= 0:
         p.error("--cloud-rate must be > 0 (the open run has no limit)")
     return args
-
-
-def log(msg: str) -> None:
-    print(f"bench: {msg}", file=sys.stderr, flush=True)
 
 
 def load() -> str:
