@@ -195,8 +195,7 @@ impl WriteLimit {
         self.collisions = if again { self.collisions + 1 } else { 1 };
         self.collided_at = Some(self.collided_at.map_or(level, |at| at.min(level)));
         if self.collisions >= SETTLE_AFTER {
-            let keep = level.saturating_sub(1).max(1);
-            self.settled = Some(self.settled.map_or(keep, |s| s.min(keep)));
+            self.settle(level.saturating_sub(1).max(1));
         }
     }
 
@@ -214,9 +213,14 @@ impl WriteLimit {
         let done = *flight;
         self.flight = None;
         if done.collisions >= SETTLE_AFTER as usize && done.collisions < done.size {
-            let keep = done.size - done.collisions;
-            self.settled = Some(self.settled.map_or(keep, |s| s.min(keep)));
+            self.settle(done.size - done.collisions);
         }
+    }
+
+    /// The server showed it takes `keep` writes at once: the limit never again goes past it
+    /// (nor past a lower level settled before).
+    fn settle(&mut self, keep: usize) {
+        self.settled = Some(self.settled.map_or(keep, |s| s.min(keep)));
     }
 
     /// The most writes ever allowed: `max`, or what the server showed it takes.

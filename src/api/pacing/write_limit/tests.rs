@@ -29,6 +29,14 @@ fn grow(limit: &mut WriteLimit, to: usize) -> usize {
     successes
 }
 
+/// Settled at one writer: 500 full flights later, still one, no probing past it.
+fn assert_stays_at_one(limit: &mut WriteLimit) {
+    for _ in 0..500 {
+        flight(limit);
+    }
+    assert_eq!(limit.allowed(), 1, "settled: no more probing");
+}
+
 #[test]
 fn writes_halve_on_503_and_grow_back_fast_below_where_it_came() {
     let mut limit = WriteLimit::new(8);
@@ -118,10 +126,7 @@ fn a_flight_refused_all_but_one_settles_at_one() {
             assert!(!limit.end(tickets[0], false).collided);
         }
         assert_eq!(limit.settled(), Some(1), "winner first: {winner_first}");
-        for _ in 0..500 {
-            flight(&mut limit);
-        }
-        assert_eq!(limit.allowed(), 1, "settled: no more probing");
+        assert_stays_at_one(&mut limit);
     }
 }
 
@@ -154,10 +159,7 @@ fn a_collision_lower_than_an_earlier_one_settles_one_below_it() {
     assert!(limit.end(b, true).collided);
     limit.end(a, false);
     assert_eq!(limit.settled(), Some(1));
-    for _ in 0..500 {
-        flight(&mut limit);
-    }
-    assert_eq!(limit.allowed(), 1, "settled: no more probing");
+    assert_stays_at_one(&mut limit);
 }
 
 /// Lone writes while more are allowed show nothing of the server's concurrency: the limit
