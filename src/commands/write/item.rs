@@ -71,7 +71,7 @@ impl<T> Item<T> {
     /// Its PATCH was answered: only the read-back's verdict is left, which needs the
     /// template sent and the backup's path, not the pool as read. Its template's tree, the
     /// largest part of a waiting write, goes (a write waits for its read-back while up to a
-    /// page of others are sent: 65 MiB peak over 10,000 pools with the trees, 51 without).
+    /// page of others are sent: 65 MiB peak over 10,000 pools with the trees, 57-58 without).
     pub(super) fn answered(&mut self) {
         self.pending.pool.base_job_template = serde_json::Value::Null;
         if let Some(saved) = &mut self.backup {
