@@ -4,7 +4,7 @@ use std::process::ExitCode;
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
     quiet_on_closed_pipe();
-    one_malloc_arena();
+    two_malloc_arenas();
     let cli = poolsync::cli::Cli::parse();
     match poolsync::run(cli).await {
         Ok(code) => ExitCode::from(code),
@@ -28,13 +28,17 @@ fn quiet_on_closed_pipe() {
     }
 }
 
-/// One malloc arena for every thread (glibc): merges, backups and read-back confirmations run
-/// on blocking threads and hand their values to the runtime's thread, and an arena per thread
-/// keeps each thread's freed memory to itself (80 MiB peak over 2,000 pools instead of 51).
-fn one_malloc_arena() {
+/// Two malloc arenas (glibc): merges, backups and read-back confirmations run on blocking
+/// threads and hand their values to the runtime's thread. An arena per thread keeps each
+/// thread's freed memory to itself (80 MiB peak over 2,000 pools instead of 51; over 10,000,
+/// 69 MiB with 8 arenas, 63-64 with 3). One arena for all makes the runtime's thread, which
+/// sends the PATCHes, wait on its lock while a merge allocates: over the bench's 10,000
+/// fake pools, in turn, 33.7-37.6 s with one arena and 57-59 MiB, 29.1-32.9 s with two and
+/// 60-63 MiB.
+fn two_malloc_arenas() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: called first thing in main, before the runtime starts another thread.
     unsafe {
-        libc::mallopt(libc::M_ARENA_MAX, 1);
+        libc::mallopt(libc::M_ARENA_MAX, 2);
     }
 }

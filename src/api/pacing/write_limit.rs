@@ -2,9 +2,12 @@
 //! multiplicative decrease over the server's `503`s, that learns a server's write
 //! concurrency and keeps it.
 //!
-//! - It starts at one write in flight and adds one per success until the first `503`
-//!   (slow start); only successes of a flight that used the limit (as many writes in
-//!   flight as allowed) count: lone writes while more were allowed show nothing. A `503` (a SQLite server's lock contention) halves it and remembers where
+//! - It starts at one write in flight and, until the first `503` (slow start), grows by
+//!   half of each flight that used the limit (as many writes in flight as allowed): 1, 2,
+//!   3, 4, 6, 9. Lone writes while more were allowed show nothing. Not doubling: a SQLite
+//!   server sometimes lets a flight of two through (the second write waits out the first),
+//!   and a flight of four then costs three collisions at once, a flight of three at most
+//!   two. A `503` (a SQLite server's lock contention) halves it and remembers where
 //!   it happened; each success then adds `1/limit` up to just below that point, and probes
 //!   past it [`CAUTION`] times slower.
 //! - A `503` to a write that overlapped another write of ours is a collision with our own
@@ -14,16 +17,19 @@
 //!   collisions per run, not one every ~16 writes).
 //! - A flight of writes of which the server refused all but some (a collision each) shows
 //!   what it takes at once: when the last write of the flight the first collision came in
-//!   ends, two or more collisions, and not all refused, settle the concurrency at the number
-//!   not refused. A slow start that doubled to four writes before its first collision on a
-//!   SQLite server (a flight of two can pass, the second write waiting out the first) pays
-//!   three collisions in that flight and settles at one, not three and then one more.
+//!   ends, two or more collisions, and not all refused, settle the concurrency at the most
+//!   of its writes in flight at once less those refused: a flight of three on a SQLite
+//!   server, two refused, settles at one. A write that ended before another of the flight
+//!   started was never in flight with it, so the two do not count as taken at once.
 //!   A flight refused whole (a server restarting) settles nothing.
 //! - [`Ticket::collided`] tells the caller when a `503` was such a collision: its retry may go
 //!   as soon as the write it collided with ends, not after a backoff.
 //!
 //! Plain arithmetic, unit-tested in `write_limit/tests.rs`; the gate wraps it for async use.
 
+/// In slow start, what each success of a full flight adds, once more than one write is
+/// allowed: a flight grows by half (a flight of one grows to two).
+const SLOW_START_STEP: f64 = 0.5;
 /// Past the limit where the last 503 came, the limit grows this many times slower.
 pub(super) const CAUTION: f64 = 16.0;
 /// Collisions with our own writes, at or below one level, that settle the concurrency.
@@ -69,7 +75,11 @@ pub(super) struct Ticket {
 struct Flight {
     /// The decreases its writes started under.
     epoch: u64,
-    /// Its writes: the one that collided, those in flight with it, those that ended during it.
+    /// The most of its writes in flight at once: of the one that collided and those in
+    /// flight with it, the most that any of them started with (itself included). Not every
+    /// write that overlapped it: in a stream of writes, one that ended before another
+    /// started was never in flight with it, and counting both as taken at once would settle
+    /// a SQLite server at two.
     size: usize,
     /// Its writes still in flight.
     pending: usize,
@@ -86,8 +96,8 @@ pub(super) struct Ended {
 }
 
 impl WriteLimit {
-    /// Starts at one write in flight and grows by one per success (slow start) until the
-    /// first 503 or `max`.
+    /// Starts at one write in flight and grows by half per full flight (slow start) until
+    /// the first 503 or `max`.
     pub(super) fn new(max: usize) -> WriteLimit {
         WriteLimit {
             limit: 1.0,
@@ -158,11 +168,10 @@ impl WriteLimit {
         let level = self.allowed();
         if collided {
             self.collide(level);
-            // Its flight: itself, the writes still in flight, those that ended during it.
-            let ended_during = (self.ended - 1).saturating_sub(ticket.ended) as usize;
+            // Its flight: itself and the writes still in flight.
             self.flight = Some(Flight {
                 epoch: ticket.epoch,
-                size: self.in_flight + 1 + ended_during,
+                size: (self.in_flight + 1).max(ticket.others + 1),
                 pending: self.in_flight,
                 collisions: 1,
             });
@@ -181,7 +190,8 @@ impl WriteLimit {
     fn grow(&mut self) {
         let ceiling = self.ceiling() as f64;
         let step = match self.contended_at {
-            None => 1.0,
+            None if self.limit < 2.0 => 1.0,
+            None => SLOW_START_STEP,
             Some(at) if self.limit.floor() + 1.0 >= at.floor() => 1.0 / (self.limit * CAUTION),
             Some(_) => 1.0 / self.limit,
         };
@@ -207,6 +217,7 @@ impl WriteLimit {
         };
         flight.pending = flight.pending.saturating_sub(1);
         flight.collisions += usize::from(collided);
+        flight.size = flight.size.max(ticket.others + 1);
         if flight.pending > 0 {
             return;
         }

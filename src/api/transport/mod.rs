@@ -50,6 +50,13 @@ const AGENT: &str = concat!("poolsync/", env!("CARGO_PKG_VERSION"));
 /// Writes in flight until a budget says otherwise.
 const DEFAULT_WRITES: usize = 8;
 
+/// How long a connection may sit idle before it is dropped rather than reused: under the
+/// keep-alive timeout of a self-hosted Prefect server (uvicorn's, 5 s unless
+/// `PREFECT_SERVER_API_KEEPALIVE_TIMEOUT` says otherwise). A connection idle for just that
+/// long was being closed by the server as the request went out on it ("connection closed
+/// before message completed"): a read retried, and a PATCH lost that may have landed.
+pub(super) const KEEP_IDLE: Duration = Duration::from_secs(4);
+
 /// The way to one Prefect API: the HTTP clients, the gate every request passes, the retry
 /// policy and the counters of what was sent.
 #[derive(Debug)]
@@ -103,6 +110,7 @@ impl Transport {
             .timeout(config.timeout)
             .connect_timeout(config.timeout.min(Duration::from_secs(10)))
             .pool_max_idle_per_host(64)
+            .pool_idle_timeout(KEEP_IDLE)
             .redirect(redirect::policy(
                 config.verbose,
                 Redactor::new(&config.auth, &config.custom_headers),

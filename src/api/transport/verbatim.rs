@@ -17,7 +17,7 @@ use http_body_util::Full;
 use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::{Client, connect::HttpConnector};
 use hyper_util::client::proxy::matcher::Matcher;
-use hyper_util::rt::TokioExecutor;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
 use reqwest::Method;
 use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
 use rustls::pki_types::CertificateDer;
@@ -124,7 +124,10 @@ impl Verbatim {
             .https_or_http()
             .enable_http1()
             .wrap_connector(http);
-        Ok(Client::builder(TokioExecutor::new()).build(https))
+        Ok(Client::builder(TokioExecutor::new())
+            .pool_idle_timeout(super::KEEP_IDLE)
+            .pool_timer(TokioTimer::new())
+            .build(https))
     }
 }
 
