@@ -54,9 +54,11 @@ impl<R: Remote> SafeWrite<'_, R> {
         stop: &Stop,
         out: impl FnMut(Written<T>),
     ) {
+        // A round takes at least one pool.
+        let cap = cap.max(1);
         // Each pool is backed up as it arrives, off the runtime's thread, while the rounds
         // before it are sent; up to `cap` backed-up pools wait for their round.
-        let (shelved, ready) = mpsc::channel(cap.max(1));
+        let (shelved, ready) = mpsc::channel(cap);
         let shelf = self.shelf.clone();
         let feed = source
             .map(move |pending| {
@@ -70,7 +72,8 @@ impl<R: Remote> SafeWrite<'_, R> {
         let (_, ()) = futures::join!(feed, rounds);
     }
 
-    /// The rounds of [`SafeWrite::flow`], over the pools as they come backed up.
+    /// The rounds of [`SafeWrite::flow`], over the pools as they come backed up, at most
+    /// `cap` (at least one) a round.
     async fn rounds<T: Carried + Send + 'static>(
         &self,
         source: mpsc::Receiver<Shelved<T>>,
@@ -95,7 +98,7 @@ impl<R: Remote> SafeWrite<'_, R> {
         let mut ahead: Option<Read<T>> = None;
         loop {
             // What is ready now joins the next round.
-            take_arrivals(&mut source, &mut open, &mut queue, &mut ended, cap.max(1));
+            take_arrivals(&mut source, &mut open, &mut queue, &mut ended, cap);
             if !queue.backing.is_empty() && Instant::now() >= queue.due {
                 queue.ready.append(&mut queue.backing);
             }
@@ -106,7 +109,7 @@ impl<R: Remote> SafeWrite<'_, R> {
                     open: &mut open,
                     queue: &mut queue,
                     ended: &mut ended,
-                    cap: cap.max(1),
+                    cap,
                 };
                 ahead = self.send_reading_ahead(read, &mut pipe, stop).await;
                 ended.ends.drain(..).for_each(&mut out);
@@ -129,12 +132,9 @@ impl<R: Remote> SafeWrite<'_, R> {
             // round of at most `cap` and them) stays within one page, the writes awaiting it
             // stay within the rest of the page: this round takes only what fits with them, or,
             // once they fill it, they are read back on their own while these go.
-            let keep = PAGE_SIZE.saturating_sub(cap.max(1)).max(1);
+            let keep = PAGE_SIZE.saturating_sub(cap).max(1);
             let room = keep.saturating_sub(ended.sent.len());
-            let direct = take_direct(
-                &mut queue,
-                if room == 0 { keep } else { room }.min(cap.max(1)),
-            );
+            let direct = take_direct(&mut queue, if room == 0 { keep } else { room }.min(cap));
             if !direct.is_empty() {
                 let back = match room {
                     0 => std::mem::take(&mut ended.sent),
@@ -157,7 +157,7 @@ impl<R: Remote> SafeWrite<'_, R> {
                 ended.ends.drain(..).for_each(&mut out);
                 continue;
             }
-            if timers && open && queue.ready.len() < cap.max(1) {
+            if timers && open && queue.ready.len() < cap {
                 let until = *filling.get_or_insert_with(|| Instant::now() + FILL_WAIT);
                 if Instant::now() < until {
                     let more = std::pin::pin!(source.next());
@@ -177,7 +177,7 @@ impl<R: Remote> SafeWrite<'_, R> {
             filling = None;
             // At most `cap` a round (pools due after a backoff may have joined), so its
             // re-read, with the read-back of the round before, stays within one page.
-            let round = take_round(&mut queue, cap.max(1));
+            let round = take_round(&mut queue, cap);
             let (read, later) = self.reread(round, stop, &mut ended).await;
             ended.ends.drain(..).for_each(&mut out);
             requeue(&mut queue, Next::first(later));
