@@ -8,9 +8,10 @@ use live::{create_pool, default_template, read_pool, server, unique};
 use pretty_assertions::assert_eq;
 use serde_json::{Value, json};
 
-/// A kubernetes template as an old release shipped it, customised by its user: some
-/// variables missing, the image, namespace and env defaults changed.
-fn stale_kubernetes() -> Value {
+/// Today's kubernetes default less three variables, customised (image, namespace, env):
+/// a two-way merge (`--base none`) brings the missing three back.
+/// (Not the harness's `live::stale_kubernetes`, which drops one unwired variable.)
+fn kubernetes_less_three_customised() -> Value {
     let mut template = default_template("kubernetes");
     let vars = template["variables"]["properties"].as_object_mut().unwrap();
     for gone in [
@@ -39,7 +40,7 @@ fn stale_kubernetes() -> Value {
 #[test]
 fn update_merges_default_keeps_customisations_and_is_idempotent() {
     let name = unique("k8s-stale");
-    create_pool(&name, "kubernetes", &stale_kubernetes());
+    create_pool(&name, "kubernetes", &kubernetes_less_three_customised());
 
     // Two-way: its variables were deleted from today's default, which a first run's
     // inferred base would keep deleted as customisations (see tests/first_run.rs).
@@ -96,7 +97,7 @@ fn update_merges_default_keeps_customisations_and_is_idempotent() {
 #[test]
 fn dry_run_shows_diff_and_leaves_server_unchanged() {
     let name = unique("k8s-dry");
-    create_pool(&name, "kubernetes", &stale_kubernetes());
+    create_pool(&name, "kubernetes", &kubernetes_less_three_customised());
     let before = read_pool(&name);
 
     let out = Run::new([
@@ -130,7 +131,7 @@ fn dry_run_shows_diff_and_leaves_server_unchanged() {
 #[test]
 fn json_output_describes_the_change() {
     let name = unique("k8s-json");
-    let stale = stale_kubernetes();
+    let stale = kubernetes_less_three_customised();
     create_pool(&name, "kubernetes", &stale);
     let report = Run::new(["update", &name, "--output", "json", "--base", "none"])
         .live()
@@ -324,7 +325,7 @@ fn deployment_overrides_are_checked() {
 #[test]
 fn a_pool_written_within_its_reads_window_is_not_read_again_first() {
     let name = unique("k8s-window");
-    create_pool(&name, "kubernetes", &stale_kubernetes());
+    create_pool(&name, "kubernetes", &kubernetes_less_three_customised());
     let dir = tempfile::TempDir::new().expect("dir");
     let file = dir.path().join("default.json");
     std::fs::write(&file, default_template("kubernetes").to_string()).expect("template file");
