@@ -14,6 +14,9 @@ pub(crate) struct Sent {
     /// Header names (lowercase) and values, in order.
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
+    /// The connection it came on: the raw server numbers them as it accepts them (0 from
+    /// anything else).
+    pub conn: usize,
 }
 
 impl Sent {
@@ -53,6 +56,7 @@ pub(crate) fn read_request(reader: &mut BufReader<TcpStream>) -> Option<Sent> {
         line: line.trim_end().to_string(),
         headers,
         body,
+        conn: 0,
     })
 }
 
@@ -60,20 +64,21 @@ pub(crate) fn read_request(reader: &mut BufReader<TcpStream>) -> Option<Sent> {
 pub(crate) type Seen = Arc<Mutex<Vec<Sent>>>;
 
 /// A raw HTTP/1.1 server on 127.0.0.1: `answer(request line, i-th request)` gives the
-/// bytes to write and whether to close the connection after them. Returns its API URL and
-/// every request it saw.
+/// bytes to write and whether to close the connection after them; it never closes an idle
+/// connection. Returns its API URL and every request it saw.
 pub(crate) fn raw_server(answer: fn(&str, usize) -> (String, bool)) -> (String, Seen) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}/api", listener.local_addr().unwrap());
     let seen: Seen = Arc::default();
     let log = seen.clone();
     std::thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
+        for (conn, stream) in listener.incoming().flatten().enumerate() {
             let log = log.clone();
             std::thread::spawn(move || {
                 let mut reader = BufReader::new(stream.try_clone().unwrap());
                 let mut stream = stream;
-                while let Some(sent) = read_request(&mut reader) {
+                while let Some(mut sent) = read_request(&mut reader) {
+                    sent.conn = conn;
                     let line = sent.line.clone();
                     let n = {
                         let mut log = log.lock().unwrap();

@@ -24,6 +24,7 @@ mod history_inference;
 mod hostile_servers;
 mod input_bounds;
 mod interrupts;
+mod keep_alive;
 mod listing_churn;
 mod markdown_report;
 mod offline_commands;
