@@ -61,15 +61,8 @@ class FloorRows:
         --templates)."""
         async def dump():
             async with httpx.AsyncClient(base_url=self.api, timeout=60) as client:
-                pools = []
-                while True:
-                    r = await client.post("/work_pools/filter",
-                                          json={"limit": 200, "offset": len(pools)})
-                    r.raise_for_status()
-                    pools += r.json()
-                    if len(r.json()) < 200:
-                        return {p["name"]: p["base_job_template"] for p in pools
-                                if not p["name"].lower().startswith("prefect")}
+                return {p["name"]: p["base_job_template"] for p in await self._pools(client)
+                        if not p["name"].lower().startswith("prefect")}
         path = self.work / f"{name}.json"
         path.write_text(json.dumps(asyncio.run(dump())))
         return path
@@ -98,11 +91,8 @@ class FloorRows:
         # Each pair's poolsync gets a backup folder of its own, all removed after the pairs:
         # removing one just before a run made ext4 look for free inodes past the ones just
         # freed (13% of poolsync's CPU in a profile), which a user's first run never meets.
-        state = self.env["XDG_STATE_HOME"]
         for i in range(k):
-            self.env["XDG_STATE_HOME"] = str(self.work / f"state-pair-{i}")
-            s, wall, proc = self.poolsync_json()
-            self.env["XDG_STATE_HOME"] = state
+            s, wall, proc = self.poolsync_json(state=self.work / f"state-pair-{i}")
             if s["outcomes"]["updated"] != n or proc.returncode != 0:
                 bad.append(f"poolsync updated {s['outcomes']['updated']} of {n}")
             floor_to(stale)

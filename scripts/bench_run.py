@@ -18,12 +18,11 @@ import httpx
 
 from bench_floor import FloorRows
 from bench_report import log, print_report
-from seed_pools import TYPES
+from seed_pools import TYPES, request
 
 REPO = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
 PREFIX = "bench"
-RETRY = {408, 429, 502, 503}
 RSS_WRAPPER = """
 import os, subprocess, sys
 p = subprocess.Popen(sys.argv[2:])
@@ -122,9 +121,15 @@ class Bench(FloorRows):
 
     # ---- helpers -------------------------------------------------------------------
 
-    def run(self, cmd, timed=True, check=True, stdout=subprocess.PIPE, api=None, **kw):
-        """Runs cmd (PREFECT_API_URL = api when given, else the bench server)."""
-        env = self.env if api is None else dict(self.env, PREFECT_API_URL=api)
+    def run(self, cmd, timed=True, check=True, stdout=subprocess.PIPE, api=None, state=None,
+            **kw):
+        """Runs cmd (PREFECT_API_URL = api when given, else the bench server; poolsync's
+        backups under XDG_STATE_HOME = state when given, else the bench's own folder)."""
+        env = dict(self.env)
+        if api is not None:
+            env["PREFECT_API_URL"] = api
+        if state is not None:
+            env["XDG_STATE_HOME"] = str(state)
         start = time.perf_counter()
         proc = subprocess.run(cmd, env=env, stdout=stdout, stderr=subprocess.PIPE,
                               text=True, **kw)
@@ -135,36 +140,26 @@ class Bench(FloorRows):
             raise SystemExit(1)
         return proc, wall
 
+    async def _pools(self, client):
+        """Every pool on the bench server, page by page."""
+        pools = []
+        while True:
+            r = await request(client, "POST", "/work_pools/filter",
+                                    json={"limit": 200, "offset": len(pools)})
+            r.raise_for_status()
+            pools += r.json()
+            if len(r.json()) < 200:
+                return pools
+
     async def _reset(self):
         async with httpx.AsyncClient(base_url=self.api, timeout=60) as client:
-            async def request(method, url, **kw):
-                for attempt in range(10):
-                    try:
-                        r = await client.request(method, url, **kw)
-                    except httpx.TransportError as e:  # a dropped keep-alive connection
-                        if attempt == 9:
-                            raise
-                        log(f"{method} {url}: {e!r}, retrying")
-                    else:
-                        if r.status_code not in RETRY:
-                            return r
-                    await asyncio.sleep(0.1 * 2**attempt)
-                return r
-
-            names = []
-            while True:
-                r = await request("POST", "/work_pools/filter",
-                                  json={"limit": 200, "offset": len(names)})
-                page = [p["name"] for p in r.json()]
-                names += page
-                if len(page) < 200:
-                    break
+            names = [p["name"] for p in await self._pools(client)]
             # One at a time: concurrent deletes on SQLite starve each other with 503s.
             gate = asyncio.Semaphore(1)
 
             async def delete(name):
                 async with gate:
-                    r = await request("DELETE", f"/work_pools/{name}")
+                    r = await request(client, "DELETE", f"/work_pools/{name}")
                     if r.status_code not in (204, 404):
                         raise SystemExit(f"bench: DELETE {name}: {r.status_code} {r.text[:200]}")
 
@@ -192,10 +187,10 @@ class Bench(FloorRows):
             raise SystemExit(f"bench: expected {count} pools after seeding, found {have}")
         log(f"re-seeded: {deleted} pools deleted, {have} pools created ({count - fresh} stale)")
 
-    def poolsync_json(self, *extra, concurrency=None, api=None):
+    def poolsync_json(self, *extra, concurrency=None, api=None, state=None):
         cmd = [self.args.poolsync, "update", "--all", "--output", "json",
                "--concurrency", str(concurrency or self.args.concurrency), *extra]
-        proc, wall = self.run(cmd, check=False, api=api)
+        proc, wall = self.run(cmd, check=False, api=api, state=state)
         lines = proc.stdout.strip().splitlines()
         summary = json.loads(lines[-1]).get("summary") if lines else None
         if summary is None:

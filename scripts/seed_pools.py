@@ -84,10 +84,18 @@ def customise(template: dict, pool_type: str, index: int) -> dict:
 
 
 async def request(client: httpx.AsyncClient, method: str, url: str, **kw) -> httpx.Response:
+    """One request, retried (10 tries, backing off from 0.1 s) over the statuses of RETRY and a
+    dropped keep-alive connection."""
     for attempt in range(10):
-        response = await client.request(method, url, **kw)
-        if response.status_code not in RETRY:
-            return response
+        try:
+            response = await client.request(method, url, **kw)
+        except httpx.TransportError as e:
+            if attempt == 9:
+                raise
+            print(f"seed_pools: {method} {url}: {e!r}, retrying", file=sys.stderr, flush=True)
+        else:
+            if response.status_code not in RETRY:
+                return response
         await asyncio.sleep(0.1 * 2**attempt)
     return response
 

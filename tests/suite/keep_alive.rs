@@ -39,17 +39,12 @@ fn a_connection_idle_for_five_seconds_is_not_reused() {
     let out = Run::new(["update", POOL, "--dry-run"]).api(&url).run();
     out.code(0);
     let sent = seen.lock().expect("log").clone();
-    let reads: Vec<_> = sent
-        .iter()
-        .filter(|r| r.line.starts_with("GET /api/work_pools/"))
+    let reads: Vec<usize> = (0..sent.len())
+        .filter(|&i| sent[i].line.starts_with("GET /api/work_pools/"))
         .collect();
     assert_eq!(reads.len(), 2, "{sent:?}");
-    let retried = reads[1];
-    let earlier: Vec<usize> = sent
-        .iter()
-        .take_while(|r| !std::ptr::eq(*r, retried))
-        .map(|r| r.conn)
-        .collect();
+    let retried = &sent[reads[1]];
+    let earlier: Vec<usize> = sent[..reads[1]].iter().map(|r| r.conn).collect();
     assert!(
         !earlier.contains(&retried.conn),
         "the read after 5 s idle went on connection {} of {earlier:?}",

@@ -210,7 +210,8 @@ impl WriteLimit {
     }
 
     /// One more write of the flight being counted ended; at its last, a flight refused all
-    /// but some settles the concurrency at what was not refused.
+    /// but some settles the concurrency at the most of its writes in flight at once, less
+    /// those refused.
     fn count_flight(&mut self, ticket: Ticket, collided: bool) {
         let Some(flight) = self.flight.as_mut().filter(|f| f.epoch == ticket.epoch) else {
             return;
