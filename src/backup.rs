@@ -139,12 +139,80 @@ pub(crate) fn dir_or_default(flag: Option<&Path>) -> Result<PathBuf> {
 /// Writes a backup atomically and durably (mode 0600); returns its path. A kill at any
 /// moment leaves either no file or the whole file, never a torn one.
 pub fn write(dir: &Path, backup: &Backup) -> Result<PathBuf> {
-    let name = backup.pool_name().unwrap_or("unnamed");
-    let folder = pool_dir(dir, &backup.api_url, name);
+    let draft = Draft {
+        poolsync_backup: backup.poolsync_backup,
+        created: backup.created.clone(),
+        api_url: &backup.api_url,
+        pool: &backup.pool,
+        default: backup.default.as_ref(),
+        merged: backup.merged.as_ref(),
+        kind: backup.kind,
+        base: backup.base.as_ref(),
+        base_origin: backup.base_origin.as_deref(),
+        restored: backup.restored.as_deref(),
+        confirmed: backup.confirmed,
+    };
+    write_draft(dir, backup.pool_name().unwrap_or("unnamed"), &draft)
+}
+
+/// A backup as it is written: the fields of [`Backup`] (which reads the file back), in its
+/// order, borrowed from the write that makes it, so the pool as read, the default, the merge
+/// and its base are written out, not copied first.
+#[derive(Debug, Serialize)]
+pub struct Draft<'a, P> {
+    /// Format version.
+    pub poolsync_backup: u32,
+    /// When it was written (UTC, RFC 3339).
+    pub created: String,
+    /// The API the pool lives on.
+    pub api_url: &'a str,
+    /// The pool exactly as the server returned it before the write.
+    pub pool: &'a P,
+    /// The default template merged in.
+    pub default: Option<&'a Value>,
+    /// The template that was about to be written.
+    pub merged: Option<&'a Value>,
+    /// Which command wrote it.
+    pub kind: WriteKind,
+    /// The base template the merge used, if any.
+    pub base: Option<&'a Value>,
+    /// Where `base` came from, stored as `base_source`.
+    #[serde(rename = "base_source")]
+    pub base_origin: Option<&'a str>,
+    /// For a rollback: the `created` time of the backup it restored.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub restored: Option<&'a str>,
+    /// False when written: [`confirm`]'s rename makes it true.
+    pub confirmed: bool,
+}
+
+impl<'a, P> Draft<'a, P> {
+    /// A new, unconfirmed backup of `pool` (as read from `api_url`), version 1, made now.
+    pub fn new(api_url: &'a str, pool: &'a P, kind: WriteKind) -> Draft<'a, P> {
+        Draft {
+            poolsync_backup: 1,
+            created: chrono::Utc::now().to_rfc3339(),
+            api_url,
+            pool,
+            default: None,
+            merged: None,
+            kind,
+            base: None,
+            base_origin: None,
+            restored: None,
+            confirmed: false,
+        }
+    }
+}
+
+/// Writes `draft`, the backup of the pool `name`, atomically and durably (mode 0600);
+/// returns its path (see [`write`]).
+pub fn write_draft<P: Serialize>(dir: &Path, name: &str, draft: &Draft<'_, P>) -> Result<PathBuf> {
+    let folder = pool_dir(dir, draft.api_url, name);
     atomic::create_private_dir(&folder).map_err(atomic::io_error(&folder))?;
     let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S%.6fZ");
     let path = folder.join(format!("{stamp}.json"));
-    atomic::write(&path, &encode(backup)?)?;
+    atomic::write(&path, &encode(draft)?)?;
     Ok(path)
 }
 
@@ -182,7 +250,7 @@ fn is_confirmed(path: &Path) -> bool {
         .is_some_and(|n| n.ends_with(CONFIRMED))
 }
 
-fn encode(backup: &Backup) -> Result<Vec<u8>> {
+fn encode(backup: &impl Serialize) -> Result<Vec<u8>> {
     serde_json::to_vec_pretty(backup).map_err(|e| Error::Shape {
         input: "backup".into(),
         message: e.to_string(),

@@ -151,7 +151,7 @@ impl Printer {
         match self.format {
             Format::Json | Format::JsonPatch => {
                 // One write per line: a report's Display would go out in many small ones.
-                let mut line = json_report(&report).to_string();
+                let mut line = json_report(&report);
                 line.push('\n');
                 self.bar
                     .suspend(|| std::io::stdout().lock().write_all(line.as_bytes()))

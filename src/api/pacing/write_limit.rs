@@ -13,15 +13,16 @@
 //! - A `503` to a write that overlapped another write of ours is a collision with our own
 //!   write: the server took the other one. The second such collision at or below the level
 //!   of an earlier one settles the server's concurrency: the limit never again goes past one
-//!   below it, and the probing stops (a SQLite server, which takes one writer, costs two
-//!   collisions per run, not one every ~16 writes).
+//!   below it, and the probing stops (not one collision every ~16 writes).
 //! - A flight of writes of which the server refused all but some (a collision each) shows
 //!   what it takes at once: when the last write of the flight the first collision came in
 //!   ends, two or more collisions, and not all refused, settle the concurrency at the most
 //!   of its writes in flight at once less those refused: a flight of three on a SQLite
-//!   server, two refused, settles at one. A write that ended before another of the flight
-//!   started was never in flight with it, so the two do not count as taken at once.
-//!   A flight refused whole (a server restarting) settles nothing.
+//!   server, two refused, settles at one. So does a flight of two, one refused and one
+//!   taken: a SQLite server costs one collision per run (its slow start's first flight of
+//!   two), not two. A write that ended before another of the flight started was never in
+//!   flight with it, so the two do not count as taken at once. A flight refused whole (a
+//!   server restarting) settles nothing.
 //! - [`Ticket::collided`] tells the caller when a `503` was such a collision: its retry may go
 //!   as soon as the write it collided with ends, not after a backoff.
 //!
@@ -119,7 +120,7 @@ impl WriteLimit {
         (self.limit.floor() as usize).clamp(1, self.ceiling())
     }
 
-    /// The concurrency the server showed it takes, once two collisions settled it.
+    /// The concurrency the server showed it takes, once collisions settled it.
     #[cfg(test)]
     pub(super) fn settled(&self) -> Option<usize> {
         self.settled
@@ -169,12 +170,17 @@ impl WriteLimit {
         if collided {
             self.collide(level);
             // Its flight: itself and the writes still in flight.
-            self.flight = Some(Flight {
+            let flight = Flight {
                 epoch: ticket.epoch,
                 size: (self.in_flight + 1).max(ticket.others + 1),
                 pending: self.in_flight,
                 collisions: 1,
-            });
+            };
+            match flight.pending {
+                // The others of its flight ended before it: the flight is done.
+                0 => self.flight_done(flight),
+                _ => self.flight = Some(flight),
+            }
         }
         self.contended_at = Some(self.limit);
         self.limit = (self.limit / 2.0).max(1.0);
@@ -224,7 +230,19 @@ impl WriteLimit {
         }
         let done = *flight;
         self.flight = None;
-        if done.collisions >= SETTLE_AFTER as usize && done.collisions < done.size {
+        self.flight_done(done);
+    }
+
+    /// The last write of a flight with a collision ended: a flight refused all but some
+    /// settles the concurrency at the most of its writes in flight at once, less those
+    /// refused.
+    fn flight_done(&mut self, done: Flight) {
+        // One of two refused, the other taken: the server takes one writer at a time. That
+        // settles at once: a second collision to confirm it would cost as much as the first,
+        // and a server that takes more writers does not refuse the second of two for
+        // contention (a restart refuses both, which settles nothing).
+        let one_of_two = done.size == 2 && done.collisions == 1;
+        if (done.collisions >= SETTLE_AFTER as usize || one_of_two) && done.collisions < done.size {
             self.settle(done.size - done.collisions);
         }
     }

@@ -5,6 +5,9 @@ use crate::commands::outcome::{Outcome, Report};
 use crate::commands::tally::Tally;
 use poolsync_engine::diff;
 use poolsync_engine::display::escape;
+use poolsync_engine::finding::Finding;
+use poolsync_engine::merge::{KeptOut, Upstream};
+use serde::Serialize;
 use serde_json::{Value, json};
 
 /// One row of the batch table.
@@ -81,26 +84,53 @@ pub(super) fn patch(report: &Report) -> Value {
     }
 }
 
-pub(super) fn json_report(report: &Report) -> Value {
-    json!({
-        "pool": report.pool,
-        "type": report.pool_type,
-        "outcome": report.outcome,
-        "changed": matches!(report.outcome, Outcome::Updated | Outcome::WouldChange),
-        "patch": patch(report),
-        "warnings": report.warnings(),
-        "violations": report.violations(),
-        "upstream": report.upstream(),
-        "kept_out": report.kept_out(),
-        "base": report.origin().map(poolsync_engine::history::Origin::to_json),
-        "merged": report.template(),
-        "error": report.error.as_ref().map(ToString::to_string),
-        "note": report.note,
-        "deployments": report.deployments().map(|checked| json!({
-            "counts": checked.counts(),
-            "findings": checked.findings,
-        })),
-    })
+/// One pool's JSON object, serialized straight from the report: its templates are written
+/// out, not copied into a new value first.
+pub(super) fn json_report(report: &Report) -> String {
+    #[derive(Serialize)]
+    struct Line<'a> {
+        pool: &'a str,
+        #[serde(rename = "type")]
+        pool_type: Option<&'a str>,
+        outcome: Outcome,
+        changed: bool,
+        patch: Value,
+        warnings: &'a [Finding],
+        violations: &'a [Finding],
+        upstream: &'a [Upstream],
+        kept_out: &'a [KeptOut],
+        base: Option<Value>,
+        merged: Option<&'a Value>,
+        error: Option<String>,
+        note: Option<&'a str>,
+        deployments: Option<Value>,
+    }
+    let line = Line {
+        pool: &report.pool,
+        pool_type: report.pool_type.as_deref(),
+        outcome: report.outcome,
+        changed: matches!(report.outcome, Outcome::Updated | Outcome::WouldChange),
+        patch: patch(report),
+        warnings: report.warnings(),
+        violations: report.violations(),
+        upstream: report.upstream(),
+        kept_out: report.kept_out(),
+        base: report
+            .origin()
+            .map(poolsync_engine::history::Origin::to_json),
+        merged: report.template(),
+        error: report.error.as_ref().map(ToString::to_string),
+        note: report.note.as_deref(),
+        deployments: report.deployments().map(|checked| {
+            json!({
+                "counts": checked.counts(),
+                "findings": checked.findings,
+            })
+        }),
+    };
+    // Every field is a JSON value, a string or a derived record: nothing here fails to
+    // serialize.
+    serde_json::to_string(&line).unwrap_or_default()
 }
 
 #[cfg(test)]

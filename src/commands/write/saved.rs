@@ -7,7 +7,7 @@
 use super::item::{Item, Saved};
 use super::{Carried, Pending, Written};
 use crate::api::WorkPool;
-use crate::backup::{self, Backup};
+use crate::backup::{self, Draft};
 use crate::error::{Error, Result};
 use std::path::PathBuf;
 
@@ -72,19 +72,17 @@ impl Shelf {
         if item.backed_up_as(pool) {
             return Ok(());
         }
-        // Never a stand-in: a pool that cannot be serialised is not backed up, nor written.
-        let value = serde_json::to_value(pool).map_err(|source| Error::Json {
-            input: format!("work pool {:?} as read", pool.name),
-            source,
-        })?;
         let record = &item.pending.record;
-        let mut backup = Backup::new(&self.base_url, value, record.kind);
-        backup.default = record.default.as_deref().cloned();
-        backup.base = record.base.as_deref().cloned();
-        backup.base_origin = record.base_origin.clone();
-        backup.restored = record.restored.clone();
-        backup.merged = Some(item.pending.template().clone());
-        let path = backup::write(dir, &backup)?;
+        let draft = Draft {
+            default: record.default.as_deref(),
+            base: record.base.as_deref(),
+            base_origin: record.base_origin.as_deref(),
+            restored: record.restored.as_deref(),
+            merged: Some(item.pending.template()),
+            ..Draft::new(&self.base_url, pool, record.kind)
+        };
+        // Never a stand-in: a pool that cannot be serialised is not backed up, nor written.
+        let path = backup::write_draft(dir, &pool.name, &draft)?;
         let moved = (pool != &item.pending.pool).then(|| pool.clone());
         if let Some(older) = item.backup.replace(Saved { path, moved }) {
             // An unconfirmed backup of the same template, one read older: no longer needed.

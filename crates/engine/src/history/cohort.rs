@@ -10,7 +10,7 @@
 
 use crate::template::placeholders;
 use serde_json::{Map, Value};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 fn variables(template: &Value) -> Option<&Map<String, Value>> {
     template.pointer("/variables/properties")?.as_object()
@@ -23,32 +23,36 @@ pub(super) fn decide(base: &mut Value, current: &Value, candidates: &[&Value]) {
     let ours: BTreeSet<&str> = variables(current)
         .map(|p| p.keys().map(String::as_str).collect())
         .unwrap_or_default();
-    let pattern = |name: &str| -> Vec<bool> {
-        candidates
-            .iter()
-            .map(|c| variables(c).is_some_and(|p| p.contains_key(name)))
-            .collect()
-    };
-    let all: BTreeSet<&str> = candidates
+    let defined: Vec<Option<&Map<String, Value>>> =
+        candidates.iter().map(|c| variables(c)).collect();
+    // Each variable's pattern (which candidates define it), worked out once: a cohort is
+    // the variables of one pattern.
+    let patterns: BTreeMap<&str, Vec<bool>> = defined
         .iter()
-        .filter_map(|c| variables(c))
+        .flatten()
         .flat_map(|p| p.keys().map(String::as_str))
+        .map(|name| {
+            let pattern = defined
+                .iter()
+                .map(|p| p.is_some_and(|p| p.contains_key(name)))
+                .collect();
+            (name, pattern)
+        })
         .collect();
-    for name in all.iter().filter(|n| !ours.contains(**n)) {
-        let mine = pattern(name);
-        let cohort = all.iter().filter(|other| pattern(other) == mine).count();
+    let mut cohorts: BTreeMap<&[bool], (usize, bool)> = BTreeMap::new();
+    for (name, pattern) in &patterns {
+        let cohort = cohorts.entry(pattern.as_slice()).or_default();
+        cohort.0 += 1;
+        cohort.1 |= ours.contains(name);
+    }
+    for (name, mine) in patterns.iter().filter(|(n, _)| !ours.contains(**n)) {
+        let (cohort, cohort_held) = cohorts.get(mine.as_slice()).copied().unwrap_or_default();
         // Every candidate defines it, or it came alone: nothing to tell by.
         if mine.iter().all(|has| *has) || cohort < 2 {
             continue;
         }
-        let cohort_held = all
-            .iter()
-            .filter(|other| ours.contains(**other))
-            .any(|other| pattern(other) == mine);
         if cohort_held {
-            let schema = candidates
-                .iter()
-                .find_map(|c| variables(c).and_then(|p| p.get(*name)));
+            let schema = defined.iter().flatten().find_map(|p| p.get(*name));
             if let (Some(schema), Some(Value::Object(props))) =
                 (schema, base.pointer_mut("/variables/properties"))
             {

@@ -51,23 +51,24 @@ fn walk(value: &Value, at: String, out: &mut Features) {
     }
 }
 
-/// How a candidate's features compare with a pool's.
+/// How a candidate's features compare with a pool's, by the candidate's pointers (borrowed:
+/// a fit is worked out for every candidate of every pool).
 #[derive(Debug, Clone, Default)]
-pub(super) struct Fit {
+pub(super) struct Fit<'a> {
     /// The candidate's features the pool holds equal.
-    pub matched: AHashSet<String>,
+    pub matched: AHashSet<&'a str>,
     /// The pool's features the candidate lacks (the user's additions, or a newer origin's).
     pub extra: usize,
     /// The candidate's features the pool lacks (the user's deletions, or what the origin
     /// never had).
     pub lacking: usize,
     /// The variables the candidate defines and the pool does not.
-    pub missing_variables: Vec<String>,
+    pub missing_variables: Vec<&'a str>,
     /// The variables the candidate and the pool both define.
-    pub shared_variables: AHashSet<String>,
+    pub shared_variables: AHashSet<&'a str>,
 }
 
-impl Fit {
+impl Fit<'_> {
     /// How well the candidate explains the pool: matched features, less the pool's features
     /// it cannot account for.
     pub(super) fn rank(&self) -> i64 {
@@ -75,33 +76,35 @@ impl Fit {
     }
 }
 
+/// The variable a feature's pointer names, when it is a variable's schema.
+fn variable(pointer: &str) -> Option<&str> {
+    pointer
+        .strip_prefix("/variables/properties/")
+        .filter(|name| !name.contains('/'))
+}
+
 /// How a candidate fits `pool` (the features of each, from [`features`]).
-pub(super) fn fit(theirs: &Features, pool: &Features) -> Fit {
+pub(super) fn fit<'a>(theirs: &'a Features, pool: &Features) -> Fit<'a> {
     let mut out = Fit::default();
     for (pointer, value) in theirs {
         match pool.get(pointer) {
-            Some(mine) if mine == value => {
-                out.matched.insert(pointer.clone());
+            Some(mine) => {
+                if mine == value {
+                    out.matched.insert(pointer.as_str());
+                }
+                if let Some(name) = variable(pointer) {
+                    out.shared_variables.insert(name);
+                }
             }
-            Some(_) => {}
             None => {
                 out.lacking += 1;
-                let name = pointer.strip_prefix("/variables/properties/");
-                if let Some(name) = name.filter(|n| !n.contains('/')) {
-                    out.missing_variables.push(name.to_string());
+                if let Some(name) = variable(pointer) {
+                    out.missing_variables.push(name);
                 }
             }
         }
     }
     out.extra = pool.keys().filter(|p| !theirs.contains_key(*p)).count();
-    out.shared_variables = theirs
-        .keys()
-        .filter_map(|p| p.strip_prefix("/variables/properties/"))
-        .filter(|name| {
-            !name.contains('/') && pool.contains_key(&format!("/variables/properties/{name}"))
-        })
-        .map(str::to_string)
-        .collect();
     out
 }
 
@@ -116,7 +119,8 @@ mod tests {
                           "job_configuration": {"a": "{{ a }}"}});
         let candidate = json!({"variables": {"properties": {"a": {"type": "string", "default": "x"}, "b": {"type": "string"}}},
                                "job_configuration": {"a": "{{ a }}", "b": "{{ b }}"}});
-        let found = fit(&features(&candidate), &features(&pool));
+        let theirs = features(&candidate);
+        let found = fit(&theirs, &features(&pool));
         assert_eq!(found.matched.len(), 3, "{found:?}");
         assert_eq!(found.extra, 1, "the pool's own variable");
         assert_eq!(found.lacking, 2, "b and its placeholder");

@@ -114,7 +114,7 @@ pub fn infer(history: &History, pool_type: &str, current: &Value, default: &Valu
         ));
     }
     let pool = features::features(current);
-    let scored: Vec<(usize, Agreement, Fit)> = candidates
+    let scored: Vec<(usize, Agreement, Fit<'_>)> = candidates
         .iter()
         .enumerate()
         .map(|(i, c)| {
@@ -125,14 +125,14 @@ pub fn infer(history: &History, pool_type: &str, current: &Value, default: &Valu
             )
         })
         .collect();
-    let eligible: Vec<&(usize, Agreement, Fit)> = scored
+    let eligible: Vec<&(usize, Agreement, Fit<'_>)> = scored
         .iter()
         .filter(|(_, a, _)| a.score() >= THRESHOLD)
         .collect();
     // On equal features, more matched leaves (a variable's schema is one feature, so one
     // edited value hides the rest of it), then fewer leaves the pool lacks, then fewer
     // features; candidates are oldest first within a package, so then the later wins.
-    let key = |(i, a, f): &(usize, Agreement, Fit)| {
+    let key = |(i, a, f): &(usize, Agreement, Fit<'_>)| {
         let absent = a.leaves - a.present;
         (
             f.rank(),

@@ -22,9 +22,11 @@
 use super::truthy;
 use crate::finding::Finding;
 use crate::pointer::Pointer;
+use jsonschema::Validator;
 use jsonschema::error::ValidationErrorKind;
 use jsonschema::paths::LocationSegment;
 use serde_json::{Map, Value, json};
+use std::sync::{Arc, Mutex};
 
 /// The violations of every variable default against its own property schema.
 pub(super) fn check(variables: &Map<String, Value>) -> Vec<Finding> {
@@ -47,8 +49,7 @@ pub(super) fn check(variables: &Map<String, Value>) -> Vec<Finding> {
     if defaults.is_empty() {
         return out;
     }
-    let schema = without_required(&preprocess(variables));
-    let validator = match jsonschema::draft202012::options().offline().build(&schema) {
+    let validator = match compiled(variables) {
         Ok(validator) => validator,
         Err(error) => {
             out.push(Finding::violation(
@@ -99,6 +100,51 @@ pub(super) fn check(variables: &Map<String, Value>) -> Vec<Finding> {
         ));
     }
     out
+}
+
+/// How many compiled schemas [`compiled`] keeps.
+const COMPILED_KEPT: usize = 8;
+
+/// The schemas compiled last, by their JSON text, newest first.
+static COMPILED: Mutex<Vec<(String, Arc<Validator>)>> = Mutex::new(Vec::new());
+
+/// The validator of the server's defaults check for `variables`: its schema preprocessed,
+/// without `required`, and without each variable's `default` (an annotation, which no
+/// validation reads), so the pools of one type, which differ in their defaults, share one
+/// compiled schema. Compiling is most of the check's time; the last [`COMPILED_KEPT`] are
+/// kept, so memory stays bounded over any number of pools.
+fn compiled(
+    variables: &Map<String, Value>,
+) -> Result<Arc<Validator>, jsonschema::ValidationError<'static>> {
+    let mut schema = without_required(&preprocess(variables));
+    if let Some(Value::Object(properties)) = schema.get_mut("properties") {
+        for property in properties.values_mut() {
+            if let Some(property) = property.as_object_mut() {
+                property.remove("default");
+            }
+        }
+    }
+    let key = schema.to_string();
+    let kept = |cache: &mut Vec<(String, Arc<Validator>)>| {
+        let at = cache.iter().position(|(k, _)| *k == key)?;
+        let entry = cache.remove(at);
+        let validator = Arc::clone(&entry.1);
+        cache.insert(0, entry);
+        Some(validator)
+    };
+    if let Some(validator) = COMPILED.lock().ok().as_deref_mut().and_then(kept) {
+        return Ok(validator);
+    }
+    let validator = Arc::new(
+        jsonschema::draft202012::options()
+            .offline()
+            .build(&schema)?,
+    );
+    if let Ok(mut cache) = COMPILED.lock() {
+        cache.insert(0, (key, Arc::clone(&validator)));
+        cache.truncate(COMPILED_KEPT);
+    }
+    Ok(validator)
 }
 
 /// The violation, if any, of a default that is a block document reference `{"$ref": ...}`.
