@@ -2,6 +2,7 @@
 //! few by name (`POST /work_pools/filter`), the paged [`listing`] of every pool, and the
 //! client's side of a safe write ([`update`]).
 
+mod decode;
 mod listing;
 mod update;
 
@@ -14,13 +15,14 @@ use super::path::pool_path;
 use crate::api::endpoints::Client;
 use crate::error::{Error, Result};
 use reqwest::{Method, StatusCode};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::{Value, json};
 use std::time::Instant;
 
 /// A work pool, as `GET /work_pools/{name}` and `POST /work_pools/filter` return it
-/// (only the fields poolsync uses).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// (only the fields poolsync uses), read field by field (`decode.rs`): a missing
+/// `base_job_template` reads as null, a missing `updated` as none.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub(crate) struct WorkPool {
     /// The pool's name.
     pub name: String,
@@ -28,10 +30,8 @@ pub(crate) struct WorkPool {
     #[serde(rename = "type")]
     pub pool_type: String,
     /// The stored base job template.
-    #[serde(default)]
     pub base_job_template: Value,
     /// When the pool was last changed (server timestamp).
-    #[serde(default)]
     pub updated: Option<String>,
     /// Every other field, kept so a backup holds the pool exactly as read.
     #[serde(flatten)]
