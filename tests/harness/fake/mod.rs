@@ -250,6 +250,11 @@ impl Fake {
         lock(&self.state).pushback.contention = Some(first);
     }
 
+    /// The PATCH of number `n` (1-based) answers 503, whatever else is in flight.
+    pub(crate) fn refuse_patch(&self, n: usize) {
+        lock(&self.state).pushback.refused_patch = Some(n);
+    }
+
     /// Every PATCH the API answers is answered `hold` after it arrived.
     pub(crate) fn hold_patches(&self, hold: Duration) {
         lock(&self.state).pushback.patch_hold = Some(hold);

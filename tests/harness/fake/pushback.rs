@@ -58,6 +58,8 @@ pub(crate) struct Pushback {
     pub bucket: Option<Bucket>,
     /// Of the first this-many PATCHes, each that arrives while another is in flight gets 503.
     pub contention: Option<usize>,
+    /// The PATCH of this number (1-based) gets 503, whatever else is in flight.
+    pub refused_patch: Option<usize>,
     /// Every PATCH the API answers is held this long (so PATCHes overlap in time).
     pub patch_hold: Option<Duration>,
     /// Every read by names (`POST /work_pools/filter` with a name filter) is held this long.
@@ -100,7 +102,8 @@ impl Pushback {
         }
         if patch {
             let busy = self.log.iter().any(|s| s.accepted_patch() && s.done > now);
-            if self.contention.is_some_and(|n| self.patches <= n) && busy {
+            let contended = self.contention.is_some_and(|n| self.patches <= n) && busy;
+            if contended || self.refused_patch == Some(self.patches) {
                 return Some((
                     503,
                     ResponseTemplate::new(503).set_body_json(

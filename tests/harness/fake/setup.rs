@@ -171,6 +171,11 @@ impl Run {
         self.with(move |fake| fake.contention(first))
     }
 
+    /// 503 to the PATCH of number `n` (see [`Fake::refuse_patch`]).
+    pub(crate) fn refuse_patch(self, n: usize) -> Run {
+        self.with(move |fake| fake.refuse_patch(n))
+    }
+
     /// Every accepted PATCH is answered `hold` after it arrived.
     pub(crate) fn hold_patches(self, hold: Duration) -> Run {
         self.with(move |fake| fake.hold_patches(hold))
