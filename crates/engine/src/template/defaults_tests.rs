@@ -135,3 +135,29 @@ fn default_violation_in_full() {
         )]
     );
 }
+
+/// Pools of one type share a compiled schema (their defaults left out of it): each pool's
+/// own defaults are still what is checked, in any order, and a schema that differs past its
+/// defaults gets its own.
+#[test]
+fn pools_that_differ_in_defaults_share_a_schema_and_keep_their_own_findings() {
+    let schema = |n: Value| {
+        json!({"properties": {
+            "n": {"type": "integer", "minimum": 1, "default": n},
+            "s": {"type": "string", "default": "x"}
+        }})
+    };
+    let bad = vec!["/variables/properties/n/default".to_string()];
+    for _ in 0..3 {
+        assert_eq!(pointers(schema(json!(3))), Vec::<String>::new());
+        assert_eq!(pointers(schema(json!(0))), bad);
+        assert_eq!(pointers(schema(json!("3"))), bad);
+    }
+    // Past its defaults the schema differs: its own check, not the one kept.
+    let wider = json!({"properties": {
+        "n": {"type": "integer", "minimum": -5, "default": 0},
+        "s": {"type": "string", "default": "x"}
+    }});
+    assert_eq!(pointers(wider), Vec::<String>::new());
+    assert_eq!(pointers(schema(json!(0))), bad);
+}
