@@ -30,6 +30,7 @@ use futures::{SinkExt, Stream, StreamExt, stream};
 use prepare::{Gathered, Prepared, Target};
 use shared::Shared;
 use std::io::IsTerminal;
+use std::task::Poll;
 
 /// Runs `update`; returns the exit code. Each stage is one function, in data-path order.
 pub(super) async fn run(connection: &ConnectionArgs, args: &UpdateArgs, color: bool) -> Result<u8> {
@@ -94,32 +95,51 @@ fn prepare_each<'a>(
     // Groups of at most `concurrency`: the first pools listed are merged, and sent, while
     // the rest of their page is merged, not after it.
     let group = concurrency.clamp(1, chunk.max(1));
-    gather_each(ctx, targets, stop, concurrency)
-        .ready_chunks(group)
-        .map(move |steps| async move {
-            let (mut group, mut listing) = (Vec::new(), Vec::new());
-            for step in steps {
-                match step {
-                    Ok(gathered) => group.push(gathered),
-                    Err(e) => listing.push(e),
-                }
-            }
-            let checked = match group.is_empty() {
-                true => Vec::new(),
-                false => prepare::merge_group(ctx, group).await,
-            };
-            let listing = listing.into_iter().map(Err);
-            stream::iter(checked.into_iter().map(Ok).chain(listing))
-        })
-        .buffered(1)
-        .flatten()
-        .map(move |step| async move {
+    ramped(
+        Box::pin(gather_each(ctx, targets, stop, concurrency)),
+        group,
+    )
+    .map(move |steps| async move {
+        let (mut group, mut listing) = (Vec::new(), Vec::new());
+        for step in steps {
             match step {
-                Ok(checked) => Ok(prepare::finish(ctx, checked).await),
-                Err(e) => Err(e),
+                Ok(gathered) => group.push(gathered),
+                Err(e) => listing.push(e),
             }
-        })
-        .buffered(concurrency)
+        }
+        let checked = match group.is_empty() {
+            true => Vec::new(),
+            false => prepare::merge_group(ctx, group).await,
+        };
+        let listing = listing.into_iter().map(Err);
+        stream::iter(checked.into_iter().map(Ok).chain(listing))
+    })
+    .buffered(1)
+    .flatten()
+    .map(move |step| async move {
+        match step {
+            Ok(checked) => Ok(prepare::finish(ctx, checked).await),
+            Err(e) => Err(e),
+        }
+    })
+    .buffered(concurrency)
+}
+
+/// What `items` has ready, in groups that double from one up to `cap`: the first pool is
+/// merged, and its PATCH sent, on its own, and each group is merged while the one before it
+/// is sent, so the server's first write does not wait for a whole group's merges.
+fn ramped<S: Stream + Unpin>(items: S, cap: usize) -> impl Stream<Item = Vec<S::Item>> {
+    stream::unfold((items.fuse(), 1), move |(mut items, size)| async move {
+        let mut group = vec![items.next().await?];
+        while group.len() < size {
+            let ready = std::future::poll_fn(|cx| Poll::Ready(items.poll_next_unpin(cx)));
+            match ready.await {
+                Poll::Ready(Some(item)) => group.push(item),
+                Poll::Ready(None) | Poll::Pending => break,
+            }
+        }
+        Some((group, (items, (size * 2).min(cap.max(1)))))
+    })
 }
 
 /// Reads each target and finds its default, `concurrency` at once, in the targets' order,
@@ -233,5 +253,47 @@ fn exit_code(
     match listing_error.or(held) {
         Some(error) => Err(error),
         None => Ok(rule.code(tally.failed(), tally.would_change())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures::executor::block_on;
+
+    fn sizes(groups: &[Vec<u32>]) -> Vec<usize> {
+        groups.iter().map(Vec::len).collect()
+    }
+
+    #[test]
+    fn groups_double_from_one_up_to_the_cap() {
+        let groups: Vec<Vec<u32>> = block_on(ramped(stream::iter(0..30), 8).collect());
+        assert_eq!(sizes(&groups), [1, 2, 4, 8, 8, 7]);
+        let order: Vec<u32> = groups.into_iter().flatten().collect();
+        assert_eq!(order, (0..30).collect::<Vec<_>>(), "in the order they came");
+    }
+
+    #[test]
+    fn a_group_takes_only_what_is_ready() {
+        let (tx, rx) = mpsc::unbounded();
+        for i in 0..3 {
+            tx.unbounded_send(i).unwrap();
+        }
+        let mut groups = Box::pin(ramped(rx, 8));
+        let mut next = || block_on(groups.next());
+        assert_eq!(next(), Some(vec![0]));
+        assert_eq!(next(), Some(vec![1, 2]));
+        tx.unbounded_send(3).unwrap();
+        assert_eq!(next(), Some(vec![3]), "one ready, not four awaited");
+        tx.close_channel();
+        assert_eq!(next(), None);
+    }
+
+    #[test]
+    fn a_cap_of_one_or_none_sends_each_alone() {
+        for cap in [0, 1] {
+            let groups: Vec<Vec<u32>> = block_on(ramped(stream::iter(0..4), cap).collect());
+            assert_eq!(sizes(&groups), [1, 1, 1, 1]);
+        }
     }
 }
