@@ -229,7 +229,8 @@ impl<R: Remote> SafeWrite<'_, R> {
     ) -> Option<Read<T>> {
         let (answers, heard) = mpsc::unbounded();
         let patches = direct.len();
-        let by = direct.iter().map(|(_, (by, _))| *by).min()?;
+        let by = direct.iter().map(|(_, (by, _))| *by).min();
+        let by = by.unwrap_or_else(Instant::now);
         let sending = async move {
             let answers = answers;
             futures::join!(
