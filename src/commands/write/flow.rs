@@ -14,7 +14,7 @@ use super::saved::{Shelved, off_thread};
 use super::{
     Carried, Done, Next, Pending, Remote, SafeWrite, Sent, When, Written, settle, verdict,
 };
-use crate::api::{PAGE_SIZE, WriteAttempt};
+use crate::api::PAGE_SIZE;
 use crate::commands::signals::Stop;
 use futures::channel::mpsc;
 use futures::future::{Either, select};
@@ -38,15 +38,6 @@ struct Pipe<'a, T> {
     queue: &'a mut Queue<T>,
     ended: &'a mut Done<T>,
     cap: usize,
-}
-
-/// The PATCHes a read-ahead times itself by: an answer heard for each, how many, the end
-/// of their window, and when a round read ahead is worth its request.
-struct Watch {
-    heard: mpsc::UnboundedReceiver<()>,
-    patches: usize,
-    by: Instant,
-    due: Due,
 }
 
 /// When a round read ahead is worth its request.
@@ -216,15 +207,14 @@ impl<R: Remote> SafeWrite<'_, R> {
         stop: &Stop,
     ) -> Option<Read<T>> {
         let (answers, heard) = mpsc::unbounded();
-        let (patches, by, due) = (read.patches(), read.by, Due::Always);
-        let watch = Watch {
-            heard,
-            patches,
-            by,
-            due,
-        };
+        let (patches, by) = (read.patches(), read.by);
         let sending = self.send(read, stop, Some(answers));
-        self.sort_reading_ahead(sending, watch, pipe, stop).await
+        let reading = self.read_ahead(heard, patches, by, pipe, stop, Due::Always);
+        let ((confirmed, attempts), ahead) = futures::join!(sending, reading);
+        pipe.ended.ends.extend(confirmed);
+        let next = settle(attempts, pipe.ended);
+        requeue(pipe.queue, next);
+        ahead
     }
 
     /// Sends pools in their own read's window (reading back `back` meanwhile, when given);
@@ -241,12 +231,6 @@ impl<R: Remote> SafeWrite<'_, R> {
         let patches = direct.len();
         let by = direct.iter().map(|(_, (by, _))| *by).min();
         let by = by.unwrap_or_else(Instant::now);
-        let watch = Watch {
-            heard,
-            patches,
-            by,
-            due: Due::Past,
-        };
         let sending = async move {
             let answers = answers;
             futures::join!(
@@ -254,20 +238,7 @@ impl<R: Remote> SafeWrite<'_, R> {
                 self.patch_all(direct, stop, Some(&answers))
             )
         };
-        self.sort_reading_ahead(sending, watch, pipe, stop).await
-    }
-
-    /// Runs `sending` (PATCHes that tell `watch` of each answer, and what they confirm)
-    /// beside the read-ahead of the next round; sorts their answers into `pipe`: what
-    /// ended, what to read back, what goes again. Returns the round read ahead, if any.
-    async fn sort_reading_ahead<T: Carried + Send + 'static>(
-        &self,
-        sending: impl Future<Output = (Vec<Written<T>>, Vec<(Item<T>, WriteAttempt)>)>,
-        watch: Watch,
-        pipe: &mut Pipe<'_, T>,
-        stop: &Stop,
-    ) -> Option<Read<T>> {
-        let reading = self.read_ahead(watch, pipe, stop);
+        let reading = self.read_ahead(heard, patches, by, pipe, stop, Due::Past);
         let ((confirmed, attempts), ahead) = futures::join!(sending, reading);
         pipe.ended.ends.extend(confirmed);
         let next = settle(attempts, pipe.ended);
@@ -275,24 +246,21 @@ impl<R: Remote> SafeWrite<'_, R> {
         ahead
     }
 
-    /// The next round's re-read, sent while the `watch`ed PATCHes of the round before go
-    /// (their window ends `by`): once the time they still need, at the pace of their answers so
+    /// The next round's re-read, sent while `patches` PATCHes of the round before go (their
+    /// window ends `by`): once the time they still need, at the pace of their answers so
     /// far, or their window's rest is within one re-read's round trip. None unpaced, none
     /// for a round that is not full while more pools are coming (the loop waits to fill
     /// it), none once a signal came or the round before has ended; with [`Due::Past`], none
     /// unless a pool waiting will be past its own read's window by then.
     async fn read_ahead<T: Carried + Send + 'static>(
         &self,
-        watch: Watch,
+        mut heard: mpsc::UnboundedReceiver<()>,
+        patches: usize,
+        by: Instant,
         pipe: &mut Pipe<'_, T>,
         stop: &Stop,
+        due: Due,
     ) -> Option<Read<T>> {
-        let Watch {
-            mut heard,
-            patches,
-            by,
-            due,
-        } = watch;
         let lead = self.remote.read_lead()?;
         let timers = tokio::runtime::Handle::try_current().is_ok();
         let start = Instant::now();
