@@ -229,8 +229,7 @@ impl<R: Remote> SafeWrite<'_, R> {
     ) -> Option<Read<T>> {
         let (answers, heard) = mpsc::unbounded();
         let patches = direct.len();
-        let by = direct.iter().map(|(_, (by, _))| *by).min();
-        let by = by.unwrap_or_else(Instant::now);
+        let by = direct.iter().map(|(_, (by, _))| *by).min()?;
         let sending = async move {
             let answers = answers;
             futures::join!(
