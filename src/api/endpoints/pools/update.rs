@@ -142,7 +142,7 @@ impl Client {
     /// re-read's round trip (rounds are alike; one answered a little early costs nothing
     /// but a PATCH or two left for a later round), so its answer comes as they end. `None`
     /// when the client paces (a round's slots are booked after the round before) or before
-    /// the first read (the first listing page stands in until a re-read is made).
+    /// the first re-read.
     pub(crate) fn read_lead(&self) -> Option<Duration> {
         if self.transport.interval().is_some() {
             return None;
@@ -224,31 +224,5 @@ impl Client {
     /// Waits `wait` (a retry's backoff, counted as pushback) unless a signal comes first.
     pub(crate) async fn wait(&self, wait: Duration) -> Result<()> {
         self.transport.pause(wait).await
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::config::{Config, Overrides};
-
-    fn client() -> Client {
-        let args = Overrides {
-            api_url: Some("http://127.0.0.1:9/api".into()),
-            ..Overrides::default()
-        };
-        let config = Config::resolve(&args, &|_| None).expect("config");
-        Client::new(&config).expect("client")
-    }
-
-    #[test]
-    fn the_first_listing_page_stands_in_for_a_re_reads_round_trip() {
-        let client = client();
-        assert_eq!(client.read_lead(), None, "no read yet");
-        client.first_read_trip(Duration::from_millis(30));
-        assert_eq!(client.read_lead(), Some(Duration::from_millis(30)));
-        // A later page, slowed by the writes around it, does not move it.
-        client.first_read_trip(Duration::from_millis(300));
-        assert_eq!(client.read_lead(), Some(Duration::from_millis(30)));
     }
 }
