@@ -6,21 +6,16 @@
 //! PATCHes sent in their listing's window), timed to be answered as they end, so the server
 //! does not wait on poolsync between rounds.
 
-mod queue;
-
 use super::item::Item;
 use super::round::Read;
 use super::saved::{Shelved, off_thread};
-use super::{
-    Carried, Done, Next, Pending, Remote, SafeWrite, Sent, When, Written, settle, verdict,
-};
+use super::{Carried, Done, Next, Pending, Remote, SafeWrite, When, Written, settle, verdict};
 use crate::api::PAGE_SIZE;
 use crate::commands::signals::Stop;
 use futures::channel::mpsc;
 use futures::future::{Either, select};
 use futures::stream::FusedStream;
-use futures::{SinkExt, Stream, StreamExt};
-use queue::{Queue, arrive, requeue, take_arrivals, take_direct, take_round};
+use futures::{FutureExt, SinkExt, Stream, StreamExt};
 use std::time::{Duration, Instant};
 
 /// Backups written at once (each on a blocking thread): enough to keep ahead of the PATCHes,
@@ -40,13 +35,13 @@ struct Pipe<'a, T> {
     cap: usize,
 }
 
-/// When a round read ahead is worth its request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Due {
-    /// Always: the pools waiting were not sent in their own read's window.
-    Always,
-    /// Only if a pool waiting will be past its own read's window when the PATCHes end.
-    Past,
+/// The pools waiting to go, and when the ones backing off are due.
+struct Queue<T> {
+    /// To go in the next round.
+    ready: Vec<Item<T>>,
+    /// Backing off after a retried answer, until `due`.
+    backing: Vec<Item<T>>,
+    due: Instant,
 }
 
 impl<R: Remote> SafeWrite<'_, R> {
@@ -146,15 +141,12 @@ impl<R: Remote> SafeWrite<'_, R> {
                     0 => std::mem::take(&mut ended.sent),
                     _ => Vec::new(),
                 };
-                let mut pipe = Pipe {
-                    source: &mut source,
-                    open: &mut open,
-                    queue: &mut queue,
-                    ended: &mut ended,
-                    cap,
-                };
-                ahead = self.send_direct(direct, back, &mut pipe, stop).await;
+                let (confirmed, attempts) =
+                    futures::join!(self.read_back(back), self.patch_all(direct, stop, None));
+                ended.ends.extend(confirmed);
+                let next = settle(attempts, &mut ended);
                 ended.ends.drain(..).for_each(&mut out);
+                requeue(&mut queue, next);
                 continue;
             }
             if queue.ready.is_empty() {
@@ -209,35 +201,7 @@ impl<R: Remote> SafeWrite<'_, R> {
         let (answers, heard) = mpsc::unbounded();
         let (patches, by) = (read.patches(), read.by);
         let sending = self.send(read, stop, Some(answers));
-        let reading = self.read_ahead(heard, patches, by, pipe, stop, Due::Always);
-        let ((confirmed, attempts), ahead) = futures::join!(sending, reading);
-        pipe.ended.ends.extend(confirmed);
-        let next = settle(attempts, pipe.ended);
-        requeue(pipe.queue, next);
-        ahead
-    }
-
-    /// Sends pools in their own read's window (reading back `back` meanwhile, when given);
-    /// unpaced, reads the next round as they are about to end when the pools after them
-    /// will be past their windows by then, so the server does not wait for that re-read.
-    async fn send_direct<T: Carried + Send + 'static>(
-        &self,
-        direct: Vec<(Item<T>, When)>,
-        back: Vec<Sent<T>>,
-        pipe: &mut Pipe<'_, T>,
-        stop: &Stop,
-    ) -> Option<Read<T>> {
-        let (answers, heard) = mpsc::unbounded();
-        let patches = direct.len();
-        let by = direct.iter().map(|(_, (by, _))| *by).min()?;
-        let sending = async move {
-            let answers = answers;
-            futures::join!(
-                self.read_back(back),
-                self.patch_all(direct, stop, Some(&answers))
-            )
-        };
-        let reading = self.read_ahead(heard, patches, by, pipe, stop, Due::Past);
+        let reading = self.read_ahead(heard, patches, by, pipe, stop);
         let ((confirmed, attempts), ahead) = futures::join!(sending, reading);
         pipe.ended.ends.extend(confirmed);
         let next = settle(attempts, pipe.ended);
@@ -249,8 +213,7 @@ impl<R: Remote> SafeWrite<'_, R> {
     /// window ends `by`): once the time they still need, at the pace of their answers so
     /// far, or their window's rest is within one re-read's round trip. None unpaced, none
     /// for a round that is not full while more pools are coming (the loop waits to fill
-    /// it), none once a signal came or the round before has ended; with [`Due::Past`], none
-    /// unless a pool waiting will be past its own read's window by then.
+    /// it), none once a signal came or the round before has ended.
     async fn read_ahead<T: Carried + Send + 'static>(
         &self,
         mut heard: mpsc::UnboundedReceiver<()>,
@@ -258,7 +221,6 @@ impl<R: Remote> SafeWrite<'_, R> {
         by: Instant,
         pipe: &mut Pipe<'_, T>,
         stop: &Stop,
-        due: Due,
     ) -> Option<Read<T>> {
         let lead = self.remote.read_lead()?;
         let timers = tokio::runtime::Handle::try_current().is_ok();
@@ -294,11 +256,7 @@ impl<R: Remote> SafeWrite<'_, R> {
         }
         take_arrivals(pipe.source, pipe.open, pipe.queue, pipe.ended, pipe.cap);
         let full = pipe.queue.ready.len() >= pipe.cap || !*pipe.open;
-        // Past its window when the PATCHes end (a lead past the clock's range: every one).
-        let soon = Instant::now().checked_add(lead);
-        let past = |i: &Item<T>| soon.is_none_or(|soon| i.needs_reread(soon));
-        let needed = due == Due::Always || pipe.queue.ready.iter().any(past);
-        if stop.signal().is_some() || !full || !needed || pipe.queue.ready.is_empty() {
+        if stop.signal().is_some() || !full || pipe.queue.ready.is_empty() {
             return None;
         }
         let round = take_round(pipe.queue, pipe.cap);
@@ -350,5 +308,72 @@ impl<R: Remote> SafeWrite<'_, R> {
             Err(e) if stop.running() => verdict::unread(backing, e, &mut ended.ends),
             _ => queue.ready = backing,
         }
+    }
+}
+
+/// Takes from the queue up to `cap` pools whose own read's window is still open, each with
+/// when its PATCH must leave (the end of that window; no slot is booked).
+fn take_direct<T>(queue: &mut Queue<T>, cap: usize) -> Vec<(Item<T>, When)> {
+    let now = Instant::now();
+    let mut direct = Vec::new();
+    let mut rest = Vec::new();
+    for mut item in queue.ready.drain(..) {
+        if direct.len() < cap
+            && let Some(by) = item.open_window(now)
+        {
+            direct.push((item, (by, None)));
+            continue;
+        }
+        rest.push(item);
+    }
+    queue.ready = rest;
+    direct
+}
+
+/// Moves what the source has ready now into the queue, up to `cap` ready (a pool whose
+/// backup failed ends); `open` turns false at the source's end.
+fn take_arrivals<T>(
+    source: &mut mpsc::Receiver<Shelved<T>>,
+    open: &mut bool,
+    queue: &mut Queue<T>,
+    ended: &mut Done<T>,
+    cap: usize,
+) {
+    while *open && queue.ready.len() < cap {
+        match source.next().now_or_never() {
+            Some(Some(shelved)) => arrive(shelved, queue, ended),
+            Some(None) => *open = false,
+            None => break,
+        }
+    }
+}
+
+/// The pools of the next round: the first `cap` ready.
+fn take_round<T>(queue: &mut Queue<T>, cap: usize) -> Vec<Item<T>> {
+    let mut round = std::mem::take(&mut queue.ready);
+    queue.ready = round.split_off(round.len().min(cap));
+    round
+}
+
+/// Puts a round's pools back in the queue: the late ones first, to go next, the retried
+/// ones to wait out the longest backoff.
+fn requeue<T>(queue: &mut Queue<T>, next: Next<T>) {
+    if !next.backing.is_empty() {
+        let due = Instant::now() + next.wait;
+        queue.due = match queue.backing.is_empty() {
+            true => due,
+            false => queue.due.max(due),
+        };
+    }
+    queue.backing.extend(next.backing);
+    let rest = std::mem::replace(&mut queue.ready, next.now);
+    queue.ready.extend(rest);
+}
+
+/// A pool from the source: backed up, it joins the next round; else it ends.
+fn arrive<T>(shelved: Shelved<T>, queue: &mut Queue<T>, ended: &mut Done<T>) {
+    match shelved {
+        Shelved::Ready(item) => queue.ready.push(*item),
+        Shelved::Ended(written) => ended.ends.push(written),
     }
 }

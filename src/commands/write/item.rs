@@ -43,12 +43,6 @@ impl<T> Item<T> {
         self.pending.read_by.take().filter(|by| *by > now)
     }
 
-    /// Whether its PATCH needs a re-read if it is sent at `at`: its own read's window is
-    /// closed by then (or served already).
-    pub(super) fn needs_reread(&self, at: std::time::Instant) -> bool {
-        self.pending.read_by.is_none_or(|by| by <= at)
-    }
-
     /// The pool's name.
     pub(super) fn name(&self) -> &str {
         &self.pending.pool.name

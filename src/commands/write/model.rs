@@ -62,8 +62,6 @@ struct State {
     /// The template each pool had at its latest read (for a written pool: its read-back).
     seen: HashMap<String, Value>,
     violations: Vec<String>,
-    /// Each request as it was sent: `read <names>` or `patch <name>`.
-    log: Vec<String>,
 }
 
 struct Model {
@@ -73,8 +71,6 @@ struct Model {
     per_read: usize,
     /// Whether the next round's re-read goes before a round's PATCHes (unpaced).
     ahead: bool,
-    /// Whether a PATCH lets other work run before it is sent, as a real one does.
-    yields: bool,
 }
 
 impl Model {
@@ -183,7 +179,6 @@ impl Remote for Model {
     async fn read(&self, names: &[String], _booked: Option<Instant>) -> Result<Fresh> {
         self.tick();
         let mut state = self.state.borrow_mut();
-        state.log.push(format!("read {}", names.join(",")));
         let mut pools = HashMap::new();
         for name in names {
             if let Some(stored) = state.pools.get(name).cloned() {
@@ -203,24 +198,12 @@ impl Remote for Model {
         spent: Tries,
         _when: (Instant, Option<Instant>),
     ) -> WriteAttempt {
-        if self.yields {
-            let mut yielded = false;
-            std::future::poll_fn(|cx| match std::mem::replace(&mut yielded, true) {
-                true => std::task::Poll::Ready(()),
-                false => {
-                    cx.waker().wake_by_ref();
-                    std::task::Poll::Pending
-                }
-            })
-            .await;
-        }
         let answer = self.state.borrow_mut().answers.pop_front();
         let answer = answer.unwrap_or(Answer::Ok);
         if matches!(answer, Answer::Late) {
             return WriteAttempt::Late;
         }
         self.tick();
-        self.state.borrow_mut().log.push(format!("patch {name}"));
         if !self.state.borrow().fresh.contains_key(name) {
             let message = format!("{name}: PATCH sent with no re-read since its last try or wait");
             self.state.borrow_mut().violations.push(message);
@@ -334,7 +317,6 @@ proptest! {
             backups: tempfile::tempdir().expect("backup dir"),
             per_read,
             ahead,
-            yields: false,
         };
         let chunk = names.iter().map(|n| pending(n, &start, listed)).collect();
         let dir = model.backups.path().to_path_buf();
@@ -358,43 +340,4 @@ proptest! {
             }
         }
     }
-}
-
-/// Pools sent in their listing's window, with pools after them past theirs: the round of
-/// those is read while the first ones go, not after them (the server would wait for it).
-#[test]
-fn the_round_after_pools_sent_in_their_listing_window_is_read_while_they_go() {
-    let names = ["p0", "p1", "p2", "p3"];
-    let start = Stored {
-        version: 1,
-        template: json!({"stale": true}),
-    };
-    let state = State {
-        pools: names
-            .iter()
-            .map(|n| (n.to_string(), start.clone()))
-            .collect(),
-        fresh: names[..2].iter().map(|n| (n.to_string(), 1)).collect(),
-        ..State::default()
-    };
-    let model = Model {
-        state: RefCell::new(state),
-        backups: tempfile::tempdir().expect("backup dir"),
-        per_read: usize::MAX,
-        ahead: true,
-        yields: true,
-    };
-    // p0 and p1 within their listing's window, p2 and p3 past theirs.
-    let chunk = (names.iter().enumerate())
-        .map(|(i, n)| pending(n, &start, i < 2))
-        .collect();
-    let dir = model.backups.path().to_path_buf();
-    let writer = SafeWrite::new(&model, Some(&dir), 1);
-    let reports = futures::executor::block_on(writer.chunk(chunk, &Stop::default()));
-
-    assert!(reports.iter().all(|r| r.result.is_ok()), "{reports:?}");
-    let log = model.state.borrow().log.clone();
-    let at = |entry: &str| log.iter().position(|l| l == entry);
-    assert!(at("read p2,p3").is_some(), "{log:?}");
-    assert!(at("read p2,p3") < at("patch p1"), "{log:?}");
 }

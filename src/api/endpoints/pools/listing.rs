@@ -53,7 +53,6 @@ impl Client {
         }
         let reply = self.send(Method::POST, path, Some(&body)).await?;
         let by = window_end(reply.took);
-        self.first_read_trip(reply.took);
         if reply.status == StatusCode::NOT_FOUND {
             let error = self.transport.status_error(Method::POST, path, &reply);
             return Err(self.transport.not_found(error).await);

@@ -113,20 +113,6 @@ impl Client {
         })
     }
 
-    /// Takes a listing page's round trip for the re-reads' until one is made, so the first
-    /// round after the pools sent in their listing's window is read ahead too. Only the
-    /// first: a later page's trip, slowed by the writes around it, would read too early.
-    pub(crate) fn first_read_trip(&self, took: Duration) {
-        let micros = u64::try_from(took.as_micros()).unwrap_or(u64::MAX - 1);
-        let unset = u64::MAX;
-        let _ = (self.last_read_trip).compare_exchange(
-            unset,
-            micros,
-            Ordering::Relaxed,
-            Ordering::Relaxed,
-        );
-    }
-
     /// The window a round's PATCHes are booked in, from its re-read's slot: the re-read's
     /// round trip (the quickest one seen: its window starts at its answer) plus
     /// [`WINDOW_FLOOR`].
