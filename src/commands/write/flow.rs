@@ -2,9 +2,8 @@
 //! fills with everything prepared while the one before it was sent, and one round's re-read
 //! reads back the round before it. Pools whose PATCH must be retried wait out their backoff
 //! while newer pools go on; when due, they join the next round and share its re-read.
-//! Unpaced, the next round's re-read goes while a round's last PATCHes do (or the last
-//! PATCHes sent in their listing's window), timed to be answered as they end, so the server
-//! does not wait on poolsync between rounds.
+//! Unpaced, the next round's re-read goes while a round's last PATCHes do, timed to be
+//! answered as they end, so the server does not wait on poolsync between rounds.
 
 use super::item::Item;
 use super::round::Read;
