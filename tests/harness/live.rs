@@ -7,7 +7,7 @@ use std::process::{Command as StdCommand, Stdio};
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread::sleep;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
 use reqwest::blocking::{Client, RequestBuilder, Response};
@@ -17,7 +17,10 @@ use serde_json::{Value, json};
 /// (`http://127.0.0.1:PORT/api`). `scripts/test` always sets it.
 pub(crate) const API_URL_ENV: &str = "POOLSYNC_TEST_API_URL";
 
-const ATTEMPTS: u32 = 8;
+/// How long `send` keeps retrying a transient answer. The SQLite server answers 503 at once
+/// when a write meets another (its busy timeout does not cover a read upgrading to a write),
+/// and a loaded CI machine running the suite in parallel can keep that up for seconds.
+const RETRY_FOR: Duration = Duration::from_secs(60);
 
 /// A running Prefect server.
 pub(crate) struct Server {
@@ -152,32 +155,28 @@ fn transient(status: StatusCode) -> bool {
 }
 
 /// Send a request, retrying on 502/503/429 and connection errors with a
-/// jittered exponential backoff. Returns the final response and whether an
-/// earlier attempt may have reached the server (so 409/404 can be judged).
+/// jittered exponential backoff for up to `RETRY_FOR`. Returns the final response and
+/// whether an earlier attempt may have reached the server (so 409/404 can be judged).
 #[track_caller]
 pub(crate) fn send(what: &str, build: impl Fn(&Client) -> RequestBuilder) -> (Response, bool) {
+    let start = Instant::now();
     let mut retried = false;
-    let mut last_err = String::new();
-    for attempt in 0..ATTEMPTS {
+    let mut attempt = 0u32;
+    loop {
         if attempt > 0 {
             let base = 100u64 << (attempt - 1).min(4); // 100 ms .. 1.6 s
             let jitter = u64::from(uuid::Uuid::new_v4().as_bytes()[0]) % 100;
             sleep(Duration::from_millis(base + jitter));
         }
+        let more = start.elapsed() < RETRY_FOR;
         match build(client()).send() {
-            Ok(resp) if transient(resp.status()) && attempt + 1 < ATTEMPTS => {
-                last_err = format!("HTTP {}", resp.status());
-                retried = true;
-            }
+            Ok(resp) if transient(resp.status()) && more => retried = true,
             Ok(resp) => return (resp, retried),
-            Err(e) if (e.is_connect() || e.is_timeout()) && attempt + 1 < ATTEMPTS => {
-                last_err = e.to_string();
-                retried = true;
-            }
-            Err(e) => panic!("{what}: request failed: {e}"),
+            Err(e) if (e.is_connect() || e.is_timeout()) && more => retried = true,
+            Err(e) => panic!("{what}: request failed after {attempt} retries: {e}"),
         }
+        attempt += 1;
     }
-    panic!("{what}: gave up after {ATTEMPTS} attempts: {last_err}")
 }
 
 #[track_caller]
