@@ -275,6 +275,7 @@ mod tests {
         let merged = super::super::outcome::Upgrade {
             current: super::super::outcome::Held::compact(&json!({"a": 1})),
             template: json!({"a": 2, "b": 1}),
+            changes: 2,
             origin: Origin::File("b.json".into()),
             warnings: Vec::new(),
             upstream: Vec::new(),

@@ -81,6 +81,9 @@ pub(super) struct Upgrade {
     pub current: Held,
     /// The merged template: what is (or would be) written.
     pub template: Value,
+    /// How many JSON Patch operations turn `current` into `template` (counted at the merge,
+    /// while `current` is a tree).
+    pub changes: usize,
     /// Where the merge's base came from, or why there was none.
     pub origin: Origin,
     /// What the merge noticed.
@@ -204,6 +207,12 @@ impl Report {
     /// The merged template, when a merge ran.
     pub(super) fn template(&self) -> Option<&Value> {
         self.merged.as_ref().map(|m| &m.template)
+    }
+
+    /// How many JSON Patch operations turn the stored template into the merged one (0 when
+    /// no merge ran).
+    pub(super) fn changes(&self) -> usize {
+        self.merged.as_ref().map_or(0, |m| m.changes)
     }
 
     /// Where the merge's base came from, when a merge ran.

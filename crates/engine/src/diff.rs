@@ -67,6 +67,11 @@ pub fn json_patch(old: &Value, new: &Value) -> Value {
     Value::Array(patch.iter().map(operation).collect())
 }
 
+/// How many operations [`json_patch`] has for `old` and `new` (none of them built).
+pub fn changes(old: &Value, new: &Value) -> usize {
+    json_patch::diff(old, new).len()
+}
+
 /// A copy of `value` with every object's keys sorted, recursively (arrays keep their order).
 pub(crate) fn sorted(value: &Value) -> Value {
     match value {
@@ -269,6 +274,8 @@ mod tests {
                 {"op": "remove", "path": "/b"},
             ])
         );
+        assert_eq!(changes(&old, &new), 3, "the count of those operations");
+        assert_eq!(changes(&new, &new), 0);
     }
 
     #[test]

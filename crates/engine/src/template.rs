@@ -19,6 +19,7 @@ use crate::finding::Finding;
 use crate::pointer::Pointer;
 use regex::Regex;
 use serde_json::{Map, Value};
+use std::fmt::Write as _;
 use std::sync::LazyLock;
 
 /// The server's `{{\s*([\w\.\-\[\]$]+)\s*}}`, as it behaves on `json.dumps` output: that text
@@ -69,18 +70,31 @@ fn names_in(text: &str) -> impl Iterator<Item = &str> {
 /// Calls `visit(pointer, text)` for every object key and string inside `value`, in document
 /// order (a key before its value, as `json.dumps` writes them). A key's pointer is its member's.
 fn walk_strings(value: &Value, pointer: &str, visit: &mut impl FnMut(&str, &str)) {
+    walk_strings_at(value, &mut pointer.to_string(), visit);
+}
+
+/// [`walk_strings`] with one buffer for every pointer, extended while it walks and left as
+/// it was found.
+fn walk_strings_at(value: &Value, pointer: &mut String, visit: &mut impl FnMut(&str, &str)) {
     match value {
         Value::String(text) => visit(pointer, text),
         Value::Array(items) => {
             for (index, item) in items.iter().enumerate() {
-                walk_strings(item, &format!("{pointer}/{index}"), visit);
+                let len = pointer.len();
+                // Writing to a String cannot fail.
+                let _ = write!(pointer, "/{index}");
+                walk_strings_at(item, pointer, visit);
+                pointer.truncate(len);
             }
         }
         Value::Object(map) => {
             for (key, item) in map {
-                let here = format!("{pointer}/{}", Pointer::escape(key));
-                visit(&here, key);
-                walk_strings(item, &here, visit);
+                let len = pointer.len();
+                pointer.push('/');
+                pointer.push_str(&Pointer::escape(key));
+                visit(pointer, key);
+                walk_strings_at(item, pointer, visit);
+                pointer.truncate(len);
             }
         }
         _ => {}

@@ -57,9 +57,9 @@ pub(super) fn row(report: &Report) -> Row {
         }
         (None, Some(first)) => first.to_string(),
         (None, None) => {
-            let changes = match patch(report).as_array().map(Vec::len) {
-                Some(0) | None => String::new(),
-                Some(n) => format!("{n} change{}", if n == 1 { "" } else { "s" }),
+            let changes = match report.changes() {
+                0 => String::new(),
+                n => format!("{n} change{}", if n == 1 { "" } else { "s" }),
             };
             let kept = kept_out_note(report);
             match (changes.is_empty(), kept.is_empty()) {

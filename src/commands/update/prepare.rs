@@ -65,6 +65,8 @@ pub(super) struct Candidate {
     violations: Vec<Finding>,
     /// The merged template is the stored one.
     unchanged: bool,
+    /// The JSON Patch operations from the stored template to the merged one.
+    changes: usize,
     /// The stored template as compact text, for a pool likely to be written.
     text: Option<Box<RawValue>>,
     /// The end of the read's window.
@@ -202,6 +204,10 @@ fn merge_one(
     let merge = merge::merge3(shared.as_deref(), &default, current, options.strategy);
     let violations = poolsync_engine::checks::before_write(&merge.template);
     let unchanged = merge.template == *current;
+    let changes = match unchanged {
+        true => 0,
+        false => poolsync_engine::diff::changes(current, &merge.template),
+    };
     let likely_written = !unchanged && !options.dry_run && violations.is_empty();
     let text = likely_written
         .then(|| serde_json::value::to_raw_value(current).ok())
@@ -220,6 +226,7 @@ fn merge_one(
         record,
         violations,
         unchanged,
+        changes,
         text,
         read_by,
     }))
@@ -240,12 +247,14 @@ pub(super) async fn finish(ctx: &Shared, checked: Checked) -> Prepared {
         record,
         violations,
         unchanged,
+        changes,
         text,
         read_by,
     } = candidate;
     let mut merged = Upgrade {
         current: Held::Tree(Value::Null),
         template: merge.template,
+        changes,
         origin,
         warnings: merge.warnings,
         upstream: merge.upstream,

@@ -8,6 +8,7 @@
 use crate::pointer::Pointer;
 use ahash::{AHashMap, AHashSet};
 use serde_json::Value;
+use std::fmt::Write as _;
 
 /// A template's features: JSON pointer -> value.
 /// Hashed with aHash: a pointer is hashed for every candidate fitted to every pool (SipHash
@@ -18,11 +19,13 @@ pub(super) type Features = AHashMap<String, Value>;
 /// The features of `template`.
 pub(super) fn features(template: &Value) -> Features {
     let mut out = AHashMap::new();
-    walk(template, String::new(), &mut out);
+    walk(template, &mut String::new(), &mut out);
     out
 }
 
-fn walk(value: &Value, at: String, out: &mut Features) {
+/// Adds the features of `value`, found at pointer `at` (which it extends while it walks
+/// and leaves as it found it: one buffer for every pointer, allocated only for a feature).
+fn walk(value: &Value, at: &mut String, out: &mut Features) {
     let variable = at.starts_with("/variables/properties/") && at.matches('/').count() == 3;
     match value {
         Value::Object(schema) if variable => {
@@ -30,23 +33,31 @@ fn walk(value: &Value, at: String, out: &mut Features) {
             if let Some(default) = rest.remove("default") {
                 out.insert(format!("{at}/default"), default);
             }
-            out.insert(at, Value::Object(rest));
+            out.insert(at.clone(), Value::Object(rest));
         }
         _ if variable => {
-            out.insert(at, value.clone());
+            out.insert(at.clone(), value.clone());
         }
         Value::Object(map) if !map.is_empty() => {
             for (key, v) in map {
-                walk(v, format!("{at}/{}", Pointer::escape(key)), out);
+                let len = at.len();
+                at.push('/');
+                at.push_str(&Pointer::escape(key));
+                walk(v, at, out);
+                at.truncate(len);
             }
         }
         Value::Array(items) if !items.is_empty() => {
             for (i, v) in items.iter().enumerate() {
-                walk(v, format!("{at}/{i}"), out);
+                let len = at.len();
+                // Writing to a String cannot fail.
+                let _ = write!(at, "/{i}");
+                walk(v, at, out);
+                at.truncate(len);
             }
         }
         leaf => {
-            out.insert(at, leaf.clone());
+            out.insert(at.clone(), leaf.clone());
         }
     }
 }
@@ -85,10 +96,16 @@ fn variable(pointer: &str) -> Option<&str> {
 
 /// How a candidate fits `pool` (the features of each, from [`features`]).
 pub(super) fn fit<'a>(theirs: &'a Features, pool: &Features) -> Fit<'a> {
-    let mut out = Fit::default();
+    let mut out = Fit {
+        matched: AHashSet::with_capacity(theirs.len()),
+        ..Fit::default()
+    };
+    // The pool's features the candidate has: the rest of the pool's are `extra`.
+    let mut present = 0;
     for (pointer, value) in theirs {
         match pool.get(pointer) {
             Some(mine) => {
+                present += 1;
                 if mine == value {
                     out.matched.insert(pointer.as_str());
                 }
@@ -104,7 +121,7 @@ pub(super) fn fit<'a>(theirs: &'a Features, pool: &Features) -> Fit<'a> {
             }
         }
     }
-    out.extra = pool.keys().filter(|p| !theirs.contains_key(*p)).count();
+    out.extra = pool.len() - present;
     out
 }
 

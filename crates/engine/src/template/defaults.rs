@@ -105,28 +105,26 @@ pub(super) fn check(variables: &Map<String, Value>) -> Vec<Finding> {
 /// How many compiled schemas [`compiled`] keeps.
 const COMPILED_KEPT: usize = 8;
 
-/// The schemas compiled last, by their JSON text, newest first.
-static COMPILED: Mutex<Vec<(String, Arc<Validator>)>> = Mutex::new(Vec::new());
+/// A compiled schema, by the `variables` it was compiled from (without their defaults).
+type Kept = (Map<String, Value>, Arc<Validator>);
+
+/// The schemas compiled last, newest first.
+static COMPILED: Mutex<Vec<Kept>> = Mutex::new(Vec::new());
 
 /// The validator of the server's defaults check for `variables`: its schema preprocessed,
 /// without `required`, and without each variable's `default` (an annotation, which no
 /// validation reads), so the pools of one type, which differ in their defaults, share one
 /// compiled schema. Compiling is most of the check's time; the last [`COMPILED_KEPT`] are
-/// kept, so memory stays bounded over any number of pools.
+/// kept, so memory stays bounded over any number of pools. A kept one is found by comparing
+/// `variables` with what it was compiled from, in order and defaults aside: what it is
+/// compiled from follows from that alone, and comparing copies nothing.
 fn compiled(
     variables: &Map<String, Value>,
 ) -> Result<Arc<Validator>, jsonschema::ValidationError<'static>> {
-    let mut schema = without_required(&preprocess(variables));
-    if let Some(Value::Object(properties)) = schema.get_mut("properties") {
-        for property in properties.values_mut() {
-            if let Some(property) = property.as_object_mut() {
-                property.remove("default");
-            }
-        }
-    }
-    let key = schema.to_string();
-    let kept = |cache: &mut Vec<(String, Arc<Validator>)>| {
-        let at = cache.iter().position(|(k, _)| *k == key)?;
+    let kept = |cache: &mut Vec<Kept>| {
+        let at = cache
+            .iter()
+            .position(|(from, _)| same_but_defaults(from, variables))?;
         let entry = cache.remove(at);
         let validator = Arc::clone(&entry.1);
         cache.insert(0, entry);
@@ -135,16 +133,81 @@ fn compiled(
     if let Some(validator) = COMPILED.lock().ok().as_deref_mut().and_then(kept) {
         return Ok(validator);
     }
+    let mut schema = without_required(&preprocess(variables));
+    if let Some(Value::Object(properties)) = schema.get_mut("properties") {
+        for property in properties.values_mut() {
+            if let Some(property) = property.as_object_mut() {
+                property.remove("default");
+            }
+        }
+    }
     let validator = Arc::new(
         jsonschema::draft202012::options()
             .offline()
             .build(&schema)?,
     );
     if let Ok(mut cache) = COMPILED.lock() {
-        cache.insert(0, (key, Arc::clone(&validator)));
+        let mut from = variables.clone();
+        if let Some(Value::Object(properties)) = from.get_mut("properties") {
+            for property in properties.values_mut() {
+                if let Some(property) = property.as_object_mut() {
+                    property.shift_remove("default");
+                }
+            }
+        }
+        cache.insert(0, (from, Arc::clone(&validator)));
         cache.truncate(COMPILED_KEPT);
     }
     Ok(validator)
+}
+
+/// Whether `variables` is `kept` (variables whose properties have no `default`) once its
+/// own properties' defaults are set aside: every member equal and in the same order.
+fn same_but_defaults(kept: &Map<String, Value>, variables: &Map<String, Value>) -> bool {
+    kept.len() == variables.len()
+        && kept.iter().zip(variables).all(|((k, a), (key, b))| {
+            k == key
+                && match (k.as_str(), a, b) {
+                    ("properties", Value::Object(a), Value::Object(b)) => {
+                        a.len() == b.len()
+                            && a.iter()
+                                .zip(b)
+                                .all(|((n, x), (name, y))| n == name && same_but_default(x, y))
+                    }
+                    _ => same_in_order(a, b),
+                }
+        })
+}
+
+/// Whether a kept property schema (no `default`) is `property` with its `default` aside.
+fn same_but_default(kept: &Value, property: &Value) -> bool {
+    match (kept, property) {
+        (Value::Object(a), Value::Object(b)) => {
+            let b = b.iter().filter(|(key, _)| *key != "default");
+            a.len() == b.clone().count()
+                && a.iter()
+                    .zip(b)
+                    .all(|((k, x), (key, y))| k == key && same_in_order(x, y))
+        }
+        _ => same_in_order(kept, property),
+    }
+}
+
+/// Equal, with every object's members in the same order (`==` ignores their order; the
+/// compiled schema, and the order of its findings, may not).
+fn same_in_order(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Object(a), Value::Object(b)) => {
+            a.len() == b.len()
+                && a.iter()
+                    .zip(b)
+                    .all(|((k, x), (key, y))| k == key && same_in_order(x, y))
+        }
+        (Value::Array(a), Value::Array(b)) => {
+            a.len() == b.len() && a.iter().zip(b).all(|(x, y)| same_in_order(x, y))
+        }
+        _ => a == b,
+    }
 }
 
 /// The violation, if any, of a default that is a block document reference `{"$ref": ...}`.

@@ -1,3 +1,4 @@
+use super::same_but_defaults;
 use crate::finding::Finding;
 use crate::template::check;
 use pretty_assertions::assert_eq;
@@ -160,4 +161,36 @@ fn pools_that_differ_in_defaults_share_a_schema_and_keep_their_own_findings() {
     }});
     assert_eq!(pointers(wider), Vec::<String>::new());
     assert_eq!(pointers(schema(json!(0))), bad);
+}
+
+/// A kept schema is found by its variables with their defaults aside, and only so: another
+/// default matches, another keyword, another order or a `default` elsewhere does not.
+#[test]
+fn a_kept_schema_is_found_by_its_variables_defaults_aside() {
+    let object = |v: Value| v.as_object().cloned().expect("object");
+    let kept = object(
+        json!({"properties": {"n": {"type": "integer"}, "s": {"type": "string"}},
+                             "definitions": {"d": {"default": 1}}}),
+    );
+    let same = |v: Value| same_but_defaults(&kept, &object(v));
+    assert!(same(
+        json!({"properties": {"n": {"type": "integer", "default": 3},
+                                       "s": {"default": "x", "type": "string"}},
+                        "definitions": {"d": {"default": 1}}})
+    ));
+    assert!(!same(
+        json!({"properties": {"n": {"type": "number", "default": 3},
+                                        "s": {"type": "string"}},
+                         "definitions": {"d": {"default": 1}}})
+    ));
+    assert!(!same(
+        json!({"properties": {"s": {"type": "string"}, "n": {"type": "integer"}},
+                         "definitions": {"d": {"default": 1}}})
+    ));
+    assert!(!same(
+        json!({"properties": {"n": {"type": "integer"}, "s": {"type": "string"}},
+                         "definitions": {"d": {"default": 2}}})
+    ));
+    assert!(!same(json!({"properties": {"n": {"type": "integer"}},
+                         "definitions": {"d": {"default": 1}}})));
 }
