@@ -61,10 +61,32 @@ impl PlaceholderKind {
 
 /// The placeholder names in one string, in order, with repeats.
 fn names_in(text: &str) -> impl Iterator<Item = &str> {
-    PLACEHOLDER
-        .captures_iter(text)
+    // Most strings hold no `{{`: they skip the pattern's search altogether.
+    text.contains("{{")
+        .then(|| PLACEHOLDER.captures_iter(text))
+        .into_iter()
+        .flatten()
         .filter_map(|c| c.get(1))
         .map(|m| m.as_str())
+}
+
+/// Calls `visit(text)` for every object key and string inside `value`, in document order
+/// (a key before its value), until it answers false; returns whether it never did.
+fn each_text(value: &Value, visit: &mut impl FnMut(&str) -> bool) -> bool {
+    match value {
+        Value::String(text) => visit(text),
+        Value::Array(items) => items.iter().all(|item| each_text(item, visit)),
+        Value::Object(map) => map
+            .iter()
+            .all(|(key, item)| visit(key) && each_text(item, visit)),
+        _ => true,
+    }
+}
+
+/// Whether `value` (its strings and object keys, recursively) holds a placeholder `name`:
+/// `placeholders(value)` contains it, found without listing the others.
+pub(crate) fn uses(value: &Value, name: &str) -> bool {
+    !each_text(value, &mut |text| names_in(text).all(|n| n != name))
 }
 
 /// Calls `visit(pointer, text)` for every object key and string inside `value`, in document
@@ -107,12 +129,13 @@ fn walk_strings_at(value: &Value, pointer: &mut String, visit: &mut impl FnMut(&
 /// server on a whole `job_configuration`, use [`job_placeholders`] (it skips the top-level keys).
 pub fn placeholders(value: &Value) -> Vec<String> {
     let mut names: Vec<String> = Vec::new();
-    walk_strings(value, "", &mut |_, text| {
+    each_text(value, &mut |text| {
         for name in names_in(text) {
             if !names.iter().any(|n| n == name) {
                 names.push(name.to_string());
             }
         }
+        true
     });
     names
 }

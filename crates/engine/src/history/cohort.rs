@@ -8,7 +8,7 @@
 //! an upstream addition to take. A variable every candidate defines, or one that came
 //! alone, tells nothing this way; the plausible origins decide it (see `evidence.rs`).
 
-use crate::template::placeholders;
+use crate::template::uses;
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -80,10 +80,8 @@ fn drop_uses(base: &mut Value, current: Option<&Value>, name: &str) {
         let keys: Vec<String> = map.keys().cloned().collect();
         for key in keys {
             let theirs = current.and_then(|c| c.get(&key));
-            let uses = map
-                .get(&key)
-                .is_some_and(|v| placeholders(v).iter().any(|n| n == name));
-            if !uses {
+            let used = map.get(&key).is_some_and(|v| uses(v, name));
+            if !used {
                 continue;
             }
             match theirs {

@@ -283,6 +283,22 @@ fn placeholders_table() {
     ];
     for (value, expected) in cases {
         assert_eq!(placeholders(&value), expected, "{value}");
+        // `uses` finds each of them, and nothing else.
+        for name in [
+            "a",
+            "b",
+            "k",
+            "v",
+            "$E",
+            "x.y[0]",
+            "prefect.blocks.t.n",
+            "c",
+            "x",
+            "z",
+        ] {
+            let listed = expected.contains(&name);
+            assert_eq!(uses(&value, name), listed, "{name} in {value}");
+        }
     }
 }
 
