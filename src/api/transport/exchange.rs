@@ -8,8 +8,9 @@ use super::tokens::{Headers, Outcome};
 use super::wire::{Answer, Failure, Fault};
 use super::{Reply, Tokens, Transport, body, redirect, verbatim};
 use crate::error::{Error, Result};
+use bytes::Bytes;
+use reqwest::header::{CONTENT_TYPE, HeaderValue};
 use reqwest::{Method, StatusCode};
-use serde_json::Value;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
@@ -43,8 +44,8 @@ pub(super) struct Request<'a> {
     pub path: &'a str,
     /// The whole URL.
     pub url: String,
-    /// The JSON body, if any.
-    pub body: Option<&'a Value>,
+    /// The JSON body, if any, serialized once for every try.
+    pub body: Option<Bytes>,
 }
 
 impl<'a> Request<'a> {
@@ -53,7 +54,7 @@ impl<'a> Request<'a> {
         base: &str,
         method: Method,
         path: &'a str,
-        body: Option<&'a Value>,
+        body: Option<Bytes>,
     ) -> Request<'a> {
         let url = format!("{base}{path}");
         Request {
@@ -251,11 +252,16 @@ impl Transport {
             body,
         } = request;
         if verbatim::needed(path) {
-            return self.verbatim.send(method, url, *body, &headers).await;
+            return self
+                .verbatim
+                .send(method, url, body.clone(), &headers)
+                .await;
         }
         let mut sent = self.http.request(method.clone(), url);
         if let Some(body) = body {
-            sent = sent.json(body);
+            sent = sent
+                .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
+                .body(body.clone());
         }
         for (name, value) in headers {
             sent = sent.header(name, value);

@@ -10,6 +10,7 @@ use super::failure::transport_error;
 use super::{Reply, Tokens, Transport};
 use crate::api::pacing::{MAX_THROTTLED_TRIES, RetryPolicy};
 use crate::error::{Error, Result};
+use bytes::Bytes;
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use std::sync::atomic::Ordering;
@@ -84,6 +85,8 @@ impl Transport {
         body: Option<&Value>,
         booked: Option<Instant>,
     ) -> Result<Reply> {
+        // A JSON value's text (its `Display`) cannot fail to print.
+        let body = body.map(|b| Bytes::from(b.to_string()));
         let request = Request::new(&self.base, method, path, body);
         let slot = booked.map_or(Slot::Any, Slot::Booked);
         match self.run(tokens, &request, Tries::default(), slot).await {
@@ -103,7 +106,7 @@ impl Transport {
         &self,
         tokens: &T,
         path: &str,
-        body: &Value,
+        body: Bytes,
         spent: Tries,
         (by, booked): (Instant, Option<Instant>),
     ) -> Attempt {

@@ -66,7 +66,7 @@ impl Verbatim {
         &self,
         method: &Method,
         url: &str,
-        body: Option<&serde_json::Value>,
+        body: Option<Bytes>,
         extra: &[(HeaderName, HeaderValue)],
     ) -> std::result::Result<Answer, Fault> {
         let uri: hyper::Uri = url.parse().map_err(|e| Error::Setting {
@@ -88,7 +88,7 @@ impl Verbatim {
                 headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
             }
         }
-        let bytes = body.map(|b| Bytes::from(b.to_string())).unwrap_or_default();
+        let bytes = body.unwrap_or_default();
         let request = request.body(Full::new(bytes)).map_err(|e| Error::Setting {
             name: "request".into(),
             message: e.to_string(),

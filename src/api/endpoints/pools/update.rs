@@ -8,6 +8,7 @@ use crate::api::endpoints::PAGE_SIZE;
 use crate::api::endpoints::path::pool_path;
 use crate::api::transport::{Attempt, Retry, Tries};
 use crate::error::{Error, Result};
+use bytes::Bytes;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -170,9 +171,11 @@ impl Client {
         when: (Instant, Option<Instant>),
     ) -> WriteAttempt {
         let path = pool_path(name);
-        let body = json!({ "base_job_template": template });
+        // The body written straight from the template, not from a copy of it in a new value
+        // (a JSON value's text cannot fail to print).
+        let body = Bytes::from(format!("{{\"base_job_template\":{template}}}"));
         let transport = &self.transport;
-        let attempt = transport.send_write(&self.csrf, &path, &body, spent, when);
+        let attempt = transport.send_write(&self.csrf, &path, body, spent, when);
         let reply = match attempt.await {
             Attempt::Answered(reply) => reply,
             Attempt::Fatal(error) => return WriteAttempt::Answered(Err(error)),
