@@ -6,7 +6,7 @@
 //! is one feature by its JSON pointer.
 
 use crate::pointer::Pointer;
-use ahash::{AHashMap, AHashSet};
+use ahash::AHashMap;
 use serde_json::Value;
 use std::fmt::Write as _;
 
@@ -63,20 +63,19 @@ fn walk(value: &Value, at: &mut String, out: &mut Features) {
 }
 
 /// How a candidate's features compare with a pool's, by the candidate's pointers (borrowed:
-/// a fit is worked out for every candidate of every pool).
+/// a fit is worked out for every candidate of every pool; its lists are lists, each pointer
+/// once, since only the few plausible candidates are ever compared as sets).
 #[derive(Debug, Clone, Default)]
 pub(super) struct Fit<'a> {
     /// The candidate's features the pool holds equal.
-    pub matched: AHashSet<&'a str>,
+    pub matched: Vec<&'a str>,
     /// The pool's features the candidate lacks (the user's additions, or a newer origin's).
     pub extra: usize,
     /// The candidate's features the pool lacks (the user's deletions, or what the origin
     /// never had).
     pub lacking: usize,
-    /// The variables the candidate defines and the pool does not.
-    pub missing_variables: Vec<&'a str>,
     /// The variables the candidate and the pool both define.
-    pub shared_variables: AHashSet<&'a str>,
+    pub shared_variables: Vec<&'a str>,
 }
 
 impl Fit<'_> {
@@ -97,7 +96,7 @@ fn variable(pointer: &str) -> Option<&str> {
 /// How a candidate fits `pool` (the features of each, from [`features`]).
 pub(super) fn fit<'a>(theirs: &'a Features, pool: &Features) -> Fit<'a> {
     let mut out = Fit {
-        matched: AHashSet::with_capacity(theirs.len()),
+        matched: Vec::with_capacity(theirs.len()),
         ..Fit::default()
     };
     // The pool's features the candidate has: the rest of the pool's are `extra`.
@@ -107,18 +106,13 @@ pub(super) fn fit<'a>(theirs: &'a Features, pool: &Features) -> Fit<'a> {
             Some(mine) => {
                 present += 1;
                 if mine == value {
-                    out.matched.insert(pointer.as_str());
+                    out.matched.push(pointer.as_str());
                 }
                 if let Some(name) = variable(pointer) {
-                    out.shared_variables.insert(name);
+                    out.shared_variables.push(name);
                 }
             }
-            None => {
-                out.lacking += 1;
-                if let Some(name) = variable(pointer) {
-                    out.missing_variables.push(name);
-                }
-            }
+            None => out.lacking += 1,
         }
     }
     out.extra = pool.len() - present;
@@ -141,7 +135,7 @@ mod tests {
         assert_eq!(found.matched.len(), 3, "{found:?}");
         assert_eq!(found.extra, 1, "the pool's own variable");
         assert_eq!(found.lacking, 2, "b and its placeholder");
-        assert_eq!(found.missing_variables, ["b"]);
+        assert_eq!(found.shared_variables, ["a"]);
         assert_eq!(found.rank(), 2);
     }
 }

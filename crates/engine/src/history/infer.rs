@@ -18,6 +18,7 @@
 use super::features::{self, Fit};
 use super::origin::{Base, Origin, percent, ratio};
 use super::{History, cohort, evidence};
+use ahash::AHashSet;
 use serde_json::Value;
 
 /// The lowest score taken as a base. Below it the pool is not recognisably made from any
@@ -160,6 +161,7 @@ pub fn infer(history: &History, pool_type: &str, current: &Value, default: &Valu
     let candidate = &candidates[*i];
     let exact = found.matched == found.leaves && found.leaves == leaves(current);
     let margin = (fit.matched.len() as f64 * PLAUSIBLE).max(1.0);
+    let best_matched: AHashSet<&str> = fit.matched.iter().copied().collect();
     let plausible: Vec<usize> = eligible
         .iter()
         .filter(|(j, _, other)| {
@@ -168,8 +170,11 @@ pub fn infer(history: &History, pool_type: &str, current: &Value, default: &Valu
                 && other.rank() as f64 >= fit.rank() as f64 - margin
                 // It must define every variable of the pool the best explains: one that
                 // lacks some has been outgrown (or was cut down) since the pool's origin.
-                && fit.shared_variables.is_subset(&other.shared_variables)
-                && !other.matched.is_subset(&fit.matched)
+                && fit
+                    .shared_variables
+                    .iter()
+                    .all(|v| other.shared_variables.contains(v))
+                && !other.matched.iter().all(|p| best_matched.contains(p))
         })
         .map(|(j, _, _)| *j)
         .collect();
