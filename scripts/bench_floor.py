@@ -105,6 +105,7 @@ class FloorRows:
             shutil.rmtree(self.work / f"state-pair-{i}", ignore_errors=True)
         median = statistics.median(ratios)
         self.results["pairs_median"] = median
+        self.results["pairs_sums"] = (sum(walls), sum(floors))
         self.results["pairs_ok"] = not bad
         note = (f"{k} pairs in turn on the same pools: poolsync {fmt(walls)} s, floor "
                 f"{fmt(floors)} s; ratios {fmt(ratios, 'x')}; median {median:.2f}x"

@@ -358,6 +358,10 @@ class Bench(FloorRows):
             target("poolsync within 1.1x of the sequential PATCH-only floor",
                    median <= 1.1 and self.results["pairs_ok"] and real_ok,
                    f"median of {self.args.floor_pairs} interleaved pairs: {median:.2f}x")
+            mine, floor = self.results["pairs_sums"]
+            targets.append(f"- info: the same pairs summed: poolsync {mine:.2f} s against the "
+                           f"floor's {floor:.2f} s, {mine / floor:.3f}x (a server pause counts "
+                           "for whichever run it fell in)")
         if "floor_patch_c1" in by and not pg:
             fl = by["floor_patch_c1"][3]
             targets.append("- info: against the single floor row, poolsync takes "
