@@ -134,12 +134,8 @@ fn compiled(
         return Ok(validator);
     }
     let mut schema = without_required(&preprocess(variables));
-    if let Some(Value::Object(properties)) = schema.get_mut("properties") {
-        for property in properties.values_mut() {
-            if let Some(property) = property.as_object_mut() {
-                property.remove("default");
-            }
-        }
+    if let Some(schema) = schema.as_object_mut() {
+        drop_defaults(schema);
     }
     let validator = Arc::new(
         jsonschema::draft202012::options()
@@ -148,46 +144,41 @@ fn compiled(
     );
     if let Ok(mut cache) = COMPILED.lock() {
         let mut from = variables.clone();
-        if let Some(Value::Object(properties)) = from.get_mut("properties") {
-            for property in properties.values_mut() {
-                if let Some(property) = property.as_object_mut() {
-                    property.shift_remove("default");
-                }
-            }
-        }
+        drop_defaults(&mut from);
         cache.insert(0, (from, Arc::clone(&validator)));
         cache.truncate(COMPILED_KEPT);
     }
     Ok(validator)
 }
 
+/// Removes the `default` of each of `schema`'s properties (not of nested schemas).
+fn drop_defaults(schema: &mut Map<String, Value>) {
+    if let Some(Value::Object(properties)) = schema.get_mut("properties") {
+        for property in properties.values_mut() {
+            if let Some(property) = property.as_object_mut() {
+                property.shift_remove("default");
+            }
+        }
+    }
+}
+
 /// Whether `variables` is `kept` (variables whose properties have no `default`) once its
 /// own properties' defaults are set aside: every member equal and in the same order.
 fn same_but_defaults(kept: &Map<String, Value>, variables: &Map<String, Value>) -> bool {
-    kept.len() == variables.len()
-        && kept.iter().zip(variables).all(|((k, a), (key, b))| {
-            k == key
-                && match (k.as_str(), a, b) {
-                    ("properties", Value::Object(a), Value::Object(b)) => {
-                        a.len() == b.len()
-                            && a.iter()
-                                .zip(b)
-                                .all(|((n, x), (name, y))| n == name && same_but_default(x, y))
-                    }
-                    _ => same_in_order(a, b),
-                }
-        })
+    same_members(kept, variables.iter(), |key, a, b| match (key, a, b) {
+        ("properties", Value::Object(a), Value::Object(b)) => {
+            same_members(a, b.iter(), |_, x, y| same_but_default(x, y))
+        }
+        _ => same_in_order(a, b),
+    })
 }
 
 /// Whether a kept property schema (no `default`) is `property` with its `default` aside.
 fn same_but_default(kept: &Value, property: &Value) -> bool {
     match (kept, property) {
         (Value::Object(a), Value::Object(b)) => {
-            let b = b.iter().filter(|(key, _)| *key != "default");
-            a.len() == b.clone().count()
-                && a.iter()
-                    .zip(b)
-                    .all(|((k, x), (key, y))| k == key && same_in_order(x, y))
+            let rest = b.iter().filter(|(key, _)| *key != "default");
+            same_members(a, rest, |_, x, y| same_in_order(x, y))
         }
         _ => same_in_order(kept, property),
     }
@@ -198,16 +189,27 @@ fn same_but_default(kept: &Value, property: &Value) -> bool {
 fn same_in_order(a: &Value, b: &Value) -> bool {
     match (a, b) {
         (Value::Object(a), Value::Object(b)) => {
-            a.len() == b.len()
-                && a.iter()
-                    .zip(b)
-                    .all(|((k, x), (key, y))| k == key && same_in_order(x, y))
+            same_members(a, b.iter(), |_, x, y| same_in_order(x, y))
         }
         (Value::Array(a), Value::Array(b)) => {
             a.len() == b.len() && a.iter().zip(b).all(|(x, y)| same_in_order(x, y))
         }
         _ => a == b,
     }
+}
+
+/// Whether `members` are `kept`'s, key by key in the same order, each pair of values
+/// alike by `alike(key, kept's, theirs)`.
+fn same_members<'a>(
+    kept: &Map<String, Value>,
+    members: impl Iterator<Item = (&'a String, &'a Value)> + Clone,
+    alike: impl Fn(&str, &Value, &Value) -> bool,
+) -> bool {
+    kept.len() == members.clone().count()
+        && kept
+            .iter()
+            .zip(members)
+            .all(|((k, a), (key, b))| k == key && alike(k, a, b))
 }
 
 /// The violation, if any, of a default that is a block document reference `{"$ref": ...}`.
