@@ -250,9 +250,10 @@ impl Fake {
         lock(&self.state).pushback.contention = Some(first);
     }
 
-    /// The PATCH of number `n` (1-based) answers 503, whatever else is in flight.
-    pub(crate) fn refuse_patch(&self, n: usize) {
-        lock(&self.state).pushback.refused_patch = Some(n);
+    /// The first PATCH that arrives while `level` PATCHes (itself included) are in flight
+    /// answers 503.
+    pub(crate) fn refuse_at_level(&self, level: usize) {
+        lock(&self.state).pushback.refuse_at_level = Some(level);
     }
 
     /// Every PATCH the API answers is answered `hold` after it arrived.

@@ -58,8 +58,9 @@ pub(crate) struct Pushback {
     pub bucket: Option<Bucket>,
     /// Of the first this-many PATCHes, each that arrives while another is in flight gets 503.
     pub contention: Option<usize>,
-    /// The PATCH of this number (1-based) gets 503, whatever else is in flight.
-    pub refused_patch: Option<usize>,
+    /// The first PATCH that arrives while this many PATCHes (itself included) are in
+    /// flight gets 503; `None` once it has.
+    pub refuse_at_level: Option<usize>,
     /// Every PATCH the API answers is held this long (so PATCHes overlap in time).
     pub patch_hold: Option<Duration>,
     /// Every read by names (`POST /work_pools/filter` with a name filter) is held this long.
@@ -101,9 +102,17 @@ impl Pushback {
             bucket.tokens -= 1.0;
         }
         if patch {
-            let busy = self.log.iter().any(|s| s.accepted_patch() && s.done > now);
-            let contended = self.contention.is_some_and(|n| self.patches <= n) && busy;
-            if contended || self.refused_patch == Some(self.patches) {
+            let others = self
+                .log
+                .iter()
+                .filter(|s| s.accepted_patch() && s.done > now)
+                .count();
+            let contended = self.contention.is_some_and(|n| self.patches <= n) && others > 0;
+            let level = self.refuse_at_level.filter(|level| others + 1 >= *level);
+            if level.is_some() {
+                self.refuse_at_level = None;
+            }
+            if contended || level.is_some() {
                 return Some((
                     503,
                     ResponseTemplate::new(503).set_body_json(

@@ -171,9 +171,10 @@ impl Run {
         self.with(move |fake| fake.contention(first))
     }
 
-    /// 503 to the PATCH of number `n` (see [`Fake::refuse_patch`]).
-    pub(crate) fn refuse_patch(self, n: usize) -> Run {
-        self.with(move |fake| fake.refuse_patch(n))
+    /// 503 to the first PATCH that arrives with `level` in flight (see
+    /// [`Fake::refuse_at_level`]).
+    pub(crate) fn refuse_at_level(self, level: usize) -> Run {
+        self.with(move |fake| fake.refuse_at_level(level))
     }
 
     /// Every accepted PATCH is answered `hold` after it arrived.

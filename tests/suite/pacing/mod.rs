@@ -213,9 +213,17 @@ fn all_250_pools_page_with_one_pool_of_overlap_and_rounds_of_50() {
     }
     // Four or five full rounds (a round waits to fill, up to a second: one that waited out
     // a page may go short, which adds a round; the second page's pools may go at once), the
-    // last read-back.
+    // last read-back. A machine so loaded that the pools come slower than that (a debug
+    // build beside the other tests on two cores) may go short once per second waited.
     let reads = by_name_reads(&log);
-    assert!((5..=7).contains(&reads.len()), "{counts:#?}");
+    let span = log
+        .last()
+        .map_or(0, |s| (s.at - log[0].at).as_secs() as usize);
+    assert!(
+        (5..=7 + span).contains(&reads.len()),
+        "{} reads by names over {span} s: {counts:#?}",
+        reads.len()
+    );
     assert!(reads.iter().all(|r| r.len() <= 100), "{reads:?}");
     assert_requests(&ran, &summary, 2 + 1 + reads.len() + pools.len());
 }
