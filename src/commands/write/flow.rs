@@ -24,6 +24,11 @@ const BACKUPS_AT_ONCE: usize = 2;
 /// The longest a round waits for more pools to fill it.
 const FILL_WAIT: Duration = Duration::from_secs(1);
 
+/// The longest backoff that the writes sent before it wait out unread: the re-read after
+/// it reads them back (one request less, as a Cloud `429`'s pause of a second or two costs).
+/// A longer backoff reads them back first, so their verdicts do not wait on it.
+const CARRY_BACK: Duration = Duration::from_secs(5);
+
 /// What a round read ahead draws on while the round before it is sending: the pools
 /// coming, those waiting, and what the write is done with.
 struct Pipe<'a, T> {
@@ -264,8 +269,9 @@ impl<R: Remote> SafeWrite<'_, R> {
         read
     }
 
-    /// Nothing to send now: waits for the next pool, or for the pools backing off (reading
-    /// back what was sent first, since their backoff is long and no round carries it).
+    /// Nothing to send now: waits for the next pool, or for the pools backing off (a backoff
+    /// longer than [`CARRY_BACK`] reads back what was sent first; a shorter one leaves it to
+    /// the re-read of the pools that waited).
     async fn idle<T: Carried + Send + 'static>(
         &self,
         source: &mut (impl FusedStream<Item = Shelved<T>> + Unpin),
@@ -281,9 +287,11 @@ impl<R: Remote> SafeWrite<'_, R> {
             }
             return;
         }
-        let sent = std::mem::take(&mut ended.sent);
-        ended.ends.extend(self.read_back(sent).await);
         let wait = queue.due.saturating_duration_since(Instant::now());
+        if wait > CARRY_BACK {
+            let sent = std::mem::take(&mut ended.sent);
+            ended.ends.extend(self.read_back(sent).await);
+        }
         let waited = match (wait.is_zero(), *open) {
             (true, _) => Ok(()),
             (false, false) => self.remote.wait(wait).await,

@@ -210,3 +210,37 @@ fn an_early_429_keeps_the_pace_near_the_budget() {
         after.len()
     );
 }
+
+/// A short backoff (a lone write's `503`: one second, +-20%) that only the refused pool
+/// waits out, the 19 others of 20 written meanwhile within their listing's window: they are
+/// not read back on their own (each time the loop found nothing else to send, it used to
+/// read back what was sent: four reads); the refused pool's re-read after the backoff reads
+/// them back, and the last read-back that pool: two reads in all, both after the backoff.
+#[test]
+fn a_short_backoff_leaves_the_read_back_to_the_re_read_after_it() {
+    let pools = names(20);
+    let scenario = Run::stale_pools(&pools).refuse_at_level(1).retries(6);
+    let (ran, _) = run_all_updated(scenario, &["--all"], &pools);
+    let log = ran.served().fake.log();
+
+    let refused = log.iter().find(|s| s.pushback == Some(503));
+    let start = refused.expect("the fake answered a 503").at;
+    let read = |s: &&Seen| s.names.is_some() || s.route.starts_with("GET /work_pools/");
+    let reads: Vec<&Seen> = log.iter().filter(read).collect();
+    let when: Vec<String> = (reads.iter())
+        .map(|s| format!("{:.3} s: {} {:?}", secs(start, s.at), s.route, s.names))
+        .collect();
+    assert_eq!(reads.len(), 2, "reads after the 503: {when:#?}");
+    assert!(
+        reads
+            .iter()
+            .all(|s| s.at >= start + Duration::from_millis(750)),
+        "no read during the backoff: {when:#?}"
+    );
+    let first = reads[0].names.as_ref().map_or(0, Vec::len);
+    assert_eq!(
+        first,
+        pools.len(),
+        "the re-read reads back the 19: {when:#?}"
+    );
+}
