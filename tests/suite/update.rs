@@ -321,7 +321,11 @@ fn deployment_overrides_are_checked() {
 
 /// The read is the conflict check when the PATCH follows it within its window: `update POOL
 /// --template FILE` (no defaults to fetch, so nothing slow comes between) reads the pool
-/// once, PATCHes it and reads it back: GET, PATCH, GET on the real server, no re-read.
+/// once, PATCHes it and reads it back: GET, PATCH, GET on the real server, no re-read. (A
+/// machine so loaded that the whole run took longer than the window, half a second, may
+/// re-read it first: that is the window doing its job. A PATCH the shared server answered
+/// `503`, busy with another test's write, is retried after a re-read: what comes after it
+/// is the retry's.)
 #[test]
 fn a_pool_written_within_its_reads_window_is_not_read_again_first() {
     let name = unique("k8s-window");
@@ -347,7 +351,13 @@ fn a_pool_written_within_its_reads_window_is_not_read_again_first() {
         .filter(|line| line.contains(&path))
         .filter_map(|line| line.split_whitespace().nth(1))
         .collect();
-    assert_eq!(requests, ["GET", "PATCH", "GET"], "{}", out.stderr);
+    let slow = out.elapsed > std::time::Duration::from_millis(500);
+    let busy = out.stderr.contains("-> 503 ");
+    match requests.as_slice() {
+        ["GET", "GET", "PATCH", "GET"] if slow => {}
+        ["GET", "PATCH", "GET", "PATCH", "GET"] if busy => {}
+        _ => assert_eq!(requests, ["GET", "PATCH", "GET"], "{}", out.stderr),
+    }
     let props = &read_pool(&name)["base_job_template"]["variables"]["properties"];
     assert!(props.get("cluster_config").is_some(), "{props}");
     assert_eq!(
