@@ -62,6 +62,8 @@ struct State {
     /// The template each pool had at its latest read (for a written pool: its read-back).
     seen: HashMap<String, Value>,
     violations: Vec<String>,
+    /// The requests and waits, in order: `read p0 p1`, `patch p0`, `wait`.
+    trace: Vec<String>,
 }
 
 struct Model {
@@ -71,6 +73,8 @@ struct Model {
     per_read: usize,
     /// Whether the next round's re-read goes before a round's PATCHes (unpaced).
     ahead: bool,
+    /// The backoff after a retried answer other than a `429`.
+    backoff: Duration,
 }
 
 impl Model {
@@ -179,6 +183,7 @@ impl Remote for Model {
     async fn read(&self, names: &[String], _booked: Option<Instant>) -> Result<Fresh> {
         self.tick();
         let mut state = self.state.borrow_mut();
+        state.trace.push(format!("read {}", names.join(" ")));
         let mut pools = HashMap::new();
         for name in names {
             if let Some(stored) = state.pools.get(name).cloned() {
@@ -204,6 +209,7 @@ impl Remote for Model {
             return WriteAttempt::Late;
         }
         self.tick();
+        self.state.borrow_mut().trace.push(format!("patch {name}"));
         if !self.state.borrow().fresh.contains_key(name) {
             let message = format!("{name}: PATCH sent with no re-read since its last try or wait");
             self.state.borrow_mut().violations.push(message);
@@ -242,7 +248,7 @@ impl Remote for Model {
                 throttled: true,
             },
             _ => WriteAttempt::Retry {
-                wait: Duration::from_secs(1),
+                wait: self.backoff,
                 error,
                 throttled: false,
             },
@@ -251,7 +257,9 @@ impl Remote for Model {
 
     async fn wait(&self, _wait: Duration) -> Result<()> {
         // Every read so far is stale after a wait.
-        self.state.borrow_mut().fresh.clear();
+        let mut state = self.state.borrow_mut();
+        state.fresh.clear();
+        state.trace.push("wait".into());
         Ok(())
     }
 }
@@ -317,6 +325,7 @@ proptest! {
             backups: tempfile::tempdir().expect("backup dir"),
             per_read,
             ahead,
+            backoff: Duration::from_secs(1),
         };
         let chunk = names.iter().map(|n| pending(n, &start, listed)).collect();
         let dir = model.backups.path().to_path_buf();
@@ -340,4 +349,62 @@ proptest! {
             }
         }
     }
+}
+
+/// The requests of two listed pools, the second answered `503` (not landed) once, with a
+/// backoff of `backoff`.
+fn after_a_503(backoff: Duration) -> Vec<String> {
+    let start = Stored {
+        version: 1,
+        template: json!({"stale": true}),
+    };
+    let names = ["p0", "p1"];
+    let state = State {
+        pools: names
+            .iter()
+            .map(|n| (n.to_string(), start.clone()))
+            .collect(),
+        fresh: names
+            .iter()
+            .map(|n| (n.to_string(), start.version))
+            .collect(),
+        answers: [Answer::Ok, Answer::Unavailable { applied: false }].into(),
+        ..State::default()
+    };
+    let model = Model {
+        state: RefCell::new(state),
+        backups: tempfile::tempdir().expect("backup dir"),
+        per_read: usize::MAX,
+        ahead: false,
+        backoff,
+    };
+    let chunk = names.iter().map(|n| pending(n, &start, true)).collect();
+    let dir = model.backups.path().to_path_buf();
+    let writer = SafeWrite::new(&model, Some(&dir), 1);
+    let reports = futures::executor::block_on(writer.chunk(chunk, &Stop::default()));
+    assert!(reports.iter().all(|r| r.result.is_ok()), "{reports:?}");
+    model.state.into_inner().trace
+}
+
+#[test]
+fn a_short_backoff_leaves_the_read_back_to_the_re_read_after_it() {
+    let trace = after_a_503(Duration::from_secs(1));
+    let want = [
+        "patch p0",
+        "patch p1",
+        "wait",
+        "read p1 p0",
+        "patch p1",
+        "read p1",
+    ];
+    assert_eq!(trace, want);
+}
+
+#[test]
+fn a_long_backoff_reads_back_what_was_sent_before_it_waits() {
+    let trace = after_a_503(Duration::from_secs(30));
+    let want = [
+        "patch p0", "patch p1", "read p0", "wait", "read p1", "patch p1", "read p1",
+    ];
+    assert_eq!(trace, want);
 }
