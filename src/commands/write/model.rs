@@ -22,6 +22,8 @@ use std::collections::{HashMap, VecDeque};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+mod backoff;
+
 const URL: &str = "http://model/api";
 
 /// How the model answers one PATCH.
@@ -349,62 +351,4 @@ proptest! {
             }
         }
     }
-}
-
-/// The requests of two listed pools, the second answered `503` (not landed) once, with a
-/// backoff of `backoff`.
-fn after_a_503(backoff: Duration) -> Vec<String> {
-    let start = Stored {
-        version: 1,
-        template: json!({"stale": true}),
-    };
-    let names = ["p0", "p1"];
-    let state = State {
-        pools: names
-            .iter()
-            .map(|n| (n.to_string(), start.clone()))
-            .collect(),
-        fresh: names
-            .iter()
-            .map(|n| (n.to_string(), start.version))
-            .collect(),
-        answers: [Answer::Ok, Answer::Unavailable { applied: false }].into(),
-        ..State::default()
-    };
-    let model = Model {
-        state: RefCell::new(state),
-        backups: tempfile::tempdir().expect("backup dir"),
-        per_read: usize::MAX,
-        ahead: false,
-        backoff,
-    };
-    let chunk = names.iter().map(|n| pending(n, &start, true)).collect();
-    let dir = model.backups.path().to_path_buf();
-    let writer = SafeWrite::new(&model, Some(&dir), 1);
-    let reports = futures::executor::block_on(writer.chunk(chunk, &Stop::default()));
-    assert!(reports.iter().all(|r| r.result.is_ok()), "{reports:?}");
-    model.state.into_inner().trace
-}
-
-#[test]
-fn a_short_backoff_leaves_the_read_back_to_the_re_read_after_it() {
-    let trace = after_a_503(Duration::from_secs(1));
-    let want = [
-        "patch p0",
-        "patch p1",
-        "wait",
-        "read p1 p0",
-        "patch p1",
-        "read p1",
-    ];
-    assert_eq!(trace, want);
-}
-
-#[test]
-fn a_long_backoff_reads_back_what_was_sent_before_it_waits() {
-    let trace = after_a_503(Duration::from_secs(30));
-    let want = [
-        "patch p0", "patch p1", "read p0", "wait", "read p1", "patch p1", "read p1",
-    ];
-    assert_eq!(trace, want);
 }
