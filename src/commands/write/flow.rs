@@ -24,9 +24,9 @@ const BACKUPS_AT_ONCE: usize = 2;
 /// The longest a round waits for more pools to fill it.
 const FILL_WAIT: Duration = Duration::from_secs(1);
 
-/// The longest backoff that the writes sent before it wait out unread: the re-read after
-/// it reads them back (one request less, as a Cloud `429`'s pause of a second or two costs).
-/// A longer backoff reads them back first, so their verdicts do not wait on it.
+/// The longest backoff that the writes sent before it wait out unread: the re-read of the
+/// pools that waited reads them back (one request less per backoff, such as a lone write's
+/// `503` costs). A longer backoff reads them back first, so their verdicts do not wait on it.
 const CARRY_BACK: Duration = Duration::from_secs(5);
 
 /// What a round read ahead draws on while the round before it is sending: the pools
@@ -287,11 +287,11 @@ impl<R: Remote> SafeWrite<'_, R> {
             }
             return;
         }
-        let wait = queue.due.saturating_duration_since(Instant::now());
-        if wait > CARRY_BACK {
+        if queue.due.saturating_duration_since(Instant::now()) > CARRY_BACK {
             let sent = std::mem::take(&mut ended.sent);
             ended.ends.extend(self.read_back(sent).await);
         }
+        let wait = queue.due.saturating_duration_since(Instant::now());
         let waited = match (wait.is_zero(), *open) {
             (true, _) => Ok(()),
             (false, false) => self.remote.wait(wait).await,
