@@ -119,7 +119,8 @@ fn a_503_lowers_the_writes_in_flight_and_successes_raise_them() {
     let refused = patches
         .iter()
         .position(|p| p.pushback == Some(503))
-        .expect("the fake answered a 503");
+        // The fake refuses only a PATCH that arrives with six in flight: the slow start grew.
+        .unwrap_or_else(|| panic!("the slow start never reached six in flight: {profile:?}"));
     let level = in_flight[refused];
     // The PATCHes sent once the 503 was answered and taken in (20 ms: on a loaded machine
     // the client can take that long to read the answer, and what it sent meanwhile was sent
@@ -136,7 +137,6 @@ fn a_503_lowers_the_writes_in_flight_and_successes_raise_them() {
         .chunk_by(|a, b| b > a)
         .map(|flight| flight.iter().copied().max().unwrap_or_default())
         .collect();
-    assert!(level >= 6, "the slow start grew: {profile:?}");
     let (first, later) = flights.split_first().expect("PATCHes after the 503");
     // The limit halved (to three or four) and the first flight's successes raise it by
     // one at most.
