@@ -36,6 +36,9 @@ const MIN_WINDOW: Duration = Duration::from_secs(1);
 /// hiccup) lowers a rate already set by at most a fifth.
 const TRUSTED_WINDOW: Duration = Duration::from_secs(10);
 const SHORT_DECREASE: f64 = 0.8;
+/// How late a booked request may leave after its slot (a timer's wake, the CSRF header):
+/// a booking keeps its last slot this far inside its window ([`Pacer::margin`]).
+const LATE_WAKE: Duration = Duration::from_millis(5);
 /// The burst a learned rate allows: one second's worth of requests. The smallest burst a
 /// per-minute budget (Prefect Cloud's 625 to 5,000 a minute) allows, and the default of the
 /// bench's Cloud-like proxy (`scripts/cloud_proxy.py --burst`, one second of its rate).
@@ -162,20 +165,33 @@ impl Pacer {
     }
 
     /// How many PATCHes may follow a re-read booked on a full bucket with every slot at
-    /// most `window` plus one interval after the re-read's: `None` unpaced (all of them).
-    /// The re-read and `B - 1` PATCHes go at once, then one per interval: `floor(window x
-    /// rate + B)`, at least one.
+    /// most `window` plus one interval after the re-read's (less [`Pacer::margin`]):
+    /// `None` unpaced (all of them). The re-read and `B - 1` PATCHes go at once, then one
+    /// per interval: `floor(window x rate + B)`, at least one.
     pub(super) fn fits(&self, window: Duration) -> Option<usize> {
         let rate = self.rate?;
+        let window = window.saturating_sub(self.margin(interval(rate)));
         let step = interval(rate).as_secs_f64().max(1e-9);
         let fit = window.as_secs_f64() / step + self.burst();
         Some(((fit + 1e-9).floor() as usize).max(1))
     }
 
+    /// How far inside its window a booking keeps its last slot, so the PATCH booked there
+    /// still leaves in time: it may leave a little after its slot ([`LATE_WAKE`]), and a
+    /// rate probe between the booking and the PATCH shortens the pacing interval its
+    /// deadline allows ([`Pacer::latest`]) from `step` to the probed rate's.
+    fn margin(&self, step: Duration) -> Duration {
+        let probed = self
+            .rate
+            .map_or(step, |rate| interval(self.capped(rate * PROBE)));
+        LATE_WAKE + step.saturating_sub(probed)
+    }
+
     /// Books `n` send slots (a re-read and the PATCHes that follow it, so no other request
     /// takes a slot between them); returns their times. Paced, the first slot waits, if it
     /// must, for the bucket to refill far enough that the last comes at most `window` plus
-    /// one interval after the first (when [`Pacer::fits`] allows `n - 1` PATCHes); the
+    /// one interval, less [`Pacer::margin`], after the first (when [`Pacer::fits`] allows
+    /// `n - 1` PATCHes); the
     /// slots then follow the bucket, back to back while tokens last. Unpaced, they all come
     /// at once (after any pause), and nothing is booked.
     pub(super) fn book(&mut self, now: Instant, n: usize, window: Duration) -> Vec<Instant> {
@@ -186,6 +202,7 @@ impl Pacer {
         };
         let step = interval(rate);
         let tau = self.tolerance(step);
+        let window = window.saturating_sub(self.margin(step));
         // The last of n slots from a start s0 comes max(0, max(tat - s0, 0) + (n-1) x step
         // - tau) after s0: within window + step when tat - s0 <= window + step + tau -
         // (n-1) x step. With more than fit, start on a full bucket.

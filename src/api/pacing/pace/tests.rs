@@ -181,10 +181,15 @@ fn a_halved_burst_regrows_after_many_clean_answers() {
 #[test]
 fn a_re_read_fits_a_burst_and_the_window_of_patches() {
     let (pacer, _) = learnt(Instant::now());
-    // 0.5 s x 9.5 + 10 = 14.75.
+    // (0.5 s - 5 ms late wake - 5 ms a probe takes off the interval) x 9.5 + 10 = 14.66.
     assert_eq!(pacer.fits(WINDOW), Some(14));
-    // Even spacing (--max-rps 10): 0.5 s x 10 + 1 = 6, as before the bucket.
-    assert_eq!(Pacer::new(Instant::now(), Some(10.0)).fits(WINDOW), Some(6));
+    // Even spacing (--max-rps 10: no probe past it) with a 60 ms re-read: (0.56 s - 5 ms)
+    // x 10 + 1 = 6.55, as before the bucket.
+    let even = Pacer::new(Instant::now(), Some(10.0));
+    assert_eq!(even.fits(WINDOW + secs(0.06)), Some(6));
+    // Exactly 0.5 s would put the sixth PATCH on the window's last instant: a late wake
+    // would miss it.
+    assert_eq!(even.fits(WINDOW), Some(5));
     assert_eq!(Pacer::new(Instant::now(), None).fits(WINDOW), None);
     assert_eq!(Pacer::new(Instant::now(), Some(0.01)).fits(WINDOW), Some(1));
 }
@@ -212,6 +217,34 @@ fn a_booking_waits_for_the_bucket_so_every_patch_fits_the_window() {
     let small = pacer.book(second[n - 1], 2, WINDOW);
     assert!(small[1] <= small[0] + WINDOW + step + secs(1e-6));
     assert!(small[0] < second[n - 1] + secs(1.0));
+}
+
+/// A booked PATCH still leaves in time when it wakes [`LATE_WAKE`] after its slot and a
+/// rate probe came between the booking and it (its deadline then allows the probed rate's
+/// interval): for every window, full rounds booked back to back, the bucket both full and
+/// spent, learned and even (`--max-rps`, which no probe passes).
+#[test]
+fn a_booking_leaves_room_for_a_late_wake_and_a_probe() {
+    for micros in (400_000..700_000).step_by(100) {
+        let window = Duration::from_micros(micros);
+        let (learned, until) = learnt(Instant::now());
+        let even = Pacer::new(until, Some(10.0));
+        for mut pacer in [learned, even] {
+            let rate = pacer.rate().expect("paced");
+            let deadline = window + interval(pacer.capped(rate * PROBE));
+            let n = pacer.fits(window).expect("paced") + 1;
+            let mut at = until;
+            for round in 0..3 {
+                let slots = pacer.book(at, n, window);
+                let last = slots[n - 1] + LATE_WAKE;
+                assert!(
+                    last <= slots[0] + deadline,
+                    "window {window:?}, round {round}, {n} slots: {slots:?}"
+                );
+                at = slots[n - 1];
+            }
+        }
+    }
 }
 
 #[test]
