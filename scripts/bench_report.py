@@ -1,6 +1,7 @@
 """The report scripts/bench prints at the end of a run: the table, the targets and the
 conditions of the run, and the progress lines before it (shared by the local rows,
-bench_run.py and bench_floor.py, and the Cloud-like rows, bench_cloud.py)."""
+bench_run.py and bench_floor.py, and the Cloud-like rows, bench_cloud.py), and the local
+rows' table and targets (`local_report`)."""
 
 import sys
 
@@ -20,3 +21,82 @@ def print_report(lines, targets, args, loads) -> None:
     print()
     print(f"database {database}; concurrency {args.concurrency}; "
           f"1-min load after each row: {', '.join(loads)}")
+
+
+def local_report(rows, results, args, loads) -> None:
+    """The local rows' report (bench_run.py: SQLite or PostgreSQL on loopback): the table and
+    issue 19's targets for that server, from the rows and results of the run."""
+    by = {r[0]: r for r in rows}
+    base = by["real"][3]
+    lines = ["| approach | pools | wall seconds | per pool ms | ratio vs poolsync (real update) | note |",
+             "| --- | ---: | ---: | ---: | ---: | --- |"]
+    for key, approach, pools, wall, note in rows:
+        label = approach + (" (extrapolated)" if key == "shell" else "")
+        ratio = "-" if key == "rss" else f"{wall / base:.2f}x"
+        lines.append(f"| {label} | {pools} | {wall:.2f} | {1000 * wall / max(pools, 1):.2f} | "
+                     f"{ratio} | {note} |")
+    targets = []
+
+    real_ok = results.get("real_ok", False) and results.get("real2_ok", True)
+
+    def target(name, ok, detail, speed=True):
+        if speed and not real_ok:
+            detail += "; and a real poolsync run failed pools, so no speed target can pass"
+        targets.append(f"- {'PASS' if ok else 'FAIL'}: {name} ({detail})")
+
+    # Targets hold only if they hold for both timed real runs (first and repeat).
+    runs = [by[k][3] for k in ("real", "real2") if k in by]
+    both = lambda f: " / ".join(f(w) for w in runs) + " (first / repeat run)"
+    if "shell" in by:
+        rs = [by["shell"][3] / w for w in runs]
+        target("poolsync >= 200x faster than the shell loop",
+               min(rs) >= 200 and real_ok, both(lambda w: f"{by['shell'][3] / w:.0f}x"))
+    # Issue 19's targets: SQLite and PostgreSQL differ (SQLite takes one writer at a time).
+    pg = args.postgres
+    if "py_sequential" in by:
+        want = 2.0 if pg else 1.5
+        rs = [by["py_sequential"][3] / w for w in runs]
+        target(f"poolsync >= {want:g}x faster than the sequential Python loop",
+               min(rs) >= want and real_ok, both(lambda w: f"{by['py_sequential'][3] / w:.2f}x"))
+    if "py_gather" in by:
+        targets.append("- info: vs the Python process with asyncio.gather: "
+                       + both(lambda w: f"{by['py_gather'][3] / w:.2f}x"))
+    if "pairs" in by:
+        median = results["pairs_median"]
+        target("poolsync within 1.1x of the sequential PATCH-only floor",
+               median <= 1.1 and results["pairs_ok"] and real_ok,
+               f"median of {args.floor_pairs} interleaved pairs: {median:.2f}x")
+        mine, floor = results["pairs_sums"]
+        targets.append(f"- info: the same pairs summed: poolsync {mine:.2f} s against the "
+                       f"floor's {floor:.2f} s, {mine / floor:.3f}x (a server pause counts "
+                       "for whichever run it fell in)")
+    if "floor_patch_c1" in by and not pg:
+        fl = by["floor_patch_c1"][3]
+        targets.append("- info: against the single floor row, poolsync takes "
+                       + both(lambda w: f"{w / fl:.2f}x") + " the PATCH-only floor's time")
+    if not pg:
+        keys = [k for k in ("real", "real2") if k + "_retries" in results]
+        shares = [results[k + "_retries"] / max(by[k][2], 1) for k in keys]
+        target("retries at most 1% of writes", bool(shares) and max(shares) <= 0.01,
+               " / ".join(f"{results[k + '_retries']} of {by[k][2]}" for k in keys)
+               + " (first / repeat run)", speed=False)
+    if "floor" in by:
+        targets.append("- info: poolsync takes "
+                       + both(lambda w: f"{w / by['floor'][3]:.2f}x")
+                       + " the batched floor's time")
+    if "floor_c1" in by and "real_c1" in by:
+        targets.append(f"- info: at --concurrency 1 poolsync takes "
+                       f"{by['real_c1'][3] / by['floor_c1'][3]:.2f}x the floor's time")
+    if "real_cd" in by and "real_requests" in results:
+        extra = results["real_cd_requests"] - results["real_requests"]
+        targets.append(f"- info: --check-deployments costs {extra:+d} requests over "
+                       f"{by['real_cd'][2]} pools ({results['real_requests']} -> "
+                       f"{results['real_cd_requests']}; the seeded pools have no "
+                       f"deployments, so this is the reads of each batch's deployments)")
+    if "rss" in by:
+        mib = results["rss_mib"]
+        target(f"peak RSS < 64 MiB over {args.rss_pools} pools",
+               mib < 64 and results["rss_ok"], f"{mib:.1f} MiB", speed=False)
+    if not real_ok:
+        targets.append("- FAIL: poolsync's real update did not update every pool (see its note)")
+    print_report(lines, targets, args, loads)

@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 
 from bench_floor import FloorRows
-from bench_report import log, print_report
+from bench_report import local_report, log
 from seed_pools import TYPES, request
 
 REPO = Path(__file__).resolve().parent.parent
@@ -215,11 +215,15 @@ class Bench(FloorRows):
         self.add("dry", "poolsync --dry-run", s["total"], wall, note)
 
     def poolsync_real(self, key="real", label="poolsync update --all", concurrency=None, extra=()):
-        s, wall, proc = self.poolsync_json(*extra, concurrency=concurrency)
+        # --verbose: one stderr line per request, so the note can say which were retried.
+        s, wall, proc = self.poolsync_json("--verbose", *extra, concurrency=concurrency)
         o = s["outcomes"]
         ok = o["updated"] == self.args.pools and o["failed"] == 0 and proc.returncode == 0
         note = (f"{o['updated']} updated, {o['failed']} failed, {s['retries']} retries, "
                 f"{s['requests']} requests")
+        refused = refusals(proc.stderr)
+        if refused:
+            note += f" (refused: {', '.join(refused[:6])}{', ...' if len(refused) > 6 else ''})"
         errors = [r.get("error") or "" for r in map(json.loads, proc.stdout.splitlines()[:-1])
                   if r.get("outcome") == "failed"]
         if errors:
@@ -318,80 +322,18 @@ class Bench(FloorRows):
     # ---- report --------------------------------------------------------------------
 
     def report(self):
-        by = {r[0]: r for r in self.rows}
-        base = by["real"][3]
-        lines = ["| approach | pools | wall seconds | per pool ms | ratio vs poolsync (real update) | note |",
-                 "| --- | ---: | ---: | ---: | ---: | --- |"]
-        for key, approach, pools, wall, note in self.rows:
-            label = approach + (" (extrapolated)" if key == "shell" else "")
-            ratio = "-" if key == "rss" else f"{wall / base:.2f}x"
-            lines.append(f"| {label} | {pools} | {wall:.2f} | {1000 * wall / max(pools, 1):.2f} | "
-                         f"{ratio} | {note} |")
-        targets = []
+        local_report(self.rows, self.results, self.args, self.loads)
 
-        real_ok = self.results.get("real_ok", False) and self.results.get("real2_ok", True)
-
-        def target(name, ok, detail, speed=True):
-            if speed and not real_ok:
-                detail += "; and a real poolsync run failed pools, so no speed target can pass"
-            targets.append(f"- {'PASS' if ok else 'FAIL'}: {name} ({detail})")
-
-        # Targets hold only if they hold for both timed real runs (first and repeat).
-        runs = [by[k][3] for k in ("real", "real2") if k in by]
-        both = lambda f: " / ".join(f(w) for w in runs) + " (first / repeat run)"
-        if "shell" in by:
-            rs = [by["shell"][3] / w for w in runs]
-            target("poolsync >= 200x faster than the shell loop",
-                   min(rs) >= 200 and real_ok, both(lambda w: f"{by['shell'][3] / w:.0f}x"))
-        # Issue 19's targets: SQLite and PostgreSQL differ (SQLite takes one writer at a time).
-        pg = self.args.postgres
-        if "py_sequential" in by:
-            want = 2.0 if pg else 1.5
-            rs = [by["py_sequential"][3] / w for w in runs]
-            target(f"poolsync >= {want:g}x faster than the sequential Python loop",
-                   min(rs) >= want and real_ok, both(lambda w: f"{by['py_sequential'][3] / w:.2f}x"))
-        if "py_gather" in by:
-            targets.append("- info: vs the Python process with asyncio.gather: "
-                           + both(lambda w: f"{by['py_gather'][3] / w:.2f}x"))
-        if "pairs" in by:
-            median = self.results["pairs_median"]
-            target("poolsync within 1.1x of the sequential PATCH-only floor",
-                   median <= 1.1 and self.results["pairs_ok"] and real_ok,
-                   f"median of {self.args.floor_pairs} interleaved pairs: {median:.2f}x")
-            mine, floor = self.results["pairs_sums"]
-            targets.append(f"- info: the same pairs summed: poolsync {mine:.2f} s against the "
-                           f"floor's {floor:.2f} s, {mine / floor:.3f}x (a server pause counts "
-                           "for whichever run it fell in)")
-        if "floor_patch_c1" in by and not pg:
-            fl = by["floor_patch_c1"][3]
-            targets.append("- info: against the single floor row, poolsync takes "
-                           + both(lambda w: f"{w / fl:.2f}x") + " the PATCH-only floor's time")
-        if not pg:
-            keys = [k for k in ("real", "real2") if k + "_retries" in self.results]
-            shares = [self.results[k + "_retries"] / max(by[k][2], 1) for k in keys]
-            target("retries at most 1% of writes", bool(shares) and max(shares) <= 0.01,
-                   " / ".join(f"{self.results[k + '_retries']} of {by[k][2]}" for k in keys)
-                   + " (first / repeat run)", speed=False)
-        if "floor" in by:
-            targets.append("- info: poolsync takes "
-                           + both(lambda w: f"{w / by['floor'][3]:.2f}x")
-                           + " the batched floor's time")
-        if "floor_c1" in by and "real_c1" in by:
-            targets.append(f"- info: at --concurrency 1 poolsync takes "
-                           f"{by['real_c1'][3] / by['floor_c1'][3]:.2f}x the floor's time")
-        if "real_cd" in by and "real_requests" in self.results:
-            extra = self.results["real_cd_requests"] - self.results["real_requests"]
-            targets.append(f"- info: --check-deployments costs {extra:+d} requests over "
-                           f"{by['real_cd'][2]} pools ({self.results['real_requests']} -> "
-                           f"{self.results['real_cd_requests']}; the seeded pools have no "
-                           f"deployments, so this is the reads of each batch's deployments)")
-        if "rss" in by:
-            mib = self.results["rss_mib"]
-            target(f"peak RSS < 64 MiB over {self.args.rss_pools} pools",
-                   mib < 64 and self.results["rss_ok"], f"{mib:.1f} MiB", speed=False)
-        if not real_ok:
-            targets.append("- FAIL: poolsync's real update did not update every pool (see its note)")
-        print_report(lines, targets, self.args, self.loads)
+def refusals(stderr: str) -> list:
+    """The requests answered 429 or 5xx (or not at all), from poolsync's --verbose lines,
+    each as `METHOD STATUS at request N of M` (when in the run it came)."""
+    sent = [line for line in stderr.splitlines() if line.startswith("poolsync: ") and " -> " in line]
+    out = []
+    for n, line in enumerate(sent, 1):
+        method, answer = line.split()[1], line.split(" -> ", 1)[1].split()[0]
+        if not (answer.isdigit() and answer[0] in "23"):
+            out.append(f"{method} {answer} at request {n} of {len(sent)}")
+    return out
 
 
 def main() -> int:

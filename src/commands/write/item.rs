@@ -97,3 +97,56 @@ pub(super) struct Saved {
     /// no second copy of a template stays in memory.
     pub(super) moved: Option<WorkPool>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backup::WriteKind;
+    use crate::commands::write::{Carried, Record};
+    use serde_json::{Value, json};
+
+    fn pool(template: Value) -> WorkPool {
+        let value = json!({"name": "p", "type": "docker", "updated": "v1",
+                           "base_job_template": template});
+        serde_json::from_value(value).unwrap_or_else(|e| panic!("pool: {e}"))
+    }
+
+    /// Once its PATCH is answered, a write waits only for its read-back: the tree it was
+    /// read with goes (the moved copy too), and the read-back still has the template sent,
+    /// the pool's name and its backup's file.
+    #[test]
+    fn an_answered_write_drops_the_pool_as_read_and_keeps_what_its_read_back_needs() {
+        let read = json!({"variables": {"properties": {"image": {"default": "mine"}}}});
+        let record = Record {
+            kind: WriteKind::Update,
+            default: None,
+            base: None,
+            base_origin: None,
+            restored: None,
+        };
+        let sent = json!({"variables": {"properties": {"image": {"default": "new"}}}});
+        let pending = Pending {
+            pool: pool(read.clone()),
+            record,
+            carried: sent.clone(),
+            read_by: None,
+        };
+        let mut item = Item::new(pending);
+        item.backup = Some(Saved {
+            path: PathBuf::from("backups/p.json"),
+            moved: Some(pool(read.clone())),
+        });
+        assert!(!item.backed_up_as(&pool(json!({}))));
+        assert!(item.backed_up_as(&pool(read)));
+        item.answered();
+        assert_eq!(item.pending.pool.base_job_template, Value::Null);
+        assert!(
+            item.backup
+                .as_ref()
+                .is_some_and(|saved| saved.moved.is_none())
+        );
+        assert_eq!(item.pending.carried.template(), &sent);
+        assert_eq!(item.name(), "p");
+        assert_eq!(item.backup_path(), PathBuf::from("backups/p.json"));
+    }
+}
