@@ -191,9 +191,8 @@ impl Pacer {
     /// takes a slot between them); returns their times. Paced, the first slot waits, if it
     /// must, for the bucket to refill far enough that the last comes at most `window` plus
     /// one interval, less [`Pacer::margin`], after the first (when [`Pacer::fits`] allows
-    /// `n - 1` PATCHes); the
-    /// slots then follow the bucket, back to back while tokens last. Unpaced, they all come
-    /// at once (after any pause), and nothing is booked.
+    /// `n - 1` PATCHes); the slots then follow the bucket, back to back while tokens last.
+    /// Unpaced, they all come at once (after any pause), and nothing is booked.
     pub(super) fn book(&mut self, now: Instant, n: usize, window: Duration) -> Vec<Instant> {
         self.start(now);
         let first = self.slot(now);
