@@ -101,14 +101,15 @@ pub(super) struct Saved {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::backup::WriteKind;
-    use crate::commands::write::{Carried, Record};
+    use crate::commands::write::Carried;
+    use crate::commands::write::model::{Stored, pending};
     use serde_json::{Value, json};
 
-    fn pool(template: Value) -> WorkPool {
-        let value = json!({"name": "p", "type": "docker", "updated": "v1",
-                           "base_job_template": template});
-        serde_json::from_value(value).unwrap_or_else(|e| panic!("pool: {e}"))
+    fn read_as(template: Value) -> Stored {
+        Stored {
+            version: 1,
+            template,
+        }
     }
 
     /// Once its PATCH is answered, a write waits only for its read-back: the tree it was
@@ -116,28 +117,15 @@ mod tests {
     /// the pool's name and its backup's file.
     #[test]
     fn an_answered_write_drops_the_pool_as_read_and_keeps_what_its_read_back_needs() {
-        let read = json!({"variables": {"properties": {"image": {"default": "mine"}}}});
-        let record = Record {
-            kind: WriteKind::Update,
-            default: None,
-            base: None,
-            base_origin: None,
-            restored: None,
-        };
-        let sent = json!({"variables": {"properties": {"image": {"default": "new"}}}});
-        let pending = Pending {
-            pool: pool(read.clone()),
-            record,
-            carried: sent.clone(),
-            read_by: None,
-        };
-        let mut item = Item::new(pending);
+        let read = read_as(json!({"variables": {"properties": {"image": {"default": "mine"}}}}));
+        let mut item = Item::new(pending("p", &read, false));
+        let sent = item.pending.carried.clone();
         item.backup = Some(Saved {
             path: PathBuf::from("backups/p.json"),
-            moved: Some(pool(read.clone())),
+            moved: Some(pending("p", &read, false).pool),
         });
-        assert!(!item.backed_up_as(&pool(json!({}))));
-        assert!(item.backed_up_as(&pool(read)));
+        assert!(!item.backed_up_as(&pending("p", &read_as(json!({})), false).pool));
+        assert!(item.backed_up_as(&pending("p", &read, false).pool));
         item.answered();
         assert_eq!(item.pending.pool.base_job_template, Value::Null);
         assert!(

@@ -9,7 +9,7 @@
 //! requests; one that lands between a pool's re-read and its PATCH is inside the window
 //! (the API has no conditional update) and may be lost.
 
-use super::{Pending, Record, Remote, SafeWrite};
+use super::{Pending, Record, Remote, SafeWrite, Written};
 use crate::api::{Booking, Fresh, Tries, WorkPool, WriteAttempt};
 use crate::backup::{self, WriteKind};
 use crate::commands::outcome::Outcome;
@@ -47,9 +47,9 @@ enum Answer {
 
 /// One pool on the model server.
 #[derive(Debug, Clone)]
-struct Stored {
-    version: u64,
-    template: Value,
+pub(super) struct Stored {
+    pub(super) version: u64,
+    pub(super) template: Value,
 }
 
 #[derive(Default)]
@@ -80,6 +80,31 @@ struct Model {
 }
 
 impl Model {
+    fn new(state: State, per_read: usize, ahead: bool, backoff: Duration) -> Model {
+        Model {
+            state: RefCell::new(state),
+            backups: tempfile::tempdir().expect("backup dir"),
+            per_read,
+            ahead,
+            backoff,
+        }
+    }
+
+    /// Writes `names`, each read as `start` (by a listing whose window is open when
+    /// `listed`), through the safe write, `concurrency` at once.
+    fn write(
+        &self,
+        names: &[String],
+        start: &Stored,
+        listed: bool,
+        concurrency: usize,
+    ) -> Vec<Written<Value>> {
+        let chunk = names.iter().map(|n| pending(n, start, listed)).collect();
+        let dir = self.backups.path().to_path_buf();
+        let writer = SafeWrite::new(self, Some(&dir), concurrency);
+        futures::executor::block_on(writer.chunk(chunk, &Stop::default()))
+    }
+
     /// Counts a request and lands the edits due before it.
     fn tick(&self) {
         let mut state = self.state.borrow_mut();
@@ -279,7 +304,7 @@ fn answer() -> impl Strategy<Value = Answer> {
 
 /// A pending write of `name` as read at `stored`; `listed`: read by a listing whose window
 /// is still open (its PATCH may go without a re-read).
-fn pending(name: &str, stored: &Stored, listed: bool) -> Pending<Value> {
+pub(super) fn pending(name: &str, stored: &Stored, listed: bool) -> Pending<Value> {
     Pending {
         pool: pool(name, stored),
         record: Record {
@@ -322,17 +347,8 @@ proptest! {
             edits: edits.into_iter().map(|(at, i)| (at, names[i % pools].clone())).collect(),
             ..State::default()
         };
-        let model = Model {
-            state: RefCell::new(state),
-            backups: tempfile::tempdir().expect("backup dir"),
-            per_read,
-            ahead,
-            backoff: Duration::from_secs(1),
-        };
-        let chunk = names.iter().map(|n| pending(n, &start, listed)).collect();
-        let dir = model.backups.path().to_path_buf();
-        let writer = SafeWrite::new(&model, Some(&dir), concurrency);
-        let reports = futures::executor::block_on(writer.chunk(chunk, &Stop::default()));
+        let model = Model::new(state, per_read, ahead, Duration::from_secs(1));
+        let reports = model.write(&names, &start, listed, concurrency);
 
         let state = model.state.borrow();
         prop_assert!(state.violations.is_empty(), "{:?}", state.violations);

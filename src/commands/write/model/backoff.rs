@@ -1,9 +1,8 @@
 //! The model's requests in order around a `503`'s backoff: a short one leaves the read-back
 //! of what was sent to the re-read after it, a long one reads it back first.
 
-use super::{Answer, Model, SafeWrite, State, Stop, Stored, pending};
+use super::{Answer, Model, State, Stored};
 use serde_json::json;
-use std::cell::RefCell;
 use std::time::Duration;
 
 /// The requests of two listed pools, the second answered `503` (not landed) once, with a
@@ -13,30 +12,15 @@ fn after_a_503(backoff: Duration) -> Vec<String> {
         version: 1,
         template: json!({"stale": true}),
     };
-    let names = ["p0", "p1"];
+    let names = ["p0".to_string(), "p1".to_string()];
     let state = State {
-        pools: names
-            .iter()
-            .map(|n| (n.to_string(), start.clone()))
-            .collect(),
-        fresh: names
-            .iter()
-            .map(|n| (n.to_string(), start.version))
-            .collect(),
+        pools: names.iter().map(|n| (n.clone(), start.clone())).collect(),
+        fresh: names.iter().map(|n| (n.clone(), start.version)).collect(),
         answers: [Answer::Ok, Answer::Unavailable { applied: false }].into(),
         ..State::default()
     };
-    let model = Model {
-        state: RefCell::new(state),
-        backups: tempfile::tempdir().expect("backup dir"),
-        per_read: usize::MAX,
-        ahead: false,
-        backoff,
-    };
-    let chunk = names.iter().map(|n| pending(n, &start, true)).collect();
-    let dir = model.backups.path().to_path_buf();
-    let writer = SafeWrite::new(&model, Some(&dir), 1);
-    let reports = futures::executor::block_on(writer.chunk(chunk, &Stop::default()));
+    let model = Model::new(state, usize::MAX, false, backoff);
+    let reports = model.write(&names, &start, true, 1);
     assert!(reports.iter().all(|r| r.result.is_ok()), "{reports:?}");
     model.state.into_inner().trace
 }
