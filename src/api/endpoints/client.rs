@@ -27,8 +27,8 @@ pub(crate) struct Client {
     /// a re-read's window starts at its answer, so a round's PATCHes may be booked that much
     /// later than its re-read's slot.
     pub(super) read_trip: std::sync::atomic::AtomicU64,
-    /// The latest re-read's round trip, in microseconds (`u64::MAX`: none yet).
-    pub(super) last_read_trip: std::sync::atomic::AtomicU64,
+    /// The latest reads' round trips, which time a re-read sent ahead.
+    pub(super) trips: std::sync::Mutex<super::pools::Trips>,
 }
 
 impl Client {
@@ -39,7 +39,7 @@ impl Client {
             csrf: Csrf::new(!config.cloud),
             cloud: config.cloud,
             read_trip: std::sync::atomic::AtomicU64::new(u64::MAX),
-            last_read_trip: std::sync::atomic::AtomicU64::new(u64::MAX),
+            trips: std::sync::Mutex::default(),
         })
     }
 

@@ -2,19 +2,22 @@
 //! fills with everything prepared while the one before it was sent, and one round's re-read
 //! reads back the round before it. Pools whose PATCH must be retried wait out their backoff
 //! while newer pools go on; when due, they join the next round and share its re-read.
-//! Unpaced, the next round's re-read goes while a round's last PATCHes do, timed to be
-//! answered as they end, so the server does not wait on poolsync between rounds.
+//! Unpaced, the next round's re-read goes while a round's last PATCHes do (a direct round's
+//! too, as its listing's window is about to close), timed to be answered as they end, so
+//! the server does not wait on poolsync between rounds.
+
+mod queue;
 
 use super::item::Item;
 use super::round::Read;
 use super::saved::{Shelved, off_thread};
-use super::{Carried, Done, Next, Pending, Remote, SafeWrite, When, Written, settle, verdict};
+use super::{Carried, Done, Next, Pending, Remote, SafeWrite, Written, settle, verdict};
 use crate::api::PAGE_SIZE;
 use crate::commands::signals::Stop;
 use futures::channel::mpsc;
 use futures::future::{Either, select};
-use futures::stream::FusedStream;
 use futures::{FutureExt, SinkExt, Stream, StreamExt};
+use queue::{Queue, arrive, requeue, take_direct, take_round};
 use std::time::{Duration, Instant};
 
 /// Backups written at once (each on a blocking thread): enough to keep ahead of the PATCHes,
@@ -29,23 +32,16 @@ const FILL_WAIT: Duration = Duration::from_secs(1);
 /// `503` costs). A longer backoff reads them back first, so their verdicts do not wait on it.
 const CARRY_BACK: Duration = Duration::from_secs(5);
 
-/// What a round read ahead draws on while the round before it is sending: the pools
-/// coming, those waiting, and what the write is done with.
-struct Pipe<'a, T> {
-    source: &'a mut mpsc::Receiver<Shelved<T>>,
-    open: &'a mut bool,
-    queue: &'a mut Queue<T>,
-    ended: &'a mut Done<T>,
+/// What the rounds draw on (a round read ahead too, while the round before it is
+/// sending): the pools coming, those waiting, and what the write is done with.
+struct Pipe<T> {
+    source: mpsc::Receiver<Shelved<T>>,
+    /// Whether more pools may come.
+    open: bool,
+    queue: Queue<T>,
+    ended: Done<T>,
+    /// The most pools a round takes.
     cap: usize,
-}
-
-/// The pools waiting to go, and when the ones backing off are due.
-struct Queue<T> {
-    /// To go in the next round.
-    ready: Vec<Item<T>>,
-    /// Backing off after a retried answer, until `due`.
-    backing: Vec<Item<T>>,
-    due: Instant,
 }
 
 impl<R: Remote> SafeWrite<'_, R> {
@@ -86,14 +82,19 @@ impl<R: Remote> SafeWrite<'_, R> {
         stop: &Stop,
         mut out: impl FnMut(Written<T>),
     ) {
-        let mut source = source;
-        let mut open = true;
-        let mut queue = Queue {
+        let queue = Queue {
             ready: Vec::new(),
             backing: Vec::new(),
             due: Instant::now(),
         };
-        let mut ended = Done::default();
+        let (open, ended) = (true, Done::default());
+        let mut pipe = Pipe {
+            source,
+            open,
+            queue,
+            ended,
+            cap,
+        };
         // A round waits to fill while more pools are coming, up to FILL_WAIT: a slow server
         // or pacing fills rounds anyway, and a pipeline slower than the server then costs no
         // extra re-reads. (Only with a runtime's timers: the model tests' executor has none.)
@@ -103,32 +104,32 @@ impl<R: Remote> SafeWrite<'_, R> {
         let mut ahead: Option<Read<T>> = None;
         loop {
             // What is ready now joins the next round.
-            take_arrivals(&mut source, &mut open, &mut queue, &mut ended, cap);
+            pipe.take_arrivals();
+            let queue = &mut pipe.queue;
             if !queue.backing.is_empty() && Instant::now() >= queue.due {
                 queue.ready.append(&mut queue.backing);
             }
             // Its window is open: its PATCHes go first (refused, after a signal).
             if let Some(read) = ahead.take() {
-                let mut pipe = Pipe {
-                    source: &mut source,
-                    open: &mut open,
-                    queue: &mut queue,
-                    ended: &mut ended,
-                    cap,
-                };
                 ahead = self.send_reading_ahead(read, &mut pipe, stop).await;
-                ended.ends.drain(..).for_each(&mut out);
+                pipe.ended.ends.drain(..).for_each(&mut out);
                 continue;
             }
             if let Some(signal) = stop.signal() {
+                let Pipe {
+                    source,
+                    queue,
+                    ended,
+                    ..
+                } = &mut pipe;
                 queue.ready.append(&mut queue.backing);
                 // Prepared before the signal, never sent.
                 while let Some(shelved) = source.next().await {
-                    arrive(shelved, &mut queue, &mut ended);
+                    arrive(shelved, queue, ended);
                 }
                 let mut unsent = std::mem::take(&mut queue.ready);
                 unsent.iter_mut().for_each(Item::drop_backup);
-                verdict::interrupted(unsent, signal, &mut ended);
+                verdict::interrupted(unsent, signal, ended);
                 break;
             }
             // Pools still within the window of the read they were merged from (their listing
@@ -138,57 +139,71 @@ impl<R: Remote> SafeWrite<'_, R> {
             // stay within the rest of the page: this round takes only what fits with them, or,
             // once they fill it, they are read back on their own while these go.
             let keep = PAGE_SIZE.saturating_sub(cap).max(1);
-            let room = keep.saturating_sub(ended.sent.len());
-            let direct = take_direct(&mut queue, if room == 0 { keep } else { room }.min(cap));
-            if !direct.is_empty() {
+            let room = keep.saturating_sub(pipe.ended.sent.len());
+            // As their window is about to close, the next round is read ahead (unpaced).
+            let take = if room == 0 { keep } else { room }.min(cap);
+            let direct = take_direct(&mut pipe.queue, take, self.remote.now());
+            if let Some(by) = direct.iter().map(|(_, (by, _))| *by).min() {
                 let back = match room {
-                    0 => std::mem::take(&mut ended.sent),
+                    0 => std::mem::take(&mut pipe.ended.sent),
                     _ => Vec::new(),
                 };
-                let (confirmed, attempts) =
-                    futures::join!(self.read_back(back), self.patch_all(direct, stop, None));
-                ended.ends.extend(confirmed);
-                let next = settle(attempts, &mut ended);
-                ended.ends.drain(..).for_each(&mut out);
-                requeue(&mut queue, next);
+                let (answers, heard) = mpsc::unbounded();
+                let patching = async move {
+                    let attempts = self.patch_all(direct, stop, Some(&answers)).await;
+                    drop(answers);
+                    attempts
+                };
+                let reading = self.read_ahead(heard, None, by, &mut pipe, stop);
+                let (confirmed, attempts, read) =
+                    futures::join!(self.read_back(back), patching, reading);
+                pipe.ended.ends.extend(confirmed);
+                let next = settle(attempts, &mut pipe.ended);
+                pipe.ended.ends.drain(..).for_each(&mut out);
+                requeue(&mut pipe.queue, next);
+                ahead = read;
                 continue;
             }
+            let queue = &mut pipe.queue;
             if queue.ready.is_empty() {
-                if !open && queue.backing.is_empty() {
+                if !pipe.open && queue.backing.is_empty() {
                     break;
                 }
-                self.idle(&mut source, &mut open, &mut queue, &mut ended, stop)
-                    .await;
-                ended.ends.drain(..).for_each(&mut out);
+                self.idle(&mut pipe, stop).await;
+                pipe.ended.ends.drain(..).for_each(&mut out);
                 continue;
             }
-            if timers && open && queue.ready.len() < cap {
+            if timers && pipe.open && queue.ready.len() < cap {
                 let until = *filling.get_or_insert_with(|| Instant::now() + FILL_WAIT);
                 if Instant::now() < until {
+                    let Pipe {
+                        source,
+                        queue,
+                        ended,
+                        ..
+                    } = &mut pipe;
                     let more = std::pin::pin!(source.next());
                     let timer = std::pin::pin!(tokio::time::sleep_until(until.into()));
                     // A signal cuts the wait (the loop then stops).
                     match stop.interrupt().cut(select(more, timer)).await {
-                        Ok(Either::Left((Some(shelved), _))) => {
-                            arrive(shelved, &mut queue, &mut ended);
-                        }
-                        Ok(Either::Left((None, _))) => open = false,
+                        Ok(Either::Left((Some(shelved), _))) => arrive(shelved, queue, ended),
+                        Ok(Either::Left((None, _))) => pipe.open = false,
                         Ok(Either::Right(((), _))) | Err(_) => {}
                     }
-                    ended.ends.drain(..).for_each(&mut out);
+                    pipe.ended.ends.drain(..).for_each(&mut out);
                     continue;
                 }
             }
             filling = None;
             // At most `cap` a round (pools due after a backoff may have joined), so its
             // re-read, with the read-back of the round before, stays within one page.
-            let round = take_round(&mut queue, cap);
-            let (read, later) = self.reread(round, stop, &mut ended).await;
-            ended.ends.drain(..).for_each(&mut out);
-            requeue(&mut queue, Next::first(later));
+            let round = take_round(&mut pipe.queue, cap);
+            let (read, later) = self.reread(round, stop, &mut pipe.ended).await;
+            pipe.ended.ends.drain(..).for_each(&mut out);
+            requeue(&mut pipe.queue, Next::first(later));
             ahead = read;
         }
-        let Done { mut ends, sent } = ended;
+        let Done { mut ends, sent } = pipe.ended;
         ends.extend(self.read_back(sent).await);
         ends.into_iter().for_each(out);
     }
@@ -199,31 +214,33 @@ impl<R: Remote> SafeWrite<'_, R> {
     async fn send_reading_ahead<T: Carried + Send + 'static>(
         &self,
         read: Read<T>,
-        pipe: &mut Pipe<'_, T>,
+        pipe: &mut Pipe<T>,
         stop: &Stop,
     ) -> Option<Read<T>> {
         let (answers, heard) = mpsc::unbounded();
         let (patches, by) = (read.patches(), read.by);
         let sending = self.send(read, stop, Some(answers));
-        let reading = self.read_ahead(heard, patches, by, pipe, stop);
+        let reading = self.read_ahead(heard, Some(patches), by, pipe, stop);
         let ((confirmed, attempts), ahead) = futures::join!(sending, reading);
         pipe.ended.ends.extend(confirmed);
-        let next = settle(attempts, pipe.ended);
-        requeue(pipe.queue, next);
+        let next = settle(attempts, &mut pipe.ended);
+        requeue(&mut pipe.queue, next);
         ahead
     }
 
     /// The next round's re-read, sent while `patches` PATCHes of the round before go (their
     /// window ends `by`): once the time they still need, at the pace of their answers so
-    /// far, or their window's rest is within one re-read's round trip. None unpaced, none
+    /// far, or their window's rest is within one re-read's round trip. A direct round
+    /// (`patches` none) sends for as long as its window is open, so only its window's end
+    /// counts: one that ends sooner is followed by another direct one. None paced, none
     /// for a round that is not full while more pools are coming (the loop waits to fill
     /// it), none once a signal came or the round before has ended.
     async fn read_ahead<T: Carried + Send + 'static>(
         &self,
         mut heard: mpsc::UnboundedReceiver<()>,
-        patches: usize,
+        patches: Option<usize>,
         by: Instant,
-        pipe: &mut Pipe<'_, T>,
+        pipe: &mut Pipe<T>,
         stop: &Stop,
     ) -> Option<Read<T>> {
         let lead = self.remote.read_lead()?;
@@ -233,12 +250,12 @@ impl<R: Remote> SafeWrite<'_, R> {
         let mut answered = 0u32;
         loop {
             let now = Instant::now();
-            let left = u32::try_from(patches)
-                .unwrap_or(u32::MAX)
-                .saturating_sub(answered);
-            let ending = match answered {
-                0 => Duration::MAX,
-                n => ((now - start) / n).saturating_mul(left),
+            let ending = match (patches, answered) {
+                (None, _) | (_, 0) => Duration::MAX,
+                (Some(patches), n) => {
+                    let left = u32::try_from(patches).unwrap_or(u32::MAX);
+                    ((now - start) / n).saturating_mul(left.saturating_sub(n))
+                }
             };
             if ending <= lead || at.is_none_or(|at| now >= at) {
                 break;
@@ -258,28 +275,28 @@ impl<R: Remote> SafeWrite<'_, R> {
                 None => return None,
             }
         }
-        take_arrivals(pipe.source, pipe.open, pipe.queue, pipe.ended, pipe.cap);
-        let full = pipe.queue.ready.len() >= pipe.cap || !*pipe.open;
+        pipe.take_arrivals();
+        let full = pipe.queue.ready.len() >= pipe.cap || !pipe.open;
         if stop.signal().is_some() || !full || pipe.queue.ready.is_empty() {
             return None;
         }
-        let round = take_round(pipe.queue, pipe.cap);
-        let (read, later) = self.reread(round, stop, pipe.ended).await;
-        requeue(pipe.queue, Next::first(later));
+        let round = take_round(&mut pipe.queue, pipe.cap);
+        let (read, later) = self.reread(round, stop, &mut pipe.ended).await;
+        requeue(&mut pipe.queue, Next::first(later));
         read
     }
 
     /// Nothing to send now: waits for the next pool, or for the pools backing off (a backoff
     /// longer than [`CARRY_BACK`] reads back what was sent first; a shorter one leaves it to
     /// the re-read of the pools that waited).
-    async fn idle<T: Carried + Send + 'static>(
-        &self,
-        source: &mut (impl FusedStream<Item = Shelved<T>> + Unpin),
-        open: &mut bool,
-        queue: &mut Queue<T>,
-        ended: &mut Done<T>,
-        stop: &Stop,
-    ) {
+    async fn idle<T: Carried + Send + 'static>(&self, pipe: &mut Pipe<T>, stop: &Stop) {
+        let Pipe {
+            source,
+            open,
+            queue,
+            ended,
+            ..
+        } = pipe;
         if queue.backing.is_empty() {
             match source.next().await {
                 Some(shelved) => arrive(shelved, queue, ended),
@@ -318,69 +335,16 @@ impl<R: Remote> SafeWrite<'_, R> {
     }
 }
 
-/// Takes from the queue up to `cap` pools whose own read's window is still open, each with
-/// when its PATCH must leave (the end of that window; no slot is booked).
-fn take_direct<T>(queue: &mut Queue<T>, cap: usize) -> Vec<(Item<T>, When)> {
-    let now = Instant::now();
-    let mut direct = Vec::new();
-    let mut rest = Vec::new();
-    for mut item in queue.ready.drain(..) {
-        if direct.len() < cap
-            && let Some(by) = item.open_window(now)
-        {
-            direct.push((item, (by, None)));
-            continue;
+impl<T> Pipe<T> {
+    /// Moves what the source has ready now into the queue, up to `cap` ready (a pool whose
+    /// backup failed ends); `open` turns false at the source's end.
+    fn take_arrivals(&mut self) {
+        while self.open && self.queue.ready.len() < self.cap {
+            match self.source.next().now_or_never() {
+                Some(Some(shelved)) => arrive(shelved, &mut self.queue, &mut self.ended),
+                Some(None) => self.open = false,
+                None => break,
+            }
         }
-        rest.push(item);
-    }
-    queue.ready = rest;
-    direct
-}
-
-/// Moves what the source has ready now into the queue, up to `cap` ready (a pool whose
-/// backup failed ends); `open` turns false at the source's end.
-fn take_arrivals<T>(
-    source: &mut mpsc::Receiver<Shelved<T>>,
-    open: &mut bool,
-    queue: &mut Queue<T>,
-    ended: &mut Done<T>,
-    cap: usize,
-) {
-    while *open && queue.ready.len() < cap {
-        match source.next().now_or_never() {
-            Some(Some(shelved)) => arrive(shelved, queue, ended),
-            Some(None) => *open = false,
-            None => break,
-        }
-    }
-}
-
-/// The pools of the next round: the first `cap` ready.
-fn take_round<T>(queue: &mut Queue<T>, cap: usize) -> Vec<Item<T>> {
-    let mut round = std::mem::take(&mut queue.ready);
-    queue.ready = round.split_off(round.len().min(cap));
-    round
-}
-
-/// Puts a round's pools back in the queue: the late ones first, to go next, the retried
-/// ones to wait out the longest backoff.
-fn requeue<T>(queue: &mut Queue<T>, next: Next<T>) {
-    if !next.backing.is_empty() {
-        let due = Instant::now() + next.wait;
-        queue.due = match queue.backing.is_empty() {
-            true => due,
-            false => queue.due.max(due),
-        };
-    }
-    queue.backing.extend(next.backing);
-    let rest = std::mem::replace(&mut queue.ready, next.now);
-    queue.ready.extend(rest);
-}
-
-/// A pool from the source: backed up, it joins the next round; else it ends.
-fn arrive<T>(shelved: Shelved<T>, queue: &mut Queue<T>, ended: &mut Done<T>) {
-    match shelved {
-        Shelved::Ready(item) => queue.ready.push(*item),
-        Shelved::Ended(written) => ended.ends.push(written),
     }
 }

@@ -43,6 +43,11 @@ impl<T> Item<T> {
         self.pending.read_by.take().filter(|by| *by > now)
     }
 
+    /// Closes the window of the read it was merged from: a re-read serves instead.
+    pub(super) fn close_window(&mut self) {
+        self.pending.read_by = None;
+    }
+
     /// The pool's name.
     pub(super) fn name(&self) -> &str {
         &self.pending.pool.name

@@ -22,6 +22,7 @@ use std::collections::{HashMap, VecDeque};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+mod ahead;
 mod backoff;
 
 const URL: &str = "http://model/api";
@@ -66,6 +67,8 @@ struct State {
     violations: Vec<String>,
     /// The requests and waits, in order: `read p0 p1`, `patch p0`, `wait`.
     trace: Vec<String>,
+    /// The waits so far.
+    waits: u32,
 }
 
 struct Model {
@@ -91,18 +94,20 @@ impl Model {
     }
 
     /// Writes `names`, each read as `start` (by a listing whose window is open when
-    /// `listed`), through the safe write, `concurrency` at once.
+    /// `listed`), through the safe write, `concurrency` at once, rounds of at most `cap`.
     fn write(
         &self,
         names: &[String],
         start: &Stored,
         listed: bool,
-        concurrency: usize,
+        (concurrency, cap): (usize, usize),
     ) -> Vec<Written<Value>> {
-        let chunk = names.iter().map(|n| pending(n, start, listed)).collect();
+        let source = futures::stream::iter(names.iter().map(|n| pending(n, start, listed)));
         let dir = self.backups.path().to_path_buf();
         let writer = SafeWrite::new(self, Some(&dir), concurrency);
-        futures::executor::block_on(writer.chunk(chunk, &Stop::default()))
+        let (mut ends, stop) = (Vec::new(), Stop::default());
+        futures::executor::block_on(writer.flow(source, cap, &stop, |w| ends.push(w)));
+        ends
     }
 
     /// Counts a request and lands the edits due before it.
@@ -283,11 +288,17 @@ impl Remote for Model {
     }
 
     async fn wait(&self, _wait: Duration) -> Result<()> {
-        // Every read so far is stale after a wait.
+        // Every read so far is stale after a wait, a listing's window closed too.
         let mut state = self.state.borrow_mut();
         state.fresh.clear();
+        state.waits += 1;
         state.trace.push("wait".into());
         Ok(())
+    }
+
+    fn now(&self) -> Instant {
+        // A wait is longer than any window (a listed pool's is an hour).
+        Instant::now() + Duration::from_secs(2 * 3600) * self.state.borrow().waits
     }
 }
 
@@ -331,6 +342,7 @@ proptest! {
         per_read in prop_oneof![Just(usize::MAX), 1usize..3],
         listed in any::<bool>(),
         ahead in any::<bool>(),
+        cap in 1usize..6,
     ) {
         let names: Vec<String> = (0..pools).map(|i| format!("p{i}")).collect();
         let start = Stored { version: 1, template: json!({"stale": true}) };
@@ -348,7 +360,7 @@ proptest! {
             ..State::default()
         };
         let model = Model::new(state, per_read, ahead, Duration::from_secs(1));
-        let reports = model.write(&names, &start, listed, concurrency);
+        let reports = model.write(&names, &start, listed, (concurrency, cap));
 
         let state = model.state.borrow();
         prop_assert!(state.violations.is_empty(), "{:?}", state.violations);

@@ -30,6 +30,8 @@ pub(crate) trait Remote {
     ) -> WriteAttempt;
     /// A retry's wait; `Err` when a signal cut it.
     async fn wait(&self, wait: Duration) -> Result<()>;
+    /// Now, as the windows of reads are counted (in the model, each wait moves it on).
+    fn now(&self) -> Instant;
 }
 
 impl Remote for Client {
@@ -65,5 +67,9 @@ impl Remote for Client {
 
     async fn wait(&self, wait: Duration) -> Result<()> {
         Client::wait(self, wait).await
+    }
+
+    fn now(&self) -> Instant {
+        Instant::now()
     }
 }

@@ -4,9 +4,11 @@
 
 mod decode;
 mod listing;
+mod trips;
 mod update;
 
 pub(crate) use listing::Listed;
+pub(super) use trips::Trips;
 use update::window_end;
 pub(crate) use update::{Booking, Fresh, WriteAttempt};
 

@@ -2,7 +2,7 @@
 //! the window its PATCHes must leave in, and one try of `PATCH /work_pools/{name}` that
 //! hands a retry back instead of making it (the caller re-reads the pool first).
 
-use super::WorkPool;
+use super::{Trips, WorkPool};
 use crate::api::endpoints::Client;
 use crate::api::endpoints::PAGE_SIZE;
 use crate::api::endpoints::path::pool_path;
@@ -82,14 +82,16 @@ impl Client {
         names: &[String],
         booked: Option<Instant>,
     ) -> Result<Fresh> {
-        let (pools, took) = match names {
+        let sent = Instant::now();
+        // Each window starts at the answer, before the parse.
+        let (pools, took, by) = match names {
             [name] => {
                 let path = pool_path(name);
                 let reply = self.send_booked(Method::GET, &path, None, booked).await?;
-                let took = reply.took;
+                let (took, by) = (reply.took, window_end(reply.took));
                 match reply.status {
-                    StatusCode::NOT_FOUND => (Vec::new(), took),
-                    _ => (vec![self.parse(Method::GET, &path, reply)?], took),
+                    StatusCode::NOT_FOUND => (Vec::new(), took, by),
+                    _ => (vec![self.parse(Method::GET, &path, reply)?], took, by),
                 }
             }
             _ => {
@@ -100,17 +102,18 @@ impl Client {
                 });
                 let reply = self.send_booked(Method::POST, path, Some(&body), booked);
                 let reply = reply.await?;
-                let took = reply.took;
+                let (took, by) = (reply.took, window_end(reply.took));
                 let pools: Vec<WorkPool> = self.parse(Method::POST, path, reply)?;
-                (pools, took)
+                (pools, took, by)
             }
         };
         let micros = u64::try_from(took.as_micros()).unwrap_or(u64::MAX - 1);
         self.read_trip.fetch_min(micros, Ordering::Relaxed);
-        self.last_read_trip.store(micros, Ordering::Relaxed);
+        // The lead counts the parse too: the next round's PATCHes wait for it.
+        self.trips().record(sent.elapsed());
         Ok(Fresh {
             pools: pools.into_iter().map(|p| (p.name.clone(), p)).collect(),
-            by: window_end(took),
+            by,
         })
     }
 
@@ -125,19 +128,26 @@ impl Client {
         WINDOW_FLOOR + trip.min(WINDOW_FLOOR)
     }
 
-    /// How long before a round's PATCHes end the next round's re-read may go: the latest
-    /// re-read's round trip (rounds are alike; one answered a little early costs nothing
-    /// but a PATCH or two left for a later round), so its answer comes as they end. `None`
-    /// when the client paces (a round's slots are booked after the round before) or before
-    /// the first re-read.
+    /// How long before a round's PATCHes end the next round's re-read may go: a recent
+    /// re-read's round trip, its parse included (see [`Trips::lead`]; rounds are alike,
+    /// and one answered a little early costs nothing but a PATCH or two left for a later
+    /// round), so its answer is ready as they end. Before the first re-read, the listing
+    /// page's. At most a quarter of [`WINDOW_FLOOR`]: a read sent that early would leave
+    /// its round too little of its window. `None` when the client paces (a round's slots
+    /// are booked after the round before) or before any read.
     pub(crate) fn read_lead(&self) -> Option<Duration> {
         if self.transport.interval().is_some() {
             return None;
         }
-        match self.last_read_trip.load(Ordering::Relaxed) {
-            u64::MAX => None,
-            micros => Some(Duration::from_micros(micros)),
-        }
+        let lead = self.trips().lead()?;
+        Some(lead.min(WINDOW_FLOOR / 4))
+    }
+
+    /// The latest reads' trips (a panic elsewhere leaves them as they were).
+    pub(super) fn trips(&self) -> std::sync::MutexGuard<'_, Trips> {
+        self.trips
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// How many PATCHes may follow one re-read and still leave in its window: all of them

@@ -20,7 +20,7 @@ fn after_a_503(backoff: Duration) -> Vec<String> {
         ..State::default()
     };
     let model = Model::new(state, usize::MAX, false, backoff);
-    let reports = model.write(&names, &start, true, 1);
+    let reports = model.write(&names, &start, true, (1, names.len()));
     assert!(reports.iter().all(|r| r.result.is_ok()), "{reports:?}");
     model.state.into_inner().trace
 }

@@ -1,0 +1,71 @@
+//! The pools waiting to go in the rounds of [`super::SafeWrite::flow`]: those ready, those
+//! backing off after a retried answer, and how a round takes from them.
+
+use crate::commands::write::item::Item;
+use crate::commands::write::saved::Shelved;
+use crate::commands::write::{Done, Next, When};
+use std::time::Instant;
+
+/// The pools waiting to go, and when the ones backing off are due.
+pub(super) struct Queue<T> {
+    /// To go in the next round.
+    pub(super) ready: Vec<Item<T>>,
+    /// Backing off after a retried answer, until `due`.
+    pub(super) backing: Vec<Item<T>>,
+    pub(super) due: Instant,
+}
+
+/// Takes from the queue up to `cap` pools whose own read's window is still open at `now`,
+/// each with when its PATCH must leave (the end of that window; no slot is booked).
+pub(super) fn take_direct<T>(
+    queue: &mut Queue<T>,
+    cap: usize,
+    now: Instant,
+) -> Vec<(Item<T>, When)> {
+    let mut direct = Vec::new();
+    let mut rest = Vec::new();
+    for mut item in queue.ready.drain(..) {
+        if direct.len() < cap
+            && let Some(by) = item.open_window(now)
+        {
+            direct.push((item, (by, None)));
+            continue;
+        }
+        rest.push(item);
+    }
+    queue.ready = rest;
+    direct
+}
+
+/// The pools of the next round: the first `cap` ready. Their re-read takes the place of
+/// the read each was merged from, whose window may still be open (a round read ahead of a
+/// direct one): none goes direct again, after a PATCH tried or not.
+pub(super) fn take_round<T>(queue: &mut Queue<T>, cap: usize) -> Vec<Item<T>> {
+    let mut round = std::mem::take(&mut queue.ready);
+    queue.ready = round.split_off(round.len().min(cap));
+    round.iter_mut().for_each(Item::close_window);
+    round
+}
+
+/// Puts a round's pools back in the queue: the late ones first, to go next, the retried
+/// ones to wait out the longest backoff.
+pub(super) fn requeue<T>(queue: &mut Queue<T>, next: Next<T>) {
+    if !next.backing.is_empty() {
+        let due = Instant::now() + next.wait;
+        queue.due = match queue.backing.is_empty() {
+            true => due,
+            false => queue.due.max(due),
+        };
+    }
+    queue.backing.extend(next.backing);
+    let rest = std::mem::replace(&mut queue.ready, next.now);
+    queue.ready.extend(rest);
+}
+
+/// A pool from the source: backed up, it joins the next round; else it ends.
+pub(super) fn arrive<T>(shelved: Shelved<T>, queue: &mut Queue<T>, ended: &mut Done<T>) {
+    match shelved {
+        Shelved::Ready(item) => queue.ready.push(*item),
+        Shelved::Ended(written) => ended.ends.push(written),
+    }
+}
