@@ -232,9 +232,10 @@ impl<R: Remote> SafeWrite<'_, R> {
     /// window ends `by`): once the time they still need, at the pace of their answers so
     /// far, or their window's rest is within one re-read's round trip. A direct round
     /// (`patches` none) sends for as long as its window is open, so only its window's end
-    /// counts: one that ends sooner is followed by another direct one. None paced, none
-    /// for a round that is not full while more pools are coming (the loop waits to fill
-    /// it), none once a signal came or the round before has ended.
+    /// counts: one that ends sooner is followed by another direct one. None paced (also
+    /// when a `429` paced the client meanwhile), none for a round that is not full while
+    /// more pools are coming (the loop waits to fill it), none once a signal came or the
+    /// round before has ended.
     async fn read_ahead<T: Carried + Send + 'static>(
         &self,
         mut heard: mpsc::UnboundedReceiver<()>,
@@ -275,6 +276,8 @@ impl<R: Remote> SafeWrite<'_, R> {
                 None => return None,
             }
         }
+        // Paced meanwhile (a `429` taught a rate), the rounds go one after another.
+        self.remote.read_lead()?;
         pipe.take_arrivals();
         let full = pipe.queue.ready.len() >= pipe.cap || !pipe.open;
         if stop.signal().is_some() || !full || pipe.queue.ready.is_empty() {
