@@ -82,17 +82,15 @@ impl<R: Remote> SafeWrite<'_, R> {
         stop: &Stop,
         mut out: impl FnMut(Written<T>),
     ) {
-        let queue = Queue {
-            ready: Vec::new(),
-            backing: Vec::new(),
-            due: Instant::now(),
-        };
-        let (open, ended) = (true, Done::default());
         let mut pipe = Pipe {
             source,
-            open,
-            queue,
-            ended,
+            open: true,
+            queue: Queue {
+                ready: Vec::new(),
+                backing: Vec::new(),
+                due: Instant::now(),
+            },
+            ended: Done::default(),
             cap,
         };
         // A round waits to fill while more pools are coming, up to FILL_WAIT: a slow server
