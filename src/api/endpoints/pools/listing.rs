@@ -51,7 +51,6 @@ impl Client {
         if !types.is_empty() {
             body["work_pools"] = json!({"type": {"any_": types}});
         }
-        let sent = Instant::now();
         let reply = self.send(Method::POST, path, Some(&body)).await?;
         let by = window_end(reply.took);
         if reply.status == StatusCode::NOT_FOUND {
@@ -64,9 +63,6 @@ impl Client {
         let input = format!("the response to POST {}{path}", self.transport.base());
         let page = parse_page(&reply.body, offset, &input, self.transport.redactor())
             .map_err(|source| self.json_error(input, source))?;
-        // Before the first re-read, a page's trip times the read sent ahead of the round
-        // that follows its direct one.
-        self.trips().seed(sent.elapsed());
         Ok((page, by))
     }
 }

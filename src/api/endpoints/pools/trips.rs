@@ -24,14 +24,6 @@ impl Trips {
         self.next = (self.next + 1) % KEPT;
     }
 
-    /// Records a listing page's trip, only while no re-read has been recorded: before the
-    /// first re-read, it times the read sent ahead of the round that follows the listing.
-    pub(crate) fn seed(&mut self, trip: Duration) {
-        if self.latest.iter().all(Option::is_none) {
-            self.record(trip);
-        }
-    }
-
     /// The lead of the next read: the median of the trips kept (of two, the shorter), so
     /// that one slow read moves nothing; `None` before any.
     pub(crate) fn lead(&self) -> Option<Duration> {
@@ -64,19 +56,5 @@ mod tests {
         // Reads that stay slow do move it, once they are most of those kept.
         trips.record(ms(200));
         assert_eq!(trips.lead(), Some(ms(200)));
-    }
-
-    #[test]
-    fn a_listing_page_leads_only_until_the_first_re_read() {
-        let mut trips = Trips::default();
-        trips.seed(ms(40));
-        assert_eq!(trips.lead(), Some(ms(40)));
-        trips.seed(ms(90));
-        assert_eq!(trips.lead(), Some(ms(40)));
-        trips.record(ms(20));
-        trips.record(ms(24));
-        assert_eq!(trips.lead(), Some(ms(24)));
-        trips.record(ms(26));
-        assert_eq!(trips.lead(), Some(ms(24)));
     }
 }

@@ -131,10 +131,12 @@ impl Client {
     /// How long before a round's PATCHes end the next round's re-read may go: a recent
     /// re-read's round trip, its parse included (see [`Trips::lead`]; rounds are alike,
     /// and one answered a little early costs nothing but a PATCH or two left for a later
-    /// round), so its answer is ready as they end. Before the first re-read, the listing
-    /// page's. At most a quarter of [`WINDOW_FLOOR`]: a read sent that early would leave
-    /// its round too little of its window. `None` when the client paces (a round's slots
-    /// are booked after the round before) or before any read.
+    /// round), so its answer is ready as they end. At most a quarter of [`WINDOW_FLOOR`]:
+    /// a read sent that early would leave its round too little of its window. `None` when
+    /// the client paces (a round's slots are booked after the round before) or before the
+    /// first re-read: until then neither the lead nor the server's budget is known (on a
+    /// rate-limited link, a read ahead of the listing's round joins its first burst, and a
+    /// `429` with it).
     pub(crate) fn read_lead(&self) -> Option<Duration> {
         if self.transport.interval().is_some() {
             return None;
