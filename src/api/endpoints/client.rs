@@ -23,11 +23,8 @@ pub(crate) struct Client {
     pub(super) csrf: Csrf,
     /// Whether the server is Prefect Cloud (its default templates live elsewhere).
     pub(super) cloud: bool,
-    /// The quickest round trip of a re-read so far, in microseconds (`u64::MAX`: none yet):
-    /// a re-read's window starts at its answer, so a round's PATCHes may be booked that much
-    /// later than its re-read's slot.
-    pub(super) read_trip: std::sync::atomic::AtomicU64,
-    /// The latest reads' round trips, which time a re-read sent ahead.
+    /// The re-reads' round trips, which time a re-read sent ahead and widen a paced
+    /// round's booking.
     pub(super) trips: std::sync::Mutex<super::pools::Trips>,
 }
 
@@ -38,7 +35,6 @@ impl Client {
             transport: Transport::new(config)?,
             csrf: Csrf::new(!config.cloud),
             cloud: config.cloud,
-            read_trip: std::sync::atomic::AtomicU64::new(u64::MAX),
             trips: std::sync::Mutex::default(),
         })
     }

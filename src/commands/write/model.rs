@@ -71,6 +71,32 @@ struct State {
     waits: u32,
 }
 
+impl Stored {
+    /// The pools' template before the run: version 1 of a stale one.
+    fn stale() -> Stored {
+        Stored {
+            version: 1,
+            template: json!({"stale": true}),
+        }
+    }
+}
+
+impl State {
+    /// `names` on the server, each stored as `start`; when `listed`, each read at that
+    /// version just before the run (its listing's window still open).
+    fn listed(names: &[String], start: &Stored, listed: bool) -> State {
+        let fresh = match listed {
+            true => names.iter().map(|n| (n.clone(), start.version)).collect(),
+            false => HashMap::new(),
+        };
+        State {
+            pools: names.iter().map(|n| (n.clone(), start.clone())).collect(),
+            fresh,
+            ..State::default()
+        }
+    }
+}
+
 struct Model {
     state: RefCell<State>,
     backups: tempfile::TempDir,
@@ -345,19 +371,13 @@ proptest! {
         cap in 1usize..6,
     ) {
         let names: Vec<String> = (0..pools).map(|i| format!("p{i}")).collect();
-        let start = Stored { version: 1, template: json!({"stale": true}) };
+        let start = Stored::stale();
         // A listing read every pool just before the run (its window still open when
         // `listed`): an edit from request 0 on lands after that read.
-        let fresh = match listed {
-            true => names.iter().map(|n| (n.clone(), start.version)).collect(),
-            false => HashMap::new(),
-        };
         let state = State {
-            pools: names.iter().map(|n| (n.clone(), start.clone())).collect(),
-            fresh,
             answers: answers.into(),
             edits: edits.into_iter().map(|(at, i)| (at, names[i % pools].clone())).collect(),
-            ..State::default()
+            ..State::listed(&names, &start, listed)
         };
         let model = Model::new(state, per_read, ahead, Duration::from_secs(1));
         let reports = model.write(&names, &start, listed, (concurrency, cap));

@@ -1,27 +1,39 @@
-//! The round trips of the latest reads, which time the next round's re-read so that it is
-//! answered, and parsed, as the round before it ends (unpaced). One read the server held up
-//! (a SQLite checkpoint, a pause of its own) must not send the next one far too early: that
-//! re-read's window would then open long before its PATCHes can go, and the round would fit
-//! fewer of them.
+//! The round trips of the re-reads. The latest ones time the next round's re-read so that
+//! it is answered, and parsed, as the round before it ends (unpaced). One read the server
+//! held up (a SQLite checkpoint, a pause of its own) must not send the next one far too
+//! early: that re-read's window would then open long before its PATCHes can go, and the
+//! round would fit fewer of them. The quickest one widens a paced round's booking: a
+//! re-read's window starts at its answer, so its PATCHes may be booked that much later than
+//! its slot.
 
 use std::time::Duration;
 
 /// How many of the latest trips the lead is taken from.
 const KEPT: usize = 3;
 
-/// The latest reads' round trips, each from the read's send to its answer parsed.
+/// The re-reads' round trips.
 #[derive(Debug, Default)]
 pub(crate) struct Trips {
+    /// The latest ones, each from the read's send to its answer parsed.
     latest: [Option<Duration>; KEPT],
     /// Where the next trip goes in `latest`.
     next: usize,
+    /// The quickest one so far, from the send to the answer (before the parse).
+    quickest: Option<Duration>,
 }
 
 impl Trips {
-    /// Records a re-read's trip, in place of the oldest of those kept.
-    pub(crate) fn record(&mut self, trip: Duration) {
-        self.latest[self.next] = Some(trip);
+    /// Records a re-read answered `answered` after its send and parsed `parsed` after it,
+    /// in place of the oldest of those kept.
+    pub(crate) fn record(&mut self, answered: Duration, parsed: Duration) {
+        self.latest[self.next] = Some(parsed);
         self.next = (self.next + 1) % KEPT;
+        self.quickest = Some(self.quickest.map_or(answered, |q| q.min(answered)));
+    }
+
+    /// The quickest re-read's round trip, its parse left out; `None` before any.
+    pub(crate) fn quickest(&self) -> Option<Duration> {
+        self.quickest
     }
 
     /// The lead of the next read: the median of the trips kept (of two, the shorter), so
@@ -46,15 +58,29 @@ mod tests {
     fn one_slow_read_does_not_move_the_lead() {
         let mut trips = Trips::default();
         assert_eq!(trips.lead(), None);
-        trips.record(ms(20));
+        trips.record(ms(15), ms(20));
         assert_eq!(trips.lead(), Some(ms(20)));
         // A read held up by the server: of two, the shorter leads.
-        trips.record(ms(220));
+        trips.record(ms(215), ms(220));
         assert_eq!(trips.lead(), Some(ms(20)));
-        trips.record(ms(22));
+        trips.record(ms(17), ms(22));
         assert_eq!(trips.lead(), Some(ms(22)));
         // Reads that stay slow do move it, once they are most of those kept.
-        trips.record(ms(200));
+        trips.record(ms(195), ms(200));
         assert_eq!(trips.lead(), Some(ms(200)));
+    }
+
+    #[test]
+    fn the_quickest_trip_leaves_the_parse_out_and_is_kept() {
+        let mut trips = Trips::default();
+        assert_eq!(trips.quickest(), None);
+        trips.record(ms(30), ms(34));
+        trips.record(ms(12), ms(90));
+        // Long after it left the latest ones, the quickest stays.
+        for _ in 0..KEPT {
+            trips.record(ms(40), ms(41));
+        }
+        assert_eq!(trips.quickest(), Some(ms(12)));
+        assert_eq!(trips.lead(), Some(ms(41)));
     }
 }

@@ -12,7 +12,6 @@ use bytes::Bytes;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use std::collections::HashMap;
-use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 /// The shortest time a PATCH may leave after the re-read it follows was answered: a round
@@ -107,10 +106,8 @@ impl Client {
                 (pools, took, by)
             }
         };
-        let micros = u64::try_from(took.as_micros()).unwrap_or(u64::MAX - 1);
-        self.read_trip.fetch_min(micros, Ordering::Relaxed);
         // The lead counts the parse too: the next round's PATCHes wait for it.
-        self.trips().record(sent.elapsed());
+        self.trips().record(took, sent.elapsed());
         Ok(Fresh {
             pools: pools.into_iter().map(|p| (p.name.clone(), p)).collect(),
             by,
@@ -121,10 +118,7 @@ impl Client {
     /// round trip (the quickest one seen: its window starts at its answer) plus
     /// [`WINDOW_FLOOR`].
     fn booking_window(&self) -> Duration {
-        let trip = match self.read_trip.load(Ordering::Relaxed) {
-            u64::MAX => Duration::ZERO,
-            micros => Duration::from_micros(micros),
-        };
+        let trip = self.trips().quickest().unwrap_or_default();
         WINDOW_FLOOR + trip.min(WINDOW_FLOOR)
     }
 

@@ -3,21 +3,13 @@
 //! one sends, as a re-read round's next one is.
 
 use super::{Model, State, Stored};
-use serde_json::json;
 use std::time::Duration;
 
 /// The requests of `pools` listed pools, rounds of `cap`, the next round read ahead.
 fn read_ahead(pools: usize, cap: usize) -> Vec<String> {
-    let start = Stored {
-        version: 1,
-        template: json!({"stale": true}),
-    };
+    let start = Stored::stale();
     let names: Vec<String> = (0..pools).map(|i| format!("p{i}")).collect();
-    let state = State {
-        pools: names.iter().map(|n| (n.clone(), start.clone())).collect(),
-        fresh: names.iter().map(|n| (n.clone(), start.version)).collect(),
-        ..State::default()
-    };
+    let state = State::listed(&names, &start, true);
     let model = Model::new(state, usize::MAX, true, Duration::from_secs(1));
     let reports = model.write(&names, &start, true, (1, cap));
     assert!(reports.iter().all(|r| r.result.is_ok()), "{reports:?}");

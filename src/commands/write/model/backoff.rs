@@ -2,22 +2,16 @@
 //! of what was sent to the re-read after it, a long one reads it back first.
 
 use super::{Answer, Model, State, Stored};
-use serde_json::json;
 use std::time::Duration;
 
 /// The requests of two listed pools, the second answered `503` (not landed) once, with a
 /// backoff of `backoff`.
 fn after_a_503(backoff: Duration) -> Vec<String> {
-    let start = Stored {
-        version: 1,
-        template: json!({"stale": true}),
-    };
+    let start = Stored::stale();
     let names = ["p0".to_string(), "p1".to_string()];
     let state = State {
-        pools: names.iter().map(|n| (n.clone(), start.clone())).collect(),
-        fresh: names.iter().map(|n| (n.clone(), start.version)).collect(),
         answers: [Answer::Ok, Answer::Unavailable { applied: false }].into(),
-        ..State::default()
+        ..State::listed(&names, &start, true)
     };
     let model = Model::new(state, usize::MAX, false, backoff);
     let reports = model.write(&names, &start, true, (1, names.len()));
