@@ -50,7 +50,7 @@ pub(super) async fn run(connection: &ConnectionArgs, args: &UpdateArgs, color: b
     let store = ctx.options().check_deployments.then_some(&ctx.deployments);
     let listed = matches!(plan.selection, Selection::All { .. });
     let bar = printer.progress();
-    let targets = targets::targets(
+    let listing = targets::targets(
         &ctx.client,
         store,
         plan.selection,
@@ -58,6 +58,13 @@ pub(super) async fn run(connection: &ConnectionArgs, args: &UpdateArgs, color: b
         plan.chunk,
         bar,
     );
+    // The targets are read by a stage of their own, so each page's answer, and the window
+    // of the pools on it, is taken in as it arrives (see `targets::drive`).
+    let (found, targets) = mpsc::channel(0);
+    let listing = async {
+        targets::drive(listing, found).await;
+        Ok(())
+    };
     let prepared = prepare_each(&ctx, targets, &stop, plan.concurrency, plan.chunk);
     // Three stages at once: sorting sends each prepared pool to the printer (nothing to
     // write) or to the safe write, which backs it up and queues it for a round (up to a
@@ -75,7 +82,8 @@ pub(super) async fn run(connection: &ConnectionArgs, args: &UpdateArgs, color: b
         }
         Ok(())
     };
-    let ((), (), (tally, listing_error), ()) = futures::try_join!(sorted, written, printed, early)?;
+    let ((), (), (), (tally, listing_error), ()) =
+        futures::try_join!(listing, sorted, written, printed, early)?;
     let held = printer.finish(&tally)?;
     exit_code(&plan.exit, &tally, held, listing_error)
 }

@@ -2,6 +2,8 @@
 //! they become known: named pools read in chunks, or listing pages fetched as the workers
 //! need them (pages overlap by one pool so a shift is seen; a re-list catches what it
 //! skipped). With `--check-deployments`, each chunk's deployments are loaded alongside.
+//! [`drive`] runs the stream as a stage of its own, so each read's answer is taken in as it
+//! arrives.
 
 use super::prepare::Target;
 use crate::api::{Client, Listed, PAGE_SIZE};
@@ -9,7 +11,8 @@ use crate::commands::deployments::Store;
 use crate::commands::paging::Paging;
 use crate::commands::plan::{Mode, Selection};
 use crate::error::{Error, Result};
-use futures::{Stream, StreamExt, stream};
+use futures::channel::mpsc;
+use futures::{SinkExt, Stream, StreamExt, stream};
 use indicatif::ProgressBar;
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -133,5 +136,54 @@ async fn named(client: &Client, names: Vec<String>) -> Vec<Result<Target>> {
                 .map(|name| Ok(Target::Unreadable(name, Error::Shared(Arc::clone(&shared)))))
                 .collect()
         }
+    }
+}
+
+/// Runs `targets` into `found`, one target ahead of the stages after it. A listing page or
+/// a chunk of names is read only once they have taken what came before (as when they pull
+/// it themselves), but its answer is taken in as soon as it arrives: the window of the pools
+/// on it (its `window_end`) starts then. Pulled by the stages
+/// after it instead, an answer that came while they were busy (the write's rounds hold
+/// them for up to a round) waited there unread, and its window started hundreds of
+/// milliseconds after the server had read the pools: a PATCH sent at once on it could
+/// leave that much later than README's window allows.
+pub(super) async fn drive<T>(targets: impl Stream<Item = T>, found: mpsc::Sender<T>) {
+    // An error means the stages after it ended (a printer error): nothing more is needed.
+    let _ = targets.map(Ok).forward(found.sink_map_err(drop)).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, Instant};
+
+    /// A stream whose second target takes a read of 20 ms, and when that read's answer was
+    /// taken in, while the stage after it waits 300 ms before it pulls again.
+    #[tokio::test]
+    async fn an_answer_is_taken_in_while_the_stages_after_it_are_busy() {
+        let start = Instant::now();
+        let taken = std::sync::Arc::new(std::sync::Mutex::new(None));
+        let seen = std::sync::Arc::clone(&taken);
+        let targets = stream::iter([0, 1]).then(move |i| {
+            let seen = std::sync::Arc::clone(&seen);
+            async move {
+                if i == 1 {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                    *seen.lock().unwrap() = Some(start.elapsed());
+                }
+                i
+            }
+        });
+        let (found, mut pulled) = mpsc::channel(0);
+        let stages = async {
+            assert_eq!(pulled.next().await, Some(0));
+            // Busy: the read of the next target goes on without this stage.
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            assert_eq!(pulled.next().await, Some(1));
+            assert_eq!(pulled.next().await, None);
+        };
+        futures::join!(drive(targets, found), stages);
+        let at = taken.lock().unwrap().expect("the second target was read");
+        assert!(at < Duration::from_millis(200), "taken in after {at:?}");
     }
 }
