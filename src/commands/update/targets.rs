@@ -155,6 +155,7 @@ pub(super) async fn drive<T>(targets: impl Stream<Item = T>, found: mpsc::Sender
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::OnceLock;
     use std::time::{Duration, Instant};
 
     /// A stream whose second target takes a read of 20 ms, and when that read's answer was
@@ -162,14 +163,13 @@ mod tests {
     #[tokio::test]
     async fn an_answer_is_taken_in_while_the_stages_after_it_are_busy() {
         let start = Instant::now();
-        let taken = std::sync::Arc::new(std::sync::Mutex::new(None));
-        let seen = std::sync::Arc::clone(&taken);
-        let targets = stream::iter([0, 1]).then(move |i| {
-            let seen = std::sync::Arc::clone(&seen);
+        let taken = OnceLock::new();
+        let targets = stream::iter([0, 1]).then(|i| {
+            let taken = &taken;
             async move {
                 if i == 1 {
                     tokio::time::sleep(Duration::from_millis(20)).await;
-                    *seen.lock().unwrap() = Some(start.elapsed());
+                    taken.get_or_init(|| start.elapsed());
                 }
                 i
             }
@@ -183,7 +183,7 @@ mod tests {
             assert_eq!(pulled.next().await, None);
         };
         futures::join!(drive(targets, found), stages);
-        let at = taken.lock().unwrap().expect("the second target was read");
+        let at = *taken.get().expect("the second target was read");
         assert!(at < Duration::from_millis(200), "taken in after {at:?}");
     }
 }

@@ -82,16 +82,12 @@ impl Stored {
 }
 
 impl State {
-    /// `names` on the server, each stored as `start`; when `listed`, each read at that
-    /// version just before the run (its listing's window still open).
+    /// `names`, each stored as `start` and, when `listed`, read just before the run.
     fn listed(names: &[String], start: &Stored, listed: bool) -> State {
-        let fresh = match listed {
-            true => names.iter().map(|n| (n.clone(), start.version)).collect(),
-            false => HashMap::new(),
-        };
+        let read = names.iter().filter(|_| listed);
         State {
             pools: names.iter().map(|n| (n.clone(), start.clone())).collect(),
-            fresh,
+            fresh: read.map(|n| (n.clone(), start.version)).collect(),
             ..State::default()
         }
     }
