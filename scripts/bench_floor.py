@@ -68,14 +68,14 @@ class FloorRows:
         return path
 
     def floor_pairs(self):
-        """The 1.1x target's measure: K pairs, each poolsync then the sequential PATCH-only
-        floor on the same stale pools, seconds apart, and the median of their ratios. One
-        pair's ratio moves with the machine's pace (the same floor run took 2.0-3.0 s within
-        minutes on a 2-core machine); the median of pairs in turn moves much less. Both
-        runs of a pair make the same change: poolsync upgrades the seeded pools (with a new
-        backup folder: a first run), the floor puts the seeded templates back (not timed),
-        then PATCHes each pool to the template poolsync wrote (timed), and puts them back
-        again for the next pair (not timed)."""
+        """The 1.1x target's measure: K pairs, each poolsync and the sequential PATCH-only
+        floor (in turn, the order alternating) on the same stale pools, seconds apart, and
+        the median of their ratios. One pair's ratio moves with the machine's pace (the same
+        floor run took 2.0-3.0 s within minutes on a 2-core machine); the median of pairs in
+        turn moves much less. Both runs of a pair make the same change: poolsync upgrades the
+        seeded pools (with a new backup folder: a first run), and the floor PATCHes each
+        pool from its seeded template to the one poolsync wrote (timed); the seeded templates
+        are put back after each run (not timed)."""
         k, n = self.args.floor_pairs, self.args.pools
         stale, upgraded = self.work / "stale.json", self.work / "upgraded.json"
 
@@ -91,13 +91,21 @@ class FloorRows:
         # Each pair's poolsync gets a backup folder of its own, all removed after the pairs:
         # removing one just before a run made ext4 look for free inodes past the ones just
         # freed (13% of poolsync's CPU in a profile), which a user's first run never meets.
+        # The order alternates (poolsync first in even pairs, the floor first in odd ones):
+        # the server's own pauses (its Python's full garbage collection, ~300 ms every few
+        # thousand requests) come at a period of their own, and a fixed order could let
+        # them fall on one side of the pairs run after run.
         for i in range(k):
+            if i % 2:
+                fwall = floor_to(upgraded)
+                floor_to(stale)
             s, wall, proc = self.poolsync_json(state=self.work / f"state-pair-{i}")
             if s["outcomes"]["updated"] != n or proc.returncode != 0:
                 bad.append(f"poolsync updated {s['outcomes']['updated']} of {n}")
             floor_to(stale)
-            fwall = floor_to(upgraded)
-            floor_to(stale)
+            if not i % 2:
+                fwall = floor_to(upgraded)
+                floor_to(stale)
             walls.append(wall)
             floors.append(fwall)
             ratios.append(wall / fwall)
@@ -107,7 +115,7 @@ class FloorRows:
         self.results["pairs_median"] = median
         self.results["pairs_sums"] = (sum(walls), sum(floors))
         self.results["pairs_ok"] = not bad
-        note = (f"{k} pairs in turn on the same pools: poolsync {fmt(walls)} s, floor "
+        note = (f"{k} pairs on the same pools, the order alternating: poolsync {fmt(walls)} s, floor "
                 f"{fmt(floors)} s; ratios {fmt(ratios, 'x')}; median {median:.2f}x"
                 + (f" [{'; '.join(bad)}]" if bad else ""))
         self.add("pairs", "poolsync update --all / floor PATCH only --concurrency 1, in turn",

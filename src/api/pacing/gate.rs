@@ -101,6 +101,12 @@ impl Gate {
         lock(&self.pacer).rate().map(super::pace::interval)
     }
 
+    /// Whether the server showed it takes one write at a time: a write refused for
+    /// contention with another of ours settled its concurrency at one (a SQLite server).
+    pub(crate) fn one_writer(&self) -> bool {
+        lock(&self.writes).settled() == Some(1)
+    }
+
     /// The latest a request due by `by` may leave (one pacing interval later when paced).
     pub(crate) fn latest(&self, by: Instant) -> Instant {
         lock(&self.pacer).latest(by)

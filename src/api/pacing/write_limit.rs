@@ -121,7 +121,6 @@ impl WriteLimit {
     }
 
     /// The concurrency the server showed it takes, once collisions settled it.
-    #[cfg(test)]
     pub(super) fn settled(&self) -> Option<usize> {
         self.settled
     }

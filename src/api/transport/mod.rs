@@ -202,6 +202,11 @@ impl Transport {
         self.gate.interval()
     }
 
+    /// Whether the server showed it takes one write at a time (see [`Gate::one_writer`]).
+    pub(crate) fn one_writer(&self) -> bool {
+        self.gate.one_writer()
+    }
+
     /// Books `n` send slots within `window` plus one interval (see [`Gate::book`]).
     pub(crate) fn book(&self, n: usize, window: Duration) -> Vec<Instant> {
         self.gate.book(n, window)

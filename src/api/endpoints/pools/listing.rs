@@ -46,6 +46,7 @@ impl Client {
         types: &[String],
         offset: usize,
     ) -> Result<(Vec<Listed>, Instant)> {
+        let sent = Instant::now();
         let path = "/work_pools/filter";
         let mut body = json!({"limit": PAGE_SIZE, "offset": offset});
         if !types.is_empty() {
@@ -63,6 +64,7 @@ impl Client {
         let input = format!("the response to POST {}{path}", self.transport.base());
         let page = parse_page(&reply.body, offset, &input, self.transport.redactor())
             .map_err(|source| self.json_error(input, source))?;
+        self.trips().record_listing(sent.elapsed());
         Ok((page, by))
     }
 }

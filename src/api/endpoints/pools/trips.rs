@@ -20,6 +20,8 @@ pub(crate) struct Trips {
     next: usize,
     /// The quickest one so far, from the send to the answer (before the parse).
     quickest: Option<Duration>,
+    /// The latest listing page's, from its send to its answer parsed.
+    listing: Option<Duration>,
 }
 
 impl Trips {
@@ -31,9 +33,26 @@ impl Trips {
         self.quickest = Some(self.quickest.map_or(answered, |q| q.min(answered)));
     }
 
+    /// Records a listing page parsed `parsed` after its send: the one read timed before the
+    /// first re-read.
+    pub(crate) fn record_listing(&mut self, parsed: Duration) {
+        self.listing = Some(parsed);
+    }
+
     /// The quickest re-read's round trip, its parse left out; `None` before any.
     pub(crate) fn quickest(&self) -> Option<Duration> {
         self.quickest
+    }
+
+    /// The lead of the next read: [`Trips::lead`]; before the first re-read, on a server
+    /// that takes one write at a time (`one_writer`), the latest listing page's trip. Such
+    /// a server is limited by its lock, not by a request budget that a read ahead of the
+    /// listing's round would burst into.
+    pub(crate) fn lead_for(&self, one_writer: bool) -> Option<Duration> {
+        match self.lead() {
+            None if one_writer => self.listing,
+            lead => lead,
+        }
     }
 
     /// The lead of the next read: the median of the trips kept (of two, the shorter), so
@@ -82,5 +101,31 @@ mod tests {
         }
         assert_eq!(trips.quickest(), Some(ms(12)));
         assert_eq!(trips.lead(), Some(ms(41)));
+    }
+
+    #[test]
+    fn a_listing_page_is_timed_apart_from_the_re_reads() {
+        let mut trips = Trips::default();
+        trips.record_listing(ms(46));
+        // Neither leads as a re-read would nor widens a booking.
+        assert_eq!((trips.lead(), trips.quickest()), (None, None));
+        // The latest one counts.
+        trips.record_listing(ms(20));
+        assert_eq!(trips.lead_for(true), Some(ms(20)));
+    }
+
+    #[test]
+    fn the_listing_leads_the_first_re_read_only_on_a_server_of_one_writer() {
+        let mut trips = Trips::default();
+        assert_eq!(trips.lead_for(true), None);
+        trips.record_listing(ms(46));
+        // A rate-limited link: no read ahead before the first re-read.
+        assert_eq!(trips.lead_for(false), None);
+        // A server that takes one write at a time: the listing page's trip leads.
+        assert_eq!(trips.lead_for(true), Some(ms(46)));
+        // Once a re-read was timed, it leads, whatever the server.
+        trips.record(ms(18), ms(22));
+        assert_eq!(trips.lead_for(true), Some(ms(22)));
+        assert_eq!(trips.lead_for(false), Some(ms(22)));
     }
 }

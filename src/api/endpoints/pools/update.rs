@@ -128,14 +128,18 @@ impl Client {
     /// round), so its answer is ready as they end. At most a quarter of [`WINDOW_FLOOR`]:
     /// a read sent that early would leave its round too little of its window. `None` when
     /// the client paces (a round's slots are booked after the round before) or before the
-    /// first re-read: until then neither the lead nor the server's budget is known (on a
-    /// rate-limited link, a read ahead of the listing's round joins its first burst, and a
-    /// `429` with it).
+    /// first re-read, unless the server showed it takes one write at a time: until then
+    /// neither the lead nor the server's budget is known (on a rate-limited link, a read
+    /// ahead of the listing's round joins its first burst, and a `429` with it). A server
+    /// that refused a write of ours for another of ours is limited by its lock (a SQLite
+    /// server), not a budget: the listing page's trip leads its first re-read, which then
+    /// no longer waits for the listing's round to end (~30 ms idle a run).
     pub(crate) fn read_lead(&self) -> Option<Duration> {
         if self.transport.interval().is_some() {
             return None;
         }
-        let lead = self.trips().lead()?;
+        let one_writer = self.transport.one_writer();
+        let lead = self.trips().lead_for(one_writer)?;
         Some(lead.min(WINDOW_FLOOR / 4))
     }
 
