@@ -28,6 +28,8 @@ pub(crate) struct Gate {
     writes: Mutex<WriteLimit>,
     write_free: Notify,
     clock: Mutex<Clock>,
+    /// The quickest answer to any request so far, from its send to its body read.
+    quickest: Mutex<Option<Duration>>,
 }
 
 /// Union of the intervals spent waiting on pushback.
@@ -45,6 +47,7 @@ impl Gate {
             writes: Mutex::new(WriteLimit::new(max_writes)),
             write_free: Notify::new(),
             clock: Mutex::new(Clock::default()),
+            quickest: Mutex::new(None),
         }
     }
 
@@ -112,14 +115,28 @@ impl Gate {
         lock(&self.pacer).latest(by)
     }
 
+    /// The quickest answer to any request so far (throttled or not): no request on this
+    /// link is answered quicker than the link allows, a re-read included.
+    pub(crate) fn quickest(&self) -> Option<Duration> {
+        *lock(&self.quickest)
+    }
+
+    /// Any answer, to a request that took `took`.
+    fn answered(&self, took: Duration) {
+        let mut quickest = lock(&self.quickest);
+        *quickest = Some(quickest.map_or(took, |q| q.min(took)));
+    }
+
     /// An answer that was not throttled, to a request that took `took`.
     pub(crate) fn through(&self, took: Duration) {
+        self.answered(took);
         let sent = Instant::now().checked_sub(took);
         lock(&self.pacer).through(sent);
     }
 
     /// A `429` to a request that took `took`: every request waits `wait` from now.
     pub(crate) fn throttle(&self, wait: Duration, took: Duration) {
+        self.answered(took);
         let now = Instant::now();
         lock(&self.pacer).throttle(now, wait, took);
         // Every request waits the pause out: a write held back by it waits as a re-read.
@@ -211,4 +228,44 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ms(n: u64) -> Duration {
+        Duration::from_millis(n)
+    }
+
+    /// The quickest answer bounds every re-read's round trip on the link: a throttled
+    /// answer counts (it crossed the link too), and a slower answer later moves nothing.
+    #[test]
+    fn the_quickest_answer_counts_throttled_ones() {
+        let gate = Gate::new(None, 8);
+        assert_eq!(gate.quickest(), None);
+        gate.through(ms(90));
+        assert_eq!(gate.quickest(), Some(ms(90)));
+        gate.throttle(Duration::from_secs(1), ms(55));
+        assert_eq!(gate.quickest(), Some(ms(55)));
+        gate.through(ms(70));
+        assert_eq!(gate.quickest(), Some(ms(55)));
+    }
+
+    /// One write refused for another of ours, in a flight of two, shows a server of one
+    /// writer; a gate that saw no such refusal does not say so.
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_flight_of_two_with_one_refused_shows_one_writer() {
+        let gate = Gate::new(None, 8);
+        assert!(!gate.one_writer());
+        // Slow start: one write, then a flight of two.
+        assert!(!gate.write_slot().await.end(false));
+        let (first, second) = (gate.write_slot().await, gate.write_slot().await);
+        assert!(
+            second.end(true),
+            "a 503 to a write that overlapped ours is a collision"
+        );
+        assert!(!first.end(false));
+        assert!(gate.one_writer());
+    }
 }

@@ -202,6 +202,11 @@ impl Transport {
         self.gate.interval()
     }
 
+    /// The quickest answer to any request so far (see [`Gate::quickest`]).
+    pub(crate) fn quickest(&self) -> Option<Duration> {
+        self.gate.quickest()
+    }
+
     /// Whether the server showed it takes one write at a time (see [`Gate::one_writer`]).
     pub(crate) fn one_writer(&self) -> bool {
         self.gate.one_writer()

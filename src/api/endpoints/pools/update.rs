@@ -160,14 +160,27 @@ impl Client {
     }
 
     /// Books the slots of a re-read and `patches` PATCHes when the client paces, the last
-    /// within [`Client::booking_window`] plus one interval of the first: the round waits for
+    /// within [`Client::slots_window`] plus one interval of the first: the round waits for
     /// the bucket to refill that far before its re-read, so every PATCH fits in the re-read's
     /// window (which starts at its answer).
     pub(crate) fn book(&self, patches: usize) -> Booking {
         match self.transport.interval() {
             None => Booking::default(),
-            Some(_) => Booking(self.transport.book(patches + 1, self.booking_window())),
+            Some(_) => Booking(self.transport.book(patches + 1, self.slots_window())),
         }
+    }
+
+    /// The window a round's slots are booked in: [`Client::booking_window`], but with the
+    /// quickest answer to any request in place of the quickest re-read's when that is
+    /// quicker. A re-read of fewer pools, or one the server is less busy for, comes back
+    /// quicker than the quickest so far, and its window ends that much sooner; no answer
+    /// comes quicker than the link's. A round of fewer PATCHes than fit then waits a little
+    /// longer for the bucket, and its last PATCH still leaves in time (it went late, and a
+    /// round of its own cost a re-read and a read-back more).
+    fn slots_window(&self) -> Duration {
+        let trip = self.trips().quickest().unwrap_or_default();
+        let floor = self.transport.quickest().map_or(trip, |q| q.min(trip));
+        WINDOW_FLOOR + floor.min(WINDOW_FLOOR)
     }
 
     /// One try of `PATCH /work_pools/{name}` with only the new base job template, to leave
