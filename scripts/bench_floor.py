@@ -115,8 +115,9 @@ class FloorRows:
         self.results["pairs_median"] = median
         self.results["pairs_sums"] = (sum(walls), sum(floors))
         self.results["pairs_ok"] = not bad
-        note = (f"{k} pairs on the same pools, the order alternating: poolsync {fmt(walls)} s, floor "
-                f"{fmt(floors)} s; ratios {fmt(ratios, 'x')}; median {median:.2f}x"
+        note = (f"{k} pairs on the same pools, the order alternating: poolsync "
+                f"{fmt(walls)} s, floor {fmt(floors)} s; ratios {fmt(ratios, 'x')}; "
+                f"median {median:.2f}x"
                 + (f" [{'; '.join(bad)}]" if bad else ""))
         self.add("pairs", "poolsync update --all / floor PATCH only --concurrency 1, in turn",
                  n, statistics.median(walls), note)

@@ -171,16 +171,16 @@ impl Client {
     }
 
     /// The window a round's slots are booked in: [`Client::booking_window`], but with the
-    /// quickest answer to any request in place of the quickest re-read's when that is
-    /// quicker. A re-read of fewer pools, or one the server is less busy for, comes back
-    /// quicker than the quickest so far, and its window ends that much sooner; no answer
-    /// comes quicker than the link's. A round of fewer PATCHes than fit then waits a little
-    /// longer for the bucket, and its last PATCH still leaves in time (it went late, and a
-    /// round of its own cost a re-read and a read-back more).
+    /// quickest answer to any request (re-reads included, so never slower) in place of the
+    /// quickest re-read's, once a re-read was timed. A re-read of fewer pools, or one the
+    /// server is less busy for, comes back quicker than the quickest so far, and its window
+    /// ends that much sooner; no answer comes quicker than the link's. A round of fewer
+    /// PATCHes than fit then waits a little longer for the bucket, and its last PATCH still
+    /// leaves in time (it went late, and a round of its own cost a re-read and a read-back
+    /// more).
     fn slots_window(&self) -> Duration {
-        let trip = self.trips().quickest().unwrap_or_default();
-        let floor = self.transport.quickest().map_or(trip, |q| q.min(trip));
-        WINDOW_FLOOR + floor.min(WINDOW_FLOOR)
+        let trip = self.trips().quickest().and(self.transport.quickest());
+        WINDOW_FLOOR + trip.unwrap_or_default().min(WINDOW_FLOOR)
     }
 
     /// One try of `PATCH /work_pools/{name}` with only the new base job template, to leave
