@@ -9,7 +9,8 @@
 //!   the server's rate as learned, `r` without the headroom; a generic cell rate algorithm
 //!   over one instant, `tat`): requests may go back to back while tokens last, then one per
 //!   interval. A `429` that answers a burst halves the burst allowed, down to one token
-//!   (even spacing), so a server without burst allowance converges. `--max-rps` spaces
+//!   (even spacing), so a server without burst allowance converges; after a rate probe it
+//!   lowers the rate instead (the probe is what the server turned down). `--max-rps` spaces
 //!   requests evenly (one token): it promises the rate is never exceeded.
 //! - [`Pacer::book`] books a re-read and its PATCHes so that all of them fit in the re-read's
 //!   window, waiting for the bucket to refill first if need be; [`Pacer::fits`] says how many
@@ -62,6 +63,8 @@ pub(super) struct Pacer {
     tat: Option<Instant>,
     /// How often a `429` halved the burst since it was last regrown.
     halvings: u32,
+    /// Whether the burst regrew since the last throttle.
+    regrown: bool,
     /// The latest slot taken, and the latest that spent burst (left less than half an
     /// interval after the one before).
     last_slot: Option<Instant>,
@@ -98,6 +101,7 @@ impl Pacer {
             ceiling: ceiling.map(|c| c.max(MIN_MAX_RPS)),
             tat: None,
             halvings: 0,
+            regrown: false,
             last_slot: None,
             last_burst: None,
             paused_until: None,
@@ -294,22 +298,28 @@ impl Pacer {
             self.rate = Some(self.capped(rate * PROBE));
             self.capacity *= PROBE;
         }
-        if self.since_throttle.is_multiple_of(BURST_REGROW_EVERY) {
-            self.halvings = self.halvings.saturating_sub(1);
+        if self.since_throttle.is_multiple_of(BURST_REGROW_EVERY) && self.halvings > 0 {
+            self.halvings -= 1;
+            self.regrown = true;
         }
     }
 
     /// A `429`: pause everyone for `wait` and learn the rate that got through. The first
     /// `429` of a pause that answers a burst (a slot that spent burst at most [`BURST`]
-    /// before `now`, or booked after it) halves the burst allowed; the others of that pause
-    /// answer the same burst.
+    /// before `now`, or booked after it) halves the burst allowed, unless the rate was
+    /// probed upwards since the last `429` (and the burst not regrown): the rate then comes
+    /// down, not the burst. The others of that pause answer the same burst.
     /// `took` is the throttled request's round trip: the first `429` learns the rate from
     /// the requests that left before it ([`first_rate`]).
     pub(super) fn throttle(&mut self, now: Instant, wait: Duration, took: Duration) {
         self.throttled += 1;
+        // A rate probed upwards meanwhile (and no burst regrown) is what the server turned
+        // down: the rate is lowered below, the burst stays.
+        let probed = self.since_throttle >= PROBE_EVERY && !self.regrown;
         self.since_throttle = 0;
+        self.regrown = false;
         let bursting = !self.paused(now) && self.last_burst.is_some_and(|at| at + BURST >= now);
-        if bursting && self.burst() > 1.0 {
+        if bursting && !probed && self.burst() > 1.0 {
             self.halvings = self.halvings.saturating_add(1);
             self.last_burst = None;
         }

@@ -100,6 +100,11 @@ impl<R: Remote> SafeWrite<'_, R> {
         let mut filling: Option<Instant> = None;
         // A round whose re-read went while the round before it was sending.
         let mut ahead: Option<Read<T>> = None;
+        // The run's first PATCH goes alone (one write in flight to start): the first direct
+        // round takes one pool, and those prepared meanwhile go in the next one together,
+        // in flights that use the write limit. Taken with it, a second pool would follow it
+        // alone, a flight that raises nothing, and the rest would wait for both.
+        let mut first = true;
         loop {
             // What is ready now joins the next round.
             pipe.take_arrivals();
@@ -140,8 +145,10 @@ impl<R: Remote> SafeWrite<'_, R> {
             let room = keep.saturating_sub(pipe.ended.sent.len());
             // As their window is about to close, the next round is read ahead (unpaced).
             let take = if room == 0 { keep } else { room }.min(cap);
+            let take = if first { 1 } else { take };
             let direct = take_direct(&mut pipe.queue, take, self.remote.now());
             if let Some(by) = direct.iter().map(|(_, (by, _))| *by).min() {
+                first = false;
                 let back = match room {
                     0 => std::mem::take(&mut pipe.ended.sent),
                     _ => Vec::new(),
@@ -195,6 +202,7 @@ impl<R: Remote> SafeWrite<'_, R> {
             filling = None;
             // At most `cap` a round (pools due after a backoff may have joined), so its
             // re-read, with the read-back of the round before, stays within one page.
+            first = false;
             let round = take_round(&mut pipe.queue, cap);
             let (read, later) = self.reread(round, stop, &mut pipe.ended).await;
             pipe.ended.ends.drain(..).for_each(&mut out);

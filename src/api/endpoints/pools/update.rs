@@ -115,11 +115,12 @@ impl Client {
     }
 
     /// The window a round's PATCHes are booked in, from its re-read's slot: the re-read's
-    /// round trip (the quickest one seen: its window starts at its answer) plus
-    /// [`WINDOW_FLOOR`].
+    /// round trip (the quickest one seen: its window starts at its answer; before the first,
+    /// the quickest answer to any request, since none comes back quicker than the link
+    /// allows) plus [`WINDOW_FLOOR`].
     fn booking_window(&self) -> Duration {
-        let trip = self.trips().quickest().unwrap_or_default();
-        WINDOW_FLOOR + trip.min(WINDOW_FLOOR)
+        let trip = self.trips().quickest().or(self.transport.quickest());
+        WINDOW_FLOOR + trip.unwrap_or_default().min(WINDOW_FLOOR)
     }
 
     /// How long before a round's PATCHes end the next round's re-read may go: a recent
@@ -172,15 +173,15 @@ impl Client {
 
     /// The window a round's slots are booked in: [`Client::booking_window`], but with the
     /// quickest answer to any request (re-reads included, so never slower) in place of the
-    /// quickest re-read's, once a re-read was timed. A re-read of fewer pools, or one the
+    /// quickest re-read's. A re-read of fewer pools, or one the
     /// server is less busy for, comes back quicker than the quickest so far, and its window
     /// ends that much sooner; no answer comes quicker than the link's. A round of fewer
     /// PATCHes than fit then waits a little longer for the bucket, and its last PATCH still
     /// leaves in time (it went late, and a round of its own cost a re-read and a read-back
     /// more).
     fn slots_window(&self) -> Duration {
-        let trip = self.trips().quickest().and(self.transport.quickest());
-        WINDOW_FLOOR + trip.unwrap_or_default().min(WINDOW_FLOOR)
+        let trip = self.transport.quickest().unwrap_or_default();
+        WINDOW_FLOOR + trip.min(WINDOW_FLOOR)
     }
 
     /// One try of `PATCH /work_pools/{name}` with only the new base job template, to leave

@@ -148,6 +148,25 @@ fn a_429_while_bursting_halves_the_burst_down_to_even_spacing() {
     }
 }
 
+/// A `429` after the rate was probed upwards answers the probe: the rate comes down, the
+/// burst stays (halved, rounds would hold half the PATCHes for the rest of the run).
+#[test]
+fn a_429_after_a_rate_probe_keeps_the_burst() {
+    let (mut pacer, until) = learnt(Instant::now());
+    answers(&mut pacer, PROBE_EVERY);
+    assert_rate(&pacer, 9.5 * PROBE);
+    // A burst, and a 429 answers it: the rate (and the capacity with it) comes down.
+    waits(&mut pacer, until + secs(5.0), 3);
+    pacer.throttle(until + secs(5.05), secs(1.0), LEFT_FIRST);
+    assert!(pacer.rate().expect("rate") < 9.5, "{:?}", pacer.rate());
+    assert_eq!(pacer.burst(), pacer.capacity.floor(), "not halved");
+    // The next 429 that answers a burst, with no probe since, halves it.
+    let at = until + secs(6.05);
+    waits(&mut pacer, at, 3);
+    pacer.throttle(at + secs(0.05), secs(1.0), LEFT_FIRST);
+    assert_eq!(pacer.burst(), (pacer.capacity / 2.0).floor());
+}
+
 /// A `429` when nothing burst (requests one interval apart) leaves the burst as it was.
 #[test]
 fn a_429_without_a_burst_keeps_the_burst() {
@@ -165,7 +184,8 @@ fn a_429_without_a_burst_keeps_the_burst() {
     assert_eq!(pacer.burst(), (10.0 * SHORT_DECREASE).floor());
 }
 
-/// A halved burst grows back after a long run of answers with no throttle.
+/// A halved burst grows back after a long run of answers with no throttle, and a `429` to it
+/// halves it again.
 #[test]
 fn a_halved_burst_regrows_after_many_clean_answers() {
     let (mut pacer, until) = learnt(Instant::now());
@@ -176,6 +196,11 @@ fn a_halved_burst_regrows_after_many_clean_answers() {
     assert_eq!(pacer.burst(), (pacer.capacity / 2.0).floor());
     pacer.through(None);
     assert_eq!(pacer.burst(), pacer.capacity.floor());
+    // Rate probes came with it, but a 429 to the regrown burst halves it again.
+    let at = until + secs(60.0);
+    waits(&mut pacer, at, 3);
+    pacer.throttle(at + secs(0.05), secs(1.0), LEFT_FIRST);
+    assert_eq!(pacer.burst(), (pacer.capacity / 2.0).floor());
 }
 
 #[test]

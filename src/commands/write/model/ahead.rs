@@ -34,3 +34,23 @@ fn the_round_after_a_direct_one_is_read_while_it_sends() {
     ];
     assert_eq!(trace, want);
 }
+
+/// The run's first direct round is its first PATCH alone: the pools ready meanwhile go in
+/// rounds after it, not in one batch with it. (In the model the round after it is read
+/// ahead at once; a client reads none ahead before its first re-read was timed.)
+#[test]
+fn the_first_direct_round_is_one_pool() {
+    let trace = read_ahead(7, 3);
+    let want = [
+        "patch p0",
+        "read p1 p2 p3",
+        "patch p1",
+        "patch p2",
+        "patch p3",
+        "patch p4",
+        "patch p5",
+        "patch p6",
+        "read p0 p1 p2 p3 p4 p5 p6",
+    ];
+    assert_eq!(trace, want);
+}
