@@ -10,7 +10,7 @@
 //!   over one instant, `tat`): requests may go back to back while tokens last, then one per
 //!   interval. A `429` that answers a burst halves the burst allowed, down to one token
 //!   (even spacing), so a server without burst allowance converges; after a rate probe it
-//!   lowers the rate instead (the probe is what the server turned down). `--max-rps` spaces
+//!   undoes the probe instead (the probe is what the server turned down). `--max-rps` spaces
 //!   requests evenly (one token): it promises the rate is never exceeded.
 //! - [`Pacer::book`] books a re-read and its PATCHes so that all of them fit in the re-read's
 //!   window, waiting for the bucket to refill first if need be; [`Pacer::fits`] says how many
@@ -307,14 +307,15 @@ impl Pacer {
     /// A `429`: pause everyone for `wait` and learn the rate that got through. The first
     /// `429` of a pause that answers a burst (a slot that spent burst at most [`BURST`]
     /// before `now`, or booked after it) halves the burst allowed, unless the rate was
-    /// probed upwards since the last `429` (and the burst not regrown): the rate then comes
-    /// down, not the burst. The others of that pause answer the same burst.
+    /// probed upwards since the last `429` (and the burst not regrown): the last probe is
+    /// then undone (the rate and the server's as learned, unless a trusted window learns
+    /// the rate), not the burst halved. The others of that pause answer the same burst.
     /// `took` is the throttled request's round trip: the first `429` learns the rate from
     /// the requests that left before it ([`first_rate`]).
     pub(super) fn throttle(&mut self, now: Instant, wait: Duration, took: Duration) {
         self.throttled += 1;
         // A rate probed upwards meanwhile (and no burst regrown) is what the server turned
-        // down: the rate is lowered below, the burst stays.
+        // down: the probe is undone below, the burst stays.
         let probed = self.since_throttle >= PROBE_EVERY && !self.regrown;
         self.since_throttle = 0;
         self.regrown = false;
@@ -360,6 +361,9 @@ impl Pacer {
         let rate = match self.rate {
             None => first.unwrap_or(Learned::from_rate(learned)),
             Some(r) if elapsed >= TRUSTED_WINDOW => lowered(r, r.min(learned)),
+            // Sooner, the probe is what the server turned down: back to the rate before it
+            // (the answers since the last 429 count idle time too).
+            Some(r) if probed => lowered(r, r / PROBE),
             Some(r) => lowered(r, r.min(learned.max(r * SHORT_DECREASE))),
         };
         self.learn(rate);
