@@ -30,13 +30,6 @@ const MIN_RATE: f64 = 0.5;
 /// After this many answers in a row with no throttle, the rate grows by [`PROBE`].
 const PROBE_EVERY: u32 = 50;
 const PROBE: f64 = 1.05;
-/// A window shorter than this is counted as this long when the rate is learned: a burst the
-/// server allowed says little about its sustained rate.
-const MIN_WINDOW: Duration = Duration::from_secs(1);
-/// A throttle after at least this long learns the rate outright; an earlier one (a burst, a
-/// hiccup) lowers a rate already set by at most a fifth.
-const TRUSTED_WINDOW: Duration = Duration::from_secs(10);
-const SHORT_DECREASE: f64 = 0.8;
 /// How late a booked request may leave after its slot (a timer's wake, the CSRF header):
 /// a booking keeps its last slot this far inside its window ([`Pacer::margin`]).
 const LATE_WAKE: Duration = Duration::from_millis(5);
@@ -351,20 +344,13 @@ impl Pacer {
             return;
         }
         let elapsed = now.duration_since(self.window_start);
-        let window = elapsed.max(MIN_WINDOW);
-        let learned = f64::from(self.through) / window.as_secs_f64() * HEADROOM;
-        // A later throttle lowers the rate, and the capacity with it in proportion.
-        let lowered = |r: f64, to: f64| Learned {
-            rate: to,
-            capacity: self.capacity * to / r,
-        };
         let rate = match self.rate {
-            None => first.unwrap_or(Learned::from_rate(learned)),
-            Some(r) if elapsed >= TRUSTED_WINDOW => lowered(r, r.min(learned)),
-            // Sooner, the probe is what the server turned down: back to the rate before it
-            // (the answers since the last 429 count idle time too).
-            Some(r) if probed => lowered(r, r / PROBE),
-            Some(r) => lowered(r, r.min(learned.max(r * SHORT_DECREASE))),
+            None => first.unwrap_or(Learned::through(self.through, elapsed)),
+            Some(rate) => Learned {
+                rate,
+                capacity: self.capacity,
+            }
+            .lowered(self.through, elapsed, probed),
         };
         self.learn(rate);
         let rate = self.rate.unwrap_or(MIN_RATE);

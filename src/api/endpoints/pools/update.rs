@@ -25,6 +25,12 @@ pub(crate) fn window_end(took: Duration) -> Instant {
     Instant::now() + took.max(WINDOW_FLOOR)
 }
 
+/// How long after its send a re-read's window ends, for a re-read answered in `trip` (at
+/// most [`WINDOW_FLOOR`] counted; none known, none): its answer plus [`WINDOW_FLOOR`].
+fn window_after(trip: Option<Duration>) -> Duration {
+    WINDOW_FLOOR + trip.unwrap_or_default().min(WINDOW_FLOOR)
+}
+
 /// Pools as the server held them at one moment, and when a PATCH based on them is due.
 #[derive(Debug)]
 pub(crate) struct Fresh {
@@ -119,8 +125,7 @@ impl Client {
     /// the quickest answer to any request, since none comes back quicker than the link
     /// allows) plus [`WINDOW_FLOOR`].
     fn booking_window(&self) -> Duration {
-        let trip = self.trips().quickest().or(self.transport.quickest());
-        WINDOW_FLOOR + trip.unwrap_or_default().min(WINDOW_FLOOR)
+        window_after(self.trips().quickest().or(self.transport.quickest()))
     }
 
     /// How long before a round's PATCHes end the next round's re-read may go: a recent
@@ -173,15 +178,13 @@ impl Client {
 
     /// The window a round's slots are booked in: [`Client::booking_window`], but with the
     /// quickest answer to any request (re-reads included, so never slower) in place of the
-    /// quickest re-read's. A re-read of fewer pools, or one the
-    /// server is less busy for, comes back quicker than the quickest so far, and its window
-    /// ends that much sooner; no answer comes quicker than the link's. A round of fewer
-    /// PATCHes than fit then waits a little longer for the bucket, and its last PATCH still
-    /// leaves in time (it went late, and a round of its own cost a re-read and a read-back
-    /// more).
+    /// quickest re-read's. A re-read of fewer pools, or one the server is less busy for,
+    /// comes back quicker than the quickest so far, and its window ends that much sooner; no
+    /// answer comes quicker than the link's. A round of fewer PATCHes than fit then waits a
+    /// little longer for the bucket, and its last PATCH still leaves in time (it went late,
+    /// and a round of its own cost a re-read and a read-back more).
     fn slots_window(&self) -> Duration {
-        let trip = self.transport.quickest().unwrap_or_default();
-        WINDOW_FLOOR + trip.min(WINDOW_FLOOR)
+        window_after(self.transport.quickest())
     }
 
     /// One try of `PATCH /work_pools/{name}` with only the new base job template, to leave

@@ -1,8 +1,16 @@
 //! What a `429` teaches the pacer: the rate to space requests at and the server's own.
 //! Plain arithmetic over `Instant`s, unit-tested with the pacer (`tests.rs`).
 
-use super::{BURST, HEADROOM};
+use super::{BURST, HEADROOM, PROBE};
 use std::time::{Duration, Instant};
+
+/// A window shorter than this is counted as this long when the rate is learned: a burst the
+/// server allowed says little about its sustained rate.
+const MIN_WINDOW: Duration = Duration::from_secs(1);
+/// A throttle after at least this long learns the rate outright; an earlier one (a burst, a
+/// hiccup) lowers a rate already set by at most a fifth.
+const TRUSTED_WINDOW: Duration = Duration::from_secs(10);
+pub(super) const SHORT_DECREASE: f64 = 0.8;
 
 /// Requests sent this close together reach the server in any order: one that left just
 /// after the first throttled request may have got there first, and got through, so the
@@ -25,6 +33,34 @@ impl Learned {
     pub(super) fn from_rate(rate: f64) -> Learned {
         let capacity = rate / HEADROOM;
         Learned { rate, capacity }
+    }
+
+    /// The rate `through` answers over `elapsed` show (at least [`MIN_WINDOW`] counted),
+    /// spent at [`HEADROOM`].
+    pub(super) fn through(through: u32, elapsed: Duration) -> Learned {
+        let window = elapsed.max(MIN_WINDOW);
+        Learned::from_rate(f64::from(through) / window.as_secs_f64() * HEADROOM)
+    }
+
+    /// What a later `429` teaches a rate already set, after `through` answers over
+    /// `elapsed`: the rate those show, once the window is long enough to trust; sooner,
+    /// back to the rate before the probe if the rate was `probed` upwards meanwhile (the
+    /// probe is what the server turned down, and those answers count idle time too), else
+    /// lower by at most a fifth. Never higher; the capacity comes down in proportion.
+    pub(super) fn lowered(self, through: u32, elapsed: Duration, probed: bool) -> Learned {
+        let seen = Learned::through(through, elapsed).rate;
+        let r = self.rate;
+        let to = if elapsed >= TRUSTED_WINDOW {
+            r.min(seen)
+        } else if probed {
+            r / PROBE
+        } else {
+            r.min(seen.max(r * SHORT_DECREASE))
+        };
+        Learned {
+            rate: to,
+            capacity: self.capacity * to / r,
+        }
     }
 }
 

@@ -1,5 +1,6 @@
 //! Unit tests of the pacer: the rate it learns, its pauses, bookings and deadlines.
 
+use super::learned::SHORT_DECREASE;
 use super::*;
 use pretty_assertions::assert_eq;
 
