@@ -11,7 +11,6 @@ See BENCHMARKS.md ("Cloud-like link").
 """
 
 import json
-import os
 import subprocess
 import sys
 import urllib.request
@@ -86,7 +85,7 @@ class Cloud:
         row["note"] = (f"{routes}" + (f"; upstream {other}" if other else "")
                        + (f"; {outcome['extra']}" if outcome.get("extra") else ""))
         self.rows.append(row)
-        self.b.loads.append("%.2f" % os.getloadavg()[0])
+        self.b.loads.append(self.b.load_and_steal())
         log(f"{label} ({'%g req/s' % proxy.rate if proxy.rate else 'no limit'}): "
             f"{row['updated']} updated, {row['failed']} failed in {wall:.2f} s; "
             f"{s['served']} requests, {s['throttled']} throttled")
