@@ -5,35 +5,13 @@ that the 1.1x target reads. A mixin of bench_run.Bench (its run, add, reseed and
 
 import asyncio
 import json
-import os
 import shutil
 import statistics
 
 import httpx
 
 from bench_report import log
-
-
-# A run that lost more than this share of its wall time to the host's steal time (the
-# hypervisor running something else on this machine's CPUs), and more than STEAL_GRAIN, is
-# not a fair measure (steal is counted in hundredths of a second, all CPUs summed).
-STEAL_SHARE = 0.02
-STEAL_GRAIN = 0.05
-
-
-def disturbed(stolen: float, wall: float) -> bool:
-    """Whether a run of `wall` seconds lost too much of it to the host's steal time."""
-    return stolen > max(STEAL_SHARE * wall, STEAL_GRAIN)
-
-
-def steal_seconds() -> float:
-    """The machine's steal time so far, all CPUs summed (0 where /proc/stat has none)."""
-    try:
-        with open("/proc/stat") as f:
-            fields = f.readline().split()
-        return int(fields[8]) / os.sysconf("SC_CLK_TCK")
-    except (OSError, IndexError, ValueError):
-        return 0.0
+from bench_steal import disturbed, over
 
 
 class FloorRows:
@@ -111,11 +89,6 @@ class FloorRows:
                 bad.append(f"the floor failed {r['failed']}")
             return wall
 
-        def timed(run):
-            before = steal_seconds()
-            wall = run()
-            return wall, steal_seconds() - before
-
         def poolsync(i):
             s, wall, proc = self.poolsync_json(state=self.work / f"state-pair-{i}")
             if s["outcomes"]["updated"] != n or proc.returncode != 0:
@@ -134,12 +107,12 @@ class FloorRows:
         i = 0
         while sum(p[4] for p in pairs) < k and i < 2 * k:
             if i % 2:
-                fwall, fsteal = timed(lambda: floor_to(upgraded))
+                fwall, fsteal = over(lambda: floor_to(upgraded))
                 floor_to(stale)
-            wall, steal = timed(lambda: poolsync(i))
+            wall, steal = over(lambda: poolsync(i))
             floor_to(stale)
             if not i % 2:
-                fwall, fsteal = timed(lambda: floor_to(upgraded))
+                fwall, fsteal = over(lambda: floor_to(upgraded))
                 floor_to(stale)
             kept = not disturbed(steal, wall) and not disturbed(fsteal, fwall)
             pairs.append((wall, fwall, steal, fsteal, kept))

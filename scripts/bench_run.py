@@ -16,8 +16,9 @@ from pathlib import Path
 
 import httpx
 
-from bench_floor import FloorRows, disturbed, steal_seconds
+from bench_floor import FloorRows
 from bench_report import local_report, log
+from bench_steal import steady, steal_seconds
 from seed_pools import TYPES, request
 
 REPO = Path(__file__).resolve().parent.parent
@@ -115,7 +116,7 @@ class Bench(FloorRows):
         )
         for key in ("PREFECT_API_KEY", "PREFECT_PROFILE", "PREFECT_API_AUTH_STRING"):
             self.env.pop(key, None)
-        self.rows = []  # (approach, pools, wall, note, key)
+        self.rows = []  # (key, approach, pools, wall, note)
         self.results = {}
         self.loads = []
         self.steal_mark = steal_seconds()
@@ -206,35 +207,6 @@ class Bench(FloorRows):
         now = steal_seconds()
         stolen, self.steal_mark = now - self.steal_mark, now
         return f"{load()} (steal {stolen:.2f})"
-
-    def steady(self, row, reseed=True):
-        """Runs `row` (which adds one row). If the host's steal time over it was more than
-        its share of the row's wall time (`bench_floor.disturbed`), the row is measured
-        again (on freshly seeded pools when `reseed`), at most twice more; its note says so.
-        A row is one run, so one burst of steal (a second or more of a 3 s run on a busy
-        host) would decide it."""
-        dropped = []
-        for attempt in range(3):
-            if attempt and reseed:
-                self.reseed()
-            before = steal_seconds()
-            row()
-            stolen = steal_seconds() - before
-            key, approach, pools, wall, note = self.rows[-1]
-            if not disturbed(stolen, wall):
-                break
-            if attempt == 2:
-                note += f"; the host's steal time took {stolen:.2f} s of this run too"
-                self.results.setdefault("disturbed", []).append(approach)
-                break
-            dropped.append(f"{wall:.2f} s with {stolen:.2f} s stolen")
-            self.rows.pop()
-            self.loads.pop()
-            log(f"{approach}: measured again (the host's steal time took {stolen:.2f} s of "
-                f"{wall:.2f} s)")
-        if dropped:
-            note += f"; measured again after {', '.join(dropped)}"
-        self.rows[-1] = (key, approach, pools, wall, note)
 
     def add(self, key, approach, pools, wall, note):
         self.rows.append((key, approach, pools, wall, note))
@@ -388,28 +360,28 @@ def main() -> int:
     b.reseed()
     b.save_templates("stale")
     b.poolsync_dry_run()
-    b.steady(b.poolsync_real)
+    steady(b, b.poolsync_real)
     b.save_templates("upgraded")
     if not args.postgres:
         b.floor_pairs()
     b.reseed()
     b.shell()
     b.reseed()
-    b.steady(lambda: b.python("sequential"))
+    steady(b, lambda: b.python("sequential"))
     b.reseed()
-    b.steady(lambda: b.python("gather"))
+    steady(b, lambda: b.python("gather"))
     # Each floor row changes the pools (to the templates poolsync wrote): stale ones each.
     for pattern, concurrency in (("batched", None), ("per-pool", None), ("patch-only", None),
                                  ("batched", 1), ("patch-only", 1)):
         b.reseed()
-        b.steady(lambda: b.floor(pattern, concurrency=concurrency))
+        steady(b, lambda: b.floor(pattern, concurrency=concurrency))
     b.reseed()
-    b.steady(lambda: b.poolsync_real("real2", "poolsync update --all (repeat)"))
+    steady(b, lambda: b.poolsync_real("real2", "poolsync update --all (repeat)"))
     b.reseed()
-    b.steady(lambda: b.poolsync_real("real_c1", "poolsync update --all --concurrency 1",
+    steady(b, lambda: b.poolsync_real("real_c1", "poolsync update --all --concurrency 1",
                                      concurrency=1))
     b.reseed()
-    b.steady(lambda: b.poolsync_real("real_cd", "poolsync update --all --check-deployments",
+    steady(b, lambda: b.poolsync_real("real_cd", "poolsync update --all --check-deployments",
                                      extra=("--check-deployments",)))
     if not args.skip_rss:
         b.rss()
