@@ -76,12 +76,7 @@ impl<R: Remote> SafeWrite<'_, R> {
             .ready_chunks(BACKUP_BATCH)
             .map(move |batch| {
                 let shelf = shelf.clone();
-                off_thread(move || {
-                    batch
-                        .into_iter()
-                        .map(|pending| shelf.shelve(pending))
-                        .collect::<Vec<_>>()
-                })
+                off_thread(move || shelf.shelve_all(batch))
             })
             .buffered(BACKUPS_AT_ONCE)
             .flat_map(stream::iter)

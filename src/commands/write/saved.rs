@@ -50,8 +50,14 @@ impl Shelf {
         kept
     }
 
+    /// Pools on their way into the safe write, each backed up as read ([`Shelf::shelve`]),
+    /// in their order.
+    pub(super) fn shelve_all<T: Carried>(&self, batch: Vec<Pending<T>>) -> Vec<Shelved<T>> {
+        batch.into_iter().map(|p| self.shelve(p)).collect()
+    }
+
     /// A pool on its way into the safe write, backed up as read; its end if that failed.
-    pub(super) fn shelve<T: Carried>(&self, pending: Pending<T>) -> Shelved<T> {
+    fn shelve<T: Carried>(&self, pending: Pending<T>) -> Shelved<T> {
         let mut item = Item::new(pending);
         match self.back_up(&mut item, None) {
             Ok(()) => Shelved::Ready(Box::new(item)),
