@@ -35,9 +35,8 @@
 /// allowed: a flight grows by half (a flight of one grows to two).
 const SLOW_START_STEP: f64 = 0.5;
 /// Past this many writes in flight, slow start grows by about one per full flight (`1/limit`
-/// per success, as after a `503`): the writes in
-/// flight when a rate limit's burst runs out are all throttled (the Cloud-like bench: 3 or
-/// 4 of them, against 3 to 7 growing by half).
+/// per success, as after a `503`): the writes in flight when a rate limit's burst runs out
+/// are all throttled (the Cloud-like bench: 3 or 4 of them, against 3 to 7 growing by half).
 const SLOW_START_UNTIL: f64 = 4.0;
 /// Past the limit where the last 503 came, the limit grows this many times slower.
 pub(super) const CAUTION: f64 = 16.0;
@@ -106,7 +105,7 @@ pub(super) struct Ended {
 
 impl WriteLimit {
     /// Starts at one write in flight and grows by half per full flight (slow start), past
-    /// [`SLOW_START_UNTIL`] by one, until the first 503 or `max`.
+    /// [`SLOW_START_UNTIL`] by about one, until the first 503 or `max`.
     pub(super) fn new(max: usize) -> WriteLimit {
         WriteLimit {
             limit: 1.0,
@@ -205,9 +204,9 @@ impl WriteLimit {
         let step = match self.contended_at {
             None if self.limit < 2.0 => 1.0,
             None if self.limit < SLOW_START_UNTIL => SLOW_START_STEP,
-            None => 1.0 / self.limit,
             Some(at) if self.limit.floor() + 1.0 >= at.floor() => 1.0 / (self.limit * CAUTION),
-            Some(_) => 1.0 / self.limit,
+            // Past slow start's threshold, or below where the last 503 came: additive.
+            _ => 1.0 / self.limit,
         };
         self.limit = (self.limit + step).min(ceiling);
     }
