@@ -10,6 +10,7 @@ mod cohort;
 mod evidence;
 mod features;
 pub mod file;
+mod index;
 mod infer;
 mod origin;
 
@@ -45,7 +46,28 @@ pub struct History {
     /// Where the data came from, e.g. `prefect wheels 2.14.13..3.9.1: ...`.
     pub source: String,
     /// Per pool type, its distinct defaults ordered by first release.
-    types: BTreeMap<String, Vec<Released>>,
+    types: BTreeMap<String, Defaults>,
+}
+
+/// One type's distinct defaults, and their [`index::Index`], worked out on first use (one
+/// inference numbers them for every other pool of the type).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(transparent)]
+struct Defaults {
+    released: Vec<Released>,
+    #[serde(skip)]
+    index: Cached,
+}
+
+/// A type's [`index::Index`], worked out on first use; equal whatever it holds (it follows
+/// from the defaults).
+#[derive(Debug, Clone, Default)]
+struct Cached(OnceLock<index::Index>);
+
+impl PartialEq for Cached {
+    fn eq(&self, _: &Cached) -> bool {
+        true
+    }
 }
 
 /// One distinct default template and the releases that shipped it.
@@ -59,20 +81,6 @@ pub struct Released {
     pub releases: Vec<String>,
     /// The default base job template.
     pub template: Value,
-    /// Its features, worked out once for every pool it is fitted to.
-    #[serde(skip)]
-    features: Cached,
-}
-
-/// A released default's features ([`features::features`]), worked out on first use; equal
-/// whatever it holds (it follows from the template).
-#[derive(Debug, Clone, Default)]
-struct Cached(OnceLock<features::Features>);
-
-impl PartialEq for Cached {
-    fn eq(&self, _: &Cached) -> bool {
-        true
-    }
 }
 
 impl Released {
@@ -82,7 +90,6 @@ impl Released {
             package: package.to_string(),
             releases,
             template,
-            features: Cached::default(),
         }
     }
 
@@ -115,13 +122,6 @@ impl Released {
         self.package == PREFECT
     }
 
-    /// Its template's features, worked out on first use.
-    fn features(&self) -> &features::Features {
-        self.features
-            .0
-            .get_or_init(|| features::features(&self.template))
-    }
-
     /// How many variables (`variables.properties`) it defines.
     pub fn variables(&self) -> usize {
         self.template
@@ -137,7 +137,13 @@ impl History {
         History {
             format: FORMAT,
             source: source.to_string(),
-            types,
+            types: types
+                .into_iter()
+                .map(|(name, released)| {
+                    let index = Cached::default();
+                    (name, Defaults { released, index })
+                })
+                .collect(),
         }
     }
 
@@ -175,7 +181,16 @@ impl History {
 
     /// The distinct defaults of `pool_type`, ordered by first release; empty if unknown.
     pub fn defaults(&self, pool_type: &str) -> &[Released] {
-        self.types.get(pool_type).map_or(&[], Vec::as_slice)
+        self.types
+            .get(pool_type)
+            .map_or(&[], |d| d.released.as_slice())
+    }
+
+    /// The [`index::Index`] of the defaults of `pool_type`, worked out on first use.
+    fn index(&self, pool_type: &str) -> Option<&index::Index> {
+        let defaults = self.types.get(pool_type)?;
+        let released = || index::Index::new(defaults.released.iter().map(|d| &d.template));
+        Some(defaults.index.0.get_or_init(released))
     }
 
     /// Every prefect release known to ship a default for `pool_type`, oldest first.

@@ -26,6 +26,7 @@ pub mod history;
 pub mod identity;
 pub mod job_variables;
 pub mod merge;
+mod ordered;
 pub mod pointer;
 pub mod prefect_yaml;
 pub mod template;

@@ -24,9 +24,11 @@ use kind::kind_changes;
 pub use upstream::{Upstream, UpstreamKind};
 
 use crate::finding::Finding;
+use crate::ordered::InOrder;
 use crate::pointer::Pointer;
 use serde::Serialize;
 use serde_json::{Map, Value};
+use std::fmt::Write as _;
 
 /// How to merge the current template into the default.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
@@ -98,7 +100,7 @@ pub fn merge(default: &Value, current: &Value, strategy: Strategy) -> Merged {
     };
     if strategy == Strategy::Schema {
         if let (Value::Object(default), Value::Object(current)) = (default, current) {
-            null_hides_object(default, current, "", &mut warnings);
+            null_hides_object(default, current, &mut String::new(), &mut warnings);
         }
         kind_changes(default, current, &template, false, &mut warnings);
         union_required(default, current, &mut template, &mut warnings);
@@ -118,25 +120,39 @@ pub fn merge(default: &Value, current: &Value, strategy: Strategy) -> Merged {
 
 /// Warns wherever `current` holds `null` at a key where `default` holds an object, walking
 /// every pair of objects that jq merges recursively, and the elements of keyed arrays
-/// (paired by name, as the schema strategy merges them).
+/// (paired by name, as the schema strategy merges them). `pointer` is one buffer for the
+/// whole walk, extended for each member and left as it was found.
 fn null_hides_object(
     default: &Map<String, Value>,
     current: &Map<String, Value>,
-    pointer: &str,
+    pointer: &mut String,
     out: &mut Vec<Finding>,
 ) {
+    let len = pointer.len();
+    let mut ours = InOrder::new(current);
     for (key, base) in default {
-        let here = format!("{pointer}/{}", Pointer::escape(key));
-        match (base, current.get(key)) {
+        let value = ours.get(key);
+        // Only these pairs are looked into: the pointer is written for them alone.
+        if !matches!(
+            (base, value),
+            (Value::Object(_), Some(Value::Null | Value::Object(_)))
+                | (Value::Array(_), Some(Value::Array(_)))
+        ) {
+            continue;
+        }
+        pointer.push('/');
+        pointer.push_str(&Pointer::escape(key));
+        match (base, value) {
             (Value::Object(_), Some(Value::Null)) => out.push(Finding::notice(
-                here,
+                pointer.as_str(),
                 "current value is null and hides the default object; to take the \
                           default, copy its value here (`poolsync default --type TYPE`)",
             )),
             (Value::Object(base), Some(Value::Object(value))) => {
-                null_hides_object(base, value, &here, out);
+                null_hides_object(base, value, pointer, out);
             }
             (Value::Array(base), Some(Value::Array(value))) => {
+                let here = pointer.len();
                 for paired in keyed::pair(None, base, value).into_iter().flatten() {
                     if let keyed::Paired::Current {
                         at,
@@ -145,12 +161,16 @@ fn null_hides_object(
                         ..
                     } = paired
                     {
-                        null_hides_object(theirs, item, &format!("{here}/{at}"), out);
+                        // Writing to a String cannot fail.
+                        let _ = write!(pointer, "/{at}");
+                        null_hides_object(theirs, item, pointer, out);
+                        pointer.truncate(here);
                     }
                 }
             }
             _ => {}
         }
+        pointer.truncate(len);
     }
 }
 

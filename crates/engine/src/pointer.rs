@@ -39,7 +39,8 @@ impl Pointer {
 
     /// Escapes one reference token (`~` as `~0`, `/` as `~1`); not copied when it has neither.
     pub fn escape(token: &str) -> Cow<'_, str> {
-        if token.contains(['~', '/']) {
+        // Bytes, not chars: a pointer is written for every key a merge walks.
+        if token.bytes().any(|b| b == b'~' || b == b'/') {
             Cow::Owned(token.replace('~', "~0").replace('/', "~1"))
         } else {
             Cow::Borrowed(token)

@@ -25,20 +25,18 @@ pub(super) fn decide(base: &mut Value, current: &Value, candidates: &[&Value]) {
         .unwrap_or_default();
     let defined: Vec<Option<&Map<String, Value>>> =
         candidates.iter().map(|c| variables(c)).collect();
-    // Each variable's pattern (which candidates define it), worked out once: a cohort is
-    // the variables of one pattern.
-    let patterns: BTreeMap<&str, Vec<bool>> = defined
-        .iter()
-        .flatten()
-        .flat_map(|p| p.keys().map(String::as_str))
-        .map(|name| {
+    // Each variable's pattern (which candidates define it), worked out once per variable
+    // (not once per candidate defining it): a cohort is the variables of one pattern.
+    let mut patterns: BTreeMap<&str, Vec<bool>> = BTreeMap::new();
+    for name in defined.iter().flatten().flat_map(|p| p.keys()) {
+        if !patterns.contains_key(name.as_str()) {
             let pattern = defined
                 .iter()
                 .map(|p| p.is_some_and(|p| p.contains_key(name)))
                 .collect();
-            (name, pattern)
-        })
-        .collect();
+            patterns.insert(name, pattern);
+        }
+    }
     let mut cohorts: BTreeMap<&[bool], (usize, bool)> = BTreeMap::new();
     for (name, pattern) in &patterns {
         let cohort = cohorts.entry(pattern.as_slice()).or_default();

@@ -19,6 +19,7 @@
 //! merge pairs them); other arrays are one value.
 
 use crate::merge::keyed_names;
+use crate::ordered::{self, InOrder, same};
 use serde_json::{Map, Value};
 
 /// Schema keywords that only annotate: upstream's text, not a setting.
@@ -71,7 +72,7 @@ fn decide(
         // Deleted by the user only if every plausible origin had it.
         return every.then(|| best.clone());
     };
-    if every && origins.iter().flatten().all(|o| *o == current) {
+    if every && origins.iter().flatten().all(|o| same(o, current)) {
         return Some(current.clone());
     }
     match current {
@@ -100,8 +101,12 @@ fn decide(
         }
         // An untouched default. Kept (base absent) when upstream dropped it, the best origin
         // lacks it and some plausible origin never had it: the user may have added it.
-        _ if origins.iter().flatten().any(|o| *o == current) => {
-            let from_best = origins.first().copied().flatten() == Some(current);
+        _ if origins.iter().flatten().any(|o| same(o, current)) => {
+            let from_best = origins
+                .first()
+                .copied()
+                .flatten()
+                .is_some_and(|o| same(o, current));
             (every || from_best || default.is_some()).then(|| current.clone())
         }
         _ if place.annotation() => Some(current.clone()),
@@ -124,12 +129,17 @@ fn objects(
             }
         }
     }
+    // Looked up in step: the keys mostly come in each map's own order.
+    let mut lookups: Vec<Option<InOrder<'_>>> =
+        theirs.iter().map(|m| m.map(InOrder::new)).collect();
+    let (mut mine, mut defaults) = (InOrder::new(ours), InOrder::of(default));
     let mut out = Map::new();
+    let mut origins: Vec<Option<&Value>> = Vec::with_capacity(theirs.len());
     for key in keys {
-        let origins: Vec<Option<&Value>> =
-            theirs.iter().map(|m| m.and_then(|m| m.get(key))).collect();
-        let default = default.and_then(|d| d.get(key));
-        if let Some(value) = decide(ours.get(key), &origins, default, place.member(key)) {
+        origins.clear();
+        origins.extend(lookups.iter_mut().map(|m| ordered::get(m, key)));
+        let default = ordered::get(&mut defaults, key);
+        if let Some(value) = decide(mine.get(key), &origins, default, place.member(key)) {
             out.insert(key.clone(), value);
         }
     }
@@ -138,17 +148,16 @@ fn objects(
 
 /// Element by element, paired by `name`: the pool's elements in its order, then the ones
 /// only origins have.
-fn arrays(
-    ours: &[Value],
-    theirs: &[Option<&Vec<Value>>],
-    default: Option<&Value>,
+fn arrays<'a>(
+    ours: &'a [Value],
+    theirs: &[Option<&'a Vec<Value>>],
+    default: Option<&'a Value>,
     place: Place<'_>,
 ) -> Vec<Value> {
-    let named = |items: &[Value], name: &str| -> Option<Value> {
+    let named = |items: &'a [Value], name: &str| -> Option<&'a Value> {
         items
             .iter()
             .find(|item| item.get("name").and_then(Value::as_str) == Some(name))
-            .cloned()
     };
     let mut names: Vec<String> = Vec::new();
     for items in theirs.iter().flatten().map(|a| a.as_slice()).chain([ours]) {
@@ -168,18 +177,17 @@ fn arrays(
     names
         .iter()
         .filter_map(|name| {
-            let origins: Vec<Option<Value>> = theirs
+            let origins: Vec<Option<&Value>> = theirs
                 .iter()
                 .map(|a| a.and_then(|a| named(a, name)))
                 .collect();
-            let origins: Vec<Option<&Value>> = origins.iter().map(Option::as_ref).collect();
             let mine = named(ours, name);
             let default = default_items.and_then(|d| named(d, name));
             let place = match place {
                 Place::Variables(_) => Place::Variables(None),
                 other => other,
             };
-            decide(mine.as_ref(), &origins, default.as_ref(), place)
+            decide(mine, &origins, default, place)
         })
         .collect()
 }

@@ -10,10 +10,10 @@ use ahash::AHashMap;
 use serde_json::Value;
 use std::fmt::Write as _;
 
-/// A template's features: JSON pointer -> value.
-/// Hashed with aHash: a pointer is hashed for every candidate fitted to every pool (SipHash
-/// was a tenth of a dry run's CPU), and keyed at random as SipHash is, since a template's
-/// keys are the server's to choose.
+/// A template's features: JSON pointer -> value (a released default's, worked out once per
+/// process and numbered by `index.rs`; a pool's are looked up there, borrowed).
+/// Hashed with aHash (SipHash was a tenth of a dry run's CPU), keyed at random as SipHash
+/// is, since a template's keys are the server's to choose.
 pub(super) type Features = AHashMap<String, Value>;
 
 /// The features of `template`.
@@ -29,10 +29,12 @@ fn walk(value: &Value, at: &mut String, out: &mut Features) {
     let variable = at.starts_with("/variables/properties/") && at.matches('/').count() == 3;
     match value {
         Value::Object(schema) if variable => {
-            let mut rest = schema.clone();
-            if let Some(default) = rest.remove("default") {
-                out.insert(format!("{at}/default"), default);
+            if let Some(default) = schema.get("default") {
+                out.insert(format!("{at}/default"), default.clone());
             }
+            // In the schema's order, so a pool's schema compares with it in step.
+            let rest = schema.iter().filter(|(key, _)| *key != "default");
+            let rest = rest.map(|(key, v)| (key.clone(), v.clone())).collect();
             out.insert(at.clone(), Value::Object(rest));
         }
         _ if variable => {
@@ -62,23 +64,24 @@ fn walk(value: &Value, at: &mut String, out: &mut Features) {
     }
 }
 
-/// How a candidate's features compare with a pool's, by the candidate's pointers (borrowed:
-/// a fit is worked out for every candidate of every pool; its lists are lists, each pointer
-/// once, since only the few plausible candidates are ever compared as sets).
+/// How a candidate's features compare with a pool's, by the candidate's features (worked
+/// out by `index.rs`, by feature number: a fit is worked out for every candidate of every
+/// pool; its lists are lists, each feature once, since only the few plausible candidates are
+/// ever compared as sets).
 #[derive(Debug, Clone, Default)]
-pub(super) struct Fit<'a> {
+pub(super) struct Fit {
     /// The candidate's features the pool holds equal.
-    pub matched: Vec<&'a str>,
+    pub matched: Vec<usize>,
     /// The pool's features the candidate lacks (the user's additions, or a newer origin's).
     pub extra: usize,
     /// The candidate's features the pool lacks (the user's deletions, or what the origin
     /// never had).
     pub lacking: usize,
-    /// The variables the candidate and the pool both define.
-    pub shared_variables: Vec<&'a str>,
+    /// The variables the candidate and the pool both define (by their schema's feature).
+    pub shared_variables: Vec<usize>,
 }
 
-impl Fit<'_> {
+impl Fit {
     /// How well the candidate explains the pool: matched features, less the pool's features
     /// it cannot account for.
     pub(super) fn rank(&self) -> i64 {
@@ -87,40 +90,15 @@ impl Fit<'_> {
 }
 
 /// The variable a feature's pointer names, when it is a variable's schema.
-fn variable(pointer: &str) -> Option<&str> {
+pub(super) fn variable(pointer: &str) -> Option<&str> {
     pointer
         .strip_prefix("/variables/properties/")
         .filter(|name| !name.contains('/'))
 }
 
-/// How a candidate fits `pool` (the features of each, from [`features`]).
-pub(super) fn fit<'a>(theirs: &'a Features, pool: &Features) -> Fit<'a> {
-    let mut out = Fit {
-        matched: Vec::with_capacity(theirs.len()),
-        ..Fit::default()
-    };
-    // The pool's features the candidate has: the rest of the pool's are `extra`.
-    let mut present = 0;
-    for (pointer, value) in theirs {
-        match pool.get(pointer) {
-            Some(mine) => {
-                present += 1;
-                if mine == value {
-                    out.matched.push(pointer.as_str());
-                }
-                if let Some(name) = variable(pointer) {
-                    out.shared_variables.push(name);
-                }
-            }
-            None => out.lacking += 1,
-        }
-    }
-    out.extra = pool.len() - present;
-    out
-}
-
 #[cfg(test)]
 mod tests {
+    use super::super::index::Index;
     use super::*;
     use serde_json::json;
 
@@ -128,14 +106,15 @@ mod tests {
     fn a_variable_is_one_feature_and_fit_counts_both_ways() {
         let pool = json!({"variables": {"properties": {"a": {"type": "string", "default": "x"}, "mine": {}}},
                           "job_configuration": {"a": "{{ a }}"}});
-        let candidate = json!({"variables": {"properties": {"a": {"type": "string", "default": "x"}, "b": {"type": "string"}}},
+        let candidate = json!({"variables": {"properties": {"a": {"default": "x", "type": "string"}, "b": {"type": "string"}}},
                                "job_configuration": {"a": "{{ a }}", "b": "{{ b }}"}});
-        let theirs = features(&candidate);
-        let found = fit(&theirs, &features(&pool));
+        assert_eq!(features(&candidate).len(), 5);
+        let index = Index::new([&candidate]);
+        let found = index.fit(0, &index.pool(&pool));
         assert_eq!(found.matched.len(), 3, "{found:?}");
         assert_eq!(found.extra, 1, "the pool's own variable");
         assert_eq!(found.lacking, 2, "b and its placeholder");
-        assert_eq!(found.shared_variables, ["a"]);
+        assert_eq!(found.shared_variables.len(), 1, "a");
         assert_eq!(found.rank(), 2);
     }
 }

@@ -15,7 +15,7 @@
 //! then put together from the best and the other plausible origins (`evidence.rs`), and the
 //! variables the pool lacks are decided by their cohorts (`cohort.rs`).
 
-use super::features::{self, Fit};
+use super::features::Fit;
 use super::origin::{Base, Origin, percent, ratio};
 use super::{History, cohort, evidence};
 use ahash::AHashSet;
@@ -114,26 +114,23 @@ pub fn infer(history: &History, pool_type: &str, current: &Value, default: &Valu
             "poolsync knows no released default of type {pool_type:?}"
         ));
     }
-    let pool = features::features(current);
-    let scored: Vec<(usize, Agreement, Fit<'_>)> = candidates
-        .iter()
-        .enumerate()
-        .map(|(i, c)| {
-            (
-                i,
-                agreement(&c.template, Some(current)),
-                features::fit(c.features(), &pool),
-            )
-        })
+    let Some(index) = history.index(pool_type) else {
+        return Base::none(format!(
+            "poolsync knows no released default of type {pool_type:?}"
+        ));
+    };
+    let pool = index.pool(current);
+    let scored: Vec<(usize, Agreement, Fit)> = (0..candidates.len())
+        .map(|i| (i, index.agreement(i, &pool), index.fit(i, &pool)))
         .collect();
-    let eligible: Vec<&(usize, Agreement, Fit<'_>)> = scored
+    let eligible: Vec<&(usize, Agreement, Fit)> = scored
         .iter()
         .filter(|(_, a, _)| a.score() >= THRESHOLD)
         .collect();
     // On equal features, more matched leaves (a variable's schema is one feature, so one
     // edited value hides the rest of it), then fewer leaves the pool lacks, then fewer
     // features; candidates are oldest first within a package, so then the later wins.
-    let key = |(i, a, f): &(usize, Agreement, Fit<'_>)| {
+    let key = |(i, a, f): &(usize, Agreement, Fit)| {
         let absent = a.leaves - a.present;
         (
             f.rank(),
@@ -161,7 +158,7 @@ pub fn infer(history: &History, pool_type: &str, current: &Value, default: &Valu
     let candidate = &candidates[*i];
     let exact = found.matched == found.leaves && found.leaves == leaves(current);
     let margin = (fit.matched.len() as f64 * PLAUSIBLE).max(1.0);
-    let best_matched: AHashSet<&str> = fit.matched.iter().copied().collect();
+    let best_matched: AHashSet<usize> = fit.matched.iter().copied().collect();
     let plausible: Vec<usize> = eligible
         .iter()
         .filter(|(j, _, other)| {

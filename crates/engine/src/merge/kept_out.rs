@@ -8,10 +8,11 @@
 
 use super::keyed_names;
 use super::upstream::{Upstream, UpstreamKind};
+use crate::ordered::{self, InOrder};
 use crate::pointer::Pointer;
 use serde::Serialize;
 use serde_json::Value;
-use std::fmt;
+use std::fmt::{self, Write as _};
 
 /// Why a key of the new default is not in the merged template.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -68,7 +69,14 @@ pub(super) fn kept_out(
         base,
         current: Some(current),
     };
-    walk(default, merged, sides, "", upstream, &mut out);
+    walk(
+        default,
+        merged,
+        sides,
+        &mut String::new(),
+        upstream,
+        &mut out,
+    );
     out
 }
 
@@ -80,13 +88,6 @@ struct Sides<'a> {
 }
 
 impl<'a> Sides<'a> {
-    fn key(self, key: &str) -> Sides<'a> {
-        Sides {
-            base: self.base.and_then(|b| b.get(key)),
-            current: self.current.and_then(|c| c.get(key)),
-        }
-    }
-
     fn named(self, name: &Value) -> Sides<'a> {
         let find = |side: Option<&'a Value>| {
             side.and_then(Value::as_array)?
@@ -100,22 +101,34 @@ impl<'a> Sides<'a> {
     }
 }
 
+/// Adds to `out` what of `default` (at `pointer`: one buffer for the whole walk, extended
+/// for each member and left as it was found) `merged` lacks. Keys are looked up in step
+/// (see `ordered.rs`): the templates mostly list them alike.
 fn walk(
     default: &Value,
     merged: &Value,
     sides: Sides<'_>,
-    pointer: &str,
+    pointer: &mut String,
     upstream: &[Upstream],
     out: &mut Vec<KeptOut>,
 ) {
+    let len = pointer.len();
     match (default, merged) {
         (Value::Object(theirs), Value::Object(ours)) => {
+            let mut mine = InOrder::new(ours);
+            let (mut base, mut current) = (InOrder::of(sides.base), InOrder::of(sides.current));
             for (key, value) in theirs {
-                let here = format!("{pointer}/{}", Pointer::escape(key));
-                match ours.get(key) {
-                    Some(mine) => walk(value, mine, sides.key(key), &here, upstream, out),
-                    None => out.push(classify(value, sides.key(key), here, upstream)),
+                pointer.push('/');
+                pointer.push_str(&Pointer::escape(key));
+                let sides = Sides {
+                    base: ordered::get(&mut base, key),
+                    current: ordered::get(&mut current, key),
+                };
+                match mine.get(key) {
+                    Some(mine) => walk(value, mine, sides, pointer, upstream, out),
+                    None => out.push(classify(value, sides, pointer.clone(), upstream)),
                 }
+                pointer.truncate(len);
             }
         }
         (Value::Array(theirs), Value::Array(ours))
@@ -125,11 +138,13 @@ fn walk(
                 let Some(name) = item.get("name") else {
                     continue;
                 };
-                let here = format!("{pointer}/{at}");
+                // Writing to a String cannot fail.
+                let _ = write!(pointer, "/{at}");
                 match ours.iter().find(|m| m.get("name") == Some(name)) {
-                    Some(mine) => walk(item, mine, sides.named(name), &here, upstream, out),
-                    None => out.push(classify(item, sides.named(name), here, upstream)),
+                    Some(mine) => walk(item, mine, sides.named(name), pointer, upstream, out),
+                    None => out.push(classify(item, sides.named(name), pointer.clone(), upstream)),
                 }
+                pointer.truncate(len);
             }
         }
         _ => {}

@@ -3,6 +3,7 @@
 
 use super::properties;
 use crate::finding::Finding;
+use crate::ordered::{same_objects, same_option};
 use crate::pointer::Pointer;
 use serde_json::{Map, Value};
 
@@ -23,6 +24,15 @@ pub(super) fn kind_changes(
         let (Some(base), Some(Value::Object(ours))) = (base.as_object(), ours.get(name)) else {
             continue;
         };
+        // Equal, or equal in every keyword `kind` reads: the same kind, told without writing
+        // it out (most properties are untouched, or only their `default` differs).
+        if same_objects(base, ours)
+            || KEYWORDS
+                .iter()
+                .all(|k| same_option(base.get(*k), ours.get(*k)))
+        {
+            continue;
+        }
         let (was, now) = (kind(base), kind(ours));
         if was == now || widened(base, ours) {
             continue;
@@ -96,6 +106,9 @@ fn widened(base: &Map<String, Value>, ours: &Map<String, Value>) -> bool {
 
 /// The combinators whose branches [`kind`] describes.
 const COMBINATORS: [&str; 3] = ["anyOf", "allOf", "oneOf"];
+
+/// Every keyword [`kind`] reads.
+const KEYWORDS: [&str; 6] = ["type", "anyOf", "allOf", "oneOf", "$ref", "enum"];
 
 /// The `enum` arrays of a schema and of its combinators' branches, in [`kind`]'s order.
 fn enums(schema: &Map<String, Value>) -> Vec<&Vec<Value>> {

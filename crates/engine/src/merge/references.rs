@@ -11,7 +11,7 @@ use super::properties;
 use super::upstream::{Upstream, UpstreamKind};
 use crate::finding::Finding;
 use crate::pointer::Pointer;
-use crate::template::placeholders;
+use crate::template::{placeholders, uses};
 use serde_json::{Map, Value};
 
 /// The sections of `variables` a local `$ref` can point into.
@@ -130,35 +130,44 @@ pub(super) fn wire_new_variables(
     upstream: &mut Vec<Upstream>,
     deleted: &[String],
 ) {
-    let known = properties(base).cloned().unwrap_or_default();
-    let (Some(defined), Some(new)) = (properties(merged).cloned(), properties(default)) else {
+    let known = properties(base);
+    let (Some(defined), Some(new)) = (properties(merged), properties(default)) else {
         return;
     };
     let Some(theirs) = default.get("job_configuration") else {
         return;
     };
-    for name in new
+    // Borrowed, not copied: only the job_configuration of `merged` changes below.
+    let names: Vec<&String> = new
         .keys()
-        .filter(|n| !known.contains_key(*n) && defined.contains_key(*n))
-    {
-        let used = merged
-            .get("job_configuration")
-            .is_some_and(|jc| placeholders(jc).contains(name));
-        if used {
+        .filter(|n| !known.is_some_and(|k| k.contains_key(*n)) && defined.contains_key(*n))
+        .collect();
+    // The placeholders the merged job_configuration uses, worked out again only after a
+    // variable's wiring added to it.
+    let mut used: Option<Vec<String>> = None;
+    for name in names {
+        let uses = used.get_or_insert_with(|| {
+            merged
+                .get("job_configuration")
+                .map(placeholders)
+                .unwrap_or_default()
+        });
+        if uses.contains(name) {
             continue;
         }
         if let Some(Value::Object(ours)) = merged.get_mut("job_configuration") {
             let mut fill = Fill {
                 name,
                 deleted,
-                decided: upstream
-                    .iter()
-                    .map(|u| u.pointer.as_str().to_string())
-                    .collect(),
+                decided: upstream,
                 found: Vec::new(),
             };
             fill.object(theirs.as_object(), ours, "/job_configuration");
-            upstream.extend(fill.found);
+            let found = fill.found;
+            if !found.is_empty() {
+                used = None;
+            }
+            upstream.extend(found);
         }
     }
 }
@@ -169,8 +178,8 @@ struct Fill<'a> {
     name: &'a str,
     /// Variables the user deleted: a value using one is never added (the deletion stands).
     deleted: &'a [String],
-    /// Pointers the merge already decided (e.g. a conflict left out): not touched.
-    decided: Vec<String>,
+    /// What the merge already decided (e.g. a conflict left out): not touched.
+    decided: &'a [Upstream],
     /// What was added.
     found: Vec<Upstream>,
 }
@@ -184,17 +193,17 @@ impl Fill<'_> {
         pointer: &str,
     ) {
         for (key, value) in theirs.into_iter().flatten() {
-            let uses = placeholders(value);
-            if !uses.iter().any(|n| n == self.name) {
+            if !uses(value, self.name) {
                 continue;
             }
             let here = format!("{pointer}/{}", Pointer::escape(key));
             match ours.get_mut(key) {
                 None => {
-                    let mut names = uses;
+                    let mut names = placeholders(value);
                     names.extend(placeholders(&Value::String(key.clone())));
                     let revives = names.iter().any(|n| self.deleted.contains(n));
-                    if revives || self.decided.contains(&here) {
+                    let decided = self.decided.iter().any(|u| u.pointer.as_str() == here);
+                    if revives || decided {
                         continue;
                     }
                     ours.insert(key.clone(), value.clone());

@@ -12,9 +12,11 @@ use super::{
 };
 use super::{kept_out, references, wiring};
 use crate::finding::Finding;
+use crate::ordered::{self, InOrder, same_option};
 use crate::pointer::Pointer;
 use crate::template::{job_placeholders, placeholders};
 use serde_json::{Map, Value};
+use std::fmt::Write as _;
 
 /// Merges `current` into `default`, using `base` (the default `current` was last synced
 /// from) to tell the user's changes from stale defaults.
@@ -46,7 +48,14 @@ pub fn merge3(
         deleted: deleted.clone(),
         upstream: Vec::new(),
     };
-    let merged = merge_value(Some(base), Some(default), Some(current), "", &mut walk);
+    let mut pointer = String::new();
+    let merged = merge_value(
+        Some(base),
+        Some(default),
+        Some(current),
+        &mut pointer,
+        &mut walk,
+    );
     let mut upstream = walk.upstream;
     // Unreachable fallback: with current and default both present the result is one of them.
     let mut template = merged.unwrap_or_else(|| current.clone());
@@ -61,7 +70,7 @@ pub fn merge3(
     );
     references::wire_new_variables(base, default, &mut template, &mut upstream, &deleted);
     if let (Value::Object(default), Value::Object(merged)) = (default, &template) {
-        null_hides_object(default, merged, "", &mut warnings);
+        null_hides_object(default, merged, &mut String::new(), &mut warnings);
     }
     let mut kinds = Vec::new();
     kind_changes(default, current, &template, true, &mut kinds);
@@ -149,12 +158,13 @@ fn conflict_within(upstream: &[Upstream], pointer: &str) -> bool {
 }
 
 /// The merged value at `pointer` from the base, default and current values there (`None`:
-/// absent), recording what upstream did in `walk`; `None` leaves the key out.
+/// absent), recording what upstream did in `walk`; `None` leaves the key out. `pointer` is
+/// one buffer for the whole walk, extended for each member and left as it was found.
 fn merge_value(
     base: Option<&Value>,
     default: Option<&Value>,
     current: Option<&Value>,
-    pointer: &str,
+    pointer: &mut String,
     walk: &mut Walk,
 ) -> Option<Value> {
     match (default, current) {
@@ -165,13 +175,15 @@ fn merge_value(
             )));
         }
         // Untouched arrays take the default whole (its order too), below.
-        (Some(Value::Array(default)), Some(Value::Array(items))) if current != base => {
+        (Some(Value::Array(default)), Some(Value::Array(items))) if !same_option(current, base) => {
             if let Some(merged) = merge_keyed(base, default, items, pointer, walk) {
                 return Some(merged);
             }
         }
         _ => {}
     }
+    let pointer = pointer.as_str();
+    let untouched = same_option(current, base);
     let report = |kind| Upstream {
         pointer: pointer.into(),
         kind,
@@ -179,8 +191,8 @@ fn merge_value(
         default: default.cloned(),
         current: current.cloned(),
     };
-    if current == base
-        && let Some(default) = default.filter(|d| Some(*d) != base)
+    if untouched
+        && let Some(default) = default.filter(|d| !same_option(Some(d), base))
         && walk.revives_deleted(pointer, default, current)
     {
         // Upstream moved a placeholder of a variable the user deleted: the deletion stands.
@@ -188,9 +200,9 @@ fn merge_value(
         return current.cloned();
     }
     let out = &mut walk.upstream;
-    if current == base {
+    if untouched {
         let kind = match (base, default) {
-            _ if default == base => None,
+            _ if same_option(default, base) => None,
             (None, _) => Some(UpstreamKind::Added),
             (_, None) => Some(UpstreamKind::Removed),
             _ => Some(UpstreamKind::Updated),
@@ -198,7 +210,7 @@ fn merge_value(
         out.extend(kind.map(report));
         default.cloned()
     } else {
-        if default != base && default != current {
+        if !same_option(default, base) && !same_option(default, current) {
             out.push(report(UpstreamKind::Conflict));
         }
         current.cloned()
@@ -216,10 +228,11 @@ fn merge_keyed(
     base: Option<&Value>,
     default: &[Value],
     current: &[Value],
-    pointer: &str,
+    pointer: &mut String,
     walk: &mut Walk,
 ) -> Option<Value> {
     let mut out = Vec::new();
+    let len = pointer.len();
     for paired in keyed::pair(base, default, current)? {
         let (b, d, c, index) = match paired {
             Paired::Current {
@@ -239,40 +252,55 @@ fn merge_keyed(
             Paired::OnlyDefault { at, item, base } => {
                 // Not added (deleted by the user, or holding a placeholder of a variable the
                 // user deleted): it keeps default's index.
-                let next = format!("{pointer}/{}", out.len());
-                let added = base.is_none() && !walk.revives_deleted(&next, item, None);
+                // Writing to a String cannot fail.
+                let _ = write!(pointer, "/{}", out.len());
+                let added = base.is_none() && !walk.revives_deleted(pointer, item, None);
+                pointer.truncate(len);
                 let index = if added { out.len() } else { at };
                 (base, Some(item), None, index)
             }
         };
-        let here = format!("{pointer}/{index}");
-        out.extend(merge_value(b, d, c, &here, walk));
+        // Writing to a String cannot fail.
+        let _ = write!(pointer, "/{index}");
+        out.extend(merge_value(b, d, c, pointer, walk));
+        pointer.truncate(len);
     }
     Some(Value::Array(out))
 }
 
 /// Merges two objects key by key: `default`'s keys in order, then `current`'s other keys.
+/// The keys are looked up in step (see `ordered.rs`): the three mostly list them alike.
 fn merge_objects(
     base: Option<&Map<String, Value>>,
     default: &Map<String, Value>,
     current: &Map<String, Value>,
-    pointer: &str,
+    pointer: &mut String,
     walk: &mut Walk,
 ) -> Map<String, Value> {
-    let mut merged = Map::new();
-    let keys = default
-        .keys()
-        .chain(current.keys().filter(|key| !default.contains_key(*key)));
-    for key in keys {
-        let here = format!("{pointer}/{}", Pointer::escape(key));
-        let (b, d, c) = (
-            base.and_then(|b| b.get(key)),
-            default.get(key),
-            current.get(key),
-        );
-        if let Some(value) = merge_value(b, d, c, &here, walk) {
+    let mut merged = Map::with_capacity(default.len());
+    let len = pointer.len();
+    let (mut theirs, mut ours) = (base.map(InOrder::new), InOrder::new(current));
+    for (key, d) in default {
+        pointer.push('/');
+        pointer.push_str(&Pointer::escape(key));
+        let (b, c) = (ordered::get(&mut theirs, key), ours.get(key));
+        if let Some(value) = merge_value(b, Some(d), c, pointer, walk) {
             merged.insert(key.clone(), value);
         }
+        pointer.truncate(len);
+    }
+    let (mut theirs, mut known) = (base.map(InOrder::new), InOrder::new(default));
+    for (key, c) in current {
+        if known.get(key).is_some() {
+            continue;
+        }
+        pointer.push('/');
+        pointer.push_str(&Pointer::escape(key));
+        let b = ordered::get(&mut theirs, key);
+        if let Some(value) = merge_value(b, None, Some(c), pointer, walk) {
+            merged.insert(key.clone(), value);
+        }
+        pointer.truncate(len);
     }
     merged
 }

@@ -2,9 +2,46 @@ use super::*;
 use pretty_assertions::assert_eq;
 use serde_json::json;
 
+/// The pattern [`names_in`] matches by hand (see there).
+static PLACEHOLDER: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(r"\{\{ *([A-Za-z0-9_.\[\]$-]+) *\}\}").expect("placeholder pattern is valid")
+});
+
+/// The captures of [`PLACEHOLDER`] in `text`, in order.
+fn by_regex(text: &str) -> Vec<&str> {
+    PLACEHOLDER
+        .captures_iter(text)
+        .filter_map(|c| c.get(1))
+        .map(|m| m.as_str())
+        .collect()
+}
+
 #[test]
-fn pattern_compiles() {
-    assert!(PLACEHOLDER.is_match("{{ x }}"));
+fn names_in_matches_the_regex() {
+    for text in [
+        "{{ x }}",
+        "{{x}}-{{  y.z[0]  }}",
+        "{{{ x }}}",
+        "{{ x }",
+        "{{ x y }}",
+        "{{}} {{ }} {{ a-b$ }}{{c}}",
+        "{{ é }} {{ a\u{e9} }} {{\tx }}",
+        "prefix {{ {{ x }} }} {{",
+        "",
+    ] {
+        assert_eq!(
+            names_in(text).collect::<Vec<_>>(),
+            by_regex(text),
+            "{text:?}"
+        );
+    }
+}
+
+proptest::proptest! {
+    #[test]
+    fn names_in_matches_the_regex_on_any_text(text in "[{} xa.$\\[\\]é\t-]{0,24}") {
+        proptest::prop_assert_eq!(names_in(&text).collect::<Vec<_>>(), by_regex(&text));
+    }
 }
 
 /// A template with `job_configuration` = `jobs` and `variables.properties` naming `defined`.
