@@ -276,6 +276,7 @@ mod tests {
             current: super::super::outcome::Held::compact(&json!({"a": 1})),
             template: json!({"a": 2, "b": 1}),
             changes: 2,
+            patch: None,
             origin: Origin::File("b.json".into()),
             warnings: Vec::new(),
             upstream: Vec::new(),

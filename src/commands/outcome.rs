@@ -84,6 +84,10 @@ pub(super) struct Upgrade {
     /// How many JSON Patch operations turn `current` into `template` (counted at the merge,
     /// while `current` is a tree).
     pub changes: usize,
+    /// Those operations as compact JSON text, for the JSON output: worked out with the count,
+    /// so showing them parses no stored template again and diffs nothing twice (`None` when
+    /// it was not rendered: the output then works it out).
+    pub patch: Option<Box<RawValue>>,
     /// Where the merge's base came from, or why there was none.
     pub origin: Origin,
     /// What the merge noticed.
@@ -213,6 +217,12 @@ impl Report {
     /// no merge ran).
     pub(super) fn changes(&self) -> usize {
         self.merged.as_ref().map_or(0, |m| m.changes)
+    }
+
+    /// The JSON Patch operations from the stored template to the merged one, as worked out
+    /// at the merge, when they were.
+    pub(super) fn patch(&self) -> Option<&RawValue> {
+        self.merged.as_ref().and_then(|m| m.patch.as_deref())
     }
 
     /// Where the merge's base came from, when a merge ran.

@@ -3,6 +3,7 @@
 
 use crate::display::escape;
 use json_patch::PatchOperation;
+use serde_json::value::RawValue;
 use serde_json::{Value, json};
 use similar::{ChangeTag, TextDiff};
 
@@ -70,6 +71,18 @@ pub fn json_patch(old: &Value, new: &Value) -> Value {
 /// How many operations [`json_patch`] has for `old` and `new` (none of them built).
 pub fn changes(old: &Value, new: &Value) -> usize {
     json_patch::diff(old, new).len()
+}
+
+/// [`json_patch`] as compact JSON text, with how many operations it holds: worked out once
+/// where both templates are trees, and written out as it is by whoever shows it. `None` for
+/// the text only if serde_json would not render it.
+pub fn json_patch_text(old: &Value, new: &Value) -> (usize, Option<Box<RawValue>>) {
+    let patch = json_patch::diff(old, new);
+    let operations: Vec<Value> = patch.iter().map(operation).collect();
+    (
+        operations.len(),
+        serde_json::value::to_raw_value(&operations).ok(),
+    )
 }
 
 /// A copy of `value` with every object's keys sorted, recursively (arrays keep their order).
@@ -276,6 +289,18 @@ mod tests {
         );
         assert_eq!(changes(&old, &new), 3, "the count of those operations");
         assert_eq!(changes(&new, &new), 0);
+        let (count, text) = json_patch_text(&old, &new);
+        let text = text.map(|t| t.get().to_string());
+        assert_eq!(
+            (count, text),
+            (3, Some(got.to_string())),
+            "the same patch as text"
+        );
+        let same = json_patch_text(&new, &new);
+        assert_eq!(
+            (same.0, same.1.map(|t| t.get().to_string())),
+            (0, Some("[]".into()))
+        );
     }
 
     #[test]

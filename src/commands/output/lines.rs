@@ -8,6 +8,7 @@ use poolsync_engine::display::escape;
 use poolsync_engine::finding::Finding;
 use poolsync_engine::merge::{KeptOut, Upstream};
 use serde::Serialize;
+use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
 /// One row of the batch table.
@@ -77,11 +78,32 @@ pub(super) fn row(report: &Report) -> Row {
     }
 }
 
-pub(super) fn patch(report: &Report) -> Value {
-    match (report.current(), report.template()) {
+/// A pool's JSON Patch operations: the text the merge rendered, or a tree worked out here.
+#[derive(Serialize)]
+#[serde(untagged)]
+pub(super) enum Patch<'a> {
+    Text(&'a RawValue),
+    Tree(Value),
+}
+
+impl std::fmt::Display for Patch<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Patch::Text(text) => write!(f, "{text}"),
+            Patch::Tree(tree) => write!(f, "{tree}"),
+        }
+    }
+}
+
+/// The pool's JSON Patch operations, as the merge worked them out (else worked out here).
+pub(super) fn patch(report: &Report) -> Patch<'_> {
+    if let Some(text) = report.patch() {
+        return Patch::Text(text);
+    }
+    Patch::Tree(match (report.current(), report.template()) {
         (Some(current), Some(merged)) => diff::json_patch(&current, merged),
         _ => json!([]),
-    }
+    })
 }
 
 /// One pool's JSON object, serialized straight from the report: its templates are written
@@ -94,7 +116,7 @@ pub(super) fn json_report(report: &Report) -> String {
         pool_type: Option<&'a str>,
         outcome: Outcome,
         changed: bool,
-        patch: Value,
+        patch: Patch<'a>,
         warnings: &'a [Finding],
         violations: &'a [Finding],
         upstream: &'a [Upstream],

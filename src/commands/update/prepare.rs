@@ -65,8 +65,10 @@ pub(super) struct Candidate {
     violations: Vec<Finding>,
     /// The merged template is the stored one.
     unchanged: bool,
-    /// The JSON Patch operations from the stored template to the merged one.
+    /// The JSON Patch operations from the stored template to the merged one: how many, and
+    /// as text.
     changes: usize,
+    patch: Option<Box<RawValue>>,
     /// The stored template as compact text, for a pool likely to be written.
     text: Option<Box<RawValue>>,
     /// The end of the read's window.
@@ -204,9 +206,9 @@ fn merge_one(
     let merge = merge::merge3(shared.as_deref(), &default, current, options.strategy);
     let violations = poolsync_engine::checks::before_write(&merge.template);
     let unchanged = merge.template == *current;
-    let changes = match unchanged {
-        true => 0,
-        false => poolsync_engine::diff::changes(current, &merge.template),
+    let (changes, patch) = match unchanged {
+        true => (0, RawValue::from_string("[]".into()).ok()),
+        false => poolsync_engine::diff::json_patch_text(current, &merge.template),
     };
     let likely_written = !unchanged && !options.dry_run && violations.is_empty();
     let text = likely_written
@@ -227,6 +229,7 @@ fn merge_one(
         violations,
         unchanged,
         changes,
+        patch,
         text,
         read_by,
     }))
@@ -248,6 +251,7 @@ pub(super) async fn finish(ctx: &Shared, checked: Checked) -> Prepared {
         violations,
         unchanged,
         changes,
+        patch,
         text,
         read_by,
     } = candidate;
@@ -255,6 +259,7 @@ pub(super) async fn finish(ctx: &Shared, checked: Checked) -> Prepared {
         current: Held::Tree(Value::Null),
         template: merge.template,
         changes,
+        patch,
         origin,
         warnings: merge.warnings,
         upstream: merge.upstream,
