@@ -273,7 +273,10 @@ class Bench(FloorRows):
                 f"3 prefect CLI processes + 3 jq per pool")
         self.add("shell", "shell loop (prefect CLI + jq)", n, per * n, note)
 
-    def python(self, mode):
+    def python(self, mode, again=False):
+        """The Python loop's row (`again`: a second row, measured just before poolsync's
+        repeat run and compared with it: the server slows as runs accumulate, so a repeat
+        measured ten rows after the first Python row is no side-by-side measure)."""
         cmd = [sys.executable, REPO / "scripts/bench_python.py", "--mode", mode,
                "--concurrency", str(self.args.concurrency)]
         proc, wall = self.run(cmd, check=False)
@@ -287,7 +290,10 @@ class Bench(FloorRows):
         note = (f"{how}; {r['updated']} updated, {r['failed']} failed; "
                 f"{r['import_seconds']:.1f} s imports + {r['seconds']:.1f} s work")
         self.results[f"python_{mode}_ok"] = r["failed"] == 0 and r["updated"] == self.args.pools
-        self.add(f"py_{mode}", f"python, prefect client ({mode})", r["pools"], wall, note)
+        key, label = f"py_{mode}", f"python, prefect client ({mode})"
+        if again:
+            key, label = key + "2", label + ", beside the repeat"
+        self.add(key, label, r["pools"], wall, note)
 
     def rss(self):
         m = self.args.rss_pools
@@ -375,6 +381,8 @@ def main() -> int:
                                  ("batched", 1), ("patch-only", 1)):
         b.reseed()
         steady(b, lambda: b.floor(pattern, concurrency=concurrency))
+    b.reseed()
+    steady(b, lambda: b.python("sequential", again=True))
     b.reseed()
     steady(b, lambda: b.poolsync_real("real2", "poolsync update --all (repeat)"))
     b.reseed()
