@@ -203,7 +203,8 @@ impl Index {
         out
     }
 
-    /// How candidate `i` fits the pool (as [`features::fit`] with the pool's features).
+    /// How candidate `i` fits the pool: its features looked up among the pool's by number,
+    /// where a fit once looked each pointer up in a map of the pool's features.
     pub(super) fn fit(&self, i: usize, pool: &Pool<'_>) -> Fit {
         let theirs = self.candidates.get(i).map_or(&[][..], |c| &c.features);
         let mut out = Fit {
