@@ -26,7 +26,7 @@ pub(super) fn features(template: &Value) -> Features {
 /// Adds the features of `value`, found at pointer `at` (which it extends while it walks
 /// and leaves as it found it: one buffer for every pointer, allocated only for a feature).
 fn walk(value: &Value, at: &mut String, out: &mut Features) {
-    let variable = at.starts_with("/variables/properties/") && at.matches('/').count() == 3;
+    let variable = variable(at).is_some();
     match value {
         Value::Object(schema) if variable => {
             if let Some(default) = schema.get("default") {

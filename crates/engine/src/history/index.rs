@@ -138,8 +138,7 @@ impl Index {
         if let Some(id) = self.leaves.get(paths.leaf.as_str()) {
             pool.nodes[*id] = Some(value);
         }
-        let at = paths.feature.as_str();
-        let variable = at.starts_with("/variables/properties/") && at.matches('/').count() == 3;
+        let variable = variable(&paths.feature).is_some();
         let mut features = features;
         match value {
             _ if !features => {}
