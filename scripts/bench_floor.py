@@ -5,6 +5,7 @@ that the 1.1x target reads. A mixin of bench_run.Bench (its run, add, reseed and
 
 import asyncio
 import json
+import math
 import shutil
 import statistics
 
@@ -12,6 +13,20 @@ import httpx
 
 from bench_report import log
 from bench_steal import disturbed, over
+
+
+def median_interval(values, confidence=0.95):
+    """A distribution-free interval for the median of what `values` sample: the k-th
+    smallest to the k-th largest, k the largest with P(Binomial(n, 1/2) < k) <= (1 -
+    confidence) / 2; with its real coverage. None under 6 values (no k >= 1 reaches 95%)."""
+    xs, n = sorted(values), len(values)
+    below, k = 0.0, 0
+    while below + math.comb(n, k) / 2 ** n <= (1 - confidence) / 2:
+        below += math.comb(n, k) / 2 ** n
+        k += 1
+    if k == 0:
+        return None
+    return xs[k - 1], xs[n - k], 1 - 2 * below
 
 
 class FloorRows:
@@ -124,6 +139,7 @@ class FloorRows:
         median = statistics.median(ratios)
         every = statistics.median(w / f for w, f, *_ in pairs)
         self.results["pairs_median"] = median
+        self.results["pairs_interval"] = median_interval(ratios)
         self.results["pairs_all_median"] = every
         self.results["pairs_used"] = (len(used), len(pairs), any(p[4] for p in pairs))
         self.results["pairs_sums"] = (sum(p[0] for p in used), sum(p[1] for p in used))

@@ -78,6 +78,12 @@ def local_report(rows, results, args, loads) -> None:
                     f"{measured}: {results['pairs_all_median']:.2f}x")
         target("poolsync within 1.1x of the sequential PATCH-only floor",
                median <= 1.1 and results["pairs_ok"] and real_ok, how)
+        interval = results.get("pairs_interval")
+        if interval:
+            lo, hi, coverage = interval
+            targets.append(f"- info: the median of such pairs lies within {lo:.2f}-{hi:.2f}x "
+                           f"({coverage:.1%} sure, by the order of the {used} ratios; "
+                           "more pairs narrow it)")
         mine, floor = results["pairs_sums"]
         targets.append(f"- info: the same pairs summed: poolsync {mine:.2f} s against the "
                        f"floor's {floor:.2f} s, {mine / floor:.3f}x (a server pause counts "

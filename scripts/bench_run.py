@@ -54,7 +54,7 @@ def parse_args(argv=None):
     p.add_argument("--skip-rss", action="store_true", help="skip the peak RSS run")
     p.add_argument("--rss-pools", type=int, default=10000, help="pools of the fake API (M)")
     p.add_argument("--floor-chunk", type=int, default=50, help="the floor's --chunk (K)")
-    p.add_argument("--floor-pairs", type=int, default=5,
+    p.add_argument("--floor-pairs", type=int, default=15,
                    help="interleaved poolsync / PATCH-only floor pairs for the 1.1x target")
     p.add_argument("--postgres", action="store_true",
                    help="the bench server keeps its database in PostgreSQL, not SQLite")

@@ -208,12 +208,41 @@ impl<'a, P> Draft<'a, P> {
 /// Writes `draft`, the backup of the pool `name`, atomically and durably (mode 0600);
 /// returns its path (see [`write`]).
 pub fn write_draft<P: Serialize>(dir: &Path, name: &str, draft: &Draft<'_, P>) -> Result<PathBuf> {
-    let folder = pool_dir(dir, draft.api_url, name);
-    atomic::create_private_dir(&folder).map_err(atomic::io_error(&folder))?;
-    let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S%.6fZ");
-    let path = folder.join(format!("{stamp}.json"));
-    atomic::write(&path, &encode(draft)?)?;
+    let staged = stage(dir, name, draft)?;
+    let path = staged.path.clone();
+    write_staged(vec![Ok(Some(staged))])
+        .into_iter()
+        .collect::<Result<Vec<_>>>()?;
     Ok(path)
+}
+
+/// A backup encoded under the file it goes to, not written yet ([`write_staged`]).
+#[derive(Debug)]
+pub struct Staged {
+    path: PathBuf,
+    bytes: Vec<u8>,
+}
+
+/// Encodes `draft`, the backup of the pool `name`, under its file in `dir`.
+pub fn stage<P: Serialize>(dir: &Path, name: &str, draft: &Draft<'_, P>) -> Result<Staged> {
+    let folder = pool_dir(dir, draft.api_url, name);
+    let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S%.6fZ");
+    Ok(Staged {
+        path: folder.join(format!("{stamp}.json")),
+        bytes: encode(draft)?,
+    })
+}
+
+/// Writes a batch of backups, each atomically and durably (mode 0600), their fsyncs
+/// together. Each slot holds an error already, nothing to write, or a backup; its answer is
+/// the error, nothing, or the path written.
+pub fn write_staged(slots: Vec<Result<Option<Staged>>>) -> Vec<Result<Option<PathBuf>>> {
+    atomic::write_all(
+        slots
+            .into_iter()
+            .map(|slot| slot.map(|staged| staged.map(|s| (s.path, s.bytes))))
+            .collect(),
+    )
 }
 
 /// Marks the backup at `path` confirmed (its write was read back) by renaming it to

@@ -253,3 +253,43 @@ fn the_base_origin_keeps_its_stored_name_base_source() {
     assert_eq!(written["base_source"], json!("the file b.json (--base)"));
     assert!(written.get("base_origin").is_none(), "{written}");
 }
+
+#[test]
+fn a_batch_writes_each_backup_and_passes_errors_and_empty_slots_through() {
+    let dir = tempfile::tempdir().unwrap();
+    let blocker = dir.path().join("file");
+    std::fs::write(&blocker, "x").unwrap();
+    let (k8s, ecs, blocked) = (backup(URL, "k8s"), backup(URL, "ecs"), backup(URL, "b"));
+    fn draft(b: &Backup) -> Draft<'_, Value> {
+        Draft {
+            default: b.default.as_ref(),
+            ..Draft::new(URL, &b.pool, WriteKind::Update)
+        }
+    }
+    let slots = vec![
+        stage(dir.path(), "k8s", &draft(&k8s)).map(Some),
+        Ok(None),
+        Err(Error::NoBackupDir),
+        // Its folder cannot be made: a file stands where a folder should be.
+        stage(&blocker, "b", &draft(&blocked)).map(Some),
+        stage(dir.path(), "ecs", &draft(&ecs)).map(Some),
+    ];
+    let written = write_staged(slots);
+    assert_eq!(written.len(), 5);
+    let first = written[0].as_ref().unwrap().clone().unwrap();
+    assert!(matches!(written[1], Ok(None)));
+    assert!(matches!(written[2], Err(Error::NoBackupDir)));
+    let err = written[3].as_ref().unwrap_err().to_string();
+    assert!(err.starts_with("failed to write backup"), "{err}");
+    let last = written[4].as_ref().unwrap().clone().unwrap();
+    assert_eq!(read(&first).unwrap().pool_name(), Some("k8s"));
+    assert_eq!(read(&last).unwrap().pool_name(), Some("ecs"));
+    assert_eq!(list(dir.path(), None, None).unwrap().len(), 2);
+    // No temp file is left beside either.
+    for path in [first, last] {
+        assert_eq!(
+            std::fs::read_dir(path.parent().unwrap()).unwrap().count(),
+            1
+        );
+    }
+}

@@ -33,16 +33,15 @@ impl Shelf {
     /// backup fails ends in `failed`.
     pub(super) fn back_up_all<T: Carried>(
         &self,
-        items: Vec<Item<T>>,
+        mut items: Vec<Item<T>>,
         failed: &mut Vec<Written<T>>,
     ) -> Vec<Item<T>> {
+        let written = self.back_up_each(items.iter_mut().map(|item| (item, None)), |item, _| {
+            item.backup.is_some()
+        });
         let mut kept = Vec::with_capacity(items.len());
-        for mut item in items {
-            if item.backup.is_some() {
-                kept.push(item);
-                continue;
-            }
-            match self.back_up(&mut item, None) {
+        for (item, written) in items.into_iter().zip(written) {
+            match written {
                 Ok(()) => kept.push(item),
                 Err(e) => failed.push(item.pending.fail(e)),
             }
@@ -50,19 +49,22 @@ impl Shelf {
         kept
     }
 
-    /// Pools on their way into the safe write, each backed up as read ([`Shelf::shelve`]),
-    /// in their order.
+    /// Pools on their way into the safe write, each backed up as read, in their order; a
+    /// pool whose backup failed ends.
     pub(super) fn shelve_all<T: Carried>(&self, batch: Vec<Pending<T>>) -> Vec<Shelved<T>> {
-        batch.into_iter().map(|p| self.shelve(p)).collect()
-    }
-
-    /// A pool on its way into the safe write, backed up as read; its end if that failed.
-    fn shelve<T: Carried>(&self, pending: Pending<T>) -> Shelved<T> {
-        let mut item = Item::new(pending);
-        match self.back_up(&mut item, None) {
-            Ok(()) => Shelved::Ready(Box::new(item)),
-            Err(e) => Shelved::Ended(item.pending.fail(e)),
-        }
+        let mut items: Vec<Item<T>> = batch.into_iter().map(Item::new).collect();
+        let written = self.back_up_each(
+            items.iter_mut().map(|item| (item, None)),
+            Item::backed_up_as,
+        );
+        items
+            .into_iter()
+            .zip(written)
+            .map(|(item, written)| match written {
+                Ok(()) => Shelved::Ready(Box::new(item)),
+                Err(e) => Shelved::Ended(item.pending.fail(e)),
+            })
+            .collect()
     }
 
     /// Backs `item`'s pool up as `fresh` (`None`: as read), unless its backup already holds
@@ -73,28 +75,62 @@ impl Shelf {
         item: &mut Item<T>,
         fresh: Option<&WorkPool>,
     ) -> Result<()> {
-        let dir = self.dir.as_deref().ok_or(Error::NoBackupDir)?;
-        let pool = fresh.unwrap_or(&item.pending.pool);
-        if item.backed_up_as(pool) {
-            return Ok(());
-        }
-        let record = &item.pending.record;
-        let draft = Draft {
-            default: record.default.as_deref(),
-            base: record.base.as_deref(),
-            base_origin: record.base_origin.as_deref(),
-            restored: record.restored.as_deref(),
-            merged: Some(item.pending.template()),
-            ..Draft::new(&self.base_url, pool, record.kind)
+        self.back_up_each([(item, fresh)], Item::backed_up_as)
+            .into_iter()
+            .collect()
+    }
+
+    /// Backs each pool of a batch up as its fresh read (`None`: as read), unless `kept` says
+    /// its backup stands, the batch's fsyncs together ([`backup::write_staged`]); a backup
+    /// of an older read is replaced. One result per pool, in order.
+    fn back_up_each<'a, T: Carried + 'a>(
+        &self,
+        batch: impl IntoIterator<Item = (&'a mut Item<T>, Option<&'a WorkPool>)>,
+        kept: impl Fn(&Item<T>, &WorkPool) -> bool,
+    ) -> Vec<Result<()>> {
+        let batch: Vec<_> = batch.into_iter().collect();
+        let Some(dir) = self.dir.as_deref() else {
+            return batch.iter().map(|_| Err(Error::NoBackupDir)).collect();
         };
-        // Never a stand-in: a pool that cannot be serialised is not backed up, nor written.
-        let path = backup::write_draft(dir, &pool.name, &draft)?;
-        let moved = (pool != &item.pending.pool).then(|| pool.clone());
-        if let Some(older) = item.backup.replace(Saved { path, moved }) {
-            // An unconfirmed backup of the same template, one read older: no longer needed.
-            let _ = std::fs::remove_file(older.path);
-        }
-        Ok(())
+        let staged = batch
+            .iter()
+            .map(|(item, fresh)| {
+                let pool = fresh.unwrap_or(&item.pending.pool);
+                if kept(item, pool) {
+                    return Ok(None);
+                }
+                let record = &item.pending.record;
+                let draft = Draft {
+                    default: record.default.as_deref(),
+                    base: record.base.as_deref(),
+                    base_origin: record.base_origin.as_deref(),
+                    restored: record.restored.as_deref(),
+                    merged: Some(item.pending.template()),
+                    ..Draft::new(&self.base_url, pool, record.kind)
+                };
+                // Never a stand-in: a pool that cannot be serialised is not backed up, nor
+                // written.
+                backup::stage(dir, &pool.name, &draft).map(Some)
+            })
+            .collect();
+        let written = backup::write_staged(staged);
+        batch
+            .into_iter()
+            .zip(written)
+            .map(|((item, fresh), written)| {
+                let Some(path) = written? else {
+                    return Ok(());
+                };
+                let pool = fresh.unwrap_or(&item.pending.pool);
+                let moved = (pool != &item.pending.pool).then(|| pool.clone());
+                if let Some(older) = item.backup.replace(Saved { path, moved }) {
+                    // An unconfirmed backup of the same template, one read older: no longer
+                    // needed.
+                    let _ = std::fs::remove_file(older.path);
+                }
+                Ok(())
+            })
+            .collect()
     }
 }
 
