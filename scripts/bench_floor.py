@@ -97,9 +97,9 @@ class FloorRows:
         k, n = self.args.floor_pairs, self.args.pools
         stale, upgraded = self.work / "stale.json", self.work / "upgraded.json"
 
-        def floor_to(templates):
-            r, wall = self.floor_json("--patch-only", "--every-pool", "--templates",
-                                      str(templates), concurrency=1)
+        def floor_to(templates, *pattern):
+            r, wall = self.floor_json(*(pattern or ("--patch-only",)), "--every-pool",
+                                      "--templates", str(templates), concurrency=1)
             if r["failed"]:
                 bad.append(f"the floor failed {r['failed']}")
             return wall
@@ -110,7 +110,8 @@ class FloorRows:
                 bad.append(f"poolsync updated {s['outcomes']['updated']} of {n}")
             return wall
 
-        pairs, bad = [], []  # (poolsync wall, floor wall, steal of each, kept)
+        # (poolsync wall, floor wall, steal of each, kept, the reading floor's wall, its steal)
+        pairs, bad = [], []
         floor_to(stale)  # poolsync's row upgraded them
         # Each pair's poolsync gets a backup folder of its own, all removed after the pairs:
         # removing one just before a run made ext4 look for free inodes past the ones just
@@ -119,9 +120,16 @@ class FloorRows:
         # the server's own pauses (its Python's full garbage collection, ~300 ms every few
         # thousand requests) come at a period of their own, and a fixed order could let
         # them fall on one side of the pairs run after run.
+        # Each turn also times the batched floor at --concurrency 1, which makes reads of the
+        # kind poolsync's safe write needs (a re-read before each chunk's PATCHes, a
+        # read-back after them, as issue 4 requires): how much of the gap to the PATCH-only
+        # floor those reads are. It goes last, or first in odd turns; it decides nothing.
+        reads = ("--chunk", str(self.args.floor_chunk))
         i = 0
         while sum(p[4] for p in pairs) < k and i < 2 * k:
             if i % 2:
+                rwall, rsteal = over(lambda: floor_to(upgraded, *reads))
+                floor_to(stale)
                 fwall, fsteal = over(lambda: floor_to(upgraded))
                 floor_to(stale)
             wall, steal = over(lambda: poolsync(i))
@@ -129,8 +137,10 @@ class FloorRows:
             if not i % 2:
                 fwall, fsteal = over(lambda: floor_to(upgraded))
                 floor_to(stale)
+                rwall, rsteal = over(lambda: floor_to(upgraded, *reads))
+                floor_to(stale)
             kept = not disturbed(steal, wall) and not disturbed(fsteal, fwall)
-            pairs.append((wall, fwall, steal, fsteal, kept))
+            pairs.append((wall, fwall, steal, fsteal, kept, rwall, rsteal))
             i += 1
         for j in range(i):
             shutil.rmtree(self.work / f"state-pair-{j}", ignore_errors=True)
@@ -144,9 +154,12 @@ class FloorRows:
         self.results["pairs_used"] = (len(used), len(pairs), any(p[4] for p in pairs))
         self.results["pairs_sums"] = (sum(p[0] for p in used), sum(p[1] for p in used))
         self.results["pairs_ok"] = not bad
+        calm = [p for p in used if not disturbed(p[6], p[5])] or used
+        self.results["pairs_reads"] = (statistics.median(p[5] / p[1] for p in calm),
+                                       statistics.median(p[0] / p[5] for p in calm), len(calm))
         shown = "; ".join(f"{w:.2f}/{f:.2f} s = {w / f:.2f}x"
                           + ("" if kept else f" (set aside: steal {s:.2f}/{fs:.2f} s)")
-                          for w, f, s, fs, kept in pairs)
+                          for w, f, s, fs, kept, *_ in pairs)
         set_aside = len(pairs) - sum(p[4] for p in pairs)
         note = (f"{len(used)} pairs on the same pools, the order alternating, poolsync/floor: "
                 f"{shown}; median {median:.2f}x"

@@ -84,6 +84,12 @@ def local_report(rows, results, args, loads) -> None:
             targets.append(f"- info: the median of such pairs lies within {lo:.2f}-{hi:.2f}x "
                            f"({coverage:.1%} sure, by the order of the {used} ratios; "
                            "more pairs narrow it)")
+        if "pairs_reads" in results:
+            floor_reads, mine_reads, turns = results["pairs_reads"]
+            targets.append(f"- info: the batched floor at --concurrency 1 (a re-read before each "
+                           f"chunk of {args.floor_chunk} and a read-back after it), timed in the "
+                           f"same turns ({turns}): {floor_reads:.2f}x the PATCH-only floor; "
+                           f"poolsync takes {mine_reads:.2f}x its time (medians)")
         mine, floor = results["pairs_sums"]
         targets.append(f"- info: the same pairs summed: poolsync {mine:.2f} s against the "
                        f"floor's {floor:.2f} s, {mine / floor:.3f}x (a server pause counts "
