@@ -61,6 +61,8 @@ const RAISE_AFTER: f64 = 16.0;
 enum Mode {
     /// Per chunk: filter by names, the PATCHes, filter by names.
     Chunked,
+    /// Per chunk: the PATCHes (from the listing), filter by names.
+    ReadBack,
     /// Per pool: GET, PATCH, GET.
     PerPool,
     /// Per pool: PATCH.
@@ -218,11 +220,17 @@ impl Floor {
     }
 
     /// One chunk: re-read, PATCHes, read-back. Returns the pools that failed.
-    async fn chunk(&self, pools: &[Value], concurrency: usize) -> Vec<String> {
+    async fn chunk(&self, pools: &[Value], concurrency: usize, mode: Mode) -> Vec<String> {
         let names: Vec<&str> = pools.iter().filter_map(|p| p["name"].as_str()).collect();
-        let current = match self.by_names(&names).await {
-            Ok(current) => current,
-            Err(e) => return names.iter().map(|n| format!("{n}: re-read: {e}")).collect(),
+        let current = match mode {
+            Mode::ReadBack => pools
+                .iter()
+                .filter_map(|p| Some((p["name"].as_str()?.to_string(), p.clone())))
+                .collect(),
+            _ => match self.by_names(&names).await {
+                Ok(current) => current,
+                Err(e) => return names.iter().map(|n| format!("{n}: re-read: {e}")).collect(),
+            },
         };
         let mut failed: Vec<String> = stream::iter(&names)
             .map(|name| {
@@ -281,6 +289,7 @@ async fn main() -> Result<(), Error> {
             "--chunk" => chunk = args.next().ok_or("--chunk K")?.parse()?,
             "--per-pool" => mode = Mode::PerPool,
             "--patch-only" => mode = Mode::PatchOnly,
+            "--read-back-only" => mode = Mode::ReadBack,
             "--every-pool" => every_pool = true,
             "--templates" => {
                 let file = args.next().ok_or("--templates FILE")?;
@@ -369,11 +378,11 @@ async fn main() -> Result<(), Error> {
     }
     let mut failed: Vec<String> = Vec::new();
     match mode {
-        Mode::Chunked => {
+        Mode::Chunked | Mode::ReadBack => {
             // Two chunks in flight: the next one's re-read and first PATCHes overlap the
             // stragglers (retries) of the one before; the writer window is shared.
             let parts: Vec<Vec<String>> = stream::iter(pools.chunks(chunk))
-                .map(|part| floor.chunk(part, concurrency))
+                .map(|part| floor.chunk(part, concurrency, mode))
                 .buffer_unordered(2)
                 .collect()
                 .await;

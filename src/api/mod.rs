@@ -19,7 +19,8 @@ mod transport;
 
 pub use endpoints::encode;
 pub(crate) use endpoints::{
-    Booking, Client, Defaults, Deployment, Fresh, Listed, PAGE_SIZE, WorkPool, WriteAttempt,
+    Booking, Client, Defaults, Deployment, Fresh, Listed, PAGE_SIZE, WINDOW_FLOOR, WorkPool,
+    WriteAttempt,
 };
 pub(crate) use pacing::Pushback;
 pub(crate) use transport::{Interrupt, Tries};

@@ -6,6 +6,10 @@
 //! more from the start after its last page, which finds whatever was skipped; otherwise that
 //! second pass is not needed.
 //!
+//! Pages may differ in size (`update --all` reads smaller pages on a link where requests cost
+//! little, see [`crate::commands::write::Backlog`]); a page is full when it holds as many
+//! pools as were asked for.
+//!
 //! A server that ignores the offset (or cycles through pages) would make that endless, so
 //! the listing stops when a page repeats the page before it, or when it has read more pages
 //! than twice what the pools seen so far fill, and says which.
@@ -28,16 +32,21 @@ pub(super) struct Paging {
     previous: Vec<String>,
     /// Pages read so far.
     pages: usize,
+    /// The smallest page asked for so far.
+    smallest: Option<usize>,
     pub done: bool,
     /// Why the listing was cut short, when it was.
     pub stopped: Option<String>,
 }
 
 impl Paging {
-    /// Takes in the names of the page just read at [`Paging::offset`] and moves on.
-    pub(super) fn advance<'a>(&mut self, names: impl IntoIterator<Item = &'a str>) {
+    /// Takes in the names of the page of at most `limit` (2 to [`PAGE_SIZE`]) just read at
+    /// [`Paging::offset`] and moves on.
+    pub(super) fn advance<'a>(&mut self, names: impl IntoIterator<Item = &'a str>, limit: usize) {
         let names: Vec<&str> = names.into_iter().collect();
+        let limit = limit.clamp(2, PAGE_SIZE);
         self.pages += 1;
+        self.smallest = Some(self.smallest.map_or(limit, |s| s.min(limit)));
         if !names.is_empty() && names == self.previous {
             return self.stop(format!(
                 "the page at offset {} repeats the page before it; the server seems to \
@@ -53,9 +62,9 @@ impl Paging {
             self.shifted |= !overlaps;
         }
         self.listed.extend(names.iter().map(|n| n.to_string()));
-        match (names.len() == PAGE_SIZE, self.relist, self.shifted) {
+        match (names.len() >= limit, self.relist, self.shifted) {
             // The next page starts on this one's last pool.
-            (true, _, _) => self.offset += PAGE_SIZE - 1,
+            (true, _, _) => self.offset += limit - 1,
             (false, false, true) => {
                 self.relist = true;
                 self.offset = 0;
@@ -73,10 +82,11 @@ impl Paging {
         }
     }
 
-    /// The most pages a listing of the pools seen so far takes: both passes, each with a
-    /// last short or empty page.
+    /// The most pages a listing of the pools seen so far takes in pages of the smallest
+    /// size asked for: both passes, each with a last short or empty page.
     fn bound(&self) -> usize {
-        2 * (self.listed.len() / (PAGE_SIZE - 1) + 2)
+        let page = self.smallest.unwrap_or(PAGE_SIZE);
+        2 * (self.listed.len() / (page - 1) + 2)
     }
 
     fn stop(&mut self, why: String) {
@@ -94,7 +104,7 @@ mod tests {
     }
 
     fn advance(paging: &mut Paging, names: &[String]) {
-        paging.advance(names.iter().map(String::as_str));
+        paging.advance(names.iter().map(String::as_str), PAGE_SIZE);
     }
 
     #[test]
@@ -175,6 +185,38 @@ mod tests {
             paging.stopped
         );
         assert!(read > 6, "{read}");
+    }
+
+    #[test]
+    fn pages_of_other_sizes_overlap_by_one_and_are_not_cut_short() {
+        let mut paging = Paging::default();
+        let (pools, mut read, mut seen) = (1000, 0, 0);
+        // Pages as `update --all` reads them on a local server: 50, then 10 to 200.
+        for limit in [50, 10, 30, 200, 10].into_iter().cycle() {
+            if paging.done {
+                break;
+            }
+            let from = paging.offset;
+            let len = limit.min(pools - from.min(pools));
+            let names = page(from, len);
+            if from > 0 {
+                assert_eq!(
+                    names.first(),
+                    page(from, 1).first(),
+                    "starts on a listed pool"
+                );
+            }
+            seen = seen.max(from + len);
+            paging.advance(names.iter().map(String::as_str), limit);
+            read += 1;
+        }
+        assert_eq!(seen, pools);
+        assert!(
+            !paging.relist && paging.stopped.is_none(),
+            "{:?}",
+            paging.stopped
+        );
+        assert!(read > 1000 / 60, "{read} pages");
     }
 
     #[test]

@@ -11,6 +11,7 @@
 //! The stages run at once: preparing goes on while writes are held back.
 //! One pool and many share this path; only the printer differs.
 
+mod listing;
 mod prepare;
 mod shared;
 mod targets;

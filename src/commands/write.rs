@@ -25,9 +25,11 @@ mod remote;
 mod round;
 mod saved;
 mod verdict;
+mod window;
 
 pub(crate) use pending::{Carried, Pending, Record, Written};
 pub(crate) use remote::Remote;
+pub(crate) use window::{Backlog, Pace, Window};
 
 use super::signals::Stop;
 use crate::api::{Client, WriteAttempt};

@@ -26,6 +26,7 @@ mod input_bounds;
 mod interrupts;
 mod keep_alive;
 mod listing_churn;
+mod listing_pages;
 mod markdown_report;
 mod offline_commands;
 mod pacing;

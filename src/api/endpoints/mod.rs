@@ -23,7 +23,7 @@ use csrf::Csrf;
 pub(crate) use defaults::Defaults;
 pub(crate) use deployments::Deployment;
 pub use path::encode;
-pub(crate) use pools::{Booking, Fresh, Listed, WorkPool, WriteAttempt};
+pub(crate) use pools::{Booking, Fresh, Listed, WINDOW_FLOOR, WorkPool, WriteAttempt};
 
 /// The most pools one `POST /work_pools/filter` may return.
 pub(crate) const PAGE_SIZE: usize = 200;

@@ -180,6 +180,7 @@ impl Transport {
         }
         let in_flight = write.then(|| redirect::Writes::enter(&self.writes, url));
         let started = Instant::now();
+        self.sending.store(true, Ordering::Relaxed);
         let sent = match self.exchange(request, csrf).await {
             Err(Fault::Fatal(error)) => return Err(error),
             Err(Fault::Lost(failure)) => Err(failure),

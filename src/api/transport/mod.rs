@@ -66,6 +66,8 @@ pub(crate) struct Transport {
     policy: RetryPolicy,
     retries: AtomicU64,
     requests: AtomicU64,
+    /// Whether any request has been sent (answered or not).
+    sending: std::sync::atomic::AtomicBool,
     /// Every request passes it: `429` pauses and pacing, and the writes in flight.
     gate: Gate,
     verbose: bool,
@@ -142,6 +144,7 @@ impl Transport {
             },
             retries: AtomicU64::new(0),
             requests: AtomicU64::new(0),
+            sending: std::sync::atomic::AtomicBool::new(false),
             gate: Gate::new(None, DEFAULT_WRITES),
             verbose: config.verbose,
             auth_note: match config.auth {
@@ -185,6 +188,11 @@ impl Transport {
     /// How many retries were made so far.
     pub(crate) fn retries(&self) -> u64 {
         self.retries.load(Ordering::Relaxed)
+    }
+
+    /// Whether any request has been sent yet (answered or not).
+    pub(crate) fn sent_any(&self) -> bool {
+        self.sending.load(Ordering::Relaxed)
     }
 
     /// How many requests were sent so far, retries included.

@@ -4,7 +4,7 @@
 //! present on one side only.
 
 use super::{DIFFERENT, Format, Listing, Plan, SAME, TROUBLE, What, narrow};
-use crate::api::{Client, Listed};
+use crate::api::{Client, Listed, PAGE_SIZE};
 use crate::commands::paging::Paging;
 use crate::commands::plan::NameFilter;
 use crate::error::{Error, Result};
@@ -140,8 +140,8 @@ async fn list(
     let mut paging = Paging::default();
     let mut pools = BTreeMap::new();
     while !paging.done {
-        let (page, _) = client.filter_pools(&[], paging.offset).await?;
-        paging.advance(page.iter().map(Listed::name));
+        let (page, _) = client.filter_pools(&[], paging.offset, PAGE_SIZE).await?;
+        paging.advance(page.iter().map(Listed::name), PAGE_SIZE);
         for listed in page.into_iter().filter(|l| filter.matches(l.name())) {
             let (name, pool) = match listed {
                 Listed::Pool(p) => (p.name, Ok((p.pool_type, narrow(p.base_job_template, only)))),

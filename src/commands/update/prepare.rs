@@ -10,7 +10,7 @@ use crate::api::WorkPool;
 use crate::backup;
 use crate::commands::deployments;
 use crate::commands::outcome::{Held, Outcome, Report, Upgrade};
-use crate::commands::write::{Pending, Record};
+use crate::commands::write::{Pending, Record, Window};
 use crate::error::{Error, Result};
 use poolsync_engine::finding::Finding;
 use poolsync_engine::history::Origin;
@@ -18,7 +18,6 @@ use poolsync_engine::merge::{self, Merged};
 use serde_json::Value;
 use serde_json::value::RawValue;
 use std::sync::Arc;
-use std::time::Instant;
 
 /// Which pool to work on: a name still to read, or a pool a listing already returned.
 #[derive(Debug)]
@@ -27,7 +26,7 @@ pub(super) enum Target {
     Name(String),
     /// Already read, with the end of that read's window (a PATCH may follow it without a
     /// re-read until then), when known.
-    Pool(WorkPool, Option<Instant>),
+    Pool(WorkPool, Option<Window>),
     /// Could not be read or parsed: ends `failed`, by name.
     Unreadable(String, Error),
 }
@@ -38,7 +37,7 @@ pub(super) enum Gathered {
     /// Ended already (unreadable, reserved, no default).
     Ended(Box<Report>),
     /// Read (with the end of the read's window), with its type's default: ready to merge.
-    Ready(Box<(WorkPool, Arc<Value>, Option<Instant>)>),
+    Ready(Box<(WorkPool, Arc<Value>, Option<Window>)>),
 }
 
 /// Where one pool's run stands after [`merge_group`].
@@ -72,7 +71,7 @@ pub(super) struct Candidate {
     /// The stored template as compact text, for a pool likely to be written.
     text: Option<Box<RawValue>>,
     /// The end of the read's window.
-    read_by: Option<Instant>,
+    read_by: Option<Window>,
 }
 
 /// Where one pool's run stands after [`finish`].
@@ -102,7 +101,7 @@ pub(super) async fn gather(ctx: &Shared, target: Target) -> Gathered {
     let (pool, read_by) = match target {
         Target::Pool(pool, read_by) => (pool, read_by),
         Target::Name(name) => match ctx.client.read_pool_timed(&name).await {
-            Ok((pool, by)) => (pool, Some(by)),
+            Ok((pool, by)) => (pool, Some(Window::until(by))),
             Err(error) => {
                 return Gathered::Ended(Box::new(Report::failed(name, None, None, error)));
             }
@@ -178,7 +177,7 @@ fn merge_one(
     basis: &Basis,
     pool: WorkPool,
     default: Arc<Value>,
-    read_by: Option<Instant>,
+    read_by: Option<Window>,
 ) -> Checked {
     let current = &pool.base_job_template;
     if !current.is_object() {

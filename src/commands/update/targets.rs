@@ -5,11 +5,13 @@
 //! [`drive`] runs the stream as a stage of its own, so each read's answer is taken in as it
 //! arrives.
 
+use super::listing::Lister;
 use super::prepare::Target;
-use crate::api::{Client, Listed, PAGE_SIZE};
+use crate::api::{Client, PAGE_SIZE};
 use crate::commands::deployments::Store;
 use crate::commands::paging::Paging;
 use crate::commands::plan::{Mode, Selection};
+use crate::commands::write::{Backlog, Window};
 use crate::error::{Error, Result};
 use futures::channel::mpsc;
 use futures::{SinkExt, Stream, StreamExt, stream};
@@ -51,59 +53,22 @@ pub(super) fn targets<'a>(
                 .boxed()
         }
         Selection::All { types, filter } => {
-            let listing = Paging::default();
-            let seen: HashSet<String> = HashSet::new();
-            stream::unfold(
-                (listing, seen, types, filter, bar),
-                move |(mut listing, mut seen, types, filter, bar)| async move {
-                    if listing.done {
-                        return None;
-                    }
-                    let (page, by) = match client.filter_pools(&types, listing.offset).await {
-                        Ok(page) => page,
-                        Err(e) => {
-                            listing.done = true;
-                            return Some((vec![Err(e)], (listing, seen, types, filter, bar)));
-                        }
-                    };
-                    listing.advance(page.iter().map(Listed::name));
-                    let stopped = listing.stopped.take().map(|why| {
-                        Err(Error::ListingStopped {
-                            url: format!("{}/work_pools/filter", client.base_url()),
-                            why,
-                        })
-                    });
-                    let mut new: Vec<Result<Target>> = page
-                        .into_iter()
-                        .filter(|listed| filter.matches(listed.name()))
-                        .filter(|listed| seen.insert(listed.name().to_string()))
-                        .map(|listed| {
-                            Ok(match listed {
-                                Listed::Pool(pool) => Target::Pool(pool, Some(by)),
-                                Listed::Unreadable { name, error } => {
-                                    Target::Unreadable(name, error)
-                                }
-                            })
-                        })
-                        .collect();
-                    bar.inc_length(new.len() as u64);
-                    if let Some(store) = deployments {
-                        // The deployments of the page's pools, in one paged listing.
-                        let names: Vec<String> = new
-                            .iter()
-                            .filter_map(|t| match t {
-                                Ok(Target::Pool(pool, _)) => Some(pool.name.clone()),
-                                _ => None,
-                            })
-                            .collect();
-                        store.load(client, &names).await;
-                    }
-                    new.extend(stopped);
-                    Some((new, (listing, seen, types, filter, bar)))
-                },
-            )
-            .flat_map(stream::iter)
-            .boxed()
+            let lister = Lister {
+                client,
+                deployments,
+                types,
+                filter,
+                bar,
+                paging: Paging::default(),
+                seen: HashSet::new(),
+                backlog: Backlog::default(),
+                mark: None,
+                pace: None,
+                windowed: false,
+            };
+            stream::unfold(lister, Lister::next)
+                .flat_map(stream::iter)
+                .boxed()
         }
     }
 }
@@ -118,7 +83,7 @@ async fn named(client: &Client, names: Vec<String>) -> Vec<Result<Target>> {
             names
                 .into_iter()
                 .map(|name| match found.remove(&name) {
-                    Some(pool) => Ok(Target::Pool(pool, Some(by))),
+                    Some(pool) => Ok(Target::Pool(pool, Some(Window::until(by)))),
                     None => {
                         let error = Error::PoolNotFound {
                             pool: name.clone(),

@@ -17,7 +17,7 @@ use crate::commands::signals::Stop;
 use futures::channel::mpsc;
 use futures::future::{Either, select};
 use futures::{FutureExt, SinkExt, Stream, StreamExt, stream};
-use queue::{Queue, arrive, requeue, take_direct, take_round};
+use queue::{Queue, arrive, requeue, stale, take_direct, take_round};
 use std::time::{Duration, Instant};
 
 /// Batches of backups written at once (each on a blocking thread): enough to keep ahead of
@@ -216,7 +216,7 @@ impl<R: Remote> SafeWrite<'_, R> {
             // At most `cap` a round (pools due after a backoff may have joined), so its
             // re-read, with the read-back of the round before, stays within one page.
             first = false;
-            let round = take_round(&mut pipe.queue, cap);
+            let round = take_round(&mut pipe.queue, cap, None);
             let (read, later) = self.reread(round, stop, &mut pipe.ended).await;
             pipe.ended.ends.drain(..).for_each(&mut out);
             requeue(&mut pipe.queue, Next::first(later));
@@ -298,11 +298,13 @@ impl<R: Remote> SafeWrite<'_, R> {
         // Paced meanwhile (a `429` taught a rate), the rounds go one after another.
         self.remote.read_lead()?;
         pipe.take_arrivals();
-        let full = pipe.queue.ready.len() >= pipe.cap || !pipe.open;
-        if stop.signal().is_some() || !full || pipe.queue.ready.is_empty() {
+        // A pool listed since, whose page's window outlasts this round, goes direct after it.
+        let stale = stale(&pipe.queue, by);
+        let full = stale >= pipe.cap || !pipe.open;
+        if stop.signal().is_some() || !full || stale == 0 {
             return None;
         }
-        let round = take_round(&mut pipe.queue, pipe.cap);
+        let round = take_round(&mut pipe.queue, pipe.cap, Some(by));
         let (read, later) = self.reread(round, stop, &mut pipe.ended).await;
         requeue(&mut pipe.queue, Next::first(later));
         read

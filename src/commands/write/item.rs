@@ -2,6 +2,7 @@
 //! spent, its backup, and what an earlier answer or a signal left open.
 
 use super::Pending;
+use super::window::Ticket;
 use crate::api::{Tries, WorkPool};
 use crate::error::{Error, Signal};
 use std::path::PathBuf;
@@ -21,6 +22,9 @@ pub(super) struct Item<T> {
     /// The signal that stopped its retry (it is read back only to see whether an earlier
     /// PATCH landed).
     pub(super) stopped: Option<Signal>,
+    /// Its place in the listing's backlog, while its PATCH goes on the strength of the
+    /// listing page (given up once answered).
+    pub(super) listed: Option<Ticket>,
 }
 
 impl<T> Item<T> {
@@ -33,6 +37,7 @@ impl<T> Item<T> {
             landed: None,
             late: 0,
             stopped: None,
+            listed: None,
         }
     }
 
@@ -40,7 +45,14 @@ impl<T> Item<T> {
     /// PATCH may then go on the strength of that read, with no re-read. The read serves
     /// once: afterwards (sent, or its window closed) a re-read goes first.
     pub(super) fn open_window(&mut self, now: std::time::Instant) -> Option<std::time::Instant> {
-        self.pending.read_by.take().filter(|by| *by > now)
+        let (by, ticket) = self.pending.read_by.take()?.split();
+        self.listed = ticket.filter(|_| by > now);
+        Some(by).filter(|by| *by > now)
+    }
+
+    /// Whether the window of the read it was merged from is open past `at`.
+    pub(super) fn open_after(&self, at: std::time::Instant) -> bool {
+        self.pending.read_by.as_ref().is_some_and(|w| w.by > at)
     }
 
     /// Closes the window of the read it was merged from: a re-read serves instead.

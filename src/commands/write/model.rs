@@ -9,7 +9,7 @@
 //! requests; one that lands between a pool's re-read and its PATCH is inside the window
 //! (the API has no conditional update) and may be lost.
 
-use super::{Pending, Record, Remote, SafeWrite, Written};
+use super::{Pending, Record, Remote, SafeWrite, Window, Written};
 use crate::api::{Booking, Fresh, Tries, WorkPool, WriteAttempt};
 use crate::backup::{self, WriteKind};
 use crate::commands::outcome::Outcome;
@@ -348,8 +348,15 @@ pub(super) fn pending(name: &str, stored: &Stored, listed: bool) -> Pending<Valu
             restored: None,
         },
         carried: json!({"merged": name}),
-        read_by: listed.then(|| Instant::now() + Duration::from_secs(3600)),
+        read_by: listed.then(|| Window::until(listing_window())),
     }
+}
+
+/// The end of the window of the listing page the model's listed pools come from: one page,
+/// one end (a round read ahead takes the pools whose window ends with the round before).
+fn listing_window() -> Instant {
+    static END: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+    *END.get_or_init(|| Instant::now() + Duration::from_secs(3600))
 }
 
 proptest! {

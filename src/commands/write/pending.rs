@@ -2,12 +2,12 @@
 //! poolsync read it, what its backup records, and what the caller carries through, which
 //! always holds the template to write), and the [`Written`] end of each.
 
+use super::Window;
 use crate::api::WorkPool;
 use crate::backup;
 use crate::error::{Error, Result};
 use serde_json::Value;
 use std::sync::Arc;
-use std::time::Instant;
 
 /// What a caller carries through the safe write for one pool: the template to write is
 /// always part of it (`update` carries its merge, `rollback` only the template).
@@ -34,7 +34,7 @@ pub(crate) struct Pending<T> {
     pub carried: T,
     /// The end of the window of the read `pool` comes from (a listing page, say), when the
     /// caller knows it: a PATCH that leaves by then needs no re-read first.
-    pub read_by: Option<Instant>,
+    pub read_by: Option<Window>,
 }
 
 impl<T: Carried> Pending<T> {

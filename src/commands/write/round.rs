@@ -174,7 +174,7 @@ impl<R: Remote> SafeWrite<'_, R> {
         answers: Option<&mpsc::UnboundedSender<()>>,
     ) -> Vec<(Item<T>, WriteAttempt)> {
         stream::iter(timed)
-            .map(|(item, when)| async move {
+            .map(|(mut item, when)| async move {
                 if let Some(signal) = stop.signal() {
                     let refused = WriteAttempt::Answered(Err(Error::Interrupted { signal }));
                     return (item, refused);
@@ -182,6 +182,8 @@ impl<R: Remote> SafeWrite<'_, R> {
                 let template = item.pending.template();
                 let attempt = self.remote.patch(item.name(), template, item.tries, when);
                 let attempt = attempt.await;
+                // Gone from the listing's backlog: its next page may be read.
+                item.listed = None;
                 if let Some(answers) = answers {
                     let _ = answers.unbounded_send(());
                 }

@@ -187,11 +187,19 @@ impl Run {
         self.with(move |fake| fake.hold_reads(hold))
     }
 
+    /// The defaults are answered 40 ms after they are asked for, as over a remote link:
+    /// `update --all` then reads its listing in full pages (of 200), as through Prefect
+    /// Cloud, not in pages sized to the write (a server on this host).
+    pub(crate) fn remote_defaults(self) -> Run {
+        let remote = fixtures::kubernetes_defaults().set_delay(Duration::from_millis(40));
+        self.defaults_reply(remote)
+    }
+
     /// The defaults are answered 1.2 s late, so every pool's listing (or `GET`) window of
     /// 500 ms has passed when it is merged (`--all` asks for the defaults alongside the
     /// listing, so a listing slower than 700 ms would still leave it open): its PATCH follows
     /// a re-read, as in a run whose merges take longer than the window. Tests of the re-read
-    /// use it.
+    /// use it. The listing's pages are full, as over a remote link.
     pub(crate) fn late_defaults(self) -> Run {
         let late = fixtures::kubernetes_defaults().set_delay(Duration::from_millis(1200));
         self.defaults_reply(late)

@@ -242,7 +242,10 @@ fn all_250_pools_page_with_one_pool_of_overlap_and_rounds_of_50() {
 fn a_shifted_page_makes_the_listing_page_once_more_and_skip_nothing() {
     let pools: Vec<String> = (0..250).map(|i| format!("p{i:03}")).collect();
     let gone = ["p197", "p198", "p199"];
-    let scenario = Run::stale_pools(&pools).delete_mid_listing(&gone);
+    // Full pages, as over a remote link (a server on this host is read in smaller ones).
+    let scenario = Run::stale_pools(&pools)
+        .remote_defaults()
+        .delete_mid_listing(&gone);
     let ran = scenario.update_json(&["--all"]).run();
     let log = ran.served().fake.log();
     assert_eq!(

@@ -38,17 +38,20 @@ impl Listed {
 }
 
 impl Client {
-    /// One page of `POST /work_pools/filter`, optionally only pools of `types`, with the
-    /// end of the page's window (see [`window_end`]). Each pool is parsed on its own: one
-    /// that cannot be read is an [`Listed::Unreadable`] entry.
+    /// One page of at most `limit` pools (at most [`PAGE_SIZE`]) of `POST
+    /// /work_pools/filter`, optionally only pools of `types`, with the end of the page's
+    /// window (see [`window_end`]). Each pool is parsed on its own: one that cannot be read
+    /// is an [`Listed::Unreadable`] entry.
     pub(crate) async fn filter_pools(
         &self,
         types: &[String],
         offset: usize,
+        limit: usize,
     ) -> Result<(Vec<Listed>, Instant)> {
         let sent = Instant::now();
         let path = "/work_pools/filter";
-        let mut body = json!({"limit": PAGE_SIZE, "offset": offset});
+        let limit = limit.clamp(1, PAGE_SIZE);
+        let mut body = json!({"limit": limit, "offset": offset});
         if !types.is_empty() {
             body["work_pools"] = json!({"type": {"any_": types}});
         }

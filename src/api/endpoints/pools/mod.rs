@@ -10,7 +10,7 @@ mod update;
 pub(crate) use listing::Listed;
 pub(super) use trips::Trips;
 use update::window_end;
-pub(crate) use update::{Booking, Fresh, WriteAttempt};
+pub(crate) use update::{Booking, Fresh, WINDOW_FLOOR, WriteAttempt};
 
 use super::PAGE_SIZE;
 use super::path::pool_path;

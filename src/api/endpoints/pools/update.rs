@@ -25,6 +25,10 @@ pub(crate) fn window_end(took: Duration) -> Instant {
     Instant::now() + took.max(WINDOW_FLOOR)
 }
 
+/// The slowest answer from a server on this host or network: a request to it costs nothing
+/// against a budget, and far less than a window.
+const LOCAL_TRIP: Duration = Duration::from_millis(20);
+
 /// How long after its send a re-read's window ends, for a re-read answered in `trip` (at
 /// most [`WINDOW_FLOOR`] counted; none known, none): its answer plus [`WINDOW_FLOOR`].
 fn window_after(trip: Option<Duration>) -> Duration {
@@ -147,6 +151,37 @@ impl Client {
         let one_writer = self.transport.one_writer();
         let lead = self.trips().lead_for(one_writer)?;
         Some(lead.min(WINDOW_FLOOR / 4))
+    }
+
+    /// Whether `update --all` sizes its listing pages to the write's window (see
+    /// [`crate::commands::write::Backlog`]), decided before its first page: on a link where
+    /// a request costs little, not Prefect Cloud, not paced, its first answer (the
+    /// defaults', read alongside) within [`LOCAL_TRIP`], or none sent to learn from (the
+    /// defaults came from a file). Elsewhere requests count against a budget, and full
+    /// pages spend fewer. A remote link's first page leaves up to [`LOCAL_TRIP`] later.
+    pub(crate) async fn pages_by_window(&self) -> bool {
+        if self.cloud {
+            return false;
+        }
+        let until = Instant::now() + LOCAL_TRIP;
+        // The defaults' request starts alongside: give it a moment to leave.
+        tokio::time::sleep(Duration::from_millis(1)).await;
+        while self.transport.quickest().is_none()
+            && self.transport.sent_any()
+            && Instant::now() < until
+        {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        let quick = match self.transport.quickest() {
+            Some(trip) => trip <= LOCAL_TRIP,
+            None => !self.transport.sent_any(),
+        };
+        quick && self.paces_not()
+    }
+
+    /// Whether the client does not pace (yet): a `429` may teach it a rate mid-run.
+    pub(crate) fn paces_not(&self) -> bool {
+        self.transport.interval().is_none()
     }
 
     /// The latest reads' trips (a panic elsewhere leaves them as they were).

@@ -37,14 +37,31 @@ pub(super) fn take_direct<T>(
     direct
 }
 
-/// The pools of the next round: the first `cap` ready. Their re-read takes the place of
-/// the read each was merged from, whose window may still be open (a round read ahead of a
-/// direct one): none goes direct again, after a PATCH tried or not.
-pub(super) fn take_round<T>(queue: &mut Queue<T>, cap: usize) -> Vec<Item<T>> {
-    let mut round = std::mem::take(&mut queue.ready);
-    queue.ready = round.split_off(round.len().min(cap));
+/// The pools of the next round: the first `cap` ready, but none whose own read's window is
+/// open past `after` when given (a round read ahead goes after the round before it ends:
+/// a pool listed since can still go direct then). Their re-read takes the place of the read
+/// each was merged from, whose window may still be open: none goes direct again, after a
+/// PATCH tried or not.
+pub(super) fn take_round<T>(
+    queue: &mut Queue<T>,
+    cap: usize,
+    after: Option<Instant>,
+) -> Vec<Item<T>> {
+    let (mut round, mut rest) = (Vec::new(), Vec::new());
+    for item in queue.ready.drain(..) {
+        match round.len() < cap && after.is_none_or(|after| !item.open_after(after)) {
+            true => round.push(item),
+            false => rest.push(item),
+        }
+    }
+    queue.ready = rest;
     round.iter_mut().for_each(Item::close_window);
     round
+}
+
+/// How many of the ready pools a round read ahead would take (see [`take_round`]).
+pub(super) fn stale<T>(queue: &Queue<T>, after: Instant) -> usize {
+    queue.ready.iter().filter(|i| !i.open_after(after)).count()
 }
 
 /// Puts a round's pools back in the queue: the late ones first, to go next, the retried

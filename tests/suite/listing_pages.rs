@@ -1,0 +1,77 @@
+//! `update --all` against a server on this host: the listing comes in pages the write keeps
+//! up with, not all at once. The first page holds 50 pools, and each page after it is read
+//! only once the write has nearly run through the pools listed before it, so each pool's
+//! PATCH can go within its page's window. A recording proxy shows when each request went.
+
+use crate::harness::Run;
+use crate::harness::live::{create_pool, default_template, delete_pool, read_template, unique};
+use crate::harness::proxy;
+use serde_json::{Value, json};
+use std::sync::{Arc, Mutex};
+
+/// More than two first pages.
+const POOLS: usize = 120;
+
+/// A request's first line, and its limit when it is a listing page.
+type Seen = Vec<(String, Option<u64>)>;
+
+#[test]
+fn a_local_servers_listing_comes_in_pages_the_write_keeps_up_with() {
+    // A pool type of this test's own: no other test's pools are listed.
+    let kind = unique("pages");
+    let names: Vec<String> = (0..POOLS).map(|i| format!("{kind}-{i:03}")).collect();
+    for name in &names {
+        create_pool(name, &kind, &json!({}));
+    }
+    let want = default_template("process");
+    let dir = tempfile::tempdir().expect("dir");
+    let template = dir.path().join("default.json");
+    std::fs::write(&template, want.to_string()).expect("template");
+    // Every request, in the order it came: a listing page's limit, or none for the rest.
+    let sent: Arc<Mutex<Seen>> = Arc::default();
+    let url = {
+        let sent = sent.clone();
+        proxy::forward(move |request| {
+            let body: Value = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
+            let limit = body.get("offset").and(body["limit"].as_u64());
+            let line = request.line.clone();
+            sent.lock().expect("lock").push((line, limit));
+            None
+        })
+    };
+    let out = Run::new(["update", "--all", "--type", &kind, "--output", "json"])
+        .args(["--template", template.to_str().expect("path")])
+        .args([
+            "--backup-dir",
+            dir.path().join("backups").to_str().expect("path"),
+        ])
+        .args(["--api-url", &url])
+        .server_home()
+        .run();
+    let (_, summary) = out.batch();
+    assert_eq!(out.status, Some(0), "{}", out.stderr);
+    assert_eq!(summary["outcomes"]["updated"], json!(POOLS), "{summary}");
+    for name in [&names[0], &names[POOLS / 2], &names[POOLS - 1]] {
+        assert_eq!(read_template(name), want, "{name} not updated");
+    }
+
+    let sent = sent.lock().expect("lock").clone();
+    let pages: Vec<(usize, u64)> = (sent.iter().enumerate())
+        .filter_map(|(i, (_, limit))| limit.map(|limit| (i, limit)))
+        .collect();
+    let shown: Vec<String> = sent.iter().map(|(l, n)| format!("{l} {n:?}")).collect();
+    assert_eq!(pages.first().map(|p| p.1), Some(50), "{shown:#?}");
+    assert!(
+        pages.len() >= 3,
+        "120 pools in pages of 50 and fewer: {shown:#?}"
+    );
+    // The second page waits for the write: it comes after PATCHes of the first page's
+    // pools. (How many depends on the machine's pace: a pool past its page's window goes
+    // in a re-read round, and leaves the listing's hands when that round forms.)
+    let first_patch = sent.iter().position(|(l, _)| l.starts_with("PATCH "));
+    let first_patch = first_patch.expect("PATCHes");
+    assert!(pages[1].0 > first_patch, "{shown:#?}");
+    for name in &names {
+        delete_pool(name);
+    }
+}
