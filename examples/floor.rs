@@ -16,7 +16,8 @@
 //!   chunk's last retries do not hold up the next one.
 //!
 //! `--per-pool` instead sends, per pool with C pools in flight, `GET`, `PATCH`, `GET` (the
-//! pattern before issue 8); `--patch-only` only the PATCH. A pool whose template already has
+//! pattern before issue 8); `--patch-only` only the PATCH; `--read-back-only` the batched
+//! design without its re-read (each chunk's PATCHes from the listing, then its read-back). A pool whose template already has
 //! every key of its type's default is skipped (what poolsync's merge finds up to date), unless
 //! `--every-pool` (a bench that seeded only stale pools: stale pools made from real older
 //! defaults may hold every key). The templates are sent back unchanged, so the pools stay as
@@ -34,7 +35,7 @@
 //! each collision costs that pool a 1 s retry.
 //!
 //!     cargo run --release --example floor -- --api-url URL [--concurrency 8] [--chunk 50]
-//!         [--per-pool | --patch-only] [--every-pool] [--templates FILE]
+//!         [--per-pool | --patch-only | --read-back-only] [--every-pool] [--templates FILE]
 //!
 //! Prints one JSON line: {"pools", "patched", "skipped", "failed", "retries", "throttled",
 //! "requests", "seconds"}; exit 1 if a pool failed.

@@ -108,7 +108,7 @@ impl Lister<'_> {
             };
         };
         // Paced since (a `429`), pages are full again.
-        if !self.windowed || !self.client.paces_not() {
+        if !self.windowed || !self.client.unpaced() {
             return PAGE_SIZE;
         }
         self.backlog.until_at_most(Pace::lead(self.pace)).await;

@@ -73,7 +73,7 @@ struct State {
 
 impl Stored {
     /// The pools' template before the run: version 1 of a stale one.
-    fn stale() -> Stored {
+    pub(super) fn stale() -> Stored {
         Stored {
             version: 1,
             template: json!({"stale": true}),

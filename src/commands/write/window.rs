@@ -58,7 +58,9 @@ impl Window {
 
 /// One listed pool's place in the backlog, given back when dropped.
 #[derive(Debug)]
-pub(crate) struct Ticket(#[allow(dead_code)] OwnedSemaphorePermit);
+pub(crate) struct Ticket {
+    _permit: OwnedSemaphorePermit,
+}
 
 /// The listed pools that have not left the listing's hands. Each holds a permit of a
 /// semaphore while it waits; the listing waits for all but a lead of them to be back.
@@ -81,7 +83,7 @@ impl Backlog {
         let ticket = Arc::clone(&self.permits).try_acquire_owned().ok();
         Window {
             by,
-            ticket: ticket.map(Ticket),
+            ticket: ticket.map(|_permit| Ticket { _permit }),
         }
     }
 

@@ -176,11 +176,11 @@ impl Client {
             Some(trip) => trip <= LOCAL_TRIP,
             None => !self.transport.sent_any(),
         };
-        quick && self.paces_not()
+        quick && self.unpaced()
     }
 
     /// Whether the client does not pace (yet): a `429` may teach it a rate mid-run.
-    pub(crate) fn paces_not(&self) -> bool {
+    pub(crate) fn unpaced(&self) -> bool {
         self.transport.interval().is_none()
     }
 

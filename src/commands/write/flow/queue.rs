@@ -86,3 +86,62 @@ pub(super) fn arrive<T>(shelved: Shelved<T>, queue: &mut Queue<T>, ended: &mut D
         Shelved::Ended(written) => ended.ends.push(written),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::commands::write::Window;
+    use crate::commands::write::model::{Stored, pending};
+    use std::time::Duration;
+
+    /// A queue of pools: `None` merged from a read whose window has closed, else the end of
+    /// the window of the listing page each came on.
+    fn queue(windows: &[(&str, Option<Instant>)]) -> Queue<serde_json::Value> {
+        let ready = windows.iter().map(|(name, by)| {
+            let mut pending = pending(name, &Stored::stale(), false);
+            pending.read_by = by.map(Window::until);
+            Item::new(pending)
+        });
+        Queue {
+            ready: ready.collect(),
+            backing: Vec::new(),
+            due: Instant::now(),
+        }
+    }
+
+    fn names<T>(items: &[Item<T>]) -> Vec<&str> {
+        items.iter().map(Item::name).collect()
+    }
+
+    #[test]
+    fn a_round_read_ahead_leaves_the_pools_of_a_later_page_to_go_direct() {
+        let now = Instant::now();
+        let (this, later) = (
+            now + Duration::from_millis(500),
+            now + Duration::from_secs(1),
+        );
+        let mut queue = queue(&[
+            ("a", Some(this)),
+            ("b", Some(later)),
+            ("c", None),
+            ("d", Some(later)),
+            ("e", Some(this)),
+        ]);
+        assert_eq!(stale(&queue, this), 3);
+        let round = take_round(&mut queue, 2, Some(this));
+        assert_eq!(
+            names(&round),
+            ["a", "c"],
+            "the first two whose window ends by then"
+        );
+        assert!(round.iter().all(|i| !i.open_after(now)), "windows closed");
+        assert_eq!(names(&queue.ready), ["b", "d", "e"]);
+        // A round of the main loop takes the first ready, whatever their windows.
+        let round = take_round(&mut queue, 2, None);
+        assert_eq!(names(&round), ["b", "d"]);
+        let direct: Vec<Item<_>> = (take_direct(&mut queue, 5, now).into_iter())
+            .map(|(item, _)| item)
+            .collect();
+        assert_eq!(names(&direct), ["e"]);
+    }
+}
