@@ -274,6 +274,26 @@ pub(crate) fn deleted_variables(base: &Value, current: &Value) -> Vec<String> {
     }
 }
 
+/// Whether `report` is the wiring of a variable new upstream (see `wire_new_variables` in
+/// the engine): an `added` report in `job_configuration`, of the default's value there,
+/// which uses a variable the default defines and the base does not. It is added where the
+/// merge left nothing, whatever the base held there: a base may be inferred, and what it
+/// held there need not be what the pool ever had. Its report names no base value.
+pub(crate) fn wires_new_variable(
+    report: &poolsync_engine::merge::Upstream,
+    base: &Value,
+    default: &Value,
+) -> bool {
+    let defines = |doc: &Value, name: &String| doc["variables"]["properties"].get(name).is_some();
+    report.kind == poolsync_engine::merge::UpstreamKind::Added
+        && report.base.is_none()
+        && report.pointer.starts_with("/job_configuration/")
+        && report.default.as_ref() == default.pointer(&report.pointer)
+        && job_uses(&report.pointer, report.default.as_ref())
+            .iter()
+            .any(|name| defines(default, name) && !defines(base, name))
+}
+
 /// The placeholders the server counts in `value` found at `pointer`: none outside
 /// `job_configuration`, and for a member below its top level, its key's too.
 pub(crate) fn job_uses(pointer: &str, value: Option<&Value>) -> Vec<String> {
