@@ -27,6 +27,7 @@ pub(crate) mod fake;
 pub(crate) mod fixtures;
 pub(crate) mod live;
 mod output;
+pub(crate) mod own_pools;
 mod process;
 pub(crate) mod proxy;
 pub(crate) mod raw;

@@ -5,9 +5,8 @@
 //! the listing pages once more from the start and must find them all, and every listed pool
 //! gets exactly one outcome. A forwarding proxy deletes and creates at that exact point.
 
-use crate::harness::Run;
 use crate::harness::live::{api_url, create_pool, delete_pool, read_template, send};
-use crate::harness::live::{default_template, unique};
+use crate::harness::own_pools::OwnPools;
 use crate::harness::proxy;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -39,16 +38,8 @@ fn is_later_page(sent: &crate::harness::raw::Sent) -> bool {
 
 #[test]
 fn pools_deleted_during_a_batch_make_paging_skip_none_of_the_others() {
-    // A pool type of this test's own: no other test's pools are listed.
-    let kind = unique("churn");
-    let names: Vec<String> = (0..POOLS).map(|i| format!("{kind}-{i:03}")).collect();
-    for name in &names {
-        create_pool(name, &kind, &json!({}));
-    }
-    let want = default_template("process");
-    let dir = tempfile::tempdir().expect("dir");
-    let template = dir.path().join("default.json");
-    std::fs::write(&template, want.to_string()).expect("template");
+    let pools = OwnPools::create("churn", POOLS);
+    let (kind, names, want) = (&pools.kind, &pools.names, &pools.want);
 
     // Sorted among the first pools, so only the re-list can see them.
     let created: Vec<String> = (0..CREATED).map(|i| format!("{kind}-{i:03}-new")).collect();
@@ -69,15 +60,7 @@ fn pools_deleted_during_a_batch_make_paging_skip_none_of_the_others() {
             None
         })
     };
-    let out = Run::new(["update", "--all", "--type", &kind, "--output", "json"])
-        .args(["--template", template.to_str().expect("path")])
-        .args([
-            "--backup-dir",
-            dir.path().join("backups").to_str().expect("path"),
-        ])
-        .args(["--api-url", &url])
-        .server_home()
-        .run();
+    let out = pools.update_all(&url);
     let stderr = &out.stderr;
     let (lines, summary) = out.batch();
     let deleted = deleted.lock().expect("lock").clone();
@@ -106,7 +89,7 @@ fn pools_deleted_during_a_batch_make_paging_skip_none_of_the_others() {
             );
         } else {
             assert_eq!(outcome, Some("updated"), "{name} missed; {stderr}");
-            assert_eq!(read_template(name), want, "{name} not updated");
+            assert_eq!(&read_template(name), want, "{name} not updated");
         }
     }
     let want_count = POOLS + CREATED;
@@ -133,7 +116,5 @@ fn pools_deleted_during_a_batch_make_paging_skip_none_of_the_others() {
         Some(if failed == 0 { 0 } else { 1 }),
         "{stderr}"
     );
-    for name in names.iter().chain(&created) {
-        delete_pool(name);
-    }
+    pools.delete(&created);
 }

@@ -5,8 +5,8 @@
 //! goes depends on the machine's pace; the unit tests of `Backlog` and `Pace` hold the wait
 //! and the sizes.)
 
-use crate::harness::Run;
-use crate::harness::live::{create_pool, default_template, delete_pool, read_template, unique};
+use crate::harness::live::read_template;
+use crate::harness::own_pools::OwnPools;
 use crate::harness::proxy;
 use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
@@ -19,16 +19,8 @@ type Seen = Vec<(String, Option<u64>)>;
 
 #[test]
 fn a_local_servers_listing_comes_in_pages_the_write_keeps_up_with() {
-    // A pool type of this test's own: no other test's pools are listed.
-    let kind = unique("pages");
-    let names: Vec<String> = (0..POOLS).map(|i| format!("{kind}-{i:03}")).collect();
-    for name in &names {
-        create_pool(name, &kind, &json!({}));
-    }
-    let want = default_template("process");
-    let dir = tempfile::tempdir().expect("dir");
-    let template = dir.path().join("default.json");
-    std::fs::write(&template, want.to_string()).expect("template");
+    let pools = OwnPools::create("pages", POOLS);
+    let (names, want) = (&pools.names, &pools.want);
     // Every request, in the order it came: a listing page's limit, or none for the rest.
     let sent: Arc<Mutex<Seen>> = Arc::default();
     let url = {
@@ -41,20 +33,12 @@ fn a_local_servers_listing_comes_in_pages_the_write_keeps_up_with() {
             None
         })
     };
-    let out = Run::new(["update", "--all", "--type", &kind, "--output", "json"])
-        .args(["--template", template.to_str().expect("path")])
-        .args([
-            "--backup-dir",
-            dir.path().join("backups").to_str().expect("path"),
-        ])
-        .args(["--api-url", &url])
-        .server_home()
-        .run();
+    let out = pools.update_all(&url);
     let (_, summary) = out.batch();
     assert_eq!(out.status, Some(0), "{}", out.stderr);
     assert_eq!(summary["outcomes"]["updated"], json!(POOLS), "{summary}");
     for name in [&names[0], &names[POOLS / 2], &names[POOLS - 1]] {
-        assert_eq!(read_template(name), want, "{name} not updated");
+        assert_eq!(&read_template(name), want, "{name} not updated");
     }
 
     let sent = sent.lock().expect("lock").clone();
@@ -67,7 +51,5 @@ fn a_local_servers_listing_comes_in_pages_the_write_keeps_up_with() {
         pages.len() >= 3,
         "120 pools in pages of 50 and fewer: {shown:#?}"
     );
-    for name in &names {
-        delete_pool(name);
-    }
+    pools.delete(&[]);
 }
