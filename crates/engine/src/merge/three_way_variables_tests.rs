@@ -279,3 +279,51 @@ fn placeholder_keys_outside_job_configuration_are_plain_additions() {
     );
     assert!(!kinds.iter().any(|(_, k)| *k == Conflict), "{kinds:?}");
 }
+
+/// A recorded base is a valid template: where the default wires a variable new since it,
+/// the base's value there differs from the default's, so a member the user deleted is a
+/// conflict, and the new variable's wiring leaves it deleted.
+#[test]
+fn a_deleted_member_stays_deleted_where_the_default_wires_a_new_variable() {
+    let container = |resources: Option<Value>| {
+        let mut c = json!({"name": "job", "image": "{{ image }}"});
+        if let Some(r) = resources {
+            c["resources"] = r;
+        }
+        json!({"job_manifest": {"containers": [c]}})
+    };
+    let vars = |names: &[&str]| {
+        let p: Map<String, Value> = names
+            .iter()
+            .map(|n| (n.to_string(), json!({"type": "string"})))
+            .collect();
+        json!({ "properties": p })
+    };
+    let base = tpl(
+        container(Some(json!({"limits": {"memory": "{{ memory }}"}}))),
+        vars(&["image", "memory"]),
+    );
+    let default = tpl(
+        container(Some(json!({"limits": {"memory": "{{ memory }}"},
+                               "requests": {"cpu": "{{ cpu }}"}}))),
+        vars(&["image", "memory", "cpu"]),
+    );
+    let current = tpl(container(None), vars(&["image", "memory"]));
+    let merged = merge3(Some(&base), &default, &current, Strategy::Schema);
+    let at = "/job_configuration/job_manifest/containers/0/resources";
+    assert_eq!(merged.template.pointer(at), None, "the deletion stands");
+    assert!(
+        merged
+            .upstream
+            .iter()
+            .any(|u| u.pointer.as_str() == at && u.kind == Conflict && u.current.is_none()),
+        "reported as a conflict: {:?}",
+        merged.upstream
+    );
+    assert!(
+        merged
+            .template
+            .pointer("/variables/properties/cpu")
+            .is_some()
+    );
+}
