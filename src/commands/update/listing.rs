@@ -17,27 +17,51 @@ use std::time::Instant;
 
 /// Where the listing stands.
 pub(super) struct Lister<'a> {
-    pub client: &'a Client,
+    client: &'a Client,
     /// With `--check-deployments`: where each page's deployments are loaded.
-    pub deployments: Option<&'a Store>,
-    pub types: Vec<String>,
-    pub filter: NameFilter,
-    pub bar: ProgressBar,
-    pub paging: Paging,
+    deployments: Option<&'a Store>,
+    types: Vec<String>,
+    filter: NameFilter,
+    bar: ProgressBar,
+    paging: Paging,
     /// Every name already handed on (a re-list returns some again).
-    pub seen: HashSet<String>,
+    seen: HashSet<String>,
     /// The listed pools not yet gone for their PATCH.
-    pub backlog: Backlog,
+    backlog: Backlog,
     /// When the page before was answered, and how many listed pools were left then; none
     /// before the first page.
-    pub mark: Option<(Instant, usize)>,
+    mark: Option<(Instant, usize)>,
     /// The write's pace between the last two pages.
-    pub pace: Option<Pace>,
+    pace: Option<Pace>,
     /// Whether pages go by the write's window, decided before the first.
-    pub windowed: bool,
+    windowed: bool,
 }
 
-impl Lister<'_> {
+impl<'a> Lister<'a> {
+    /// A listing of the pools of `types` (all when empty) that `filter` matches, before its
+    /// first page.
+    pub(super) fn new(
+        client: &'a Client,
+        deployments: Option<&'a Store>,
+        types: Vec<String>,
+        filter: NameFilter,
+        bar: ProgressBar,
+    ) -> Lister<'a> {
+        Lister {
+            client,
+            deployments,
+            types,
+            filter,
+            bar,
+            paging: Paging::default(),
+            seen: HashSet::new(),
+            backlog: Backlog::default(),
+            mark: None,
+            pace: None,
+            windowed: false,
+        }
+    }
+
     /// The next page's targets (a failed read is one `Err`), or none once the listing is done.
     pub(super) async fn next(mut self) -> Option<(Vec<Result<Target>>, Self)> {
         if self.paging.done {

@@ -9,14 +9,12 @@ use super::listing::Lister;
 use super::prepare::Target;
 use crate::api::{Client, PAGE_SIZE};
 use crate::commands::deployments::Store;
-use crate::commands::paging::Paging;
 use crate::commands::plan::{Mode, Selection};
-use crate::commands::write::{Backlog, Window};
+use crate::commands::write::Window;
 use crate::error::{Error, Result};
 use futures::channel::mpsc;
 use futures::{SinkExt, Stream, StreamExt, stream};
 use indicatif::ProgressBar;
-use std::collections::HashSet;
 use std::sync::Arc;
 
 /// The pools to work on, in the order they become known. An `Err` is a listing that failed:
@@ -53,19 +51,7 @@ pub(super) fn targets<'a>(
                 .boxed()
         }
         Selection::All { types, filter } => {
-            let lister = Lister {
-                client,
-                deployments,
-                types,
-                filter,
-                bar,
-                paging: Paging::default(),
-                seen: HashSet::new(),
-                backlog: Backlog::default(),
-                mark: None,
-                pace: None,
-                windowed: false,
-            };
+            let lister = Lister::new(client, deployments, types, filter, bar);
             stream::unfold(lister, Lister::next)
                 .flat_map(stream::iter)
                 .boxed()
