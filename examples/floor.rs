@@ -17,15 +17,16 @@
 //!
 //! `--per-pool` instead sends, per pool with C pools in flight, `GET`, `PATCH`, `GET` (the
 //! pattern before issue 8); `--patch-only` only the PATCH; `--read-back-only` the batched
-//! design without its re-read (each chunk's PATCHes from the listing, then its read-back). A pool whose template already has
-//! every key of its type's default is skipped (what poolsync's merge finds up to date), unless
-//! `--every-pool` (a bench that seeded only stale pools: stale pools made from real older
-//! defaults may hold every key). The templates are sent back unchanged, so the pools stay as
-//! they were, unless `--templates FILE` (a JSON object, pool name to template) gives the
-//! template to send: the templates `poolsync update` wrote, so the floor's PATCHes change
-//! each pool as poolsync's do. That matters: a PATCH that changes a template costs the
-//! server more than one that does not (Prefect emits a `prefect.work-pool.updated` event
-//! holding the old and the new template).
+//! design without its re-read (each chunk's PATCHes from the listing, then its read-back).
+//! A pool whose template already has every key of its type's default is skipped (what
+//! poolsync's merge finds up to date), unless `--every-pool` (a bench that seeded only
+//! stale pools: stale pools made from real older defaults may hold every key). The
+//! templates are sent back unchanged, so the pools stay as they were, unless `--templates
+//! FILE` (a JSON object, pool name to template) gives the template to send: the templates
+//! `poolsync update` wrote, so the floor's PATCHes change each pool as poolsync's do. That
+//! matters: a PATCH that changes a template costs the server more than one that does not
+//! (Prefect emits a `prefect.work-pool.updated` event holding the old and the new
+//! template).
 //!
 //! Pushback, so it survives a rate-limited link: 408/429/502/503 and transport failures are
 //! retried (up to 8 times). A 429's `Retry-After` (seconds) pauses every request of the run

@@ -22,8 +22,8 @@ const COUNTED: u32 = 1 << 24;
 /// The smallest page read (a page overlaps the one before by a pool).
 pub(crate) const MIN_PAGE: usize = 10;
 
-/// The first page ([`Pace::page`] before the write's pace is known: about what a SQLite server takes in
-/// one window).
+/// The first page ([`Pace::page`] before the write's pace is known: about what a SQLite
+/// server takes in one window).
 pub(crate) const FIRST_PAGE: usize = 50;
 
 /// How long before the write runs out of listed pools the next page is read: its answer,

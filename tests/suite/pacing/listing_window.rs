@@ -9,10 +9,10 @@ use crate::harness::Run;
 use crate::harness::fake::pushback::Seen;
 
 /// `update --all` over 50 stale pools merged within the listing's window (the defaults
-/// answer within 40 ms, as over a remote link, so the page is full): each PATCH rests on the listing page, so no pool is read by name
-/// before its PATCH; after them one read-back by names (two if a PATCH came late). The
-/// defaults GET, the listing page, 50 PATCHes and the read-back: 53 requests (1.06 per
-/// updated pool), which the summary reports.
+/// answer within 40 ms, as over a remote link, so the page is full): each PATCH rests on
+/// the listing page, so no pool is read by name before its PATCH; after them one read-back
+/// by names (two if a PATCH came late). The defaults GET, the listing page, 50 PATCHes and
+/// the read-back: 53 requests (1.06 per updated pool), which the summary reports.
 #[test]
 fn all_50_pools_within_the_listing_window_are_sent_without_a_re_read() {
     let pools = names(50);

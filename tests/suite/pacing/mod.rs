@@ -1,8 +1,8 @@
 //! Batches at the pace of the API (issue 8), on the fake API: what 50- and 250-pool batches
 //! cost in requests per route, a 5xx whose write landed (or did not), and a pool deleted
-//! between its listing and its re-read. [`pushback`]: 429 storms, 503s, `--max-rps`; [`collisions`]:
-//! 503s to writes that overlapped our own (a server that takes one writer); [`limits`]: a
-//! `--max-rps` below the floor.
+//! between its listing and its re-read. [`pushback`]: 429 storms, 503s, `--max-rps`;
+//! [`collisions`]: 503s to writes that overlapped our own (a server that takes one writer);
+//! [`limits`]: a `--max-rps` below the floor.
 
 mod collisions;
 mod limits;
