@@ -41,22 +41,20 @@
 //! Prints one JSON line: {"pools", "patched", "skipped", "failed", "retries", "throttled",
 //! "requests", "seconds"}; exit 1 if a pool failed.
 
+#[path = "floor/link.rs"]
+mod link;
+
 use futures::{StreamExt, stream};
+use link::Link;
 use poolsync::encode;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
-use std::time::{Duration, Instant};
-use tokio::sync::Notify;
+use std::time::Instant;
 
 type Error = Box<dyn std::error::Error>;
 
 const PAGE: usize = 200;
-const MAX_RETRIES: u32 = 8;
-const RETRY: [u16; 4] = [408, 429, 502, 503];
-/// Successful PATCHes that raise the writer window by one.
-const RAISE_AFTER: f64 = 16.0;
 
 /// Which requests the floor makes for the pools to write.
 #[derive(Clone, Copy, PartialEq)]
@@ -72,127 +70,12 @@ enum Mode {
 }
 
 struct Floor {
-    http: reqwest::Client,
-    base: String,
-    /// No request is sent before this instant (a 429's Retry-After, for every request).
-    paused_until: Cell<Option<Instant>>,
-    /// PATCHes allowed in flight (AIMD between 1 and `max_writers`), and in flight now.
-    writers: Cell<f64>,
-    max_writers: f64,
-    writing: Cell<usize>,
-    /// When the window was last halved: a 503 to a PATCH sent before then does not halve it
-    /// again (once per burst, as TCP does once per round trip).
-    halved_at: Cell<Instant>,
-    writer_freed: Notify,
-    counts: RefCell<HashMap<&'static str, u64>>,
+    link: Link,
     /// The template each pool gets (`--templates`), else its own.
     templates: HashMap<String, Value>,
 }
 
 impl Floor {
-    fn count(&self, what: &'static str) {
-        *self.counts.borrow_mut().entry(what).or_default() += 1;
-    }
-
-    async fn acquire_writer(&self) {
-        while self.writing.get() as f64 >= self.writers.get().floor() {
-            self.writer_freed.notified().await;
-        }
-        self.writing.set(self.writing.get() + 1);
-    }
-
-    fn release_writer(&self, sent: Instant, status: Option<StatusCode>) {
-        self.writing.set(self.writing.get() - 1);
-        match status {
-            Some(StatusCode::SERVICE_UNAVAILABLE) if sent >= self.halved_at.get() => {
-                self.writers.set((self.writers.get() / 2.0).max(1.0));
-                self.halved_at.set(Instant::now());
-            }
-            // +1 per RAISE_AFTER successes: on a server where two writes collide (SQLite)
-            // a probe costs a 1 s retry, so probing is kept rare.
-            Some(s) if s.is_success() => {
-                let w = self.writers.get();
-                self.writers
-                    .set((w + 1.0 / RAISE_AFTER).min(self.max_writers))
-            }
-            _ => {}
-        }
-        self.writer_freed.notify_waiters();
-    }
-
-    /// One request, retried on pushback; returns the last status and body.
-    async fn send(
-        &self,
-        method: Method,
-        path: &str,
-        body: Option<&Value>,
-    ) -> Result<(StatusCode, bytes::Bytes), Error> {
-        let url = format!("{}{path}", self.base);
-        let write = method == Method::PATCH;
-        let mut attempt = 0;
-        loop {
-            while let Some(until) = self.paused_until.get().filter(|t| *t > Instant::now()) {
-                tokio::time::sleep_until(until.into()).await;
-            }
-            if write {
-                self.acquire_writer().await;
-            }
-            let mut request = self.http.request(method.clone(), &url);
-            if let Some(body) = body {
-                request = request.json(body);
-            }
-            self.count("requests");
-            let sent = Instant::now();
-            let result = match request.send().await {
-                Ok(response) => {
-                    let status = response.status();
-                    let after = response
-                        .headers()
-                        .get(reqwest::header::RETRY_AFTER)
-                        .and_then(|v| v.to_str().ok()?.trim().parse::<f64>().ok())
-                        .filter(|s| s.is_finite() && *s >= 0.0);
-                    response.bytes().await.map(|b| (status, b, after))
-                }
-                Err(e) => Err(e),
-            };
-            if write {
-                self.release_writer(sent, result.as_ref().ok().map(|r| r.0));
-            }
-            let retry = match &result {
-                Ok((status, _, _)) => RETRY.contains(&status.as_u16()),
-                Err(_) => true,
-            };
-            if !retry || attempt >= MAX_RETRIES {
-                return Ok(result.map(|(s, b, _)| (s, b))?);
-            }
-            attempt += 1;
-            self.count("retries");
-            match &result {
-                Ok((StatusCode::TOO_MANY_REQUESTS, _, after)) => {
-                    self.count("throttled");
-                    let until =
-                        Instant::now() + Duration::from_secs_f64(after.unwrap_or(1.0).min(30.0));
-                    if self.paused_until.get().is_none_or(|t| t < until) {
-                        self.paused_until.set(Some(until));
-                    }
-                }
-                _ => {
-                    let jitter = 0.8 + 0.4 * rand::random::<f64>();
-                    let wait = Duration::from_secs(1 << (attempt - 1).min(4)).mul_f64(jitter);
-                    tokio::time::sleep(wait).await;
-                }
-            }
-        }
-    }
-
-    async fn json(&self, method: Method, path: &str, body: Option<&Value>) -> Result<Value, Error> {
-        let (status, bytes) = self.send(method.clone(), path, body).await?;
-        if !status.is_success() {
-            return Err(format!("{method} {path}: {status}").into());
-        }
-        Ok(serde_json::from_slice(&bytes)?)
-    }
-
     async fn patch(&self, pool: &Value) -> Result<(), Error> {
         let name = pool["name"].as_str().ok_or("pool without a name")?;
         let path = format!("/work_pools/{}", encode(name));
@@ -201,7 +84,7 @@ impl Floor {
             .get(name)
             .unwrap_or(&pool["base_job_template"]);
         let body = json!({ "base_job_template": template });
-        let (status, _) = self.send(Method::PATCH, &path, Some(&body)).await?;
+        let (status, _) = self.link.send(Method::PATCH, &path, Some(&body)).await?;
         if !matches!(status, StatusCode::OK | StatusCode::NO_CONTENT) {
             return Err(format!("PATCH {path}: {status}").into());
         }
@@ -212,7 +95,8 @@ impl Floor {
     async fn by_names(&self, names: &[&str]) -> Result<HashMap<String, Value>, Error> {
         let body = json!({"work_pools": {"name": {"any_": names}}, "limit": names.len()});
         let found: Vec<Value> = serde_json::from_value(
-            self.json(Method::POST, "/work_pools/filter", Some(&body))
+            self.link
+                .json(Method::POST, "/work_pools/filter", Some(&body))
                 .await?,
         )?;
         Ok(found
@@ -259,9 +143,9 @@ impl Floor {
         if mode == Mode::PatchOnly {
             return self.patch(pool).await;
         }
-        let current = self.json(Method::GET, &path, None).await?;
+        let current = self.link.json(Method::GET, &path, None).await?;
         self.patch(&current).await?;
-        self.json(Method::GET, &path, None).await?;
+        self.link.json(Method::GET, &path, None).await?;
         Ok(())
     }
 }
@@ -308,29 +192,15 @@ async fn main() -> Result<(), Error> {
         .ok_or("--api-url or PREFECT_API_URL")?
         .trim_end_matches('/')
         .to_string();
-    let http = reqwest::Client::builder()
-        .user_agent("poolsync-floor")
-        .timeout(Duration::from_secs(30))
-        .connect_timeout(Duration::from_secs(10))
-        .pool_max_idle_per_host(64)
-        .build()?;
     let floor = Floor {
-        http,
-        base,
-        paused_until: Cell::new(None),
-        // One write at first: on this bench's SQLite server two writes in flight collide.
-        writers: Cell::new(1.0),
-        max_writers: concurrency as f64,
-        writing: Cell::new(0),
-        halved_at: Cell::new(Instant::now()),
-        writer_freed: Notify::new(),
-        counts: RefCell::new(HashMap::new()),
+        link: Link::new(base, concurrency)?,
         templates,
     };
     let floor = &floor;
     let start = Instant::now();
 
     let meta = floor
+        .link
         .json(
             Method::GET,
             "/collections/views/aggregate-worker-metadata",
@@ -357,6 +227,7 @@ async fn main() -> Result<(), Error> {
         let body = json!({"limit": PAGE, "offset": pools.len()});
         let page: Vec<Value> = serde_json::from_value(
             floor
+                .link
                 .json(Method::POST, "/work_pools/filter", Some(&body))
                 .await?,
         )?;
@@ -376,7 +247,7 @@ async fn main() -> Result<(), Error> {
     });
     if !pools.is_empty() {
         let csrf = format!("/csrf-token?client={}", uuid::Uuid::new_v4());
-        floor.send(Method::GET, &csrf, None).await?;
+        floor.link.send(Method::GET, &csrf, None).await?;
     }
     let mut failed: Vec<String> = Vec::new();
     match mode {
@@ -405,8 +276,7 @@ async fn main() -> Result<(), Error> {
     for f in &failed {
         eprintln!("floor: {f}");
     }
-    let counts = floor.counts.borrow();
-    let get = |k| counts.get(k).copied().unwrap_or(0);
+    let get = |what| floor.link.counted(what);
     let summary = json!({
         "pools": listed,
         "patched": pools.len(),
